@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: install, static checks, then every test on SQLite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/ensure_postgres.sh
+scripts/check.sh
+exec .venv/bin/pytest -p no:cacheprovider "$@"

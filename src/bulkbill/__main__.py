@@ -1,0 +1,3 @@
+from bulkbill.cli.main import main
+
+main()

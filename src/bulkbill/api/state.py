@@ -1,0 +1,23 @@
+"""What every request handler shares: settings, the engine and the session factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bulkbill.config import Settings
+from bulkbill.storage.db import create_db_engine, make_sessionmaker
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AppState:
+        engine = create_db_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        return cls(settings, engine, make_sessionmaker(engine))

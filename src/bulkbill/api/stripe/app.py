@@ -1,0 +1,33 @@
+"""The Stripe dialect as an ASGI sub-app: its routers and its own error envelope."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from bulkbill.api.stripe import customers
+from bulkbill.api.stripe.errors import error_body
+
+
+def create_stripe_app() -> FastAPI:
+    app = FastAPI(title="bulkbill Stripe-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
+    for module in (customers,):
+        app.include_router(module.router)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 404 or exc.status_code == 405:
+            body = error_body(
+                f"Unrecognized request URL ({request.method}: {request.url.path.removeprefix('/stripe')})."
+            )
+        else:
+            body = error_body(str(exc.detail))
+        return JSONResponse(body, status_code=404 if exc.status_code == 405 else exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("Invalid request."), status_code=400)
+
+    return app

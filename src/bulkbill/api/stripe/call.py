@@ -1,0 +1,190 @@
+"""One Stripe request end to end: authenticate, decode, run in one transaction, render.
+
+The edge owns the transaction: `execute` opens it, the handler calls services (which only
+flush), and it commits on success or rolls back on any error, so a refused call changes nothing.
+The Idempotency-Key's stored response is written in the same transaction as the work.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import secrets
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bulkbill.api.state import AppState
+from bulkbill.api.stripe.errors import error_body, internal_error_body, render_error
+from bulkbill.api.stripe.forms import decode_form
+from bulkbill.core.errors import BillingError, Conflict, FieldError, InvalidInput, Unauthenticated
+from bulkbill.services import idempotency
+from bulkbill.services.tenants import tenant_for_stripe_key
+from bulkbill.services.uow import UnitOfWork
+
+log = logging.getLogger("bulkbill.stripe")
+DIALECT = "stripe"
+_ALNUM = string.ascii_letters + string.digits
+
+Handler = Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class StripeRequest:
+    """The raw parts of a Stripe call, gathered before the (synchronous) handler runs."""
+
+    state: AppState
+    method: str
+    path: str
+    authorization: str | None
+    idempotency_key: str | None
+    params: dict[str, Any] = field(default_factory=dict)
+    decode_error: InvalidInput | None = None
+    request_id: str = field(default_factory=lambda: "req_" + "".join(secrets.choice(_ALNUM) for _ in range(14)))
+
+
+async def stripe_request(request: Request) -> StripeRequest:
+    """FastAPI dependency: read the body (async) so handlers can stay synchronous."""
+    state: AppState = request.scope["bulkbill_state"]
+    path = request.scope.get("root_path_stripped") or request.url.path.removeprefix("/stripe")
+    call = StripeRequest(
+        state=state,
+        method=request.method,
+        path=path,
+        authorization=request.headers.get("authorization"),
+        idempotency_key=request.headers.get("idempotency-key"),
+    )
+    try:
+        params = decode_form(request.url.query) if request.url.query else {}
+        if request.method in ("POST", "PUT", "PATCH"):
+            body = await request.body()
+            if len(body) > state.settings.max_body_bytes:
+                raise InvalidInput([FieldError((), "body_too_large", "The request body is too large.")])
+            params.update(decode_form(body))
+        call.params = params
+    except InvalidInput as exc:
+        call.decode_error = exc
+    except UnicodeDecodeError:
+        call.decode_error = InvalidInput(
+            [FieldError((), "invalid_request_body", "The request body is not valid UTF-8.")]
+        )
+    return call
+
+
+def parse_api_key(authorization: str | None) -> str:
+    """Bearer (what the SDK sends) or Basic with the key as user name (what curl -u sends)."""
+    if not authorization:
+        raise Unauthenticated(
+            "You did not provide an API key. You need to provide your API key in the Authorization header, "
+            "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+        )
+    scheme, _, value = authorization.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "basic":
+        try:
+            value = base64.b64decode(value, validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            value = ""
+    elif scheme.lower() != "bearer":
+        value = ""
+    if not value or len(value) > 255:
+        raise Unauthenticated("Invalid API Key provided.")
+    return value
+
+
+def _masked(key: str) -> str:
+    return key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else "****"
+
+
+def json_response(status: int, body: dict[str, Any] | str, call: StripeRequest, *, replayed: bool = False) -> Response:
+    headers = {"Request-Id": call.request_id, "Stripe-Version": "2026-10-28.endive"}
+    if call.idempotency_key and call.method == "POST":
+        headers["Idempotency-Key"] = call.idempotency_key
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    content = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+def execute(call: StripeRequest, handler: Handler) -> Response:
+    """Run a handler in one transaction and render its result or error in Stripe's envelope."""
+    try:
+        return _execute(call, handler)
+    except BillingError as exc:
+        status, body = render_error(exc)
+        log.info("stripe %s %s -> %s %s", call.method, call.path, status, exc.code)
+        return json_response(status, body, call)
+    except OperationalError as exc:
+        log.warning("database busy: %s", exc)
+        return json_response(
+            409,
+            error_body(
+                "The request conflicted with another request on the same object; please retry.",
+                type_="api_error",
+                code="lock_timeout",
+            ),
+            call,
+        )
+    except Exception:
+        log.exception("unexpected error in %s %s", call.method, call.path)
+        return json_response(500, internal_error_body(), call)
+
+
+def _execute(call: StripeRequest, handler: Handler) -> Response:
+    key = parse_api_key(call.authorization)
+    state = call.state
+    idem_key = call.idempotency_key if call.method == "POST" else None
+    if idem_key is not None and (not idem_key or len(idem_key) > idempotency.MAX_KEY_LENGTH):
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("Idempotency-Key",),
+                    "invalid_idempotency_key",
+                    "Idempotency keys must be 1 to 255 characters long.",
+                )
+            ]
+        )
+    fingerprint = idempotency.request_fingerprint(call.method, call.path, call.params)
+    for attempt in range(2):
+        try:
+            with state.sessions.begin() as session:
+                uow = UnitOfWork(session, state.settings)
+                tenant = tenant_for_stripe_key(session, key)
+                if tenant is None:
+                    raise Unauthenticated(f"Invalid API Key provided: {_masked(key)}")
+                uow.tenant_id = tenant.id
+                if call.decode_error is not None:
+                    raise call.decode_error
+                if idem_key is not None:
+                    stored = idempotency.find_response(uow, dialect=DIALECT, key=idem_key, fingerprint=fingerprint)
+                    if stored is not None:
+                        return json_response(stored.status_code, stored.body, call, replayed=True)
+                body = handler(uow, call.params)
+                text = json.dumps(body, separators=(",", ":"))
+                if idem_key is not None:
+                    idempotency.save_response(
+                        uow,
+                        dialect=DIALECT,
+                        key=idem_key,
+                        fingerprint=fingerprint,
+                        status_code=200,
+                        body=text,
+                        request_id=call.request_id,
+                    )
+            return json_response(200, text, call)
+        except IntegrityError:
+            # A concurrent request with the same key committed first: answer with its response.
+            if idem_key is None or attempt == 1:
+                raise Conflict("The request conflicted with a concurrent request; please retry.") from None
+        except DBAPIError as exc:
+            if isinstance(exc, OperationalError):
+                raise
+            raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
+    raise Conflict("The request conflicted with a concurrent request; please retry.")

@@ -1,0 +1,85 @@
+"""Core errors rendered in Stripe's envelope: {"error": {type, code, message, param}} + status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulkbill.core.errors import (
+    BillingError,
+    Conflict,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidInput,
+    InvalidStateError,
+    NotFound,
+    Path,
+    RuleViolation,
+    Unauthenticated,
+)
+
+# Core codes that Stripe publishes under the same or another name; others go out without a code.
+_STRIPE_CODES = {
+    "parameter_missing": "parameter_missing",
+    "parameter_unknown": "parameter_unknown",
+    "parameter_invalid_integer": "parameter_invalid_integer",
+    "parameter_invalid_empty": "parameter_invalid_empty",
+    "parameter_invalid_string": "parameter_invalid_string_blank",
+    "parameters_exclusive": "parameters_exclusive",
+    "resource_missing": "resource_missing",
+    "invoice_not_editable": "invoice_not_editable",
+    "amount_too_large": "amount_too_large",
+    "coupon_expired": "coupon_expired",
+    "idempotency_key_in_use": "idempotency_key_in_use",
+    "lock_timeout": "lock_timeout",
+    "rate_limit": "rate_limit",
+}
+DOC_BASE = "https://stripe.com/docs/error-codes/"
+
+
+def stripe_param(path: Path) -> str:
+    """('lines', 2, 'quantity') → 'lines[2][quantity]', Stripe's way of naming a parameter."""
+    if not path:
+        return ""
+    head, *rest = path
+    return str(head) + "".join(f"[{p}]" for p in rest)
+
+
+def error_body(
+    message: str, *, type_: str = "invalid_request_error", code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": type_, "message": message}
+    if code:
+        error["code"] = code
+        error["doc_url"] = DOC_BASE + code.replace("_", "-")
+    if param:
+        error["param"] = param
+    return {"error": error}
+
+
+def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
+    """Status and body for a core error; the SDK picks its exception class by status."""
+    if isinstance(exc, InvalidInput):
+        first = exc.first
+        return 400, error_body(
+            first.message, code=_STRIPE_CODES.get(first.code), param=stripe_param(first.path) or None
+        )
+    if isinstance(exc, NotFound):
+        status = 404 if exc.path is None else 400
+        param = stripe_param(exc.path) if exc.path else None
+        return status, error_body(exc.message, code="resource_missing", param=param)
+    if isinstance(exc, IdempotencyKeyReused):
+        return 400, error_body(exc.message, type_="idempotency_error")
+    if isinstance(exc, IdempotencyKeyInUse):
+        return 409, error_body(exc.message, type_="idempotency_error", code="idempotency_key_in_use")
+    if isinstance(exc, Conflict):
+        return 409, error_body(exc.message, type_="api_error", code="lock_timeout")
+    if isinstance(exc, Unauthenticated):
+        return 401, error_body(exc.message)
+    if isinstance(exc, InvalidStateError | RuleViolation):
+        param = stripe_param(exc.path) if exc.path else None
+        return 400, error_body(exc.message, code=_STRIPE_CODES.get(exc.code), param=param)
+    return 400, error_body(exc.message, code=_STRIPE_CODES.get(exc.code))
+
+
+def internal_error_body() -> dict[str, Any]:
+    return error_body("An unexpected error occurred. The request was not applied.", type_="api_error")

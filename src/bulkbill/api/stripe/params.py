@@ -1,0 +1,248 @@
+"""Declarative checks for Stripe request parameters.
+
+Stripe's wire rules are specific enough that a general validator would fight them: an empty
+string means "unset", every error names the parameter in bracket form (lines[2][quantity]),
+unknown parameters are refused with their full name. Each spec below validates a decoded form
+value and returns plain Python values (Decimal for decimals, CLEAR for an accepted "").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bulkbill.core.errors import InputCollector, Path, dotted
+from bulkbill.core.metadata import CLEAR
+from bulkbill.core.money import parse_decimal, places
+
+MAX_INT = 2**63 - 1
+
+
+class Spec:
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        raise NotImplementedError
+
+
+def _scalar(value: Any, path: Path, errors: InputCollector) -> str | None:
+    if isinstance(value, str):
+        return value
+    errors.add(path, "parameter_invalid_type", f"Invalid value for {dotted(path)}: expected a single value.")
+    return None
+
+
+def _empty(path: Path, errors: InputCollector) -> None:
+    name = dotted(path)
+    errors.add(
+        path,
+        "parameter_invalid_empty",
+        f"You passed an empty string for '{name}'. We assume empty values are an attempt to unset a "
+        f"parameter; however '{name}' cannot be unset. You should remove '{name}' from your request "
+        "or supply a non-empty value.",
+    )
+
+
+@dataclass(frozen=True)
+class Str(Spec):
+    max_length: int = 5000
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        text = _scalar(value, path, errors)
+        if text is None:
+            return None
+        if text == "":
+            _empty(path, errors)
+        elif len(text) > self.max_length:
+            errors.add(
+                path,
+                "parameter_invalid_string",
+                f"Invalid {dotted(path)}: must be at most {self.max_length} characters",
+            )
+        return text
+
+
+@dataclass(frozen=True)
+class Int(Spec):
+    minimum: int = -MAX_INT
+    maximum: int = MAX_INT
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        text = _scalar(value, path, errors)
+        if text is None:
+            return None
+        if text == "":
+            _empty(path, errors)
+            return None
+        stripped = text[1:] if text[:1] in "+-" else text
+        if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 19:
+            errors.add(path, "parameter_invalid_integer", f"Invalid integer: {text[:40]}")
+            return None
+        number = int(text)
+        if not self.minimum <= number <= self.maximum:
+            errors.add(
+                path,
+                "parameter_invalid_integer",
+                f"Invalid {dotted(path)}: must be between {self.minimum} and {self.maximum}",
+            )
+            return None
+        return number
+
+
+@dataclass(frozen=True)
+class Dec(Spec):
+    max_places: int = 12
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        text = _scalar(value, path, errors)
+        if text is None:
+            return None
+        if text == "":
+            _empty(path, errors)
+            return None
+        number = parse_decimal(text) if len(text) <= 64 and "e" not in text.lower() else None
+        if number is None:
+            errors.add(path, "parameter_invalid_decimal", f"Invalid decimal: {text[:40]}")
+            return None
+        if places(number) > self.max_places:
+            errors.add(
+                path, "parameter_invalid_decimal", f"Invalid {dotted(path)}: at most {self.max_places} decimal places"
+            )
+        if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
+            errors.add(
+                path,
+                "parameter_invalid_decimal",
+                f"Invalid {dotted(path)}: must be between {self.minimum} and {self.maximum}",
+            )
+        return number
+
+
+@dataclass(frozen=True)
+class Bool(Spec):
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        text = _scalar(value, path, errors)
+        if text in ("true", "false"):
+            return text == "true"
+        if text == "":
+            _empty(path, errors)
+        elif text is not None:
+            errors.add(path, "parameter_invalid_boolean", f"Invalid boolean: {text[:40]}")
+        return None
+
+
+@dataclass(frozen=True)
+class Enum(Spec):
+    values: tuple[str, ...]
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        text = _scalar(value, path, errors)
+        if text is None:
+            return None
+        if text not in self.values:
+            choices = ", ".join(self.values[:-1]) + f" or {self.values[-1]}" if len(self.values) > 1 else self.values[0]
+            errors.add(path, "parameter_invalid_enum", f"Invalid {dotted(path)}: must be one of {choices}")
+            return None
+        return text
+
+
+@dataclass(frozen=True)
+class Currency(Spec):
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        text = _scalar(value, path, errors)
+        if text is None:
+            return None
+        if len(text) != 3 or not text.isascii() or not text.isalpha():
+            errors.add(path, "parameter_invalid_currency", f"Invalid currency: {text[:40]}")
+            return None
+        return text.lower()
+
+
+@dataclass(frozen=True)
+class Metadata(Spec):
+    """A string map; "" clears all of it, a key with "" deletes that key."""
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        if value == "":
+            return CLEAR
+        if not isinstance(value, Mapping):
+            errors.add(path, "parameter_invalid_type", f"Invalid {dotted(path)}: expected a hash of strings.")
+            return None
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            if not isinstance(item, str):
+                errors.add((*path, key), "parameter_invalid_type", "Metadata values must be strings.")
+            else:
+                out[str(key)] = item
+        return out
+
+
+@dataclass(frozen=True)
+class Unsettable(Spec):
+    """The inner spec, or "" to unset the field (returned as CLEAR)."""
+
+    inner: Spec
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        if value == "":
+            return CLEAR
+        return self.inner.check(value, path, errors)
+
+
+@dataclass(frozen=True)
+class Array(Spec):
+    item: Spec
+    max_items: int = 1000
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        if isinstance(value, Mapping) and all(str(k).isdigit() for k in value):
+            value = [value[k] for k in sorted(value, key=int)]
+        if not isinstance(value, list):
+            errors.add(path, "parameter_invalid_type", f"Invalid array: {dotted(path)}")
+            return None
+        if len(value) > self.max_items:
+            errors.add(path, "parameter_invalid_array", f"Invalid {dotted(path)}: at most {self.max_items} items")
+            return None
+        return [self.item.check(v, (*path, i), errors) for i, v in enumerate(value)]
+
+
+@dataclass(frozen=True)
+class Obj(Spec):
+    fields: Mapping[str, Spec]
+    required: frozenset[str] = field(default_factory=frozenset)
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        if not isinstance(value, Mapping):
+            errors.add(path, "parameter_invalid_type", f"Invalid object: {dotted(path)}")
+            return None
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            spec = self.fields.get(str(key))
+            if spec is None:
+                name = dotted((*path, str(key))) if path else str(key)
+                errors.add((*path, str(key)), "parameter_unknown", f"Received unknown parameter: {name}")
+                continue
+            out[str(key)] = spec.check(item, (*path, str(key)), errors)
+        for name in sorted(self.required - set(value)):
+            errors.missing((*path, name))
+        return out
+
+
+def parse(spec: Obj, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Check decoded params against a spec; raise one InvalidInput listing every problem."""
+    errors = InputCollector()
+    result = spec.check(params, (), errors)
+    errors.raise_if_any()
+    assert isinstance(result, dict)
+    return result
+
+
+# Parameters every endpoint accepts.
+EXPAND = Array(Str(), max_items=50)
+LIST_PARAMS = {
+    "limit": Int(1, 100),
+    "starting_after": Str(),
+    "ending_before": Str(),
+    "expand": EXPAND,
+}

@@ -1,0 +1,87 @@
+"""The `bulkbill` command: serve, migrate, tenants. A stable contract for outside harnesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Annotated
+
+import typer
+
+from bulkbill.config import Settings
+from bulkbill.services.tenants import create_tenant
+from bulkbill.storage.db import create_db_engine, make_sessionmaker
+from bulkbill.storage.migrate import upgrade
+
+app = typer.Typer(help="bulkbill: a self-hostable billing engine.", no_args_is_help=True, add_completion=False)
+tenants = typer.Typer(help="Manage tenants.", no_args_is_help=True)
+app.add_typer(tenants, name="tenants")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL; default $BULKBILL_DATABASE_URL or sqlite:///bulkbill.db"),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate the database, then serve the Stripe (/stripe) and Zuora (/zuora) APIs."""
+    import uvicorn
+
+    settings = _settings(database_url)
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    os.environ["BULKBILL_DATABASE_URL"] = settings.database_url
+    uvicorn.run("bulkbill.api.app:create_app", factory=True, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date."""
+    engine = create_db_engine(_settings(database_url).database_url)
+    upgrade(engine)
+    engine.dispose()
+    typer.echo("database is up to date")
+
+
+@tenants.command("create")
+def tenants_create(
+    name: Annotated[str, typer.Argument(help="Tenant name.")],
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create a tenant and print its credentials (shown once; only hashes are stored)."""
+    engine = create_db_engine(_settings(database_url).database_url)
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as session:
+        tenant = create_tenant(session, name, now=int(time.time()))
+    engine.dispose()
+    data = {
+        "id": tenant.id,
+        "name": tenant.name,
+        "stripe_secret_key": tenant.stripe_secret_key,
+        "zuora_client_id": tenant.zuora_client_id,
+        "zuora_client_secret": tenant.zuora_client_secret,
+    }
+    if as_json:
+        typer.echo(json.dumps(data))
+    else:
+        for key, value in data.items():
+            typer.echo(f"{key}: {value}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,82 @@
+"""Use-case inputs for invoice lines, dialect-neutral. None always means 'not given'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from bulkbill.core.metadata import Clear, MetadataUpdate
+
+
+class ItemKind(StrEnum):
+    """What produced a billable item: a one-off charge, or a subscription item's period."""
+
+    INVOICE_ITEM = "invoice_item"
+    SUBSCRIPTION = "subscription"
+
+
+class RemoveBehavior(StrEnum):
+    DELETE = "delete"
+    UNASSIGN = "unassign"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountRef:
+    """One entry of a `discounts` list: a coupon to apply, or an existing discount to reuse."""
+
+    coupon: str | None = None
+    discount: str | None = None
+    promotion_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceData:
+    """An inline one-time price."""
+
+    currency: str | None = None
+    product: str | None = None
+    product_name: str | None = None
+    tax_behavior: str | None = None
+    unit_amount_decimal: Decimal | None = None
+    # Which wire field carried the unit amount ("unit_amount" or "unit_amount_decimal").
+    given: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class LineChanges:
+    """The fields a client sent for one line; `given` holds their wire names."""
+
+    given: frozenset[str] = frozenset()
+    amount: int | None = None
+    currency: str | None = None
+    description: str | None = None
+    discountable: bool | None = None
+    discounts: tuple[DiscountRef, ...] | Clear | None = None
+    metadata: MetadataUpdate | None = None
+    period: tuple[int, int] | None = None
+    price: str | None = None
+    # The wire path of the price id: ("pricing", "price") or the seeds' older ("price",).
+    price_path: tuple[str, ...] = ("pricing", "price")
+    price_data: PriceData | None = None
+    quantity: Decimal | None = None
+    quantity_field: str = "quantity"
+    tax_rates: tuple[str, ...] | Clear | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddLine:
+    changes: LineChanges = field(default_factory=LineChanges)
+    invoice_item: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLine:
+    id: str
+    changes: LineChanges = field(default_factory=LineChanges)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveLine:
+    id: str
+    behavior: RemoveBehavior

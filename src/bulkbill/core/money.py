@@ -1,0 +1,118 @@
+"""Money rules: integers in minor units, unit prices as exact decimals, one rounding policy.
+
+Amounts are integers in the currency's minor unit (cents). Unit prices and quantities are
+unrounded Decimals; turning price × quantity into an amount rounds once, half away from zero
+(ROUND_HALF_UP in Python's decimal module), per line. Totals are sums of rounded line amounts,
+so a total always equals the sum of what the lines show. Spreading an amount over lines uses
+`allocate` (largest remainder), whose parts always sum to the whole. Floats are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+
+from bulkbill.core.errors import RuleViolation
+
+# Stripe's unit_amount_decimal allows 12 decimal places; Zuora allows 9.
+MAX_UNIT_PRICE_PLACES = 12
+# Largest absolute amount in minor units we accept: fits BIGINT with room for sums.
+MAX_AMOUNT = 10**15
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in minor units of one currency."""
+
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.minor, int) or isinstance(self.minor, bool):
+            raise TypeError("Money.minor must be an int (minor units), never a float")
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise RuleViolation(f"Currency mismatch: {self.currency} and {other.currency}")
+        return Money(self.minor + other.minor, self.currency)
+
+
+def round_half_up(value: Decimal) -> int:
+    """Round to a whole minor unit, ties away from zero (symmetric for negatives)."""
+    if not isinstance(value, Decimal):
+        raise TypeError("round_half_up takes a Decimal")
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def line_amount(unit_amount: Decimal, quantity: Decimal) -> int:
+    """A line's amount is unit price × quantity, rounded once to a minor unit."""
+    return round_half_up(unit_amount * quantity)
+
+
+def truncate(value: Decimal) -> int:
+    """Whole part toward zero: Stripe's `quantity` for a `quantity_decimal`."""
+    return int(value.to_integral_value(rounding=ROUND_DOWN))
+
+
+def currency_exponent(currency: str) -> int:
+    """ISO 4217 minor-unit exponent of a currency (USD 2, JPY 0, KWD 3)."""
+    return int(get_currency_precision(currency.upper()))
+
+
+def is_known_currency(currency: str) -> bool:
+    """A currency is known when it is three ASCII letters that babel lists."""
+    from babel.numbers import list_currencies
+
+    return len(currency) == 3 and currency.isascii() and currency.upper() in list_currencies()
+
+
+def major_to_minor(amount: Decimal, currency: str) -> Decimal:
+    """Convert a major-unit decimal (Zuora's 10.50 USD) to unrounded minor units (1050)."""
+    return amount.scaleb(currency_exponent(currency))
+
+
+def minor_to_major(minor: int | Decimal, currency: str) -> Decimal:
+    """Convert minor units to a major-unit decimal with the currency's places."""
+    exponent = currency_exponent(currency)
+    value = Decimal(minor).scaleb(-exponent)
+    return value.quantize(Decimal(1).scaleb(-exponent)) if isinstance(minor, int) else value
+
+
+def places(value: Decimal) -> int:
+    """Number of fractional digits a Decimal carries (0 for integers)."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """A finite Decimal from text, or None when the text is not a plain finite number."""
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:
+    """Split `total` in proportion to `weights` so the parts sum exactly to `total`.
+
+    Largest-remainder method: floor every share, then hand the leftover units to the
+    largest fractional remainders (earliest index first on ties).
+    """
+    if not weights:
+        return []
+    weight_sum = sum((Decimal(w) for w in weights), Decimal(0))
+    if weight_sum == 0:
+        return [0] * len(weights)
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    exact = [Decimal(magnitude) * Decimal(w) / weight_sum for w in weights]
+    floors = [int(e.to_integral_value(rounding=ROUND_DOWN)) for e in exact]
+    leftover = magnitude - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:leftover]:
+        floors[i] += 1
+    return [sign * f for f in floors]

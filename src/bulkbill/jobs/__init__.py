@@ -1,0 +1,1 @@
+"""Work that runs later or elsewhere (bill-run workers arrive with the scale issue)."""

@@ -1,0 +1,276 @@
+"""The schema. Every row carries its tenant; every key and foreign key includes tenant_id.
+
+That keeps tenants apart by construction and lets the schema be distributed on Citus with
+tenant_id as the distribution column. Amounts are BIGINT minor units; unit prices and rates
+are exact decimals (DecimalText); nothing is a float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bulkbill.storage.types import DecimalText, IdString
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def tenant_fk(columns: list[str], table: str, **kw: Any) -> ForeignKeyConstraint:
+    """A foreign key that always carries tenant_id, so no row can point into another tenant."""
+    return ForeignKeyConstraint(["tenant_id", *columns], [f"{table}.tenant_id", f"{table}.id"], **kw)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    stripe_key_hash: Mapped[str] = mapped_column(IdString, unique=True)
+    zuora_client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    zuora_secret_hash: Mapped[str] = mapped_column(IdString)
+    created: Mapped[int] = mapped_column(BigInteger)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    email: Mapped[str | None] = mapped_column(String(512))
+    description: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(IdString)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    invoice_prefix: Mapped[str] = mapped_column(String(12))
+    next_invoice_sequence: Mapped[int] = mapped_column(Integer, default=1)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        UniqueConstraint("tenant_id", "invoice_prefix"),
+    )
+
+
+class Product(Base):
+    __tablename__ = "products"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    default_price_id: Mapped[str | None] = mapped_column(IdString)
+    unit_label: Mapped[str | None] = mapped_column(String(12))
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    updated: Mapped[int] = mapped_column(BigInteger)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+
+class Price(Base):
+    __tablename__ = "prices"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    product_id: Mapped[str] = mapped_column(IdString)
+    currency: Mapped[str] = mapped_column(String(3))
+    unit_amount_decimal: Mapped[Decimal | None] = mapped_column(DecimalText)
+    type: Mapped[str] = mapped_column(String(16))
+    recurring_interval: Mapped[str | None] = mapped_column(String(8))
+    recurring_interval_count: Mapped[int | None] = mapped_column(Integer)
+    tax_behavior: Mapped[str] = mapped_column(String(16), default="unspecified")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    nickname: Mapped[str | None] = mapped_column(String(256))
+    lookup_key: Mapped[str | None] = mapped_column(String(200))
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (tenant_fk(["product_id"], "products"),)
+
+
+class TaxRate(Base):
+    __tablename__ = "tax_rates"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    percentage: Mapped[Decimal] = mapped_column(DecimalText)
+    inclusive: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    state: Mapped[str | None] = mapped_column(String(8))
+    jurisdiction: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    tax_type: Mapped[str | None] = mapped_column(String(32))
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+
+class Coupon(Base):
+    __tablename__ = "coupons"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(40))
+    percent_off: Mapped[Decimal | None] = mapped_column(DecimalText)
+    amount_off: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    duration: Mapped[str] = mapped_column(String(16), default="once")
+    duration_in_months: Mapped[int | None] = mapped_column(Integer)
+    max_redemptions: Mapped[int | None] = mapped_column(Integer)
+    times_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    redeem_by: Mapped[int | None] = mapped_column(BigInteger)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+
+class Discount(Base):
+    """A coupon applied to something: created each time a coupon is applied (Stripe's di_)."""
+
+    __tablename__ = "discounts"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    coupon_id: Mapped[str] = mapped_column(IdString)
+    customer_id: Mapped[str | None] = mapped_column(IdString)
+    invoice_id: Mapped[str | None] = mapped_column(IdString)
+    invoice_item_id: Mapped[str | None] = mapped_column(IdString)
+    start: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (tenant_fk(["coupon_id"], "coupons"),)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(IdString)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    collection_method: Mapped[str] = mapped_column(String(24), default="charge_automatically")
+    days_until_due: Mapped[int | None] = mapped_column(Integer)
+    due_date: Mapped[int | None] = mapped_column(BigInteger)
+    auto_advance: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    footer: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    default_tax_rates: Mapped[list[str]] = mapped_column(Json, default=list)
+    discounts: Mapped[list[str]] = mapped_column(Json, default=list)
+    number: Mapped[str | None] = mapped_column(IdString)
+    billing_reason: Mapped[str] = mapped_column(String(32), default="manual")
+    created: Mapped[int] = mapped_column(BigInteger)
+    period_start: Mapped[int] = mapped_column(BigInteger)
+    period_end: Mapped[int] = mapped_column(BigInteger)
+    finalized_at: Mapped[int | None] = mapped_column(BigInteger)
+    paid_at: Mapped[int | None] = mapped_column(BigInteger)
+    voided_at: Mapped[int | None] = mapped_column(BigInteger)
+    marked_uncollectible_at: Mapped[int | None] = mapped_column(BigInteger)
+    starting_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    ending_balance: Mapped[int | None] = mapped_column(BigInteger)
+    amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_out_of_band: Mapped[bool] = mapped_column(Boolean, default=False)
+    subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
+    subtotal_excluding_tax: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_excluding_tax: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_discount_amounts: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    total_taxes: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_line_position: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        tenant_fk(["customer_id"], "customers"),
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_invoices_tenant_customer", "tenant_id", "customer_id", "created"),
+        Index("ix_invoices_tenant_created", "tenant_id", "created"),
+    )
+
+
+class InvoiceItem(Base):
+    """A billable item: Stripe's invoice item (ii_), pending while invoice_id is null."""
+
+    __tablename__ = "invoice_items"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(IdString)
+    invoice_id: Mapped[str | None] = mapped_column(IdString)
+    kind: Mapped[str] = mapped_column(String(16), default="invoice_item")
+    currency: Mapped[str] = mapped_column(String(3))
+    unit_amount_decimal: Mapped[Decimal] = mapped_column(DecimalText)
+    quantity_decimal: Mapped[Decimal] = mapped_column(DecimalText)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    amount_defined: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    discountable: Mapped[bool] = mapped_column(Boolean, default=True)
+    discounts: Mapped[list[str]] = mapped_column(Json, default=list)
+    tax_rates: Mapped[list[str] | None] = mapped_column(Json)
+    period_start: Mapped[int] = mapped_column(BigInteger)
+    period_end: Mapped[int] = mapped_column(BigInteger)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    price_id: Mapped[str | None] = mapped_column(IdString)
+    product_id: Mapped[str | None] = mapped_column(IdString)
+    subscription_id: Mapped[str | None] = mapped_column(IdString)
+    subscription_item_id: Mapped[str | None] = mapped_column(IdString)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        tenant_fk(["customer_id"], "customers"),
+        tenant_fk(["invoice_id"], "invoices"),
+        Index("ix_invoice_items_pending", "tenant_id", "customer_id", "invoice_id"),
+        Index("ix_invoice_items_invoice", "tenant_id", "invoice_id"),
+    )
+
+
+class InvoiceLine(Base):
+    """A line of an invoice (il_), backed by exactly one billable item; an item is billed once."""
+
+    __tablename__ = "invoice_lines"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(IdString)
+    item_id: Mapped[str] = mapped_column(IdString)
+    position: Mapped[int] = mapped_column(Integer)
+    discount_amounts: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    taxes: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    __table_args__ = (
+        tenant_fk(["invoice_id"], "invoices"),
+        tenant_fk(["item_id"], "invoice_items"),
+        UniqueConstraint("tenant_id", "item_id"),
+        UniqueConstraint("tenant_id", "invoice_id", "position"),
+    )
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dialect: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(IdString)
+    state: Mapped[str] = mapped_column(String(16))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(IdString)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]), Index("ix_idem_created", "created"))

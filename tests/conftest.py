@@ -1,0 +1,106 @@
+"""Shared fixtures: every API test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from a throw-away cluster started with the machine's initdb/pg_ctl (or from
+BULKBILL_TEST_PG_URL). Under CI=true a missing PostgreSQL fails the run instead of skipping.
+Tests are isolated by tenant: each test gets a fresh tenant in a shared, migrated database,
+which is exactly the isolation bulkbill promises its users.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bulkbill.api.app import create_app
+from bulkbill.config import Settings
+from bulkbill.devtools.pg_cluster import PgCluster, PostgresUnavailable
+from bulkbill.services.tenants import create_tenant
+from tests.helpers import StripeClient
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="run the long variants too")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="long variant: pass --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster | None]:
+    if os.environ.get("BULKBILL_TEST_PG_URL"):
+        yield None
+        return
+    try:
+        cluster = PgCluster.start()
+    except (PostgresUnavailable, OSError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+def new_database_url(backend: str, request: pytest.FixtureRequest, tmp_dir: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_dir / ('bulkbill-' + uuid.uuid4().hex[:8] + '.db')}"
+    if os.environ.get("BULKBILL_TEST_PG_URL"):
+        return os.environ["BULKBILL_TEST_PG_URL"]
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database("bb_" + uuid.uuid4().hex[:10])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return new_database_url(request.param, request, tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def tenant_key(client: TestClient) -> str:
+    state = client.app.state.bulkbill  # type: ignore[attr-defined]
+    with state.sessions.begin() as session:
+        tenant = create_tenant(session, "test-" + uuid.uuid4().hex[:6], now=int(time.time()))
+    return tenant.stripe_secret_key
+
+
+@pytest.fixture
+def stripe(client: TestClient, tenant_key: str) -> StripeClient:
+    return StripeClient(client, tenant_key)
+
+
+@pytest.fixture
+def other_stripe(client: TestClient) -> StripeClient:
+    state = client.app.state.bulkbill  # type: ignore[attr-defined]
+    with state.sessions.begin() as session:
+        tenant = create_tenant(session, "other-" + uuid.uuid4().hex[:6], now=int(time.time()))
+    return StripeClient(client, tenant.stripe_secret_key)
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: Any, argname: str) -> str | None:
+    return None

@@ -1,0 +1,92 @@
+"""Test helpers: a thin Stripe-dialect client over the ASGI test client, and a form encoder."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from fastapi.testclient import TestClient
+
+
+def encode(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Encode like stripe-python: nested dicts in brackets, indexed lists, true/false, None omitted."""
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            out.extend(encode(value, name))
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    out.extend(encode(item, f"{name}[{i}]"))
+                else:
+                    out.append((f"{name}[{i}]", _scalar(item)))
+        else:
+            out.append((name, _scalar(value)))
+    return out
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def form(params: dict[str, Any]) -> str:
+    return "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in encode(params))
+
+
+class StripeClient:
+    """Calls /stripe/v1/... with a tenant's key; bodies are dicts (encoded) or raw form strings."""
+
+    def __init__(self, client: TestClient, key: str) -> None:
+        self.client = client
+        self.key = key
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/x-www-form-urlencoded"}
+        headers.update(extra or {})
+        return headers
+
+    def post(
+        self, path: str, data: dict[str, Any] | str | None = None, *, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        body = data if isinstance(data, str) else form(data or {})
+        return self.client.post("/stripe" + path, content=body, headers=self._headers(headers))
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        query = form(params or {})
+        return self.client.get("/stripe" + path + ("?" + query if query else ""), headers=self._headers(None))
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.client.delete("/stripe" + path, headers=self._headers(None))
+
+    def ok(self, method: str, path: str, data: dict[str, Any] | str | None = None) -> dict[str, Any]:
+        """Call and insist on 200; return the JSON body."""
+        if method == "GET":
+            response = self.get(path, data if isinstance(data, dict) else None)
+        elif method == "DELETE":
+            response = self.delete(path)
+        else:
+            response = self.post(path, data)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def error(
+        self, method: str, path: str, data: dict[str, Any] | str | None = None, *, status: int = 400
+    ) -> dict[str, Any]:
+        """Call and insist on an error envelope with `status`; return the inner error."""
+        if method == "GET":
+            response = self.get(path, data if isinstance(data, dict) else None)
+        elif method == "DELETE":
+            response = self.delete(path)
+        else:
+            response = self.post(path, data)
+        assert response.status_code == status, response.text
+        error: dict[str, Any] = response.json()["error"]
+        assert error["type"] and error["message"]
+        return error
