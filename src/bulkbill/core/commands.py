@@ -41,6 +41,8 @@ class PriceData:
     unit_amount_decimal: Decimal | None = None
     # Which wire field carried the unit amount ("unit_amount" or "unit_amount_decimal").
     given: frozenset[str] = frozenset()
+    # False for an invoice item's own unit_amount_decimal, which needs no product.
+    product_required: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bulkbill.core.errors import InvalidTransition, InvoiceNotEditable
+from bulkbill.core.errors import InputCollector, InvalidTransition, InvoiceNotEditable
 
 
 class InvoiceStatus(StrEnum):
@@ -60,3 +60,40 @@ def status_after_finalize(amount_due: int) -> InvoiceStatus:
 def invoice_number(prefix: str, sequence: int) -> str:
     """Numbers are the customer's prefix and a gapless sequence: ABC123-0001."""
     return f"{prefix}-{sequence:04d}"
+
+
+def check_collection(
+    collection_method: str, days_until_due: int | None, due_date: int | None, errors: InputCollector, *, now: int
+) -> None:
+    """send_invoice needs days_until_due or due_date (not both); charge_automatically takes neither."""
+    if collection_method == "send_invoice":
+        if days_until_due is not None and due_date is not None:
+            errors.add(
+                ("due_date",),
+                "parameters_exclusive",
+                "You may only specify one of these parameters: days_until_due, due_date.",
+            )
+        if days_until_due is not None and not 0 <= days_until_due <= 3650:
+            errors.add(("days_until_due",), "invalid_value", "days_until_due must be between 0 and 3650.")
+        if due_date is not None and due_date < now - 86400:
+            errors.add(("due_date",), "invalid_value", "due_date must be in the future.")
+    elif days_until_due is not None or due_date is not None:
+        name = "days_until_due" if days_until_due is not None else "due_date"
+        errors.add((name,), "invalid_value", f"{name} can only be set when collection_method is send_invoice.")
+
+
+def due_date_at_finalization(
+    collection_method: str, days_until_due: int | None, due_date: int | None, *, finalized_at: int
+) -> int | None:
+    """A send_invoice invoice is due days_until_due days after finalization unless a date was fixed."""
+    if collection_method != "send_invoice":
+        return None
+    if due_date is not None:
+        return due_date
+    return finalized_at + 86400 * (days_until_due or 0)
+
+
+def balance_after_finalize(total: int, starting_balance: int) -> tuple[int, int]:
+    """Apply the customer's balance: returns (amount_due, ending_balance); a credit left over stays a credit."""
+    net = total + starting_balance
+    return max(0, net), min(0, net)

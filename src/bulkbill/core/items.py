@@ -311,7 +311,7 @@ def _priced_inline(
             "currency_mismatch",
             f"The currency {data.currency.lower()} does not match the invoice currency {owner.currency}.",
         )
-    if (data.product is None) == (data.product_name is None):
+    if data.product_required and (data.product is None) == (data.product_name is None):
         errors.add(
             (*path, "product"),
             "parameters_exclusive",

@@ -7,13 +7,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from bulkbill.api.stripe import customers
+from bulkbill.api.stripe import (
+    coupons,
+    customers,
+    invoice_items,
+    invoice_lines,
+    invoices,
+    prices,
+    products,
+    tax_rates,
+)
 from bulkbill.api.stripe.errors import error_body
 
 
 def create_stripe_app() -> FastAPI:
     app = FastAPI(title="bulkbill Stripe-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
-    for module in (customers,):
+    for module in (customers, products, prices, tax_rates, coupons, invoices, invoice_lines, invoice_items):
         app.include_router(module.router)
 
     @app.exception_handler(HTTPException)

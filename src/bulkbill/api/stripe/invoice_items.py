@@ -1,0 +1,118 @@
+"""Stripe /v1/invoiceitems: pending charges and the items behind invoice lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from bulkbill.api.stripe.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.invoice_render import ITEM_EXPANDABLE, render_item
+from bulkbill.api.stripe.line_params import LINE_FIELDS, to_changes
+from bulkbill.api.stripe.params import EXPAND, LIST_PARAMS, Bool, Dec, Obj, Str, parse
+from bulkbill.api.stripe.render import check_expand, cursor_from
+from bulkbill.core.commands import PriceData
+from bulkbill.services import invoice_items as service
+from bulkbill.services.invoice_views import load_related
+from bulkbill.services.uow import UnitOfWork
+from bulkbill.storage.tables import InvoiceItem
+
+router = APIRouter()
+
+_ITEM_FIELDS = {k: v for k, v in LINE_FIELDS.items() if k != "price"}
+CREATE = Obj(
+    {**_ITEM_FIELDS, "customer": Str(), "invoice": Str(), "unit_amount_decimal": Dec(12), "expand": EXPAND},
+    required=frozenset({"customer"}),
+)
+UPDATE = Obj(
+    {**{k: v for k, v in _ITEM_FIELDS.items() if k != "currency"}, "unit_amount_decimal": Dec(12), "expand": EXPAND}
+)
+EXPAND_ONLY = Obj({"expand": EXPAND})
+LIST = Obj({**LIST_PARAMS, "customer": Str(), "invoice": Str(), "pending": Bool()})
+
+
+def _changes(p: dict[str, Any]) -> Any:
+    changes = to_changes({k: v for k, v in p.items() if k not in ("customer", "invoice", "unit_amount_decimal")})
+    if p.get("unit_amount_decimal") is not None:
+        # An item's own unit_amount_decimal prices it like price_data without a product.
+        from dataclasses import replace
+
+        data = PriceData(
+            currency=p.get("currency"),
+            unit_amount_decimal=p["unit_amount_decimal"],
+            given=frozenset({"unit_amount_decimal"}),
+            product_required=False,
+        )
+        if changes.price_data is None and changes.price is None:
+            changes = replace(changes, price_data=data, given=changes.given | {"price_data"})
+        else:
+            changes = replace(changes, given=changes.given | {"unit_amount_decimal"})
+    return changes
+
+
+def _render(uow: UnitOfWork, item: InvoiceItem, expand: set[str]) -> dict[str, Any]:
+    related = load_related(
+        uow, [], [item], with_prices="pricing.price_details.price" in expand, with_invoices="invoice" in expand
+    )
+    return render_item(item, related, expand)
+
+
+@router.post("/v1/invoiceitems")
+def create_item(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CREATE, params)
+        expand = check_expand(p, ITEM_EXPANDABLE)
+        item = service.create_item(uow, service.NewItem(p["customer"], _changes(p), p.get("invoice")))
+        return _render(uow, item, expand)
+
+    return execute(call, run)
+
+
+@router.get("/v1/invoiceitems/{item_id}")
+def retrieve_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        expand = check_expand(parse(EXPAND_ONLY, params), ITEM_EXPANDABLE)
+        return _render(uow, service.get_item(uow, item_id), expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/invoiceitems/{item_id}")
+def update_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(UPDATE, params)
+        expand = check_expand(p, ITEM_EXPANDABLE)
+        return _render(uow, service.update_item(uow, item_id, _changes(p)), expand)
+
+    return execute(call, run)
+
+
+@router.delete("/v1/invoiceitems/{item_id}")
+def delete_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        service.delete_item(uow, item_id)
+        return {"id": item_id, "object": "invoiceitem", "deleted": True}
+
+    return execute(call, run)
+
+
+@router.get("/v1/invoiceitems")
+def list_items(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
+        check_expand({"expand": list(expand)}, ITEM_EXPANDABLE)
+        page = service.list_items(
+            uow, cursor_from(p), customer=p.get("customer"), invoice=p.get("invoice"), pending=p.get("pending")
+        )
+        related = load_related(uow, [], page.data, with_prices="pricing.price_details.price" in expand)
+        return {
+            "object": "list",
+            "data": [render_item(i, related, expand) for i in page.data],
+            "has_more": page.has_more,
+            "url": "/v1/invoiceitems",
+        }
+
+    return execute(call, run)

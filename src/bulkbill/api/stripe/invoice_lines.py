@@ -1,0 +1,120 @@
+"""Stripe's bulk line endpoints (add_lines, update_lines, remove_lines) and invoice line listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from bulkbill.api.stripe.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
+from bulkbill.api.stripe.invoices import invoice_response
+from bulkbill.api.stripe.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, UPDATE_LINE, to_changes
+from bulkbill.api.stripe.params import EXPAND, LIST_PARAMS, Array, Metadata, Obj, parse
+from bulkbill.api.stripe.render import check_expand
+from bulkbill.core.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.services import invoice_lines as service
+from bulkbill.services.invoice_views import load_related
+from bulkbill.services.uow import UnitOfWork
+
+router = APIRouter()
+
+
+def _bulk(line_spec: Obj) -> Obj:
+    # The per-call cap is a core rule (LineLimits); the array bound here only stops abuse early.
+    return Obj(
+        {"lines": Array(line_spec, max_items=1000), "invoice_metadata": Metadata(), "expand": EXPAND},
+        required=frozenset({"lines"}),
+    )
+
+
+ADD = _bulk(ADD_LINE)
+UPDATE = _bulk(UPDATE_LINE)
+REMOVE = _bulk(REMOVE_LINE)
+SINGLE_UPDATE = Obj({**LINE_FIELDS, "expand": EXPAND})
+LIST = Obj(LIST_PARAMS)
+
+
+def _bulk_call(invoice_id: str, call: StripeRequest, spec: Obj, apply: Any) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(spec, params)
+        expand = check_expand(p, INVOICE_EXPANDABLE)
+        invoice = apply(uow, p["lines"], p.get("invoice_metadata"))
+        return invoice_response(uow, invoice, expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/invoices/{invoice_id}/add_lines")
+def add_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        adds = [AddLine(to_changes(line, ("lines", i)), line.get("invoice_item")) for i, line in enumerate(lines)]
+        return service.add_lines(uow, invoice_id, adds, invoice_metadata=metadata)
+
+    return _bulk_call(invoice_id, call, ADD, apply)
+
+
+@router.post("/v1/invoices/{invoice_id}/update_lines")
+def update_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        updates = [UpdateLine(line["id"], to_changes(line, ("lines", i))) for i, line in enumerate(lines)]
+        return service.update_lines(uow, invoice_id, updates, invoice_metadata=metadata)
+
+    return _bulk_call(invoice_id, call, UPDATE, apply)
+
+
+@router.post("/v1/invoices/{invoice_id}/remove_lines")
+def remove_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        removes = [RemoveLine(line["id"], RemoveBehavior(line["behavior"])) for line in lines]
+        return service.remove_lines(uow, invoice_id, removes, invoice_metadata=metadata)
+
+    return _bulk_call(invoice_id, call, REMOVE, apply)
+
+
+@router.post("/v1/invoices/{invoice_id}/lines/{line_id}")
+def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(SINGLE_UPDATE, params)
+        expand = check_expand(p, LINE_EXPANDABLE)
+        try:
+            entry = service.update_line(uow, invoice_id, UpdateLine(line_id, to_changes(p)))
+        except InvalidInput as exc:
+            # The single-line form names fields without the bulk call's lines[0] prefix.
+            raise InvalidInput([FieldError(_unprefixed(e.path), e.code, e.message) for e in exc.errors]) from exc
+        related = load_related(uow, [], [entry.item], with_prices="pricing.price_details.price" in expand)
+        return render_line(entry, related, expand)
+
+    return execute(call, run)
+
+
+def _unprefixed(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    return path[2:] if path[:2] == ("lines", 0) and len(path) > 2 else path
+
+
+@router.get("/v1/invoices/{invoice_id}/lines")
+def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
+        check_expand({"expand": list(expand)}, LINE_EXPANDABLE)
+        page = service.list_lines(
+            uow,
+            invoice_id,
+            limit=p.get("limit") or 10,
+            starting_after=p.get("starting_after"),
+            ending_before=p.get("ending_before"),
+        )
+        related = load_related(
+            uow, [], [e.item for e in page.lines], with_prices="pricing.price_details.price" in expand
+        )
+        return {
+            "object": "list",
+            "data": [render_line(e, related, expand) for e in page.lines],
+            "has_more": page.has_more,
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        }
+
+    return execute(call, run)

@@ -1,0 +1,164 @@
+"""Bulk invoice-line edits: add_lines, update_lines, remove_lines, all-or-nothing on a locked draft."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bulkbill.core.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.invoice import ensure_editable
+from bulkbill.core.lines import (
+    InvoiceContext,
+    LineLimits,
+    LineState,
+    PendingItem,
+    plan_add_lines,
+    plan_remove_lines,
+    plan_update_lines,
+)
+from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.invoice_totals import LoadedLine, load_lines, recalculate
+from bulkbill.services.invoices import attach_item, get_invoice
+from bulkbill.services.item_rows import get_items, item_values, new_item_row, write_values
+from bulkbill.services.references import ReferencedIds, load_references
+from bulkbill.services.uow import UnitOfWork
+from bulkbill.storage.tables import Invoice
+
+
+@dataclass(frozen=True)
+class LinePage:
+    lines: list[LoadedLine]
+    has_more: bool
+
+
+def _limits(uow: UnitOfWork) -> LineLimits:
+    return LineLimits(
+        per_call=uow.settings.stripe_max_lines_per_call, per_invoice=uow.settings.stripe_max_lines_per_invoice
+    )
+
+
+def _context(invoice: Invoice, line_count: int) -> InvoiceContext:
+    return InvoiceContext(invoice.id, invoice.customer_id, invoice.currency, invoice.status, line_count)
+
+
+def _states(lines: Sequence[LoadedLine]) -> dict[str, LineState]:
+    return {e.line.id: LineState(e.line.id, e.item.id, item_values(e.item)) for e in lines}
+
+
+def _open_draft(
+    uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None
+) -> tuple[Invoice, dict[str, str]]:
+    """Lock the invoice, insist on a draft, and check invoice_metadata before any line is touched."""
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_editable(invoice.status)
+    errors = InputCollector()
+    check_metadata(invoice_metadata, ("invoice_metadata",), errors)
+    metadata = merge_metadata(invoice.metadata_, invoice_metadata, ("invoice_metadata",), errors)
+    errors.raise_if_any()
+    return invoice, metadata
+
+
+def add_lines(
+    uow: UnitOfWork, invoice_id: str, adds: Sequence[AddLine], *, invoice_metadata: MetadataUpdate | None = None
+) -> Invoice:
+    """Add up to 50 lines: new items, or pending items of the same customer assigned to this invoice."""
+    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    ids = ReferencedIds()
+    for add in adds:
+        ids.add_changes(add.changes)
+    refs = load_references(uow, ids)
+    rows = get_items(uow, {a.invoice_item for a in adds if a.invoice_item})
+    pending = {i: PendingItem(i, r.customer_id, r.invoice_id, item_values(r)) for i, r in rows.items()}
+    lines = load_lines(uow, invoice.id)
+    planned = plan_add_lines(_context(invoice, len(lines)), adds, refs, pending, limits=_limits(uow), now=uow.now)
+    for plan in planned:
+        if plan.existing_item_id is not None:
+            item = rows[plan.existing_item_id]
+            write_values(uow, item, plan.values)
+        else:
+            item = new_item_row(uow, customer_id=invoice.customer_id, invoice_id=invoice.id, values=plan.values)
+        lines.append(LoadedLine(attach_item(uow, invoice, item), item))
+    invoice.metadata_ = metadata
+    recalculate(uow, invoice, lines)
+    uow.session.flush()
+    return invoice
+
+
+def update_lines(
+    uow: UnitOfWork, invoice_id: str, updates: Sequence[UpdateLine], *, invoice_metadata: MetadataUpdate | None = None
+) -> Invoice:
+    """Update up to 50 lines in request order; changes reach the items behind them."""
+    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    lines = load_lines(uow, invoice.id)
+    ids = ReferencedIds()
+    for update in updates:
+        ids.add_changes(update.changes)
+    refs = load_references(uow, ids)
+    planned = plan_update_lines(_context(invoice, len(lines)), updates, _states(lines), refs, limits=_limits(uow))
+    by_id = {e.line.id: e for e in lines}
+    for line_id, values in planned.items():
+        write_values(uow, by_id[line_id].item, values)
+    invoice.metadata_ = metadata
+    recalculate(uow, invoice, lines)
+    uow.session.flush()
+    return invoice
+
+
+def remove_lines(
+    uow: UnitOfWork, invoice_id: str, removes: Sequence[RemoveLine], *, invoice_metadata: MetadataUpdate | None = None
+) -> Invoice:
+    """Remove up to 50 lines: `delete` deletes the item behind a line, `unassign` makes it pending again."""
+    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    lines = load_lines(uow, invoice.id)
+    planned = plan_remove_lines(_context(invoice, len(lines)), removes, _states(lines), limits=_limits(uow))
+    by_id = {e.line.id: e for e in lines}
+    removed = set()
+    for state, remove in planned:
+        entry = by_id[state.id]
+        uow.session.delete(entry.line)
+        removed.add(state.id)
+        if remove.behavior == RemoveBehavior.DELETE:
+            uow.session.flush()
+            uow.session.delete(entry.item)
+        else:
+            entry.item.invoice_id = None
+    invoice.metadata_ = metadata
+    recalculate(uow, invoice, [e for e in lines if e.line.id not in removed])
+    uow.session.flush()
+    return invoice
+
+
+def update_line(uow: UnitOfWork, invoice_id: str, update: UpdateLine) -> LoadedLine:
+    """The single-line form of update_lines (POST /v1/invoices/{id}/lines/{line})."""
+    invoice = update_lines(uow, invoice_id, [update])
+    for entry in load_lines(uow, invoice.id):
+        if entry.line.id == update.id:
+            return entry
+    raise NotFound("invoice line item", update.id)
+
+
+def list_lines(
+    uow: UnitOfWork, invoice_id: str, *, limit: int, starting_after: str | None = None, ending_before: str | None = None
+) -> LinePage:
+    """Lines in display order, paged by line id."""
+    invoice = get_invoice(uow, invoice_id)
+    lines = load_lines(uow, invoice.id)
+    return page_lines(lines, limit=limit, starting_after=starting_after, ending_before=ending_before)
+
+
+def page_lines(
+    lines: list[LoadedLine], *, limit: int, starting_after: str | None = None, ending_before: str | None = None
+) -> LinePage:
+    position = {e.line.id: i for i, e in enumerate(lines)}
+    if starting_after is not None:
+        if starting_after not in position:
+            raise NotFound("invoice line item", starting_after, path=("starting_after",))
+        start = position[starting_after] + 1
+        return LinePage(lines[start : start + limit], start + limit < len(lines))
+    if ending_before is not None:
+        if ending_before not in position:
+            raise NotFound("invoice line item", ending_before, path=("ending_before",))
+        end = position[ending_before]
+        return LinePage(lines[max(0, end - limit) : end], end - limit > 0)
+    return LinePage(lines[:limit], limit < len(lines))
