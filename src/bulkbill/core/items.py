@@ -304,7 +304,8 @@ def _priced_inline(
     errors: InputCollector,
 ) -> ItemValues:
     if data.currency is None:
-        errors.missing((*path, "currency"))
+        if data.product_required:
+            errors.missing((*path, "currency"))
     elif data.currency.lower() != owner.currency:
         errors.add(
             (*path, "currency"),

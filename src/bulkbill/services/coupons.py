@@ -82,7 +82,7 @@ def _check_duration(fields: CouponFields, now: int, errors: InputCollector) -> N
             "duration_in_months can only be set when duration is repeating.",
         )
     if fields.redeem_by is not None and fields.redeem_by <= now:
-        errors.add(("redeem_by",), "parameter_invalid_integer", "Invalid redeem_by: must be in the future.")
+        errors.add(("redeem_by",), "redeem_by_in_past", "Invalid redeem_by: must be in the future.")
 
 
 def _random_id(uow: UnitOfWork) -> str:

@@ -38,6 +38,7 @@ def _tax_terms(uow: UnitOfWork, ids: set[str]) -> dict[str, TaxRateTerms]:
 
 def recalculate(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:
     """Line discounts and taxes, then invoice totals, always equal to the sum of the lines."""
+    uow.session.flush()  # new discounts and lines must be visible to the queries below
     discount_ids = set(invoice.discounts)
     rate_ids = set(invoice.default_tax_rates)
     for entry in lines:

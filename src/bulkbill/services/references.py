@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bulkbill.core.commands import DiscountRef, LineChanges
 from bulkbill.core.items import CouponInfo, DiscountInfo, PriceInfo, References, TaxRateInfo
 from bulkbill.core.metadata import Clear
+from bulkbill.services.coupons import coupon_is_valid
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Coupon, Discount, Price, Product, TaxRate
 
@@ -40,15 +41,6 @@ class ReferencedIds:
             self.tax_rates.update(changes.tax_rates)
 
 
-def coupon_valid(coupon: Coupon, now: int) -> bool:
-    """A coupon is valid until deleted, past redeem_by, or redeemed max_redemptions times."""
-    if coupon.deleted:
-        return False
-    if coupon.redeem_by is not None and coupon.redeem_by < now:
-        return False
-    return coupon.max_redemptions is None or coupon.times_redeemed < coupon.max_redemptions
-
-
 def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
     """One query per kind of object, whatever the number of lines."""
     t = uow.tenant_id
@@ -67,7 +59,7 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
         for c in uow.session.scalars(select(Coupon).where(Coupon.tenant_id == t, Coupon.id.in_(ids.coupons))):
             if not c.deleted:
                 coupons[c.id] = CouponInfo(
-                    c.id, c.percent_off, c.amount_off, c.currency, valid=coupon_valid(c, uow.now)
+                    c.id, c.percent_off, c.amount_off, c.currency, valid=coupon_is_valid(c, uow.now)
                 )
     tax_rates = {}
     if ids.tax_rates:

@@ -56,7 +56,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def is_postgres(session: Session) -> bool:

@@ -18,6 +18,7 @@ from bulkbill.api.stripe import (
     tax_rates,
 )
 from bulkbill.api.stripe.errors import error_body
+from bulkbill.api.stripe.middleware import StripeEnvelope
 
 
 def create_stripe_app() -> FastAPI:
@@ -39,4 +40,5 @@ def create_stripe_app() -> FastAPI:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body("Invalid request."), status_code=400)
 
+    app.add_middleware(StripeEnvelope)
     return app

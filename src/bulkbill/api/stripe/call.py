@@ -11,8 +11,6 @@ import base64
 import binascii
 import json
 import logging
-import secrets
-import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.errors import error_body, internal_error_body, render_error
 from bulkbill.api.stripe.forms import decode_form
+from bulkbill.api.stripe.middleware import new_request_id
 from bulkbill.core.errors import BillingError, Conflict, FieldError, InvalidInput, Unauthenticated
 from bulkbill.services import idempotency
 from bulkbill.services.tenants import tenant_for_stripe_key
@@ -31,7 +30,6 @@ from bulkbill.services.uow import UnitOfWork
 
 log = logging.getLogger("bulkbill.stripe")
 DIALECT = "stripe"
-_ALNUM = string.ascii_letters + string.digits
 
 Handler = Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]
 
@@ -47,7 +45,7 @@ class StripeRequest:
     idempotency_key: str | None
     params: dict[str, Any] = field(default_factory=dict)
     decode_error: InvalidInput | None = None
-    request_id: str = field(default_factory=lambda: "req_" + "".join(secrets.choice(_ALNUM) for _ in range(14)))
+    request_id: str = field(default_factory=new_request_id)
 
 
 async def stripe_request(request: Request) -> StripeRequest:
@@ -60,6 +58,7 @@ async def stripe_request(request: Request) -> StripeRequest:
         path=path,
         authorization=request.headers.get("authorization"),
         idempotency_key=request.headers.get("idempotency-key"),
+        request_id=request.scope.get("bulkbill_request_id") or new_request_id(),
     )
     try:
         params = decode_form(request.url.query) if request.url.query else {}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from bulkbill.api.stripe.customers import render_customer
+from bulkbill.api.stripe.numbers import decimal_string
 from bulkbill.core.money import truncate
 from bulkbill.services.invoice_totals import LoadedLine
 from bulkbill.services.invoice_views import InvoiceView, Related
@@ -29,12 +29,6 @@ INVOICE_EXPANDABLE = (
 )
 LINE_EXPANDABLE = ("discounts", "pricing.price_details.price", "discount_amounts.discount", "subscription")
 ITEM_EXPANDABLE = ("customer", "discounts", "invoice", "pricing.price_details.price", "test_clock")
-
-
-def decimal_text(value: Decimal) -> str:
-    """Stripe's decimal strings: no exponent, no trailing zeros ("1500", "12.345")."""
-    text = format(value.normalize(), "f")
-    return text
 
 
 def render_discount(d: Discount, related: Related) -> dict[str, Any]:
@@ -69,11 +63,11 @@ def _pricing(item: InvoiceItem, related: Related, expand_price: bool) -> dict[st
 
             price = render_price(related.prices[item.price_id])
         details = {"price": price, "product": item.product_id}
-    return {
-        "type": "price_details",
-        "price_details": details,
-        "unit_amount_decimal": decimal_text(item.unit_amount_decimal),
-    }
+    pricing: dict[str, Any] = {"type": "price_details", "unit_amount_decimal": decimal_string(item.unit_amount_decimal)}
+    if details is not None:
+        # Stripe's schema has no null price_details: an item without a price omits the key.
+        pricing["price_details"] = details
+    return pricing
 
 
 def _tax_entry(t: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +133,7 @@ def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: s
         ],
         "pricing": _pricing(item, related, f"{prefix}pricing.price_details.price" in expand),
         "quantity": truncate(item.quantity_decimal),
-        "quantity_decimal": decimal_text(item.quantity_decimal),
+        "quantity_decimal": decimal_string(item.quantity_decimal),
         "subscription": item.subscription_id,
         "subtotal": item.amount,
         "taxes": [_tax_entry(t) for t in line.taxes],
@@ -300,9 +294,9 @@ def render_item(
         "period": {"end": item.period_end, "start": item.period_start},
         "pricing": _pricing(item, related, "pricing.price_details.price" in expand),
         "proration": False,
-        "proration_details": {"credited_items": None},
+        "proration_details": {"credited_items": None, "discount_amounts": []},
         "quantity": truncate(item.quantity_decimal),
-        "quantity_decimal": decimal_text(item.quantity_decimal),
+        "quantity_decimal": decimal_string(item.quantity_decimal),
         "tax_rates": (
             [render_tax_rate(related.tax_rates[r]) for r in item.tax_rates if r in related.tax_rates]
             if item.tax_rates is not None
