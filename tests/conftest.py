@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from bulkbill.api.app import create_app
 from bulkbill.config import Settings
 from bulkbill.devtools.pg_cluster import PgCluster, PostgresUnavailable
-from bulkbill.services.tenants import create_tenant
-from tests.helpers import StripeClient
+from bulkbill.services.tenants import NewTenant, create_tenant
+from tests.helpers import StripeClient, ZuoraClient
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -82,10 +82,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def tenant_key(client: TestClient) -> str:
-    state = client.app.state.bulkbill  # type: ignore[attr-defined]
-    with state.sessions.begin() as session:
-        tenant = create_tenant(session, "test-" + uuid.uuid4().hex[:6], now=int(time.time()))
+def tenant_key(tenant: NewTenant) -> str:
     return tenant.stripe_secret_key
 
 
@@ -104,3 +101,38 @@ def other_stripe(client: TestClient) -> StripeClient:
 
 def pytest_make_parametrize_id(config: pytest.Config, val: Any, argname: str) -> str | None:
     return None
+
+
+def new_tenant(client: TestClient, name: str = "t") -> NewTenant:
+    state = client.app.state.bulkbill  # type: ignore[attr-defined]
+    with state.sessions.begin() as session:
+        return create_tenant(session, name + "-" + uuid.uuid4().hex[:6], now=int(time.time()))
+
+
+def zuora_for(client: TestClient, tenant: NewTenant) -> ZuoraClient:
+    response = client.post(
+        "/zuora/oauth/token",
+        data={
+            "client_id": tenant.zuora_client_id,
+            "client_secret": tenant.zuora_client_secret,
+            "grant_type": "client_credentials",
+        },
+    )
+    assert response.status_code == 200, response.text
+    return ZuoraClient(client, response.json()["access_token"])
+
+
+@pytest.fixture
+def tenant(client: TestClient) -> NewTenant:
+    return new_tenant(client)
+
+
+@pytest.fixture
+def zuora(client: TestClient, tenant: NewTenant) -> ZuoraClient:
+    """A Zuora-dialect client for the same tenant as `stripe` when both are used (one core)."""
+    return zuora_for(client, tenant)
+
+
+@pytest.fixture
+def other_zuora(client: TestClient) -> ZuoraClient:
+    return zuora_for(client, new_tenant(client, "other"))

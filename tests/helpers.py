@@ -90,3 +90,56 @@ class StripeClient:
         error: dict[str, Any] = response.json()["error"]
         assert error["type"] and error["message"]
         return error
+
+
+class ZuoraClient:
+    """Calls /zuora/... with a bearer token from the tenant's client credentials; JSON in and out."""
+
+    def __init__(self, client: TestClient, token: str, *, version: str | None = "2025-08-12") -> None:
+        self.client = client
+        self.token = token
+        self.version = version
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        if self.version:
+            headers["Zuora-Version"] = self.version
+        headers.update(extra or {})
+        return headers
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        content = None if body is None else (body if isinstance(body, str | bytes) else _json_dumps(body))
+        return self.client.request(
+            method, "/zuora" + path, content=content, headers=self.headers(headers), params=params
+        )
+
+    def ok(self, method: str, path: str, body: Any = None, **kw: Any) -> dict[str, Any]:
+        """Call and insist on HTTP 200 with success true (when the body has `success`)."""
+        response = self.request(method, path, body, **kw)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        assert data.get("success", True) is True, response.text
+        return data
+
+    def fail(self, method: str, path: str, body: Any = None, *, status: int, **kw: Any) -> dict[str, Any]:
+        """Call and insist on a Zuora error envelope with `status`; return the body."""
+        response = self.request(method, path, body, **kw)
+        assert response.status_code == status, response.text
+        data: dict[str, Any] = response.json()
+        assert data["success"] is False and data["reasons"] and data["processId"], response.text
+        return data
+
+
+def _json_dumps(body: Any) -> str:
+    import json
+    from decimal import Decimal
+
+    return json.dumps(body, default=lambda v: str(v) if isinstance(v, Decimal) else v)

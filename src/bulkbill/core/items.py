@@ -175,8 +175,9 @@ def _apply_subscription_changes(
     errors: InputCollector,
 ) -> ItemValues:
     for name in sorted(changes.given - SUBSCRIPTION_EDITABLE):
+        # A price sent with the older `price` spelling is reported where the client put it.
         errors.add(
-            (*path, name),
+            (*path, changes.price_path[0] if name == "pricing" else name),
             "field_not_editable",
             "Only tax_rates, discounts and metadata can be updated on subscription line items.",
         )

@@ -71,9 +71,14 @@ class Customer(Base):
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Zuora's view of the same account: its number, org, and the rest of its profile.
+    account_number: Mapped[str | None] = mapped_column(String(70))
+    org_label: Mapped[str | None] = mapped_column(String(100))
+    profile: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         UniqueConstraint("tenant_id", "invoice_prefix"),
+        UniqueConstraint("tenant_id", "account_number"),
     )
 
 
@@ -201,6 +206,18 @@ class Invoice(Base):
     total_taxes: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     next_line_position: Mapped[int] = mapped_column(Integer, default=0)
+    # "invoice", or "credit_memo" for documents billing returns (Zuora); Stripe shows invoices only.
+    document_type: Mapped[str] = mapped_column(String(16), default="invoice", server_default="invoice")
+    # Who made it: "stripe", "zuora_standalone", "run_billing" or "bill_run"; decides its numbering.
+    origin: Mapped[str] = mapped_column(String(24), default="stripe", server_default="stripe")
+    invoice_date: Mapped[str | None] = mapped_column(String(10))
+    target_date: Mapped[str | None] = mapped_column(String(10))
+    comments: Mapped[str | None] = mapped_column(Text)
+    transferred_to_accounting: Mapped[str | None] = mapped_column(String(16))
+    auto_pay: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    bill_run_id: Mapped[str | None] = mapped_column(IdString)
+    template_id: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         UniqueConstraint("tenant_id", "number"),
@@ -235,9 +252,17 @@ class InvoiceItem(Base):
     subscription_id: Mapped[str | None] = mapped_column(IdString)
     subscription_item_id: Mapped[str | None] = mapped_column(IdString)
     created: Mapped[int] = mapped_column(BigInteger)
+    # What this item bills, when it came from elsewhere: ("order_line_item" | "fulfillment", id).
+    # Unique, so the database itself refuses to bill an order line or fulfillment twice.
+    source_type: Mapped[str | None] = mapped_column(String(24))
+    source_id: Mapped[str | None] = mapped_column(IdString)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # Dialect details with no core meaning (Zuora's chargeName, sku, accounting codes, ...).
+    extras: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         tenant_fk(["invoice_id"], "invoices"),
+        UniqueConstraint("tenant_id", "source_type", "source_id"),
         Index("ix_invoice_items_pending", "tenant_id", "customer_id", "invoice_id"),
         Index("ix_invoice_items_invoice", "tenant_id", "invoice_id"),
     )
@@ -274,3 +299,23 @@ class IdempotencyKey(Base):
     request_id: Mapped[str | None] = mapped_column(IdString)
     created: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]), Index("ix_idem_created", "created"))
+
+
+class Sequence(Base):
+    """Gapless counters per tenant (A00000001, INV00000001, O-00000001, ...), taken under a row lock."""
+
+    __tablename__ = "sequences"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+
+class OAuthToken(Base):
+    """A Zuora-dialect bearer token, stored as a hash; it expires."""
+
+    __tablename__ = "oauth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]), Index("ix_oauth_expires", "expires_at"))

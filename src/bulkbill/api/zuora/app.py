@@ -1,23 +1,62 @@
-"""The Zuora dialect (mounted at /zuora). Order billing arrives with the Zuora issue."""
+"""The Zuora dialect as an ASGI sub-app (mounted at /zuora): routers, envelope, gzip responses."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from bulkbill.api.zuora import oauth
+from bulkbill.api.zuora.call import bearer_token
+from bulkbill.api.zuora.errors import CATEGORY_STATUS, error_body, render_error, zuora_code
+from bulkbill.api.zuora.middleware import ZuoraEnvelope
+from bulkbill.core.errors import Unauthenticated
+from bulkbill.services.oauth import tenant_for_token
+from bulkbill.services.uow import UnitOfWork
+
+ROUTERS = (oauth,)
 
 
 def create_zuora_app() -> FastAPI:
-    app = FastAPI(title="bulkbill Zuora-compatible API", docs_url=None, redoc_url=None)
+    app = FastAPI(title="bulkbill Zuora-compatible API", version="2025-08-12", docs_url=None, redoc_url=None)
+    for module in ROUTERS:
+        app.include_router(module.router)
 
-    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def not_yet(request: Request, path: str) -> JSONResponse:
-        return JSONResponse(
-            {
-                "success": False,
-                "processId": "",
-                "reasons": [{"code": 50000040, "message": f"No such resource: /{path}"}],
-            },
-            status_code=404,
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        # Zuora's proxy authenticates before routing: an unknown path without a valid token is a 401.
+        if not await run_in_threadpool(_token_is_valid, request):
+            status, body = render_error(Unauthenticated("Authentication error"), legacy_status=False)
+            return JSONResponse(body, status_code=status)
+        category = 40 if exc.status_code == 404 else 45
+        message = (
+            f"No such resource: {request.method} {request.url.path.removeprefix('/zuora')}"
+            if category == 40
+            else f"Unsupported request: {exc.detail}"
         )
+        body = error_body(category, [{"code": zuora_code(category), "message": message}])
+        return JSONResponse(body, status_code=CATEGORY_STATUS[category])
 
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        body = error_body(20, [{"code": zuora_code(20), "message": "Invalid request parameters."}])
+        return JSONResponse(body, status_code=400)
+
+    # Zuora compresses responses over 1,000 bytes when the client accepts gzip (§1.8).
+    app.add_middleware(GZipMiddleware, minimum_size=1001)
+    app.add_middleware(ZuoraEnvelope)
     return app
+
+
+def _token_is_valid(request: Request) -> bool:
+    state = request.scope["bulkbill_state"]
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        with state.sessions.begin() as session:
+            tenant_for_token(UnitOfWork(session, state.settings), token)
+    except Unauthenticated:
+        return False
+    return True

@@ -1,0 +1,291 @@
+"""One Zuora request end to end: bearer token, headers, JSON body, one transaction, envelope.
+
+Mirrors the Stripe dialect's executor: the edge owns the transaction, services only flush, a
+refused call changes nothing. Zuora replays the stored response of an Idempotency-Key whether the
+first call succeeded or failed, so failures are stored too (in their own transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bulkbill.api.state import AppState
+from bulkbill.api.zuora.errors import PermissionDenied, internal_error, render_error
+from bulkbill.core.errors import (
+    BillingError,
+    Conflict,
+    FieldError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    Unauthenticated,
+)
+from bulkbill.services import idempotency
+from bulkbill.services.oauth import tenant_for_token
+from bulkbill.services.uow import UnitOfWork
+from bulkbill.storage.tables import Tenant
+
+log = logging.getLogger("bulkbill.zuora")
+DIALECT = "zuora"
+_LEGACY_VERSION = re.compile(r"^\d{3}\.\d+$")
+_DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRACK_ID_FORBIDDEN = set(":;\"'")
+
+
+@dataclass
+class ZuoraRequest:
+    """The parts of a Zuora call gathered before the synchronous handler runs."""
+
+    state: AppState
+    method: str
+    path: str
+    base_url: str
+    authorization: str | None
+    version: str | None
+    track_id: str | None
+    entity_ids: str | None
+    org_ids: list[str] | None
+    idempotency_key: str | None
+    query: dict[str, list[str]]
+    body: Any = None
+    form: dict[str, str] | None = None
+    problem: BillingError | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    tenant: Tenant | None = None
+
+    @property
+    def legacy_status(self) -> bool:
+        """Zuora-Version below 2024-05-20 answers errors with HTTP 200 (Decision 1)."""
+        v = self.version
+        if v is None:
+            return False
+        if _LEGACY_VERSION.match(v):
+            return True
+        return bool(_DATE_VERSION.match(v)) and v < "2024-05-20"
+
+    def query_value(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+
+def _decode_body(raw: bytes, encoding: str | None, limit: int) -> Any:
+    if raw[:2] == b"\x1f\x8b" or (encoding or "").lower() == "gzip":
+        try:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            raw = inflater.decompress(raw, limit + 1)
+        except zlib.error as exc:
+            raise InvalidInput([FieldError((), "invalid_json", "The gzip request body could not be read.")]) from exc
+        if len(raw) > limit or inflater.unconsumed_tail:
+            raise InvalidInput([FieldError((), "body_too_large", "The decompressed request body is too large.")])
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput([FieldError((), "invalid_json", f"Malformed JSON request body: {exc}")]) from exc
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _check_track_id(track_id: str | None) -> None:
+    if track_id is None:
+        return
+    if len(track_id) > 64 or not track_id.isascii() or _TRACK_ID_FORBIDDEN & set(track_id):
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("Zuora-Track-Id",),
+                    "invalid_value",
+                    "Zuora-Track-Id must be at most 64 US-ASCII characters without : ; \" '.",
+                )
+            ]
+        )
+
+
+async def zuora_request(request: Request) -> ZuoraRequest:
+    """FastAPI dependency: read and decode the body (async) so handlers stay synchronous."""
+    state: AppState = request.scope["bulkbill_state"]
+    org_header = request.headers.get("zuora-org-ids")
+    call = ZuoraRequest(
+        state=state,
+        method=request.method,
+        path=re.sub(r"/+", "/", request.url.path.removeprefix("/zuora")),
+        base_url=str(request.base_url).rstrip("/") + "/zuora",
+        authorization=request.headers.get("authorization"),
+        version=request.headers.get("zuora-version"),
+        track_id=request.headers.get("zuora-track-id"),
+        entity_ids=request.headers.get("zuora-entity-ids"),
+        org_ids=[o.strip() for o in org_header.split(",") if o.strip()] if org_header else None,
+        idempotency_key=request.headers.get("idempotency-key"),
+        query={k: request.query_params.getlist(k) for k in request.query_params},
+        request_id=request.scope.get("bulkbill_request_id") or str(uuid.uuid4()),
+    )
+    try:
+        _check_track_id(call.track_id)
+        if request.method in ("POST", "PUT", "PATCH"):
+            raw = await request.body()
+            if len(raw) > state.settings.max_body_bytes:
+                raise InvalidInput([FieldError((), "body_too_large", "The request body is too large.")])
+            if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                call.form = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
+            else:
+                call.body = _decode_body(raw, request.headers.get("content-encoding"), state.settings.max_body_bytes)
+    except BillingError as exc:
+        call.problem = exc
+    return call
+
+
+def json_response(status: int, body: dict[str, Any] | str, call: ZuoraRequest, *, replayed: bool = False) -> Response:
+    headers = {"Zuora-Request-Id": call.request_id}
+    track = call.track_id
+    # Echo the caller's Track-Id; an invalid one (refused with category 20) is echoed only if harmless.
+    if track is not None and len(track) <= 64 and track.isascii() and "\n" not in track and "\r" not in track:
+        headers["Zuora-Track-Id"] = track
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    content = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), default=_json_default)
+    return Response(content, status_code=status, media_type="application/json; charset=utf-8", headers=headers)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Amounts are JSON numbers on Zuora's wire; render exactly, never through float arithmetic.
+        return float(value) if value != value.to_integral_value() else int(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
+        raise Unauthenticated("Authentication error")
+    return token.strip()
+
+
+Handler = Callable[[UnitOfWork, ZuoraRequest], dict[str, Any]]
+
+
+def execute(call: ZuoraRequest, handler: Handler, *, authenticated: bool = True) -> Response:
+    """Run a handler in one transaction; render its result, or its error in Zuora's envelope."""
+    try:
+        return _execute(call, handler, authenticated)
+    except BillingError as exc:
+        status, body = render_error(exc, legacy_status=call.legacy_status)
+        if isinstance(exc, IdempotencyKeyReused) and not call.legacy_status:
+            status = 422
+        log.info("zuora %s %s -> %s %s", call.method, call.path, status, exc.code)
+        _store_failure(call, status, body, exc)
+        return json_response(status, body, call)
+    except OperationalError:
+        log.warning("database busy on %s %s", call.method, call.path)
+        status, body = render_error(
+            Conflict("The request conflicted with another request; please retry."), legacy_status=call.legacy_status
+        )
+        return json_response(status, body, call)
+    except Exception:
+        log.exception("unexpected error in %s %s", call.method, call.path)
+        status, body = internal_error(legacy_status=call.legacy_status)
+        return json_response(status, body, call)
+
+
+def _fingerprint(call: ZuoraRequest) -> str:
+    return idempotency.request_fingerprint(call.method, call.path, call.body)
+
+
+def _idempotency_key(call: ZuoraRequest) -> str | None:
+    key = call.idempotency_key if call.method in ("POST", "PATCH") else None
+    if key is not None and (not key or len(key) > idempotency.MAX_KEY_LENGTH):
+        raise InvalidInput(
+            [FieldError(("Idempotency-Key",), "invalid_value", "Idempotency-Key must be 1 to 255 characters long.")]
+        )
+    return key
+
+
+def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
+    tenant_id = tenant_for_token(uow, bearer_token(call.authorization))
+    tenant = uow.session.get(Tenant, tenant_id)
+    assert tenant is not None
+    uow.tenant_id = tenant.id
+    call.tenant = tenant
+    if call.entity_ids is not None:
+        wanted = {e.strip() for e in call.entity_ids.split(",") if e.strip()}
+        if not wanted <= {tenant.id, tenant.zuora_client_id}:
+            raise PermissionDenied("The token cannot access the entity named in Zuora-Entity-Ids.")
+
+
+def _execute(call: ZuoraRequest, handler: Handler, authenticated: bool) -> Response:
+    state = call.state
+    key = _idempotency_key(call)
+    for attempt in range(2):
+        try:
+            with state.sessions.begin() as session:
+                uow = UnitOfWork(session, state.settings)
+                if authenticated:
+                    _authenticate(uow, call)
+                if call.problem is not None:
+                    raise call.problem
+                if key is not None:
+                    stored = idempotency.find_response(uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call))
+                    if stored is not None:
+                        return json_response(stored.status_code, stored.body, call, replayed=True)
+                body = handler(uow, call)
+                text = json.dumps(body, separators=(",", ":"), default=_json_default)
+                if key is not None:
+                    idempotency.save_response(
+                        uow,
+                        dialect=DIALECT,
+                        key=key,
+                        fingerprint=_fingerprint(call),
+                        status_code=200,
+                        body=text,
+                        request_id=call.request_id,
+                    )
+            return json_response(200, text, call)
+        except IntegrityError:
+            if key is None or attempt == 1:
+                raise Conflict("The request conflicted with a concurrent request; please retry.") from None
+        except DBAPIError as exc:
+            if isinstance(exc, OperationalError):
+                raise
+            raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
+    raise Conflict("The request conflicted with a concurrent request; please retry.")
+
+
+def _store_failure(call: ZuoraRequest, status: int, body: dict[str, Any], exc: BillingError) -> None:
+    """Zuora replays a failed call's response for its Idempotency-Key too (not auth or key errors)."""
+    if call.tenant is None or call.method not in ("POST", "PATCH") or not call.idempotency_key:
+        return
+    if isinstance(exc, Unauthenticated | Conflict) or len(call.idempotency_key) > idempotency.MAX_KEY_LENGTH:
+        return
+    try:
+        with call.state.sessions.begin() as session:
+            uow = UnitOfWork(session, call.state.settings, tenant_id=call.tenant.id)
+            if idempotency.exists(uow, dialect=DIALECT, key=call.idempotency_key):
+                return
+            idempotency.save_response(
+                uow,
+                dialect=DIALECT,
+                key=call.idempotency_key,
+                fingerprint=_fingerprint(call),
+                status_code=status,
+                body=json.dumps(body),
+                request_id=call.request_id,
+            )
+    except (IntegrityError, OperationalError):
+        pass  # a concurrent request stored its own response first
+
+
+__all__ = ["ZuoraRequest", "execute", "json_response", "zuora_request"]

@@ -1,0 +1,36 @@
+"""POST /oauth/token: client credentials for a bearer token (form-encoded, no Authorization needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
+from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.services.oauth import issue_token
+from bulkbill.services.uow import UnitOfWork
+
+router = APIRouter()
+
+
+@router.post("/oauth/token")
+def create_token(call: ZuoraRequest = Depends(zuora_request)) -> Response:
+    def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
+        form = c.form or {}
+        missing = [n for n in ("client_id", "client_secret", "grant_type") if not form.get(n)]
+        if missing:
+            raise InvalidInput([FieldError((n,), "parameter_missing", "is required") for n in missing])
+        if form["grant_type"] != "client_credentials":
+            raise InvalidInput([FieldError(("grant_type",), "invalid_value", "must be client_credentials")])
+        token = issue_token(uow, form["client_id"], form["client_secret"])
+        return {
+            "access_token": token.access_token,
+            "expires_in": token.expires_in,
+            "jti": token.access_token,
+            "scope": f"entity.{token.tenant_id} tenant.{token.tenant_id}",
+            "token_type": "bearer",
+        }
+
+    return execute(call, run, authenticated=False)
