@@ -9,9 +9,11 @@ so a total always equals the sum of what the lines show. Spreading an amount ove
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from babel.numbers import get_currency_precision
 
@@ -104,13 +106,16 @@ def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:
     """
     if not weights:
         return []
-    weight_sum = sum((Decimal(w) for w in weights), Decimal(0))
+    # Exact rationals: Decimal division rounds to the context precision, which misranks
+    # remainders that differ by less than 1e-12 once amounts reach the trillions.
+    exact_weights = [Fraction(w) for w in weights]
+    weight_sum = sum(exact_weights, Fraction(0))
     if weight_sum == 0:
         return [0] * len(weights)
     sign = -1 if total < 0 else 1
     magnitude = abs(total)
-    exact = [Decimal(magnitude) * Decimal(w) / weight_sum for w in weights]
-    floors = [int(e.to_integral_value(rounding=ROUND_DOWN)) for e in exact]
+    exact = [magnitude * w / weight_sum for w in exact_weights]
+    floors = [math.floor(e) for e in exact]
     leftover = magnitude - sum(floors)
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:leftover]:

@@ -27,6 +27,7 @@ from bulkbill.services.discounts import apply_discounts
 from bulkbill.services.invoice_totals import load_lines, recalculate
 from bulkbill.services.pagination import Cursor, Page, paginate
 from bulkbill.services.references import ReferencedIds, load_references
+from bulkbill.services.sequences import next_number
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
@@ -249,8 +250,7 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     invoice.starting_balance = customer.balance
     invoice.amount_due, invoice.ending_balance = balance_after_finalize(invoice.total, customer.balance)
     customer.balance = invoice.ending_balance
-    invoice.number = invoice_number(customer.invoice_prefix, customer.next_invoice_sequence)
-    customer.next_invoice_sequence += 1
+    _assign_number(uow, invoice, customer)
     invoice.finalized_at = uow.now
     invoice.due_date = due_date_at_finalization(
         invoice.collection_method, invoice.days_until_due, invoice.due_date, finalized_at=uow.now
@@ -260,6 +260,17 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
         invoice.paid_at = uow.now
     uow.session.flush()
     return invoice
+
+
+def _assign_number(uow: UnitOfWork, invoice: Invoice, customer: Customer) -> None:
+    """Stripe-made invoices take the customer's prefix sequence; Zuora-made documents the tenant's INV/CM one."""
+    if invoice.origin == "stripe":
+        invoice.number = invoice_number(customer.invoice_prefix, customer.next_invoice_sequence)
+        customer.next_invoice_sequence += 1
+    elif invoice.document_type == "credit_memo":
+        invoice.number = next_number(uow, "credit_memo", "CM")
+    else:
+        invoice.number = next_number(uow, "invoice", "INV")
 
 
 def _lock_customer(uow: UnitOfWork, customer_id: str) -> Customer:
