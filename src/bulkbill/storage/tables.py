@@ -319,3 +319,8 @@ class OAuthToken(Base):
     tenant_id: Mapped[str] = mapped_column(String(40))
     expires_at: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]), Index("ix_oauth_expires", "expires_at"))
+
+
+# Models kept in their own modules register on the same metadata when this module is imported.
+from bulkbill.storage import tables_accounting as _accounting  # noqa: E402,F401
+from bulkbill.storage import tables_orders as _orders  # noqa: E402,F401
