@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from bulkbill.core.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
 from bulkbill.core.errors import InputCollector, NotFound
@@ -18,12 +18,27 @@ from bulkbill.core.lines import (
     plan_update_lines,
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
-from bulkbill.services.invoice_totals import LoadedLine, load_lines, recalculate
+from bulkbill.services.invoice_totals import (
+    LoadedLine,
+    figure_row,
+    load_figure_rows,
+    load_lines,
+    load_lines_by_id,
+    recalculate_rows,
+)
 from bulkbill.services.invoices import attach_item, get_invoice
 from bulkbill.services.item_rows import get_items, item_values, new_item_row, write_values
 from bulkbill.services.references import ReferencedIds, load_references
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice
+
+
+@dataclass(frozen=True)
+class EditedInvoice:
+    """The invoice after a bulk edit, and the lines the call targeted (loaded in full)."""
+
+    invoice: Invoice
+    targets: dict[str, LoadedLine] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,7 @@ def _context(invoice: Invoice, line_count: int) -> InvoiceContext:
     return InvoiceContext(invoice.id, invoice.customer_id, invoice.currency, invoice.status, line_count)
 
 
-def _states(lines: Sequence[LoadedLine]) -> dict[str, LineState]:
+def _states(lines: Iterable[LoadedLine]) -> dict[str, LineState]:
     return {e.line.id: LineState(e.line.id, e.item.id, item_values(e.item)) for e in lines}
 
 
@@ -61,7 +76,7 @@ def _open_draft(
 
 def add_lines(
     uow: UnitOfWork, invoice_id: str, adds: Sequence[AddLine], *, invoice_metadata: MetadataUpdate | None = None
-) -> Invoice:
+) -> EditedInvoice:
     """Add up to 50 lines: new items, or pending items of the same customer assigned to this invoice."""
     invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
     ids = ReferencedIds()
@@ -70,52 +85,64 @@ def add_lines(
     refs = load_references(uow, ids)
     rows = get_items(uow, {a.invoice_item for a in adds if a.invoice_item})
     pending = {i: PendingItem(i, r.customer_id, r.invoice_id, item_values(r)) for i, r in rows.items()}
-    lines = load_lines(uow, invoice.id)
-    planned = plan_add_lines(_context(invoice, len(lines)), adds, refs, pending, limits=_limits(uow), now=uow.now)
+    figures = load_figure_rows(uow, invoice.id)
+    planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)
+    added: list[LoadedLine] = []
     for plan in planned:
         if plan.existing_item_id is not None:
             item = rows[plan.existing_item_id]
             write_values(uow, item, plan.values)
         else:
             item = new_item_row(uow, customer_id=invoice.customer_id, invoice_id=invoice.id, values=plan.values)
-        lines.append(LoadedLine(attach_item(uow, invoice, item), item))
+        added.append(LoadedLine(attach_item(uow, invoice, item), item))
     invoice.metadata_ = metadata
-    recalculate(uow, invoice, lines)
     uow.session.flush()
-    return invoice
+    recalculate_rows(uow, invoice, [*figures, *(figure_row(e) for e in added)])
+    return EditedInvoice(invoice)
+
+
+def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str, LoadedLine]:
+    return load_lines_by_id(uow, invoice.id, line_ids)
 
 
 def update_lines(
     uow: UnitOfWork, invoice_id: str, updates: Sequence[UpdateLine], *, invoice_metadata: MetadataUpdate | None = None
-) -> Invoice:
+) -> EditedInvoice:
     """Update up to 50 lines in request order; changes reach the items behind them."""
     invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
-    lines = load_lines(uow, invoice.id)
+    figures = load_figure_rows(uow, invoice.id)
+    targets = _targets(uow, invoice, {u.id for u in updates})
     ids = ReferencedIds()
     for update in updates:
         ids.add_changes(update.changes)
     refs = load_references(uow, ids)
-    planned = plan_update_lines(_context(invoice, len(lines)), updates, _states(lines), refs, limits=_limits(uow))
-    by_id = {e.line.id: e for e in lines}
+    planned = plan_update_lines(
+        _context(invoice, len(figures)), updates, _states(targets.values()), refs, limits=_limits(uow)
+    )
     for line_id, values in planned.items():
-        write_values(uow, by_id[line_id].item, values)
+        write_values(uow, targets[line_id].item, values)
     invoice.metadata_ = metadata
-    recalculate(uow, invoice, lines)
     uow.session.flush()
-    return invoice
+    for row in figures:
+        if row.line_id in planned:
+            row.take_item(targets[row.line_id].item)
+    recalculate_rows(uow, invoice, figures)
+    return EditedInvoice(invoice, targets)
 
 
 def remove_lines(
     uow: UnitOfWork, invoice_id: str, removes: Sequence[RemoveLine], *, invoice_metadata: MetadataUpdate | None = None
-) -> Invoice:
+) -> EditedInvoice:
     """Remove up to 50 lines: `delete` deletes the item behind a line, `unassign` makes it pending again."""
     invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
-    lines = load_lines(uow, invoice.id)
-    planned = plan_remove_lines(_context(invoice, len(lines)), removes, _states(lines), limits=_limits(uow))
-    by_id = {e.line.id: e for e in lines}
+    figures = load_figure_rows(uow, invoice.id)
+    targets = _targets(uow, invoice, {r.id for r in removes})
+    planned = plan_remove_lines(
+        _context(invoice, len(figures)), removes, _states(targets.values()), limits=_limits(uow)
+    )
     removed = set()
     for state, remove in planned:
-        entry = by_id[state.id]
+        entry = targets[state.id]
         uow.session.delete(entry.line)
         removed.add(state.id)
         if remove.behavior == RemoveBehavior.DELETE:
@@ -124,18 +151,19 @@ def remove_lines(
         else:
             entry.item.invoice_id = None
     invoice.metadata_ = metadata
-    recalculate(uow, invoice, [e for e in lines if e.line.id not in removed])
     uow.session.flush()
-    return invoice
+    recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
+    return EditedInvoice(invoice)
 
 
 def update_line(uow: UnitOfWork, invoice_id: str, update: UpdateLine) -> LoadedLine:
     """The single-line form of update_lines (POST /v1/invoices/{id}/lines/{line})."""
-    invoice = update_lines(uow, invoice_id, [update])
-    for entry in load_lines(uow, invoice.id):
-        if entry.line.id == update.id:
-            return entry
-    raise NotFound("invoice line item", update.id)
+    edited = update_lines(uow, invoice_id, [update])
+    entry = edited.targets.get(update.id)
+    if entry is None:
+        raise NotFound("invoice line item", update.id)
+    uow.session.refresh(entry.line)
+    return entry
 
 
 def list_lines(

@@ -1,10 +1,17 @@
-"""Recompute an invoice's line figures and totals from its lines, after every change."""
+"""Recompute an invoice's line figures and totals from its lines, after every change.
+
+Two ways in: `recalculate` with fully loaded lines (ORM objects), and `recalculate_rows` with the
+narrow rows a bulk edit reads for every line of the invoice (plain tuples, no ORM objects for lines
+the call does not touch). Both end in the same arithmetic (core.totals.compute_invoice), and only
+line figures that changed are written, in one statement.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bulkbill.core.totals import LineTerms, TaxRateTerms, amount_due, compute_invoice
 from bulkbill.services.discounts import coupon_terms
@@ -18,15 +25,92 @@ class LoadedLine:
     item: InvoiceItem
 
 
-def load_lines(uow: UnitOfWork, invoice_id: str) -> list[LoadedLine]:
-    """The invoice's lines with their items, in display order, in one query."""
+@dataclass
+class FigureRow:
+    """One line's inputs to the invoice arithmetic, and the figures it shows now."""
+
+    line_id: str
+    item_id: str
+    kind: str
+    amount: int
+    discountable: bool
+    discounts: list[str]
+    tax_rates: list[str] | None
+    discount_amounts: list[dict[str, Any]]
+    taxes: list[dict[str, Any]]
+
+    def take_item(self, item: InvoiceItem) -> None:
+        """Refresh the inputs from an item the call has just changed."""
+        self.amount, self.discountable = item.amount, item.discountable
+        self.discounts, self.tax_rates = list(item.discounts), item.tax_rates
+
+
+def _join() -> Any:
+    return (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id)
+
+
+def load_lines(uow: UnitOfWork, invoice_id: str, *, limit: int | None = None) -> list[LoadedLine]:
+    """The invoice's lines with their items, in display order, in one query (the first `limit` only)."""
+    query = (
+        select(InvoiceLine, InvoiceItem)
+        .join(InvoiceItem, _join())
+        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
+        .order_by(InvoiceLine.position)
+        .execution_options(populate_existing=True)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [LoadedLine(line, item) for line, item in uow.session.execute(query)]
+
+
+def load_lines_by_id(uow: UnitOfWork, invoice_id: str, line_ids: set[str]) -> dict[str, LoadedLine]:
+    """Just the named lines of an invoice (a bulk call's targets), with their items."""
+    if not line_ids:
+        return {}
     rows = uow.session.execute(
         select(InvoiceLine, InvoiceItem)
-        .join(InvoiceItem, (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id))
+        .join(InvoiceItem, _join())
+        .where(
+            InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id, InvoiceLine.id.in_(line_ids)
+        )
+    )
+    return {line.id: LoadedLine(line, item) for line, item in rows}
+
+
+def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
+    """Every line's arithmetic inputs, in display order, as plain rows (no ORM objects)."""
+    rows = uow.session.execute(
+        select(
+            InvoiceLine.id,
+            InvoiceLine.item_id,
+            InvoiceItem.kind,
+            InvoiceItem.amount,
+            InvoiceItem.discountable,
+            InvoiceItem.discounts,
+            InvoiceItem.tax_rates,
+            InvoiceLine.discount_amounts,
+            InvoiceLine.taxes,
+        )
+        .join(InvoiceItem, _join())
         .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
         .order_by(InvoiceLine.position)
     )
-    return [LoadedLine(line, item) for line, item in rows]
+    return [FigureRow(*row) for row in rows]
+
+
+def figure_row(entry: LoadedLine) -> FigureRow:
+    item, line = entry.item, entry.line
+    return FigureRow(
+        line.id,
+        item.id,
+        item.kind,
+        item.amount,
+        item.discountable,
+        list(item.discounts),
+        item.tax_rates,
+        line.discount_amounts,
+        line.taxes,
+    )
 
 
 def _tax_terms(uow: UnitOfWork, ids: set[str]) -> dict[str, TaxRateTerms]:
@@ -39,34 +123,58 @@ def _tax_terms(uow: UnitOfWork, ids: set[str]) -> dict[str, TaxRateTerms]:
 def recalculate(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:
     """Line discounts and taxes, then invoice totals, always equal to the sum of the lines."""
     uow.session.flush()  # new discounts and lines must be visible to the queries below
+    rows = [figure_row(e) for e in lines]
+    changed = _compute(uow, invoice, rows)
+    by_id = {e.line.id: e.line for e in lines}
+    for row in changed:
+        by_id[row.line_id].discount_amounts = row.discount_amounts
+        by_id[row.line_id].taxes = row.taxes
+
+
+def recalculate_rows(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> None:
+    """The same rule from narrow rows; changed line figures are written in one executemany."""
+    uow.session.flush()
+    changed = _compute(uow, invoice, rows)
+    if changed:
+        uow.session.execute(
+            update(InvoiceLine),
+            [
+                {"tenant_id": uow.tenant_id, "id": r.line_id, "discount_amounts": r.discount_amounts, "taxes": r.taxes}
+                for r in changed
+            ],
+        )
+
+
+def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[FigureRow]:
+    """Run the core arithmetic; set invoice totals; return the rows whose line figures changed."""
     discount_ids = set(invoice.discounts)
     rate_ids = set(invoice.default_tax_rates)
-    for entry in lines:
-        discount_ids.update(entry.item.discounts)
-        rate_ids.update(entry.item.tax_rates or ())
+    for row in rows:
+        discount_ids.update(row.discounts)
+        rate_ids.update(row.tax_rates or ())
     coupons = coupon_terms(uow, discount_ids)
     rates = _tax_terms(uow, rate_ids)
     terms = [
         LineTerms(
-            amount=e.item.amount,
-            discountable=e.item.discountable,
-            discounts=tuple(coupons[d] for d in e.item.discounts if d in coupons),
-            tax_rates=tuple(rates[r] for r in e.item.tax_rates if r in rates) if e.item.tax_rates is not None else None,
+            amount=r.amount,
+            discountable=r.discountable,
+            discounts=tuple(coupons[d] for d in r.discounts if d in coupons),
+            tax_rates=tuple(rates[t] for t in r.tax_rates if t in rates) if r.tax_rates is not None else None,
         )
-        for e in lines
+        for r in rows
     ]
     figures = compute_invoice(
         terms,
         invoice_discounts=[coupons[d] for d in invoice.discounts if d in coupons],
         default_tax_rates=[rates[r] for r in invoice.default_tax_rates if r in rates],
     )
-    for entry, fig in zip(lines, figures.lines, strict=True):
+    changed: list[FigureRow] = []
+    for row, fig in zip(rows, figures.lines, strict=True):
         discount_amounts = [{"amount": d.amount, "discount": d.discount_id} for d in fig.discount_amounts]
         taxes = [_tax_json(t.tax_rate_id, t.inclusive, t.amount, t.taxable_amount) for t in fig.taxes]
-        if entry.line.discount_amounts != discount_amounts:
-            entry.line.discount_amounts = discount_amounts
-        if entry.line.taxes != taxes:
-            entry.line.taxes = taxes
+        if row.discount_amounts != discount_amounts or row.taxes != taxes:
+            row.discount_amounts, row.taxes = discount_amounts, taxes
+            changed.append(row)
     invoice.subtotal = figures.subtotal
     invoice.subtotal_excluding_tax = figures.subtotal_excluding_tax
     invoice.total = figures.total
@@ -78,7 +186,8 @@ def recalculate(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> N
         _tax_json(t.tax_rate_id, t.inclusive, t.amount, t.taxable_amount) for t in figures.total_taxes
     ]
     invoice.amount_due = amount_due(figures.total, starting_balance=invoice.starting_balance)
-    invoice.line_count = len(lines)
+    invoice.line_count = len(rows)
+    return changed
 
 
 def _tax_json(rate_id: str, inclusive: bool, amount: int, taxable: int) -> dict[str, object]:

@@ -26,6 +26,9 @@ class Related:
     invoices: dict[str, Invoice] = field(default_factory=dict)
 
 
+EMBEDDED_LINES = 10
+
+
 @dataclass
 class InvoiceView:
     invoice: Invoice
@@ -78,7 +81,8 @@ def load_related(
 def invoice_view(
     uow: UnitOfWork, invoice: Invoice, *, lines: list[LoadedLine] | None = None, with_prices: bool = False
 ) -> InvoiceView:
-    lines = lines if lines is not None else load_lines(uow, invoice.id)
+    # Only the embedded first page of lines is shown; `has_more` comes from the invoice's line count.
+    lines = lines if lines is not None else load_lines(uow, invoice.id, limit=EMBEDDED_LINES)
     return InvoiceView(invoice, lines, load_related(uow, [invoice], [e.item for e in lines], with_prices=with_prices))
 
 

@@ -33,6 +33,7 @@ from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 
 EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "auto_advance"})
+COLLECTION_FIELDS = frozenset({"collection_method", "days_until_due", "due_date"})
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,9 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
     else:
         days = fields.days_until_due if "days_until_due" in fields.given else invoice.days_until_due
         due = fields.due_date if "due_date" in fields.given else invoice.due_date
-    check_collection(method, days, due, errors, now=uow.now)
+    if fields.given & COLLECTION_FIELDS:
+        # Only a change of terms is checked: finalizing fixes due_date next to days_until_due.
+        check_collection(method, days, due, errors, now=uow.now)
     check_metadata(fields.metadata, ("metadata",), errors)
     metadata = merge_metadata(invoice.metadata_, fields.metadata, ("metadata",), errors)
     _check_refs(uow, fields, ItemOwner(invoice.customer_id, invoice.currency), errors)

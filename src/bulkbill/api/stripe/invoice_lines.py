@@ -14,7 +14,7 @@ from bulkbill.api.stripe.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, 
 from bulkbill.api.stripe.params import EXPAND, LIST_PARAMS, Array, Metadata, Obj, parse
 from bulkbill.api.stripe.render import check_expand
 from bulkbill.core.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
-from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.core.errors import FieldError, InvalidInput, NotFound
 from bulkbill.services import invoice_lines as service
 from bulkbill.services.invoice_views import load_related
 from bulkbill.services.uow import UnitOfWork
@@ -41,8 +41,8 @@ def _bulk_call(invoice_id: str, call: StripeRequest, spec: Obj, apply: Any) -> R
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(spec, params)
         expand = check_expand(p, INVOICE_EXPANDABLE)
-        invoice = apply(uow, p["lines"], p.get("invoice_metadata"))
-        return invoice_response(uow, invoice, expand)
+        edited = apply(uow, p["lines"], p.get("invoice_metadata"))
+        return invoice_response(uow, edited.invoice, expand)
 
     return execute(call, run)
 
@@ -82,6 +82,9 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
         try:
             entry = service.update_line(uow, invoice_id, UpdateLine(line_id, to_changes(p)))
         except InvalidInput as exc:
+            if exc.first.path == ("lines", 0, "id") and exc.first.code == "resource_missing":
+                # The line id is in the URL here: a missing one is a 404, like any path id.
+                raise NotFound("invoice line item", line_id) from exc
             # The single-line form names fields without the bulk call's lines[0] prefix.
             raise InvalidInput([FieldError(_unprefixed(e.path), e.code, e.message) for e in exc.errors]) from exc
         related = load_related(uow, [], [entry.item], with_prices="pricing.price_details.price" in expand)

@@ -8,10 +8,9 @@ from bulkbill.api.stripe.customers import render_customer
 from bulkbill.api.stripe.numbers import decimal_string
 from bulkbill.core.money import truncate
 from bulkbill.services.invoice_totals import LoadedLine
-from bulkbill.services.invoice_views import InvoiceView, Related
+from bulkbill.services.invoice_views import EMBEDDED_LINES, InvoiceView, Related
 from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
 
-EMBEDDED_LINES = 10
 INVOICE_EXPANDABLE = (
     "customer",
     "discounts",
@@ -206,7 +205,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "lines": {
             "object": "list",
             "data": [render_line(e, related, expand, "lines.data.") for e in lines],
-            "has_more": len(view.lines) > EMBEDDED_LINES,
+            "has_more": max(inv.line_count, len(view.lines)) > len(lines),
             "url": f"/v1/invoices/{inv.id}/lines",
         },
         "livemode": False,

@@ -27,6 +27,7 @@ from bulkbill.api.stripe.render import check_expand, cursor_from
 from bulkbill.core.commands import DiscountRef
 from bulkbill.core.metadata import Clear
 from bulkbill.services import invoices as service
+from bulkbill.services.invoice_totals import LoadedLine
 from bulkbill.services.invoice_views import invoice_view, invoice_views
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice
@@ -92,9 +93,11 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
     )
 
 
-def invoice_response(uow: UnitOfWork, invoice: Invoice, expand: set[str]) -> dict[str, Any]:
-    """The invoice as Stripe shows it, with the requested expansions."""
-    view = invoice_view(uow, invoice, with_prices="lines.data.pricing.price_details.price" in expand)
+def invoice_response(
+    uow: UnitOfWork, invoice: Invoice, expand: set[str], lines: list[LoadedLine] | None = None
+) -> dict[str, Any]:
+    """The invoice as Stripe shows it, with the requested expansions (reusing lines already loaded)."""
+    view = invoice_view(uow, invoice, lines=lines, with_prices="lines.data.pricing.price_details.price" in expand)
     return render_invoice(view, expand)
 
 
