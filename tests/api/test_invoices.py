@@ -177,3 +177,22 @@ class TestListAndIsolation:
         assert other_stripe.ok("GET", "/v1/invoices")["data"] == []
         # and nothing changed for the owner
         assert stripe.ok("GET", f"/v1/invoices/{invoice['id']}")["total"] == 100
+
+
+class TestSend:
+    def test_send_finalizes_a_draft_and_needs_send_invoice(self, stripe: StripeClient) -> None:
+        auto = setup_invoice(stripe)
+        assert stripe.error("POST", f"/v1/invoices/{auto['id']}/send")["message"].startswith("You can only manually")
+        manual = setup_invoice(stripe, collection_method="send_invoice", days_until_due=30)
+        stripe.ok("POST", f"/v1/invoices/{manual['id']}/add_lines", {"lines": [{"amount": 100}]})
+        sent = stripe.ok("POST", f"/v1/invoices/{manual['id']}/send")
+        assert (
+            sent["status"] == "open"
+            and sent["number"]
+            and sent["due_date"] == sent["created"] + 30 * 86400
+            or (sent["due_date"] == sent["status_transitions"]["finalized_at"] + 30 * 86400)
+        )
+        again = stripe.ok("POST", f"/v1/invoices/{manual['id']}/send")
+        assert again["number"] == sent["number"]
+        stripe.ok("POST", f"/v1/invoices/{manual['id']}/void")
+        assert stripe.error("POST", f"/v1/invoices/{manual['id']}/send")["message"]

@@ -97,3 +97,11 @@ def balance_after_finalize(total: int, starting_balance: int) -> tuple[int, int]
     """Apply the customer's balance: returns (amount_due, ending_balance); a credit left over stays a credit."""
     net = total + starting_balance
     return max(0, net), min(0, net)
+
+
+def ensure_sendable(collection_method: str, status: str) -> None:
+    """Only send_invoice invoices are sent by hand, and never once voided."""
+    if collection_method != "send_invoice":
+        raise InvalidTransition("You can only manually send an invoice if its collection method is 'send_invoice'.")
+    if status == InvoiceStatus.VOID:
+        raise InvalidTransition("You cannot send an invoice that has been voided.")

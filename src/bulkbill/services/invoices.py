@@ -15,6 +15,7 @@ from bulkbill.core.invoice import (
     check_collection,
     due_date_at_finalization,
     ensure_editable,
+    ensure_sendable,
     ensure_transition,
     invoice_number,
     status_after_finalize,
@@ -306,6 +307,15 @@ def pay_invoice(uow: UnitOfWork, invoice_id: str, *, paid_out_of_band: bool) -> 
     invoice.status = InvoiceStatus.PAID.value
     invoice.paid_at = uow.now
     uow.session.flush()
+    return invoice
+
+
+def send_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
+    """Sending finalizes a draft first; bulkbill delivers no e-mail, so nothing else changes."""
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_sendable(invoice.collection_method, invoice.status)
+    if invoice.status == InvoiceStatus.DRAFT:
+        return finalize_invoice(uow, invoice_id)
     return invoice
 
 

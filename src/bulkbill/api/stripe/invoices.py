@@ -193,6 +193,11 @@ def pay_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) 
     )
 
 
+@router.post("/v1/invoices/{invoice_id}/send")
+def send_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.send_invoice(uow, invoice_id))
+
+
 @router.post("/v1/invoices/{invoice_id}/void")
 def void_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.void_invoice(uow, invoice_id))
