@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -46,5 +47,22 @@ def create_tenant(session: Session, name: str, *, now: int) -> NewTenant:
     return NewTenant(tenant.id, name, key, client_id, client_secret)
 
 
-def tenant_for_stripe_key(session: Session, key: str) -> Tenant | None:
-    return session.scalar(select(Tenant).where(Tenant.stripe_key_hash == hash_secret(key)))
+# Key hash → (tenant id, when cached). Keys are never reissued to another tenant, so a short-lived
+# process cache only saves the lookup on the hot path; a miss always reads the database.
+_KEY_CACHE: dict[str, tuple[str, float]] = {}
+_KEY_CACHE_SECONDS = 60.0
+_KEY_CACHE_SIZE = 10_000
+
+
+def tenant_id_for_stripe_key(session: Session, key: str) -> str | None:
+    """The tenant a Stripe secret key belongs to, or None for an unknown key."""
+    digest = hash_secret(key)
+    cached = _KEY_CACHE.get(digest)
+    if cached is not None and time.monotonic() - cached[1] < _KEY_CACHE_SECONDS:
+        return cached[0]
+    tenant_id = session.scalar(select(Tenant.id).where(Tenant.stripe_key_hash == digest))
+    if tenant_id is not None:
+        if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[digest] = (tenant_id, time.monotonic())
+    return tenant_id

@@ -25,7 +25,7 @@ from bulkbill.api.stripe.forms import decode_form
 from bulkbill.api.stripe.middleware import new_request_id
 from bulkbill.core.errors import BillingError, Conflict, FieldError, InvalidInput, Unauthenticated
 from bulkbill.services import idempotency
-from bulkbill.services.tenants import tenant_for_stripe_key
+from bulkbill.services.tenants import tenant_id_for_stripe_key
 from bulkbill.services.uow import UnitOfWork
 
 log = logging.getLogger("bulkbill.stripe")
@@ -155,10 +155,10 @@ def _execute(call: StripeRequest, handler: Handler) -> Response:
         try:
             with state.sessions.begin() as session:
                 uow = UnitOfWork(session, state.settings)
-                tenant = tenant_for_stripe_key(session, key)
-                if tenant is None:
+                tenant_id = tenant_id_for_stripe_key(session, key)
+                if tenant_id is None:
                     raise Unauthenticated(f"Invalid API Key provided: {_masked(key)}")
-                uow.tenant_id = tenant.id
+                uow.tenant_id = tenant_id
                 if call.decode_error is not None:
                     raise call.decode_error
                 if idem_key is not None:
