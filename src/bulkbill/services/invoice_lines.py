@@ -140,16 +140,16 @@ def remove_lines(
     planned = plan_remove_lines(
         _context(invoice, len(figures)), removes, _states(targets.values()), limits=_limits(uow)
     )
-    removed = set()
+    removed = {state.id for state, _ in planned}
+    for state, _ in planned:
+        uow.session.delete(targets[state.id].line)
+    uow.session.flush()  # lines go before the items they point at
     for state, remove in planned:
-        entry = targets[state.id]
-        uow.session.delete(entry.line)
-        removed.add(state.id)
+        item = targets[state.id].item
         if remove.behavior == RemoveBehavior.DELETE:
-            uow.session.flush()
-            uow.session.delete(entry.item)
+            uow.session.delete(item)
         else:
-            entry.item.invoice_id = None
+            item.invoice_id = None
     invoice.metadata_ = metadata
     uow.session.flush()
     recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
