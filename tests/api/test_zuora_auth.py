@@ -22,6 +22,7 @@ class TestOAuth:
         body = response.json()
         assert response.status_code == 200 and body["token_type"] == "bearer" and body["expires_in"] == 3600
         assert len(body["access_token"]) == 32 and len(tenant.zuora_client_id) == 36
+        assert len(tenant.zuora_client_secret) <= 42  # zuora-sdk refuses longer secrets
 
     def test_bad_secret_is_401(self, client: TestClient, tenant: NewTenant) -> None:
         response = client.post(

@@ -54,9 +54,16 @@ class InvoiceFields:
     given: frozenset[str] = frozenset()
 
 
-def get_invoice(uow: UnitOfWork, invoice_id: str, *, for_update: bool = False) -> Invoice:
-    """Load an invoice of this tenant; with for_update, lock it (row lock on PostgreSQL)."""
+def get_invoice(
+    uow: UnitOfWork, invoice_id: str, *, for_update: bool = False, document_type: str | None = None
+) -> Invoice:
+    """Load an invoice of this tenant; with for_update, lock it (row lock on PostgreSQL).
+
+    `document_type` ("invoice" or "credit_memo") hides the other kind: Stripe passes "invoice".
+    """
     query = select(Invoice).where(Invoice.tenant_id == uow.tenant_id, Invoice.id == invoice_id)
+    if document_type is not None:
+        query = query.where(Invoice.document_type == document_type)
     if for_update and uow.is_postgres:
         query = query.with_for_update()
     invoice = uow.session.scalar(query)
@@ -219,10 +226,16 @@ def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
     """Only drafts are deleted; their items go back to pending rather than being lost."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.DELETE, invoice.status)
-    for entry in load_lines(uow, invoice.id):
-        entry.item.invoice_id = None
+    lines = load_lines(uow, invoice.id)
+    for entry in lines:
         uow.session.delete(entry.line)
     uow.session.flush()
+    for entry in lines:
+        if entry.item.source_type is None:
+            entry.item.invoice_id = None
+        else:
+            # An item that billed an order line or fulfillment goes, so its source can be billed again.
+            uow.session.delete(entry.item)
     uow.session.delete(invoice)
     uow.session.flush()
 
@@ -234,8 +247,11 @@ def list_invoices(
     customer: str | None = None,
     status: str | None = None,
     collection_method: str | None = None,
+    document_type: str | None = None,
 ) -> Page[Invoice]:
     query = select(Invoice).where(Invoice.tenant_id == uow.tenant_id)
+    if document_type is not None:
+        query = query.where(Invoice.document_type == document_type)
     if customer is not None:
         query = query.where(Invoice.customer_id == customer)
     if status is not None:
@@ -268,6 +284,8 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
 
 def _assign_number(uow: UnitOfWork, invoice: Invoice, customer: Customer) -> None:
     """Stripe-made invoices take the customer's prefix sequence; Zuora-made documents the tenant's INV/CM one."""
+    if invoice.origin != "stripe" and invoice.number is not None:
+        return  # numbered when created (Zuora standalone invoices): the number stays
     if invoice.origin == "stripe":
         invoice.number = invoice_number(customer.invoice_prefix, customer.next_invoice_sequence)
         customer.next_invoice_sequence += 1

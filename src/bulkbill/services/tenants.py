@@ -33,7 +33,7 @@ def create_tenant(session: Session, name: str, *, now: int) -> NewTenant:
     """Create a tenant with a fresh Stripe secret key and Zuora client pair; secrets are returned once."""
     key = "sk_test_" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")
     client_id = str(uuid.uuid4())
-    client_secret = secrets.token_urlsafe(32)
+    client_secret = secrets.token_urlsafe(30)  # 40 characters: zuora-sdk refuses more than 42
     tenant = Tenant(
         id=new_id("acct_", 16),
         name=name,

@@ -13,8 +13,11 @@ from bulkbill.api.stripe.line_params import LINE_FIELDS, to_changes
 from bulkbill.api.stripe.params import EXPAND, LIST_PARAMS, Bool, Dec, Obj, Str, parse
 from bulkbill.api.stripe.render import check_expand, cursor_from
 from bulkbill.core.commands import PriceData
+from bulkbill.core.errors import NotFound
 from bulkbill.services import invoice_items as service
 from bulkbill.services.invoice_views import load_related
+from bulkbill.services.invoices import get_invoice
+from bulkbill.services.pagination import Page
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import InvoiceItem
 
@@ -51,6 +54,17 @@ def _changes(p: dict[str, Any]) -> Any:
     return changes
 
 
+def _is_credit_memo(uow: UnitOfWork, invoice_id: str | None) -> bool:
+    """A Zuora credit memo is no Stripe invoice: naming one is naming a missing invoice."""
+    if invoice_id is None:
+        return False
+    try:
+        get_invoice(uow, invoice_id, document_type="credit_memo")
+    except NotFound:
+        return False
+    return True
+
+
 def _render(uow: UnitOfWork, item: InvoiceItem, expand: set[str]) -> dict[str, Any]:
     related = load_related(
         uow, [], [item], with_prices="pricing.price_details.price" in expand, with_invoices="invoice" in expand
@@ -63,6 +77,8 @@ def create_item(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
         expand = check_expand(p, ITEM_EXPANDABLE)
+        if _is_credit_memo(uow, p.get("invoice")):
+            raise NotFound("invoice", p["invoice"], path=("invoice",))
         item = service.create_item(uow, service.NewItem(p["customer"], _changes(p), p.get("invoice")))
         return _render(uow, item, expand)
 
@@ -107,6 +123,8 @@ def list_items(call: StripeRequest = Depends(stripe_request)) -> Response:
         page = service.list_items(
             uow, cursor_from(p), customer=p.get("customer"), invoice=p.get("invoice"), pending=p.get("pending")
         )
+        if _is_credit_memo(uow, p.get("invoice")):
+            page = Page([], False)
         related = load_related(uow, [], page.data, with_prices="pricing.price_details.price" in expand)
         return {
             "object": "list",

@@ -33,6 +33,8 @@ from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice
 
 router = APIRouter()
+# Stripe shows invoices only: Zuora credit memos (document_type "credit_memo") do not exist here.
+INVOICE = "invoice"
 
 _EDIT = {
     "auto_advance": Bool(),
@@ -115,7 +117,7 @@ def create_invoice(call: StripeRequest = Depends(stripe_request)) -> Response:
 def retrieve_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         expand = check_expand(parse(EXPAND_ONLY, params), INVOICE_EXPANDABLE)
-        return invoice_response(uow, service.get_invoice(uow, invoice_id), expand)
+        return invoice_response(uow, service.get_invoice(uow, invoice_id, document_type=INVOICE), expand)
 
     return execute(call, run)
 
@@ -125,6 +127,7 @@ def update_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
         expand = check_expand(p, INVOICE_EXPANDABLE)
+        service.get_invoice(uow, invoice_id, document_type=INVOICE)
         return invoice_response(uow, service.update_invoice(uow, invoice_id, _fields(p)), expand)
 
     return execute(call, run)
@@ -134,6 +137,7 @@ def update_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request
 def delete_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         parse(Obj({}), params)
+        service.get_invoice(uow, invoice_id, document_type=INVOICE)
         service.delete_invoice(uow, invoice_id)
         return {"id": invoice_id, "object": "invoice", "deleted": True}
 
@@ -152,6 +156,7 @@ def list_invoices(call: StripeRequest = Depends(stripe_request)) -> Response:
             customer=p.get("customer"),
             status=p.get("status"),
             collection_method=p.get("collection_method"),
+            document_type=INVOICE,
         )
         views = invoice_views(uow, page.data, with_prices="lines.data.pricing.price_details.price" in expand)
         return {
@@ -168,6 +173,7 @@ def _action(invoice_id: str, call: StripeRequest, spec: Obj, act: Any) -> Respon
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(spec, params)
         expand = check_expand(p, INVOICE_EXPANDABLE)
+        service.get_invoice(uow, invoice_id, document_type=INVOICE)
         return invoice_response(uow, act(uow, p), expand)
 
     return execute(call, run)

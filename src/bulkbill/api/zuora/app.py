@@ -9,7 +9,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from bulkbill.api.zuora import oauth
+from bulkbill.api.zuora import (
+    accounting_periods,
+    accounts,
+    bill_runs,
+    credit_memos,
+    fulfillment_items,
+    fulfillments,
+    invoices,
+    oauth,
+    object_query,
+    order_line_items,
+    orders,
+)
 from bulkbill.api.zuora.call import bearer_token
 from bulkbill.api.zuora.errors import CATEGORY_STATUS, error_body, render_error, zuora_code
 from bulkbill.api.zuora.middleware import ZuoraEnvelope
@@ -17,7 +29,19 @@ from bulkbill.core.errors import Unauthenticated
 from bulkbill.services.oauth import tenant_for_token
 from bulkbill.services.uow import UnitOfWork
 
-ROUTERS = (oauth,)
+ROUTERS = (
+    oauth,
+    bill_runs,
+    fulfillment_items,
+    fulfillments,
+    order_line_items,
+    orders,
+    accounts,
+    accounting_periods,
+    invoices,
+    credit_memos,
+    object_query,
+)
 
 
 def create_zuora_app() -> FastAPI:

@@ -80,8 +80,10 @@ class ZuoraRequest:
         return values[-1] if values else None
 
 
-def _decode_body(raw: bytes, encoding: str | None, limit: int) -> Any:
-    if raw[:2] == b"\x1f\x8b" or (encoding or "").lower() == "gzip":
+def _decode_body(raw: bytes, limit: int) -> Any:
+    # Decompress by content, not by header: zuora-sdk's content_encoding= sets the header without
+    # compressing the body (spec §1.8), so a "gzip" body without gzip's magic bytes is plain JSON.
+    if raw[:2] == b"\x1f\x8b":
         try:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             raw = inflater.decompress(raw, limit + 1)
@@ -143,7 +145,7 @@ async def zuora_request(request: Request) -> ZuoraRequest:
             if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
                 call.form = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
             else:
-                call.body = _decode_body(raw, request.headers.get("content-encoding"), state.settings.max_body_bytes)
+                call.body = _decode_body(raw, state.settings.max_body_bytes)
     except BillingError as exc:
         call.problem = exc
     return call

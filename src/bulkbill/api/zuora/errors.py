@@ -20,6 +20,7 @@ from bulkbill.core.errors import (
     RuleViolation,
     Unauthenticated,
 )
+from bulkbill.core.scope import AccessDenied
 
 CATEGORY_STATUS = {
     10: 403,
@@ -50,6 +51,18 @@ class PermissionDenied(BillingError):
 
 class Unsupported(BillingError):
     code = "unsupported_request"
+
+
+class Refused(BillingError):
+    """A refusal with explicit reasons (real codes, one per problem); the first reason's category sets the status."""
+
+    code = "refused"
+
+    def __init__(self, reasons: list[tuple[int, str]]) -> None:
+        if not reasons:
+            raise ValueError("Refused needs at least one reason")
+        super().__init__(reasons[0][1])
+        self.reasons = reasons
 
 
 def process_id() -> str:
@@ -86,6 +99,8 @@ def _reason(category: int, message: str) -> dict[str, Any]:
 
 def reasons_for(exc: BillingError) -> tuple[int, list[dict[str, Any]]]:
     """The category deciding the HTTP status, and one reason per problem."""
+    if isinstance(exc, Refused):
+        return exc.reasons[0][0] % 100, [{"code": c, "message": m} for c, m in exc.reasons]
     if isinstance(exc, InvalidInput):
         reasons = []
         for e in exc.errors:
@@ -96,7 +111,7 @@ def reasons_for(exc: BillingError) -> tuple[int, list[dict[str, Any]]]:
         return 40, [_reason(40, exc.message)]
     if isinstance(exc, Unauthenticated):
         return 11, [{"code": 90000011, "message": exc.message}]
-    if isinstance(exc, PermissionDenied):
+    if isinstance(exc, PermissionDenied | AccessDenied):
         return 10, [_reason(10, exc.message)]
     if isinstance(exc, Unsupported):
         return 45, [_reason(45, exc.message)]

@@ -1,0 +1,79 @@
+"""One core, two dialects: an invoice made through either is the same invoice through the other."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.api.zuora_documents import account, item, items_of, standalone
+from tests.helpers import StripeClient, ZuoraClient
+
+
+def minor(value: object) -> int:
+    """A Zuora major-unit amount (USD) in minor units, exactly."""
+    cents = Decimal(str(value)) * 100
+    assert cents == cents.to_integral_value()
+    return int(cents)
+
+
+def test_zuora_standalone_invoice_read_through_stripe(zuora: ZuoraClient, stripe: StripeClient) -> None:
+    acct = account(zuora)
+    invoice = standalone(
+        zuora,
+        acct["accountId"],
+        [
+            item("100.50", description="Consulting"),
+            item("19.99", quantity=2, unitPrice="9.995", description="Widgets"),
+            item("0.01", description="Rounding"),
+        ],
+    )
+    seen = stripe.ok("GET", f"/v1/invoices/{invoice['id']}")
+    assert seen["customer"] == acct["accountId"] and seen["status"] == "draft" and seen["currency"] == "usd"
+    assert seen["number"] == invoice["invoiceNumber"]
+    assert seen["total"] == minor(invoice["amount"]) == 12050
+    assert seen["subtotal"] == minor(invoice["amountWithoutTax"]) and seen["amount_due"] == minor(invoice["balance"])
+    lines = stripe.ok("GET", f"/v1/invoices/{invoice['id']}/lines", {"limit": 100})["data"]
+    zitems = items_of(zuora, invoice["id"])
+    assert (
+        [ln["description"] for ln in lines]
+        == [i["description"] for i in zitems]
+        == ["Consulting", "Widgets", "Rounding"]
+    )
+    assert [ln["amount"] for ln in lines] == [minor(i["chargeAmount"]) for i in zitems] == [10050, 1999, 1]
+    assert lines[1]["quantity"] == 2 and lines[1]["pricing"]["unit_amount_decimal"] == "999.5"
+    # Posting through Zuora is finalizing in Stripe's view, with the INV number kept.
+    zuora.ok("PUT", f"/v1/invoices/{invoice['id']}/post", {})
+    seen = stripe.ok("GET", f"/v1/invoices/{invoice['id']}")
+    assert seen["status"] == "open" and seen["number"] == invoice["invoiceNumber"] and seen["amount_due"] == 12050
+
+
+def test_stripe_invoice_read_through_zuora(zuora: ZuoraClient, stripe: StripeClient) -> None:
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Stripe Co"})
+    draft = stripe.ok(
+        "POST",
+        "/v1/invoices",
+        {"customer": customer["id"], "currency": "usd", "collection_method": "send_invoice", "days_until_due": 30},
+    )
+    lines = [
+        {"amount": 1050, "description": "Setup"},
+        {
+            "price_data": {"currency": "usd", "product_data": {"name": "Seat"}, "unit_amount_decimal": "333.5"},
+            "quantity": 3,
+            "description": "Seats",
+        },
+    ]
+    stripe.ok("POST", f"/v1/invoices/{draft['id']}/add_lines", {"lines": lines})
+    final = stripe.ok("POST", f"/v1/invoices/{draft['id']}/finalize")
+    body = zuora.ok("GET", f"/v1/invoices/{draft['id']}")
+    assert body["id"] == final["id"] and body["invoiceNumber"] == final["number"] and body["status"] == "Posted"
+    assert body["accountId"] == customer["id"] and body["currency"] == "USD"
+    assert minor(body["amount"]) == final["total"] == 2051 and minor(body["balance"]) == final["amount_remaining"]
+    assert body["postedDate"] is not None and body["dueDate"] is not None
+    zitems = items_of(zuora, draft["id"])
+    slines = stripe.ok("GET", f"/v1/invoices/{draft['id']}/lines", {"limit": 100})["data"]
+    assert [minor(i["chargeAmount"]) for i in zitems] == [ln["amount"] for ln in slines] == [1050, 1001]
+    assert [i["description"] for i in zitems] == ["Setup", "Seats"]
+    assert Decimal(str(zitems[1]["unitPrice"])) == Decimal("3.335") and Decimal(str(zitems[1]["quantity"])) == 3
+    assert zitems[0]["chargeName"] == "Setup"
+    # The Zuora status map: void in Stripe is Canceled in Zuora.
+    stripe.ok("POST", f"/v1/invoices/{draft['id']}/void")
+    assert zuora.ok("GET", f"/v1/invoices/{final['number']}")["status"] == "Canceled"
