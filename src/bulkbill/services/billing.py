@@ -25,14 +25,13 @@ from bulkbill.core.billing import (
     payment_term_days,
     plan_documents,
 )
-from bulkbill.core.invoice import InvoiceStatus
 from bulkbill.core.items import ItemOwner, blank_item
 from bulkbill.core.orders import BillingRule, ItemCategory
 from bulkbill.services.accounting_periods import ensure_open_period
 from bulkbill.services.customers import get_customers
 from bulkbill.services.documents import DOC_KEY
 from bulkbill.services.invoice_totals import load_lines, recalculate
-from bulkbill.services.invoices import attach_item, finalize_invoice
+from bulkbill.services.invoices import attach_item, finalize_invoice, new_invoice_row
 from bulkbill.services.item_rows import new_item_row
 from bulkbill.services.order_fields import account_payment_term, parse_iso
 from bulkbill.services.sequences import next_number
@@ -178,35 +177,16 @@ def _epoch(day: dt.date) -> int:
 
 
 def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term: str | None) -> Invoice:
-    invoice = Invoice(
-        tenant_id=uow.tenant_id,
+    invoice = new_invoice_row(
+        uow,
         id=new_zuora_id(),
         customer_id=plan.account_id,
         currency=plan.currency.lower(),
-        status=InvoiceStatus.DRAFT.value,
         collection_method="send_invoice",
         days_until_due=payment_term_days(term),
         due_date=_epoch(due_date(run.document_date, term)),
-        auto_advance=False,
-        metadata_={},
-        default_tax_rates=[],
-        discounts=[],
-        billing_reason="manual",
-        created=uow.now,
         period_start=_epoch(run.target_date),
         period_end=_epoch(run.target_date),
-        starting_balance=0,
-        amount_paid=0,
-        paid_out_of_band=False,
-        line_count=0,
-        next_line_position=0,
-        subtotal=0,
-        subtotal_excluding_tax=0,
-        total=0,
-        total_excluding_tax=0,
-        amount_due=0,
-        total_discount_amounts=[],
-        total_taxes=[],
         document_type=plan.document_type.value,
         origin=run.origin,
         invoice_date=run.document_date.isoformat(),
@@ -217,7 +197,6 @@ def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term
         # Zuora numbers documents when it makes them, drafts included; posting keeps the number.
         number=_document_number(uow, plan.document_type),
     )
-    uow.session.add(invoice)
     uow.session.flush()
     return invoice
 

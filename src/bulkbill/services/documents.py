@@ -18,14 +18,14 @@ from sqlalchemy import or_, select
 from bulkbill.core.accounts import check_payment_term, due_date_for
 from bulkbill.core.documents import ItemPricing, day_of, day_start, price_item
 from bulkbill.core.errors import BillingError, InputCollector, NotFound, Path
-from bulkbill.core.invoice import InvoiceAction, InvoiceStatus, ensure_transition
+from bulkbill.core.invoice import InvoiceAction, ensure_transition
 from bulkbill.core.items import ItemOwner, ItemValues
 from bulkbill.core.scope import in_scope
 from bulkbill.services.accounting_periods import check_open_period, ensure_open_period
 from bulkbill.services.accounts import account_auto_pay, account_payment_term
 from bulkbill.services.customers import get_customer
 from bulkbill.services.invoice_totals import load_lines, recalculate
-from bulkbill.services.invoices import attach_item, finalize_invoice
+from bulkbill.services.invoices import attach_item, finalize_invoice, new_invoice_row
 from bulkbill.services.item_rows import new_item_row
 from bulkbill.services.org_scope import resolve_orgs
 from bulkbill.services.sequences import next_number
@@ -234,7 +234,6 @@ def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
     attributes = {k: v for k, v in {**new.attributes, "paymentTerm": term}.items() if v is not None}
     invoice = _new_invoice(uow, account, currency, new, due=due)
     invoice.custom_fields = {**dict(new.custom_fields), DOC_KEY: attributes}
-    uow.session.add(invoice)
     uow.session.flush()
     for item, values, discounts in planned:
         row = add_item_row(uow, invoice, values, item)
@@ -249,35 +248,14 @@ def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
 
 def _new_invoice(uow: UnitOfWork, account: Customer, currency: str, new: NewStandalone, *, due: dt.date) -> Invoice:
     assert new.invoice_date is not None
-    return Invoice(
-        tenant_id=uow.tenant_id,
+    return new_invoice_row(
+        uow,
         id=new_zuora_id(),
         customer_id=account.id,
         currency=currency,
-        status=InvoiceStatus.DRAFT.value,
         collection_method="send_invoice",
         due_date=day_start(due),
-        auto_advance=False,
-        metadata_={},
-        default_tax_rates=[],
-        discounts=[],
         number=new.invoice_number or next_number(uow, "invoice", "INV"),
-        billing_reason="manual",
-        created=uow.now,
-        period_start=uow.now,
-        period_end=uow.now,
-        starting_balance=0,
-        amount_paid=0,
-        paid_out_of_band=False,
-        line_count=0,
-        next_line_position=0,
-        subtotal=0,
-        subtotal_excluding_tax=0,
-        total=0,
-        total_excluding_tax=0,
-        amount_due=0,
-        total_discount_amounts=[],
-        total_taxes=[],
         document_type="invoice",
         origin="zuora_standalone",
         invoice_date=new.invoice_date.isoformat(),

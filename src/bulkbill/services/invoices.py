@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -85,6 +86,42 @@ def _check_refs(uow: UnitOfWork, fields: InvoiceFields, owner: ItemOwner, errors
         check_discounts(fields.discounts, owner, refs, ("discounts",), errors)
 
 
+def new_invoice_row(uow: UnitOfWork, *, customer_id: str, currency: str, **fields: Any) -> Invoice:
+    """A new draft invoice row with empty totals; `fields` set whatever differs (dates, origin, ...)."""
+    values: dict[str, Any] = {
+        "tenant_id": uow.tenant_id,
+        "id": new_id("in_"),
+        "customer_id": customer_id,
+        "currency": currency,
+        "status": InvoiceStatus.DRAFT.value,
+        "collection_method": "charge_automatically",
+        "auto_advance": False,
+        "metadata_": {},
+        "default_tax_rates": [],
+        "discounts": [],
+        "billing_reason": "manual",
+        "created": uow.now,
+        "period_start": uow.now,
+        "period_end": uow.now,
+        "starting_balance": 0,
+        "amount_paid": 0,
+        "paid_out_of_band": False,
+        "line_count": 0,
+        "next_line_position": 0,
+        "subtotal": 0,
+        "subtotal_excluding_tax": 0,
+        "total": 0,
+        "total_excluding_tax": 0,
+        "amount_due": 0,
+        "total_discount_amounts": [],
+        "total_taxes": [],
+    }
+    values.update(fields)
+    invoice = Invoice(**values)
+    uow.session.add(invoice)
+    return invoice
+
+
 def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
     """A new draft; with pending_invoice_items_behavior=include it takes the customer's pending items."""
     assert fields.customer is not None
@@ -102,12 +139,10 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
     _check_refs(uow, fields, ItemOwner(customer.id, currency), errors)
     errors.raise_if_any()
-    invoice = Invoice(
-        tenant_id=uow.tenant_id,
-        id=new_id("in_"),
+    invoice = new_invoice_row(
+        uow,
         customer_id=customer.id,
         currency=currency,
-        status=InvoiceStatus.DRAFT.value,
         collection_method=method,
         days_until_due=fields.days_until_due,
         due_date=fields.due_date,
@@ -116,25 +151,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         footer=_text(fields.footer),
         metadata_=metadata,
         default_tax_rates=list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else [],
-        discounts=[],
-        billing_reason="manual",
-        created=uow.now,
-        period_start=uow.now,
-        period_end=uow.now,
-        starting_balance=0,
-        amount_paid=0,
-        paid_out_of_band=False,
-        line_count=0,
-        next_line_position=0,
-        subtotal=0,
-        subtotal_excluding_tax=0,
-        total=0,
-        total_excluding_tax=0,
-        amount_due=0,
-        total_discount_amounts=[],
-        total_taxes=[],
     )
-    uow.session.add(invoice)
     uow.session.flush()
     if isinstance(fields.discounts, tuple):
         invoice.discounts = apply_discounts(uow, fields.discounts, customer_id=customer.id, invoice_id=invoice.id)

@@ -2,51 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import uuid
+from functools import partial
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
+from bulkbill.api.envelope import RequestEnvelope
 from bulkbill.api.zuora.errors import internal_error
 
-log = logging.getLogger("bulkbill.zuora")
 
-
-class ZuoraEnvelope:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = str(uuid.uuid4())
-        scope["bulkbill_request_id"] = request_id
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"zuora-request-id" for k, _ in headers):
-                    headers.append((b"zuora-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error in the Zuora dialect")
-            if started:
-                raise
-            status, body = internal_error(legacy_status=False)
-            await send_with_id(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(b"content-type", b"application/json; charset=utf-8")],
-                }
-            )
-            await send_with_id({"type": "http.response.body", "body": json.dumps(body).encode()})
+def ZuoraEnvelope(app: ASGIApp) -> RequestEnvelope:  # noqa: N802 - used as a middleware class
+    return RequestEnvelope(
+        app,
+        header="Zuora-Request-Id",
+        new_id=lambda: str(uuid.uuid4()),
+        internal_error=partial(internal_error, legacy_status=False),
+        content_type="application/json; charset=utf-8",
+    )
