@@ -105,3 +105,10 @@ def ensure_sendable(collection_method: str, status: str) -> None:
         raise InvalidTransition("You can only manually send an invoice if its collection method is 'send_invoice'.")
     if status == InvoiceStatus.VOID:
         raise InvalidTransition("You cannot send an invoice that has been voided.")
+
+
+def ensure_deletable(status: str, *, subscription_id: str | None) -> None:
+    """Only drafts are deleted, and never a subscription's invoice (its period would go unbilled)."""
+    ensure_transition(InvoiceAction.DELETE, status)
+    if subscription_id is not None:
+        raise InvalidTransition("Invoices of a subscription cannot be deleted; they can only be voided.")

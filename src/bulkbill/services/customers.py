@@ -15,6 +15,7 @@ from bulkbill.services.pagination import Cursor, Page, paginate
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer
+from bulkbill.storage.tables_subscriptions import BillingClock
 
 UNCHANGED = object()
 
@@ -28,6 +29,8 @@ class CustomerFields:
     balance: int | None = None
     invoice_prefix: str | None = None
     metadata: MetadataUpdate | None = None
+    # Only on create: the test clock whose frozen time the customer lives in.
+    test_clock: str | None = None
 
 
 def _prefix() -> str:
@@ -39,6 +42,10 @@ def create_customer(uow: UnitOfWork, fields: CustomerFields, *, customer_id: str
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
+    if fields.test_clock is not None:
+        clock = uow.session.get(BillingClock, (uow.tenant_id, fields.test_clock))
+        if clock is None or clock.deleted:
+            errors.not_found(("test_clock",), "test_clock", fields.test_clock)
     errors.raise_if_any()
     customer = Customer(
         tenant_id=uow.tenant_id,
@@ -53,6 +60,7 @@ def create_customer(uow: UnitOfWork, fields: CustomerFields, *, customer_id: str
         metadata_=metadata,
         created=uow.now,
         deleted=False,
+        test_clock_id=fields.test_clock,
     )
     uow.session.add(customer)
     uow.session.flush()

@@ -15,6 +15,7 @@ from bulkbill.core.invoice import (
     balance_after_finalize,
     check_collection,
     due_date_at_finalization,
+    ensure_deletable,
     ensure_editable,
     ensure_sendable,
     ensure_transition,
@@ -242,7 +243,7 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
 def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
     """Only drafts are deleted; their items go back to pending rather than being lost."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
-    ensure_transition(InvoiceAction.DELETE, invoice.status)
+    ensure_deletable(invoice.status, subscription_id=invoice.subscription_id)
     lines = load_lines(uow, invoice.id)
     for entry in lines:
         uow.session.delete(entry.line)

@@ -75,6 +75,8 @@ class Customer(Base):
     account_number: Mapped[str | None] = mapped_column(String(70))
     org_label: Mapped[str | None] = mapped_column(String(100))
     profile: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # The Stripe test clock whose frozen time this customer lives in (tables_subscriptions.BillingClock).
+    test_clock_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         UniqueConstraint("tenant_id", "invoice_prefix"),
@@ -218,6 +220,9 @@ class Invoice(Base):
     custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     bill_run_id: Mapped[str | None] = mapped_column(IdString)
     template_id: Mapped[str | None] = mapped_column(String(64))
+    # Set on a subscription's invoices, with a snapshot of the subscription's metadata at creation.
+    subscription_id: Mapped[str | None] = mapped_column(IdString)
+    subscription_metadata: Mapped[dict[str, str] | None] = mapped_column(Json)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         UniqueConstraint("tenant_id", "number"),

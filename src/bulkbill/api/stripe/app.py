@@ -15,7 +15,9 @@ from bulkbill.api.stripe import (
     invoices,
     prices,
     products,
+    subscriptions,
     tax_rates,
+    test_clocks,
 )
 from bulkbill.api.stripe.errors import error_body
 from bulkbill.api.stripe.middleware import StripeEnvelope
@@ -23,7 +25,18 @@ from bulkbill.api.stripe.middleware import StripeEnvelope
 
 def create_stripe_app() -> FastAPI:
     app = FastAPI(title="bulkbill Stripe-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
-    for module in (customers, products, prices, tax_rates, coupons, invoices, invoice_lines, invoice_items):
+    for module in (
+        customers,
+        products,
+        prices,
+        tax_rates,
+        coupons,
+        invoices,
+        invoice_lines,
+        invoice_items,
+        subscriptions,
+        test_clocks,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(HTTPException)

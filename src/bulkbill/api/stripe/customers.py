@@ -27,7 +27,7 @@ _FIELDS = {
     "metadata": Metadata(),
     "expand": EXPAND,
 }
-CREATE = Obj(_FIELDS)
+CREATE = Obj({**_FIELDS, "test_clock": Str()})
 UPDATE = Obj(_FIELDS)
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj({**LIST_PARAMS, "email": Str(512)})
@@ -61,7 +61,7 @@ def render_customer(c: Customer) -> dict[str, Any]:
         "preferred_locales": [],
         "shipping": None,
         "tax_exempt": "none",
-        "test_clock": None,
+        "test_clock": c.test_clock_id,
     }
 
 
@@ -78,6 +78,7 @@ def _fields(p: dict[str, Any]) -> service.CustomerFields:
         balance=p.get("balance"),
         invoice_prefix=p.get("invoice_prefix"),
         metadata=p.get("metadata"),
+        test_clock=p.get("test_clock"),
     )
 
 

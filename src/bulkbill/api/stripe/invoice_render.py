@@ -7,6 +7,7 @@ from typing import Any
 from bulkbill.api.stripe.customers import render_customer
 from bulkbill.api.stripe.numbers import decimal_string
 from bulkbill.core.money import truncate
+from bulkbill.core.subscriptions import auto_finalizes, finalizes_at
 from bulkbill.services.invoice_totals import LoadedLine
 from bulkbill.services.invoice_views import EMBEDDED_LINES, InvoiceView, Related
 from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
@@ -105,6 +106,20 @@ def _parent(item: InvoiceItem) -> dict[str, Any]:
     }
 
 
+def _invoice_parent(inv: Invoice) -> dict[str, Any] | None:
+    """Subscription invoices name their subscription and its metadata as it was when they were made."""
+    if inv.subscription_id is None:
+        return None
+    return {
+        "type": "subscription_details",
+        "quote_details": None,
+        "subscription_details": {
+            "metadata": dict(inv.subscription_metadata or {}),
+            "subscription": inv.subscription_id,
+        },
+    }
+
+
 def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: str = "") -> dict[str, Any]:
     line, item = entry.line, entry.item
     exp_discounts = f"{prefix}discounts" in expand
@@ -169,7 +184,9 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
             "provider": None,
             "status": None,
         },
-        "automatically_finalizes_at": None,
+        "automatically_finalizes_at": (
+            finalizes_at(inv.created) if auto_finalizes(inv.status, inv.auto_advance, inv.billing_reason) else None
+        ),
         "billing_reason": inv.billing_reason,
         "collection_method": inv.collection_method,
         "confirmation_secret": None,
@@ -213,7 +230,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "next_payment_attempt": None,
         "number": inv.number,
         "on_behalf_of": None,
-        "parent": None,
+        "parent": _invoice_parent(inv),
         "payment_settings": {"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
         "period_end": inv.period_end,
         "period_start": inv.period_start,
@@ -234,7 +251,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         },
         "subtotal": inv.subtotal,
         "subtotal_excluding_tax": inv.subtotal_excluding_tax,
-        "test_clock": None,
+        "test_clock": customer.test_clock_id if customer else None,
         "total": inv.total,
         "total_discount_amounts": [
             {
@@ -301,5 +318,5 @@ def render_item(
             if item.tax_rates is not None
             else []
         ),
-        "test_clock": None,
+        "test_clock": customer.test_clock_id if customer else None,
     }
