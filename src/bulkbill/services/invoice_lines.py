@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
 
 from bulkbill.core.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
 from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.invoice import ensure_editable
+from bulkbill.core.items import ItemValues
 from bulkbill.core.lines import (
     InvoiceContext,
     LineLimits,
@@ -27,18 +30,25 @@ from bulkbill.services.invoice_totals import (
     recalculate_rows,
 )
 from bulkbill.services.invoices import attach_item, get_invoice
-from bulkbill.services.item_rows import get_items, item_values, new_item_row, write_values
+from bulkbill.services.item_rows import (
+    VALUE_COLUMNS,
+    get_items,
+    item_values,
+    new_item_row,
+    values_from_columns,
+    write_many,
+    write_values,
+)
 from bulkbill.services.references import ReferencedIds, load_references
 from bulkbill.services.uow import UnitOfWork
-from bulkbill.storage.tables import Invoice
+from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine
 
 
 @dataclass(frozen=True)
 class EditedInvoice:
-    """The invoice after a bulk edit, and the lines the call targeted (loaded in full)."""
+    """The invoice after a bulk edit."""
 
     invoice: Invoice
-    targets: dict[str, LoadedLine] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,8 +111,32 @@ def add_lines(
     return EditedInvoice(invoice)
 
 
-def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str, LoadedLine]:
-    return load_lines_by_id(uow, invoice.id, line_ids)
+@dataclass(frozen=True)
+class Target:
+    """A line a bulk call names, read as a plain row: its item's id, customer and values."""
+
+    line_id: str
+    item_id: str
+    customer_id: str
+    values: ItemValues
+
+    @property
+    def state(self) -> LineState:
+        return LineState(self.line_id, self.item_id, self.values)
+
+
+def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str, Target]:
+    """The named lines of this invoice with their items' values, in one query (no ORM objects)."""
+    if not line_ids:
+        return {}
+    rows = uow.session.execute(
+        select(InvoiceLine.id, InvoiceLine.item_id, InvoiceItem.customer_id, *VALUE_COLUMNS)
+        .join(InvoiceItem, (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id))
+        .where(
+            InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice.id, InvoiceLine.id.in_(line_ids)
+        )
+    )
+    return {r[0]: Target(r[0], r[1], r[2], values_from_columns(r[3:])) for r in rows}
 
 
 def update_lines(
@@ -113,21 +147,31 @@ def update_lines(
     figures = load_figure_rows(uow, invoice.id)
     targets = _targets(uow, invoice, {u.id for u in updates})
     ids = ReferencedIds()
-    for update in updates:
-        ids.add_changes(update.changes)
+    for change in updates:
+        ids.add_changes(change.changes)
     refs = load_references(uow, ids)
-    planned = plan_update_lines(
-        _context(invoice, len(figures)), updates, _states(targets.values()), refs, limits=_limits(uow)
-    )
-    for line_id, values in planned.items():
-        write_values(uow, targets[line_id].item, values)
+    states = {line_id: t.state for line_id, t in targets.items()}
+    planned = plan_update_lines(_context(invoice, len(figures)), updates, states, refs, limits=_limits(uow))
+    write_many(uow, {targets[i].item_id: (targets[i].customer_id, v) for i, v in planned.items()})
     invoice.metadata_ = metadata
-    uow.session.flush()
+    stored = _stored_inputs(uow, {targets[i].item_id for i in planned})
     for row in figures:
-        if row.line_id in planned:
-            row.take_item(targets[row.line_id].item)
+        if row.item_id in stored:
+            row.amount, row.discountable, row.discounts, row.tax_rates = stored[row.item_id]
     recalculate_rows(uow, invoice, figures)
-    return EditedInvoice(invoice, targets)
+    return EditedInvoice(invoice)
+
+
+def _stored_inputs(uow: UnitOfWork, item_ids: set[str]) -> dict[str, tuple[int, bool, list[str], list[str] | None]]:
+    """The arithmetic inputs of items just written (discount ids are only known once stored)."""
+    if not item_ids:
+        return {}
+    rows = uow.session.execute(
+        select(
+            InvoiceItem.id, InvoiceItem.amount, InvoiceItem.discountable, InvoiceItem.discounts, InvoiceItem.tax_rates
+        ).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(item_ids))
+    )
+    return {r[0]: (r[1], r[2], list(r[3]), r[4]) for r in rows}
 
 
 def remove_lines(
@@ -137,21 +181,24 @@ def remove_lines(
     invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
     figures = load_figure_rows(uow, invoice.id)
     targets = _targets(uow, invoice, {r.id for r in removes})
-    planned = plan_remove_lines(
-        _context(invoice, len(figures)), removes, _states(targets.values()), limits=_limits(uow)
-    )
+    states = {line_id: t.state for line_id, t in targets.items()}
+    planned = plan_remove_lines(_context(invoice, len(figures)), removes, states, limits=_limits(uow))
     removed = {state.id for state, _ in planned}
-    for state, _ in planned:
-        uow.session.delete(targets[state.id].line)
-    uow.session.flush()  # lines go before the items they point at
-    for state, remove in planned:
-        item = targets[state.id].item
-        if remove.behavior == RemoveBehavior.DELETE:
-            uow.session.delete(item)
-        else:
-            item.invoice_id = None
-    invoice.metadata_ = metadata
+    t = uow.tenant_id
     uow.session.flush()
+    # Lines go before the items they point at; then items are deleted or become pending again.
+    uow.session.execute(delete(InvoiceLine).where(InvoiceLine.tenant_id == t, InvoiceLine.id.in_(removed)))
+    deleted = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.DELETE}
+    unassigned = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.UNASSIGN}
+    if deleted:
+        uow.session.execute(delete(InvoiceItem).where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(deleted)))
+    if unassigned:
+        uow.session.execute(
+            update(InvoiceItem)
+            .where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(unassigned))
+            .values(invoice_id=None)
+        )
+    invoice.metadata_ = metadata
     recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
     return EditedInvoice(invoice)
 
@@ -159,10 +206,9 @@ def remove_lines(
 def update_line(uow: UnitOfWork, invoice_id: str, update: UpdateLine) -> LoadedLine:
     """The single-line form of update_lines (POST /v1/invoices/{id}/lines/{line})."""
     edited = update_lines(uow, invoice_id, [update])
-    entry = edited.targets.get(update.id)
+    entry = load_lines_by_id(uow, edited.invoice.id, {update.id}).get(update.id)
     if entry is None:
         raise NotFound("invoice line item", update.id)
-    uow.session.refresh(entry.line)
     return entry
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
 
 from bulkbill.core.commands import DiscountRef, ItemKind
 from bulkbill.core.items import ItemValues
@@ -11,29 +14,70 @@ from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import InvoiceItem, Product
 
+# The item columns the core's ItemValues is made of (read as plain rows on hot paths).
+VALUE_COLUMNS = (
+    InvoiceItem.kind,
+    InvoiceItem.currency,
+    InvoiceItem.unit_amount_decimal,
+    InvoiceItem.quantity_decimal,
+    InvoiceItem.amount,
+    InvoiceItem.description,
+    InvoiceItem.discountable,
+    InvoiceItem.discounts,
+    InvoiceItem.tax_rates,
+    InvoiceItem.period_start,
+    InvoiceItem.period_end,
+    InvoiceItem.metadata_,
+    InvoiceItem.price_id,
+    InvoiceItem.product_id,
+    InvoiceItem.amount_defined,
+)
 
-def item_values(item: InvoiceItem) -> ItemValues:
-    """The core's view of a stored item."""
+
+def values_from_columns(row: Sequence[Any]) -> ItemValues:
+    """ItemValues from a row of VALUE_COLUMNS, in that order."""
+    (
+        kind,
+        currency,
+        unit,
+        quantity,
+        amount,
+        description,
+        discountable,
+        discounts,
+        tax_rates,
+        start,
+        end,
+        metadata,
+        price_id,
+        product_id,
+        amount_defined,
+    ) = row
     return ItemValues(
-        kind=ItemKind(item.kind),
-        currency=item.currency,
-        unit_amount_decimal=item.unit_amount_decimal,
-        quantity=item.quantity_decimal,
-        amount=item.amount,
-        description=item.description,
-        discountable=item.discountable,
-        discounts=tuple(DiscountRef(discount=d) for d in item.discounts),
-        tax_rates=tuple(item.tax_rates) if item.tax_rates is not None else None,
-        period=(item.period_start, item.period_end),
-        metadata=dict(item.metadata_),
-        price_id=item.price_id,
-        product_id=item.product_id,
-        amount_defined=item.amount_defined,
+        kind=ItemKind(kind),
+        currency=currency,
+        unit_amount_decimal=unit,
+        quantity=quantity,
+        amount=amount,
+        description=description,
+        discountable=discountable,
+        discounts=tuple(DiscountRef(discount=d) for d in discounts),
+        tax_rates=tuple(tax_rates) if tax_rates is not None else None,
+        period=(start, end),
+        metadata=dict(metadata),
+        price_id=price_id,
+        product_id=product_id,
+        amount_defined=amount_defined,
     )
 
 
-def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None:
-    """Store planned values: create an inline product, turn new coupons into discounts."""
+def item_values(item: InvoiceItem) -> ItemValues:
+    """The core's view of a stored item."""
+    return values_from_columns([getattr(item, c.key) for c in VALUE_COLUMNS])
+
+
+def stored_columns(uow: UnitOfWork, values: ItemValues, *, customer_id: str, item_id: str) -> dict[str, Any]:
+    """Column values for planned ItemValues: an inline product is created, new coupons become discounts."""
     product_id = values.product_id
     if values.new_product_name is not None:
         product = Product(
@@ -48,24 +92,45 @@ def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None
         )
         uow.session.add(product)
         product_id = product.id
-    discount_ids = apply_discounts(uow, values.discounts, customer_id=item.customer_id, invoice_item_id=item.id)
-    item.currency = values.currency
-    item.unit_amount_decimal = values.unit_amount_decimal
-    item.quantity_decimal = values.quantity
-    item.amount = values.amount
-    item.amount_defined = values.amount_defined
-    item.description = values.description
-    item.discountable = values.discountable
-    if item.discounts != discount_ids:
-        item.discounts = discount_ids
-    new_rates = list(values.tax_rates) if values.tax_rates is not None else None
-    if item.tax_rates != new_rates:
-        item.tax_rates = new_rates
-    item.period_start, item.period_end = values.period
-    if item.metadata_ != dict(values.metadata):
-        item.metadata_ = dict(values.metadata)
-    item.price_id = values.price_id
-    item.product_id = product_id
+    return {
+        "currency": values.currency,
+        "unit_amount_decimal": values.unit_amount_decimal,
+        "quantity_decimal": values.quantity,
+        "amount": values.amount,
+        "amount_defined": values.amount_defined,
+        "description": values.description,
+        "discountable": values.discountable,
+        "discounts": apply_discounts(uow, values.discounts, customer_id=customer_id, invoice_item_id=item_id),
+        "tax_rates": list(values.tax_rates) if values.tax_rates is not None else None,
+        "period_start": values.period[0],
+        "period_end": values.period[1],
+        "metadata_": dict(values.metadata),
+        "price_id": values.price_id,
+        "product_id": product_id,
+    }
+
+
+def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None:
+    """Store planned values on a loaded item (only changed attributes are written)."""
+    for name, value in stored_columns(uow, values, customer_id=item.customer_id, item_id=item.id).items():
+        if getattr(item, name) != value:
+            setattr(item, name, value)
+
+
+def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues]]) -> None:
+    """Store planned values for many items in one executemany: item id → (customer id, values)."""
+    rows = [
+        {
+            "tenant_id": uow.tenant_id,
+            "id": item_id,
+            **stored_columns(uow, values, customer_id=customer, item_id=item_id),
+        }
+        for item_id, (customer, values) in planned.items()
+    ]
+    if rows:
+        uow.session.flush()  # discounts and products created above exist before the items point at them
+        # Bulk UPDATE by primary key (attribute names, so "metadata_" for the metadata column).
+        uow.session.execute(update(InvoiceItem), rows)
 
 
 def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, values: ItemValues) -> InvoiceItem:
