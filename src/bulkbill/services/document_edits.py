@@ -129,7 +129,8 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
         if invoice is None or not in_scope(orgs_of.get(invoice.customer_id), orgs):
             errors.add((*edit.path, "id"), "resource_missing", f"Cannot find a Invoice instance with id {edit.id}.")
             continue
-        plan = _Plan(edit, invoice, load_lines(uow, invoice.id))
+        # Lines are loaded only when the edit touches items: header-only edits stay one row each.
+        plan = _Plan(edit, invoice, load_lines(uow, invoice.id) if edit.items else [])
         _check_document(uow, plan, periods, errors)
         plans.append(plan)
     errors.raise_if_any()

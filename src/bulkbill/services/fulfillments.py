@@ -37,7 +37,7 @@ from bulkbill.services.billing import DocumentRun, fulfillment_sources, generate
 from bulkbill.services.order_fields import BillingRequest, iso, merge_custom_fields, today
 from bulkbill.services.order_line_items import lock_lines
 from bulkbill.services.order_views import fulfillments_of, items_of
-from bulkbill.services.sequences import next_number
+from bulkbill.services.sequences import next_numbers
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, OrderLineItem, new_zuora_id
@@ -146,8 +146,9 @@ def create_fulfillments(
         rows.append((_new_row(uow, f, line, state, kind), f.items))
     errors.raise_if_any()
     created = CreatedFulfillments([], {})
-    for row, _ in rows:
-        row.fulfillment_number = next_number(uow, "fulfillment", "F-")
+    numbers = next_numbers(uow, "fulfillment", "F-", len(rows))
+    for (row, _), number in zip(rows, numbers, strict=True):
+        row.fulfillment_number = number
         uow.session.add(row)
         created.fulfillments.append(row)
     uow.session.flush()

@@ -24,7 +24,15 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int 
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout_ms)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No server-side prepared statements: a generic plan made before the planner has statistics
+    # (a fresh or freshly loaded database) scanned a whole tenant per joined row; custom plans don't.
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"prepare_threshold": None},
+    )
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:

@@ -34,5 +34,7 @@ def _tick() -> int:
 
 def new_id(prefix: str, length: int = 24) -> str:
     """A fresh id such as in_1NuhUa2eZvKYlo2CWYVhyvD9: 9 time-ordered characters, the rest random."""
-    random_part = "".join(secrets.choice(_ALPHABET) for _ in range(max(4, length - 9)))
+    width = max(4, length - 9)
+    # One call for all the randomness: 6 bytes per 8 base62 characters is ample (62**8 < 256**6).
+    random_part = _base62(int.from_bytes(secrets.token_bytes(width)), width)
     return prefix + _base62(_tick(), 9) + random_part
