@@ -152,26 +152,16 @@ def update_lines(
     refs = load_references(uow, ids)
     states = {line_id: t.state for line_id, t in targets.items()}
     planned = plan_update_lines(_context(invoice, len(figures)), updates, states, refs, limits=_limits(uow))
-    write_many(uow, {targets[i].item_id: (targets[i].customer_id, v) for i, v in planned.items()})
+    stored = write_many(
+        uow, {targets[i].item_id: (targets[i].customer_id, targets[i].values, v) for i, v in planned.items()}
+    )
     invoice.metadata_ = metadata
-    stored = _stored_inputs(uow, {targets[i].item_id for i in planned})
     for row in figures:
-        if row.item_id in stored:
-            row.amount, row.discountable, row.discounts, row.tax_rates = stored[row.item_id]
+        if (columns := stored.get(row.item_id)) is not None:
+            row.amount, row.discountable = columns["amount"], columns["discountable"]
+            row.discounts, row.tax_rates = columns["discounts"], columns["tax_rates"]
     recalculate_rows(uow, invoice, figures)
     return EditedInvoice(invoice)
-
-
-def _stored_inputs(uow: UnitOfWork, item_ids: set[str]) -> dict[str, tuple[int, bool, list[str], list[str] | None]]:
-    """The arithmetic inputs of items just written (discount ids are only known once stored)."""
-    if not item_ids:
-        return {}
-    rows = uow.session.execute(
-        select(
-            InvoiceItem.id, InvoiceItem.amount, InvoiceItem.discountable, InvoiceItem.discounts, InvoiceItem.tax_rates
-        ).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(item_ids))
-    )
-    return {r[0]: (r[1], r[2], list(r[3]), r[4]) for r in rows}
 
 
 def remove_lines(

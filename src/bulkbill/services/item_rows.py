@@ -76,6 +76,25 @@ def item_values(item: InvoiceItem) -> ItemValues:
     return values_from_columns([getattr(item, c.key) for c in VALUE_COLUMNS])
 
 
+def _columns(values: ItemValues, *, product_id: str | None, discount_ids: list[str]) -> dict[str, Any]:
+    return {
+        "currency": values.currency,
+        "unit_amount_decimal": values.unit_amount_decimal,
+        "quantity_decimal": values.quantity,
+        "amount": values.amount,
+        "amount_defined": values.amount_defined,
+        "description": values.description,
+        "discountable": values.discountable,
+        "discounts": discount_ids,
+        "tax_rates": list(values.tax_rates) if values.tax_rates is not None else None,
+        "period_start": values.period[0],
+        "period_end": values.period[1],
+        "metadata_": dict(values.metadata),
+        "price_id": values.price_id,
+        "product_id": product_id,
+    }
+
+
 def stored_columns(uow: UnitOfWork, values: ItemValues, *, customer_id: str, item_id: str) -> dict[str, Any]:
     """Column values for planned ItemValues: an inline product is created, new coupons become discounts."""
     product_id = values.product_id
@@ -92,22 +111,8 @@ def stored_columns(uow: UnitOfWork, values: ItemValues, *, customer_id: str, ite
         )
         uow.session.add(product)
         product_id = product.id
-    return {
-        "currency": values.currency,
-        "unit_amount_decimal": values.unit_amount_decimal,
-        "quantity_decimal": values.quantity,
-        "amount": values.amount,
-        "amount_defined": values.amount_defined,
-        "description": values.description,
-        "discountable": values.discountable,
-        "discounts": apply_discounts(uow, values.discounts, customer_id=customer_id, invoice_item_id=item_id),
-        "tax_rates": list(values.tax_rates) if values.tax_rates is not None else None,
-        "period_start": values.period[0],
-        "period_end": values.period[1],
-        "metadata_": dict(values.metadata),
-        "price_id": values.price_id,
-        "product_id": product_id,
-    }
+    discount_ids = apply_discounts(uow, values.discounts, customer_id=customer_id, invoice_item_id=item_id)
+    return _columns(values, product_id=product_id, discount_ids=discount_ids)
 
 
 def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None:
@@ -117,20 +122,31 @@ def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None
             setattr(item, name, value)
 
 
-def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues]]) -> None:
-    """Store planned values for many items in one executemany: item id → (customer id, values)."""
-    rows = [
-        {
-            "tenant_id": uow.tenant_id,
-            "id": item_id,
-            **stored_columns(uow, values, customer_id=customer, item_id=item_id),
-        }
-        for item_id, (customer, values) in planned.items()
-    ]
+def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, ItemValues]]) -> dict[str, dict[str, Any]]:
+    """Store planned values for many items in one executemany: item id → (customer, before, after).
+
+    Only the columns that changed are written (rows with the same changed columns share one
+    executemany). Returns every item's stored column values, for the totals that follow.
+    """
+    stored: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    for item_id, (customer, before, after) in planned.items():
+        columns = stored_columns(uow, after, customer_id=customer, item_id=item_id)
+        # Stored values never carry new coupons or inline products, so `before` maps to columns as is.
+        old = _columns(
+            before,
+            product_id=before.product_id,
+            discount_ids=[d.discount for d in before.discounts if d.discount is not None],
+        )
+        stored[item_id] = columns
+        changed = {k: v for k, v in columns.items() if old[k] != v}
+        if changed:
+            rows.append({"tenant_id": uow.tenant_id, "id": item_id, **changed})
     if rows:
         uow.session.flush()  # discounts and products created above exist before the items point at them
         # Bulk UPDATE by primary key (attribute names, so "metadata_" for the metadata column).
         uow.session.execute(update(InvoiceItem), rows)
+    return stored
 
 
 def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, values: ItemValues) -> InvoiceItem:
