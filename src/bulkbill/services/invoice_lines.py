@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from bulkbill.core.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
 from bulkbill.core.errors import InputCollector, NotFound
@@ -22,6 +23,7 @@ from bulkbill.core.lines import (
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.services.invoice_totals import (
+    FigureRow,
     LoadedLine,
     figure_row,
     load_figure_rows,
@@ -31,16 +33,18 @@ from bulkbill.services.invoice_totals import (
 )
 from bulkbill.services.invoices import attach_item, get_invoice
 from bulkbill.services.item_rows import (
+    NEW_ITEM_DEFAULTS,
     VALUE_COLUMNS,
     get_items,
     item_values,
-    new_item_row,
+    stored_columns,
     values_from_columns,
     write_many,
     write_values,
 )
 from bulkbill.services.references import ReferencedIds, load_references
 from bulkbill.services.uow import UnitOfWork
+from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine
 
 
@@ -97,17 +101,62 @@ def add_lines(
     pending = {i: PendingItem(i, r.customer_id, r.invoice_id, item_values(r)) for i, r in rows.items()}
     figures = load_figure_rows(uow, invoice.id)
     planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)
-    added: list[LoadedLine] = []
+    added: list[FigureRow] = []
+    new_items: list[dict[str, Any]] = []
+    new_lines: list[dict[str, Any]] = []
     for plan in planned:
         if plan.existing_item_id is not None:
+            # Assigning a pending item (the rarer case) goes through the loaded row.
             item = rows[plan.existing_item_id]
             write_values(uow, item, plan.values)
-        else:
-            item = new_item_row(uow, customer_id=invoice.customer_id, invoice_id=invoice.id, values=plan.values)
-        added.append(LoadedLine(attach_item(uow, invoice, item), item))
+            added.append(figure_row(LoadedLine(attach_item(uow, invoice, item), item)))
+            continue
+        # New items and their lines are inserted in one executemany each, after the loop.
+        item_id, line_id = new_id("ii_"), new_id("il_")
+        columns = stored_columns(uow, plan.values, customer_id=invoice.customer_id, item_id=item_id)
+        new_items.append(
+            {
+                **NEW_ITEM_DEFAULTS,
+                **columns,
+                "tenant_id": uow.tenant_id,
+                "id": item_id,
+                "customer_id": invoice.customer_id,
+                "invoice_id": invoice.id,
+                "kind": plan.values.kind.value,
+                "created": uow.now,
+            }
+        )
+        new_lines.append(
+            {
+                "tenant_id": uow.tenant_id,
+                "id": line_id,
+                "invoice_id": invoice.id,
+                "item_id": item_id,
+                "position": invoice.next_line_position,
+                "discount_amounts": [],
+                "taxes": [],
+            }
+        )
+        invoice.next_line_position += 1
+        added.append(
+            FigureRow(
+                line_id,
+                item_id,
+                plan.values.kind.value,
+                columns["amount"],
+                columns["discountable"],
+                columns["discounts"],
+                columns["tax_rates"],
+                "[]",
+                "[]",
+            )
+        )
     invoice.metadata_ = metadata
-    uow.session.flush()
-    recalculate_rows(uow, invoice, [*figures, *(figure_row(e) for e in added)])
+    uow.session.flush()  # discounts, products and assigned items first
+    if new_items:
+        uow.session.execute(insert(InvoiceItem), new_items)
+        uow.session.execute(insert(InvoiceLine), new_lines)
+    recalculate_rows(uow, invoice, [*figures, *added])
     return EditedInvoice(invoice)
 
 

@@ -223,6 +223,8 @@ def _fresh(value: list[dict[str, Any]] | str) -> list[dict[str, Any]]:
 
 def _same(stored: list[dict[str, Any]] | str, fresh: list[dict[str, Any]]) -> bool:
     if isinstance(stored, str):
+        if not fresh:
+            return stored == "[]"
         return stored == json.dumps(fresh)  # the same serializer SQLAlchemy's JSON type writes with
     return stored == fresh
 

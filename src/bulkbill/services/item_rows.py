@@ -149,6 +149,17 @@ def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, Ite
     return stored
 
 
+# Columns a new item row starts with besides its values (see tables.InvoiceItem).
+NEW_ITEM_DEFAULTS: dict[str, Any] = {
+    "subscription_id": None,
+    "subscription_item_id": None,
+    "source_type": None,
+    "source_id": None,
+    "custom_fields": {},
+    "extras": {},
+}
+
+
 def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, values: ItemValues) -> InvoiceItem:
     """A new item row carrying `values`."""
     item = InvoiceItem(

@@ -10,11 +10,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
-def plain(value: Decimal) -> Decimal:
-    """Drop trailing zeros without switching to exponent notation (1500.000 → 1500)."""
-    return Decimal(format(value.normalize(), "f"))
-
-
 class DecimalText(TypeDecorator[Decimal]):
     """TEXT on SQLite (which has no decimal type: Numeric round-trips through float there), NUMERIC on PostgreSQL."""
 
@@ -36,7 +31,8 @@ class DecimalText(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return plain(Decimal(value))
+        # Exact as stored (PostgreSQL pads to the column's scale); renderers drop trailing zeros.
+        return value if isinstance(value, Decimal) else Decimal(value)
 
 
 # Ids compare byte-wise on both databases so time-ordered ids sort in creation order
