@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from fastapi.testclient import TestClient
+
+from bulkbill.services.tenants import NewTenant
 from tests.api.zuora_documents import account, item, items_of, standalone
 from tests.helpers import StripeClient, ZuoraClient
 
@@ -77,3 +80,38 @@ def test_stripe_invoice_read_through_zuora(zuora: ZuoraClient, stripe: StripeCli
     # The Zuora status map: void in Stripe is Canceled in Zuora.
     stripe.ok("POST", f"/v1/invoices/{draft['id']}/void")
     assert zuora.ok("GET", f"/v1/invoices/{final['number']}")["status"] == "Canceled"
+
+
+class TestCreditMemosStayZuoraOnly:
+    """A credit memo is an invoice row of the core, but Stripe has no such object: it never shows one."""
+
+    def test_stripe_cannot_see_or_edit_a_credit_memo(
+        self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient, stripe: StripeClient
+    ) -> None:
+        from tests.api.test_zuora_bill_runs import run
+        from tests.api.test_zuora_orders import create_order, line, new_account
+
+        account = new_account(client, tenant)
+        sale = create_order(zuora, account, [line(itemState="SentToBilling", billTargetDate="2021-01-01")])
+        back = {
+            "itemCategory": "Return",
+            "itemName": "back",
+            "quantity": 1,
+            "itemState": "SentToBilling",
+            "billTargetDate": "2021-01-02",
+            "originalOrderNumber": sale["orderNumber"],
+            "originalOrderLineItemNumber": "1",
+        }
+        create_order(zuora, account, [back], category="Return")
+        assert run(zuora)["numberOfCreditMemos"] == 1
+        memos = zuora.ok("GET", "/object-query/credit-memos")["data"]
+        memo_id = memos[0]["id"]
+        for method, path, data in (
+            ("GET", f"/v1/invoices/{memo_id}", None),
+            ("GET", f"/v1/invoices/{memo_id}/lines", None),
+            ("POST", f"/v1/invoices/{memo_id}/add_lines", {"lines": [{"amount": 1}]}),
+            ("POST", f"/v1/invoices/{memo_id}/finalize", None),
+        ):
+            assert stripe.error(method, path, data, status=404)["code"] == "resource_missing"
+        listed = {i["id"] for i in stripe.ok("GET", "/v1/invoices", {"limit": 100})["data"]}
+        assert memo_id not in listed and listed  # the sales invoice is there, the memo is not

@@ -79,7 +79,8 @@ def _open_draft(
     uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None
 ) -> tuple[Invoice, dict[str, str]]:
     """Lock the invoice, insist on a draft, and check invoice_metadata before any line is touched."""
-    invoice = get_invoice(uow, invoice_id, for_update=True)
+    # Lines are edited on invoices only: a credit memo is not found here (Stripe does not show them).
+    invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
     ensure_editable(invoice.status)
     errors = InputCollector()
     check_metadata(invoice_metadata, ("invoice_metadata",), errors)
@@ -255,7 +256,7 @@ def list_lines(
     uow: UnitOfWork, invoice_id: str, *, limit: int, starting_after: str | None = None, ending_before: str | None = None
 ) -> LinePage:
     """Lines in display order, paged by line id."""
-    invoice = get_invoice(uow, invoice_id)
+    invoice = get_invoice(uow, invoice_id, document_type="invoice")
     lines = load_lines(uow, invoice.id)
     return page_lines(lines, limit=limit, starting_after=starting_after, ending_before=ending_before)
 

@@ -17,7 +17,6 @@ from bulkbill.core.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLi
 from bulkbill.core.errors import FieldError, InvalidInput, NotFound
 from bulkbill.services import invoice_lines as service
 from bulkbill.services.invoice_views import load_related
-from bulkbill.services.invoices import get_invoice
 from bulkbill.services.uow import UnitOfWork
 
 router = APIRouter()
@@ -42,7 +41,6 @@ def _bulk_call(invoice_id: str, call: StripeRequest, spec: Obj, apply: Any) -> R
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(spec, params)
         expand = check_expand(p, INVOICE_EXPANDABLE)
-        get_invoice(uow, invoice_id, document_type="invoice")  # credit memos are not Stripe invoices
         edited = apply(uow, p["lines"], p.get("invoice_metadata"))
         return invoice_response(uow, edited.invoice, expand)
 
@@ -81,7 +79,6 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(SINGLE_UPDATE, params)
         expand = check_expand(p, LINE_EXPANDABLE)
-        get_invoice(uow, invoice_id, document_type="invoice")
         try:
             entry = service.update_line(uow, invoice_id, UpdateLine(line_id, to_changes(p)))
         except InvalidInput as exc:
@@ -106,7 +103,6 @@ def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -
         p = parse(LIST, params)
         expand = {e.removeprefix("data.") for e in p.get("expand") or []}
         check_expand({"expand": list(expand)}, LINE_EXPANDABLE)
-        get_invoice(uow, invoice_id, document_type="invoice")
         page = service.list_lines(
             uow,
             invoice_id,
