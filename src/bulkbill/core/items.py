@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from bulkbill.core.commands import DiscountRef, ItemKind, LineChanges, PriceData
 from bulkbill.core.errors import InputCollector, Path
@@ -147,10 +148,12 @@ def apply_changes(
             "currency_mismatch",
             f"The currency {changes.currency.lower()} does not match the invoice currency {owner.currency}.",
         )
+    # Collected and applied in one replace(): this runs for every line of a bulk call.
+    updates: dict[str, Any] = _discount_and_tax_updates(changes, refs, owner, path, errors)
     if changes.description is not None:
-        values = replace(values, description=changes.description)
+        updates["description"] = changes.description
     if changes.discountable is not None:
-        values = replace(values, discountable=changes.discountable)
+        updates["discountable"] = changes.discountable
     if changes.period is not None:
         start, end = changes.period
         if end < start:
@@ -159,11 +162,11 @@ def apply_changes(
                 "invalid_period",
                 "The period end must be greater than or equal to the period start.",
             )
-        values = replace(values, period=changes.period)
-    values = _apply_discounts_and_taxes(values, changes, refs, owner, path, errors)
-    check_metadata(changes.metadata, (*path, "metadata"), errors)
-    metadata = merge_metadata(base.metadata, changes.metadata, (*path, "metadata"), errors)
-    return replace(values, metadata=metadata)
+        updates["period"] = changes.period
+    if changes.metadata is not None:
+        check_metadata(changes.metadata, (*path, "metadata"), errors)
+        updates["metadata"] = merge_metadata(base.metadata, changes.metadata, (*path, "metadata"), errors)
+    return replace(values, **updates) if updates else values
 
 
 def _apply_subscription_changes(
@@ -181,10 +184,10 @@ def _apply_subscription_changes(
             "field_not_editable",
             "Only tax_rates, discounts and metadata can be updated on subscription line items.",
         )
-    values = _apply_discounts_and_taxes(base, changes, refs, owner, path, errors)
+    updates = _discount_and_tax_updates(changes, refs, owner, path, errors)
     check_metadata(changes.metadata, (*path, "metadata"), errors)
-    metadata = replace_metadata(changes.metadata, base.metadata, (*path, "metadata"), errors)
-    return replace(values, metadata=metadata)
+    updates["metadata"] = replace_metadata(changes.metadata, base.metadata, (*path, "metadata"), errors)
+    return replace(base, **updates)
 
 
 def _apply_pricing(
@@ -205,6 +208,8 @@ def _apply_pricing(
             f"You may only specify one of these parameters: {', '.join(definers)}.",
         )
         return base
+    if not definers and changes.quantity is None:
+        return base  # nothing about the price changes
     quantity = base.quantity
     if changes.quantity is not None:
         quantity = _checked_quantity(changes.quantity, (*path, changes.quantity_field), errors)
@@ -349,23 +354,23 @@ def _priced_inline(
     )
 
 
-def _apply_discounts_and_taxes(
-    values: ItemValues,
+def _discount_and_tax_updates(
     changes: LineChanges,
     refs: References,
     owner: ItemOwner,
     path: Path,
     errors: InputCollector,
-) -> ItemValues:
+) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
     if changes.discounts is not None:
         discounts = () if isinstance(changes.discounts, Clear) else changes.discounts
         check_discounts(discounts, owner, refs, (*path, "discounts"), errors)
-        values = replace(values, discounts=discounts)
+        updates["discounts"] = discounts
     if changes.tax_rates is not None:
         rates = None if isinstance(changes.tax_rates, Clear) else changes.tax_rates
         check_tax_rates(rates or (), refs, (*path, "tax_rates"), errors)
-        values = replace(values, tax_rates=rates)
-    return values
+        updates["tax_rates"] = rates
+    return updates
 
 
 def check_discounts(
