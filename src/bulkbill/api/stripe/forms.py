@@ -26,10 +26,19 @@ def _refuse(message: str) -> InvalidInput:
 
 
 def _segments(key: str) -> list[str]:
-    match = _KEY.match(key)
-    if match is None:
+    bracket = key.find("[")
+    if bracket == -1:
+        segments = [key]
+    else:
+        # Fast path for the common, well-formed shape name[a][b]...; anything else goes to the regex.
+        segments = [key[:bracket], *key[bracket + 1 : -1].split("][")] if key.endswith("]") else []
+        if not segments or not segments[0] or any("[" in p or "]" in p for p in segments):
+            match = _KEY.match(key)
+            if match is None:
+                raise _refuse(f"Invalid parameter name: {key[:80]}")
+            segments = [match.group(1), *_SEGMENT.findall(match.group(2))]
+    if not segments[0] or "]" in segments[0]:
         raise _refuse(f"Invalid parameter name: {key[:80]}")
-    segments = [match.group(1), *_SEGMENT.findall(match.group(2))]
     if len(segments) > MAX_DEPTH:
         raise _refuse(f"Parameter nested too deeply: {key[:80]}")
     return segments
