@@ -22,3 +22,20 @@ class Settings(BaseSettings):
     # Largest request body accepted, in bytes (after decompression for Zuora).
     max_body_bytes: int = 1_048_576
     sqlite_busy_timeout_ms: int = 10_000
+    # Bill runs (README "Bill runs and workers"). With bill_run_workers on (PostgreSQL, `bulkbill
+    # worker` processes running), a run with more due lines than bill_run_inline_max_lines is
+    # queued for the workers (POST answers Pending); every other run executes inside the request.
+    bill_run_workers: bool = False
+    bill_run_inline_max_lines: int = 20_000
+    # A chunk (one transaction) holds at most this many lines and accounts; an account is never split.
+    bill_run_chunk_lines: int = 20_000
+    bill_run_chunk_accounts: int = 5_000
+    # A chunk that failed this many times is given up (the run ends in Error; `bulkbill bill-run retry`).
+    bill_run_chunk_attempts: int = 3
+    # How often an idle worker looks for chunks, in seconds.
+    worker_poll_seconds: float = 0.5
+    # Requests allowed per API key (Stripe secret key, Zuora OAuth token) in a moving window, as a
+    # `limits` rate string ("100/second", "1000/minute", "10/second;500/minute"); "" or "off" disables it.
+    rate_limit: str = "100/second"
+    # Where the windows are kept: this process's memory, or a shared `limits` storage URI (redis://...).
+    rate_limit_storage_uri: str = "memory://"

@@ -198,3 +198,25 @@ class TestLifecycle:
         created = zuora.ok("POST", "/v1/bill-runs", {"targetDate": "2021-06-30", "invoiceDate": "2021-08-01"})
         body = zuora.fail("PUT", f"/v1/bill-runs/{created['id']}/post", {"invoiceDate": "2021-07-15"}, status=400)
         assert codes(body) == [RULE]
+
+
+class TestProgressAndAccounts:
+    def test_a_run_reports_its_progress_and_accounts(
+        self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient
+    ) -> None:
+        one, two = new_account(client, tenant), new_account(client, tenant)
+        for account in (one, one, two):
+            sent(zuora, account, "2021-06-01")
+        body = run(zuora)
+        assert body["progress"] == {"totalChunks": 1, "chunksDone": 1, "plannedLines": 3, "billedLines": 3}
+        assert zuora.ok("GET", f"/v1/bill-runs/{body['id']}")["progress"] == body["progress"]
+        accounts = zuora.ok("GET", f"/v1/bill-runs/{body['id']}/accounts")["accounts"]
+        assert sorted((a["accountNumber"], a["numberOfItems"]) for a in accounts) == sorted([(one, 2), (two, 1)])
+        assert all(a["status"] == "Billed" and a["numberOfInvoices"] == 1 for a in accounts)
+        assert accounts[0]["totals"][0]["invoiceAmount"] == 100 * next(
+            a["numberOfItems"] for a in accounts if a is accounts[0]
+        )
+        # Nothing left: the next run has no chunk at all and is Completed at once.
+        again = run(zuora)
+        assert again["progress"] == {"totalChunks": 0, "chunksDone": 0, "plannedLines": 0, "billedLines": 0}
+        assert zuora.ok("GET", f"/v1/bill-runs/{again['id']}/accounts")["accounts"] == []

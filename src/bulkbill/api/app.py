@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bulkbill.api.state import AppState
@@ -28,6 +30,15 @@ class InjectState:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["bulkbill_state"] = self.state
         await self.app(scope, receive, send)
+
+
+class DialectMount(Mount):
+    """A mount whose prefix also matches paths with a newline in them (an id's %0A): without re.DOTALL
+    Starlette's mount pattern stops at the newline and the request would miss the dialect's envelope."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -53,8 +64,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    app.mount("/stripe", create_stripe_app())
-    app.mount("/zuora", create_zuora_app())
+    app.router.routes.append(DialectMount("/stripe", app=create_stripe_app()))
+    app.router.routes.append(DialectMount("/zuora", app=create_zuora_app()))
     app.add_middleware(InjectState, state=state)
     logging.getLogger("bulkbill").setLevel(logging.INFO)
     return app

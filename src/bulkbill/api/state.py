@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulkbill.api.ratelimit import RateLimiter
 from bulkbill.config import Settings
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 
@@ -16,8 +17,9 @@ class AppState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    limiter: RateLimiter | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
         engine = create_db_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-        return cls(settings, engine, make_sessionmaker(engine))
+        return cls(settings, engine, make_sessionmaker(engine), RateLimiter.from_settings(settings))

@@ -1,4 +1,4 @@
-"""The `bulkbill` command: serve, migrate, tenants. A stable contract for outside harnesses."""
+"""The `bulkbill` command: serve, migrate, tenants, worker, bill-run. A stable contract for outside harnesses."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from bulkbill.config import Settings
+from bulkbill.cli import bill_runs as bill_run_commands
+from bulkbill.cli.options import DatabaseUrl, settings_for
 from bulkbill.services.tenants import create_tenant
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.migrate import upgrade
@@ -17,18 +18,9 @@ from bulkbill.storage.migrate import upgrade
 app = typer.Typer(help="bulkbill: a self-hostable billing engine.", no_args_is_help=True, add_completion=False)
 tenants = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants, name="tenants")
+app.add_typer(bill_run_commands.app, name="bill-run")
 
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="SQLAlchemy URL; default $BULKBILL_DATABASE_URL or sqlite:///bulkbill.db"),
-]
-
-
-def _settings(database_url: str | None) -> Settings:
-    settings = Settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    return settings
+_settings = settings_for
 
 
 @app.command()
@@ -81,6 +73,34 @@ def tenants_create(
     else:
         for key, value in data.items():
             typer.echo(f"{key}: {value}")
+
+
+@app.command()
+def worker(
+    database_url: DatabaseUrl = None,
+    processes: Annotated[int, typer.Option("--processes", "-p", min=1, help="Worker processes to run.")] = 1,
+    once: Annotated[bool, typer.Option("--once", help="Exit when no chunk is left to claim.")] = False,
+    poll_interval: Annotated[
+        float | None, typer.Option("--poll-interval", help="Seconds between looks for work when idle.")
+    ] = None,
+) -> None:
+    """Bill bill-run chunks from the database until stopped (SIGTERM/Ctrl-C finish the chunk in hand).
+
+    Run as many as you like, on as many machines: each chunk is claimed with FOR UPDATE SKIP LOCKED
+    and billed in one transaction, so no chunk is billed twice.
+    """
+    import logging
+
+    from bulkbill.jobs.worker import run_workers
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = _settings(database_url)
+    if poll_interval is not None:
+        settings = settings.model_copy(update={"worker_poll_seconds": poll_interval})
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    raise typer.Exit(run_workers(settings, processes, once=once))
 
 
 def main() -> None:

@@ -211,8 +211,8 @@ def _apply_pricing(
     if not definers and changes.quantity is None:
         return base  # nothing about the price changes
     quantity = base.quantity
-    if changes.quantity is not None:
-        quantity = _checked_quantity(changes.quantity, (*path, changes.quantity_field), errors)
+    if changes.quantity is not None and _quantity_ok(changes.quantity, (*path, changes.quantity_field), errors):
+        quantity = changes.quantity  # a refused quantity is reported, and priced as before meanwhile
     if changes.amount is not None:
         if changes.quantity is not None:
             errors.add(
@@ -250,14 +250,16 @@ def _apply_pricing(
     return replace(values, quantity=quantity, amount=amount, amount_defined=False)
 
 
-def _checked_quantity(quantity: Decimal, path: Path, errors: InputCollector) -> Decimal:
+def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
     if quantity < 0:
         errors.add(path, "invalid_quantity", "Quantity must be greater than or equal to 0.")
     elif places(quantity) > MAX_UNIT_PRICE_PLACES:
         errors.add(path, "invalid_quantity", "Quantity can have at most 12 decimal places.")
     elif quantity >= Decimal(10) ** 12:
         errors.add(path, "invalid_quantity", "Quantity must be less than 1000000000000.")
-    return quantity
+    else:
+        return True
+    return False
 
 
 def _priced_by_id(
@@ -342,8 +344,10 @@ def _priced_inline(
             "invalid_unit_amount",
             "unit_amount_decimal can have at most 12 decimal places.",
         )
+        unit = Decimal(0)  # refused: priced at nothing meanwhile, so the other checks still run
     elif abs(unit) > MAX_AMOUNT:
         errors.add((*path, "unit_amount"), "amount_too_large", "This value must be less than 1000000000000000.")
+        unit = Decimal(0)
     return replace(
         base,
         unit_amount_decimal=unit,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bulkbill.core.money import MAX_UNIT_PRICE_PLACES, line_amount
+from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, line_amount
 
 
 class ItemState(StrEnum):
@@ -173,6 +173,9 @@ class LinePricing:
     discount: int
 
 
+_NO_PRICING = LinePricing(Decimal(0), Decimal(0), 0, 0, 0)
+
+
 def price_line(
     *,
     list_price_per_unit: Decimal | None,
@@ -181,7 +184,23 @@ def price_line(
     discount_per_unit: Decimal | None,
     quantity: Decimal,
 ) -> tuple[LinePricing, str | None]:
-    """amountPerUnit is computed from listPricePerUnit and an inline discount when one is set, else taken as given."""
+    """amountPerUnit is computed from listPricePerUnit and an inline discount when one is set, else taken as given.
+
+    Prices and quantities beyond MAX_AMOUNT, and line amounts (price × quantity) beyond it, are refused
+    before any rounding: no such line can be billed, and the arithmetic would leave exact decimals.
+    """
+    fixed = discount_type == DiscountType.FIXED_AMOUNT
+    for name, value in (
+        ("listPricePerUnit", list_price_per_unit),
+        ("amountPerUnit", amount_per_unit),
+        ("inlineDiscountPerUnit", discount_per_unit if fixed else None),
+        ("quantity", quantity),
+    ):
+        if value is not None and abs(value) > MAX_AMOUNT:
+            return _NO_PRICING, f"{name} must be at most {MAX_AMOUNT} (in minor units for prices)."
+    for unit_price in (list_price_per_unit, amount_per_unit):
+        if unit_price is not None and abs(unit_price * quantity) > MAX_AMOUNT:
+            return _NO_PRICING, f"The line amount (quantity × price) must be at most {MAX_AMOUNT} minor units."
     list_unit = list_price_per_unit if list_price_per_unit is not None else amount_per_unit
     error = None
     unit = amount_per_unit
@@ -189,7 +208,7 @@ def price_line(
         base = list_unit if list_unit is not None else Decimal(0)
         if discount_type == DiscountType.PERCENTAGE:
             if not Decimal(0) <= discount_per_unit <= Decimal(100):
-                error = "inlineDiscountPerUnit must be a percentage between 0 and 100."
+                return _NO_PRICING, "inlineDiscountPerUnit must be a percentage between 0 and 100."
             unit = base * (Decimal(100) - discount_per_unit) / Decimal(100)
         else:
             if not Decimal(0) <= discount_per_unit <= base:

@@ -1,58 +1,76 @@
 """Turn billable order line items and fulfillments into invoices and credit memos.
 
-The documents are ordinary core invoices (document_type "invoice" or "credit_memo") built through
-the same code paths as Stripe invoices: one billable item per source (item_rows.new_item_row),
-attached as a line (attach_item), totals recalculated, then posted with finalize_invoice unless a
-draft is wanted. Each item names its source; invoice_items' unique (source_type, source_id) makes
-the database refuse to bill anything twice.
+generate_documents writes a call's documents set-based (services.billing_sets: one COPY or
+executemany per table, numbers in one block), through the core's planner and arithmetic. Each
+item names its source; invoice_items' unique (source_type, source_id) makes the database refuse
+to bill anything twice.
+
+generate_documents_per_invoice is the same thing one invoice at a time through the general
+invoice machinery Stripe invoices use (new_invoice_row, attach_item, recalculate,
+finalize_invoice). It is the reference the set-based writer is proven against
+(tests/scale/test_set_based_agreement.py): both must leave exactly the same rows behind.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from bulkbill.core.billing import (
+    BILLABLE_STATES,
+    GENERATED_ITEMS_DISCOUNTABLE,
     BillableSource,
     DocumentPlan,
     DocumentType,
     SourceType,
     due_date,
+    due_for_bill_run,
     payment_term_days,
     plan_documents,
 )
 from bulkbill.core.items import ItemOwner, blank_item
 from bulkbill.core.orders import BillingRule, ItemCategory
 from bulkbill.services.accounting_periods import ensure_open_period
+from bulkbill.services.billing_sets import (
+    SPLITTING_ATTRIBUTES,
+    DocumentRun,
+    SourceRecord,
+    epoch,
+    item_description,
+    item_extras,
+    load_accounts,
+    splitting_attributes,
+    write_documents,
+)
 from bulkbill.services.customers import get_customers
 from bulkbill.services.documents import DOC_KEY
 from bulkbill.services.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoices import attach_item, finalize_invoice, new_invoice_row
 from bulkbill.services.item_rows import new_item_row
 from bulkbill.services.order_fields import account_payment_term, parse_iso
+from bulkbill.services.org_scope import scope_condition
 from bulkbill.services.sequences import next_number
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import Fulfillment, OrderLineItem, new_zuora_id
 
-# Attributes that put lines on separate documents when they differ (Flexible Billing Attributes).
-SPLITTING_ATTRIBUTES = ("billTo", "paymentTerm", "invoiceTemplateId", "sequenceSetId", "invoiceGroupNumber")
-
-
-@dataclass(frozen=True)
-class DocumentRun:
-    """How documents are made: dates, who makes them, whether they are posted."""
-
-    target_date: dt.date
-    document_date: dt.date
-    origin: str  # "run_billing" or "bill_run"
-    post: bool
-    bill_run_id: str | None = None
-    credit_memo_reason_code: str | None = None
+__all__ = [
+    "SPLITTING_ATTRIBUTES",
+    "Billable",
+    "DocumentRun",
+    "billed_ids",
+    "document_counts",
+    "due_billables",
+    "fulfillment_sources",
+    "generate_documents",
+    "generate_documents_per_invoice",
+    "line_sources",
+    "record_of",
+]
 
 
 @dataclass
@@ -80,8 +98,7 @@ def billed_ids(uow: UnitOfWork, source_type: SourceType, ids: Iterable[str]) -> 
 
 
 def _attributes(line: OrderLineItem) -> tuple[tuple[str, str | None], ...]:
-    attrs = line.attrs or {}
-    return tuple((name, attrs.get(name)) for name in SPLITTING_ATTRIBUTES)
+    return splitting_attributes(line.attrs or {})
 
 
 def line_sources(uow: UnitOfWork, lines: Sequence[OrderLineItem]) -> list[Billable]:
@@ -141,8 +158,97 @@ def fulfillment_sources(
     return out
 
 
+def due_billables(
+    uow: UnitOfWork, target: dt.date, *, account_ids: set[str] | None = None, orgs: frozenset[str] | None = None
+) -> list[Billable]:
+    """The reference selection of a bill run, as loaded rows: what is due by `target`, in the order
+    generate_documents_per_invoice takes it (rule-A lines by id, then fulfillments by id)."""
+    day = target.isoformat()
+
+    def unbilled(kind: SourceType, column: Any) -> Any:
+        return ~exists().where(
+            InvoiceItem.tenant_id == uow.tenant_id,
+            InvoiceItem.source_type == kind.value,
+            InvoiceItem.source_id == column,
+        )
+
+    def scoped(query: Any) -> Any:
+        if account_ids is not None:
+            query = query.where(OrderLineItem.account_id.in_(account_ids))
+        if orgs is not None:
+            in_orgs = select(Customer.id).where(Customer.tenant_id == uow.tenant_id, scope_condition(orgs))
+            query = query.where(OrderLineItem.account_id.in_(in_orgs))
+        return query
+
+    line_query = select(OrderLineItem).where(
+        OrderLineItem.tenant_id == uow.tenant_id,
+        OrderLineItem.billing_rule == BillingRule.WITHOUT_FULFILLMENT.value,
+        OrderLineItem.item_state.in_(BILLABLE_STATES),
+        OrderLineItem.sent_to_billing_at.is_not(None),
+        OrderLineItem.bill_target_date <= day,
+        unbilled(SourceType.ORDER_LINE_ITEM, OrderLineItem.id),
+    )
+    lines = list(uow.session.scalars(scoped(line_query).order_by(OrderLineItem.id)))
+    f_query = (
+        select(Fulfillment, OrderLineItem)
+        .join(
+            OrderLineItem,
+            (OrderLineItem.tenant_id == Fulfillment.tenant_id) & (OrderLineItem.id == Fulfillment.order_line_item_id),
+        )
+        .where(
+            Fulfillment.tenant_id == uow.tenant_id,
+            Fulfillment.state.in_(BILLABLE_STATES),
+            Fulfillment.sent_to_billing_at.is_not(None),
+            Fulfillment.bill_target_date <= day,
+            unbilled(SourceType.FULFILLMENT, Fulfillment.id),
+        )
+    )
+    pairs = list(uow.session.execute(scoped(f_query).order_by(Fulfillment.id)))
+    owners = {ln.id: ln for _, ln in pairs}
+    billables = line_sources(uow, lines) + fulfillment_sources(uow, [f for f, _ in pairs], owners)
+    return [b for b in billables if due_for_bill_run(b.source, target)]
+
+
+def record_of(billable: Billable) -> SourceRecord:
+    """A loaded source as the plain record the set-based writer takes."""
+    ln, f = billable.line, billable.fulfillment
+    start = f.fulfillment_date if f is not None else ln.transaction_start_date
+    end = f.fulfillment_date if f is not None else ln.transaction_end_date
+    return SourceRecord(
+        billable.source,
+        ln.id,
+        ln.item_name,
+        ln.description,
+        ln.product_code,
+        ln.uom,
+        start,
+        end,
+        f.id if f is not None else None,
+        ln.attrs or {},
+    )
+
+
 def generate_documents(uow: UnitOfWork, billables: Sequence[Billable], run: DocumentRun) -> list[Invoice]:
-    """One document per planned group, each line one billable item; posted unless a draft is wanted."""
+    """One document per planned group, each line one billable item; posted unless a draft is wanted.
+
+    Written set-based (billing_sets.write_documents); the documents come back loaded, in plan order.
+    """
+    uow.session.flush()  # what the call changed so far is visible to the statements below
+    records = [record_of(b) for b in billables]
+    accounts = load_accounts(uow, ids={r.source.account_id for r in records}, lock=run.post)
+    written = write_documents(uow, records, run, accounts)
+    if not written.documents:
+        return []
+    ids = [doc_id for doc_id, _, _ in written.documents]
+    loaded = {
+        inv.id: inv
+        for inv in uow.session.scalars(select(Invoice).where(Invoice.tenant_id == uow.tenant_id, Invoice.id.in_(ids)))
+    }
+    return [loaded[i] for i in ids]
+
+
+def generate_documents_per_invoice(uow: UnitOfWork, billables: Sequence[Billable], run: DocumentRun) -> list[Invoice]:
+    """The reference path: the same documents, one invoice at a time through the general invoice machinery."""
     by_key = {(b.source.source_type, b.source.source_id): b for b in billables}
     plans = plan_documents(b.source for b in billables)
     if plans:
@@ -172,10 +278,6 @@ def _payment_term(plan: DocumentPlan, accounts: Mapping[str, Customer]) -> str |
     return term
 
 
-def _epoch(day: dt.date) -> int:
-    return calendar.timegm(day.timetuple())
-
-
 def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term: str | None) -> Invoice:
     invoice = new_invoice_row(
         uow,
@@ -184,9 +286,9 @@ def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term
         currency=plan.currency.lower(),
         collection_method="send_invoice",
         days_until_due=payment_term_days(term),
-        due_date=_epoch(due_date(run.document_date, term)),
-        period_start=_epoch(run.target_date),
-        period_end=_epoch(run.target_date),
+        due_date=epoch(due_date(run.document_date, term)),
+        period_start=epoch(run.target_date),
+        period_end=epoch(run.target_date),
         document_type=plan.document_type.value,
         origin=run.origin,
         invoice_date=run.document_date.isoformat(),
@@ -215,52 +317,33 @@ def _document_number(uow: UnitOfWork, kind: DocumentType) -> str:
 
 
 def _new_item(uow: UnitOfWork, invoice: Invoice, billable: Billable, amount: int) -> InvoiceItem:
-    ln, f, source = billable.line, billable.fulfillment, billable.source
-    start = f.fulfillment_date if f is not None else ln.transaction_start_date
-    end = f.fulfillment_date if f is not None else ln.transaction_end_date
+    record = record_of(billable)
+    source = record.source
     values = replace(
         blank_item(ItemOwner(invoice.customer_id, invoice.currency), now=uow.now),
         unit_amount_decimal=source.unit_amount,
         quantity=source.quantity,
         amount=amount,
         amount_defined=False,
-        description=ln.description if ln.description is not None else ln.item_name,
-        discountable=False,
-        period=(_epoch(dt.date.fromisoformat(start)), _epoch(dt.date.fromisoformat(end))),
+        description=item_description(record.description, record.item_name),
+        discountable=GENERATED_ITEMS_DISCOUNTABLE,
+        period=(epoch(dt.date.fromisoformat(record.start)), epoch(dt.date.fromisoformat(record.end))),
     )
     item = new_item_row(uow, customer_id=invoice.customer_id, invoice_id=invoice.id, values=values)
     item.source_type = source.source_type.value
     item.source_id = source.source_id
     item.custom_fields = {}
-    item.extras = _extras(ln, f, start, end)
+    item.extras = item_extras(
+        record.line_id,
+        record.item_name,
+        record.product_code,
+        record.uom,
+        record.attrs,
+        record.fulfillment_id,
+        record.start,
+        record.end,
+    )
     return item
-
-
-def _extras(ln: OrderLineItem, f: Fulfillment | None, start: str, end: str) -> dict[str, object]:
-    """What the documents side renders for an order-billed item (spec §2.9 mapping)."""
-    attrs = ln.attrs or {}
-    extras: dict[str, object] = {
-        "chargeName": ln.item_name,
-        "sku": ln.product_code,
-        "productName": ln.item_name,
-        "unitOfMeasure": ln.uom,
-        "serviceStartDate": start,
-        "serviceEndDate": end,
-        "sourceItemType": "Fulfillment" if f is not None else "OrderLineItem",
-        "orderLineItemId": ln.id,
-        "fulfillmentId": f.id if f is not None else None,
-        "chargeType": "OneTime",
-        "processingType": "Charge",
-        "productRatePlanChargeId": attrs.get("productRatePlanChargeId"),
-        "soldToContactId": attrs.get("soldTo"),
-        "purchaseOrderNumber": attrs.get("purchaseOrderNumber"),
-        "taxCode": attrs.get("taxCode"),
-        "taxMode": attrs.get("taxMode"),
-    }
-    for name, value in attrs.items():
-        if name.endswith("AccountingCode") or name == "accountingCode":
-            extras[name] = value
-    return extras
 
 
 def document_counts(documents: Sequence[Invoice]) -> tuple[int, int]:

@@ -98,7 +98,12 @@ def account_currency(customer: Customer) -> str:
 
 
 def account_payment_term(customer: Customer) -> str | None:
-    profile = customer.profile or {}
+    return profile_payment_term(customer.profile)
+
+
+def profile_payment_term(profile: Mapping[str, Any] | None) -> str | None:
+    """The payment term an account profile names (top level, or under billingAndPayment), if any."""
+    profile = profile or {}
     term = profile.get("paymentTerm")
     if term is None and isinstance(profile.get("billingAndPayment"), Mapping):
         term = profile["billingAndPayment"].get("paymentTerm")

@@ -45,6 +45,7 @@ from bulkbill.storage.tables_orders import OrderLineItem
 
 MAX_PER_CALL = 100
 RULE = "rule_violation"
+NOT_NULL = ("quantity", "itemState", "billingRule")
 Path = tuple[str | int, ...]
 
 
@@ -196,7 +197,8 @@ def _plan(
     owner_number = sent.get("ownerAccountNumber")
     if owner_number is not None:
         current["ownerAccountNumber"] = _owner_number(uow, line)
-    changes = {k: v for k, v in sent.items() if v != current.get(k)}
+    # A null quantity, itemState or billingRule is refused below, and changes nothing meanwhile.
+    changes = {k: v for k, v in sent.items() if v != current.get(k) and not (v is None and k in NOT_NULL)}
     state, category = ItemState(line.item_state), ItemCategory(line.item_category)
     label = f"Order line item {line.id}"
     for name in sorted(changes):
@@ -210,7 +212,7 @@ def _plan(
         btd = changes.get("billTargetDate", line.bill_target_date)
         if target == ItemState.SENT_TO_BILLING and (problem := sent_to_billing_error(btd)):
             errors.add((*where, "billTargetDate"), RULE, f"{label}: {problem}")
-    for name in ("quantity", "itemState", "billingRule"):
+    for name in NOT_NULL:
         if name in sent and sent[name] is None:
             errors.add((*where, name), "invalid_value", f"{label}: {name} cannot be null.")
     if "quantity" in changes and changes["quantity"] is not None and changes["quantity"] < 0:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+READ_ONLY = "bulkbill_read_only"
 
 
 def normalize_url(url: str) -> str:
@@ -57,14 +59,37 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Every transaction takes the write lock up front: two writers never deadlock on a
-        # read-to-write upgrade, and the busy timeout queues them instead of failing.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # read-to-write upgrade, and the busy timeout queues them instead of failing. A
+        # transaction that only reads may begin without it (see `read_only`).
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
 
+def read_only(session: Session) -> None:
+    """Begin the session's transaction as one that only reads: on SQLite without the write lock
+    (it neither waits for nor blocks writers); on PostgreSQL an ordinary transaction."""
+    session.connection(execution_options={READ_ONLY: True})
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "do_orm_execute", _refresh_locked_rows)
+    return factory
+
+
+def _refresh_locked_rows(state: ORMExecuteState) -> None:
+    """A SELECT ... FOR UPDATE overwrites what the session already holds of the rows it locks.
+
+    A row read earlier in the transaction without the lock (a handler looking the invoice up
+    before the service locks it) would otherwise keep its old values in the identity map: the
+    waiting request then works from a snapshot taken before the request it waited for committed,
+    and writes lose that request's changes (or skip them, when a recomputed value equals the
+    stale one).
+    """
+    statement = state.statement
+    if state.is_select and isinstance(statement, Select) and statement._for_update_arg is not None:
+        state.update_execution_options(populate_existing=True)
 
 
 def is_postgres(session: Session) -> bool:

@@ -5,6 +5,11 @@ minor units and quantities exact decimals (DecimalText); dates are ISO strings (
 Zuora objects have 32-character lower-case hex ids (new_zuora_id). Whether a line or fulfillment
 is billed is not stored here: it is the invoice item whose (source_type, source_id) names it,
 unique in invoice_items, so the database itself refuses a second billing.
+
+A bill run is split into chunks (bill_run_chunks): contiguous ranges of account ids, each billed
+in one transaction that also marks the chunk done, so a chunk is done once or not at all and a
+resumed run skips done chunks. Workers claim chunk rows with SELECT … FOR UPDATE SKIP LOCKED.
+A planned run freezes the exact items it will bill in bill_run_items.
 """
 
 from __future__ import annotations
@@ -99,6 +104,8 @@ class OrderLineItem(Base):
         UniqueConstraint("tenant_id", "order_id", "item_number"),
         Index("ix_order_line_items_billing", "tenant_id", "item_state", "bill_target_date"),
         Index("ix_order_line_items_original", "tenant_id", "original_line_item_id"),
+        # Bill-run chunks select an account range's due lines.
+        Index("ix_order_line_items_account", "tenant_id", "account_id"),
     )
 
 
@@ -166,24 +173,101 @@ class BillRun(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created: Mapped[int] = mapped_column(BigInteger)
     updated: Mapped[int] = mapped_column(BigInteger)
+    # Which accounts the run bills: {"accounts": [ids] | null, "orgs": [labels] | null} (null: all).
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A planned run bills exactly the items frozen in bill_run_items, whatever became due since.
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Progress: chunks and lines planned, and done so far (updated by each chunk's transaction).
+    total_chunks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    planned_lines: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    billed_lines: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A planned run's totals: {"items", "invoices", "creditMemos", "totals": {currency: {...}}}.
+    plan_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         UniqueConstraint("tenant_id", "bill_run_number"),
+        # Workers look for runs with chunks left (the one query that spans tenants; no lock taken).
+        Index("ix_bill_runs_status", "status", "created"),
     )
 
 
 class BillRunAccount(Base):
-    """An account a bill run has billed: unique, so a resumed run never bills an account twice."""
+    """An account a bill run has billed (or plans to bill): unique, so no run bills an account twice.
+
+    The counts and totals are the account's documents in this run (planned, then billed);
+    `totals` maps a currency to {"invoice": minor units, "creditMemo": minor units}.
+    """
 
     __tablename__ = "bill_run_accounts"
     tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     bill_run_id: Mapped[str] = mapped_column(IdString, primary_key=True)
     customer_id: Mapped[str] = mapped_column(IdString, primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
+    items: Mapped[int | None] = mapped_column(Integer)
+    invoices: Mapped[int | None] = mapped_column(Integer)
+    credit_memos: Mapped[int | None] = mapped_column(Integer)
+    totals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (
         tenant_fk(["bill_run_id"], "bill_runs"),
         tenant_fk(["customer_id"], "customers"),
     )
 
 
-__all__ = ["BillRun", "BillRunAccount", "Fulfillment", "FulfillmentItem", "Order", "OrderLineItem", "new_zuora_id"]
+class BillRunChunk(Base):
+    """A contiguous range of account ids of one run, billed in one transaction ("pending" → "done").
+
+    A worker claims a pending chunk with FOR UPDATE SKIP LOCKED and marks it done in the same
+    transaction as its documents; a crash rolls both back, so the chunk is simply pending again.
+    After `attempts` failures it is "failed" and its run goes to Error.
+    """
+
+    __tablename__ = "bill_run_chunks"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bill_run_id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_account_id: Mapped[str] = mapped_column(IdString)
+    last_account_id: Mapped[str] = mapped_column(IdString)
+    planned_accounts: Mapped[int] = mapped_column(Integer)
+    planned_lines: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    accounts: Mapped[int] = mapped_column(Integer, default=0)
+    billed_lines: Mapped[int] = mapped_column(Integer, default=0)
+    invoices: Mapped[int] = mapped_column(Integer, default=0)
+    credit_memos: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(100))
+    finished: Mapped[int | None] = mapped_column(BigInteger)
+    __table_args__ = (
+        tenant_fk(["bill_run_id"], "bill_runs"),
+        Index("ix_bill_run_chunks_status", "tenant_id", "bill_run_id", "status"),
+    )
+
+
+class BillRunItem(Base):
+    """An item a planned run froze: committing the plan bills exactly these (those still unbilled)."""
+
+    __tablename__ = "bill_run_items"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bill_run_id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    source_type: Mapped[str] = mapped_column(String(24), primary_key=True)
+    source_id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    account_id: Mapped[str] = mapped_column(IdString)
+    __table_args__ = (
+        tenant_fk(["bill_run_id"], "bill_runs"),
+        Index("ix_bill_run_items_account", "tenant_id", "bill_run_id", "account_id"),
+    )
+
+
+__all__ = [
+    "BillRun",
+    "BillRunAccount",
+    "BillRunChunk",
+    "BillRunItem",
+    "Fulfillment",
+    "FulfillmentItem",
+    "Order",
+    "OrderLineItem",
+    "new_zuora_id",
+]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.stripe import (
     coupons,
     customers,
@@ -53,5 +56,12 @@ def create_stripe_app() -> FastAPI:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body("Invalid request."), status_code=400)
 
+    app.add_middleware(RateLimit, refuse=_rate_limited)
     app.add_middleware(StripeEnvelope)
     return app
+
+
+def _rate_limited(_retry_after: int) -> tuple[int, dict[str, Any]]:
+    """Stripe's 429 (stripe-python raises RateLimitError)."""
+    message = "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."
+    return 429, error_body(message, code="rate_limit")

@@ -2,7 +2,8 @@
 
 The edge owns the transaction: `execute` opens it, the handler calls services (which only
 flush), and it commits on success or rolls back on any error, so a refused call changes nothing.
-The Idempotency-Key's stored response is written in the same transaction as the work.
+An Idempotency-Key is first claimed (marked in flight) in its own short transaction; its response
+is stored in the same transaction as the work, or the claim is released when the work fails.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
+from bulkbill.api.body import read_body
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.errors import error_body, internal_error_body, render_error
 from bulkbill.api.stripe.forms import decode_form
@@ -27,6 +30,7 @@ from bulkbill.core.errors import BillingError, Conflict, FieldError, InvalidInpu
 from bulkbill.services import idempotency
 from bulkbill.services.tenants import tenant_id_for_stripe_key
 from bulkbill.services.uow import UnitOfWork
+from bulkbill.storage.db import read_only
 
 log = logging.getLogger("bulkbill.stripe")
 DIALECT = "stripe"
@@ -63,9 +67,7 @@ async def stripe_request(request: Request) -> StripeRequest:
     try:
         params = decode_form(request.url.query) if request.url.query else {}
         if request.method in ("POST", "PUT", "PATCH"):
-            body = await request.body()
-            if len(body) > state.settings.max_body_bytes:
-                raise InvalidInput([FieldError((), "body_too_large", "The request body is too large.")])
+            body = await read_body(request, state.settings.max_body_bytes)  # 413 past the cap
             params.update(decode_form(body))
         call.params = params
     except InvalidInput as exc:
@@ -150,40 +152,79 @@ def _execute(call: StripeRequest, handler: Handler) -> Response:
                 )
             ]
         )
+    held: idempotency.Claim | None = None
+    try:
+        if idem_key is not None:
+            claimed = _claim(call, key, idem_key)
+            if isinstance(claimed, idempotency.StoredResponse):
+                return json_response(claimed.status_code, claimed.body, call, replayed=True)
+            held = claimed
+        with state.sessions.begin() as session:
+            uow = UnitOfWork(session, state.settings)
+            uow.tenant_id = _tenant(session, key)
+            if call.decode_error is not None:
+                raise call.decode_error
+            body = handler(uow, call.params)
+            text = json.dumps(body, separators=(",", ":"))
+            if held is not None:
+                idempotency.finish(uow, held, status_code=200, body=text)
+        held = None  # committed together with the work
+        return json_response(200, text, call)
+    except IntegrityError:
+        raise Conflict("The request conflicted with a concurrent request; please retry.") from None
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError):
+            raise
+        raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
+    finally:
+        if held is not None:
+            _release(call, held)
+
+
+def _tenant(session: Session, key: str) -> str:
+    tenant_id = tenant_id_for_stripe_key(session, key)
+    if tenant_id is None:
+        raise Unauthenticated(f"Invalid API Key provided: {_masked(key)}")
+    return tenant_id
+
+
+def _claim(call: StripeRequest, key: str, idem_key: str) -> idempotency.Claim | idempotency.StoredResponse:
+    """In its own short transaction: replay a finished request, refuse one in flight, or hold the key."""
     fingerprint = idempotency.request_fingerprint(call.method, call.path, call.params)
+    if call.state.engine.dialect.name == "sqlite":
+        # SQLite serializes writers: look first without the write lock, so that a retry meeting its
+        # key in flight answers at once (and a replay needs no lock) instead of queueing behind the work.
+        with call.state.sessions() as session, session.begin():
+            read_only(session)
+            uow = UnitOfWork(session, call.state.settings)
+            uow.tenant_id = _tenant(session, key)
+            if call.decode_error is not None:
+                raise call.decode_error
+            stored = idempotency.look(uow, dialect=DIALECT, key=idem_key, fingerprint=fingerprint)
+            if stored is not None:
+                return stored
     for attempt in range(2):
         try:
-            with state.sessions.begin() as session:
-                uow = UnitOfWork(session, state.settings)
-                tenant_id = tenant_id_for_stripe_key(session, key)
-                if tenant_id is None:
-                    raise Unauthenticated(f"Invalid API Key provided: {_masked(key)}")
-                uow.tenant_id = tenant_id
+            with call.state.sessions.begin() as session:
+                uow = UnitOfWork(session, call.state.settings)
+                uow.tenant_id = _tenant(session, key)
                 if call.decode_error is not None:
-                    raise call.decode_error
-                if idem_key is not None:
-                    stored = idempotency.find_response(uow, dialect=DIALECT, key=idem_key, fingerprint=fingerprint)
-                    if stored is not None:
-                        return json_response(stored.status_code, stored.body, call, replayed=True)
-                body = handler(uow, call.params)
-                text = json.dumps(body, separators=(",", ":"))
-                if idem_key is not None:
-                    idempotency.save_response(
-                        uow,
-                        dialect=DIALECT,
-                        key=idem_key,
-                        fingerprint=fingerprint,
-                        status_code=200,
-                        body=text,
-                        request_id=call.request_id,
-                    )
-            return json_response(200, text, call)
+                    raise call.decode_error  # refused before it ran: not stored (Stripe)
+                return idempotency.claim(
+                    uow, dialect=DIALECT, key=idem_key, fingerprint=fingerprint, owner=call.request_id
+                )
         except IntegrityError:
-            # A concurrent request with the same key committed first: answer with its response.
-            if idem_key is None or attempt == 1:
+            # A concurrent request claimed the key first: the next attempt sees its row.
+            if attempt == 1:
                 raise Conflict("The request conflicted with a concurrent request; please retry.") from None
-        except DBAPIError as exc:
-            if isinstance(exc, OperationalError):
-                raise
-            raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
-    raise Conflict("The request conflicted with a concurrent request; please retry.")
+    raise AssertionError("unreachable")
+
+
+def _release(call: StripeRequest, held: idempotency.Claim) -> None:
+    """The work failed (nothing is stored for it): free the key so that a retry runs again."""
+    try:
+        with call.state.sessions.begin() as session:
+            idempotency.release(UnitOfWork(session, call.state.settings, tenant_id=held.tenant_id), held)
+    except DBAPIError:
+        # The key stays in flight until settings.idempotency_in_flight_timeout_seconds, then is taken over.
+        log.warning("could not release idempotency key %r", held.key, exc_info=True)

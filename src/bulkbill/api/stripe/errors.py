@@ -60,6 +60,8 @@ def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
     """Status and body for a core error; the SDK picks its exception class by status."""
     if isinstance(exc, InvalidInput):
         first = exc.first
+        if first.code == "body_too_large":
+            return 413, error_body(first.message)
         return 400, error_body(
             first.message, code=_STRIPE_CODES.get(first.code), param=stripe_param(first.path) or None
         )

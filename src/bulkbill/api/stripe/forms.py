@@ -55,7 +55,7 @@ def _insert(root: _Node, segments: list[str], value: str) -> None:
     for depth, segment in enumerate(segments):
         if segment == "":
             segment = f"{node.next_auto}"
-        if segment.isdigit():
+        if segment.isascii() and segment.isdigit():
             if int(segment) > MAX_INDEX:
                 raise _refuse(f"Array index too large in {''.join(segments)[:80]}")
             node.next_auto = max(node.next_auto, int(segment) + 1)
@@ -76,7 +76,7 @@ def _insert(root: _Node, segments: list[str], value: str) -> None:
 def _finish(value: Any) -> Any:
     if not isinstance(value, _Node):
         return value
-    if value and all(k.isdigit() for k in value):
+    if value and all(k.isascii() and k.isdigit() for k in value):
         return [_finish(value[k]) for k in sorted(value, key=int)]
     return {k: _finish(v) for k, v in value.items()}
 

@@ -196,7 +196,7 @@ class Array(Spec):
     max_items: int = 1000
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
-        if isinstance(value, Mapping) and all(str(k).isdigit() for k in value):
+        if isinstance(value, Mapping) and all(str(k).isascii() and str(k).isdigit() for k in value):
             value = [value[k] for k in sorted(value, key=int)]
         if not isinstance(value, list):
             errors.add(path, "parameter_invalid_type", f"Invalid array: {dotted(path)}")

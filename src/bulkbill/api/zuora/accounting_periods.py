@@ -11,6 +11,7 @@ from pydantic import Field
 from bulkbill.api.zuora.accounts import WireModel
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.documents_render import refusal, zdatetime
+from bulkbill.api.zuora.openapi import json_body, no_body
 from bulkbill.api.zuora.validation import ZDate, parse_model
 from bulkbill.core.accounting import PeriodAction
 from bulkbill.core.errors import InvalidInput
@@ -30,7 +31,7 @@ class PeriodIn(WireModel):
     notes: str | None = Field(None, max_length=255)
 
 
-@router.post("/v1/accounting-periods")
+@router.post("/v1/accounting-periods", openapi_extra=json_body(PeriodIn))
 def create_period(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         resolve_orgs(uow, c.org_ids)
@@ -56,12 +57,12 @@ def _change(period_id: str, call: ZuoraRequest, action: PeriodAction) -> Respons
     return execute(call, run)
 
 
-@router.put("/v1/accounting-periods/{period_id}/close")
+@router.put("/v1/accounting-periods/{period_id}/close", openapi_extra=no_body())
 def close_period(period_id: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return _change(period_id, call, PeriodAction.CLOSE)
 
 
-@router.put("/v1/accounting-periods/{period_id}/reopen")
+@router.put("/v1/accounting-periods/{period_id}/reopen", openapi_extra=no_body())
 def reopen_period(period_id: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return _change(period_id, call, PeriodAction.REOPEN)
 

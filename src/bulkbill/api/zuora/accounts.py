@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.documents_render import custom_fields, stored_custom
+from bulkbill.api.zuora.openapi import json_body
 from bulkbill.api.zuora.validation import ZuoraModel, parse_model
 from bulkbill.core.accounts import DEFAULT_PAYMENT_TERM
 from bulkbill.core.errors import FieldError, InvalidInput
@@ -138,7 +139,7 @@ def render_account(customer: Customer) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/accounts")
+@router.post("/v1/accounts", openapi_extra=json_body(AccountIn))
 def create_account(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         body = parse_model(AccountIn, c.body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -9,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.zuora import (
     accounting_periods,
     accounts,
@@ -25,6 +28,7 @@ from bulkbill.api.zuora import (
 from bulkbill.api.zuora.call import bearer_token
 from bulkbill.api.zuora.errors import CATEGORY_STATUS, error_body, render_error, zuora_code
 from bulkbill.api.zuora.middleware import ZuoraEnvelope
+from bulkbill.api.zuora.openapi import zuora_openapi
 from bulkbill.core.errors import Unauthenticated
 from bulkbill.services.oauth import tenant_for_token
 from bulkbill.services.uow import UnitOfWork
@@ -45,9 +49,16 @@ ROUTERS = (
 
 
 def create_zuora_app() -> FastAPI:
-    app = FastAPI(title="bulkbill Zuora-compatible API", version="2025-08-12", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="bulkbill Zuora-compatible API",
+        version="2025-08-12",
+        docs_url=None,
+        redoc_url=None,
+        servers=[{"url": "/zuora"}],
+    )
     for module in ROUTERS:
         app.include_router(module.router)
+    app.openapi = lambda: zuora_openapi(app)  # type: ignore[method-assign]
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -69,10 +80,18 @@ def create_zuora_app() -> FastAPI:
         body = error_body(20, [{"code": zuora_code(20), "message": "Invalid request parameters."}])
         return JSONResponse(body, status_code=400)
 
+    # Over the key's rate: category 70, HTTP 429 with Retry-After at every Zuora-Version (it is the
+    # gateway's answer, given before the request is read, like an authentication failure's 401).
+    app.add_middleware(RateLimit, refuse=_rate_limited, content_type="application/json; charset=utf-8")
     # Zuora compresses responses over 1,000 bytes when the client accepts gzip (§1.8).
     app.add_middleware(GZipMiddleware, minimum_size=1001)
     app.add_middleware(ZuoraEnvelope)
     return app
+
+
+def _rate_limited(retry_after: int) -> tuple[int, dict[str, Any]]:
+    message = f"Request exceeded limit: too many requests with this token; retry after {retry_after} s."
+    return CATEGORY_STATUS[70], error_body(70, [{"code": zuora_code(70), "message": message}])
 
 
 def _token_is_valid(request: Request) -> bool:

@@ -1,8 +1,9 @@
 """One Zuora request end to end: bearer token, headers, JSON body, one transaction, envelope.
 
 Mirrors the Stripe dialect's executor: the edge owns the transaction, services only flush, a
-refused call changes nothing. Zuora replays the stored response of an Idempotency-Key whether the
-first call succeeded or failed, so failures are stored too (in their own transaction).
+refused call changes nothing. An Idempotency-Key is claimed (in flight) in its own short transaction
+before the work. Zuora replays the stored response of an Idempotency-Key whether the first call
+succeeded or failed, so failures are stored too (in their own transaction).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bulkbill.api.body import read_body, too_large
 from bulkbill.api.state import AppState
 from bulkbill.api.zuora.errors import PermissionDenied, internal_error, render_error
+from bulkbill.api.zuora.validation import bounded_decimal
 from bulkbill.core.errors import (
     BillingError,
     Conflict,
@@ -35,6 +38,7 @@ from bulkbill.core.errors import (
 from bulkbill.services import idempotency
 from bulkbill.services.oauth import tenant_for_token
 from bulkbill.services.uow import UnitOfWork
+from bulkbill.storage.db import read_only
 from bulkbill.storage.tables import Tenant
 
 log = logging.getLogger("bulkbill.zuora")
@@ -42,6 +46,8 @@ DIALECT = "zuora"
 _LEGACY_VERSION = re.compile(r"^\d{3}\.\d+$")
 _DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRACK_ID_FORBIDDEN = set(":;\"'")
+# Zuora bodies nest 6 levels at most; deeper ones are refused before anything walks them.
+MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -64,6 +70,8 @@ class ZuoraRequest:
     problem: BillingError | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     tenant: Tenant | None = None
+    # The Idempotency-Key this request holds in flight, until its response is stored or it is released.
+    claim: idempotency.Claim | None = None
 
     @property
     def legacy_status(self) -> bool:
@@ -90,13 +98,28 @@ def _decode_body(raw: bytes, limit: int) -> Any:
         except zlib.error as exc:
             raise InvalidInput([FieldError((), "invalid_json", "The gzip request body could not be read.")]) from exc
         if len(raw) > limit or inflater.unconsumed_tail:
-            raise InvalidInput([FieldError((), "body_too_large", "The decompressed request body is too large.")])
+            raise too_large(limit, "decompressed request body")
     if not raw.strip():
         return None
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
+        body = json.loads(raw, parse_float=bounded_decimal, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput([FieldError((), "invalid_json", f"Malformed JSON request body: {exc}")]) from exc
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise InvalidInput([FieldError((), "invalid_json", f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")])
+    return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest (iteratively: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def _no_constants(name: str) -> Any:
@@ -139,9 +162,7 @@ async def zuora_request(request: Request) -> ZuoraRequest:
     try:
         _check_track_id(call.track_id)
         if request.method in ("POST", "PUT", "PATCH"):
-            raw = await request.body()
-            if len(raw) > state.settings.max_body_bytes:
-                raise InvalidInput([FieldError((), "body_too_large", "The request body is too large.")])
+            raw = await read_body(request, state.settings.max_body_bytes)  # 413 past the cap
             if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
                 call.form = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
             else:
@@ -201,6 +222,9 @@ def execute(call: ZuoraRequest, handler: Handler, *, authenticated: bool = True)
         log.exception("unexpected error in %s %s", call.method, call.path)
         status, body = internal_error(legacy_status=call.legacy_status)
         return json_response(status, body, call)
+    finally:
+        if call.claim is not None:
+            _release(call, call.claim)  # nothing was stored for the key: a retry runs again
 
 
 def _fingerprint(call: ZuoraRequest) -> str:
@@ -222,6 +246,8 @@ def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
     assert tenant is not None
     uow.tenant_id = tenant.id
     call.tenant = tenant
+    # Out of the session: a rolled-back transaction would expire it, and _store_failure reads it after.
+    uow.session.expunge(tenant)
     if call.entity_ids is not None:
         wanted = {e.strip() for e in call.entity_ids.split(",") if e.strip()}
         if not wanted <= {tenant.id, tenant.zuora_client_id}:
@@ -231,39 +257,71 @@ def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
 def _execute(call: ZuoraRequest, handler: Handler, authenticated: bool) -> Response:
     state = call.state
     key = _idempotency_key(call)
+    try:
+        if key is not None and authenticated:
+            claimed = _claim(call, key)
+            if isinstance(claimed, idempotency.StoredResponse):
+                return json_response(claimed.status_code, claimed.body, call, replayed=True)
+            call.claim = claimed
+        with state.sessions.begin() as session:
+            uow = UnitOfWork(session, state.settings)
+            if authenticated:
+                _authenticate(uow, call)
+            if call.problem is not None:
+                raise call.problem
+            body = handler(uow, call)
+            text = json.dumps(body, separators=(",", ":"), default=_json_default)
+            if call.claim is not None:
+                idempotency.finish(uow, call.claim, status_code=200, body=text)
+        call.claim = None  # committed together with the work
+        return json_response(200, text, call)
+    except IntegrityError:
+        raise Conflict("The request conflicted with a concurrent request; please retry.") from None
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError):
+            raise
+        raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
+
+
+def _claim(call: ZuoraRequest, key: str) -> idempotency.Claim | idempotency.StoredResponse:
+    """In its own short transaction: replay a finished request, refuse one in flight, or hold the key."""
+    if call.state.engine.dialect.name == "sqlite":
+        # SQLite serializes writers: look first without the write lock, so that a retry meeting its
+        # key in flight answers at once (and a replay needs no lock) instead of queueing behind the work.
+        with call.state.sessions() as session, session.begin():
+            read_only(session)
+            uow = UnitOfWork(session, call.state.settings)
+            _authenticate(uow, call)
+            if call.problem is not None:
+                raise call.problem
+            stored = idempotency.look(uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call))
+            if stored is not None:
+                return stored
     for attempt in range(2):
         try:
-            with state.sessions.begin() as session:
-                uow = UnitOfWork(session, state.settings)
-                if authenticated:
-                    _authenticate(uow, call)
+            with call.state.sessions.begin() as session:
+                uow = UnitOfWork(session, call.state.settings)
+                _authenticate(uow, call)
                 if call.problem is not None:
                     raise call.problem
-                if key is not None:
-                    stored = idempotency.find_response(uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call))
-                    if stored is not None:
-                        return json_response(stored.status_code, stored.body, call, replayed=True)
-                body = handler(uow, call)
-                text = json.dumps(body, separators=(",", ":"), default=_json_default)
-                if key is not None:
-                    idempotency.save_response(
-                        uow,
-                        dialect=DIALECT,
-                        key=key,
-                        fingerprint=_fingerprint(call),
-                        status_code=200,
-                        body=text,
-                        request_id=call.request_id,
-                    )
-            return json_response(200, text, call)
+                return idempotency.claim(
+                    uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call), owner=call.request_id
+                )
         except IntegrityError:
-            if key is None or attempt == 1:
+            # A concurrent request claimed the key first: the next attempt sees its row.
+            if attempt == 1:
                 raise Conflict("The request conflicted with a concurrent request; please retry.") from None
-        except DBAPIError as exc:
-            if isinstance(exc, OperationalError):
-                raise
-            raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
-    raise Conflict("The request conflicted with a concurrent request; please retry.")
+    raise AssertionError("unreachable")
+
+
+def _release(call: ZuoraRequest, held: idempotency.Claim) -> None:
+    call.claim = None
+    try:
+        with call.state.sessions.begin() as session:
+            idempotency.release(UnitOfWork(session, call.state.settings, tenant_id=held.tenant_id), held)
+    except DBAPIError:
+        # The key stays in flight until settings.idempotency_in_flight_timeout_seconds, then is taken over.
+        log.warning("could not release idempotency key %r", held.key, exc_info=True)
 
 
 def _store_failure(call: ZuoraRequest, status: int, body: dict[str, Any], exc: BillingError) -> None:
@@ -271,23 +329,26 @@ def _store_failure(call: ZuoraRequest, status: int, body: dict[str, Any], exc: B
     if call.tenant is None or call.method not in ("POST", "PATCH") or not call.idempotency_key:
         return
     if isinstance(exc, Unauthenticated | Conflict) or len(call.idempotency_key) > idempotency.MAX_KEY_LENGTH:
-        return
+        return  # a held key is released instead: a retry runs again
+    held = call.claim
     try:
         with call.state.sessions.begin() as session:
             uow = UnitOfWork(session, call.state.settings, tenant_id=call.tenant.id)
-            if idempotency.exists(uow, dialect=DIALECT, key=call.idempotency_key):
-                return
-            idempotency.save_response(
-                uow,
-                dialect=DIALECT,
-                key=call.idempotency_key,
-                fingerprint=_fingerprint(call),
-                status_code=status,
-                body=json.dumps(body),
-                request_id=call.request_id,
-            )
-    except (IntegrityError, OperationalError):
-        pass  # a concurrent request stored its own response first
+            if held is not None:
+                idempotency.finish(uow, held, status_code=status, body=json.dumps(body))
+            else:  # refused before the key was claimed
+                idempotency.record(
+                    uow,
+                    dialect=DIALECT,
+                    key=call.idempotency_key,
+                    fingerprint=_fingerprint(call),
+                    status_code=status,
+                    body=json.dumps(body),
+                    request_id=call.request_id,
+                )
+        call.claim = None
+    except (IntegrityError, OperationalError, Conflict):
+        pass  # a concurrent request stored its own response first; a held key is released
 
 
 __all__ = ["ZuoraRequest", "execute", "json_response", "zuora_request"]

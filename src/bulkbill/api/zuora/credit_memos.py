@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.documents_render import render_credit_memo, render_credit_memo_item
-from bulkbill.api.zuora.invoices import page_params, paged
+from bulkbill.api.zuora.invoices import PAGING, page_params, paged
 from bulkbill.services import documents
 from bulkbill.services.customers import get_customer
 from bulkbill.services.invoice_totals import load_lines
@@ -49,11 +49,11 @@ def get_credit_memo_old_path(memo_key: str, call: ZuoraRequest = Depends(zuora_r
     return _get(memo_key, call)
 
 
-@router.get("/v1/credit-memos/{memo_key}/items")
+@router.get("/v1/credit-memos/{memo_key}/items", openapi_extra=PAGING)
 def get_credit_memo_items(memo_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return _items(memo_key, call, "credit-memos")
 
 
-@router.get("/v1/creditmemos/{memo_key}/items")
+@router.get("/v1/creditmemos/{memo_key}/items", openapi_extra=PAGING)
 def get_credit_memo_items_old_path(memo_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return _items(memo_key, call, "creditmemos")

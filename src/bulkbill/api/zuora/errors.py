@@ -82,6 +82,8 @@ def _field_category(error: FieldError) -> int:
         return 40
     if error.code == "invalid_json":
         return 90
+    if error.code == "body_too_large":
+        return 70  # request exceeded limit
     return 20
 
 
@@ -134,6 +136,8 @@ def render_error(exc: BillingError, *, legacy_status: bool) -> tuple[int, dict[s
     status = CATEGORY_STATUS.get(category, 400)
     if legacy_status and category != 11:
         status = 200
+    if isinstance(exc, InvalidInput) and exc.first.code == "body_too_large":
+        status = 413  # refused at the edge like authentication: 413 at every version
     return status, error_body(category, reasons)
 
 

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.fulfillments import ItemModel, item_fields
+from bulkbill.api.zuora.openapi import json_body
 from bulkbill.api.zuora.order_common import CamelModel, orgs_of, zuora_reasons
 from bulkbill.api.zuora.order_render import render_item
 from bulkbill.api.zuora.validation import parse_model
@@ -24,7 +25,7 @@ class CreateItems(CamelModel):
     fulfillment_items: list[ItemModel] = Field(min_length=1)
 
 
-@router.post("/v1/fulfillment-items")
+@router.post("/v1/fulfillment-items", openapi_extra=json_body(CreateItems))
 def create_items(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():
@@ -55,7 +56,7 @@ def get_item(item_id: str, call: ZuoraRequest = Depends(zuora_request)) -> Respo
     return execute(call, run)
 
 
-@router.put("/v1/fulfillment-items/{item_id}")
+@router.put("/v1/fulfillment-items/{item_id}", openapi_extra=json_body(ItemModel))
 def update_item(item_id: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():

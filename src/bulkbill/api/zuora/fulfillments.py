@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
+from bulkbill.api.zuora.openapi import BOOLEAN_FLAG, json_body, query
 from bulkbill.api.zuora.order_common import (
     CamelModel,
     ProcessingOptionsModel,
@@ -118,7 +119,7 @@ def _fields(model: UpdateModel, path: Path, errors: InputCollector, *, create: b
     )
 
 
-@router.post("/v1/fulfillments")
+@router.post("/v1/fulfillments", openapi_extra=json_body(CreateRequest))
 def create_fulfillments(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():
@@ -150,7 +151,10 @@ def create_fulfillments(call: ZuoraRequest = Depends(zuora_request)) -> Response
     return execute(call, run)
 
 
-@router.get("/v1/fulfillments/{key}")
+@router.get(
+    "/v1/fulfillments/{key}",
+    openapi_extra=query(("fulfillment-items", BOOLEAN_FLAG, "true: include the fulfillment items")),
+)
 def get_fulfillment(key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         row = service.get_fulfillment(uow, key, orgs=orgs_of(uow, c))
@@ -161,7 +165,7 @@ def get_fulfillment(key: str, call: ZuoraRequest = Depends(zuora_request)) -> Re
     return execute(call, run)
 
 
-@router.put("/v1/fulfillments/{key}")
+@router.put("/v1/fulfillments/{key}", openapi_extra=json_body(UpdateModel))
 def update_fulfillment(key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():

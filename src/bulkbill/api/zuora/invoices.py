@@ -26,6 +26,7 @@ from bulkbill.api.zuora.invoice_models import (
     document_edit,
     item_edit,
 )
+from bulkbill.api.zuora.openapi import json_body, query
 from bulkbill.api.zuora.validation import parse_model
 from bulkbill.core.errors import (
     BillingError,
@@ -47,6 +48,15 @@ from bulkbill.storage.tables import Customer, Invoice
 router = APIRouter()
 NOT_DRAFT = (59210020, "Only invoices with Draft status can be posted.")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 40
+_POSITIVE = {"type": "integer", "minimum": 1}
+PAGING = query(
+    ("page", _POSITIVE, "1-based page number"),
+    (
+        "pageSize",
+        _POSITIVE,
+        f"items per page (default {DEFAULT_PAGE_SIZE}; more than {MAX_PAGE_SIZE} counts as {MAX_PAGE_SIZE})",
+    ),
+)
 
 
 def invoice_body(uow: UnitOfWork, invoice: Invoice) -> dict[str, Any]:
@@ -84,7 +94,7 @@ def page_params(c: ZuoraRequest) -> tuple[int, int]:
         if raw is None:
             values.append(default)
             continue
-        if not raw.strip().isdigit() or int(raw) < 1:
+        if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < 1:
             raise InvalidInput([FieldError((name,), "invalid_value", "must be a positive integer")])
         values.append(int(raw))
     return values[0], min(values[1], MAX_PAGE_SIZE)
@@ -99,7 +109,7 @@ def paged(c: ZuoraRequest, path: str, rows: list[Any], key: str) -> dict[str, An
     return body
 
 
-@router.get("/v1/invoices/{invoice_key}/items")
+@router.get("/v1/invoices/{invoice_key}/items", openapi_extra=PAGING)
 def get_invoice_items(invoice_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         page_params(c)
@@ -110,7 +120,7 @@ def get_invoice_items(invoice_key: str, call: ZuoraRequest = Depends(zuora_reque
     return execute(call, run)
 
 
-@router.put("/v1/invoices/{invoice_key}/post")
+@router.put("/v1/invoices/{invoice_key}/post", openapi_extra=json_body(PostIn))
 def post_invoice(invoice_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         body = parse_model(PostIn, c.body)
@@ -131,7 +141,7 @@ def _post_failure(entry_id: str, exc: BillingError) -> dict[str, Any]:
     return {"id": entry_id, "success": False, "processId": process_id(), "reasons": reasons}
 
 
-@router.post("/v1/invoices/bulk-post")
+@router.post("/v1/invoices/bulk-post", openapi_extra=json_body(BulkPostIn))
 def bulk_post_invoices(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         body = parse_model(BulkPostIn, c.body)
@@ -154,7 +164,7 @@ def bulk_post_invoices(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return execute(call, run)
 
 
-@router.put("/v1/invoices")
+@router.put("/v1/invoices", openapi_extra=json_body(BulkUpdateIn))
 def bulk_update_invoices(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         raw = c.body.get("invoices") if isinstance(c.body, dict) else None
@@ -179,7 +189,7 @@ def bulk_update_invoices(call: ZuoraRequest = Depends(zuora_request)) -> Respons
     return execute(call, run)
 
 
-@router.put("/v1/invoices/{invoice_key}")
+@router.put("/v1/invoices/{invoice_key}", openapi_extra=json_body(InvoiceChangesIn))
 def update_invoice(invoice_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         invoice = documents.find_document(uow, invoice_key, c.org_ids, document_type="invoice")
@@ -218,7 +228,7 @@ def _account(uow: UnitOfWork, body: StandaloneIn, org_ids: list[str] | None) -> 
     return found[0]
 
 
-@router.post("/v1/invoices")
+@router.post("/v1/invoices", openapi_extra=json_body(StandaloneIn))
 def create_standalone_invoice(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         try:

@@ -8,14 +8,25 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
+from bulkbill.api.zuora.openapi import SCHEMAS, doc, form_body, public, responds
 from bulkbill.core.errors import FieldError, InvalidInput
 from bulkbill.services.oauth import issue_token
 from bulkbill.services.uow import UnitOfWork
 
 router = APIRouter()
+TOKEN_REQUEST = {
+    "type": "object",
+    "required": ["client_id", "client_secret", "grant_type"],
+    "properties": {
+        "client_id": {"type": "string", "minLength": 1},
+        "client_secret": {"type": "string", "minLength": 1},
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+    },
+}
+TOKEN_RESPONSE = {"$ref": SCHEMAS + "TokenResponse"}
 
 
-@router.post("/oauth/token")
+@router.post("/oauth/token", openapi_extra=doc(public(), form_body(TOKEN_REQUEST), responds(TOKEN_RESPONSE)))
 def create_token(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         form = c.form or {}

@@ -20,6 +20,7 @@ from bulkbill.api.zuora.documents_render import (
     render_invoice,
 )
 from bulkbill.api.zuora.errors import Refused, zuora_code
+from bulkbill.api.zuora.openapi import BOOLEAN_FLAG, query
 from bulkbill.core.documents import DocumentStatus
 from bulkbill.services import documents
 from bulkbill.services.customers import get_customers
@@ -44,6 +45,20 @@ STATUSES = {
 _FILTER = re.compile(r"^([A-Za-z]+)\.(EQ|NE|LT|LE|GT|GE|IN):(.*)$", re.DOTALL)
 _EQUALITY_ONLY = frozenset({"status", "source_id"})
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 10, 50
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_SHAPE = (
+    ("expand[]", _STRINGS, "invoiceitems (invoices) or creditmemoitems (credit memos); also accepted as expand"),
+    ("fields[]", _STRINGS, "comma-separated field names to keep (id always kept); also accepted as fields"),
+    ("includeNullFields", BOOLEAN_FLAG, "false: drop null fields"),
+)
+LIST_QUERY = query(
+    ("filter[]", _STRINGS, "field.OP:value, OP one of EQ NE LT LE GT GE IN; also accepted as filter"),
+    ("sort[]", _STRINGS, "field.ASC or field.DESC; also accepted as sort"),
+    ("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, f"default {DEFAULT_PAGE_SIZE}"),
+    ("cursor", {"type": "string"}, "the nextPage value of the previous page"),
+    *_SHAPE,
+)
+ONE_QUERY = query(*_SHAPE)
 
 
 def _bad(message: str) -> Refused:
@@ -94,7 +109,7 @@ def _page_size(c: ZuoraRequest) -> int:
     raw = c.query_value("pageSize")
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise _bad(f"pageSize must be between 1 and {MAX_PAGE_SIZE}.")
     return int(raw)
 
@@ -105,7 +120,7 @@ def _offset(c: ZuoraRequest) -> int:
         return 0
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode() + b"==").decode().partition(":")
-        if kind != "o" or not value.isdigit():
+        if kind != "o" or not (value.isascii() and value.isdigit()) or len(value) > 12:
             raise ValueError(cursor)
     except ValueError:
         raise _bad("Invalid cursor: pass the nextPage value of the previous page.") from None
@@ -174,17 +189,17 @@ def _list(call: ZuoraRequest, document_type: str) -> Response:
     return execute(call, run)
 
 
-@router.get("/object-query/invoices")
+@router.get("/object-query/invoices", openapi_extra=LIST_QUERY)
 def query_invoices(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return _list(call, "invoice")
 
 
-@router.get("/object-query/credit-memos")
+@router.get("/object-query/credit-memos", openapi_extra=LIST_QUERY)
 def query_credit_memos(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return _list(call, "credit_memo")
 
 
-@router.get("/object-query/invoices/{invoice_key}")
+@router.get("/object-query/invoices/{invoice_key}", openapi_extra=ONE_QUERY)
 def query_invoice_by_key(invoice_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         expand = _expand(c, "invoice")

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.oli_fields import OliBulkUpdate, OliUpdate, check_prices, line_fields
+from bulkbill.api.zuora.openapi import BOOLEAN_FLAG, json_body, query
 from bulkbill.api.zuora.order_common import CamelModel, ProcessingOptionsModel, minor, orgs_of, zuora_reasons
 from bulkbill.api.zuora.order_render import document_lists, render_line
 from bulkbill.api.zuora.validation import parse_model
@@ -28,7 +29,10 @@ class BulkUpdate(CamelModel):
     processing_options: ProcessingOptionsModel | None = None
 
 
-@router.get("/v1/order-line-items/{item_id}")
+@router.get(
+    "/v1/order-line-items/{item_id}",
+    openapi_extra=query(("fulfillment", BOOLEAN_FLAG, "true: include the fulfillments")),
+)
 def get_line_item(item_id: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with_fulfillments = (c.query_value("fulfillment") or "").lower() == "true"
@@ -39,7 +43,7 @@ def get_line_item(item_id: str, call: ZuoraRequest = Depends(zuora_request)) -> 
     return execute(call, run)
 
 
-@router.put("/v1/order-line-items/{item_id}")
+@router.put("/v1/order-line-items/{item_id}", openapi_extra=json_body(OliUpdate))
 def update_line_item(item_id: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():
@@ -61,7 +65,7 @@ def update_line_item(item_id: str, call: ZuoraRequest = Depends(zuora_request)) 
     return execute(call, run)
 
 
-@router.post("/v1/order-line-items/bulk")
+@router.post("/v1/order-line-items/bulk", openapi_extra=json_body(BulkUpdate))
 def bulk_update(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from bulkbill.api.zuora.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.oli_fields import OliCreate, check_prices, line_fields
+from bulkbill.api.zuora.openapi import BOOLEAN_FLAG, doc, json_body, query
 from bulkbill.api.zuora.order_common import (
     CamelModel,
     ProcessingOptionsModel,
@@ -52,7 +53,10 @@ def _flag(call: ZuoraRequest, name: str) -> bool:
     return (call.query_value(name) or "").lower() == "true"
 
 
-@router.post("/v1/orders")
+@router.post(
+    "/v1/orders",
+    openapi_extra=doc(json_body(CreateOrder), query(("returnIds", BOOLEAN_FLAG, "true: return the ids too"))),
+)
 def create_order(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():

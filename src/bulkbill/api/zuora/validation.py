@@ -49,12 +49,33 @@ def is_custom_field(name: str) -> bool:
     return name.endswith("__c") or name in NS_FIELDS
 
 
+# Amounts, prices and quantities never come near these; a number past them (1E+999999999) would
+# make int() or quantize() run for minutes, so it is refused as it is read.
+MAX_NUMBER_TEXT = 100
+MAX_EXPONENT = 60
+
+
+def bounded_decimal(text: str) -> Decimal:
+    """A JSON number or numeric string as an exact Decimal, refused when absurdly long or large."""
+    try:
+        value = Decimal(text.strip())
+    except ArithmeticError:
+        raise ValueError(f"not a number: {text[:40]}") from None
+    if len(text) > MAX_NUMBER_TEXT or (value.is_finite() and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
 def _decimal(value: Any) -> Any:
     # The SDK sends Decimal as a JSON string ("10.50"); plain clients send numbers. Never floats.
     if isinstance(value, bool):
         raise ValueError("expected a number")
     if isinstance(value, float):
         return Decimal(repr(value))
+    if isinstance(value, str):
+        return bounded_decimal(value)
+    if isinstance(value, int) and abs(value) >= 10**MAX_EXPONENT:
+        raise ValueError("number out of range")
     return value
 
 
@@ -64,8 +85,11 @@ def _date(value: Any) -> Any:
             return dt.date.fromisoformat(value.strip()[:10]) if len(value.strip()) >= 8 else value
         except ValueError:
             parts = value.split("-")
-            if len(parts) == 3 and all(p.isdigit() for p in parts):
-                return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+            if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
+                try:
+                    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+                except OverflowError:  # pydantic reports ValueErrors only
+                    raise ValueError(f"date out of range: {value[:40]}") from None
             raise
     return value
 
