@@ -1,7 +1,7 @@
 """Reliability tests: live servers, raw HTTP clients for worker threads, and the figures they report.
 
 Every reliability test records what it tried (`figures.add(part, database, what, n)`); the session
-ends with a table of those counts, the numbers docs/reliability-concurrency.md quotes. Set
+ends with a table of those counts, the numbers docs/reliability.md quotes. Set
 BULKBILL_RELIABILITY_FIGURES=path.json to also write them as JSON.
 """
 
