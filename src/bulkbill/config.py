@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     idempotency_in_flight_timeout_seconds: int = 60
     # Largest request body accepted, in bytes (after decompression for Zuora).
     max_body_bytes: int = 1_048_576
+    # Largest total size of a request's headers, in bytes (431 past it; uvicorn's httptools has no limit).
+    max_header_bytes: int = 16_384
     sqlite_busy_timeout_ms: int = 10_000
     # Bill runs (README "Bill runs and workers"). With bill_run_workers on (PostgreSQL, `bulkbill
     # worker` processes running), a run with more due lines than bill_run_inline_max_lines is

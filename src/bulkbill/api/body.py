@@ -1,9 +1,11 @@
-"""Request bodies read under the size cap (settings.max_body_bytes), shared by both dialects.
+"""Request bodies read under the size cap (settings.max_body_bytes), and the headers' size cap
+(settings.max_header_bytes), shared by both dialects.
 
 A declared Content-Length over the cap is refused before anything is read; otherwise the body is
 read chunk by chunk and refused as soon as it passes the cap, so a client cannot make the server
 hold more than the cap in memory. The refusal is an InvalidInput with code `body_too_large`, which
-each dialect answers with HTTP 413 in its own envelope.
+each dialect answers with HTTP 413 in its own envelope; headers over their cap are
+`headers_too_large`, answered with HTTP 431.
 """
 
 from __future__ import annotations
@@ -13,6 +15,14 @@ from starlette.requests import Request
 from bulkbill.core.errors import FieldError, InvalidInput
 
 BODY_TOO_LARGE = "body_too_large"
+HEADERS_TOO_LARGE = "headers_too_large"
+
+
+def check_headers(request: Request, limit: int) -> None:
+    size = sum(len(name) + len(value) + 4 for name, value in request.scope.get("headers", ()))
+    if size > limit:
+        message = f"The request headers are too large: at most {limit} bytes in all."
+        raise InvalidInput([FieldError((), HEADERS_TOO_LARGE, message)])
 
 
 def too_large(limit: int, what: str = "request body") -> InvalidInput:

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bulkbill.api.body import read_body
+from bulkbill.api.body import check_headers, read_body
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.errors import error_body, internal_error_body, render_error
 from bulkbill.api.stripe.forms import decode_form
@@ -65,6 +65,7 @@ async def stripe_request(request: Request) -> StripeRequest:
         request_id=request.scope.get("bulkbill_request_id") or new_request_id(),
     )
     try:
+        check_headers(request, state.settings.max_header_bytes)  # 431 past the cap
         params = decode_form(request.url.query) if request.url.query else {}
         if request.method in ("POST", "PUT", "PATCH"):
             body = await read_body(request, state.settings.max_body_bytes)  # 413 past the cap

@@ -34,6 +34,8 @@ _STRIPE_CODES = {
     "rate_limit": "rate_limit",
 }
 DOC_BASE = "https://stripe.com/docs/error-codes/"
+# Requests refused for their size, before their content is read.
+_TOO_LARGE = {"body_too_large": 413, "headers_too_large": 431}
 
 
 def stripe_param(path: Path) -> str:
@@ -60,8 +62,8 @@ def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
     """Status and body for a core error; the SDK picks its exception class by status."""
     if isinstance(exc, InvalidInput):
         first = exc.first
-        if first.code == "body_too_large":
-            return 413, error_body(first.message)
+        if first.code in _TOO_LARGE:
+            return _TOO_LARGE[first.code], error_body(first.message)
         return 400, error_body(
             first.message, code=_STRIPE_CODES.get(first.code), param=stripe_param(first.path) or None
         )

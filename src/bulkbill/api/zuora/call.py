@@ -23,7 +23,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from bulkbill.api.body import read_body, too_large
+from bulkbill.api.body import check_headers, read_body, too_large
 from bulkbill.api.state import AppState
 from bulkbill.api.zuora.errors import PermissionDenied, internal_error, render_error
 from bulkbill.api.zuora.validation import bounded_decimal
@@ -160,6 +160,7 @@ async def zuora_request(request: Request) -> ZuoraRequest:
         request_id=request.scope.get("bulkbill_request_id") or str(uuid.uuid4()),
     )
     try:
+        check_headers(request, state.settings.max_header_bytes)  # 431 past the cap
         _check_track_id(call.track_id)
         if request.method in ("POST", "PUT", "PATCH"):
             raw = await read_body(request, state.settings.max_body_bytes)  # 413 past the cap

@@ -41,6 +41,8 @@ CATEGORY_STATUS = {
     99: 500,
 }
 UNKNOWN_RESOURCE = 500000
+# Requests refused for their size (category 70, request exceeded limit), at every Zuora-Version.
+_TOO_LARGE = {"body_too_large": 413, "headers_too_large": 431}
 
 
 class PermissionDenied(BillingError):
@@ -82,7 +84,7 @@ def _field_category(error: FieldError) -> int:
         return 40
     if error.code == "invalid_json":
         return 90
-    if error.code == "body_too_large":
+    if error.code in _TOO_LARGE:
         return 70  # request exceeded limit
     return 20
 
@@ -136,8 +138,8 @@ def render_error(exc: BillingError, *, legacy_status: bool) -> tuple[int, dict[s
     status = CATEGORY_STATUS.get(category, 400)
     if legacy_status and category != 11:
         status = 200
-    if isinstance(exc, InvalidInput) and exc.first.code == "body_too_large":
-        status = 413  # refused at the edge like authentication: 413 at every version
+    if isinstance(exc, InvalidInput) and exc.first.code in _TOO_LARGE:
+        status = _TOO_LARGE[exc.first.code]  # refused at the edge like authentication: at every version
     return status, error_body(category, reasons)
 
 
