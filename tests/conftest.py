@@ -109,7 +109,8 @@ def new_tenant(client: TestClient, name: str = "t") -> NewTenant:
         return create_tenant(session, name + "-" + uuid.uuid4().hex[:6], now=int(time.time()))
 
 
-def zuora_for(client: TestClient, tenant: NewTenant) -> ZuoraClient:
+def zuora_for(client: TestClient, tenant: NewTenant, headers: dict[str, str] | None = None) -> ZuoraClient:
+    """A Zuora client holding a fresh token for the tenant's client credentials (`headers` on the token call)."""
     response = client.post(
         "/zuora/oauth/token",
         data={
@@ -117,6 +118,7 @@ def zuora_for(client: TestClient, tenant: NewTenant) -> ZuoraClient:
             "client_secret": tenant.zuora_client_secret,
             "grant_type": "client_credentials",
         },
+        headers=headers,
     )
     assert response.status_code == 200, response.text
     return ZuoraClient(client, response.json()["access_token"])

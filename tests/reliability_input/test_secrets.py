@@ -17,27 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from bulkbill.services.tenants import NewTenant, hash_secret
+from bulkbill.services.tenants import hash_secret
 from bulkbill.storage.tables import OAuthToken, Tenant
-from tests.conftest import new_tenant
+from tests.conftest import new_tenant, zuora_for
 from tests.helpers import StripeClient, ZuoraClient
 from tests.reliability_input.conftest import Counts
 from tests.reliability_input.world import build_world, tenant_tables
-
-
-def token_for(client: TestClient, tenant: NewTenant, **headers: str) -> str:
-    response = client.post(
-        "/zuora/oauth/token",
-        data={
-            "client_id": tenant.zuora_client_id,
-            "client_secret": tenant.zuora_client_secret,
-            "grant_type": "client_credentials",
-        },
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 def rows_of(client: TestClient, tenant_id: str) -> list[tuple[str, Any]]:
@@ -58,7 +43,10 @@ def test_keys_and_tokens_are_stored_hashed_and_never_logged(
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements and their parameters
     try:
         tenant = new_tenant(client, "secrets")
-        tokens = [token_for(client, tenant), token_for(client, tenant, **{"Idempotency-Key": uuid.uuid4().hex})]
+        tokens = [
+            zuora_for(client, tenant).token,
+            zuora_for(client, tenant, {"Idempotency-Key": uuid.uuid4().hex}).token,
+        ]
         zuora = ZuoraClient(client, tokens[0])
         world = build_world(client, tenant, zuora)
         stripe = StripeClient(client, tenant.stripe_secret_key)
@@ -79,7 +67,7 @@ def test_keys_and_tokens_are_stored_hashed_and_never_logged(
             data={"client_id": tenant.zuora_client_id, "client_secret": "nope", "grant_type": "client_credentials"},
         )
         assert bad_secret.status_code == 401
-        tokens.append(token_for(client, tenant))
+        tokens.append(zuora_for(client, tenant).token)
         stripe.ok("GET", f"/v1/invoices/{world.first('invoice')}")
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
@@ -109,7 +97,7 @@ def test_keys_and_tokens_are_stored_hashed_and_never_logged(
 
 def test_expired_tokens_are_refused(client: TestClient, counts: Counts) -> None:
     tenant = new_tenant(client, "expiry")
-    token = token_for(client, tenant)
+    token = zuora_for(client, tenant).token
     zuora = ZuoraClient(client, token)
     account = zuora.ok(
         "POST", "/v1/accounts", {"name": "x", "currency": "USD", "billToContact": {"firstName": "A", "lastName": "B"}}
@@ -133,10 +121,5 @@ def test_expired_tokens_are_refused(client: TestClient, counts: Counts) -> None:
             tried += 3
         tried += 1
     # A fresh token works again.
-    assert (
-        ZuoraClient(client, token_for(client, tenant))
-        .request("GET", f"/v1/accounts/{account['accountId']}")
-        .status_code
-        == 200
-    )
+    assert zuora_for(client, tenant).request("GET", f"/v1/accounts/{account['accountId']}").status_code == 200
     counts.add("expired OAuth tokens refused", tried)

@@ -265,6 +265,46 @@ def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
 
 
+def fuzz_settings(examples: int, *, derandomize: bool) -> Any:
+    """Hypothesis settings of the fuzz tests: a fixed number of cases, no deadline, no example database."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=derandomize,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+class CaseLedger:
+    """A fuzzer's generated cases: counted, and each refused one checked to have written nothing.
+
+    The fingerprint taken after a case is the next case's "before", so each case costs one read.
+    """
+
+    def __init__(self, client: TestClient, tenant_id: str, *, skip: frozenset[str] = REPLAY_TABLES) -> None:
+        self.client, self.tenant_id, self.skip = client, tenant_id, skip
+        self.rows = fingerprint(client, tenant_id, skip=skip)
+        self.cases = self.refused = self.accepted = 0
+
+    def record(self, refused: bool, label: str) -> None:
+        before, self.rows = self.rows, fingerprint(self.client, self.tenant_id, skip=self.skip)
+        self.cases += 1
+        if refused:
+            self.refused += 1
+            lost = changed(before, self.rows)
+            assert not lost, f"{label} was refused but changed {lost}"
+        else:
+            self.accepted += 1
+
+    def report(self, counts: Any, name: str) -> None:
+        counts.add(f"{name}: cases", self.cases)
+        counts.add(f"{name}: refused cases checked for partial writes", self.refused)
+        counts.add(f"{name}: accepted cases", self.accepted)
+
+
 def app_routes(app: Any) -> list[tuple[str, str]]:
     """Every (method, full path) the application serves, mounted sub-apps included, from the app object."""
     from fastapi.routing import iter_route_contexts
