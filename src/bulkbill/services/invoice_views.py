@@ -11,7 +11,7 @@ from bulkbill.services.customers import get_customers
 from bulkbill.services.discounts import get_discounts
 from bulkbill.services.invoice_totals import LoadedLine, load_lines
 from bulkbill.services.uow import UnitOfWork
-from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, TaxRate
+from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, InvoiceLine, Price, TaxRate
 
 
 @dataclass
@@ -23,7 +23,8 @@ class Related:
     coupons: dict[str, Coupon] = field(default_factory=dict)
     customers: dict[str, Customer] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
-    invoices: dict[str, Invoice] = field(default_factory=dict)
+    # Invoice item id → the discounts its invoice line shows (for items on an invoice).
+    item_discounts: dict[str, int] = field(default_factory=dict)
 
 
 EMBEDDED_LINES = 10
@@ -42,7 +43,7 @@ def load_related(
     items: Iterable[InvoiceItem],
     *,
     with_prices: bool = False,
-    with_invoices: bool = False,
+    with_item_discounts: bool = False,
 ) -> Related:
     """Tax rates, discounts (with coupons) and customers for invoices and items, one query each."""
     items = list(items)
@@ -69,12 +70,14 @@ def load_related(
         related.prices = {
             p.id: p for p in uow.session.scalars(select(Price).where(Price.tenant_id == t, Price.id.in_(price_ids)))
         }
-    invoice_ids = {i.invoice_id for i in items if i.invoice_id}
-    if with_invoices and invoice_ids:
-        related.invoices = {
-            v.id: v
-            for v in uow.session.scalars(select(Invoice).where(Invoice.tenant_id == t, Invoice.id.in_(invoice_ids)))
-        }
+    invoiced = {i.id for i in items if i.invoice_id}
+    if with_item_discounts and invoiced:
+        rows = uow.session.execute(
+            select(InvoiceLine.item_id, InvoiceLine.discount_amounts).where(
+                InvoiceLine.tenant_id == t, InvoiceLine.item_id.in_(invoiced)
+            )
+        )
+        related.item_discounts = {item_id: sum(d["amount"] for d in amounts) for item_id, amounts in rows}
     return related
 
 

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bulkbill.api.body import check_headers, read_body
 from bulkbill.api.state import AppState
-from bulkbill.api.stripe.errors import error_body, internal_error_body, render_error
+from bulkbill.api.stripe.errors import error_body, internal_error_body, render_error, request_log_url
 from bulkbill.api.stripe.forms import decode_form
 from bulkbill.api.stripe.middleware import new_request_id
 from bulkbill.core.errors import BillingError, Conflict, FieldError, InvalidInput, Unauthenticated
@@ -38,6 +39,18 @@ DIALECT = "stripe"
 Handler = Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]
 
 
+# The version whose object shapes bulkbill serves (Decision 1: basil and later); stripe-python 16.1.0 sends it.
+API_VERSION = "2026-10-28.endive"
+_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+
+
+def echoed_version(requested: str | None) -> str:
+    """The Stripe-Version a response carries: the request's when well-formed (spec §4.4), else bulkbill's."""
+    if requested and _VERSION.match(requested.strip()):
+        return requested.strip()
+    return API_VERSION
+
+
 @dataclass
 class StripeRequest:
     """The raw parts of a Stripe call, gathered before the (synchronous) handler runs."""
@@ -50,6 +63,7 @@ class StripeRequest:
     params: dict[str, Any] = field(default_factory=dict)
     decode_error: InvalidInput | None = None
     request_id: str = field(default_factory=new_request_id)
+    stripe_version: str = API_VERSION
 
 
 async def stripe_request(request: Request) -> StripeRequest:
@@ -63,6 +77,7 @@ async def stripe_request(request: Request) -> StripeRequest:
         authorization=request.headers.get("authorization"),
         idempotency_key=request.headers.get("idempotency-key"),
         request_id=request.scope.get("bulkbill_request_id") or new_request_id(),
+        stripe_version=echoed_version(request.headers.get("stripe-version")),
     )
     try:
         check_headers(request, state.settings.max_header_bytes)  # 431 past the cap
@@ -85,7 +100,8 @@ def parse_api_key(authorization: str | None) -> str:
     if not authorization:
         raise Unauthenticated(
             "You did not provide an API key. You need to provide your API key in the Authorization header, "
-            "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+            "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+            "https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/."
         )
     scheme, _, value = authorization.partition(" ")
     value = value.strip()
@@ -106,11 +122,13 @@ def _masked(key: str) -> str:
 
 
 def json_response(status: int, body: dict[str, Any] | str, call: StripeRequest, *, replayed: bool = False) -> Response:
-    headers = {"Request-Id": call.request_id, "Stripe-Version": "2026-10-28.endive"}
+    headers = {"Request-Id": call.request_id, "Stripe-Version": call.stripe_version}
     if call.idempotency_key and call.method == "POST":
         headers["Idempotency-Key"] = call.idempotency_key
     if replayed:
         headers["Idempotent-Replayed"] = "true"
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body["error"].setdefault("request_log_url", request_log_url(call.request_id))
     content = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
     return Response(content, status_code=status, media_type="application/json", headers=headers)
 

@@ -46,6 +46,11 @@ def stripe_param(path: Path) -> str:
     return str(head) + "".join(f"[{p}]" for p in rest)
 
 
+def request_log_url(request_id: str) -> str:
+    """Where Stripe's dashboard shows a request's log: every error names it (spec §1.6, Decision 7)."""
+    return f"https://dashboard.stripe.com/test/logs/{request_id}"
+
+
 def error_body(
     message: str, *, type_: str = "invalid_request_error", code: str | None = None, param: str | None = None
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bulkbill.api.stripe.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.expansions import expand_item_invoice
 from bulkbill.api.stripe.invoice_render import ITEM_EXPANDABLE, render_item
 from bulkbill.api.stripe.line_params import LINE_FIELDS, to_changes
 from bulkbill.api.stripe.params import EXPAND, LIST_PARAMS, Bool, Dec, Obj, Str, parse
@@ -66,10 +67,18 @@ def _is_credit_memo(uow: UnitOfWork, invoice_id: str | None) -> bool:
 
 
 def _render(uow: UnitOfWork, item: InvoiceItem, expand: set[str]) -> dict[str, Any]:
+    return _rendered(uow, [item], expand)[0]
+
+
+def _rendered(uow: UnitOfWork, items: list[InvoiceItem], expand: set[str]) -> list[dict[str, Any]]:
     related = load_related(
-        uow, [], [item], with_prices="pricing.price_details.price" in expand, with_invoices="invoice" in expand
+        uow, [], items, with_prices="pricing.price_details.price" in expand, with_item_discounts=True
     )
-    return render_item(item, related, expand)
+    bodies = [render_item(item, related, expand) for item in items]
+    if "invoice" in expand:
+        for body in bodies:
+            expand_item_invoice(uow, body)
+    return bodies
 
 
 @router.post("/v1/invoiceitems")
@@ -125,10 +134,9 @@ def list_items(call: StripeRequest = Depends(stripe_request)) -> Response:
         )
         if _is_credit_memo(uow, p.get("invoice")):
             page = Page([], False)
-        related = load_related(uow, [], page.data, with_prices="pricing.price_details.price" in expand)
         return {
             "object": "list",
-            "data": [render_item(i, related, expand) for i in page.data],
+            "data": _rendered(uow, page.data, expand),
             "has_more": page.has_more,
             "url": "/v1/invoiceitems",
         }

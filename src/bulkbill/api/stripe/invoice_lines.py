@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bulkbill.api.stripe.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
 from bulkbill.api.stripe.invoices import invoice_response
 from bulkbill.api.stripe.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, UPDATE_LINE, to_changes
@@ -88,7 +89,10 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
             # The single-line form names fields without the bulk call's lines[0] prefix.
             raise InvalidInput([FieldError(_unprefixed(e.path), e.code, e.message) for e in exc.errors]) from exc
         related = load_related(uow, [], [entry.item], with_prices="pricing.price_details.price" in expand)
-        return render_line(entry, related, expand)
+        body = render_line(entry, related, expand)
+        if "subscription" in expand:
+            expand_line_subscriptions(uow, [body])
+        return body
 
     return execute(call, run)
 
@@ -113,9 +117,12 @@ def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -
         related = load_related(
             uow, [], [e.item for e in page.lines], with_prices="pricing.price_details.price" in expand
         )
+        data = [render_line(e, related, expand) for e in page.lines]
+        if "subscription" in expand:
+            expand_line_subscriptions(uow, data)
         return {
             "object": "list",
-            "data": [render_line(e, related, expand) for e in page.lines],
+            "data": data,
             "has_more": page.has_more,
             "url": f"/v1/invoices/{invoice_id}/lines",
         }

@@ -17,6 +17,7 @@ INVOICE_EXPANDABLE = (
     "discounts",
     "lines.data.discounts",
     "lines.data.pricing.price_details.price",
+    "lines.data.subscription",
     "total_discount_amounts.discount",
     "lines.data.discount_amounts.discount",
     "default_payment_method",
@@ -295,7 +296,8 @@ def render_item(
         "invoicing_rules": None,
         "livemode": False,
         "metadata": dict(item.metadata_),
-        "net_amount": item.amount,
+        # After discounts, before credits and taxes: what its invoice line is discounted by.
+        "net_amount": item.amount - related.item_discounts.get(item.id, 0),
         "parent": (
             {
                 "type": "subscription_details",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bulkbill.api.stripe.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.line_params import DISCOUNTS, TAX_RATES
 from bulkbill.api.stripe.params import (
@@ -100,7 +101,13 @@ def invoice_response(
 ) -> dict[str, Any]:
     """The invoice as Stripe shows it, with the requested expansions (reusing lines already loaded)."""
     view = invoice_view(uow, invoice, lines=lines, with_prices="lines.data.pricing.price_details.price" in expand)
-    return render_invoice(view, expand)
+    return _expanded(uow, render_invoice(view, expand), expand)
+
+
+def _expanded(uow: UnitOfWork, body: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    if "lines.data.subscription" in expand:
+        expand_line_subscriptions(uow, body["lines"]["data"])
+    return body
 
 
 @router.post("/v1/invoices")
@@ -161,7 +168,7 @@ def list_invoices(call: StripeRequest = Depends(stripe_request)) -> Response:
         views = invoice_views(uow, page.data, with_prices="lines.data.pricing.price_details.price" in expand)
         return {
             "object": "list",
-            "data": [render_invoice(v, expand) for v in views],
+            "data": [_expanded(uow, render_invoice(v, expand), expand) for v in views],
             "has_more": page.has_more,
             "url": "/v1/invoices",
         }
