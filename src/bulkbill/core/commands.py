@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -31,12 +32,25 @@ class DiscountRef:
 
 
 @dataclass(frozen=True, slots=True)
+class NewProduct:
+    """price_data[product_data]: the product a line creates (metadata already checked against Stripe's limits).
+
+    images and tax_code have no column in the product table: accepted on the wire, not carried.
+    """
+
+    name: str
+    description: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    unit_label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PriceData:
     """An inline one-time price."""
 
     currency: str | None = None
     product: str | None = None
-    product_name: str | None = None
+    new_product: NewProduct | None = None  # price_data[product_data]
     tax_behavior: str | None = None
     unit_amount_decimal: Decimal | None = None
     # Which wire field carried the unit amount ("unit_amount" or "unit_amount_decimal").

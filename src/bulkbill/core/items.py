@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from bulkbill.core.commands import DiscountRef, ItemKind, LineChanges, PriceData
+from bulkbill.core.commands import DiscountRef, ItemKind, LineChanges, NewProduct, PriceData
 from bulkbill.core.errors import InputCollector, Path
 from bulkbill.core.metadata import Clear, check_metadata, merge_metadata, replace_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, line_amount, places
@@ -72,7 +72,7 @@ class ItemValues:
     price_id: str | None = None
     product_id: str | None = None
     # Set when the client sent price_data[product_data]: the product to create.
-    new_product_name: str | None = None
+    new_product: NewProduct | None = None
     # True when the line was defined by a total `amount` rather than a price.
     amount_defined: bool = True
 
@@ -298,7 +298,7 @@ def _priced_by_id(
         unit_amount_decimal=price.unit_amount_decimal,
         price_id=price.id,
         product_id=price.product_id,
-        new_product_name=None,
+        new_product=None,
         amount_defined=False,
     )
 
@@ -320,7 +320,7 @@ def _priced_inline(
             "currency_mismatch",
             f"The currency {data.currency.lower()} does not match the invoice currency {owner.currency}.",
         )
-    if data.product_required and (data.product is None) == (data.product_name is None):
+    if data.product_required and (data.product is None) == (data.new_product is None):
         errors.add(
             (*path, "product"),
             "parameters_exclusive",
@@ -353,7 +353,7 @@ def _priced_inline(
         unit_amount_decimal=unit,
         price_id=None,
         product_id=data.product,
-        new_product_name=data.product_name,
+        new_product=data.new_product,
         amount_defined=False,
     )
 

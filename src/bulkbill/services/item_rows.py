@@ -98,13 +98,16 @@ def _columns(values: ItemValues, *, product_id: str | None, discount_ids: list[s
 def stored_columns(uow: UnitOfWork, values: ItemValues, *, customer_id: str, item_id: str) -> dict[str, Any]:
     """Column values for planned ItemValues: an inline product is created, new coupons become discounts."""
     product_id = values.product_id
-    if values.new_product_name is not None:
+    data = values.new_product
+    if data is not None:
         product = Product(
             tenant_id=uow.tenant_id,
             id=new_id("prod_", 14),
-            name=values.new_product_name,
+            name=data.name,
+            description=data.description,
             active=True,
-            metadata_={},
+            unit_label=data.unit_label,
+            metadata_=dict(data.metadata),
             created=uow.now,
             updated=uow.now,
             deleted=False,

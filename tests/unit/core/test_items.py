@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bulkbill.core.commands import DiscountRef, ItemKind, PriceData
+from bulkbill.core.commands import DiscountRef, ItemKind, NewProduct, PriceData
 from bulkbill.core.errors import FieldError, InputCollector, Path
 from bulkbill.core.items import (
     CouponInfo,
@@ -189,9 +189,9 @@ class TestPricingByPriceData:
         assert values.amount_defined is False
 
     def test_inline_product(self) -> None:
-        values, errors = new_item(price_data=price_data(product=None, product_name="Gadget"))
+        values, errors = new_item(price_data=price_data(product=None, new_product=NewProduct("Gadget")))
         assert errors == []
-        assert (values.product_id, values.new_product_name) == (None, "Gadget")
+        assert (values.product_id, values.new_product) == (None, NewProduct("Gadget"))
 
     def test_currency_is_case_insensitive(self) -> None:
         _, errors = new_item(price_data=price_data(currency="USD"))
@@ -208,7 +208,7 @@ class TestPricingByPriceData:
 
     @pytest.mark.parametrize(("product", "name"), [("prod_1", "Gadget"), (None, None)])
     def test_exactly_one_of_product_and_product_data(self, product: str | None, name: str | None) -> None:
-        _, errors = new_item(price_data=price_data(product=product, product_name=name))
+        _, errors = new_item(price_data=price_data(product=product, new_product=NewProduct(name) if name else None))
         assert codes(errors) == [(("lines", 0, "price_data", "product"), "parameters_exclusive")]
 
     def test_an_invoice_items_own_unit_amount_needs_no_product(self) -> None:

@@ -6,6 +6,7 @@ become the same field (spec Decision 2); `quantity` and `quantity_decimal` the s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,18 +23,33 @@ from bulkbill.api.stripe.params import (
     Str,
     Unsettable,
 )
-from bulkbill.core.commands import DiscountRef, LineChanges, PriceData
-from bulkbill.core.errors import FieldError, InvalidInput
-from bulkbill.core.metadata import CLEAR, Clear
+from bulkbill.core.commands import DiscountRef, LineChanges, NewProduct, PriceData
+from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, Path
+from bulkbill.core.metadata import CLEAR, Clear, check_metadata, merge_metadata
+
+
+@dataclass(frozen=True)
+class NewMetadata(Metadata):
+    """The metadata of an object created inline: Stripe's limits checked here, "" values dropped."""
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        update = super().check(value, path, errors)
+        if update is None:
+            return None
+        check_metadata(update, path, errors)
+        return merge_metadata({}, update, path, errors)
+
 
 DISCOUNTS = Unsettable(Array(Obj({"coupon": Str(), "discount": Str(), "promotion_code": Str()}), max_items=20))
 TAX_RATES = Unsettable(Array(Str(), max_items=10))
 PERIOD = Obj({"start": Int(0, 2**40), "end": Int(0, 2**40)}, required=frozenset({"start", "end"}))
+# images and tax_code are accepted but not stored: the product table has no column for them.
+# (tax_details is not in the spec, so it stays an unknown parameter.)
 PRODUCT_DATA = Obj(
     {
-        "name": Str(),
+        "name": Str(256),
         "description": Str(40000),
-        "metadata": Metadata(),
+        "metadata": NewMetadata(),
         "tax_code": Str(),
         "unit_label": Str(12),
         "images": Array(Str(), max_items=8),
@@ -134,7 +150,14 @@ def _price_data(data: dict[str, Any] | None) -> PriceData | None:
     return PriceData(
         currency=data.get("currency"),
         product=data.get("product"),
-        product_name=product_data.get("name") if product_data else None,
+        new_product=NewProduct(
+            product_data["name"],
+            description=product_data.get("description"),
+            metadata=product_data.get("metadata") or {},
+            unit_label=product_data.get("unit_label"),
+        )
+        if product_data
+        else None,
         tax_behavior=data.get("tax_behavior"),
         unit_amount_decimal=unit,
         given=given,
