@@ -67,7 +67,8 @@ class TestSelection:
         assert doc.invoice.status == "draft" and doc.invoice.number.startswith("INV")  # Draft unless autoPost
         assert doc.invoice.invoice_date == "2021-07-01" and doc.invoice.target_date == "2021-06-30"
         assert [i.source_id for i in doc.items] == [due, shipped[0]["id"]]
-        assert [i.extras["sourceItemType"] for i in doc.items] == ["OrderLineItem", "Fulfillment"]
+        assert [i.extras["sourceItemType"] for i in doc.items] == ["OrderLineItem", "OrderLineItem"]
+        assert [i.extras["fulfillmentId"] for i in doc.items] == [None, shipped[0]["id"]]
 
         again = run(zuora)
         assert again["numberOfInvoices"] == 0 and len(documents(client, tenant)) == 2

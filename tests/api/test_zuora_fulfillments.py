@@ -75,7 +75,7 @@ class TestSeed001:
         assert doc.invoice.target_date == "2022-01-02" and doc.invoice.total == 20000
         assert [i.quantity_decimal for i in doc.items] == [5, 5] and sum(i.quantity_decimal for i in doc.items) == 10
         assert [i.source_id for i in doc.items] == [f["id"] for f in body["fulfillments"]]
-        assert {i.extras["sourceItemType"] for i in doc.items} == {"Fulfillment"}
+        assert {i.extras["sourceItemType"] for i in doc.items} == {"OrderLineItem"}
         assert [i.extras["serviceStartDate"] for i in doc.items] == ["2022-01-01", "2022-01-02"]
         wire = zuora.ok("GET", f"/v1/invoices/{doc.invoice.number}/items")["invoiceItems"]
         assert [(i["quantity"], i["unitPrice"], i["chargeAmount"]) for i in wire] == [(5, 20, 100), (5, 20, 100)]

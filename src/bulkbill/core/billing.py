@@ -234,6 +234,41 @@ def payment_term_days(term: str | None) -> int:
     return 0
 
 
+def document_payment_term(plan: DocumentPlan, account_term: str | None) -> str:
+    """The payment term a generated document uses: its lines' (they share it), else its account's, else Net 30."""
+    term = dict(plan.attributes).get("paymentTerm")
+    if term is None:
+        term = account_term
+    return term if term is not None else DEFAULT_PAYMENT_TERM
+
+
+# The lines' flexible billing attributes a generated document keeps, under the names the document
+# shows them by (InvoiceResponse, CreditMemoResponse). paymentTerm is kept as the term used
+# (document_payment_term) and invoiceTemplateId as the document's template.
+DOCUMENT_ATTRIBUTES = (
+    ("billTo", "billToContactId"),
+    ("sequenceSetId", "sequenceSetId"),
+    ("invoiceGroupNumber", "invoiceGroupNumber"),
+)
+
+
+def document_attributes(plan: DocumentPlan, payment_term: str) -> dict[str, str]:
+    """What a generated document records of its lines' billing attributes (the ones set) and its payment term."""
+    attributes = dict(plan.attributes)
+    out: dict[str, str] = {}
+    for name, shown in DOCUMENT_ATTRIBUTES:
+        value = attributes.get(name)
+        if value is not None:
+            out[shown] = value
+    out["paymentTerm"] = payment_term
+    return out
+
+
+def document_template(plan: DocumentPlan) -> str | None:
+    """The invoice template the lines name (invoiceTemplateId), if any."""
+    return dict(plan.attributes).get("invoiceTemplateId")
+
+
 def due_date(invoice_date: dt.date, term: str | None) -> dt.date:
     """An invoice is due its payment term's days after its invoice date (at the latest on 9999-12-31)."""
     try:
@@ -244,6 +279,7 @@ def due_date(invoice_date: dt.date, term: str | None) -> dt.date:
 
 __all__ = [
     "BILLABLE_STATES",
+    "DOCUMENT_ATTRIBUTES",
     "GENERATED_ITEMS_DISCOUNTABLE",
     "AccountSummary",
     "BillableSource",
@@ -253,7 +289,10 @@ __all__ = [
     "PlannedLine",
     "Posting",
     "SourceType",
+    "document_attributes",
     "document_figures",
+    "document_payment_term",
+    "document_template",
     "document_type_for",
     "due_date",
     "due_for_bill_run",

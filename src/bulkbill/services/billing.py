@@ -27,6 +27,8 @@ from bulkbill.core.billing import (
     DocumentPlan,
     DocumentType,
     SourceType,
+    document_payment_term,
+    document_template,
     due_date,
     due_for_bill_run,
     payment_term_days,
@@ -39,6 +41,7 @@ from bulkbill.services.billing_sets import (
     SPLITTING_ATTRIBUTES,
     DocumentRun,
     SourceRecord,
+    document_custom_fields,
     epoch,
     item_description,
     item_extras,
@@ -47,7 +50,6 @@ from bulkbill.services.billing_sets import (
     write_documents,
 )
 from bulkbill.services.customers import get_customers
-from bulkbill.services.documents import DOC_KEY
 from bulkbill.services.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoices import attach_item, finalize_invoice, new_invoice_row
 from bulkbill.services.item_rows import new_item_row
@@ -270,15 +272,13 @@ def generate_documents_per_invoice(uow: UnitOfWork, billables: Sequence[Billable
     return documents
 
 
-def _payment_term(plan: DocumentPlan, accounts: Mapping[str, Customer]) -> str | None:
-    """The lines' payment term, else the account's (none: Net 30, see core.billing)."""
-    term = dict(plan.attributes).get("paymentTerm")
-    if term is None and plan.account_id in accounts:
-        term = account_payment_term(accounts[plan.account_id])
-    return term
+def _payment_term(plan: DocumentPlan, accounts: Mapping[str, Customer]) -> str:
+    """The lines' payment term, else the account's, else Net 30 (core.billing.document_payment_term)."""
+    account = accounts.get(plan.account_id)
+    return document_payment_term(plan, account_payment_term(account) if account is not None else None)
 
 
-def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term: str | None) -> Invoice:
+def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term: str) -> Invoice:
     invoice = new_invoice_row(
         uow,
         id=new_zuora_id(),
@@ -293,21 +293,15 @@ def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term
         origin=run.origin,
         invoice_date=run.document_date.isoformat(),
         target_date=run.target_date.isoformat(),
-        custom_fields=_document_attributes(plan, run),
+        custom_fields=document_custom_fields(plan, run, term),
         bill_run_id=run.bill_run_id,
+        template_id=document_template(plan),
         auto_pay=False,
         # Zuora numbers documents when it makes them, drafts included; posting keeps the number.
         number=_document_number(uow, plan.document_type),
     )
     uow.session.flush()
     return invoice
-
-
-def _document_attributes(plan: DocumentPlan, run: DocumentRun) -> dict[str, object]:
-    """billingOptions.creditMemoReasonCode, kept where the documents side reads document attributes."""
-    if plan.document_type == DocumentType.CREDIT_MEMO and run.credit_memo_reason_code:
-        return {DOC_KEY: {"reasonCode": run.credit_memo_reason_code}}
-    return {}
 
 
 def _document_number(uow: UnitOfWork, kind: DocumentType) -> str:

@@ -30,7 +30,10 @@ from bulkbill.core.billing import (
     DocumentPlan,
     DocumentType,
     SourceType,
+    document_attributes,
     document_figures,
+    document_payment_term,
+    document_template,
     due_date,
     due_for_bill_run,
     payment_term_days,
@@ -142,7 +145,7 @@ def item_extras(
         "unitOfMeasure": uom,
         "serviceStartDate": start,
         "serviceEndDate": end,
-        "sourceItemType": "Fulfillment" if fulfillment_id is not None else "OrderLineItem",
+        "sourceItemType": "OrderLineItem",  # billed per line or per fulfillment (spec §2.9, §4.4)
         "orderLineItemId": line_id,
         "fulfillmentId": fulfillment_id,
         "chargeType": "OneTime",
@@ -549,12 +552,9 @@ def _invoice_row(
     *,
     invoice_id: str,
     number: str,
-    term: str | None,
+    term: str,
 ) -> dict[str, Any]:
     """A generated document's columns as new_invoice_row and recalculate leave them (a draft)."""
-    custom_fields: dict[str, Any] = {}
-    if plan.document_type == DocumentType.CREDIT_MEMO and run.credit_memo_reason_code:
-        custom_fields = {DOC_KEY: {"reasonCode": run.credit_memo_reason_code}}
     return {
         "tenant_id": uow.tenant_id,
         "id": invoice_id,
@@ -599,12 +599,25 @@ def _invoice_row(
         "comments": None,
         "transferred_to_accounting": None,
         "auto_pay": False,
-        "custom_fields": _json(custom_fields),
+        "custom_fields": _json(document_custom_fields(plan, run, term)),
         "bill_run_id": run.bill_run_id,
-        "template_id": None,
+        "template_id": document_template(plan),
         "subscription_id": None,
         "subscription_metadata": None,
     }
+
+
+def document_custom_fields(plan: DocumentPlan, run: DocumentRun, term: str) -> dict[str, Any]:
+    """A generated document's custom_fields: its attributes under DOC_KEY, where the documents side reads them.
+
+    billingOptions.creditMemoReasonCode (credit memos), then the lines' flexible billing attributes
+    and the payment term used (core.billing.document_attributes). Both writers store this.
+    """
+    doc: dict[str, Any] = {}
+    if plan.document_type == DocumentType.CREDIT_MEMO and run.credit_memo_reason_code:
+        doc["reasonCode"] = run.credit_memo_reason_code
+    doc.update(document_attributes(plan, term))
+    return {DOC_KEY: doc}
 
 
 INVOICE_COLUMNS = tuple(c.name for c in Invoice.__table__.columns)
@@ -635,9 +648,7 @@ def write_documents(
     totals_by_account: dict[str, list[tuple[dict[str, Any], int]]] = {}
     for plan in plans:
         state = accounts.get(plan.account_id)
-        term = dict(plan.attributes).get("paymentTerm")
-        if term is None and state is not None:
-            term = state.payment_term
+        term = document_payment_term(plan, state.payment_term if state is not None else None)
         figures = document_figures(plan)
         if plan.document_type == DocumentType.INVOICE:
             number = f"INV{next(invoice_numbers):08d}"
@@ -765,8 +776,7 @@ def extras_json(record: SourceRecord) -> str:
         + _value(record.start)
         + ', "serviceEndDate": '
         + _value(record.end)
-        + (', "sourceItemType": "Fulfillment"' if fulfillment is not None else ', "sourceItemType": "OrderLineItem"')
-        + ', "orderLineItemId": '
+        + ', "sourceItemType": "OrderLineItem", "orderLineItemId": '
         + _value(record.line_id)
         + ', "fulfillmentId": '
         + _value(fulfillment)
@@ -843,6 +853,7 @@ __all__ = [
     "SourceRecord",
     "WrittenDocuments",
     "account_line_counts",
+    "document_custom_fields",
     "extras_json",
     "item_extras",
     "load_accounts",

@@ -170,6 +170,8 @@ def render_invoice(invoice: Invoice, customer: Customer | None, bill_run_number:
         "billToContactId": doc.get("billToContactId"),
         "soldToContactId": doc.get("soldToContactId"),
         "shipToContactId": doc.get("shipToContactId"),
+        "sequenceSetId": doc.get("sequenceSetId"),
+        "invoiceGroupNumber": doc.get("invoiceGroupNumber"),
         "postedBy": None,
         "postedDate": zdate(invoice.finalized_at),
         "includesOneTime": True,
@@ -326,8 +328,8 @@ def render_credit_memo(
         "autoApplyUponPosting": False,
         "excludeFromAutoApplyRules": False,
         "billToContactId": doc.get("billToContactId"),
-        "sequenceSetId": None,
-        "invoiceGroupNumber": None,
+        "sequenceSetId": doc.get("sequenceSetId"),
+        "invoiceGroupNumber": doc.get("invoiceGroupNumber"),
         "latestPDFFileId": None,
         "organizationLabel": customer.org_label if customer is not None else None,
     }
@@ -336,7 +338,11 @@ def render_credit_memo(
 
 
 def render_credit_memo_item(entry: LoadedLine, invoice: Invoice) -> dict[str, Any]:
-    """One credit memo item (CreditMemoItem): sourceItemId is the billed (return) line or fulfillment."""
+    """One credit memo item (CreditMemoItem): sourceItemId is the return order line item billed.
+
+    An item billed from a return fulfillment names the fulfillment in fulfillmentId; its source
+    item is still the fulfillment's return line (spec §4.6).
+    """
     item, extras, cur = entry.item, entry.item.extras or {}, invoice.currency
     amount = _money(item.amount, cur)
     body: dict[str, Any] = {
@@ -356,7 +362,7 @@ def render_credit_memo_item(entry: LoadedLine, invoice: Invoice) -> dict[str, An
         "serviceEndDate": _service_date(item, "serviceEndDate", item.period_end),
         "processingType": extras.get("processingType", "Charge"),
         "sourceItemType": extras.get("sourceItemType"),
-        "sourceItemId": item.source_id,
+        "sourceItemId": extras.get("orderLineItemId") or item.source_id,
         "orderLineItemId": extras.get("orderLineItemId"),
         "fulfillmentId": extras.get("fulfillmentId"),
         "creditFromItemId": None,
