@@ -40,6 +40,30 @@ class DiscountType(StrEnum):
     NONE = "None"
 
 
+class OrderStatus(StrEnum):
+    """The status a client gives an order on create (default Completed); a Draft order is not processed."""
+
+    DRAFT = "Draft"
+    PENDING = "Pending"
+    COMPLETED = "Completed"
+    SCHEDULED = "Scheduled"
+    EXECUTING = "Executing"
+    FAILED = "Failed"
+
+
+class ChargeType(StrEnum):
+    """Kinds of charge a billing call can leave out (billingOptions.chargeTypeToExclude)."""
+
+    ONE_TIME = "OneTime"
+    RECURRING = "Recurring"
+    USAGE = "Usage"
+    OTHERS = "Others"
+
+
+# Every order line item (and so every fulfillment) is billed as a one-time charge.
+ORDER_LINE_CHARGE_TYPE = ChargeType.ONE_TIME
+
+
 A, B = BillingRule.WITHOUT_FULFILLMENT, BillingRule.AS_FULFILLMENT_OCCURS
 S = ItemState
 BOOKED_OR_LATER = frozenset({S.BOOKED, S.SENT_TO_BILLING, S.COMPLETE})
@@ -304,6 +328,18 @@ def original_line_error(category: ItemCategory, state: ItemState) -> str | None:
     return None
 
 
+def bills_order_lines(excluded: Iterable[ChargeType]) -> bool:
+    """Whether a billing call that leaves out `excluded` charge types bills order line items at all."""
+    return ORDER_LINE_CHARGE_TYPE not in set(excluded)
+
+
+def processing_options_error(status: OrderStatus | None) -> str | None:
+    """A draft order is not processed: it takes no processingOptions (runBilling and the like)."""
+    if status == OrderStatus.DRAFT:
+        return "processingOptions is not supported for draft orders."
+    return None
+
+
 def order_state(states: Iterable[ItemState]) -> str:
     """An order is Executing while any line is open, Canceled when all lines are, otherwise Complete."""
     items = list(states)
@@ -319,12 +355,16 @@ def order_state(states: Iterable[ItemState]) -> str:
 __all__ = [
     "BOOKED_OR_LATER",
     "LOCKED",
+    "ORDER_LINE_CHARGE_TYPE",
     "BillingRule",
+    "ChargeType",
     "DiscountType",
     "ItemCategory",
     "ItemState",
     "LinePricing",
+    "OrderStatus",
     "Quantities",
+    "bills_order_lines",
     "creation_state_error",
     "field_edit_error",
     "fulfillment_totals",
@@ -332,6 +372,7 @@ __all__ = [
     "order_state",
     "original_line_error",
     "price_line",
+    "processing_options_error",
     "return_quantity_error",
     "sent_to_billing_error",
     "should_auto_complete",

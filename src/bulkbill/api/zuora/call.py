@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bulkbill.api.body import check_headers, read_body, too_large
 from bulkbill.api.state import AppState
-from bulkbill.api.zuora.errors import PermissionDenied, internal_error, render_error
+from bulkbill.api.zuora.errors import PermissionDenied, Unsupported, internal_error, render_error
 from bulkbill.api.zuora.validation import bounded_decimal
 from bulkbill.core.errors import (
     BillingError,
@@ -48,6 +48,15 @@ _DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRACK_ID_FORBIDDEN = set(":;\"'")
 # Zuora bodies nest 6 levels at most; deeper ones are refused before anything walks them.
 MAX_JSON_DEPTH = 32
+FORM = "application/x-www-form-urlencoded"
+# Types a gzip-compressed JSON body may be labelled with (the SDK's content_encoding= leaves the type to the caller).
+_GZIP_TYPES = frozenset({"application/octet-stream", "application/gzip", "application/x-gzip"})
+
+
+class UnsupportedMediaType(Unsupported):
+    """A request body in a media type the call does not read: category 45, HTTP 415 (spec §1.4)."""
+
+    code = "unsupported_media_type"
 
 
 @dataclass
@@ -86,6 +95,21 @@ class ZuoraRequest:
     def query_value(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[-1] if values else None
+
+
+def media_type(content_type: str | None) -> str:
+    """`application/json; charset=utf-8` → `application/json` (lower case); "" when absent."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _check_media_type(kind: str, raw: bytes, content_encoding: str | None) -> None:
+    """A body is JSON: no Content-Type (read as JSON, as before), a JSON type, or gzip labelled as binary."""
+    if not kind or kind == "application/json" or kind.endswith("+json") or not raw.strip():
+        return
+    gzipped = raw[:2] == b"\x1f\x8b" or "gzip" in (content_encoding or "").lower()
+    if gzipped and kind in _GZIP_TYPES:
+        return
+    raise UnsupportedMediaType(f"Unsupported Content-Type {kind[:100]!r}: send the request body as application/json.")
 
 
 def _decode_body(raw: bytes, limit: int) -> Any:
@@ -164,9 +188,11 @@ async def zuora_request(request: Request) -> ZuoraRequest:
         _check_track_id(call.track_id)
         if request.method in ("POST", "PUT", "PATCH"):
             raw = await read_body(request, state.settings.max_body_bytes)  # 413 past the cap
-            if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            kind = media_type(request.headers.get("content-type"))
+            if kind == FORM:
                 call.form = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
             else:
+                _check_media_type(kind, raw, request.headers.get("content-encoding"))
                 call.body = _decode_body(raw, state.settings.max_body_bytes)
     except BillingError as exc:
         call.problem = exc
@@ -202,14 +228,33 @@ def bearer_token(authorization: str | None) -> str:
 Handler = Callable[[UnitOfWork, ZuoraRequest], dict[str, Any]]
 
 
-def execute(call: ZuoraRequest, handler: Handler, *, authenticated: bool = True) -> Response:
-    """Run a handler in one transaction; render its result, or its error in Zuora's envelope."""
+def _common_error(body: dict[str, Any]) -> dict[str, Any]:
+    """The envelope plus CommonErrorResponse's top-level `code` and `message`: those of the first reason."""
+    first = body["reasons"][0]
+    body.setdefault("code", first["code"])
+    body.setdefault("message", first["message"])
+    return body
+
+
+def execute(
+    call: ZuoraRequest, handler: Handler, *, authenticated: bool = True, common_error: bool = False
+) -> Response:
+    """Run a handler in one transaction; render its result, or its error in Zuora's envelope.
+
+    With `common_error` (POST /oauth/token) an error body also carries top-level `code` and
+    `message` (the SDK's CommonErrorResponse, spec §1.2); an authentication failure keeps its
+    ProxyUnauthorizedResponse shape (`message` only).
+    """
     try:
         return _execute(call, handler, authenticated)
     except BillingError as exc:
         status, body = render_error(exc, legacy_status=call.legacy_status)
         if isinstance(exc, IdempotencyKeyReused) and not call.legacy_status:
             status = 422
+        if isinstance(exc, UnsupportedMediaType) and not call.legacy_status:
+            status = 415
+        if common_error and not isinstance(exc, Unauthenticated):
+            body = _common_error(body)
         log.info("zuora %s %s -> %s %s", call.method, call.path, status, exc.code)
         _store_failure(call, status, body, exc)
         return json_response(status, body, call)
@@ -218,11 +263,11 @@ def execute(call: ZuoraRequest, handler: Handler, *, authenticated: bool = True)
         status, body = render_error(
             Conflict("The request conflicted with another request; please retry."), legacy_status=call.legacy_status
         )
-        return json_response(status, body, call)
+        return json_response(status, _common_error(body) if common_error else body, call)
     except Exception:
         log.exception("unexpected error in %s %s", call.method, call.path)
         status, body = internal_error(legacy_status=call.legacy_status)
-        return json_response(status, body, call)
+        return json_response(status, _common_error(body) if common_error else body, call)
     finally:
         if call.claim is not None:
             _release(call, call.claim)  # nothing was stored for the key: a retry runs again

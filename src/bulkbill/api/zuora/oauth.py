@@ -44,4 +44,5 @@ def create_token(call: ZuoraRequest = Depends(zuora_request)) -> Response:
             "token_type": "bearer",
         }
 
-    return execute(call, run, authenticated=False)
+    # Errors also carry top-level code and message (CommonErrorResponse, spec §1.2 and §10 #13).
+    return execute(call, run, authenticated=False, common_error=True)

@@ -39,7 +39,11 @@ ERROR_ENVELOPE: dict[str, Any] = {
                 "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
             },
         },
-        "message": {"type": "string", "description": "Authentication failures only."},
+        "code": {"type": "integer", "description": "POST /oauth/token errors only: the first reason's code."},
+        "message": {
+            "type": "string",
+            "description": "Authentication failures, and POST /oauth/token errors (the first reason's message).",
+        },
     },
 }
 SUCCESS: dict[str, Any] = {

@@ -16,6 +16,7 @@ from bulkbill.api.zuora.errors import Refused, zuora_code, zuora_path
 from bulkbill.api.zuora.money import to_major, to_minor
 from bulkbill.api.zuora.validation import ZDate, ZuoraModel
 from bulkbill.core.errors import FieldError, InputCollector, InvalidInput
+from bulkbill.core.orders import ChargeType, bills_order_lines
 from bulkbill.services.order_fields import BillingRequest
 from bulkbill.services.org_scope import resolve_orgs
 from bulkbill.services.uow import UnitOfWork
@@ -110,7 +111,7 @@ class BillingOptionsModel(CamelModel):
     document_date: ZDate | None = None
     generate_draft_invoice: bool | None = None
     credit_memo_reason_code: Str25 | None = None
-    charge_type_to_exclude: list[str] | None = None
+    charge_type_to_exclude: list[ChargeType] | None = None
 
 
 class ProcessingOptionsModel(CamelModel):
@@ -121,8 +122,17 @@ class ProcessingOptionsModel(CamelModel):
     apply_credit: bool | None = None
     apply_credit_balance: bool | None = None
 
+    @property
+    def runs_billing(self) -> bool:
+        """runBilling was asked for (the response then lists the documents made, possibly none)."""
+        return bool(self.run_billing)
+
     def billing(self, path: tuple[str | int, ...], errors: InputCollector) -> BillingRequest | None:
-        """runBilling's request, or None; payments are not collected by bulkbill."""
+        """The billing to do for the call's order line items, or None; payments are not collected by bulkbill.
+
+        With `OneTime` in chargeTypeToExclude there is nothing to bill (every order line item is a
+        one-time charge): None, though runBilling was asked for.
+        """
         if self.collect_payment and not self.run_billing:
             errors.add(
                 (*path, "collectPayment"), "invalid_value", "collectPayment cannot be true when runBilling is false."
@@ -133,9 +143,9 @@ class ProcessingOptionsModel(CamelModel):
                 "invalid_value",
                 "bulkbill processes no payments: collectPayment is not supported.",
             )
-        if not self.run_billing:
-            return None
         options = self.billing_options or BillingOptionsModel()
+        if not self.run_billing or not bills_order_lines(options.charge_type_to_exclude or ()):
+            return None
         return BillingRequest(
             target_date=options.target_date,
             document_date=options.document_date,

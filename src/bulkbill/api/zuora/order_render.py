@@ -10,7 +10,7 @@ from bulkbill.api.zuora.order_common import major, timestamp
 from bulkbill.core.money import line_amount
 from bulkbill.core.orders import BillingRule, DiscountType, ItemState, order_state
 from bulkbill.services.order_views import LineView
-from bulkbill.storage.tables import Invoice
+from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import BillRun, Fulfillment, FulfillmentItem, Order
 
 
@@ -80,16 +80,15 @@ def render_line(
     return body
 
 
-def render_order(order: Order, views: Sequence[LineView]) -> dict[str, Any]:
-    """Order: an OLI-only order (no subscriptions); state follows its lines."""
-    account = views[0].account if views else None
+def render_order(order: Order, account: Customer, views: Sequence[LineView]) -> dict[str, Any]:
+    """Order: an OLI-only order (no subscriptions) of `account`, its own account; state follows its lines."""
     return {
         "orderNumber": order.order_number,
         "orderDate": order.order_date,
         "category": order.category,
         "description": order.description,
-        "existingAccountNumber": account.account_number if account else None,
-        "currency": account.currency.upper() if account and account.currency else None,
+        "existingAccountNumber": account.account_number,
+        "currency": account.currency.upper() if account.currency else None,
         "customFields": dict(order.custom_fields or {}),
         "status": order.status,
         "state": order_state(ItemState(v.line.item_state) for v in views),

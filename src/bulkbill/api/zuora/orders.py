@@ -26,7 +26,9 @@ from bulkbill.api.zuora.order_common import (
 from bulkbill.api.zuora.order_render import document_lists, render_order
 from bulkbill.api.zuora.validation import ZDate, parse_model
 from bulkbill.core.errors import InputCollector
+from bulkbill.core.orders import OrderStatus, processing_options_error
 from bulkbill.services import orders as service
+from bulkbill.services.customers import get_customer
 from bulkbill.services.uow import UnitOfWork
 
 router = APIRouter()
@@ -45,7 +47,7 @@ class CreateOrder(CamelModel):
     order_line_items: list[OliCreate] | None = None
     processing_options: ProcessingOptionsModel | None = None
     reason_code: Str255 | None = None
-    status: str | None = None
+    status: OrderStatus | None = None
     subscriptions: list[Any] | None = None
 
 
@@ -78,7 +80,10 @@ def create_order(call: ZuoraRequest = Depends(zuora_request)) -> Response:
                 check_prices(oli, ("orderLineItems", i), errors)
                 lines.append(line_fields(oli, ("orderLineItems", i), errors))
             options = body.processing_options
+            if options is not None and (problem := processing_options_error(body.status)):
+                errors.add(("processingOptions",), "rule_violation", problem)
             billing = options.billing(("processingOptions",), errors) if options else None
+            runs_billing = options is not None and options.runs_billing
             custom = check_custom_fields(body.custom, (), errors)
             errors.raise_if_any()
             assert body.existing_account_number is not None
@@ -92,7 +97,7 @@ def create_order(call: ZuoraRequest = Depends(zuora_request)) -> Response:
                     category=body.category or "NewSales",
                     description=body.description,
                     reason_code=body.reason_code,
-                    status=body.status,
+                    status=body.status.value if body.status else None,
                     custom_fields=custom,
                 ),
                 to_minor=minor,
@@ -107,13 +112,13 @@ def create_order(call: ZuoraRequest = Depends(zuora_request)) -> Response:
             "orderLineItems": [{"id": ln.id, "itemNumber": ln.item_number} for ln in created.lines],
         }
         invoices, memos = document_lists(created.documents)
-        if billing is not None:
+        if runs_billing:
             out["invoiceNumbers"] = [d.number for d in invoices]
             out["creditMemoNumbers"] = [d.number for d in memos]
         if _flag(c, "returnIds"):
             out["orderId"] = created.order.id
             out["accountId"] = created.account.id
-            if billing is not None:
+            if runs_billing:
                 out["invoiceIds"] = [d.id for d in invoices]
                 out["creditMemoIds"] = [d.id for d in memos]
         return out
@@ -125,6 +130,7 @@ def create_order(call: ZuoraRequest = Depends(zuora_request)) -> Response:
 def get_order(order_number: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         order, views = service.get_order(uow, order_number, orgs=orgs_of(uow, c))
-        return {"success": True, "order": render_order(order, views)}
+        account = get_customer(uow, order.account_id, include_deleted=True)
+        return {"success": True, "order": render_order(order, account, views)}
 
     return execute(call, run)
