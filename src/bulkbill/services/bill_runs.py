@@ -52,6 +52,7 @@ from bulkbill.services.billing_sets import (
 )
 from bulkbill.services.invoices import finalize_invoice
 from bulkbill.services.order_fields import find_account, today
+from bulkbill.services.org_scope import accounts_in_scope, restrict_to_labels
 from bulkbill.services.sequences import next_number
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
@@ -83,25 +84,37 @@ class NewBillRun:
     include_order_line_items: bool = True
     settings: Mapping[str, Any] = field(default_factory=dict)
     plan_only: bool = False
+    org_labels: frozenset[str] | None = None  # organizationLabels: bill only accounts of these orgs
 
 
 def create_bill_run(uow: UnitOfWork, new: NewBillRun, *, orgs: frozenset[str] | None = None) -> BillRun:
     """Create an ad-hoc run and plan its chunks (status Pending), or freeze its plan (status Planned).
 
-    Nothing is billed yet: start_bill_run executes it, or queues it for workers.
+    `orgs` is the call's scope (Zuora-Org-Ids); the run bills only accounts inside it, and inside
+    its org labels when it has some (a label the caller cannot access: AccessDenied). Nothing is
+    billed yet: start_bill_run executes it, or queues it for workers.
     """
+    run_orgs = restrict_to_labels(uow, new.org_labels, orgs) if new.org_labels is not None else orgs
     errors = InputCollector()
     if new.target_date is None:
         errors.missing(("targetDate",))
     accounts: list[Customer] = []
     for i, key in enumerate(new.account_keys or ()):
         try:
-            accounts.append(find_account(uow, key, orgs=orgs))
+            account = find_account(uow, key, orgs=orgs)
         except NotFound:
             errors.not_found(("billRunFilters", i, "accountId"), "account", key)
+            continue
+        if new.org_labels is not None and account.org_label not in (run_orgs or ()):
+            errors.add(
+                ("billRunFilters", i, "accountId"),
+                "invalid_value",
+                f"Account {key} is not in an org of the bill run's organizationLabels.",
+            )
+        accounts.append(account)
     errors.raise_if_any()
     assert new.target_date is not None
-    scope = Scope(frozenset(a.id for a in accounts) if new.account_keys is not None else None, orgs)
+    scope = Scope(frozenset(a.id for a in accounts) if new.account_keys is not None else None, run_orgs)
     run = BillRun(
         tenant_id=uow.tenant_id,
         id=new_zuora_id(),
@@ -490,24 +503,43 @@ def open_runs(uow: UnitOfWork, *, limit: int = 50) -> list[tuple[str, str]]:
 # --- reading, committing, posting ----------------------------------------------------------------
 
 
-def get_bill_run(uow: UnitOfWork, key: str) -> BillRun:
-    """A bill run by id or number (BR-00000001)."""
+def in_call_scope(uow: UnitOfWork, run: BillRun, orgs: frozenset[str] | None) -> bool:
+    """Whether a call scoped to `orgs` (Zuora-Org-Ids, Decision 10) sees this run.
+
+    A call without Zuora-Org-Ids sees every run of the tenant. A call naming orgs sees a run only
+    when every account the run can bill lies in those orgs: the run's own orgs (its
+    organizationLabels, or the Zuora-Org-Ids it was created under) are among them, or the accounts
+    it is filtered to all belong to them. A run with neither (created without any org) may bill
+    accounts of every org and accounts with no org, so, like an account with no org (core.scope.
+    in_scope), it is in scope only when the header is absent. Outside the scope it does not exist.
+    """
+    if orgs is None:
+        return True
+    scope = Scope.from_json(run.scope)
+    if scope.orgs is not None and scope.orgs <= orgs:
+        return True
+    return scope.accounts is not None and accounts_in_scope(uow, scope.accounts, orgs)
+
+
+def get_bill_run(uow: UnitOfWork, key: str, *, orgs: frozenset[str] | None = None) -> BillRun:
+    """A bill run by id or number (BR-00000001); a run outside the call's orgs is not found."""
     run = uow.session.scalar(
         select(BillRun).where(
             BillRun.tenant_id == uow.tenant_id, or_(BillRun.id == key, BillRun.bill_run_number == key)
         )
     )
-    if run is None:
+    if run is None or not in_call_scope(uow, run, orgs):
         raise NotFound("bill run", key)
     return run
 
 
-def commit_plan(uow: UnitOfWork, key: str, *, queue: bool = False) -> BillRun:
+def commit_plan(uow: UnitOfWork, key: str, *, queue: bool = False, orgs: frozenset[str] | None = None) -> BillRun:
     """Commit a Planned run: it becomes Pending and starts (inline, or queued for the workers).
 
-    With `queue` it is always left to workers (the CLI bills it chunk by chunk itself).
+    With `queue` it is always left to workers (the CLI bills it chunk by chunk itself). A run
+    outside the call's orgs is not found.
     """
-    run = get_bill_run(uow, key)
+    run = get_bill_run(uow, key, orgs=orgs)
     run = lock_bill_run(uow, run.id)
     if run.status != PLANNED:
         raise InvalidStateError(
@@ -572,9 +604,14 @@ def count_accounts(uow: UnitOfWork, run: BillRun) -> int:
     )
 
 
-def post_bill_run(uow: UnitOfWork, key: str, *, invoice_date: dt.date | None = None) -> BillRun:
-    """Post every Draft document of a Completed run (optionally re-dated); the run becomes Posted."""
-    run = get_bill_run(uow, key)
+def post_bill_run(
+    uow: UnitOfWork, key: str, *, invoice_date: dt.date | None = None, orgs: frozenset[str] | None = None
+) -> BillRun:
+    """Post every Draft document of a Completed run (optionally re-dated); the run becomes Posted.
+
+    A run outside the call's orgs is not found.
+    """
+    run = get_bill_run(uow, key, orgs=orgs)
     if run.status != COMPLETED:
         raise InvalidStateError(
             f"Only Completed bill runs can be posted; bill run {run.bill_run_number} is {run.status}."
@@ -628,6 +665,7 @@ __all__ = [
     "fail_chunk",
     "finish_run",
     "get_bill_run",
+    "in_call_scope",
     "lock_bill_run",
     "open_runs",
     "post_bill_run",

@@ -113,7 +113,7 @@ def update_line_items(
             errors.add((*where, "id"), "invalid_value", f"Order line item {update.id} appears more than once.")
             continue
         seen.add(update.id)
-        planned.append((line, _plan(uow, line, update.fields, where, errors, to_minor)))
+        planned.append((line, _plan(uow, line, update.fields, where, errors, to_minor, orgs)))
     _check_returns(uow, planned, errors)
     errors.raise_if_any()
     for line, changes in planned:
@@ -189,9 +189,18 @@ def _sent(line: OrderLineItem, f: LineFields, to_minor: ToMinor) -> dict[str, An
 
 
 def _plan(
-    uow: UnitOfWork, line: OrderLineItem, f: LineFields, where: Path, errors: InputCollector, to_minor: ToMinor
+    uow: UnitOfWork,
+    line: OrderLineItem,
+    f: LineFields,
+    where: Path,
+    errors: InputCollector,
+    to_minor: ToMinor,
+    orgs: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """The changes an update makes (values that differ from the stored ones), checked against the line's state."""
+    """The changes an update makes (values that differ from the stored ones), checked against the line's state.
+
+    A new ownerAccountNumber outside the call's orgs is not found.
+    """
     current = _current(line)
     sent = _sent(line, f, to_minor)
     owner_number = sent.get("ownerAccountNumber")
@@ -223,7 +232,7 @@ def _plan(
         errors.add((*where, "transactionEndDate"), "invalid_value", f"{label}: transactionEndDate is before the start.")
     if owner_number is not None and "ownerAccountNumber" in changes:
         try:
-            changes["_owner"] = find_account(uow, owner_number).id
+            changes["_owner"] = find_account(uow, owner_number, orgs=orgs).id
         except NotFound:
             errors.not_found((*where, "ownerAccountNumber"), "account", owner_number)
     if category == ItemCategory.SALES and changes.keys() & {

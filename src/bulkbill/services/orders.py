@@ -36,6 +36,7 @@ from bulkbill.services.order_fields import (
     today,
 )
 from bulkbill.services.order_views import LineView, fulfillments_of, load_views, quantities_for, returned_quantities
+from bulkbill.services.org_scope import scope_condition
 from bulkbill.services.sequences import next_number
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice
@@ -76,6 +77,7 @@ class _Context:
     originals: dict[tuple[str, str], OrderLineItem]
     available: dict[str, Decimal]
     owners: dict[str, Customer | None] = field(default_factory=dict)
+    orgs: frozenset[str] | None = None  # the call's scope: owners outside it do not exist
 
 
 def bill_now(uow: UnitOfWork, lines: list[OrderLineItem], billing: BillingRequest) -> list[Invoice]:
@@ -103,7 +105,11 @@ def create_order(
     billing: BillingRequest | None = None,
     orgs: frozenset[str] | None = None,
 ) -> CreatedOrder:
-    """An order and its lines in one go; every problem of every line is reported together."""
+    """An order and its lines in one go; every problem of every line is reported together.
+
+    Everything the order refers to (its account, line owners, the originals of returns) must lie in
+    the call's orgs; outside them it is not found.
+    """
     account = find_account(uow, new.account_key, path=("existingAccountNumber",), orgs=orgs)
     errors = InputCollector()
     if len(new.lines) > MAX_LINES:
@@ -114,7 +120,7 @@ def create_order(
     elif number is not None and _order_by_number(uow, number) is not None:
         errors.add(("orderNumber",), RULE, f"An order with number {number} already exists.")
     _check_item_numbers(new.lines, errors)
-    originals = _originals(uow, new.lines)
+    originals = _originals(uow, new.lines, orgs)
     returned = returned_quantities(uow, [o.id for o in originals.values()])
     fulfilled = fulfillments_of(uow, [o.id for o in originals.values()])
     ctx = _Context(
@@ -128,6 +134,7 @@ def create_order(
             o.id: quantities_for(o, fulfilled.get(o.id, []), returned.get(o.id, Decimal(0))).available_for_return
             for o in originals.values()
         },
+        orgs=orgs,
     )
     rows = [_build_line(uow, ctx, i, f, errors) for i, f in enumerate(new.lines)]
     errors.raise_if_any()
@@ -197,16 +204,23 @@ def _check_item_numbers(lines: tuple[LineFields, ...], errors: InputCollector) -
                 seen.add(n)
 
 
-def _originals(uow: UnitOfWork, lines: tuple[LineFields, ...]) -> dict[tuple[str, str], OrderLineItem]:
+def _originals(
+    uow: UnitOfWork, lines: tuple[LineFields, ...], orgs: frozenset[str] | None
+) -> dict[tuple[str, str], OrderLineItem]:
+    """The lines the return lines name, by (order number, item number); orders outside `orgs` are left out."""
     numbers = {f.original_order_number for f in lines if f.original_order_number}
     if not numbers:
         return {}
-    rows = uow.session.execute(
+    query = (
         select(Order.order_number, OrderLineItem)
         .join(OrderLineItem, (OrderLineItem.tenant_id == Order.tenant_id) & (OrderLineItem.order_id == Order.id))
         .where(Order.tenant_id == uow.tenant_id, Order.order_number.in_(numbers))
     )
-    return {(number, line.item_number): line for number, line in rows}
+    if orgs is not None:
+        # An order belongs to its account's org (as get_order reads it).
+        query = query.join(Customer, (Customer.tenant_id == Order.tenant_id) & (Customer.id == Order.account_id))
+        query = query.where(scope_condition(orgs))
+    return {(number, line.item_number): line for number, line in uow.session.execute(query)}
 
 
 def _owner(
@@ -216,7 +230,7 @@ def _owner(
         return ctx.account
     if number not in ctx.owners:
         try:
-            ctx.owners[number] = find_account(uow, number)
+            ctx.owners[number] = find_account(uow, number, orgs=ctx.orgs)
         except NotFound:
             ctx.owners[number] = None
     owner = ctx.owners[number]

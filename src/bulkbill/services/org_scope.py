@@ -4,8 +4,10 @@ A tenant's orgs are the org labels of its accounts (an org comes into being when
 created with it). A call naming orgs sees only accounts of those orgs and their documents, orders,
 lines and fulfillments; an object outside the scope does not exist for it (not found).
 
-    orgs = resolve_orgs(uow, call.org_ids)        # 403 for an org the tenant does not have
-    ensure_in_scope(uow, customer, call.org_ids)  # 403 as above, or not found outside the scope
+    orgs = resolve_orgs(uow, call.org_ids)               # 403 for an org the tenant does not have
+    ensure_in_scope(uow, customer, call.org_ids)         # 403 as above, or not found outside the scope
+    labels = restrict_to_labels(uow, body_labels, orgs)  # orgs a body names (bill runs); 403 outside `orgs`
+    accounts_in_scope(uow, account_ids, orgs)            # do these accounts all lie in the scope?
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, select, true
 
 from bulkbill.core.errors import NotFound
-from bulkbill.core.scope import check_requested_orgs, in_scope
+from bulkbill.core.scope import AccessDenied, check_requested_orgs, in_scope
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables import Customer
 
@@ -53,3 +55,36 @@ def scope_condition(orgs: frozenset[str] | None) -> ColumnElement[bool]:
     if orgs is None:
         return true()
     return Customer.org_label.in_(sorted(orgs))
+
+
+def restrict_to_labels(uow: UnitOfWork, labels: Iterable[str], orgs: frozenset[str] | None) -> frozenset[str]:
+    """Orgs a request body names (a bill run's organizationLabels), within the call's scope `orgs`.
+
+    Every label must be an org of the tenant and, when the call names orgs (Zuora-Org-Ids), one of
+    them: otherwise the caller cannot access it and the call fails (AccessDenied, 403), as creating an
+    account in an org outside Zuora-Org-Ids does. What passes is the labels within the call's scope.
+    """
+    wanted = frozenset(labels)
+    named = check_requested_orgs(wanted, accessible_orgs(uow, wanted))
+    if orgs is None:
+        return named
+    outside = sorted(named - orgs)
+    if outside:
+        raise AccessDenied(f"The org(s) {', '.join(outside)} are not among the orgs named in Zuora-Org-Ids.")
+    return named & orgs
+
+
+def accounts_in_scope(uow: UnitOfWork, account_ids: Iterable[str], orgs: frozenset[str] | None) -> bool:
+    """Whether every one of these accounts (by id) exists in the tenant and lies in the scope `orgs`.
+
+    No scope covers everything; a scope never covers an empty set of accounts (nothing to judge by).
+    """
+    if orgs is None:
+        return True
+    wanted = set(account_ids)
+    if not wanted:
+        return False
+    rows = uow.session.execute(
+        select(Customer.id, Customer.org_label).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(wanted))
+    ).all()
+    return len(rows) == len(wanted) and all(in_scope(org, orgs) for _, org in rows)

@@ -9,6 +9,11 @@ GET follows it (README "Bill runs and workers"). bulkbill extensions, none of wh
 * PUT /v1/bill-runs/{id}/commit bills exactly the frozen items (those still unbilled);
 * GET /v1/bill-runs/{id}/accounts pages through the run's accounts, planned or billed;
 * every bill-run response carries `progress` (chunks and lines, planned and done).
+
+Org scope (Decision 10): a run bills only accounts of the call's Zuora-Org-Ids and, when the body
+has `organizationLabels`, of those orgs (a label the caller cannot access: 403, category 10). A
+call naming orgs reads, posts and commits only runs inside them; others are not found
+(services.bill_runs.in_call_scope).
 """
 
 from __future__ import annotations
@@ -50,6 +55,13 @@ class FilterModel(CamelModel):
     subscription_id: str | None = None
 
 
+class OrganizationLabel(CamelModel):
+    """An org the run is created for: its ID or its name (bulkbill's org label is either, §6.1)."""
+
+    organization_id: str | None = None
+    organization_name: str | None = None
+
+
 class BulkbillOptions(CamelModel):
     """bulkbill's own options (no Zuora field has this name)."""
 
@@ -72,7 +84,7 @@ class CreateBillRun(CamelModel):
     schedule: dict[str, Any] | None = None
     invoice_date: ZDate | None = None
     target_date: ZDate | None = None
-    organization_labels: list[dict[str, Any]] | None = None
+    organization_labels: list[OrganizationLabel] | None = None
     include_subscriptions: bool | None = None
     include_order_line_items: bool | None = None
     bulkbill_options: BulkbillOptions | None = None
@@ -116,6 +128,34 @@ def _accounts(body: CreateBillRun, errors: InputCollector) -> tuple[str, ...] | 
     if len(accounts) > 1:
         errors.add(("billRunFilters",), "invalid_value", "A bill run's filters must all name the same account.")
     return tuple(accounts)
+
+
+def _org_labels(body: CreateBillRun, errors: InputCollector) -> frozenset[str] | None:
+    """organizationLabels as org labels (None: absent or empty, the run is not restricted to orgs).
+
+    Each item names its org by `organizationId` or `organizationName`; bulkbill's org label is the
+    one string an account was created with, so either field may carry it (both: the same one).
+    """
+    if not body.organization_labels:
+        return None
+    labels: set[str] = set()
+    for i, item in enumerate(body.organization_labels):
+        named = {v.strip() for v in (item.organization_id, item.organization_name) if v is not None and v.strip()}
+        if not named:
+            errors.add(
+                ("organizationLabels", i, "organizationId"),
+                "parameter_missing",
+                "Either organizationId or organizationName is required.",
+            )
+        elif len(named) > 1:
+            errors.add(
+                ("organizationLabels", i, "organizationName"),
+                "invalid_value",
+                "organizationId and organizationName name different orgs.",
+            )
+        else:
+            labels |= named
+    return frozenset(labels)
 
 
 def _progress(run: BillRun) -> dict[str, Any]:
@@ -183,6 +223,7 @@ def create_bill_run(call: ZuoraRequest = Depends(zuora_request)) -> Response:
             body = parse_model(CreateBillRun, c.body)
             errors = InputCollector()
             accounts = _accounts(body, errors)
+            labels = _org_labels(body, errors)
             if body.schedule is not None:
                 errors.add(("schedule",), "invalid_value", "Scheduled bill runs are not supported; create ad-hoc runs.")
             errors.raise_if_any()
@@ -201,6 +242,7 @@ def create_bill_run(call: ZuoraRequest = Depends(zuora_request)) -> Response:
                     include_order_line_items=bill_lines,
                     settings={name: data[name] for name in ECHOED if name in data},
                     plan_only=plan_only,
+                    org_labels=labels,
                 ),
                 orgs=orgs_of(uow, c),
             )
@@ -214,7 +256,7 @@ def create_bill_run(call: ZuoraRequest = Depends(zuora_request)) -> Response:
 @router.get("/v1/bill-runs/{bill_run_id}")
 def get_bill_run(bill_run_id: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
-        return _body(uow, service.get_bill_run(uow, bill_run_id), c)
+        return _body(uow, service.get_bill_run(uow, bill_run_id, orgs=orgs_of(uow, c)), c)
 
     return execute(call, run)
 
@@ -224,7 +266,8 @@ def post_bill_run(bill_run_id: str, call: ZuoraRequest = Depends(zuora_request))
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():
             body = parse_model(PostBillRun, c.body)
-            bill_run = service.post_bill_run(uow, bill_run_id, invoice_date=body.invoice_date)
+            orgs = orgs_of(uow, c)
+            bill_run = service.post_bill_run(uow, bill_run_id, invoice_date=body.invoice_date, orgs=orgs)
         return {"success": True, **render_bill_run(bill_run), "progress": _progress(bill_run)}
 
     return execute(call, run)
@@ -236,7 +279,7 @@ def commit_bill_run(bill_run_id: str, call: ZuoraRequest = Depends(zuora_request
 
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         with zuora_reasons():
-            bill_run = service.commit_plan(uow, bill_run_id)
+            bill_run = service.commit_plan(uow, bill_run_id, orgs=orgs_of(uow, c))
         return _body(uow, bill_run, c)
 
     return execute(call, run)
@@ -261,7 +304,7 @@ def get_bill_run_accounts(bill_run_id: str, call: ZuoraRequest = Depends(zuora_r
 
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         page, size = _account_page(c)
-        bill_run = service.get_bill_run(uow, bill_run_id)
+        bill_run = service.get_bill_run(uow, bill_run_id, orgs=orgs_of(uow, c))
         rows = _account_rows(uow, bill_run, (page - 1) * size, size + 1)
         body: dict[str, Any] = {"success": True, "accounts": rows[:size]}
         if len(rows) > size:
