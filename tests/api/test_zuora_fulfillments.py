@@ -18,12 +18,11 @@ from tests.api.test_zuora_orders import (
     RULE,
     B,
     codes,
-    create_order,
     documents,
     get_line,
-    line,
     new_account,
     new_line,
+    returned_line_id,
     seed_body,
 )
 from tests.helpers import ZuoraClient
@@ -319,26 +318,7 @@ class TestBilling:
 
     def test_return_fulfillment_credit_memo(self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient) -> None:
         account = new_account(client, tenant)
-        sale = create_order(
-            zuora, account, [line(quantity=5, amountPerUnit=30, itemState="SentToBilling", billTargetDate="2021-01-01")]
-        )
-        rma = create_order(
-            zuora,
-            account,
-            [
-                {
-                    "itemCategory": "Return",
-                    "itemName": "back",
-                    "quantity": 2,
-                    "itemState": "Booked",
-                    "billingRule": B,
-                    "originalOrderNumber": sale["orderNumber"],
-                    "originalOrderLineItemNumber": "1",
-                }
-            ],
-            category="Return",
-        )
-        ret = rma["orderLineItems"][0]["id"]
+        ret = returned_line_id(zuora, account, itemState="Booked", billingRule=B)
         body = create(
             zuora,
             fulfillment(ret, 2, state="SentToBilling", fulfillmentType="Return"),

@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 
 from bulkbill.core.billing import BillableSource, SourceType
 from bulkbill.core.orders import ItemCategory
-from bulkbill.services.billing_sets import SourceRecord, extras_json, item_extras
+from bulkbill.services.billing_sets import SourceRecord, extras_json, record_extras
 from bulkbill.services.tenants import NewTenant
 from tests.api.test_zuora_bill_runs import SDK_DEFAULTS
 from tests.api.test_zuora_fulfillments import booked_line, create, fulfillment
-from tests.api.test_zuora_orders import B, bulk, create_order, documents, line, new_account, new_line
+from tests.api.test_zuora_orders import B, bulk, documents, new_account, new_line, returned_line_id
 from tests.helpers import ZuoraClient
 
 BILL_TO = "b" * 32
@@ -162,27 +162,7 @@ class TestCreditMemoAttributes:
         self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient
     ) -> None:
         account = new_account(client, tenant)
-        sale = create_order(
-            zuora, account, [line(quantity=5, amountPerUnit=30, itemState="SentToBilling", billTargetDate="2021-01-01")]
-        )
-        rma = create_order(
-            zuora,
-            account,
-            [
-                {
-                    "itemCategory": "Return",
-                    "itemName": "back",
-                    "quantity": 2,
-                    "originalOrderNumber": sale["orderNumber"],
-                    "originalOrderLineItemNumber": "1",
-                    "billTo": BILL_TO,
-                    "sequenceSetId": "S-CM",
-                    "invoiceGroupNumber": "G-CM",
-                }
-            ],
-            category="Return",
-        )
-        ret = rma["orderLineItems"][0]["id"]
+        ret = returned_line_id(zuora, account, billTo=BILL_TO, sequenceSetId="S-CM", invoiceGroupNumber="G-CM")
         body = bulk(zuora, to_billing(ret), runBilling=True)
         [number] = [m["creditMemoNumber"] for m in body["creditMemos"]]
         memo = zuora.ok("GET", f"/v1/credit-memos/{number}")
@@ -221,26 +201,7 @@ class TestSourceItemType:
         self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient
     ) -> None:
         account = new_account(client, tenant)
-        sale = create_order(
-            zuora, account, [line(quantity=5, amountPerUnit=30, itemState="SentToBilling", billTargetDate="2021-01-01")]
-        )
-        rma = create_order(
-            zuora,
-            account,
-            [
-                {
-                    "itemCategory": "Return",
-                    "itemName": "back",
-                    "quantity": 2,
-                    "itemState": "Booked",
-                    "billingRule": B,
-                    "originalOrderNumber": sale["orderNumber"],
-                    "originalOrderLineItemNumber": "1",
-                }
-            ],
-            category="Return",
-        )
-        ret = rma["orderLineItems"][0]["id"]
+        ret = returned_line_id(zuora, account, itemState="Booked", billingRule=B)
         made = create(zuora, fulfillment(ret, 2, state="SentToBilling", fulfillmentType="Return"), runBilling=True)
         [received] = made["fulfillments"]
         [number] = made["creditMemoNumbers"]
@@ -280,15 +241,6 @@ def _record(fulfillment_id: str | None, attrs: dict[str, Any]) -> SourceRecord:
 )
 def test_extras_json_is_item_extras_byte_for_byte(fulfillment_id: str | None, attrs: dict[str, Any]) -> None:
     record = _record(fulfillment_id, attrs)
-    expected = item_extras(
-        record.line_id,
-        record.item_name,
-        record.product_code,
-        record.uom,
-        record.attrs,
-        record.fulfillment_id,
-        record.start,
-        record.end,
-    )
+    expected = record_extras(record)
     assert extras_json(record) == json.dumps(expected)
     assert expected["sourceItemType"] == "OrderLineItem" and expected["fulfillmentId"] == fulfillment_id

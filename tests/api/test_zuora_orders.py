@@ -65,6 +65,15 @@ def create_order(zuora: ZuoraClient, account: str, lines: list[dict[str, Any]], 
     )
 
 
+def returned_line_id(zuora: ZuoraClient, account: str, **kw: Any) -> str:
+    """A sale of 5 × 30 sent to billing, and a return order of 2 of its line 1; returns the return line's id."""
+    sale = create_order(
+        zuora, account, [line(quantity=5, amountPerUnit=30, itemState="SentToBilling", billTargetDate="2021-01-01")]
+    )
+    returned = return_line(sale, 2, **kw)
+    return str(create_order(zuora, account, [returned], category="Return")["orderLineItems"][0]["id"])
+
+
 def new_line(zuora: ZuoraClient, account: str, **kw: Any) -> str:
     """One order line item; returns its id."""
     return str(create_order(zuora, account, [line(**kw)])["orderLineItems"][0]["id"])

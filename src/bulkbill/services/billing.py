@@ -44,8 +44,8 @@ from bulkbill.services.billing_sets import (
     document_custom_fields,
     epoch,
     item_description,
-    item_extras,
     load_accounts,
+    record_extras,
     splitting_attributes,
     write_documents,
 )
@@ -327,16 +327,7 @@ def _new_item(uow: UnitOfWork, invoice: Invoice, billable: Billable, amount: int
     item.source_type = source.source_type.value
     item.source_id = source.source_id
     item.custom_fields = {}
-    item.extras = item_extras(
-        record.line_id,
-        record.item_name,
-        record.product_code,
-        record.uom,
-        record.attrs,
-        record.fulfillment_id,
-        record.start,
-        record.end,
-    )
+    item.extras = record_extras(record)
     return item
 
 

@@ -162,6 +162,20 @@ def item_extras(
     return extras
 
 
+def record_extras(record: SourceRecord) -> dict[str, object]:
+    """item_extras for a source record: what extras_json writes as text."""
+    return item_extras(
+        record.line_id,
+        record.item_name,
+        record.product_code,
+        record.uom,
+        record.attrs,
+        record.fulfillment_id,
+        record.start,
+        record.end,
+    )
+
+
 def item_description(description: str | None, item_name: str | None) -> str | None:
     return description if description is not None else item_name
 
@@ -857,6 +871,7 @@ __all__ = [
     "extras_json",
     "item_extras",
     "load_accounts",
+    "record_extras",
     "select_records",
     "splitting_attributes",
     "write_documents",
