@@ -27,7 +27,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkbill.cli.options import DatabaseUrl, settings_for
@@ -35,10 +34,10 @@ from bulkbill.config import Settings
 from bulkbill.core.errors import BillingError
 from bulkbill.jobs.worker import work_on_run
 from bulkbill.services import bill_runs as service
+from bulkbill.services.tenants import tenant_ids_named
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.migrate import upgrade
-from bulkbill.storage.tables import Tenant
 from bulkbill.storage.tables_orders import BillRun
 
 app = typer.Typer(help="Create, follow and commit bill runs.", no_args_is_help=True)
@@ -69,7 +68,7 @@ def _open(database_url: str | None, tenant: str) -> Context:
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
-        found = list(session.scalars(select(Tenant.id).where(or_(Tenant.id == tenant, Tenant.name == tenant))))
+        found = tenant_ids_named(session, tenant)
     if len(found) != 1:
         _fail(f"no tenant with id or name {tenant!r}" if not found else f"several tenants are named {tenant!r}")
     return Context(settings, sessions, found[0])

@@ -11,7 +11,12 @@ import typer
 
 from bulkbill.cli import bill_runs as bill_run_commands
 from bulkbill.cli.options import DatabaseUrl, settings_for
-from bulkbill.services.tenants import create_tenant
+from bulkbill.services.tenants import (
+    check_zuora_version,
+    create_tenant,
+    set_zuora_default_version,
+    tenant_ids_named,
+)
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.migrate import upgrade
 
@@ -49,17 +54,37 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     typer.echo("database is up to date")
 
 
+ZuoraVersion = Annotated[
+    str | None,
+    typer.Option(
+        "--zuora-version",
+        help="Answer Zuora requests without a Zuora-Version header as this version does (e.g. 196.0: errors with "
+        "HTTP 200). Default: the current behaviour.",
+    ),
+]
+
+
+def _valid_version(version: str | None) -> None:
+    try:
+        check_zuora_version(version)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @tenants.command("create")
 def tenants_create(
     name: Annotated[str, typer.Argument(help="Tenant name.")],
     database_url: DatabaseUrl = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    zuora_version: ZuoraVersion = None,
 ) -> None:
     """Create a tenant and print its credentials (shown once; only hashes are stored)."""
+    _valid_version(zuora_version)
     engine = create_db_engine(_settings(database_url).database_url)
     upgrade(engine)
     with make_sessionmaker(engine).begin() as session:
-        tenant = create_tenant(session, name, now=int(time.time()))
+        tenant = create_tenant(session, name, now=int(time.time()), zuora_default_version=zuora_version)
     engine.dispose()
     data = {
         "id": tenant.id,
@@ -105,3 +130,30 @@ def worker(
 
 def main() -> None:
     app()
+
+
+@tenants.command("update")
+def tenants_update(
+    tenant: Annotated[str, typer.Argument(help="Tenant id or name.")],
+    zuora_version: Annotated[
+        str,
+        typer.Option(
+            "--zuora-version",
+            help="The tenant's default Zuora-Version (e.g. 196.0 or 2025-08-12); 'current' for the current behaviour.",
+        ),
+    ],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Change a tenant's settings."""
+    version = None if zuora_version == "current" else zuora_version
+    _valid_version(version)
+    engine = create_db_engine(_settings(database_url).database_url)
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as session:
+        found = tenant_ids_named(session, tenant)
+        if len(found) != 1:
+            typer.echo(f"error: no single tenant with id or name {tenant!r}", err=True)
+            raise typer.Exit(1)
+        set_zuora_default_version(session, found[0], version)
+    engine.dispose()
+    typer.echo(f"tenant {found[0]}: Zuora-Version default {version or 'current'}")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bulkbill.storage.ids import new_id
@@ -29,7 +30,32 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_tenant(session: Session, name: str, *, now: int) -> NewTenant:
+def tenant_ids_named(session: Session, id_or_name: str) -> list[str]:
+    """The ids of the tenants an operator's argument names: by id, or by name (names need not be unique)."""
+    query = select(Tenant.id).where(or_(Tenant.id == id_or_name, Tenant.name == id_or_name))
+    return list(session.scalars(query))
+
+
+# Zuora-Version values: a legacy minor version (196.0) or a dated one (2025-08-12).
+ZUORA_VERSION = re.compile(r"^(\d{3}\.\d+|\d{4}-\d{2}-\d{2})$")
+
+
+def check_zuora_version(version: str | None) -> str | None:
+    """A tenant's default Zuora-Version is a legacy (196.0) or dated (2025-08-12) version, or None."""
+    if version is not None and not ZUORA_VERSION.match(version):
+        raise ValueError(f"not a Zuora-Version (196.0 or 2025-08-12): {version!r}")
+    return version
+
+
+def set_zuora_default_version(session: Session, tenant_id: str, version: str | None) -> None:
+    """Answer this tenant's requests without Zuora-Version as `version` does (None: the current behaviour)."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"no tenant {tenant_id!r}")
+    tenant.zuora_default_version = check_zuora_version(version)
+
+
+def create_tenant(session: Session, name: str, *, now: int, zuora_default_version: str | None = None) -> NewTenant:
     """Create a tenant with a fresh Stripe secret key and Zuora client pair; secrets are returned once."""
     key = "sk_test_" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")
     client_id = str(uuid.uuid4())
@@ -41,6 +67,7 @@ def create_tenant(session: Session, name: str, *, now: int) -> NewTenant:
         zuora_client_id=client_id,
         zuora_secret_hash=hash_secret(client_secret),
         created=now,
+        zuora_default_version=check_zuora_version(zuora_default_version),
     )
     session.add(tenant)
     session.flush()

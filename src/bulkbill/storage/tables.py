@@ -54,6 +54,8 @@ class Tenant(Base):
     zuora_client_id: Mapped[str] = mapped_column(String(36), unique=True)
     zuora_secret_hash: Mapped[str] = mapped_column(IdString)
     created: Mapped[int] = mapped_column(BigInteger)
+    # The Zuora-Version a request without the header is answered by (None: the current behaviour).
+    zuora_default_version: Mapped[str | None] = mapped_column(String(32))
 
 
 class Customer(Base):

@@ -84,8 +84,8 @@ class ZuoraRequest:
 
     @property
     def legacy_status(self) -> bool:
-        """Zuora-Version below 2024-05-20 answers errors with HTTP 200 (Decision 1)."""
-        v = self.version
+        """Zuora-Version below 2024-05-20 answers errors with HTTP 200; no header: the tenant's default (Decision 1)."""
+        v = self.version or (self.tenant.zuora_default_version if self.tenant is not None else None)
         if v is None:
             return False
         if _LEGACY_VERSION.match(v):
