@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -265,13 +266,7 @@ def follow(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Show the progress of a run (started by any process) until it ends; --work also bills its chunks."""
-    ctx = _open(database_url, tenant)
-    try:
-        found = _read(ctx, run)
-    except BillingError as exc:
-        _fail(str(exc))
-        return
-    _drive(ctx, found.id, work=work, progress=progress, started=time.monotonic(), as_json=as_json)
+    _step_then_drive(database_url, tenant, lambda uow: service.get_bill_run(uow, run), work, progress, as_json)
 
 
 @app.command("commit")
@@ -284,15 +279,9 @@ def commit(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Bill exactly what a planned run (`create --plan-only`) froze."""
-    ctx = _open(database_url, tenant)
-    started = time.monotonic()
-    try:
-        with ctx.sessions.begin() as session:
-            run_id = service.commit_plan(UnitOfWork(session, ctx.settings, tenant_id=ctx.tenant_id), run, queue=True).id
-    except BillingError as exc:
-        _fail(str(exc))
-        return
-    _drive(ctx, run_id, work=work, progress=progress, started=started, as_json=as_json)
+    _step_then_drive(
+        database_url, tenant, lambda uow: service.commit_plan(uow, run, queue=True), work, progress, as_json
+    )
 
 
 @app.command("retry")
@@ -305,12 +294,23 @@ def retry(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Resume a run in Error: its failed chunks get new attempts."""
+    _step_then_drive(database_url, tenant, lambda uow: service.retry_failed_chunks(uow, run), work, progress, as_json)
+
+
+def _step_then_drive(
+    database_url: str | None,
+    tenant: str,
+    step: Callable[[UnitOfWork], BillRun],
+    work: bool,
+    progress: bool | None,
+    as_json: bool,
+) -> None:
+    """Run one service step on a run in its own transaction (a refusal exits 1), then follow or bill the run."""
     ctx = _open(database_url, tenant)
     started = time.monotonic()
     try:
         with ctx.sessions.begin() as session:
-            uow = UnitOfWork(session, ctx.settings, tenant_id=ctx.tenant_id)
-            run_id = service.retry_failed_chunks(uow, run).id
+            run_id = step(UnitOfWork(session, ctx.settings, tenant_id=ctx.tenant_id)).id
     except BillingError as exc:
         _fail(str(exc))
         return

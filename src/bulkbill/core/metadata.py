@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from bulkbill.core.errors import InputCollector, Path
 
@@ -78,3 +79,14 @@ def replace_metadata(
     if len(replaced) > MAX_KEYS:
         errors.add(path, "invalid_metadata", f"Metadata can have up to {MAX_KEYS} keys.")
     return replaced
+
+
+def merge_fields(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
+    """Sent fields replace stored ones of the same name; a null removes one (Zuora's custom fields and details)."""
+    merged = dict(current)
+    for key, value in sent.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

@@ -31,6 +31,7 @@ from bulkbill.core.billing import (
     document_template,
     due_date,
     due_for_bill_run,
+    due_for_run_billing,
     payment_term_days,
     plan_documents,
 )
@@ -53,7 +54,7 @@ from bulkbill.services.customers import get_customers
 from bulkbill.services.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoices import attach_item, finalize_invoice, new_invoice_row
 from bulkbill.services.item_rows import new_item_row
-from bulkbill.services.order_fields import account_payment_term, parse_iso
+from bulkbill.services.order_fields import BillingRequest, account_payment_term, parse_iso, today
 from bulkbill.services.org_scope import scope_condition
 from bulkbill.services.sequences import next_number
 from bulkbill.services.uow import UnitOfWork
@@ -228,6 +229,21 @@ def record_of(billable: Billable) -> SourceRecord:
         f.id if f is not None else None,
         ln.attrs or {},
     )
+
+
+def run_billing(uow: UnitOfWork, billables: Sequence[Billable], billing: BillingRequest) -> list[Invoice]:
+    """runBilling (Decision 3): bill the call's sources that end it SentToBilling and are not yet billed."""
+    due = [b for b in billables if due_for_run_billing(b.source)]
+    if not due:
+        return []
+    run = DocumentRun(
+        target_date=billing.target_date or today(uow),
+        document_date=billing.document_date or today(uow),
+        origin="run_billing",
+        post=not billing.draft,
+        credit_memo_reason_code=billing.credit_memo_reason_code,
+    )
+    return generate_documents(uow, due, run)
 
 
 def generate_documents(uow: UnitOfWork, billables: Sequence[Billable], run: DocumentRun) -> list[Invoice]:

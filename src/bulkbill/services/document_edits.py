@@ -27,9 +27,10 @@ from bulkbill.core.documents import (
 )
 from bulkbill.core.errors import InputCollector, Path
 from bulkbill.core.items import ItemOwner, ItemValues
+from bulkbill.core.metadata import merge_fields
 from bulkbill.core.scope import in_scope
 from bulkbill.services.accounting_periods import check_open_period, closed_periods
-from bulkbill.services.documents import NewItem, add_item_row, inherit_dates, merge_fields, plan_new_item
+from bulkbill.services.documents import NewItem, add_item_row, inherit_dates, plan_new_item
 from bulkbill.services.invoice_totals import LoadedLine, load_lines, recalculate
 from bulkbill.services.item_rows import item_values, write_values
 from bulkbill.services.org_scope import resolve_orgs

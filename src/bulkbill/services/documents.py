@@ -20,6 +20,7 @@ from bulkbill.core.documents import ItemPricing, day_of, day_start, price_item
 from bulkbill.core.errors import BillingError, InputCollector, NotFound, Path
 from bulkbill.core.invoice import InvoiceAction, ensure_transition
 from bulkbill.core.items import ItemOwner, ItemValues
+from bulkbill.core.metadata import merge_fields
 from bulkbill.core.scope import in_scope
 from bulkbill.services.accounting_periods import check_open_period, ensure_open_period
 from bulkbill.services.accounts import account_auto_pay, account_payment_term
@@ -100,17 +101,6 @@ def document_currencies(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, str]:
         select(Invoice.id, Invoice.currency).where(Invoice.tenant_id == uow.tenant_id, Invoice.id.in_(set(ids)))
     )
     return {i: c for i, c in rows}
-
-
-def merge_fields(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
-    """Sent fields replace stored ones of the same name; a null removes one."""
-    merged = dict(current)
-    for key, value in sent.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
 
 
 def item_extras(item: NewItem, *, start: dt.date | None, end: dt.date | None) -> dict[str, Any]:

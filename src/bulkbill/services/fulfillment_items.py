@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bulkbill.core.errors import InputCollector, InvalidStateError, NotFound
 from bulkbill.core.fulfillments import LOCKED, FulfillmentState, items_error, items_state_error
+from bulkbill.core.metadata import merge_fields
 from bulkbill.services.fulfillments import ItemFields, get_fulfillment
-from bulkbill.services.order_fields import merge_custom_fields
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, new_zuora_id
 
@@ -136,7 +136,7 @@ def update_item(uow: UnitOfWork, item_id: str, fields: ItemFields, *, orgs: froz
     if "description" in fields.given:
         view.item.description = fields.description
     if "customFields" in fields.given:
-        view.item.custom_fields = merge_custom_fields(view.item.custom_fields or {}, fields.custom_fields)
+        view.item.custom_fields = merge_fields(view.item.custom_fields or {}, fields.custom_fields)
     uow.session.flush()
     return view
 

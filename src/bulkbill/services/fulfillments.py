@@ -31,10 +31,11 @@ from bulkbill.core.fulfillments import (
     transition_error,
     type_error,
 )
+from bulkbill.core.metadata import merge_fields
 from bulkbill.core.orders import BillingRule, ItemCategory, ItemState, should_auto_complete
 from bulkbill.core.scope import in_scope
-from bulkbill.services.billing import DocumentRun, fulfillment_sources, generate_documents
-from bulkbill.services.order_fields import BillingRequest, iso, merge_custom_fields, today
+from bulkbill.services.billing import fulfillment_sources, run_billing
+from bulkbill.services.order_fields import BillingRequest, iso
 from bulkbill.services.order_line_items import lock_lines
 from bulkbill.services.order_views import fulfillments_of, items_of
 from bulkbill.services.sequences import next_numbers
@@ -224,21 +225,7 @@ def bill_fulfillments(
     uow: UnitOfWork, fulfillments: list[Fulfillment], lines: Mapping[str, OrderLineItem], billing: BillingRequest
 ) -> list[Invoice]:
     """runBilling (Decision 3): bill the call's fulfillments that end it SentToBilling and are not yet billed."""
-    billables = [
-        b
-        for b in fulfillment_sources(uow, fulfillments, dict(lines))
-        if b.source.state == FulfillmentState.SENT_TO_BILLING and not b.source.billed
-    ]
-    if not billables:
-        return []
-    run = DocumentRun(
-        target_date=billing.target_date or today(uow),
-        document_date=billing.document_date or today(uow),
-        origin="run_billing",
-        post=not billing.draft,
-        credit_memo_reason_code=billing.credit_memo_reason_code,
-    )
-    return generate_documents(uow, billables, run)
+    return run_billing(uow, fulfillment_sources(uow, fulfillments, dict(lines)), billing)
 
 
 def get_fulfillment(
@@ -283,7 +270,7 @@ def update_fulfillment(
         "fulfillmentDate": iso(f.fulfillment_date),
         "quantity": f.quantity,
         "billTargetDate": iso(f.bill_target_date),
-        "customFields": merge_custom_fields(row.custom_fields or {}, f.custom_fields),
+        "customFields": merge_fields(row.custom_fields or {}, f.custom_fields),
         **f.text,
     }
     changes = {k: sent[k] for k in f.given if k in sent and sent[k] != current[k]}

@@ -108,14 +108,3 @@ def profile_payment_term(profile: Mapping[str, Any] | None) -> str | None:
     if term is None and isinstance(profile.get("billingAndPayment"), Mapping):
         term = profile["billingAndPayment"].get("paymentTerm")
     return term if isinstance(term, str) else None
-
-
-def merge_custom_fields(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
-    """Sent custom fields replace the stored ones of the same name; a null clears one."""
-    merged = dict(current)
-    for key, value in sent.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.metadata import merge_fields
 from bulkbill.core.orders import (
     BOOKED_OR_LATER,
     BillingRule,
@@ -35,7 +36,6 @@ from bulkbill.services.order_fields import (
     ToMinor,
     find_account,
     iso,
-    merge_custom_fields,
 )
 from bulkbill.services.order_views import LineView, fulfillments_of, load_views, quantities_for, returned_quantities
 from bulkbill.services.orders import bill_now
@@ -183,7 +183,7 @@ def _sent(line: OrderLineItem, f: LineFields, to_minor: ToMinor) -> dict[str, An
         "UOM": f.uom,
         "productCode": f.product_code,
         "ownerAccountNumber": f.owner_account_number,
-        "customFields": merge_custom_fields(line.custom_fields or {}, f.custom_fields),
+        "customFields": merge_fields(line.custom_fields or {}, f.custom_fields),
     }
     return {name: values.get(name) for name in f.given}
 

@@ -25,7 +25,7 @@ from bulkbill.core.orders import (
     sent_to_billing_error,
 )
 from bulkbill.core.scope import in_scope
-from bulkbill.services.billing import DocumentRun, generate_documents, line_sources
+from bulkbill.services.billing import line_sources, run_billing
 from bulkbill.services.order_fields import (
     BillingRequest,
     LineFields,
@@ -33,7 +33,6 @@ from bulkbill.services.order_fields import (
     account_currency,
     find_account,
     iso,
-    today,
 )
 from bulkbill.services.order_views import LineView, fulfillments_of, load_views, quantities_for, returned_quantities
 from bulkbill.services.org_scope import scope_condition
@@ -82,19 +81,7 @@ class _Context:
 
 def bill_now(uow: UnitOfWork, lines: list[OrderLineItem], billing: BillingRequest) -> list[Invoice]:
     """runBilling (Decision 3): bill the call's lines that end it SentToBilling and are not yet billed."""
-    billables = [
-        b for b in line_sources(uow, lines) if b.source.state == ItemState.SENT_TO_BILLING and not b.source.billed
-    ]
-    if not billables:
-        return []
-    run = DocumentRun(
-        target_date=billing.target_date or today(uow),
-        document_date=billing.document_date or today(uow),
-        origin="run_billing",
-        post=not billing.draft,
-        credit_memo_reason_code=billing.credit_memo_reason_code,
-    )
-    return generate_documents(uow, billables, run)
+    return run_billing(uow, line_sources(uow, lines), billing)
 
 
 def create_order(

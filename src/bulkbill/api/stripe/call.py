@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bulkbill.api.body import check_headers, read_body
+from bulkbill.api.db_refusals import database_refusals
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.errors import error_body, internal_error_body, render_error, request_log_url
 from bulkbill.api.stripe.forms import decode_form
@@ -173,28 +174,23 @@ def _execute(call: StripeRequest, handler: Handler) -> Response:
         )
     held: idempotency.Claim | None = None
     try:
-        if idem_key is not None:
-            claimed = _claim(call, key, idem_key)
-            if isinstance(claimed, idempotency.StoredResponse):
-                return json_response(claimed.status_code, claimed.body, call, replayed=True)
-            held = claimed
-        with state.sessions.begin() as session:
-            uow = UnitOfWork(session, state.settings)
-            uow.tenant_id = _tenant(session, key)
-            if call.decode_error is not None:
-                raise call.decode_error
-            body = handler(uow, call.params)
-            text = json.dumps(body, separators=(",", ":"))
-            if held is not None:
-                idempotency.finish(uow, held, status_code=200, body=text)
-        held = None  # committed together with the work
-        return json_response(200, text, call)
-    except IntegrityError:
-        raise Conflict("The request conflicted with a concurrent request; please retry.") from None
-    except DBAPIError as exc:
-        if isinstance(exc, OperationalError):
-            raise
-        raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
+        with database_refusals():
+            if idem_key is not None:
+                claimed = _claim(call, key, idem_key)
+                if isinstance(claimed, idempotency.StoredResponse):
+                    return json_response(claimed.status_code, claimed.body, call, replayed=True)
+                held = claimed
+            with state.sessions.begin() as session:
+                uow = UnitOfWork(session, state.settings)
+                uow.tenant_id = _tenant(session, key)
+                if call.decode_error is not None:
+                    raise call.decode_error
+                body = handler(uow, call.params)
+                text = json.dumps(body, separators=(",", ":"))
+                if held is not None:
+                    idempotency.finish(uow, held, status_code=200, body=text)
+            held = None  # committed together with the work
+            return json_response(200, text, call)
     finally:
         if held is not None:
             _release(call, held)

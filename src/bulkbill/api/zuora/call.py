@@ -24,6 +24,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bulkbill.api.body import check_headers, read_body, too_large
+from bulkbill.api.db_refusals import database_refusals
 from bulkbill.api.state import AppState
 from bulkbill.api.zuora.errors import PermissionDenied, Unsupported, internal_error, render_error
 from bulkbill.api.zuora.validation import bounded_decimal
@@ -303,7 +304,7 @@ def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
 def _execute(call: ZuoraRequest, handler: Handler, authenticated: bool) -> Response:
     state = call.state
     key = _idempotency_key(call)
-    try:
+    with database_refusals():
         if key is not None and authenticated:
             claimed = _claim(call, key)
             if isinstance(claimed, idempotency.StoredResponse):
@@ -321,12 +322,6 @@ def _execute(call: ZuoraRequest, handler: Handler, authenticated: bool) -> Respo
                 idempotency.finish(uow, call.claim, status_code=200, body=text)
         call.claim = None  # committed together with the work
         return json_response(200, text, call)
-    except IntegrityError:
-        raise Conflict("The request conflicted with a concurrent request; please retry.") from None
-    except DBAPIError as exc:
-        if isinstance(exc, OperationalError):
-            raise
-        raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
 
 
 def _claim(call: ZuoraRequest, key: str) -> idempotency.Claim | idempotency.StoredResponse:
