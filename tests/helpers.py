@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 from fastapi.testclient import TestClient
+
+# Copies of outside documents the tests replay (see tests/data/README.md for where each came from).
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def zuora_seed_body(name: str) -> dict[str, Any]:
+    """The JSON request body of Zuora seed page `name` ("000", "001"), exactly as published."""
+    seeds: dict[str, dict[str, Any]] = json.loads((DATA / "zuora_seed_bodies.json").read_text(encoding="utf-8"))
+    body: dict[str, Any] = seeds[name]["body"]
+    return body
 
 
 def encode(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -139,7 +151,6 @@ class ZuoraClient:
 
 
 def _json_dumps(body: Any) -> str:
-    import json
     from decimal import Decimal
 
     return json.dumps(body, default=lambda v: str(v) if isinstance(v, Decimal) else v)

@@ -1,4 +1,4 @@
-"""Validate response objects against Stripe's published OpenAPI schemas (../shared/stripe-openapi).
+"""Validate response objects against Stripe's published OpenAPI schemas (a copy: tests/data/README.md).
 
 OpenAPI 3.0 `nullable: true` is turned into `anyOf: [schema, {"type": "null"}]` so a plain
 Draft 4 validator accepts nulls where Stripe allows them (see the README next to the schemas).
@@ -13,8 +13,7 @@ from typing import Any
 
 import jsonschema
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SCHEMAS_PATH = REPO_ROOT.parent / "shared" / "stripe-openapi" / "schemas.json"
+SCHEMAS_PATH = Path(__file__).resolve().parent / "data" / "stripe_schemas.json"
 
 
 def _fix_nullable(node: Any) -> Any:

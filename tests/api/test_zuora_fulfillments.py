@@ -23,9 +23,8 @@ from tests.api.test_zuora_orders import (
     new_account,
     new_line,
     returned_line_id,
-    seed_body,
 )
-from tests.helpers import ZuoraClient
+from tests.helpers import ZuoraClient, zuora_seed_body
 
 SEED_OLI = "4028828c82819b74018286e02e041bd6"
 
@@ -60,7 +59,7 @@ class TestSeed001:
     ) -> None:
         account = new_account(client, tenant)
         relabel(client, tenant, booked_line(zuora, account), SEED_OLI)
-        raw = json.dumps(seed_body("001"))
+        raw = json.dumps(zuora_seed_body("001"))
         assert SEED_OLI in raw
         response = zuora.request("POST", "/v1/fulfillments", raw)
         body = response.json()
@@ -91,7 +90,7 @@ class TestSeed001:
 
     def test_with_the_id_substituted(self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient) -> None:
         oli = booked_line(zuora, new_account(client, tenant))
-        raw = json.dumps(seed_body("001")).replace(SEED_OLI, oli)
+        raw = json.dumps(zuora_seed_body("001")).replace(SEED_OLI, oli)
         body = zuora.ok("POST", "/v1/fulfillments", raw)
         assert len(body["invoiceNumbers"]) == 1
 

@@ -6,7 +6,6 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,22 +18,14 @@ from bulkbill.services.tenants import NewTenant
 from bulkbill.services.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Invoice, InvoiceItem
-from tests.helpers import ZuoraClient
+from tests.helpers import ZuoraClient, zuora_seed_body
 
-SEEDS = Path("/work/shared/seeds")
 RULE, MISSING, INVALID, NOT_FOUND, UNKNOWN = 50000030, 50000022, 50000020, 50000040, 50000021
 A, B = "TriggerWithoutFulfillment", "TriggerAsFulfillmentOccurs"
 
 
 # --- helpers shared with the fulfillment and bill-run tests -----------------------------------
 
-
-def seed_body(name: str) -> dict[str, Any]:
-    """The JSON request body of a seed page, exactly as published."""
-    text = next(SEEDS.glob(f"{name}_*.txt")).read_text()
-    row = next(line for line in text.splitlines() if "Request Body" in line)
-    body: dict[str, Any] = json.loads(row.split("|")[2].strip())
-    return body
 
 
 def new_account(
@@ -486,7 +477,7 @@ class TestBulkUpdate:
     def test_seed_000_raw_json(self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient) -> None:
         account = new_account(client, tenant)
         oli = new_line(zuora, account, quantity=4, amountPerUnit="12.5")
-        raw = json.dumps(seed_body("000")).replace("{{orderLineItemId}}", oli)
+        raw = json.dumps(zuora_seed_body("000")).replace("{{orderLineItemId}}", oli)
         response = zuora.request("POST", "/v1/order-line-items/bulk", raw)
         body = response.json()
         assert response.status_code == 200 and body["success"] is True, response.text

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,18 +42,12 @@ from zuora_sdk.exceptions import BadRequestException, NotFoundException
 from bulkbill.services.customers import CustomerFields, create_customer
 from bulkbill.services.tenants import create_tenant
 from bulkbill.services.uow import UnitOfWork
+from tests.helpers import zuora_seed_body
 from tests.sdk.conftest import LiveServer
 
 pytestmark = pytest.mark.sdk
-SEEDS = Path("/work/shared/seeds")
 SEED_001_OLI = "4028828c82819b74018286e02e041bd6"
 
-
-def seed_body(name: str) -> dict[str, Any]:
-    text = next(SEEDS.glob(f"{name}_*.txt")).read_text()
-    row = next(line for line in text.splitlines() if "Request Body" in line)
-    body: dict[str, Any] = json.loads(row.split("|")[2].strip())
-    return body
 
 
 @dataclass
@@ -138,7 +131,7 @@ class TestOrderLineItems:
         assert created.order_number.startswith("O-") and created.account_number == zuora.account
         item_id = created.order_line_items[0].id
 
-        body = json.loads(json.dumps(seed_body("000")).replace("{{orderLineItemId}}", item_id))
+        body = json.loads(json.dumps(zuora_seed_body("000")).replace("{{orderLineItemId}}", item_id))
         api = zuora.lines.update_order_line_items_with_http_info(
             body, idempotency_key="seed-000-" + item_id, zuora_track_id="track-seed-000"
         )
@@ -204,7 +197,7 @@ class TestFulfillments:
             .order_line_items[0]
             .id
         )
-        body = json.loads(json.dumps(seed_body("001")).replace(SEED_001_OLI, item_id))
+        body = json.loads(json.dumps(zuora_seed_body("001")).replace(SEED_001_OLI, item_id))
         api = zuora.fulfillments.create_fulfillment_with_http_info(body, zuora_track_id="seed-001")
         check_raw(api.headers, "seed-001")
         created = api.data
