@@ -216,7 +216,7 @@ SQLITE_COLUMNS = {
 
 def prepare_schema(url: str) -> str:
     """Migrate and create the tenant; returns its id."""
-    from bulkbill.services.tenants import create_tenant
+    from bulkbill.services.platform.tenants import create_tenant
     from bulkbill.storage.db import create_db_engine, make_sessionmaker
     from bulkbill.storage.migrate import upgrade
 

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from bulkbill.api.app import create_app
 from bulkbill.config import Settings
 from bulkbill.devtools.pg_cluster import PgCluster, PostgresUnavailable
-from bulkbill.services.tenants import NewTenant, create_tenant
+from bulkbill.services.platform.tenants import NewTenant, create_tenant
 from tests.helpers import StripeClient, ZuoraClient
 
 BACKENDS = ["sqlite", "postgres"]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bulkbill.api.stripe.coupons import render_coupon
-from bulkbill.services.coupons import coupon_is_valid
+from bulkbill.api.stripe.catalog.coupons import render_coupon
+from bulkbill.services.catalog.coupons import coupon_is_valid
 from bulkbill.storage.tables import Coupon
 from tests.helpers import StripeClient
 from tests.schema import assert_stripe_schema

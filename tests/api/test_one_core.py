@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from tests.api.zuora_documents import account, item, items_of, standalone
 from tests.helpers import StripeClient, ZuoraClient
 

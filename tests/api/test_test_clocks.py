@@ -118,7 +118,7 @@ class TestAdvanceRules:
         def broken(*_args: Any, **_kw: Any) -> None:
             raise RuntimeError("finalization failed")
 
-        monkeypatch.setattr("bulkbill.services.subscriptions.finalize_invoice", broken)
+        monkeypatch.setattr("bulkbill.services.subscriptions.subscriptions.finalize_invoice", broken)
         # when
         response = stripe.post(f"/v1/test_helpers/test_clocks/{w['clock']}/advance", {"frozen_time": FEB1 + HOUR})
         # then: the renewal made before the failure is gone too

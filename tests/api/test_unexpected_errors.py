@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bulkbill.services import accounts, customers
+import bulkbill.services.customers.accounts as accounts
+import bulkbill.services.customers.customers as customers
 from tests.helpers import StripeClient, ZuoraClient
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from tests.helpers import ZuoraClient
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from tests.api.test_zuora_fulfillments import booked_line, create, fulfillment
 from tests.api.test_zuora_orders import (
     MISSING,

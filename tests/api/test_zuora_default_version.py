@@ -10,7 +10,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bulkbill.cli.main import app
-from bulkbill.services.tenants import NewTenant, check_zuora_version, set_zuora_default_version
+from bulkbill.services.platform.tenants import NewTenant, check_zuora_version, set_zuora_default_version
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables import Tenant
 from tests.conftest import zuora_for

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from bulkbill.storage.tables_orders import OrderLineItem
 from tests.api.test_zuora_orders import (
     INVALID,

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bulkbill.core.billing import BillableSource, SourceType
-from bulkbill.core.orders import ItemCategory
-from bulkbill.services.billing_sets import SourceRecord, extras_json, record_extras
-from bulkbill.services.tenants import NewTenant
+from bulkbill.core.billing.plan import BillableSource, SourceType
+from bulkbill.core.orders.line_items import ItemCategory
+from bulkbill.services.billing.billing_sets import SourceRecord, extras_json, record_extras
+from bulkbill.services.platform.tenants import NewTenant
 from tests.api.test_zuora_bill_runs import SDK_DEFAULTS
 from tests.api.test_zuora_fulfillments import booked_line, create, fulfillment
 from tests.api.test_zuora_orders import B, bulk, documents, new_account, new_line, returned_line_id

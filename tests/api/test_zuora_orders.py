@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bulkbill.services.customers import CustomerFields, create_customer
-from bulkbill.services.tenants import NewTenant
-from bulkbill.services.uow import UnitOfWork
+from bulkbill.services.customers.customers import CustomerFields, create_customer
+from bulkbill.services.platform.tenants import NewTenant
+from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Invoice, InvoiceItem
 from tests.helpers import ZuoraClient, zuora_seed_body
@@ -25,7 +25,6 @@ A, B = "TriggerWithoutFulfillment", "TriggerAsFulfillmentOccurs"
 
 
 # --- helpers shared with the fulfillment and bill-run tests -----------------------------------
-
 
 
 def new_account(

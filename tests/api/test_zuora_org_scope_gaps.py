@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from tests.api.test_zuora_bill_runs import SDK_DEFAULTS, sent
 from tests.api.test_zuora_orders import INVALID, MISSING, NOT_FOUND, codes, create_order, documents, line, new_account
 from tests.helpers import ZuoraClient

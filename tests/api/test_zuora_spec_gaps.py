@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from tests.api.test_zuora_fulfillments import booked_line, fulfillment
 from tests.api.test_zuora_orders import INVALID, RULE, codes, create_order, documents, get_line, line, new_account
 from tests.helpers import ZuoraClient

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 
 from bulkbill.api.app import create_app
 from bulkbill.config import Settings
-from bulkbill.services.tenants import NewTenant, create_tenant
+from bulkbill.services.platform.tenants import NewTenant, create_tenant
 from tests.helpers import form
 
 # --- figures -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
-from bulkbill.core.billing import SourceType
+from bulkbill.core.billing.plan import SourceType
 from bulkbill.storage.db import normalize_url
 
 CONTACT = {"firstName": "Ada", "lastName": "Lovelace", "workEmail": "ada@example.com", "country": "United States"}

@@ -38,7 +38,7 @@ import requests
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from bulkbill.services.tenants import NewTenant, create_tenant
+from bulkbill.services.platform.tenants import NewTenant, create_tenant
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables import InvoiceItem
 from tests.conftest import BACKENDS, new_database_url

@@ -23,8 +23,8 @@ import pytest
 import requests
 from sqlalchemy import Engine, text
 
-from bulkbill.services import idempotency
-from bulkbill.services import invoices as invoices_service
+import bulkbill.services.invoicing.invoices as invoices_service
+import bulkbill.services.platform.idempotency as idempotency
 from tests.reliability.conftest import Figures, Live, stripe_conflict, zuora_conflict
 from tests.reliability.flows import (
     FUL,

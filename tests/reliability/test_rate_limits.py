@@ -21,7 +21,7 @@ import zuora_sdk
 
 from bulkbill.api.state import AppState
 from bulkbill.config import Settings
-from bulkbill.services.tenants import NewTenant, create_tenant
+from bulkbill.services.platform.tenants import NewTenant, create_tenant
 from tests.reliability.conftest import Figures, Live, Served, serve
 from tests.reliability.flows import account_body
 

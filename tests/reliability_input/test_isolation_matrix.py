@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from tests.conftest import new_tenant, zuora_for
 from tests.helpers import StripeClient, ZuoraClient, form
 from tests.reliability_input.conftest import Counts
@@ -274,7 +274,7 @@ def expire(client: TestClient, token: str) -> None:
     """Move a token's expiry into the past, as an hour going by would."""
     from sqlalchemy import update
 
-    from bulkbill.services.tenants import hash_secret
+    from bulkbill.services.platform.tenants import hash_secret
     from bulkbill.storage.tables import OAuthToken
 
     state = client.app.state.bulkbill  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from bulkbill.services.tenants import hash_secret
+from bulkbill.services.platform.tenants import hash_secret
 from bulkbill.storage.tables import OAuthToken, Tenant
 from tests.conftest import new_tenant, zuora_for
 from tests.helpers import StripeClient, ZuoraClient

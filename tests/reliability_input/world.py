@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from bulkbill.services.tenants import NewTenant
+from bulkbill.services.platform.tenants import NewTenant
 from bulkbill.storage.tables import Base
 from tests.helpers import StripeClient, ZuoraClient
 

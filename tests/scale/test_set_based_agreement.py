@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import JSON, Text, cast, select
 from sqlalchemy.orm import Session
 
-from bulkbill.core.billing import SourceType
-from bulkbill.services import bill_runs
-from bulkbill.services.billing import (
+import bulkbill.services.billing.bill_runs as bill_runs
+from bulkbill.core.billing.plan import SourceType
+from bulkbill.services.billing.run_billing import (
     Billable,
     DocumentRun,
     due_billables,
@@ -32,7 +32,7 @@ from bulkbill.services.billing import (
     generate_documents_per_invoice,
     line_sources,
 )
-from bulkbill.services.uow import UnitOfWork
+from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 from bulkbill.storage.tables_orders import Fulfillment, OrderLineItem
 from tests.conftest import new_tenant

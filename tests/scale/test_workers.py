@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+import bulkbill.services.billing.bill_runs as bill_runs
 from bulkbill.api.app import create_app
 from bulkbill.config import Settings
 from bulkbill.jobs import worker as workers
-from bulkbill.services import bill_runs
-from bulkbill.services.uow import UnitOfWork
+from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import BillRun, BillRunChunk
 from tests.api.test_zuora_bill_runs import SDK_DEFAULTS
@@ -235,7 +235,13 @@ def test_a_source_billed_twice_is_refused_by_the_database(client: TestClient, se
     """The set-based writer's bulk insert raises SQLAlchemy's IntegrityError, as any insert would."""
     from sqlalchemy.exc import IntegrityError
 
-    from bulkbill.services.billing_sets import DocumentRun, Selection, load_accounts, select_records, write_documents
+    from bulkbill.services.billing.billing_sets import (
+        DocumentRun,
+        Selection,
+        load_accounts,
+        select_records,
+        write_documents,
+    )
 
     state = client.app.state.bulkbill  # type: ignore[attr-defined]
     tenant = new_tenant(client, "twice")

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 
 from bulkbill.api.app import create_app
 from bulkbill.config import Settings
-from bulkbill.services.tenants import create_tenant
+from bulkbill.services.platform.tenants import create_tenant
 from tests.schema import assert_stripe_schema
 
 # Object types the tests may receive, each validated against the schema of the same name.

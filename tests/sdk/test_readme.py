@@ -84,7 +84,7 @@ def test_readme_block_runs_as_written(index: int, sdk_server: LiveServer, readme
         .replace('"<zuora_client_id>"', json.dumps(readme_tenant["zuora_client_id"]))
         .replace('"<zuora_client_secret>"', json.dumps(readme_tenant["zuora_client_secret"]))
     )
-    assert "…\"" not in filled and "<zuora" not in filled, f"README.md:{line}: a placeholder the test cannot fill"
+    assert '…"' not in filled and "<zuora" not in filled, f"README.md:{line}: a placeholder the test cannot fill"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(filled, f"README.md:{line}", "exec"), {"__name__": "__readme__"})

@@ -22,7 +22,7 @@ import zuora_sdk as z
 from sqlalchemy import update
 from zuora_sdk.exceptions import ApiException, BadRequestException, ForbiddenException, NotFoundException
 
-from bulkbill.services.tenants import create_tenant
+from bulkbill.services.platform.tenants import create_tenant
 from bulkbill.storage.tables import Invoice
 from tests.sdk.conftest import LiveServer
 

@@ -39,9 +39,9 @@ from zuora_sdk import (
 from zuora_sdk.configuration import Configuration
 from zuora_sdk.exceptions import BadRequestException, NotFoundException
 
-from bulkbill.services.customers import CustomerFields, create_customer
-from bulkbill.services.tenants import create_tenant
-from bulkbill.services.uow import UnitOfWork
+from bulkbill.services.customers.customers import CustomerFields, create_customer
+from bulkbill.services.platform.tenants import create_tenant
+from bulkbill.services.platform.uow import UnitOfWork
 from tests.helpers import zuora_seed_body
 from tests.sdk.conftest import LiveServer
 

@@ -30,13 +30,13 @@ from rich.progress import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+import bulkbill.services.billing.bill_runs as service
 from bulkbill.cli.options import DatabaseUrl, settings_for
 from bulkbill.config import Settings
 from bulkbill.core.errors import BillingError
 from bulkbill.jobs.worker import work_on_run
-from bulkbill.services import bill_runs as service
-from bulkbill.services.tenants import tenant_ids_named
-from bulkbill.services.uow import UnitOfWork
+from bulkbill.services.platform.tenants import tenant_ids_named
+from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.migrate import upgrade
 from bulkbill.storage.tables_orders import BillRun

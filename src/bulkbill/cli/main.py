@@ -11,7 +11,7 @@ import typer
 
 from bulkbill.cli import bill_runs as bill_run_commands
 from bulkbill.cli.options import DatabaseUrl, settings_for
-from bulkbill.services.tenants import (
+from bulkbill.services.platform.tenants import (
     check_zuora_version,
     create_tenant,
     set_zuora_default_version,

@@ -32,10 +32,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import bulkbill.services.billing.bill_runs as bill_runs
 from bulkbill.config import Settings
-from bulkbill.services import bill_runs
-from bulkbill.services.bill_runs import ChunkResult
-from bulkbill.services.uow import UnitOfWork
+from bulkbill.services.billing.bill_runs import ChunkResult
+from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables_orders import BillRun
 

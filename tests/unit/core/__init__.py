@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from bulkbill.core.commands import ItemKind, LineChanges
-from bulkbill.core.items import CouponInfo, DiscountInfo, ItemValues, PriceInfo, References, TaxRateInfo
-from bulkbill.core.lines import InvoiceContext, LineLimits, LineState, PendingItem
+from bulkbill.core.invoicing.commands import ItemKind, LineChanges
+from bulkbill.core.invoicing.items import CouponInfo, DiscountInfo, ItemValues, PriceInfo, References, TaxRateInfo
+from bulkbill.core.invoicing.lines import InvoiceContext, LineLimits, LineState, PendingItem
 
 NOW = 1_700_000_000
 CUSTOMER = "cus_A"

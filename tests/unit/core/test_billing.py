@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
-from bulkbill.core.billing import (
+from bulkbill.core.billing.plan import (
     BillableSource,
     DocumentType,
     SourceType,
@@ -17,7 +17,7 @@ from bulkbill.core.billing import (
     payment_term_days,
     plan_documents,
 )
-from bulkbill.core.orders import ItemCategory
+from bulkbill.core.orders.line_items import ItemCategory
 
 DAY = dt.date(2021, 2, 1)
 

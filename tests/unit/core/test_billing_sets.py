@@ -6,7 +6,7 @@ import random
 from decimal import Decimal
 from itertools import pairwise
 
-from bulkbill.core.billing import (
+from bulkbill.core.billing.plan import (
     BillableSource,
     Chunk,
     DocumentPlan,
@@ -17,9 +17,9 @@ from bulkbill.core.billing import (
     post_in_order,
     split_chunks,
 )
-from bulkbill.core.invoice import InvoiceStatus, balance_after_finalize
-from bulkbill.core.orders import ItemCategory
-from bulkbill.core.totals import LineTerms, compute_invoice
+from bulkbill.core.invoicing.lifecycle import InvoiceStatus, balance_after_finalize
+from bulkbill.core.invoicing.totals import LineTerms, compute_invoice
+from bulkbill.core.orders.line_items import ItemCategory
 
 
 def _plan(amounts: list[int]) -> DocumentPlan:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bulkbill.core.accounting import (
+from bulkbill.core.accounting.periods import (
     PeriodAction,
     PeriodSpan,
     PeriodStatus,
@@ -16,8 +16,10 @@ from bulkbill.core.accounting import (
     ensure_date_open,
     ensure_period_transition,
 )
-from bulkbill.core.accounts import due_date_for
-from bulkbill.core.documents import (
+from bulkbill.core.customers.org_scope import AccessDenied, check_requested_orgs, in_scope
+from bulkbill.core.customers.terms import due_date_for
+from bulkbill.core.errors import InputCollector, InvalidStateError, RuleViolation
+from bulkbill.core.invoicing.document_edits import (
     HEADER_EDITABLE,
     DocumentState,
     DocumentStatus,
@@ -29,9 +31,7 @@ from bulkbill.core.documents import (
     document_status,
     price_item,
 )
-from bulkbill.core.errors import InputCollector, InvalidStateError, RuleViolation
-from bulkbill.core.items import ItemOwner
-from bulkbill.core.scope import AccessDenied, check_requested_orgs, in_scope
+from bulkbill.core.invoicing.items import ItemOwner
 
 D = dt.date
 JULY = PeriodSpan("Jul", D(2024, 7, 1), D(2024, 7, 31), PeriodStatus.CLOSED)

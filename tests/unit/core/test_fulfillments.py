@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bulkbill.core.fulfillments import (
+from bulkbill.core.orders.fulfillments import (
     FulfillmentState,
     FulfillmentType,
     creation_state_error,
@@ -22,7 +22,7 @@ from bulkbill.core.fulfillments import (
     transition_error,
     type_error,
 )
-from bulkbill.core.orders import BillingRule, ItemCategory, ItemState
+from bulkbill.core.orders.line_items import BillingRule, ItemCategory, ItemState
 
 F = FulfillmentState
 D = Decimal

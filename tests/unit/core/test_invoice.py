@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from bulkbill.core.errors import InputCollector, InvalidStateError, InvalidTransition, InvoiceNotEditable
-from bulkbill.core.invoice import (
+from bulkbill.core.invoicing.lifecycle import (
     InvoiceAction,
     InvoiceStatus,
     balance_after_finalize,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bulkbill.core.commands import DiscountRef, ItemKind, NewProduct, PriceData
 from bulkbill.core.errors import FieldError, InputCollector, Path
-from bulkbill.core.items import (
+from bulkbill.core.invoicing.commands import DiscountRef, ItemKind, NewProduct, PriceData
+from bulkbill.core.invoicing.items import (
     CouponInfo,
     DiscountInfo,
     ItemOwner,

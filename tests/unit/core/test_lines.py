@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bulkbill.core.commands import AddLine, ItemKind, RemoveBehavior, RemoveLine, UpdateLine
 from bulkbill.core.errors import InputCollector, InvalidInput, InvoiceNotEditable, Path
-from bulkbill.core.items import ItemOwner, References
-from bulkbill.core.lines import (
+from bulkbill.core.invoicing.commands import AddLine, ItemKind, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.core.invoicing.items import ItemOwner, References
+from bulkbill.core.invoicing.lines import (
     LineLimits,
     LineState,
     PendingItem,

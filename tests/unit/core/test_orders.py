@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bulkbill.core.orders import (
+from bulkbill.core.orders.line_items import (
     BillingRule,
     DiscountType,
     ItemCategory,

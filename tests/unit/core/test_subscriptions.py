@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulkbill.core.commands import DiscountRef, ItemKind, LineChanges
 from bulkbill.core.errors import InputCollector, InvalidInput, InvalidTransition
-from bulkbill.core.items import ItemOwner, TaxRateInfo, apply_changes
+from bulkbill.core.invoicing.commands import DiscountRef, ItemKind, LineChanges
+from bulkbill.core.invoicing.items import ItemOwner, TaxRateInfo, apply_changes
 from bulkbill.core.metadata import CLEAR
-from bulkbill.core.subscriptions import (
+from bulkbill.core.subscriptions.rules import (
     DRAFT_WINDOW_SECONDS,
     Cadence,
     DiscountTerm,

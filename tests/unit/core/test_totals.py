@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulkbill.core.totals import (
+from bulkbill.core.invoicing.totals import (
     CouponTerms,
     DiscountAmount,
     InvoiceFigures,

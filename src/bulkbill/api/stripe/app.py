@@ -10,20 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from bulkbill.api.ratelimit import RateLimit
-from bulkbill.api.stripe import (
-    coupons,
-    customers,
-    invoice_items,
-    invoice_lines,
-    invoices,
-    prices,
-    products,
-    subscriptions,
-    tax_rates,
-    test_clocks,
-)
-from bulkbill.api.stripe.errors import error_body
-from bulkbill.api.stripe.middleware import StripeEnvelope
+from bulkbill.api.stripe.catalog import coupons, prices, products, tax_rates
+from bulkbill.api.stripe.customers import customers
+from bulkbill.api.stripe.edge.errors import error_body
+from bulkbill.api.stripe.edge.middleware import StripeEnvelope
+from bulkbill.api.stripe.invoicing import invoice_items, invoice_lines, invoices
+from bulkbill.api.stripe.subscriptions import subscriptions, test_clocks
 
 
 def create_stripe_app() -> FastAPI:

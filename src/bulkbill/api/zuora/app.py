@@ -12,26 +12,18 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from bulkbill.api.ratelimit import RateLimit
-from bulkbill.api.zuora import (
-    accounting_periods,
-    accounts,
-    bill_runs,
-    credit_memos,
-    fulfillment_items,
-    fulfillments,
-    invoices,
-    oauth,
-    object_query,
-    order_line_items,
-    orders,
-)
-from bulkbill.api.zuora.call import bearer_token
-from bulkbill.api.zuora.errors import CATEGORY_STATUS, error_body, render_error, zuora_code
-from bulkbill.api.zuora.middleware import ZuoraEnvelope
-from bulkbill.api.zuora.openapi import zuora_openapi
+from bulkbill.api.zuora.accounts import accounting_periods, accounts
+from bulkbill.api.zuora.billing import bill_runs
+from bulkbill.api.zuora.documents import credit_memos, invoices, object_query
+from bulkbill.api.zuora.edge import oauth
+from bulkbill.api.zuora.edge.call import bearer_token
+from bulkbill.api.zuora.edge.errors import CATEGORY_STATUS, error_body, render_error, zuora_code
+from bulkbill.api.zuora.edge.middleware import ZuoraEnvelope
+from bulkbill.api.zuora.edge.openapi import zuora_openapi
+from bulkbill.api.zuora.orders import fulfillment_items, fulfillments, order_line_items, orders
 from bulkbill.core.errors import Unauthenticated
-from bulkbill.services.oauth import tenant_for_token
-from bulkbill.services.uow import UnitOfWork
+from bulkbill.services.platform.oauth import tenant_for_token
+from bulkbill.services.platform.uow import UnitOfWork
 
 ROUTERS = (
     oauth,

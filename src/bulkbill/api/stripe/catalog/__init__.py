@@ -1,0 +1,1 @@
+"""Stripe products, prices, tax rates and coupons."""

@@ -1,0 +1,133 @@
+"""Stripe /v1/coupons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+import bulkbill.services.catalog.coupons as service
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.numbers import decimal_number
+from bulkbill.api.stripe.edge.params import (
+    EXPAND,
+    LIST_PARAMS,
+    Currency,
+    Dec,
+    Enum,
+    Int,
+    Metadata,
+    Obj,
+    Str,
+    Unsettable,
+    parse,
+)
+from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Coupon
+
+router = APIRouter()
+
+_INT32 = 2**31 - 1
+_UPDATABLE = {"name": Unsettable(Str(40)), "metadata": Metadata(), "expand": EXPAND}
+CREATE = Obj(
+    {
+        **_UPDATABLE,
+        "id": Str(64),
+        "percent_off": Dec(),
+        "amount_off": Int(),
+        "currency": Currency(),
+        "duration": Enum(service.DURATIONS),
+        "duration_in_months": Int(1, 1200),
+        "max_redemptions": Int(1, _INT32),
+        "redeem_by": Int(0),
+    }
+)
+UPDATE = Obj(_UPDATABLE)
+RETRIEVE = Obj({"expand": EXPAND})
+LIST = Obj(LIST_PARAMS)
+
+
+def render_coupon(c: Coupon, now: int) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "object": "coupon",
+        "amount_off": c.amount_off,
+        "created": c.created,
+        "currency": c.currency,
+        "duration": c.duration,
+        "duration_in_months": c.duration_in_months,
+        "livemode": False,
+        "max_redemptions": c.max_redemptions,
+        "metadata": c.metadata_,
+        "name": c.name,
+        "percent_off": decimal_number(c.percent_off) if c.percent_off is not None else None,
+        "redeem_by": c.redeem_by,
+        "times_redeemed": c.times_redeemed,
+        "valid": service.coupon_is_valid(c, now),
+    }
+
+
+def _fields(p: dict[str, Any]) -> service.CouponFields:
+    return service.CouponFields(
+        percent_off=p.get("percent_off"),
+        amount_off=p.get("amount_off"),
+        currency=p.get("currency"),
+        duration=p.get("duration"),
+        duration_in_months=p.get("duration_in_months"),
+        max_redemptions=p.get("max_redemptions"),
+        redeem_by=p.get("redeem_by"),
+        name=p.get("name"),
+        metadata=p.get("metadata"),
+    )
+
+
+@router.post("/v1/coupons")
+def create_coupon(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CREATE, params)
+        check_expand(p, ())
+        return render_coupon(service.create_coupon(uow, _fields(p), coupon_id=p.get("id")), uow.now)
+
+    return execute(call, run)
+
+
+@router.get("/v1/coupons/{coupon_id}")
+def retrieve_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        check_expand(parse(RETRIEVE, params), ())
+        return render_coupon(service.get_coupon(uow, coupon_id), uow.now)
+
+    return execute(call, run)
+
+
+@router.post("/v1/coupons/{coupon_id}")
+def update_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(UPDATE, params)
+        check_expand(p, ())
+        return render_coupon(service.update_coupon(uow, coupon_id, _fields(p)), uow.now)
+
+    return execute(call, run)
+
+
+@router.delete("/v1/coupons/{coupon_id}")
+def delete_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        coupon = service.delete_coupon(uow, coupon_id)
+        return {"id": coupon.id, "object": "coupon", "deleted": True}
+
+    return execute(call, run)
+
+
+@router.get("/v1/coupons")
+def list_coupons(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        check_expand(p, ())
+        page = service.list_coupons(uow, cursor_from(p))
+        return list_object("/v1/coupons", page, lambda c: render_coupon(c, uow.now))
+
+    return execute(call, run)

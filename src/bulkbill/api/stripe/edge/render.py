@@ -1,0 +1,42 @@
+"""Shared pieces of Stripe JSON: list objects, cursors, expand checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.core.metadata import CLEAR
+from bulkbill.services.platform.pagination import Cursor, Page
+
+T = TypeVar("T")
+
+
+def list_object(url: str, page: Page[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    """Stripe's list: `url` is the path without the /stripe mount (stripe-python adds its base)."""
+    return {"object": "list", "data": [render(x) for x in page.data], "has_more": page.has_more, "url": url}
+
+
+def cursor_from(params: dict[str, Any]) -> Cursor:
+    return Cursor(
+        limit=params.get("limit") or 10,
+        starting_after=params.get("starting_after"),
+        ending_before=params.get("ending_before"),
+    )
+
+
+def check_expand(params: dict[str, Any], allowed: Iterable[str]) -> set[str]:
+    """Only the listed properties can be expanded; anything else is refused as Stripe does."""
+    wanted = {e for e in params.get("expand") or [] if e}
+    allowed_set = set(allowed)
+    for name in sorted(wanted):
+        if name not in allowed_set:
+            raise InvalidInput(
+                [FieldError(("expand",), "invalid_expand", f"This property cannot be expanded ({name}).")]
+            )
+    return wanted
+
+
+def metadata_param(value: Any) -> Any:
+    """Pass metadata through, keeping CLEAR for an empty string."""
+    return CLEAR if value is CLEAR else value

@@ -1,0 +1,1 @@
+"""Stripe invoices, invoice items and the bulk line endpoints."""

@@ -1,0 +1,144 @@
+"""Stripe /v1/invoiceitems: pending charges and the items behind invoice lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+import bulkbill.services.invoicing.invoice_items as service
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansions import expand_item_invoice
+from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Bool, Dec, Obj, Str, parse
+from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
+from bulkbill.api.stripe.invoicing.line_params import LINE_FIELDS, to_changes
+from bulkbill.core.errors import NotFound
+from bulkbill.core.invoicing.commands import PriceData
+from bulkbill.services.invoicing.invoice_views import load_related
+from bulkbill.services.invoicing.invoices import get_invoice
+from bulkbill.services.platform.pagination import Page
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import InvoiceItem
+
+router = APIRouter()
+
+_ITEM_FIELDS = {k: v for k, v in LINE_FIELDS.items() if k != "price"}
+CREATE = Obj(
+    {**_ITEM_FIELDS, "customer": Str(), "invoice": Str(), "unit_amount_decimal": Dec(12), "expand": EXPAND},
+    required=frozenset({"customer"}),
+)
+UPDATE = Obj(
+    {**{k: v for k, v in _ITEM_FIELDS.items() if k != "currency"}, "unit_amount_decimal": Dec(12), "expand": EXPAND}
+)
+EXPAND_ONLY = Obj({"expand": EXPAND})
+LIST = Obj({**LIST_PARAMS, "customer": Str(), "invoice": Str(), "pending": Bool()})
+
+
+def _changes(p: dict[str, Any]) -> Any:
+    changes = to_changes({k: v for k, v in p.items() if k not in ("customer", "invoice", "unit_amount_decimal")})
+    if p.get("unit_amount_decimal") is not None:
+        # An item's own unit_amount_decimal prices it like price_data without a product.
+        from dataclasses import replace
+
+        data = PriceData(
+            currency=p.get("currency"),
+            unit_amount_decimal=p["unit_amount_decimal"],
+            given=frozenset({"unit_amount_decimal"}),
+            product_required=False,
+        )
+        if changes.price_data is None and changes.price is None:
+            changes = replace(changes, price_data=data, given=changes.given | {"price_data"})
+        else:
+            changes = replace(changes, given=changes.given | {"unit_amount_decimal"})
+    return changes
+
+
+def _is_credit_memo(uow: UnitOfWork, invoice_id: str | None) -> bool:
+    """A Zuora credit memo is no Stripe invoice: naming one is naming a missing invoice."""
+    if invoice_id is None:
+        return False
+    try:
+        get_invoice(uow, invoice_id, document_type="credit_memo")
+    except NotFound:
+        return False
+    return True
+
+
+def _render(uow: UnitOfWork, item: InvoiceItem, expand: set[str]) -> dict[str, Any]:
+    return _rendered(uow, [item], expand)[0]
+
+
+def _rendered(uow: UnitOfWork, items: list[InvoiceItem], expand: set[str]) -> list[dict[str, Any]]:
+    related = load_related(
+        uow, [], items, with_prices="pricing.price_details.price" in expand, with_item_discounts=True
+    )
+    bodies = [render_item(item, related, expand) for item in items]
+    if "invoice" in expand:
+        for body in bodies:
+            expand_item_invoice(uow, body)
+    return bodies
+
+
+@router.post("/v1/invoiceitems")
+def create_item(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CREATE, params)
+        expand = check_expand(p, ITEM_EXPANDABLE)
+        if _is_credit_memo(uow, p.get("invoice")):
+            raise NotFound("invoice", p["invoice"], path=("invoice",))
+        item = service.create_item(uow, service.NewItem(p["customer"], _changes(p), p.get("invoice")))
+        return _render(uow, item, expand)
+
+    return execute(call, run)
+
+
+@router.get("/v1/invoiceitems/{item_id}")
+def retrieve_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        expand = check_expand(parse(EXPAND_ONLY, params), ITEM_EXPANDABLE)
+        return _render(uow, service.get_item(uow, item_id), expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/invoiceitems/{item_id}")
+def update_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(UPDATE, params)
+        expand = check_expand(p, ITEM_EXPANDABLE)
+        return _render(uow, service.update_item(uow, item_id, _changes(p)), expand)
+
+    return execute(call, run)
+
+
+@router.delete("/v1/invoiceitems/{item_id}")
+def delete_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        service.delete_item(uow, item_id)
+        return {"id": item_id, "object": "invoiceitem", "deleted": True}
+
+    return execute(call, run)
+
+
+@router.get("/v1/invoiceitems")
+def list_items(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
+        check_expand({"expand": list(expand)}, ITEM_EXPANDABLE)
+        page = service.list_items(
+            uow, cursor_from(p), customer=p.get("customer"), invoice=p.get("invoice"), pending=p.get("pending")
+        )
+        if _is_credit_memo(uow, p.get("invoice")):
+            page = Page([], False)
+        return {
+            "object": "list",
+            "data": _rendered(uow, page.data, expand),
+            "has_more": page.has_more,
+            "url": "/v1/invoiceitems",
+        }
+
+    return execute(call, run)

@@ -1,0 +1,130 @@
+"""Stripe's bulk line endpoints (add_lines, update_lines, remove_lines) and invoice line listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+import bulkbill.services.invoicing.invoice_lines as service
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansions import expand_line_subscriptions
+from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Metadata, Obj, parse
+from bulkbill.api.stripe.edge.render import check_expand
+from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
+from bulkbill.api.stripe.invoicing.invoices import invoice_response
+from bulkbill.api.stripe.invoicing.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, UPDATE_LINE, to_changes
+from bulkbill.core.errors import FieldError, InvalidInput, NotFound
+from bulkbill.core.invoicing.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.services.invoicing.invoice_views import load_related
+from bulkbill.services.platform.uow import UnitOfWork
+
+router = APIRouter()
+
+
+def _bulk(line_spec: Obj) -> Obj:
+    # The per-call cap is a core rule (LineLimits); the array bound here only stops abuse early.
+    return Obj(
+        {"lines": Array(line_spec, max_items=1000), "invoice_metadata": Metadata(), "expand": EXPAND},
+        required=frozenset({"lines"}),
+    )
+
+
+ADD = _bulk(ADD_LINE)
+UPDATE = _bulk(UPDATE_LINE)
+REMOVE = _bulk(REMOVE_LINE)
+SINGLE_UPDATE = Obj({**LINE_FIELDS, "expand": EXPAND})
+LIST = Obj(LIST_PARAMS)
+
+
+def _bulk_call(invoice_id: str, call: StripeRequest, spec: Obj, apply: Any) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(spec, params)
+        expand = check_expand(p, INVOICE_EXPANDABLE)
+        edited = apply(uow, p["lines"], p.get("invoice_metadata"))
+        return invoice_response(uow, edited.invoice, expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/invoices/{invoice_id}/add_lines")
+def add_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        adds = [AddLine(to_changes(line, ("lines", i)), line.get("invoice_item")) for i, line in enumerate(lines)]
+        return service.add_lines(uow, invoice_id, adds, invoice_metadata=metadata)
+
+    return _bulk_call(invoice_id, call, ADD, apply)
+
+
+@router.post("/v1/invoices/{invoice_id}/update_lines")
+def update_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        updates = [UpdateLine(line["id"], to_changes(line, ("lines", i))) for i, line in enumerate(lines)]
+        return service.update_lines(uow, invoice_id, updates, invoice_metadata=metadata)
+
+    return _bulk_call(invoice_id, call, UPDATE, apply)
+
+
+@router.post("/v1/invoices/{invoice_id}/remove_lines")
+def remove_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        removes = [RemoveLine(line["id"], RemoveBehavior(line["behavior"])) for line in lines]
+        return service.remove_lines(uow, invoice_id, removes, invoice_metadata=metadata)
+
+    return _bulk_call(invoice_id, call, REMOVE, apply)
+
+
+@router.post("/v1/invoices/{invoice_id}/lines/{line_id}")
+def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(SINGLE_UPDATE, params)
+        expand = check_expand(p, LINE_EXPANDABLE)
+        try:
+            entry = service.update_line(uow, invoice_id, UpdateLine(line_id, to_changes(p)))
+        except InvalidInput as exc:
+            if exc.first.path == ("lines", 0, "id") and exc.first.code == "resource_missing":
+                # The line id is in the URL here: a missing one is a 404, like any path id.
+                raise NotFound("invoice line item", line_id) from exc
+            # The single-line form names fields without the bulk call's lines[0] prefix.
+            raise InvalidInput([FieldError(_unprefixed(e.path), e.code, e.message) for e in exc.errors]) from exc
+        related = load_related(uow, [], [entry.item], with_prices="pricing.price_details.price" in expand)
+        body = render_line(entry, related, expand)
+        if "subscription" in expand:
+            expand_line_subscriptions(uow, [body])
+        return body
+
+    return execute(call, run)
+
+
+def _unprefixed(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    return path[2:] if path[:2] == ("lines", 0) and len(path) > 2 else path
+
+
+@router.get("/v1/invoices/{invoice_id}/lines")
+def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
+        check_expand({"expand": list(expand)}, LINE_EXPANDABLE)
+        page = service.list_lines(
+            uow,
+            invoice_id,
+            limit=p.get("limit") or 10,
+            starting_after=p.get("starting_after"),
+            ending_before=p.get("ending_before"),
+        )
+        related = load_related(
+            uow, [], [e.item for e in page.lines], with_prices="pricing.price_details.price" in expand
+        )
+        data = [render_line(e, related, expand) for e in page.lines]
+        if "subscription" in expand:
+            expand_line_subscriptions(uow, data)
+        return {
+            "object": "list",
+            "data": data,
+            "has_more": page.has_more,
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        }
+
+    return execute(call, run)

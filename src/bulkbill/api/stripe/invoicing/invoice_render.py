@@ -1,0 +1,324 @@
+"""Invoices, line items, invoice items and discounts in Stripe's current (basil and later) shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulkbill.api.stripe.customers.customers import render_customer
+from bulkbill.api.stripe.edge.numbers import decimal_string
+from bulkbill.core.money import truncate
+from bulkbill.core.subscriptions.rules import auto_finalizes, finalizes_at
+from bulkbill.services.invoicing.invoice_totals import LoadedLine
+from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceView, Related
+from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
+
+INVOICE_EXPANDABLE = (
+    "customer",
+    "discounts",
+    "lines.data.discounts",
+    "lines.data.pricing.price_details.price",
+    "lines.data.subscription",
+    "total_discount_amounts.discount",
+    "lines.data.discount_amounts.discount",
+    "default_payment_method",
+    "default_source",
+    "test_clock",
+    "account_tax_ids",
+    "on_behalf_of",
+    "latest_revision",
+    "application",
+)
+LINE_EXPANDABLE = ("discounts", "pricing.price_details.price", "discount_amounts.discount", "subscription")
+ITEM_EXPANDABLE = ("customer", "discounts", "invoice", "pricing.price_details.price", "test_clock")
+
+
+def render_discount(d: Discount, related: Related) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "object": "discount",
+        "checkout_session": None,
+        "customer": d.customer_id,
+        "customer_account": None,
+        "end": None,
+        "invoice": d.invoice_id,
+        "invoice_item": d.invoice_item_id,
+        "promotion_code": None,
+        "source": {"type": "coupon", "coupon": d.coupon_id},
+        "start": d.start,
+        "subscription": None,
+        "subscription_item": None,
+    }
+
+
+def _discount_ref(discount_id: str, related: Related, expand: bool) -> Any:
+    found = related.discounts.get(discount_id)
+    return render_discount(found, related) if expand and found is not None else discount_id
+
+
+def _pricing(item: InvoiceItem, related: Related, expand_price: bool) -> dict[str, Any]:
+    details = None
+    if item.price_id is not None:
+        price: Any = item.price_id
+        if expand_price and item.price_id in related.prices:
+            from bulkbill.api.stripe.catalog.prices import render_price
+
+            price = render_price(related.prices[item.price_id])
+        details = {"price": price, "product": item.product_id}
+    pricing: dict[str, Any] = {"type": "price_details", "unit_amount_decimal": decimal_string(item.unit_amount_decimal)}
+    if details is not None:
+        # Stripe's schema has no null price_details: an item without a price omits the key.
+        pricing["price_details"] = details
+    return pricing
+
+
+def _tax_entry(t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "amount": t["amount"],
+        "tax_behavior": "inclusive" if t["inclusive"] else "exclusive",
+        "tax_rate_details": {"tax_rate": t["tax_rate"]},
+        "taxability_reason": "standard_rated",
+        "taxable_amount": t["taxable_amount"],
+        "type": "tax_rate_details",
+    }
+
+
+def _parent(item: InvoiceItem) -> dict[str, Any]:
+    if item.kind == "subscription":
+        return {
+            "type": "subscription_item_details",
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": item.subscription_id,
+                "subscription_item": item.subscription_item_id,
+            },
+        }
+    return {
+        "type": "invoice_item_details",
+        "subscription_item_details": None,
+        "invoice_item_details": {
+            "invoice_item": item.id,
+            "proration": False,
+            "proration_details": {"credited_items": None},
+            "subscription": None,
+        },
+    }
+
+
+def _invoice_parent(inv: Invoice) -> dict[str, Any] | None:
+    """Subscription invoices name their subscription and its metadata as it was when they were made."""
+    if inv.subscription_id is None:
+        return None
+    return {
+        "type": "subscription_details",
+        "quote_details": None,
+        "subscription_details": {
+            "metadata": dict(inv.subscription_metadata or {}),
+            "subscription": inv.subscription_id,
+        },
+    }
+
+
+def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: str = "") -> dict[str, Any]:
+    line, item = entry.line, entry.item
+    exp_discounts = f"{prefix}discounts" in expand
+    exp_amounts = f"{prefix}discount_amounts.discount" in expand
+    return {
+        "id": line.id,
+        "object": "line_item",
+        "amount": item.amount,
+        "currency": item.currency,
+        "description": item.description,
+        "discount_amounts": [
+            {"amount": d["amount"], "discount": _discount_ref(d["discount"], related, exp_amounts)}
+            for d in line.discount_amounts
+        ],
+        "discountable": item.discountable,
+        "discounts": [_discount_ref(d, related, exp_discounts) for d in item.discounts],
+        "invoice": line.invoice_id,
+        "livemode": False,
+        "metadata": dict(item.metadata_),
+        "parent": _parent(item),
+        "period": {"end": item.period_end, "start": item.period_start},
+        "pretax_credit_amounts": [
+            {"amount": d["amount"], "credit_balance_transaction": None, "discount": d["discount"], "type": "discount"}
+            for d in line.discount_amounts
+        ],
+        "pricing": _pricing(item, related, f"{prefix}pricing.price_details.price" in expand),
+        "quantity": truncate(item.quantity_decimal),
+        "quantity_decimal": decimal_string(item.quantity_decimal),
+        "subscription": item.subscription_id,
+        "subtotal": item.amount,
+        "taxes": [_tax_entry(t) for t in line.taxes],
+    }
+
+
+def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+    from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
+
+    inv, related = view.invoice, view.related
+    customer = related.customers.get(inv.customer_id)
+    lines = view.lines[:EMBEDDED_LINES]
+    finalized = inv.status != "draft"
+    return {
+        "id": inv.id,
+        "object": "invoice",
+        "account_country": None,
+        "account_name": None,
+        "account_tax_ids": None,
+        "amount_due": inv.amount_due,
+        "amount_overpaid": 0,
+        "amount_paid": inv.amount_paid,
+        "amount_paid_off_stripe": inv.amount_paid if inv.paid_out_of_band else 0,
+        "amount_remaining": inv.amount_due - inv.amount_paid,
+        "amount_shipping": 0,
+        "application": None,
+        "attempt_count": 0,
+        "attempted": False,
+        "auto_advance": inv.auto_advance,
+        "automatic_tax": {
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
+        "automatically_finalizes_at": (
+            finalizes_at(inv.created) if auto_finalizes(inv.status, inv.auto_advance, inv.billing_reason) else None
+        ),
+        "billing_reason": inv.billing_reason,
+        "collection_method": inv.collection_method,
+        "confirmation_secret": None,
+        "created": inv.created,
+        "currency": inv.currency,
+        "custom_fields": None,
+        "customer": render_customer(customer) if "customer" in expand and customer else inv.customer_id,
+        "customer_account": None,
+        "customer_address": None,
+        "customer_email": customer.email if customer else None,
+        "customer_name": customer.name if customer else None,
+        "customer_phone": customer.phone if customer else None,
+        "customer_shipping": None,
+        "customer_tax_exempt": "none",
+        "customer_tax_ids": [],
+        "default_payment_method": None,
+        "default_source": None,
+        "default_tax_rates": [
+            render_tax_rate(related.tax_rates[r]) for r in inv.default_tax_rates if r in related.tax_rates
+        ],
+        "description": inv.description,
+        "discounts": [_discount_ref(d, related, "discounts" in expand) for d in inv.discounts],
+        "due_date": inv.due_date,
+        "effective_at": inv.finalized_at,
+        "ending_balance": inv.ending_balance,
+        "footer": inv.footer,
+        "from_invoice": None,
+        "hosted_invoice_url": None,
+        "invoice_pdf": None,
+        "issuer": {"type": "self"},
+        "last_finalization_error": None,
+        "latest_revision": None,
+        "lines": {
+            "object": "list",
+            "data": [render_line(e, related, expand, "lines.data.") for e in lines],
+            "has_more": max(inv.line_count, len(view.lines)) > len(lines),
+            "url": f"/v1/invoices/{inv.id}/lines",
+        },
+        "livemode": False,
+        "metadata": dict(inv.metadata_),
+        "next_payment_attempt": None,
+        "number": inv.number,
+        "on_behalf_of": None,
+        "parent": _invoice_parent(inv),
+        "payment_settings": {"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
+        "period_end": inv.period_end,
+        "period_start": inv.period_start,
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "receipt_number": None,
+        "rendering": None,
+        "shipping_cost": None,
+        "shipping_details": None,
+        "starting_balance": inv.starting_balance,
+        "statement_descriptor": None,
+        "status": inv.status,
+        "status_transitions": {
+            "finalized_at": inv.finalized_at,
+            "marked_uncollectible_at": inv.marked_uncollectible_at,
+            "paid_at": inv.paid_at,
+            "voided_at": inv.voided_at,
+        },
+        "subtotal": inv.subtotal,
+        "subtotal_excluding_tax": inv.subtotal_excluding_tax,
+        "test_clock": customer.test_clock_id if customer else None,
+        "total": inv.total,
+        "total_discount_amounts": [
+            {
+                "amount": d["amount"],
+                "discount": _discount_ref(d["discount"], related, "total_discount_amounts.discount" in expand),
+            }
+            for d in inv.total_discount_amounts
+        ],
+        "total_excluding_tax": inv.total_excluding_tax,
+        "total_pretax_credit_amounts": [
+            {"amount": d["amount"], "credit_balance_transaction": None, "discount": d["discount"], "type": "discount"}
+            for d in inv.total_discount_amounts
+        ],
+        "total_taxes": [_tax_entry(t) for t in inv.total_taxes],
+        "webhooks_delivered_at": inv.finalized_at if finalized else None,
+    }
+
+
+def render_item(
+    item: InvoiceItem,
+    related: Related,
+    expand: set[str] = frozenset(),  # type: ignore[assignment]
+    invoice: Invoice | None = None,
+) -> dict[str, Any]:
+    from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
+
+    customer = related.customers.get(item.customer_id)
+    return {
+        "id": item.id,
+        "object": "invoiceitem",
+        "amount": item.amount,
+        "currency": item.currency,
+        "customer": render_customer(customer) if "customer" in expand and customer else item.customer_id,
+        "customer_account": None,
+        "date": item.created,
+        "description": item.description,
+        "discountable": item.discountable,
+        "discounts": [_discount_ref(d, related, "discounts" in expand) for d in item.discounts],
+        "frozen_fields": None,
+        "invoice": item.invoice_id,
+        "invoicing_rules": None,
+        "livemode": False,
+        "metadata": dict(item.metadata_),
+        # After discounts, before credits and taxes: what its invoice line is discounted by.
+        "net_amount": item.amount - related.item_discounts.get(item.id, 0),
+        "parent": (
+            {
+                "type": "subscription_details",
+                "subscription_details": {
+                    "subscription": item.subscription_id,
+                    "subscription_item": item.subscription_item_id,
+                },
+            }
+            if item.kind == "subscription"
+            else None
+        ),
+        "period": {"end": item.period_end, "start": item.period_start},
+        "pricing": _pricing(item, related, "pricing.price_details.price" in expand),
+        "proration": False,
+        "proration_details": {"credited_items": None, "discount_amounts": []},
+        "quantity": truncate(item.quantity_decimal),
+        "quantity_decimal": decimal_string(item.quantity_decimal),
+        "tax_rates": (
+            [render_tax_rate(related.tax_rates[r]) for r in item.tax_rates if r in related.tax_rates]
+            if item.tax_rates is not None
+            else []
+        ),
+        "test_clock": customer.test_clock_id if customer else None,
+    }

@@ -1,0 +1,221 @@
+"""Stripe /v1/invoices: create, retrieve, update, delete, list, finalize, pay, void, mark_uncollectible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+import bulkbill.services.invoicing.invoices as service
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansions import expand_line_subscriptions
+from bulkbill.api.stripe.edge.params import (
+    EXPAND,
+    LIST_PARAMS,
+    Bool,
+    Currency,
+    Enum,
+    Int,
+    Metadata,
+    Obj,
+    Str,
+    Unsettable,
+    parse,
+)
+from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
+from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.core.invoicing.commands import DiscountRef
+from bulkbill.core.metadata import Clear
+from bulkbill.services.invoicing.invoice_totals import LoadedLine
+from bulkbill.services.invoicing.invoice_views import invoice_view, invoice_views
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Invoice
+
+router = APIRouter()
+# Stripe shows invoices only: Zuora credit memos (document_type "credit_memo") do not exist here.
+INVOICE = "invoice"
+
+_EDIT = {
+    "auto_advance": Bool(),
+    "collection_method": Enum(("charge_automatically", "send_invoice")),
+    "days_until_due": Int(0, 3650),
+    "due_date": Int(0, 2**40),
+    "default_tax_rates": TAX_RATES,
+    "discounts": DISCOUNTS,
+    "description": Unsettable(Str(1500)),
+    "footer": Unsettable(Str(5000)),
+    "metadata": Metadata(),
+    "expand": EXPAND,
+}
+CREATE = Obj(
+    {
+        **_EDIT,
+        "customer": Str(),
+        "currency": Currency(),
+        "pending_invoice_items_behavior": Enum(("exclude", "include")),
+    },
+    required=frozenset({"customer"}),
+)
+UPDATE = Obj(_EDIT)
+EXPAND_ONLY = Obj({"expand": EXPAND})
+PAY = Obj({"paid_out_of_band": Bool(), "expand": EXPAND})
+FINALIZE = Obj({"auto_advance": Bool(), "expand": EXPAND})
+LIST = Obj(
+    {
+        **LIST_PARAMS,
+        "customer": Str(),
+        "status": Enum(("draft", "open", "paid", "uncollectible", "void")),
+        "collection_method": Enum(("charge_automatically", "send_invoice")),
+    }
+)
+
+
+def _fields(p: dict[str, Any]) -> service.InvoiceFields:
+    discounts = p.get("discounts")
+    if isinstance(discounts, list):
+        discounts = tuple(DiscountRef(d.get("coupon"), d.get("discount"), d.get("promotion_code")) for d in discounts)
+    rates = p.get("default_tax_rates")
+    if isinstance(rates, list):
+        rates = tuple(rates)
+    return service.InvoiceFields(
+        customer=p.get("customer"),
+        currency=p.get("currency"),
+        collection_method=p.get("collection_method"),
+        days_until_due=p.get("days_until_due"),
+        due_date=p.get("due_date"),
+        auto_advance=p.get("auto_advance"),
+        description=p.get("description"),
+        footer=p.get("footer"),
+        metadata=p.get("metadata"),
+        default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
+        discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
+        pending_invoice_items_behavior=p.get("pending_invoice_items_behavior"),
+        given=frozenset(k for k in p if k != "expand"),
+    )
+
+
+def invoice_response(
+    uow: UnitOfWork, invoice: Invoice, expand: set[str], lines: list[LoadedLine] | None = None
+) -> dict[str, Any]:
+    """The invoice as Stripe shows it, with the requested expansions (reusing lines already loaded)."""
+    view = invoice_view(uow, invoice, lines=lines, with_prices="lines.data.pricing.price_details.price" in expand)
+    return _expanded(uow, render_invoice(view, expand), expand)
+
+
+def _expanded(uow: UnitOfWork, body: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    if "lines.data.subscription" in expand:
+        expand_line_subscriptions(uow, body["lines"]["data"])
+    return body
+
+
+@router.post("/v1/invoices")
+def create_invoice(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CREATE, params)
+        expand = check_expand(p, INVOICE_EXPANDABLE)
+        return invoice_response(uow, service.create_invoice(uow, _fields(p)), expand)
+
+    return execute(call, run)
+
+
+@router.get("/v1/invoices/{invoice_id}")
+def retrieve_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        expand = check_expand(parse(EXPAND_ONLY, params), INVOICE_EXPANDABLE)
+        return invoice_response(uow, service.get_invoice(uow, invoice_id, document_type=INVOICE), expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/invoices/{invoice_id}")
+def update_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(UPDATE, params)
+        expand = check_expand(p, INVOICE_EXPANDABLE)
+        service.get_invoice(uow, invoice_id, document_type=INVOICE)
+        return invoice_response(uow, service.update_invoice(uow, invoice_id, _fields(p)), expand)
+
+    return execute(call, run)
+
+
+@router.delete("/v1/invoices/{invoice_id}")
+def delete_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        service.get_invoice(uow, invoice_id, document_type=INVOICE)
+        service.delete_invoice(uow, invoice_id)
+        return {"id": invoice_id, "object": "invoice", "deleted": True}
+
+    return execute(call, run)
+
+
+@router.get("/v1/invoices")
+def list_invoices(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
+        check_expand({"expand": list(expand)}, INVOICE_EXPANDABLE)
+        page = service.list_invoices(
+            uow,
+            cursor_from(p),
+            customer=p.get("customer"),
+            status=p.get("status"),
+            collection_method=p.get("collection_method"),
+            document_type=INVOICE,
+        )
+        views = invoice_views(uow, page.data, with_prices="lines.data.pricing.price_details.price" in expand)
+        return {
+            "object": "list",
+            "data": [_expanded(uow, render_invoice(v, expand), expand) for v in views],
+            "has_more": page.has_more,
+            "url": "/v1/invoices",
+        }
+
+    return execute(call, run)
+
+
+def _action(invoice_id: str, call: StripeRequest, spec: Obj, act: Any) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(spec, params)
+        expand = check_expand(p, INVOICE_EXPANDABLE)
+        service.get_invoice(uow, invoice_id, document_type=INVOICE)
+        return invoice_response(uow, act(uow, p), expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/invoices/{invoice_id}/finalize")
+def finalize_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def act(uow: UnitOfWork, p: dict[str, Any]) -> Invoice:
+        if p.get("auto_advance") is not None:
+            service.get_invoice(uow, invoice_id).auto_advance = p["auto_advance"]
+        return service.finalize_invoice(uow, invoice_id)
+
+    return _action(invoice_id, call, FINALIZE, act)
+
+
+@router.post("/v1/invoices/{invoice_id}/pay")
+def pay_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    return _action(
+        invoice_id,
+        call,
+        PAY,
+        lambda uow, p: service.pay_invoice(uow, invoice_id, paid_out_of_band=bool(p.get("paid_out_of_band"))),
+    )
+
+
+@router.post("/v1/invoices/{invoice_id}/send")
+def send_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.send_invoice(uow, invoice_id))
+
+
+@router.post("/v1/invoices/{invoice_id}/void")
+def void_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.void_invoice(uow, invoice_id))
+
+
+@router.post("/v1/invoices/{invoice_id}/mark_uncollectible")
+def mark_uncollectible(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.mark_uncollectible(uow, invoice_id))

@@ -1,0 +1,1 @@
+"""Stripe subscriptions, subscription items and test clocks."""

@@ -1,0 +1,477 @@
+"""Stripe /v1/subscriptions and /v1/subscription_items: translation only, the rules are the core's.
+
+Subscriptions render in the current (basil and later) shape: the billing period lives on each item
+(`items.data[].current_period_start/end`). Stripe Billing features bulkbill does not implement
+(trials, prorations, billing anchors, usage thresholds, Connect, payments) are refused with a 400
+naming the parameter rather than silently ignored; payment-only knobs (`payment_behavior`,
+`off_session`) are accepted and have no effect, since bulkbill moves no money.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+import bulkbill.services.subscriptions.subscriptions as service
+from bulkbill.api.stripe.catalog.prices import render_price
+from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
+from bulkbill.api.stripe.customers.customers import render_customer
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.numbers import decimal_string
+from bulkbill.api.stripe.edge.params import (
+    EXPAND,
+    LIST_PARAMS,
+    Array,
+    Bool,
+    Enum,
+    Int,
+    Metadata,
+    Obj,
+    Str,
+    Unsettable,
+    parse,
+)
+from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.invoicing.invoices import invoice_response
+from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
+from bulkbill.core.errors import FieldError, InvalidInput, NotFound
+from bulkbill.core.invoicing.commands import DiscountRef
+from bulkbill.core.metadata import Clear
+from bulkbill.core.subscriptions.rules import ItemChange, refuse_unsupported
+from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.invoicing.invoices import get_invoice
+from bulkbill.services.platform.pagination import Page
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.test_clocks import get_clock
+from bulkbill.storage.tables import Price
+from bulkbill.storage.tables_subscriptions import Subscription, SubscriptionItem
+
+router = APIRouter()
+
+EXPANDABLE = ("latest_invoice", "customer", "test_clock")
+PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
+STATUSES = (
+    "active",
+    "all",
+    "canceled",
+    "ended",
+    "incomplete",
+    "incomplete_expired",
+    "past_due",
+    "paused",
+    "trialing",
+    "unpaid",
+)
+FEEDBACK = (
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+)
+# Stripe Billing parameters bulkbill does not implement, and what to call them in the refusal.
+UNSUPPORTED = {
+    "trial_period_days": "Trials",
+    "trial_end": "Trials",
+    "trial_from_plan": "Trials",
+    "trial_settings": "Trials",
+    "billing_cycle_anchor": "A billing cycle anchor other than the start date",
+    "billing_cycle_anchor_config": "A billing cycle anchor other than the start date",
+    "backdate_start_date": "Backdating",
+    "proration_date": "Prorations",
+    "cancel_at": "Cancelling at a chosen time",
+    "pause_collection": "Pausing collection",
+    "billing_thresholds": "Usage thresholds",
+    "add_invoice_items": "Adding invoice items through a subscription",
+    "automatic_tax": "Stripe Tax",
+    "application_fee_percent": "Connect",
+    "on_behalf_of": "Connect",
+    "transfer_data": "Connect",
+    "default_payment_method": "Payment methods",
+    "default_source": "Payment methods",
+    "payment_settings": "Payment methods",
+    "pending_invoice_item_interval": "Pending invoice item intervals",
+    "billing_mode": "Billing modes",
+    "billing_schedules": "Billing schedules",
+    "currency": "Multi-currency prices",
+    "invoice_settings": "Subscription invoice settings",
+    "coupon": "The pre-basil coupon parameter (use discounts)",
+    "promotion_code": "Promotion codes",
+}
+
+_ITEM = {
+    "price": Str(),
+    "quantity": Int(0, 10**12),
+    "tax_rates": TAX_RATES,
+    "discounts": DISCOUNTS,
+    "metadata": Metadata(),
+}
+_CANCELLATION = Obj({"comment": Unsettable(Str(5000)), "feedback": Unsettable(Enum(FEEDBACK))})
+_COMMON = {
+    "collection_method": Enum(("charge_automatically", "send_invoice")),
+    "days_until_due": Int(0, 3650),
+    "default_tax_rates": TAX_RATES,
+    "discounts": DISCOUNTS,
+    "metadata": Metadata(),
+    "description": Unsettable(Str(500)),
+    "cancel_at_period_end": Bool(),
+    "payment_behavior": Enum(PAYMENT_BEHAVIORS),
+    "proration_behavior": Enum(PRORATION_BEHAVIORS),
+    "off_session": Bool(),
+    "expand": EXPAND,
+}
+CREATE = Obj(
+    {**_COMMON, "customer": Str(), "items": Array(Obj(_ITEM), max_items=100)},
+    required=frozenset({"customer", "items"}),
+)
+UPDATE = Obj(
+    {
+        **_COMMON,
+        "items": Array(Obj({**_ITEM, "id": Str(), "deleted": Bool()}), max_items=100),
+        "cancellation_details": _CANCELLATION,
+    }
+)
+CANCEL = Obj({"invoice_now": Bool(), "prorate": Bool(), "cancellation_details": _CANCELLATION, "expand": EXPAND})
+RETRIEVE = Obj({"expand": EXPAND})
+LIST = Obj(
+    {
+        **LIST_PARAMS,
+        "customer": Str(),
+        "price": Str(),
+        "status": Enum(STATUSES),
+        "test_clock": Str(),
+        "collection_method": Enum(("charge_automatically", "send_invoice")),
+    }
+)
+ITEM_LIST = Obj({**LIST_PARAMS, "subscription": Str()}, required=frozenset({"subscription"}))
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _plan(p: Price) -> dict[str, Any]:
+    """The legacy `plan` view of a recurring price, which Stripe still shows on subscription items."""
+    amount = p.unit_amount_decimal
+    whole = amount is not None and amount == amount.to_integral_value()
+    return {
+        "id": p.id,
+        "object": "plan",
+        "active": p.active,
+        "amount": int(amount) if amount is not None and whole else None,
+        "amount_decimal": decimal_string(amount) if amount is not None else None,
+        "billing_scheme": "per_unit",
+        "created": p.created,
+        "currency": p.currency,
+        "interval": p.recurring_interval,
+        "interval_count": p.recurring_interval_count or 1,
+        "livemode": False,
+        "metadata": dict(p.metadata_),
+        "meter": None,
+        "nickname": p.nickname,
+        "product": p.product_id,
+        "tiers": None,
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
+    }
+
+
+def render_item(view: service.SubscriptionView, item: SubscriptionItem) -> dict[str, Any]:
+    sub, price = view.subscription, view.prices[item.price_id]
+    return {
+        "id": item.id,
+        "object": "subscription_item",
+        "billed_until": None,
+        "billing_thresholds": None,
+        "created": item.created,
+        "current_period_end": sub.current_period_end,
+        "current_period_start": sub.current_period_start,
+        "current_trial": None,
+        "discounts": list(item.discounts),
+        "metadata": dict(item.metadata_),
+        "plan": _plan(price),
+        "price": render_price(price),
+        "quantity": item.quantity,
+        "subscription": sub.id,
+        "tax_rates": [render_tax_rate(view.tax_rates[r]) for r in item.tax_rates or () if r in view.tax_rates],
+    }
+
+
+def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
+    sub = view.subscription
+    details = sub.cancellation_details or {}
+    return {
+        "id": sub.id,
+        "object": "subscription",
+        "application": None,
+        "application_fee_percent": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "billing_cycle_anchor": sub.billing_cycle_anchor,
+        "billing_cycle_anchor_config": None,
+        "billing_mode": {"flexible": None, "type": "classic", "updated_at": None},
+        "billing_schedules": [],
+        "billing_thresholds": None,
+        "cancel_at": sub.current_period_end if sub.cancel_at_period_end else None,
+        "cancel_at_period_end": sub.cancel_at_period_end,
+        "canceled_at": sub.canceled_at,
+        "cancellation_details": {
+            "comment": details.get("comment"),
+            "feedback": details.get("feedback"),
+            "reason": details.get("reason"),
+        },
+        "collection_method": sub.collection_method,
+        "created": sub.created,
+        "currency": sub.currency,
+        "customer": sub.customer_id,
+        "customer_account": None,
+        "days_until_due": sub.days_until_due,
+        "default_payment_method": None,
+        "default_source": None,
+        "default_tax_rates": [render_tax_rate(view.tax_rates[r]) for r in sub.default_tax_rates if r in view.tax_rates],
+        "description": sub.description,
+        "discounts": list(sub.discounts),
+        "ended_at": sub.ended_at,
+        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+        "items": {
+            "object": "list",
+            "data": [render_item(view, i) for i in view.items],
+            "has_more": False,
+            "total_count": len(view.items),
+            "url": f"/v1/subscription_items?subscription={sub.id}",
+        },
+        "latest_invoice": sub.latest_invoice_id,
+        "livemode": False,
+        "managed_payments": None,
+        "metadata": dict(sub.metadata_),
+        "next_pending_invoice_item_invoice": None,
+        "on_behalf_of": None,
+        "pause_collection": None,
+        "payment_settings": {
+            "payment_method_options": None,
+            "payment_method_types": None,
+            "save_default_payment_method": "off",
+        },
+        "pending_invoice_item_interval": None,
+        "pending_setup_intent": None,
+        "pending_update": None,
+        "presentment_details": None,
+        "schedule": None,
+        "start_date": sub.start_date,
+        "status": sub.status,
+        "status_details": None,
+        "test_clock": sub.test_clock_id,
+        "transfer_data": None,
+        "trial_end": None,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_start": None,
+    }
+
+
+def _render(uow: UnitOfWork, subs: list[Subscription], expand: set[str]) -> list[dict[str, Any]]:
+    bodies = [render_subscription(v) for v in service.views(uow, subs)]
+    for body in bodies:
+        if "latest_invoice" in expand and body["latest_invoice"]:
+            body["latest_invoice"] = invoice_response(uow, get_invoice(uow, body["latest_invoice"]), set())
+        if "customer" in expand:
+            body["customer"] = render_customer(get_customer(uow, body["customer"], include_deleted=True))
+        if "test_clock" in expand and body["test_clock"]:
+            body["test_clock"] = render_clock(get_clock(uow, body["test_clock"]))
+    return bodies
+
+
+def _one(uow: UnitOfWork, sub: Subscription, expand: set[str]) -> dict[str, Any]:
+    return _render(uow, [sub], expand)[0]
+
+
+# --- translation -----------------------------------------------------------------------------
+
+
+def _refuse_unsupported(params: dict[str, Any]) -> None:
+    for name in sorted(params):
+        if name in UNSUPPORTED:
+            raise refuse_unsupported(name, UNSUPPORTED[name])
+
+
+def _discounts(value: Any) -> tuple[DiscountRef, ...] | Clear | None:
+    if isinstance(value, list):
+        return tuple(DiscountRef(d.get("coupon"), d.get("discount"), d.get("promotion_code")) for d in value)
+    return value if isinstance(value, Clear) else None
+
+
+def _rates(value: Any) -> tuple[str, ...] | Clear | None:
+    if isinstance(value, list):
+        return tuple(value)
+    return value if isinstance(value, Clear) else None
+
+
+def _item(p: dict[str, Any]) -> ItemChange:
+    return ItemChange(
+        id=p.get("id"),
+        price=p.get("price"),
+        quantity=p.get("quantity"),
+        deleted=bool(p.get("deleted")),
+        tax_rates=_rates(p.get("tax_rates")),
+        discounts=_discounts(p.get("discounts")),
+        metadata=p.get("metadata"),
+    )
+
+
+def _cancellation(p: dict[str, Any] | None) -> dict[str, str | None] | None:
+    if p is None:
+        return None
+    return {k: (None if isinstance(v, Clear) else v) for k, v in p.items()}
+
+
+def _fields(p: dict[str, Any]) -> service.SubscriptionFields:
+    items = p.get("items")
+    return service.SubscriptionFields(
+        customer=p.get("customer"),
+        items=tuple(_item(i) for i in items) if items is not None else None,
+        collection_method=p.get("collection_method"),
+        days_until_due=p.get("days_until_due"),
+        default_tax_rates=_rates(p.get("default_tax_rates")),
+        discounts=_discounts(p.get("discounts")),
+        metadata=p.get("metadata"),
+        description=p.get("description"),
+        cancel_at_period_end=p.get("cancel_at_period_end"),
+        cancellation_details=_cancellation(p.get("cancellation_details")),
+        given=frozenset(p) - {"expand", "payment_behavior", "proration_behavior", "off_session"},
+    )
+
+
+def _no_prorations(p: dict[str, Any]) -> None:
+    """bulkbill never prorates: a change applies from the next period, as with proration_behavior=none."""
+    behavior = p.get("proration_behavior")
+    if behavior is not None and behavior != "none":
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("proration_behavior",),
+                    "parameter_unsupported",
+                    "Prorations are not supported: pass proration_behavior=none (changes apply from the next "
+                    "billing period).",
+                )
+            ]
+        )
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+@router.post("/v1/subscriptions")
+def create_subscription(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        _refuse_unsupported(params)
+        p = parse(CREATE, params)
+        expand = check_expand(p, EXPANDABLE)
+        return _one(uow, service.create_subscription(uow, _fields(p)), expand)
+
+    return execute(call, run)
+
+
+@router.get("/v1/subscriptions/{subscription_id}")
+def retrieve_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        expand = check_expand(parse(RETRIEVE, params), EXPANDABLE)
+        sub = service.get_subscription(uow, subscription_id, for_update=True)
+        service.catch_up(uow, [sub])
+        return _one(uow, sub, expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/subscriptions/{subscription_id}")
+def update_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        _refuse_unsupported(params)
+        p = parse(UPDATE, params)
+        expand = check_expand(p, EXPANDABLE)
+        _no_prorations(p)
+        return _one(uow, service.update_subscription(uow, subscription_id, _fields(p)), expand)
+
+    return execute(call, run)
+
+
+@router.delete("/v1/subscriptions/{subscription_id}")
+def cancel_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CANCEL, params)
+        expand = check_expand(p, EXPANDABLE)
+        for name, what in (("invoice_now", "Invoicing at cancellation"), ("prorate", "Prorations")):
+            if p.get(name):
+                raise refuse_unsupported(name, what)
+        sub = service.cancel_subscription(uow, subscription_id, _cancellation(p.get("cancellation_details")))
+        return _one(uow, sub, expand)
+
+    return execute(call, run)
+
+
+@router.get("/v1/subscriptions")
+def list_subscriptions(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
+        check_expand({"expand": list(expand)}, EXPANDABLE)
+        page: Page[Subscription] = service.list_subscriptions(
+            uow,
+            cursor_from(p),
+            customer=p.get("customer"),
+            price=p.get("price"),
+            status=p.get("status"),
+            test_clock=p.get("test_clock"),
+            collection_method=p.get("collection_method"),
+        )
+        return {
+            "object": "list",
+            "data": _render(uow, page.data, expand),
+            "has_more": page.has_more,
+            "url": "/v1/subscriptions",
+        }
+
+    return execute(call, run)
+
+
+@router.get("/v1/subscription_items")
+def list_subscription_items(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(ITEM_LIST, params)
+        check_expand(p, ())
+        sub = service.get_subscription(uow, p["subscription"])
+        view = service.views(uow, [sub])[0]
+        items, ids, limit = view.items, [i.id for i in view.items], p.get("limit") or 10
+        for name in ("starting_after", "ending_before"):
+            if p.get(name) is not None and p[name] not in ids:
+                raise NotFound("subscription_item", p[name], path=(name,))
+        if p.get("ending_before") is not None:
+            before = items[: ids.index(p["ending_before"])]
+            page, has_more = before[-limit:], len(before) > limit
+        else:
+            start = ids.index(p["starting_after"]) + 1 if p.get("starting_after") is not None else 0
+            page, has_more = items[start : start + limit], len(items) > start + limit
+        return {
+            "object": "list",
+            "data": [render_item(view, i) for i in page],
+            "has_more": has_more,
+            "url": "/v1/subscription_items",
+        }
+
+    return execute(call, run)
+
+
+@router.get("/v1/subscription_items/{item_id}")
+def retrieve_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        check_expand(parse(RETRIEVE, params), ())
+        item = service.get_item(uow, item_id)
+        view = service.views(uow, [service.get_subscription(uow, item.subscription_id)])[0]
+        return render_item(view, item)
+
+    return execute(call, run)

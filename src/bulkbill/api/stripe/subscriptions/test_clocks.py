@@ -1,0 +1,92 @@
+"""Stripe /v1/test_helpers/test_clocks: create, retrieve, list, delete, advance.
+
+Stripe advances a clock in the background (status `advancing`, then `ready`); bulkbill advances it
+inside the request, so `advance` answers with the clock already `ready` at its new frozen time and
+every renewal, invoice and finalization that fell due on the way already made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+import bulkbill.services.subscriptions.test_clocks as service
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Int, Obj, Str, parse
+from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables_subscriptions import BillingClock
+
+router = APIRouter()
+
+OBJECT = "test_helpers.test_clock"
+TIME = Int(0, 2**40)
+CREATE = Obj({"frozen_time": TIME, "name": Str(300), "expand": EXPAND}, required=frozenset({"frozen_time"}))
+ADVANCE = Obj({"frozen_time": TIME, "expand": EXPAND}, required=frozenset({"frozen_time"}))
+RETRIEVE = Obj({"expand": EXPAND})
+LIST = Obj(LIST_PARAMS)
+
+
+def render_clock(c: BillingClock) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "object": OBJECT,
+        "created": c.created,
+        "deletes_after": c.deletes_after,
+        "frozen_time": c.frozen_time,
+        "livemode": False,
+        "name": c.name,
+        "status": c.status,
+        "status_details": {},
+    }
+
+
+@router.post("/v1/test_helpers/test_clocks")
+def create_clock(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CREATE, params)
+        check_expand(p, ())
+        return render_clock(service.create_clock(uow, p["frozen_time"], p.get("name")))
+
+    return execute(call, run)
+
+
+@router.get("/v1/test_helpers/test_clocks/{clock_id}")
+def retrieve_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        check_expand(parse(RETRIEVE, params), ())
+        return render_clock(service.get_clock(uow, clock_id))
+
+    return execute(call, run)
+
+
+@router.get("/v1/test_helpers/test_clocks")
+def list_clocks(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        check_expand(p, ())
+        return list_object("/v1/test_helpers/test_clocks", service.list_clocks(uow, cursor_from(p)), render_clock)
+
+    return execute(call, run)
+
+
+@router.delete("/v1/test_helpers/test_clocks/{clock_id}")
+def delete_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        clock = service.delete_clock(uow, clock_id)
+        return {"id": clock.id, "object": OBJECT, "deleted": True}
+
+    return execute(call, run)
+
+
+@router.post("/v1/test_helpers/test_clocks/{clock_id}/advance")
+def advance_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(ADVANCE, params)
+        check_expand(p, ())
+        return render_clock(service.advance_clock(uow, clock_id, p["frozen_time"]))
+
+    return execute(call, run)

@@ -1,0 +1,1 @@
+"""Zuora accounts and accounting periods."""

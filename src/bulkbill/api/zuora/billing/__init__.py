@@ -1,0 +1,1 @@
+"""Zuora bill runs."""

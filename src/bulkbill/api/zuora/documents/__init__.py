@@ -1,0 +1,1 @@
+"""Zuora invoices, credit memos and Object Query."""

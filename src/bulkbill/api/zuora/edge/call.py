@@ -1,0 +1,395 @@
+"""One Zuora request end to end: bearer token, headers, JSON body, one transaction, envelope.
+
+Mirrors the Stripe dialect's executor: the edge owns the transaction, services only flush, a
+refused call changes nothing. An Idempotency-Key is claimed (in flight) in its own short transaction
+before the work. Zuora replays the stored response of an Idempotency-Key whether the first call
+succeeded or failed, so failures are stored too (in their own transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+import bulkbill.services.platform.idempotency as idempotency
+from bulkbill.api.body import check_headers, read_body, too_large
+from bulkbill.api.db_refusals import database_refusals
+from bulkbill.api.state import AppState
+from bulkbill.api.zuora.edge.errors import PermissionDenied, Unsupported, internal_error, render_error
+from bulkbill.api.zuora.edge.validation import bounded_decimal
+from bulkbill.core.errors import (
+    BillingError,
+    Conflict,
+    FieldError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    Unauthenticated,
+)
+from bulkbill.services.platform.oauth import tenant_for_token
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.db import read_only
+from bulkbill.storage.tables import Tenant
+
+log = logging.getLogger("bulkbill.zuora")
+DIALECT = "zuora"
+_LEGACY_VERSION = re.compile(r"^\d{3}\.\d+$")
+_DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRACK_ID_FORBIDDEN = set(":;\"'")
+# Zuora bodies nest 6 levels at most; deeper ones are refused before anything walks them.
+MAX_JSON_DEPTH = 32
+FORM = "application/x-www-form-urlencoded"
+# Types a gzip-compressed JSON body may be labelled with (the SDK's content_encoding= leaves the type to the caller).
+_GZIP_TYPES = frozenset({"application/octet-stream", "application/gzip", "application/x-gzip"})
+
+
+class UnsupportedMediaType(Unsupported):
+    """A request body in a media type the call does not read: category 45, HTTP 415 (spec §1.4)."""
+
+    code = "unsupported_media_type"
+
+
+@dataclass
+class ZuoraRequest:
+    """The parts of a Zuora call gathered before the synchronous handler runs."""
+
+    state: AppState
+    method: str
+    path: str
+    base_url: str
+    authorization: str | None
+    version: str | None
+    track_id: str | None
+    entity_ids: str | None
+    org_ids: list[str] | None
+    idempotency_key: str | None
+    query: dict[str, list[str]]
+    body: Any = None
+    form: dict[str, str] | None = None
+    problem: BillingError | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    tenant: Tenant | None = None
+    # The Idempotency-Key this request holds in flight, until its response is stored or it is released.
+    claim: idempotency.Claim | None = None
+
+    @property
+    def legacy_status(self) -> bool:
+        """Zuora-Version below 2024-05-20 answers errors with HTTP 200; no header: the tenant's default (Decision 1)."""
+        v = self.version or (self.tenant.zuora_default_version if self.tenant is not None else None)
+        if v is None:
+            return False
+        if _LEGACY_VERSION.match(v):
+            return True
+        return bool(_DATE_VERSION.match(v)) and v < "2024-05-20"
+
+    def query_value(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+
+def media_type(content_type: str | None) -> str:
+    """`application/json; charset=utf-8` → `application/json` (lower case); "" when absent."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _check_media_type(kind: str, raw: bytes, content_encoding: str | None) -> None:
+    """A body is JSON: no Content-Type (read as JSON, as before), a JSON type, or gzip labelled as binary."""
+    if not kind or kind == "application/json" or kind.endswith("+json") or not raw.strip():
+        return
+    gzipped = raw[:2] == b"\x1f\x8b" or "gzip" in (content_encoding or "").lower()
+    if gzipped and kind in _GZIP_TYPES:
+        return
+    raise UnsupportedMediaType(f"Unsupported Content-Type {kind[:100]!r}: send the request body as application/json.")
+
+
+def _decode_body(raw: bytes, limit: int) -> Any:
+    # Decompress by content, not by header: zuora-sdk's content_encoding= sets the header without
+    # compressing the body (spec §1.8), so a "gzip" body without gzip's magic bytes is plain JSON.
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            raw = inflater.decompress(raw, limit + 1)
+        except zlib.error as exc:
+            raise InvalidInput([FieldError((), "invalid_json", "The gzip request body could not be read.")]) from exc
+        if len(raw) > limit or inflater.unconsumed_tail:
+            raise too_large(limit, "decompressed request body")
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw, parse_float=bounded_decimal, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput([FieldError((), "invalid_json", f"Malformed JSON request body: {exc}")]) from exc
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise InvalidInput([FieldError((), "invalid_json", f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")])
+    return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest (iteratively: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _check_track_id(track_id: str | None) -> None:
+    if track_id is None:
+        return
+    if len(track_id) > 64 or not track_id.isascii() or _TRACK_ID_FORBIDDEN & set(track_id):
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("Zuora-Track-Id",),
+                    "invalid_value",
+                    "Zuora-Track-Id must be at most 64 US-ASCII characters without : ; \" '.",
+                )
+            ]
+        )
+
+
+async def zuora_request(request: Request) -> ZuoraRequest:
+    """FastAPI dependency: read and decode the body (async) so handlers stay synchronous."""
+    state: AppState = request.scope["bulkbill_state"]
+    org_header = request.headers.get("zuora-org-ids")
+    call = ZuoraRequest(
+        state=state,
+        method=request.method,
+        path=re.sub(r"/+", "/", request.url.path.removeprefix("/zuora")),
+        base_url=str(request.base_url).rstrip("/") + "/zuora",
+        authorization=request.headers.get("authorization"),
+        version=request.headers.get("zuora-version"),
+        track_id=request.headers.get("zuora-track-id"),
+        entity_ids=request.headers.get("zuora-entity-ids"),
+        org_ids=[o.strip() for o in org_header.split(",") if o.strip()] if org_header else None,
+        idempotency_key=request.headers.get("idempotency-key"),
+        query={k: request.query_params.getlist(k) for k in request.query_params},
+        request_id=request.scope.get("bulkbill_request_id") or str(uuid.uuid4()),
+    )
+    try:
+        check_headers(request, state.settings.max_header_bytes)  # 431 past the cap
+        _check_track_id(call.track_id)
+        if request.method in ("POST", "PUT", "PATCH"):
+            raw = await read_body(request, state.settings.max_body_bytes)  # 413 past the cap
+            kind = media_type(request.headers.get("content-type"))
+            if kind == FORM:
+                call.form = dict(parse_qsl(raw.decode("utf-8", errors="replace")))
+            else:
+                _check_media_type(kind, raw, request.headers.get("content-encoding"))
+                call.body = _decode_body(raw, state.settings.max_body_bytes)
+    except BillingError as exc:
+        call.problem = exc
+    return call
+
+
+def json_response(status: int, body: dict[str, Any] | str, call: ZuoraRequest, *, replayed: bool = False) -> Response:
+    headers = {"Zuora-Request-Id": call.request_id}
+    track = call.track_id
+    # Echo the caller's Track-Id; an invalid one (refused with category 20) is echoed only if harmless.
+    if track is not None and len(track) <= 64 and track.isascii() and "\n" not in track and "\r" not in track:
+        headers["Zuora-Track-Id"] = track
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    content = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), default=_json_default)
+    return Response(content, status_code=status, media_type="application/json; charset=utf-8", headers=headers)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Amounts are JSON numbers on Zuora's wire; render exactly, never through float arithmetic.
+        return float(value) if value != value.to_integral_value() else int(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
+        raise Unauthenticated("Authentication error")
+    return token.strip()
+
+
+Handler = Callable[[UnitOfWork, ZuoraRequest], dict[str, Any]]
+
+
+def _common_error(body: dict[str, Any]) -> dict[str, Any]:
+    """The envelope plus CommonErrorResponse's top-level `code` and `message`: those of the first reason."""
+    first = body["reasons"][0]
+    body.setdefault("code", first["code"])
+    body.setdefault("message", first["message"])
+    return body
+
+
+def execute(
+    call: ZuoraRequest, handler: Handler, *, authenticated: bool = True, common_error: bool = False
+) -> Response:
+    """Run a handler in one transaction; render its result, or its error in Zuora's envelope.
+
+    With `common_error` (POST /oauth/token) an error body also carries top-level `code` and
+    `message` (the SDK's CommonErrorResponse, spec §1.2); an authentication failure keeps its
+    ProxyUnauthorizedResponse shape (`message` only).
+    """
+    try:
+        return _execute(call, handler, authenticated)
+    except BillingError as exc:
+        status, body = render_error(exc, legacy_status=call.legacy_status)
+        if isinstance(exc, IdempotencyKeyReused) and not call.legacy_status:
+            status = 422
+        if isinstance(exc, UnsupportedMediaType) and not call.legacy_status:
+            status = 415
+        if common_error and not isinstance(exc, Unauthenticated):
+            body = _common_error(body)
+        log.info("zuora %s %s -> %s %s", call.method, call.path, status, exc.code)
+        _store_failure(call, status, body, exc)
+        return json_response(status, body, call)
+    except OperationalError:
+        log.warning("database busy on %s %s", call.method, call.path)
+        status, body = render_error(
+            Conflict("The request conflicted with another request; please retry."), legacy_status=call.legacy_status
+        )
+        return json_response(status, _common_error(body) if common_error else body, call)
+    except Exception:
+        log.exception("unexpected error in %s %s", call.method, call.path)
+        status, body = internal_error(legacy_status=call.legacy_status)
+        return json_response(status, _common_error(body) if common_error else body, call)
+    finally:
+        if call.claim is not None:
+            _release(call, call.claim)  # nothing was stored for the key: a retry runs again
+
+
+def _fingerprint(call: ZuoraRequest) -> str:
+    return idempotency.request_fingerprint(call.method, call.path, call.body)
+
+
+def _idempotency_key(call: ZuoraRequest) -> str | None:
+    key = call.idempotency_key if call.method in ("POST", "PATCH") else None
+    if key is not None and (not key or len(key) > idempotency.MAX_KEY_LENGTH):
+        raise InvalidInput(
+            [FieldError(("Idempotency-Key",), "invalid_value", "Idempotency-Key must be 1 to 255 characters long.")]
+        )
+    return key
+
+
+def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
+    tenant_id = tenant_for_token(uow, bearer_token(call.authorization))
+    tenant = uow.session.get(Tenant, tenant_id)
+    assert tenant is not None
+    uow.tenant_id = tenant.id
+    call.tenant = tenant
+    # Out of the session: a rolled-back transaction would expire it, and _store_failure reads it after.
+    uow.session.expunge(tenant)
+    if call.entity_ids is not None:
+        wanted = {e.strip() for e in call.entity_ids.split(",") if e.strip()}
+        if not wanted <= {tenant.id, tenant.zuora_client_id}:
+            raise PermissionDenied("The token cannot access the entity named in Zuora-Entity-Ids.")
+
+
+def _execute(call: ZuoraRequest, handler: Handler, authenticated: bool) -> Response:
+    state = call.state
+    key = _idempotency_key(call)
+    with database_refusals():
+        if key is not None and authenticated:
+            claimed = _claim(call, key)
+            if isinstance(claimed, idempotency.StoredResponse):
+                return json_response(claimed.status_code, claimed.body, call, replayed=True)
+            call.claim = claimed
+        with state.sessions.begin() as session:
+            uow = UnitOfWork(session, state.settings)
+            if authenticated:
+                _authenticate(uow, call)
+            if call.problem is not None:
+                raise call.problem
+            body = handler(uow, call)
+            text = json.dumps(body, separators=(",", ":"), default=_json_default)
+            if call.claim is not None:
+                idempotency.finish(uow, call.claim, status_code=200, body=text)
+        call.claim = None  # committed together with the work
+        return json_response(200, text, call)
+
+
+def _claim(call: ZuoraRequest, key: str) -> idempotency.Claim | idempotency.StoredResponse:
+    """In its own short transaction: replay a finished request, refuse one in flight, or hold the key."""
+    if call.state.engine.dialect.name == "sqlite":
+        # SQLite serializes writers: look first without the write lock, so that a retry meeting its
+        # key in flight answers at once (and a replay needs no lock) instead of queueing behind the work.
+        with call.state.sessions() as session, session.begin():
+            read_only(session)
+            uow = UnitOfWork(session, call.state.settings)
+            _authenticate(uow, call)
+            if call.problem is not None:
+                raise call.problem
+            stored = idempotency.look(uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call))
+            if stored is not None:
+                return stored
+    for attempt in range(2):
+        try:
+            with call.state.sessions.begin() as session:
+                uow = UnitOfWork(session, call.state.settings)
+                _authenticate(uow, call)
+                if call.problem is not None:
+                    raise call.problem
+                return idempotency.claim(
+                    uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call), owner=call.request_id
+                )
+        except IntegrityError:
+            # A concurrent request claimed the key first: the next attempt sees its row.
+            if attempt == 1:
+                raise Conflict("The request conflicted with a concurrent request; please retry.") from None
+    raise AssertionError("unreachable")
+
+
+def _release(call: ZuoraRequest, held: idempotency.Claim) -> None:
+    call.claim = None
+    try:
+        with call.state.sessions.begin() as session:
+            idempotency.release(UnitOfWork(session, call.state.settings, tenant_id=held.tenant_id), held)
+    except DBAPIError:
+        # The key stays in flight until settings.idempotency_in_flight_timeout_seconds, then is taken over.
+        log.warning("could not release idempotency key %r", held.key, exc_info=True)
+
+
+def _store_failure(call: ZuoraRequest, status: int, body: dict[str, Any], exc: BillingError) -> None:
+    """Zuora replays a failed call's response for its Idempotency-Key too (not auth or key errors)."""
+    if call.tenant is None or call.method not in ("POST", "PATCH") or not call.idempotency_key:
+        return
+    if isinstance(exc, Unauthenticated | Conflict) or len(call.idempotency_key) > idempotency.MAX_KEY_LENGTH:
+        return  # a held key is released instead: a retry runs again
+    held = call.claim
+    try:
+        with call.state.sessions.begin() as session:
+            uow = UnitOfWork(session, call.state.settings, tenant_id=call.tenant.id)
+            if held is not None:
+                idempotency.finish(uow, held, status_code=status, body=json.dumps(body))
+            else:  # refused before the key was claimed
+                idempotency.record(
+                    uow,
+                    dialect=DIALECT,
+                    key=call.idempotency_key,
+                    fingerprint=_fingerprint(call),
+                    status_code=status,
+                    body=json.dumps(body),
+                    request_id=call.request_id,
+                )
+        call.claim = None
+    except (IntegrityError, OperationalError, Conflict):
+        pass  # a concurrent request stored its own response first; a held key is released
+
+
+__all__ = ["ZuoraRequest", "execute", "json_response", "zuora_request"]

@@ -1,0 +1,21 @@
+"""Every Zuora-dialect response carries a Zuora-Request-Id; nothing escapes as a bare 500."""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+
+from starlette.types import ASGIApp
+
+from bulkbill.api.envelope import RequestEnvelope
+from bulkbill.api.zuora.edge.errors import internal_error
+
+
+def ZuoraEnvelope(app: ASGIApp) -> RequestEnvelope:  # noqa: N802 - used as a middleware class
+    return RequestEnvelope(
+        app,
+        header="Zuora-Request-Id",
+        new_id=lambda: str(uuid.uuid4()),
+        internal_error=partial(internal_error, legacy_status=False),
+        content_type="application/json; charset=utf-8",
+    )

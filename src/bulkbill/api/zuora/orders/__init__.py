@@ -1,0 +1,1 @@
+"""Zuora orders, order line items, fulfillments and fulfillment items."""

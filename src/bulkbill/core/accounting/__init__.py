@@ -1,0 +1,1 @@
+"""Accounting periods and what a closed period forbids."""

@@ -1,0 +1,1 @@
+"""Customers and Zuora accounts: payment terms, bill cycle days, org scope."""

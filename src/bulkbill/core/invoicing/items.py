@@ -1,0 +1,430 @@
+"""Billable items: how a line's price, quantity, discounts and tax rates are set and checked.
+
+One rule set serves every way an item is written: a Stripe invoice item create or update, a
+bulk add_lines/update_lines entry, a single-line update. Problems are collected, not raised,
+so a bulk call reports all of them and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from bulkbill.core.errors import InputCollector, Path
+from bulkbill.core.invoicing.commands import DiscountRef, ItemKind, LineChanges, NewProduct, PriceData
+from bulkbill.core.metadata import Clear, check_metadata, merge_metadata, replace_metadata
+from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, line_amount, places
+
+# Subscription lines accept only these changes (seed 002; spec Decision 6 adds metadata).
+SUBSCRIPTION_EDITABLE = frozenset({"tax_rates", "discounts", "metadata"})
+PRICING_FIELDS = ("amount", "price", "pricing", "price_data")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceInfo:
+    id: str
+    currency: str
+    unit_amount_decimal: Decimal | None
+    product_id: str
+    recurring: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CouponInfo:
+    id: str
+    percent_off: Decimal | None
+    amount_off: int | None
+    currency: str | None
+    valid: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountInfo:
+    id: str
+    coupon_id: str
+    customer_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRateInfo:
+    id: str
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ItemValues:
+    """The editable state of one billable item (what its invoice line shows)."""
+
+    kind: ItemKind
+    currency: str
+    unit_amount_decimal: Decimal
+    quantity: Decimal
+    amount: int
+    description: str | None
+    discountable: bool
+    discounts: tuple[DiscountRef, ...]
+    tax_rates: tuple[str, ...] | None
+    period: tuple[int, int]
+    metadata: Mapping[str, str]
+    price_id: str | None = None
+    product_id: str | None = None
+    # Set when the client sent price_data[product_data]: the product to create.
+    new_product: NewProduct | None = None
+    # True when the line was defined by a total `amount` rather than a price.
+    amount_defined: bool = True
+
+
+@dataclass
+class References:
+    """Every object a command refers to, loaded once by the service before planning."""
+
+    prices: dict[str, PriceInfo]
+    coupons: dict[str, CouponInfo]
+    discounts: dict[str, DiscountInfo]
+    tax_rates: dict[str, TaxRateInfo]
+    products: set[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOwner:
+    """Who an item is billed to, and in which currency."""
+
+    customer_id: str
+    currency: str
+
+
+def blank_item(owner: ItemOwner, *, now: int) -> ItemValues:
+    """A new item before the client's fields are applied: nothing priced yet."""
+    return ItemValues(
+        kind=ItemKind.INVOICE_ITEM,
+        currency=owner.currency,
+        unit_amount_decimal=Decimal(0),
+        quantity=Decimal(1),
+        amount=0,
+        description=None,
+        discountable=True,
+        discounts=(),
+        tax_rates=None,
+        period=(now, now),
+        metadata={},
+        amount_defined=True,
+    )
+
+
+def build_new_item(
+    owner: ItemOwner, changes: LineChanges, refs: References, path: Path, errors: InputCollector, *, now: int
+) -> ItemValues:
+    """A new item is priced by exactly one of amount, a price id or price_data."""
+    if not any(f in changes.given for f in PRICING_FIELDS):
+        errors.add(
+            (*path, "amount"),
+            "parameter_missing",
+            "You must specify one of amount, pricing[price] or price_data for a new line.",
+        )
+    values = apply_changes(blank_item(owner, now=now), owner, changes, refs, path, errors)
+    if "discountable" not in changes.given:
+        values = replace(values, discountable=values.amount >= 0)
+    return values
+
+
+def apply_changes(
+    base: ItemValues,
+    owner: ItemOwner,
+    changes: LineChanges,
+    refs: References,
+    path: Path,
+    errors: InputCollector,
+) -> ItemValues:
+    """Apply one line's changes to an item; invoice-item lines take every field, subscription lines three."""
+    if base.kind == ItemKind.SUBSCRIPTION:
+        return _apply_subscription_changes(base, changes, refs, owner, path, errors)
+    values = _apply_pricing(base, owner, changes, refs, path, errors)
+    if changes.currency is not None and changes.currency.lower() != owner.currency:
+        errors.add(
+            (*path, "currency"),
+            "currency_mismatch",
+            f"The currency {changes.currency.lower()} does not match the invoice currency {owner.currency}.",
+        )
+    # Collected and applied in one replace(): this runs for every line of a bulk call.
+    updates: dict[str, Any] = _discount_and_tax_updates(changes, refs, owner, path, errors)
+    if changes.description is not None:
+        updates["description"] = changes.description
+    if changes.discountable is not None:
+        updates["discountable"] = changes.discountable
+    if changes.period is not None:
+        start, end = changes.period
+        if end < start:
+            errors.add(
+                (*path, "period", "end"),
+                "invalid_period",
+                "The period end must be greater than or equal to the period start.",
+            )
+        updates["period"] = changes.period
+    if changes.metadata is not None:
+        check_metadata(changes.metadata, (*path, "metadata"), errors)
+        updates["metadata"] = merge_metadata(base.metadata, changes.metadata, (*path, "metadata"), errors)
+    return replace(values, **updates) if updates else values
+
+
+def _apply_subscription_changes(
+    base: ItemValues,
+    changes: LineChanges,
+    refs: References,
+    owner: ItemOwner,
+    path: Path,
+    errors: InputCollector,
+) -> ItemValues:
+    for name in sorted(changes.given - SUBSCRIPTION_EDITABLE):
+        # A price sent with the older `price` spelling is reported where the client put it.
+        errors.add(
+            (*path, changes.price_path[0] if name == "pricing" else name),
+            "field_not_editable",
+            "Only tax_rates, discounts and metadata can be updated on subscription line items.",
+        )
+    updates = _discount_and_tax_updates(changes, refs, owner, path, errors)
+    check_metadata(changes.metadata, (*path, "metadata"), errors)
+    updates["metadata"] = replace_metadata(changes.metadata, base.metadata, (*path, "metadata"), errors)
+    return replace(base, **updates)
+
+
+def _apply_pricing(
+    base: ItemValues,
+    owner: ItemOwner,
+    changes: LineChanges,
+    refs: References,
+    path: Path,
+    errors: InputCollector,
+) -> ItemValues:
+    definers: list[str] = [f for f in ("amount", "price_data") if f in changes.given]
+    if changes.price is not None:
+        definers.insert(1 if "amount" in definers else 0, changes.price_path[0])
+    if len(definers) > 1:
+        errors.add(
+            (*path, definers[1]),
+            "parameters_exclusive",
+            f"You may only specify one of these parameters: {', '.join(definers)}.",
+        )
+        return base
+    if not definers and changes.quantity is None:
+        return base  # nothing about the price changes
+    quantity = base.quantity
+    if changes.quantity is not None and _quantity_ok(changes.quantity, (*path, changes.quantity_field), errors):
+        quantity = changes.quantity  # a refused quantity is reported, and priced as before meanwhile
+    if changes.amount is not None:
+        if changes.quantity is not None:
+            errors.add(
+                (*path, changes.quantity_field),
+                "parameters_exclusive",
+                "You may only specify one of these parameters: amount, quantity. `amount` is the line's total.",
+            )
+        if abs(changes.amount) > MAX_AMOUNT:
+            errors.add((*path, "amount"), "amount_too_large", "This value must be less than 1000000000000000.")
+        return replace(
+            base,
+            unit_amount_decimal=Decimal(changes.amount),
+            quantity=Decimal(1),
+            amount=changes.amount,
+            price_id=None,
+            product_id=None,
+            amount_defined=True,
+        )
+    values = base
+    if changes.price is not None:
+        values = _priced_by_id(base, owner, changes, refs, path, errors)
+    elif changes.price_data is not None:
+        values = _priced_inline(base, owner, changes.price_data, refs, (*path, "price_data"), errors)
+    unit = values.unit_amount_decimal
+    amount = line_amount(unit, quantity)
+    if abs(amount) > MAX_AMOUNT:
+        errors.add(
+            (*path, changes.quantity_field),
+            "amount_too_large",
+            "The line amount (unit amount × quantity) is too large.",
+        )
+        amount = 0
+    if values.amount_defined and changes.quantity is None:
+        return replace(values, quantity=quantity)
+    return replace(values, quantity=quantity, amount=amount, amount_defined=False)
+
+
+def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
+    if quantity < 0:
+        errors.add(path, "invalid_quantity", "Quantity must be greater than or equal to 0.")
+    elif places(quantity) > MAX_UNIT_PRICE_PLACES:
+        errors.add(path, "invalid_quantity", "Quantity can have at most 12 decimal places.")
+    elif quantity >= Decimal(10) ** 12:
+        errors.add(path, "invalid_quantity", "Quantity must be less than 1000000000000.")
+    else:
+        return True
+    return False
+
+
+def _priced_by_id(
+    base: ItemValues,
+    owner: ItemOwner,
+    changes: LineChanges,
+    refs: References,
+    path: Path,
+    errors: InputCollector,
+) -> ItemValues:
+    assert changes.price is not None
+    price_path = (*path, *changes.price_path)
+    price = refs.prices.get(changes.price)
+    if price is None:
+        errors.not_found(price_path, "price", changes.price)
+        return base
+    if price.currency != owner.currency:
+        errors.add(
+            price_path,
+            "currency_mismatch",
+            f"The price's currency ({price.currency}) must match the invoice currency ({owner.currency}).",
+        )
+    if price.recurring:
+        errors.add(
+            price_path,
+            "price_not_one_time",
+            "The price specified is set to `type=recurring` but this field only accepts prices with `type=one_time`.",
+        )
+    if not price.active:
+        errors.add(price_path, "price_inactive", "The price specified is inactive.")
+    if price.unit_amount_decimal is None:
+        errors.add(price_path, "price_unsupported", "Only per-unit prices with a unit amount are supported.")
+        return base
+    return replace(
+        base,
+        unit_amount_decimal=price.unit_amount_decimal,
+        price_id=price.id,
+        product_id=price.product_id,
+        new_product=None,
+        amount_defined=False,
+    )
+
+
+def _priced_inline(
+    base: ItemValues,
+    owner: ItemOwner,
+    data: PriceData,
+    refs: References,
+    path: Path,
+    errors: InputCollector,
+) -> ItemValues:
+    if data.currency is None:
+        if data.product_required:
+            errors.missing((*path, "currency"))
+    elif data.currency.lower() != owner.currency:
+        errors.add(
+            (*path, "currency"),
+            "currency_mismatch",
+            f"The currency {data.currency.lower()} does not match the invoice currency {owner.currency}.",
+        )
+    if data.product_required and (data.product is None) == (data.new_product is None):
+        errors.add(
+            (*path, "product"),
+            "parameters_exclusive",
+            "You must specify exactly one of price_data[product] or price_data[product_data].",
+        )
+    elif data.product is not None and data.product not in refs.products:
+        errors.not_found((*path, "product"), "product", data.product)
+    if len(data.given) > 1:
+        errors.add(
+            (*path, "unit_amount_decimal"),
+            "parameters_exclusive",
+            "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+        )
+    unit = data.unit_amount_decimal
+    if unit is None:
+        errors.missing((*path, "unit_amount"))
+        unit = Decimal(0)
+    elif places(unit) > MAX_UNIT_PRICE_PLACES:
+        errors.add(
+            (*path, "unit_amount_decimal"),
+            "invalid_unit_amount",
+            "unit_amount_decimal can have at most 12 decimal places.",
+        )
+        unit = Decimal(0)  # refused: priced at nothing meanwhile, so the other checks still run
+    elif abs(unit) > MAX_AMOUNT:
+        errors.add((*path, "unit_amount"), "amount_too_large", "This value must be less than 1000000000000000.")
+        unit = Decimal(0)
+    return replace(
+        base,
+        unit_amount_decimal=unit,
+        price_id=None,
+        product_id=data.product,
+        new_product=data.new_product,
+        amount_defined=False,
+    )
+
+
+def _discount_and_tax_updates(
+    changes: LineChanges,
+    refs: References,
+    owner: ItemOwner,
+    path: Path,
+    errors: InputCollector,
+) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    if changes.discounts is not None:
+        discounts = () if isinstance(changes.discounts, Clear) else changes.discounts
+        check_discounts(discounts, owner, refs, (*path, "discounts"), errors)
+        updates["discounts"] = discounts
+    if changes.tax_rates is not None:
+        rates = None if isinstance(changes.tax_rates, Clear) else changes.tax_rates
+        check_tax_rates(rates or (), refs, (*path, "tax_rates"), errors)
+        updates["tax_rates"] = rates
+    return updates
+
+
+def check_discounts(
+    discounts: tuple[DiscountRef, ...], owner: ItemOwner, refs: References, path: Path, errors: InputCollector
+) -> None:
+    """Each discount names one coupon or discount; coupons must be valid and fixed amounts in currency."""
+    for i, ref in enumerate(discounts):
+        named = [n for n in ("coupon", "discount", "promotion_code") if getattr(ref, n) is not None]
+        if len(named) != 1:
+            errors.add(
+                (*path, i),
+                "parameters_exclusive",
+                "You must specify exactly one of coupon, discount or promotion_code.",
+            )
+            continue
+        if ref.promotion_code is not None:
+            errors.not_found((*path, i, "promotion_code"), "promotion code", ref.promotion_code)
+        elif ref.discount is not None:
+            found = refs.discounts.get(ref.discount)
+            if found is None or found.customer_id not in (None, owner.customer_id):
+                errors.not_found((*path, i, "discount"), "discount", ref.discount)
+        elif ref.coupon is not None:
+            check_coupon(ref.coupon, owner.currency, refs, (*path, i, "coupon"), errors)
+    seen = [r for r in discounts if r.coupon is not None]
+    if len({r.coupon for r in seen}) != len(seen):
+        errors.add(path, "duplicate_discount", "The same coupon can only be applied once.")
+
+
+def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, errors: InputCollector) -> None:
+    """A coupon applies only while valid, and a fixed-amount coupon only in its own currency."""
+    coupon = refs.coupons.get(coupon_id)
+    if coupon is None:
+        errors.not_found(path, "coupon", coupon_id)
+    elif not coupon.valid:
+        errors.add(path, "coupon_expired", f"Coupon {coupon_id} is no longer valid.")
+    elif coupon.amount_off is not None and coupon.currency != currency:
+        errors.add(
+            path,
+            "currency_mismatch",
+            f"Coupon {coupon_id} is in {coupon.currency} and cannot apply to a {currency} invoice.",
+        )
+
+
+def check_tax_rates(rates: tuple[str, ...], refs: References, path: Path, errors: InputCollector) -> None:
+    """Tax rates must exist, be active, and be listed once."""
+    for i, rate_id in enumerate(rates):
+        rate = refs.tax_rates.get(rate_id)
+        if rate is None:
+            errors.not_found((*path, i), "tax rate", rate_id)
+        elif not rate.active:
+            errors.add((*path, i), "tax_rate_inactive", f"Tax rate {rate_id} is archived.")
+    if len(set(rates)) != len(rates):
+        errors.add(path, "duplicate_tax_rate", "The same tax rate can only be applied once.")

@@ -1,0 +1,1 @@
+"""Orders: order line items and their state machine, fulfillments."""

@@ -1,0 +1,1 @@
+"""Subscriptions: periods, what falls due, the draft hour."""

@@ -1,0 +1,494 @@
+"""Subscriptions: billing periods, what falls due when, which items and discounts bill, the draft hour.
+
+Pure rules over unix seconds (UTC). A subscription bills in advance: its first invoice covers the
+first period and is finalized at once; at each period end a renewal invoice for the next period is
+created as a draft, stays editable for one hour, and is then finalized (Stripe's `auto_advance`).
+Period boundaries are always counted from the billing cycle anchor, so month ends never drift
+(Jan 31 → Feb 28 → Mar 31). Time comes from the caller: a test clock's frozen time, or real time.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from babel.numbers import format_currency
+
+from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, InvalidTransition, Path
+from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
+from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, check_discounts, check_tax_rates
+from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.core.money import MAX_AMOUNT, line_amount, minor_to_major
+
+# Stripe caps a subscription at 20 items and a billing interval at three years.
+MAX_ITEMS = 20
+MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
+# A renewal invoice stays a draft this long after it is created, then it is finalized.
+DRAFT_WINDOW_SECONDS = 3600
+# A test clock moves at most this many intervals of its shortest subscription cadence per advance.
+MAX_ADVANCE_INTERVALS = 2
+# Stripe deletes a test clock 30 days after it was created.
+CLOCK_LIFETIME_SECONDS = 30 * 86400
+DAY = 86400
+
+
+class Interval(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class SubscriptionStatus(StrEnum):
+    # bulkbill takes no payments, so a subscription is active from its creation until it ends.
+    ACTIVE = "active"
+    CANCELED = "canceled"
+
+
+class BillingReason(StrEnum):
+    CREATE = "subscription_create"
+    CYCLE = "subscription_cycle"
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """How often a subscription bills: every `count` intervals."""
+
+    interval: Interval
+    count: int = 1
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+def add_months(at: int, months: int) -> int:
+    """Add calendar months keeping the day of month and the time, clamped to the target month's last day."""
+    moment = datetime.fromtimestamp(at, UTC)
+    index = moment.year * 12 + (moment.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return int(moment.replace(year=year, month=month + 1, day=day).timestamp())
+
+
+def boundary(anchor: int, cadence: Cadence, periods: int) -> int:
+    """The instant `periods` billing intervals after the anchor, always counted from the anchor (no drift)."""
+    steps = periods * cadence.count
+    if cadence.interval == Interval.DAY:
+        return anchor + steps * DAY
+    if cadence.interval == Interval.WEEK:
+        return anchor + steps * 7 * DAY
+    if cadence.interval == Interval.MONTH:
+        return add_months(anchor, steps)
+    return add_months(anchor, 12 * steps)
+
+
+def period(anchor: int, cadence: Cadence, index: int) -> tuple[int, int]:
+    """Period `index` (0 = the first) runs from one boundary to the next; the end is exclusive."""
+    return boundary(anchor, cadence, index), boundary(anchor, cadence, index + 1)
+
+
+def is_due(status: str, current_period_end: int, at: int) -> bool:
+    """An active subscription renews (or ends) once the time reaches its current period's end."""
+    return status == SubscriptionStatus.ACTIVE and current_period_end <= at
+
+
+def finalizes_at(created: int) -> int:
+    """A renewal invoice is finalized one hour after it was created, when it still auto-advances."""
+    return created + DRAFT_WINDOW_SECONDS
+
+
+def auto_finalizes(status: str, auto_advance: bool, billing_reason: str) -> bool:
+    """Only renewal drafts that still auto-advance are finalized by the passing of time."""
+    return status == "draft" and auto_advance and billing_reason == BillingReason.CYCLE
+
+
+# --- what falls due --------------------------------------------------------------------------
+
+
+class EventKind(StrEnum):
+    FINALIZE = "finalize"  # a renewal draft's hour is over
+    RENEW = "renew"  # a period ended: invoice the next one
+    END = "end"  # a period ended on a subscription set to cancel at period end
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionTiming:
+    id: str
+    status: str
+    current_period_end: int
+    cancel_at_period_end: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DraftTiming:
+    id: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueEvent:
+    kind: EventKind
+    at: int
+    target: str
+
+
+_EVENT_ORDER = {EventKind.FINALIZE: 0, EventKind.END: 1, EventKind.RENEW: 2}
+
+
+def next_event(
+    subscriptions: Sequence[SubscriptionTiming], drafts: Sequence[DraftTiming], until: int
+) -> DueEvent | None:
+    """The earliest work due by `until`: older drafts finalize before periods roll over at the same instant."""
+    events = [
+        DueEvent(EventKind.FINALIZE, finalizes_at(d.created), d.id) for d in drafts if finalizes_at(d.created) <= until
+    ]
+    events += [
+        DueEvent(EventKind.END if s.cancel_at_period_end else EventKind.RENEW, s.current_period_end, s.id)
+        for s in subscriptions
+        if is_due(s.status, s.current_period_end, until)
+    ]
+    if not events:
+        return None
+    return min(events, key=lambda e: (e.at, _EVENT_ORDER[e.kind], e.target))
+
+
+def check_advance(frozen_time: int, target: int, cadences: Sequence[Cadence]) -> None:
+    """A clock only moves forward, at most two intervals of its shortest subscription cadence per advance."""
+    errors = InputCollector()
+    if target < frozen_time:
+        errors.add(
+            ("frozen_time",),
+            "invalid_frozen_time",
+            f"The new frozen_time ({target}) must be after the clock's current frozen_time ({frozen_time}).",
+        )
+    elif cadences:
+        limit = min(boundary(frozen_time, c, MAX_ADVANCE_INTERVALS) for c in cadences)
+        if target > limit:
+            errors.add(
+                ("frozen_time",),
+                "invalid_frozen_time",
+                f"A test clock can advance at most {MAX_ADVANCE_INTERVALS} intervals of its shortest subscription "
+                f"interval at a time; advance to {limit} or earlier first.",
+            )
+    errors.raise_if_any()
+
+
+# --- discounts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountTerm:
+    """A discount held by a subscription or one of its items, with its coupon's duration."""
+
+    id: str
+    duration: str
+    duration_in_months: int | None
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountSplit:
+    applied: tuple[str, ...]
+    kept: tuple[str, ...]
+
+
+def split_discounts(discounts: Sequence[DiscountTerm], at: int) -> DiscountSplit:
+    """An invoice at `at` takes once-coupons (then dropped), repeating ones until start + n months, forever ones."""
+    applied: list[str] = []
+    kept: list[str] = []
+    for d in discounts:
+        if d.duration == "once":
+            applied.append(d.id)
+        elif d.duration == "repeating":
+            if at < add_months(d.start, d.duration_in_months or 0):
+                applied.append(d.id)
+                kept.append(d.id)
+        else:
+            applied.append(d.id)
+            kept.append(d.id)
+    return DiscountSplit(tuple(applied), tuple(kept))
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringPrice:
+    id: str
+    currency: str
+    unit_amount_decimal: Decimal | None
+    product_id: str
+    cadence: Cadence | None  # None for a one-time price
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    """One `items[i]` entry: a new item (no id), or an existing item changed or deleted (id)."""
+
+    id: str | None = None
+    price: str | None = None
+    quantity: int | None = None
+    deleted: bool = False
+    tax_rates: tuple[str, ...] | Clear | None = None
+    discounts: tuple[DiscountRef, ...] | Clear | None = None
+    metadata: MetadataUpdate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemState:
+    id: str
+    price_id: str
+    quantity: int
+    tax_rates: tuple[str, ...] | None
+    discounts: tuple[str, ...]
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedItem:
+    """An item as it will be stored; `id` None for a new one. Discounts may name coupons to apply."""
+
+    id: str | None
+    price: RecurringPrice
+    quantity: int
+    tax_rates: tuple[str, ...] | None
+    discounts: tuple[DiscountRef, ...]
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsPlan:
+    items: tuple[PlannedItem, ...]
+    deleted: tuple[str, ...]
+    currency: str
+    cadence: Cadence
+
+
+def plan_items(
+    current: Sequence[ItemState],
+    changes: Sequence[ItemChange],
+    prices: Mapping[str, RecurringPrice],
+    refs: References,
+    owner: ItemOwner,
+    errors: InputCollector,
+    *,
+    currency: str | None,
+    cadence: Cadence | None = None,
+) -> ItemsPlan | None:
+    """Items need an active recurring per-unit price, one currency, one cadence, distinct prices, 1 to 20 items."""
+    # `currency` and `cadence` are the subscription's (or the customer's currency) once fixed; else the first item's.
+    by_id = {i.id: i for i in current}
+    # Each item with the path its price came from: existing items keep ("items",) unless a change names a price.
+    kept: dict[str, tuple[Path, PlannedItem]] = {}
+    for state in current:
+        price = prices.get(state.price_id)
+        if price is not None:
+            discounts = tuple(DiscountRef(discount=d) for d in state.discounts)
+            kept[state.id] = (
+                ("items",),
+                PlannedItem(state.id, price, state.quantity, state.tax_rates, discounts, dict(state.metadata)),
+            )
+    added: list[tuple[Path, PlannedItem]] = []
+    deleted: list[str] = []
+    touched: set[str] = set()
+    for i, change in enumerate(changes):
+        path: Path = ("items", i)
+        if change.id is None:
+            if change.deleted:
+                errors.missing((*path, "id"))
+            elif change.price is None:
+                errors.missing((*path, "price"))
+            else:
+                checked = _checked_price(change.price, prices, (*path, "price"), errors)
+                if checked is not None:
+                    blank = PlannedItem(None, checked, 1, None, (), {})
+                    new_item = _apply_item_change(blank, change, prices, refs, owner, path, errors)
+                    if new_item is not None:
+                        added.append(((*path, "price"), new_item))
+            continue
+        if change.id not in by_id or change.id in touched:
+            errors.not_found((*path, "id"), "subscription item", change.id)
+            continue
+        touched.add(change.id)
+        if change.deleted:
+            deleted.append(change.id)
+            kept.pop(change.id, None)
+        elif change.id in kept:
+            where, base = kept[change.id]
+            changed = _apply_item_change(base, change, prices, refs, owner, path, errors)
+            if changed is not None:
+                kept[change.id] = ((*path, "price") if change.price is not None else where, changed)
+    entries = [*kept.values(), *added]
+    if not entries:
+        if not errors.errors:
+            errors.add(("items",), "parameter_missing", "A subscription needs at least one item with a price.")
+        return None
+    if len(entries) > MAX_ITEMS:
+        errors.add(("items",), "too_many_items", f"A subscription can have at most {MAX_ITEMS} items.")
+    plan_currency = currency or entries[0][1].price.currency
+    cadence = cadence or entries[0][1].price.cadence
+    seen: set[str] = set()
+    for where, item in entries:
+        if item.price.currency != plan_currency:
+            errors.add(
+                where,
+                "currency_mismatch",
+                f"The price {item.price.id} is in {item.price.currency}; every item of this subscription must be "
+                f"in {plan_currency}.",
+            )
+        if item.price.cadence != cadence:
+            errors.add(
+                where,
+                "interval_mismatch",
+                "All prices on a subscription must have the same recurring interval and interval_count.",
+            )
+        if item.price.id in seen:
+            errors.add(
+                where,
+                "duplicate_price",
+                f"Cannot add multiple subscription items with the same price: {item.price.id}.",
+            )
+        seen.add(item.price.id)
+    if cadence is None:
+        return None
+    return ItemsPlan(tuple(item for _, item in entries), tuple(deleted), plan_currency, cadence)
+
+
+def _checked_price(
+    price_id: str, prices: Mapping[str, RecurringPrice], path: Path, errors: InputCollector
+) -> RecurringPrice | None:
+    price = prices.get(price_id)
+    if price is None:
+        errors.not_found(path, "price", price_id)
+        return None
+    if price.cadence is None:
+        errors.add(
+            path,
+            "price_not_recurring",
+            "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
+        )
+        return None
+    if not price.active:
+        errors.add(path, "price_inactive", "The price specified is inactive. This field only accepts active prices.")
+        return None
+    if price.unit_amount_decimal is None:
+        errors.add(path, "price_unsupported", "Only per-unit prices with a unit amount are supported.")
+        return None
+    return price
+
+
+def _apply_item_change(
+    base: PlannedItem,
+    change: ItemChange,
+    prices: Mapping[str, RecurringPrice],
+    refs: References,
+    owner: ItemOwner,
+    path: Path,
+    errors: InputCollector,
+) -> PlannedItem | None:
+    price = base.price
+    if change.price is not None and change.price != base.price.id:
+        checked = _checked_price(change.price, prices, (*path, "price"), errors)
+        if checked is None:
+            return None
+        price = checked
+    quantity = base.quantity if change.quantity is None else change.quantity
+    if quantity < 0:
+        errors.add((*path, "quantity"), "invalid_quantity", "Quantity must be greater than or equal to 0.")
+    elif price.unit_amount_decimal is not None and abs(line_amount(price.unit_amount_decimal, Decimal(quantity))) > (
+        MAX_AMOUNT
+    ):
+        errors.add((*path, "quantity"), "amount_too_large", "The item amount (unit amount × quantity) is too large.")
+    tax_rates = base.tax_rates
+    if change.tax_rates is not None:
+        tax_rates = None if isinstance(change.tax_rates, Clear) else change.tax_rates
+        check_tax_rates(tax_rates or (), refs, (*path, "tax_rates"), errors)
+    discounts = base.discounts
+    if change.discounts is not None:
+        discounts = () if isinstance(change.discounts, Clear) else change.discounts
+        check_discounts(discounts, owner, refs, (*path, "discounts"), errors)
+    check_metadata(change.metadata, (*path, "metadata"), errors)
+    metadata = merge_metadata(base.metadata, change.metadata, (*path, "metadata"), errors)
+    return PlannedItem(base.id, price, quantity, tax_rates, discounts, metadata)
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+# What a canceled subscription still accepts (Stripe: cancellation_details and metadata).
+EDITABLE_WHEN_CANCELED = frozenset({"metadata", "cancellation_details"})
+
+
+def ensure_updatable(status: str, given: frozenset[str]) -> None:
+    """A canceled subscription takes only metadata and cancellation_details changes."""
+    if status == SubscriptionStatus.CANCELED and given - EDITABLE_WHEN_CANCELED:
+        raise InvalidTransition(
+            "A canceled subscription can only update its cancellation_details and metadata.",
+        )
+
+
+def ensure_cancelable(status: str) -> None:
+    """A subscription is canceled once."""
+    if status == SubscriptionStatus.CANCELED:
+        raise InvalidTransition("This subscription has already been canceled.")
+
+
+def refuse_unsupported(name: str, reason: str) -> InvalidInput:
+    """The error for a Stripe Billing feature bulkbill does not implement (proration, trials, ...)."""
+    return InvalidInput([FieldError((name,), "parameter_unsupported", f"{reason} (`{name}`) is not supported.")])
+
+
+# --- renewal lines ---------------------------------------------------------------------------
+
+
+def describe_cadence(cadence: Cadence) -> str:
+    """'/ month' for one interval, 'every 3 months' for several."""
+    if cadence.count == 1:
+        return f"/ {cadence.interval.value}"
+    return f"every {cadence.count} {cadence.interval.value}s"
+
+
+def line_description(quantity: int, product_name: str, unit_amount: Decimal, currency: str, cadence: Cadence) -> str:
+    """Stripe's wording for a subscription line: '2 × Widget (at $15.00 / month)'."""
+    price = format_currency(minor_to_major(unit_amount, currency), currency.upper(), locale="en_US")
+    return f"{quantity} × {product_name} (at {price} {describe_cadence(cadence)})"
+
+
+def subscription_line(
+    *,
+    currency: str,
+    price: RecurringPrice,
+    quantity: int,
+    bills: tuple[int, int],
+    description: str,
+    tax_rates: tuple[str, ...] | None,
+    discounts: tuple[str, ...],
+    metadata: Mapping[str, str],
+) -> ItemValues:
+    """A subscription item's period as a billable line: unit price × quantity, kind SUBSCRIPTION."""
+    unit = price.unit_amount_decimal if price.unit_amount_decimal is not None else Decimal(0)
+    return ItemValues(
+        kind=ItemKind.SUBSCRIPTION,
+        currency=currency,
+        unit_amount_decimal=unit,
+        quantity=Decimal(quantity),
+        amount=line_amount(unit, Decimal(quantity)),
+        description=description,
+        discountable=True,
+        discounts=tuple(DiscountRef(discount=d) for d in discounts),
+        tax_rates=tax_rates,
+        period=bills,
+        metadata=dict(metadata),
+        price_id=price.id,
+        product_id=price.product_id,
+        amount_defined=False,
+    )
+
+
+def source_id(subscription_item_id: str, period_start: int) -> str:
+    """What a subscription line bills, unique per item and period: the database refuses a second bill."""
+    return f"{subscription_item_id}:{period_start}"

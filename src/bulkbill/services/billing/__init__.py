@@ -1,0 +1,1 @@
+"""Billing: runBilling, set-based document writing, bill runs, gapless numbers."""

@@ -1,0 +1,878 @@
+"""Generate billing documents for many sources at once: a few set-based statements per batch.
+
+What the documents contain is decided by the core: plan_documents groups sources into documents
+and prices each line (unit price × quantity, rounded once), document_figures runs the invoice
+arithmetic (core.totals) and post_in_order applies account balances when documents are posted.
+This module only reads the sources as plain rows and writes the results with one COPY (PostgreSQL)
+or one executemany (SQLite) per table: invoices, invoice items, invoice lines. Invoice numbers are
+taken in one block per batch (gapless: the block is taken in the writing transaction).
+
+The rows written are exactly those the one-invoice-at-a-time path writes (new_invoice_row,
+attach_item, recalculate, finalize_invoice; services.billing.generate_documents_per_invoice):
+tests/scale/test_set_based_agreement.py compares the two on randomised data.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, literal, select, union_all, update
+
+from bulkbill.core.billing.plan import (
+    GENERATED_ITEMS_DISCOUNTABLE,
+    AccountSummary,
+    BillableSource,
+    DocumentPlan,
+    DocumentType,
+    SourceType,
+    document_attributes,
+    document_figures,
+    document_payment_term,
+    document_template,
+    due_date,
+    due_for_bill_run,
+    payment_term_days,
+    plan_documents,
+    post_in_order,
+    still_billable,
+)
+from bulkbill.core.invoicing.commands import ItemKind
+from bulkbill.core.invoicing.lifecycle import InvoiceStatus, due_date_at_finalization
+from bulkbill.core.invoicing.totals import InvoiceFigures, amount_due
+from bulkbill.core.orders.line_items import BillingRule, ItemCategory
+from bulkbill.services.accounting.periods import ensure_open_period
+from bulkbill.services.billing.sequences import take_values
+from bulkbill.services.documents.documents import DOC_KEY
+from bulkbill.services.orders.order_fields import profile_payment_term
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import insert_rows
+from bulkbill.storage.ids import new_ids
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
+from bulkbill.storage.tables_orders import BillRunItem, Fulfillment, OrderLineItem, new_zuora_id
+
+# Attributes that put lines on separate documents when they differ (Flexible Billing Attributes).
+SPLITTING_ATTRIBUTES = ("billTo", "paymentTerm", "invoiceTemplateId", "sequenceSetId", "invoiceGroupNumber")
+BILLABLE_STATE_VALUES = ("SentToBilling", "Complete")
+
+
+@dataclass(frozen=True)
+class DocumentRun:
+    """How documents are made: dates, who makes them, whether they are posted."""
+
+    target_date: dt.date
+    document_date: dt.date
+    origin: str  # "run_billing" or "bill_run"
+    post: bool
+    bill_run_id: str | None = None
+    credit_memo_reason_code: str | None = None
+
+
+class SourceRecord:
+    """A billable source with the order-line fields its item shows, read as plain values (no ORM)."""
+
+    __slots__ = (
+        "attrs",
+        "description",
+        "end",
+        "fulfillment_id",
+        "item_name",
+        "line_id",
+        "product_code",
+        "source",
+        "start",
+        "uom",
+    )
+
+    def __init__(
+        self,
+        source: BillableSource,
+        line_id: str,
+        item_name: str | None,
+        description: str | None,
+        product_code: str | None,
+        uom: str | None,
+        start: str,
+        end: str,
+        fulfillment_id: str | None,
+        attrs: Mapping[str, Any],
+    ) -> None:
+        self.source = source
+        self.line_id = line_id
+        self.item_name = item_name
+        self.description = description
+        self.product_code = product_code
+        self.uom = uom
+        self.start = start
+        self.end = end
+        self.fulfillment_id = fulfillment_id
+        self.attrs = attrs
+
+
+def splitting_attributes(attrs: Mapping[str, Any]) -> tuple[tuple[str, str | None], ...]:
+    get = attrs.get
+    return (
+        ("billTo", get("billTo")),
+        ("paymentTerm", get("paymentTerm")),
+        ("invoiceTemplateId", get("invoiceTemplateId")),
+        ("sequenceSetId", get("sequenceSetId")),
+        ("invoiceGroupNumber", get("invoiceGroupNumber")),
+    )
+
+
+assert tuple(name for name, _ in splitting_attributes({})) == SPLITTING_ATTRIBUTES
+
+
+def item_extras(
+    line_id: str,
+    item_name: str | None,
+    product_code: str | None,
+    uom: str | None,
+    attrs: Mapping[str, Any],
+    fulfillment_id: str | None,
+    start: str,
+    end: str,
+) -> dict[str, object]:
+    """What the documents side renders for an order-billed item (spec §2.9 mapping)."""
+    extras: dict[str, object] = {
+        "chargeName": item_name,
+        "sku": product_code,
+        "productName": item_name,
+        "unitOfMeasure": uom,
+        "serviceStartDate": start,
+        "serviceEndDate": end,
+        "sourceItemType": "OrderLineItem",  # billed per line or per fulfillment (spec §2.9, §4.4)
+        "orderLineItemId": line_id,
+        "fulfillmentId": fulfillment_id,
+        "chargeType": "OneTime",
+        "processingType": "Charge",
+        "productRatePlanChargeId": attrs.get("productRatePlanChargeId"),
+        "soldToContactId": attrs.get("soldTo"),
+        "purchaseOrderNumber": attrs.get("purchaseOrderNumber"),
+        "taxCode": attrs.get("taxCode"),
+        "taxMode": attrs.get("taxMode"),
+    }
+    for name, value in attrs.items():
+        if name.endswith("AccountingCode") or name == "accountingCode":
+            extras[name] = value
+    return extras
+
+
+def record_extras(record: SourceRecord) -> dict[str, object]:
+    """item_extras for a source record: what extras_json writes as text."""
+    return item_extras(
+        record.line_id,
+        record.item_name,
+        record.product_code,
+        record.uom,
+        record.attrs,
+        record.fulfillment_id,
+        record.start,
+        record.end,
+    )
+
+
+def item_description(description: str | None, item_name: str | None) -> str | None:
+    return description if description is not None else item_name
+
+
+def epoch(day: dt.date) -> int:
+    return calendar.timegm(day.timetuple())
+
+
+# --- reading sources ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which accounts a run bills: named accounts and/or org labels (None: no restriction)."""
+
+    accounts: frozenset[str] | None = None
+    orgs: frozenset[str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accounts": sorted(self.accounts) if self.accounts is not None else None,
+            "orgs": sorted(self.orgs) if self.orgs is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Scope:
+        data = data or {}
+        accounts, orgs = data.get("accounts"), data.get("orgs")
+        return cls(frozenset(accounts) if accounts is not None else None, frozenset(orgs) if orgs is not None else None)
+
+    def conditions(self, uow: UnitOfWork, account_column: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.accounts is not None:
+            out.append(account_column.in_(sorted(self.accounts)))
+        if self.orgs is not None:
+            in_orgs = select(Customer.id).where(
+                Customer.tenant_id == uow.tenant_id, Customer.org_label.in_(sorted(self.orgs))
+            )
+            out.append(account_column.in_(in_orgs))
+        return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a bill run (or one of its chunks) picks up.
+
+    `target_date`: billTargetDate ≤ target_date (an ordinary run); `frozen_run_id`: exactly the
+    items a planned run froze. `first_account`/`last_account` bound the account ids (a chunk).
+    """
+
+    scope: Scope = field(default_factory=Scope)
+    target_date: dt.date | None = None
+    frozen_run_id: str | None = None
+    first_account: str | None = None
+    last_account: str | None = None
+
+    def is_due(self, source: BillableSource) -> bool:
+        if self.frozen_run_id is not None:
+            return still_billable(source)
+        assert self.target_date is not None
+        return due_for_bill_run(source, self.target_date)
+
+
+def _unbilled(uow: UnitOfWork, kind: SourceType, column: Any, *, after_join: Any = None) -> ColumnElement[bool]:
+    """No invoice item bills this source: one probe of the unique (tenant, source_type, source_id) index per row.
+
+    Written as a scalar subquery with LIMIT 1 rather than NOT EXISTS on purpose: PostgreSQL turns
+    NOT EXISTS into an anti-join planned from statistics, and during a run invoice_items grows far
+    beyond what its statistics say (empty, at first); the planner then scanned every billed item of
+    the tenant for each line. A LIMIT subquery is never flattened, so it stays an index probe.
+    `after_join` (a column of the joined table that equals the tenant) makes the probe refer to
+    both tables, so it runs after the join, for the rows that survive it, rather than for every
+    row of the table scanned first.
+    """
+    conditions = [
+        InvoiceItem.tenant_id == uow.tenant_id,
+        InvoiceItem.source_type == kind.value,
+        InvoiceItem.source_id == column,
+    ]
+    if after_join is not None:
+        conditions.append(InvoiceItem.tenant_id == after_join)
+    return select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_(None)
+
+
+def _restrict(
+    uow: UnitOfWork, query: Select[Any], selection: Selection, kind: SourceType, id_column: Any
+) -> Select[Any]:
+    """The SQL side of the selection; the core predicate (Selection.is_due) has the last word."""
+    account = OrderLineItem.account_id
+    if selection.first_account is not None:
+        query = query.where(account >= selection.first_account)
+    if selection.last_account is not None:
+        query = query.where(account <= selection.last_account)
+    for condition in selection.scope.conditions(uow, account):
+        query = query.where(condition)
+    if selection.frozen_run_id is not None:
+        frozen = BillRunItem
+        query = query.join(
+            frozen,
+            and_(
+                frozen.tenant_id == uow.tenant_id,
+                frozen.bill_run_id == selection.frozen_run_id,
+                frozen.source_type == kind.value,
+                frozen.source_id == id_column,
+            ),
+        )
+    after_join = OrderLineItem.tenant_id if kind == SourceType.FULFILLMENT else None
+    return query.where(_unbilled(uow, kind, id_column, after_join=after_join))
+
+
+def line_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
+    """Rule-A lines that went to billing and are unbilled (and due by the target date, unless frozen)."""
+    query = select(*columns).where(
+        OrderLineItem.tenant_id == uow.tenant_id,
+        OrderLineItem.billing_rule == BillingRule.WITHOUT_FULFILLMENT.value,
+        OrderLineItem.item_state.in_(BILLABLE_STATE_VALUES),
+        OrderLineItem.sent_to_billing_at.is_not(None),
+    )
+    if selection.frozen_run_id is None:
+        assert selection.target_date is not None
+        query = query.where(OrderLineItem.bill_target_date <= selection.target_date.isoformat())
+    return _restrict(uow, query, selection, SourceType.ORDER_LINE_ITEM, OrderLineItem.id)
+
+
+def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
+    """Fulfillments that went to billing and are unbilled (and due by the target date, unless frozen)."""
+    query = (
+        select(*columns)
+        .select_from(Fulfillment)
+        .join(
+            OrderLineItem,
+            (OrderLineItem.tenant_id == Fulfillment.tenant_id) & (OrderLineItem.id == Fulfillment.order_line_item_id),
+        )
+        .where(
+            Fulfillment.tenant_id == uow.tenant_id,
+            Fulfillment.state.in_(BILLABLE_STATE_VALUES),
+            Fulfillment.sent_to_billing_at.is_not(None),
+        )
+    )
+    if selection.frozen_run_id is None:
+        assert selection.target_date is not None
+        query = query.where(Fulfillment.bill_target_date <= selection.target_date.isoformat())
+    return _restrict(uow, query, selection, SourceType.FULFILLMENT, Fulfillment.id)
+
+
+_LINE_COLUMNS = (
+    OrderLineItem.id,
+    OrderLineItem.account_id,
+    OrderLineItem.currency,
+    OrderLineItem.item_category,
+    OrderLineItem.item_state,
+    OrderLineItem.quantity,
+    OrderLineItem.amount_per_unit,
+    OrderLineItem.bill_target_date,
+    OrderLineItem.sent_to_billing_at,
+    OrderLineItem.item_name,
+    OrderLineItem.description,
+    OrderLineItem.product_code,
+    OrderLineItem.uom,
+    OrderLineItem.transaction_start_date,
+    OrderLineItem.transaction_end_date,
+    cast(OrderLineItem.attrs, Text),
+)
+_FULFILLMENT_COLUMNS = (
+    Fulfillment.id,
+    OrderLineItem.account_id,
+    OrderLineItem.currency,
+    OrderLineItem.item_category,
+    Fulfillment.state,
+    Fulfillment.quantity,
+    OrderLineItem.amount_per_unit,
+    Fulfillment.bill_target_date,
+    Fulfillment.sent_to_billing_at,
+    OrderLineItem.item_name,
+    OrderLineItem.description,
+    OrderLineItem.product_code,
+    OrderLineItem.uom,
+    Fulfillment.fulfillment_date,
+    Fulfillment.fulfillment_date,
+    cast(OrderLineItem.attrs, Text),
+    OrderLineItem.id,
+)
+_NO_ATTRS: Mapping[str, Any] = {}
+_CATEGORIES = {c.value: c for c in ItemCategory}
+
+
+def _attrs(text: str | None) -> Mapping[str, Any]:
+    if text is None or text == "{}" or text == "null":
+        return _NO_ATTRS
+    value = json.loads(text)
+    return value if isinstance(value, dict) else _NO_ATTRS
+
+
+def select_records(uow: UnitOfWork, selection: Selection) -> list[SourceRecord]:
+    """The selection's due sources, account by account (ids in order), each account's lines before its fulfillments.
+
+    Within an account, rule-A lines come in id order, then fulfillments in id order: the order the
+    one-invoice-at-a-time path lists them in, so documents and line positions come out the same.
+    """
+    dates: dict[str, dt.date] = {}
+    by_account: dict[str, list[SourceRecord]] = {}
+    connection = uow.session.connection()  # plain rows: Core, not the ORM
+    line_rows = connection.execute(
+        line_query(uow, selection, _LINE_COLUMNS).order_by(OrderLineItem.account_id, OrderLineItem.id)
+    )
+    fulfillment_rows = connection.execute(
+        fulfillment_query(uow, selection, _FULFILLMENT_COLUMNS).order_by(OrderLineItem.account_id, Fulfillment.id)
+    )
+    for kind, rows in (
+        (SourceType.ORDER_LINE_ITEM, line_rows.fetchall()),
+        (SourceType.FULFILLMENT, fulfillment_rows.fetchall()),
+    ):
+        is_fulfillment = kind == SourceType.FULFILLMENT
+        for row in rows:
+            source_id, account, currency, category, state, quantity, unit, target, sent_at = row[:9]
+            name, description, code, uom, start, end, attrs_text = row[9:16]
+            attrs = _attrs(attrs_text)
+            day = None
+            if target is not None:
+                day = dates.get(target)
+                if day is None:
+                    day = dates[target] = dt.date.fromisoformat(target)
+            source = BillableSource(
+                kind,
+                source_id,
+                account,
+                currency,
+                _CATEGORIES[category],
+                state,
+                quantity,
+                unit,
+                day,
+                sent_at is not None,
+                False,
+                splitting_attributes(attrs) if attrs else _NO_SPLIT,
+            )
+            if not selection.is_due(source):
+                continue
+            line_id = row[16] if is_fulfillment else source_id
+            record = SourceRecord(
+                source, line_id, name, description, code, uom, start, end, source_id if is_fulfillment else None, attrs
+            )
+            group = by_account.get(account)
+            if group is None:
+                group = by_account[account] = []
+            group.append(record)
+    return [record for account in sorted(by_account) for record in by_account[account]]
+
+
+_NO_SPLIT = splitting_attributes(_NO_ATTRS)
+
+
+def account_line_counts(uow: UnitOfWork, selection: Selection) -> Iterable[tuple[str, int]]:
+    """(account id, number of due sources) for every account with something due, in account id order.
+
+    Counted in SQL from the same conditions as select_records (streamed, so planning a run of any
+    size holds one row at a time).
+    """
+    lines = line_query(uow, selection, [OrderLineItem.account_id.label("account_id")])
+    fulfillments = fulfillment_query(uow, selection, [OrderLineItem.account_id.label("account_id")])
+    both = union_all(lines, fulfillments).subquery()
+    query = (
+        select(both.c.account_id, func.count())
+        .group_by(both.c.account_id)
+        .order_by(both.c.account_id)
+        .execution_options(stream_results=True, yield_per=2000)
+    )
+    for account_id, count in uow.session.execute(query):
+        yield str(account_id), int(count)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What documents need from their account: its payment term and (for posting) its balance."""
+
+    payment_term: str | None
+    balance: int
+
+
+def load_accounts(
+    uow: UnitOfWork,
+    *,
+    ids: Iterable[str] | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    lock: bool = False,
+) -> dict[str, AccountState]:
+    """Accounts by id or by id range; `lock` takes their row locks (posting changes balances)."""
+    query = select(Customer.id, cast(Customer.profile, Text), Customer.balance).where(
+        Customer.tenant_id == uow.tenant_id
+    )
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        # The id range too, so the primary key is range-scanned rather than the table read for the list.
+        query = query.where(Customer.id.in_(wanted), Customer.id >= wanted[0], Customer.id <= wanted[-1])
+    if first is not None:
+        query = query.where(Customer.id >= first)
+    if last is not None:
+        query = query.where(Customer.id <= last)
+    if lock and uow.is_postgres:
+        query = query.with_for_update()
+    out = {}
+    rows = uow.session.execute(query.order_by(Customer.id)) if lock else uow.session.connection().execute(query)
+    for account_id, profile, balance in rows:
+        term = profile_payment_term(json.loads(profile)) if profile and "paymentTerm" in profile else None
+        out[account_id] = AccountState(term, balance)
+    return out
+
+
+# --- writing documents ------------------------------------------------------------------------
+
+
+@dataclass
+class WrittenDocuments:
+    """What a batch wrote: the documents in plan order as (id, number, document_type), and per account."""
+
+    documents: list[tuple[str, str, str]] = field(default_factory=list)
+    accounts: dict[str, AccountSummary] = field(default_factory=dict)
+    lines: int = 0
+
+    @property
+    def invoices(self) -> int:
+        return sum(1 for _, _, kind in self.documents if kind == DocumentType.INVOICE.value)
+
+    @property
+    def credit_memos(self) -> int:
+        return len(self.documents) - self.invoices
+
+
+ITEM_COLUMNS = (
+    "tenant_id",
+    "id",
+    "customer_id",
+    "invoice_id",
+    "kind",
+    "currency",
+    "unit_amount_decimal",
+    "quantity_decimal",
+    "amount",
+    "amount_defined",
+    "description",
+    "discountable",
+    "discounts",
+    "tax_rates",
+    "period_start",
+    "period_end",
+    "metadata",
+    "price_id",
+    "product_id",
+    "subscription_id",
+    "subscription_item_id",
+    "created",
+    "source_type",
+    "source_id",
+    "custom_fields",
+    "extras",
+)
+LINE_COLUMNS = ("tenant_id", "id", "invoice_id", "item_id", "position", "discount_amounts", "taxes")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _discounts_json(figures: Iterable[Any]) -> str:
+    items = [{"amount": d.amount, "discount": d.discount_id} for d in figures]
+    return "[]" if not items else _json(items)
+
+
+def _taxes_json(figures: Iterable[Any]) -> str:
+    items = [
+        {"tax_rate": t.tax_rate_id, "inclusive": t.inclusive, "amount": t.amount, "taxable_amount": t.taxable_amount}
+        for t in figures
+    ]
+    return "[]" if not items else _json(items)
+
+
+def _invoice_row(
+    uow: UnitOfWork,
+    plan: DocumentPlan,
+    figures: InvoiceFigures,
+    run: DocumentRun,
+    *,
+    invoice_id: str,
+    number: str,
+    term: str,
+) -> dict[str, Any]:
+    """A generated document's columns as new_invoice_row and recalculate leave them (a draft)."""
+    return {
+        "tenant_id": uow.tenant_id,
+        "id": invoice_id,
+        "customer_id": plan.account_id,
+        "currency": plan.currency.lower(),
+        "status": InvoiceStatus.DRAFT.value,
+        "collection_method": "send_invoice",
+        "days_until_due": payment_term_days(term),
+        "due_date": epoch(due_date(run.document_date, term)),
+        "auto_advance": False,
+        "description": None,
+        "footer": None,
+        "metadata": "{}",
+        "default_tax_rates": "[]",
+        "discounts": "[]",
+        "number": number,
+        "billing_reason": "manual",
+        "created": uow.now,
+        "period_start": epoch(run.target_date),
+        "period_end": epoch(run.target_date),
+        "finalized_at": None,
+        "paid_at": None,
+        "voided_at": None,
+        "marked_uncollectible_at": None,
+        "starting_balance": 0,
+        "ending_balance": None,
+        "amount_paid": 0,
+        "paid_out_of_band": False,
+        "subtotal": figures.subtotal,
+        "subtotal_excluding_tax": figures.subtotal_excluding_tax,
+        "total": figures.total,
+        "total_excluding_tax": figures.total_excluding_tax,
+        "amount_due": amount_due(figures.total, starting_balance=0),
+        "total_discount_amounts": _discounts_json(figures.total_discount_amounts),
+        "total_taxes": _taxes_json(figures.total_taxes),
+        "line_count": len(plan.lines),
+        "next_line_position": len(plan.lines),
+        "document_type": plan.document_type.value,
+        "origin": run.origin,
+        "invoice_date": run.document_date.isoformat(),
+        "target_date": run.target_date.isoformat(),
+        "comments": None,
+        "transferred_to_accounting": None,
+        "auto_pay": False,
+        "custom_fields": _json(document_custom_fields(plan, run, term)),
+        "bill_run_id": run.bill_run_id,
+        "template_id": document_template(plan),
+        "subscription_id": None,
+        "subscription_metadata": None,
+    }
+
+
+def document_custom_fields(plan: DocumentPlan, run: DocumentRun, term: str) -> dict[str, Any]:
+    """A generated document's custom_fields: its attributes under DOC_KEY, where the documents side reads them.
+
+    billingOptions.creditMemoReasonCode (credit memos), then the lines' flexible billing attributes
+    and the payment term used (core.billing.document_attributes). Both writers store this.
+    """
+    doc: dict[str, Any] = {}
+    if plan.document_type == DocumentType.CREDIT_MEMO and run.credit_memo_reason_code:
+        doc["reasonCode"] = run.credit_memo_reason_code
+    doc.update(document_attributes(plan, term))
+    return {DOC_KEY: doc}
+
+
+INVOICE_COLUMNS = tuple(c.name for c in Invoice.__table__.columns)
+
+
+def write_documents(
+    uow: UnitOfWork, records: Sequence[SourceRecord], run: DocumentRun, accounts: Mapping[str, AccountState]
+) -> WrittenDocuments:
+    """Plan the records' documents with the core and write them: three bulk inserts, one number block.
+
+    `accounts` holds every account of the records (payment terms; balances when posting, read
+    under a row lock). Posted documents update their accounts' balances (one executemany). Item
+    rows are made while the COPY streams, so the database inserts while Python formats.
+    """
+    written = WrittenDocuments()
+    by_key = {(r.source.source_type, r.source.source_id): r for r in records}
+    plans = plan_documents(r.source for r in records)
+    if not plans:
+        return written
+    ensure_open_period(uow, run.document_date)  # no document is dated in a closed accounting period
+    invoice_count = sum(1 for p in plans if p.document_type == DocumentType.INVOICE)
+    invoice_numbers = iter(take_values(uow, "invoice", invoice_count) if invoice_count else ())
+    memo_numbers = iter(
+        take_values(uow, "credit_memo", len(plans) - invoice_count) if invoice_count < len(plans) else ()
+    )
+    invoices: list[dict[str, Any]] = []
+    documents: list[tuple[DocumentPlan, InvoiceFigures, str]] = []
+    totals_by_account: dict[str, list[tuple[dict[str, Any], int]]] = {}
+    for plan in plans:
+        state = accounts.get(plan.account_id)
+        term = document_payment_term(plan, state.payment_term if state is not None else None)
+        figures = document_figures(plan)
+        if plan.document_type == DocumentType.INVOICE:
+            number = f"INV{next(invoice_numbers):08d}"
+        else:
+            number = f"CM{next(memo_numbers):08d}"
+        invoice_id = new_zuora_id()
+        row = _invoice_row(uow, plan, figures, run, invoice_id=invoice_id, number=number, term=term)
+        invoices.append(row)
+        documents.append((plan, figures, invoice_id))
+        totals_by_account.setdefault(plan.account_id, []).append((row, figures.total))
+        summary = written.accounts.get(plan.account_id)
+        if summary is None:
+            summary = written.accounts[plan.account_id] = AccountSummary()
+        summary.add(plan, figures.total)
+        written.documents.append((invoice_id, number, plan.document_type.value))
+        written.lines += len(plan.lines)
+    balances = _post(uow, totals_by_account, accounts) if run.post else {}
+    insert_rows(
+        uow.session, Invoice.__tablename__, INVOICE_COLUMNS, ([row[c] for c in INVOICE_COLUMNS] for row in invoices)
+    )
+    line_rows: list[tuple[Any, ...]] = []
+    items = _item_rows(uow, documents, by_key, line_rows)
+    insert_rows(uow.session, InvoiceItem.__tablename__, ITEM_COLUMNS, items)
+    insert_rows(uow.session, InvoiceLine.__tablename__, LINE_COLUMNS, line_rows)
+    if balances:
+        uow.session.execute(
+            update(Customer),
+            [{"tenant_id": uow.tenant_id, "id": account, "balance": balance} for account, balance in balances.items()],
+        )
+        _expire_customers(uow, set(balances))
+    return written
+
+
+def _item_rows(
+    uow: UnitOfWork,
+    documents: Sequence[tuple[DocumentPlan, InvoiceFigures, str]],
+    by_key: Mapping[tuple[SourceType, str], SourceRecord],
+    line_rows: list[tuple[Any, ...]],
+) -> Iterator[tuple[Any, ...]]:
+    """Each document's item rows, in line order; the matching line rows are appended to `line_rows`."""
+    tenant, now = uow.tenant_id, uow.now
+    kind = ItemKind.INVOICE_ITEM.value
+    periods: dict[str, int] = {}
+    for plan, figures, invoice_id in documents:
+        currency = plan.currency.lower()
+        item_ids = new_ids("ii_", len(plan.lines))
+        line_ids = new_ids("il_", len(plan.lines))
+        for position, (planned, line_figures) in enumerate(zip(plan.lines, figures.lines, strict=True)):
+            source = planned.source
+            record = by_key[(source.source_type, source.source_id)]
+            start = periods.get(record.start)
+            if start is None:
+                start = periods[record.start] = epoch(dt.date.fromisoformat(record.start))
+            end = periods.get(record.end)
+            if end is None:
+                end = periods[record.end] = epoch(dt.date.fromisoformat(record.end))
+            item_id = item_ids[position]
+            yield (
+                tenant,
+                item_id,
+                plan.account_id,
+                invoice_id,
+                kind,
+                currency,
+                format(source.unit_amount, "f"),
+                format(source.quantity, "f"),
+                planned.amount,
+                False,
+                item_description(record.description, record.item_name),
+                GENERATED_ITEMS_DISCOUNTABLE,
+                "[]",
+                None,
+                start,
+                end,
+                "{}",
+                None,
+                None,
+                None,
+                None,
+                now,
+                source.source_type.value,
+                source.source_id,
+                "{}",
+                extras_json(record),
+            )
+            line_rows.append(
+                (
+                    tenant,
+                    line_ids[position],
+                    invoice_id,
+                    item_id,
+                    position,
+                    _discounts_json(line_figures.discount_amounts) if line_figures.discount_amounts else "[]",
+                    _taxes_json(line_figures.taxes) if line_figures.taxes else "[]",
+                )
+            )
+
+
+_encode = json.encoder.encode_basestring_ascii  # what json.dumps writes a str as (ensure_ascii)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _encode(value)
+    return json.dumps(value)
+
+
+def extras_json(record: SourceRecord) -> str:
+    """json.dumps(item_extras(...)) for a record, byte for byte, written out directly (a bill run's hot loop)."""
+    attrs = record.attrs
+    fulfillment = record.fulfillment_id
+    name = _value(record.item_name)
+    text = (
+        '{"chargeName": '
+        + name
+        + ', "sku": '
+        + _value(record.product_code)
+        + ', "productName": '
+        + name
+        + ', "unitOfMeasure": '
+        + _value(record.uom)
+        + ', "serviceStartDate": '
+        + _value(record.start)
+        + ', "serviceEndDate": '
+        + _value(record.end)
+        + ', "sourceItemType": "OrderLineItem", "orderLineItemId": '
+        + _value(record.line_id)
+        + ', "fulfillmentId": '
+        + _value(fulfillment)
+        + ', "chargeType": "OneTime", "processingType": "Charge"'
+    )
+    if not attrs:
+        return text + _NO_ATTR_TAIL
+    text += (
+        ', "productRatePlanChargeId": '
+        + _value(attrs.get("productRatePlanChargeId"))
+        + ', "soldToContactId": '
+        + _value(attrs.get("soldTo"))
+        + ', "purchaseOrderNumber": '
+        + _value(attrs.get("purchaseOrderNumber"))
+        + ', "taxCode": '
+        + _value(attrs.get("taxCode"))
+        + ', "taxMode": '
+        + _value(attrs.get("taxMode"))
+    )
+    for key, value in attrs.items():
+        if key.endswith("AccountingCode") or key == "accountingCode":
+            text += ", " + _encode(key) + ": " + _value(value)
+    return text + "}"
+
+
+_NO_ATTR_TAIL = (
+    ', "productRatePlanChargeId": null, "soldToContactId": null, "purchaseOrderNumber": null,'
+    ' "taxCode": null, "taxMode": null}'
+)
+
+
+def _post(
+    uow: UnitOfWork, documents: Mapping[str, list[tuple[dict[str, Any], int]]], accounts: Mapping[str, AccountState]
+) -> dict[str, int]:
+    """Finalize the documents as finalize_invoice does, account by account in plan order.
+
+    Returns the new balances of the accounts whose balance changed.
+    """
+    changed: dict[str, int] = {}
+    for account, rows in documents.items():
+        state = accounts.get(account)
+        balance = state.balance if state is not None else 0
+        postings, after = post_in_order(balance, [total for _, total in rows])
+        for (row, _), posting in zip(rows, postings, strict=True):
+            row["starting_balance"] = posting.starting_balance
+            row["amount_due"] = posting.amount_due
+            row["ending_balance"] = posting.ending_balance
+            row["finalized_at"] = uow.now
+            row["due_date"] = due_date_at_finalization(
+                row["collection_method"], row["days_until_due"], row["due_date"], finalized_at=uow.now
+            )
+            row["status"] = posting.status.value
+            if posting.status == InvoiceStatus.PAID:
+                row["paid_at"] = uow.now
+        if after != balance:
+            changed[account] = after
+    return changed
+
+
+def _expire_customers(uow: UnitOfWork, ids: set[str]) -> None:
+    """Customers loaded in this session no longer show their stored balance: reload it when read."""
+    for obj in list(uow.session.identity_map.values()):
+        if isinstance(obj, Customer) and obj.tenant_id == uow.tenant_id and obj.id in ids:
+            uow.session.expire(obj, ["balance"])
+
+
+__all__ = [
+    "ITEM_COLUMNS",
+    "SPLITTING_ATTRIBUTES",
+    "AccountState",
+    "DocumentRun",
+    "Scope",
+    "Selection",
+    "SourceRecord",
+    "WrittenDocuments",
+    "account_line_counts",
+    "document_custom_fields",
+    "extras_json",
+    "item_extras",
+    "load_accounts",
+    "record_extras",
+    "select_records",
+    "splitting_attributes",
+    "write_documents",
+]

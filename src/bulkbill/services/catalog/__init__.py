@@ -1,0 +1,1 @@
+"""The catalog: products, prices, tax rates, coupons and the discounts they give."""

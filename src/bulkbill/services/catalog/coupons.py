@@ -1,0 +1,154 @@
+"""Coupons: a percentage or a fixed amount off, redeemable until a date or a number of uses.
+
+Ids have no prefix: the caller's own or 8 random uppercase letters and digits, as in Stripe.
+Only the name and metadata change after creation; a deleted coupon is gone for new uses, while
+discounts already made from it keep their row.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.core.money import MAX_AMOUNT
+from bulkbill.services.catalog.prices import check_currency
+from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Coupon
+
+DURATIONS = ("forever", "once", "repeating")
+_ID_ALPHABET = string.ascii_uppercase + string.digits
+
+
+@dataclass(frozen=True)
+class CouponFields:
+    """Create uses every field; update only name and metadata (None leaves a field unchanged)."""
+
+    percent_off: Decimal | None = None
+    amount_off: int | None = None
+    currency: str | None = None
+    duration: str | None = None
+    duration_in_months: int | None = None
+    max_redemptions: int | None = None
+    redeem_by: int | None = None
+    name: str | Clear | None = None
+    metadata: MetadataUpdate | None = None
+
+
+def coupon_is_valid(coupon: Coupon, now: int) -> bool:
+    """Whether the coupon can still be applied: not deleted, not past redeem_by, uses left."""
+    if coupon.deleted:
+        return False
+    if coupon.redeem_by is not None and now > coupon.redeem_by:
+        return False
+    return coupon.max_redemptions is None or coupon.times_redeemed < coupon.max_redemptions
+
+
+def _check_discount(fields: CouponFields, errors: InputCollector) -> None:
+    if fields.percent_off is not None and fields.amount_off is not None:
+        errors.add((), "parameters_exclusive", "You may only specify one of these parameters: amount_off, percent_off.")
+    elif fields.percent_off is None and fields.amount_off is None:
+        errors.add(("percent_off",), "parameter_missing", "You must specify either percent_off or amount_off.")
+    elif fields.percent_off is not None and not Decimal(0) < fields.percent_off <= Decimal(100):
+        errors.add(
+            ("percent_off",),
+            "parameter_invalid_decimal",
+            "Invalid percent_off: must be greater than 0 and at most 100.",
+        )
+    elif fields.amount_off is not None:
+        if not 0 < fields.amount_off <= MAX_AMOUNT:
+            errors.add(
+                ("amount_off",), "parameter_invalid_integer", f"Invalid amount_off: must be between 1 and {MAX_AMOUNT}."
+            )
+        if fields.currency is None:
+            errors.missing(("currency",))
+    check_currency(fields.currency, ("currency",), errors)
+
+
+def _check_duration(fields: CouponFields, now: int, errors: InputCollector) -> None:
+    repeating = fields.duration == "repeating"
+    if repeating and fields.duration_in_months is None:
+        errors.missing(("duration_in_months",))
+    elif not repeating and fields.duration_in_months is not None:
+        errors.add(
+            ("duration_in_months",),
+            "parameter_invalid",
+            "duration_in_months can only be set when duration is repeating.",
+        )
+    if fields.redeem_by is not None and fields.redeem_by <= now:
+        errors.add(("redeem_by",), "redeem_by_in_past", "Invalid redeem_by: must be in the future.")
+
+
+def _random_id(uow: UnitOfWork) -> str:
+    while True:
+        candidate = "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+        if uow.session.get(Coupon, (uow.tenant_id, candidate)) is None:
+            return candidate
+
+
+def create_coupon(uow: UnitOfWork, fields: CouponFields, *, coupon_id: str | None = None) -> Coupon:
+    errors = InputCollector()
+    _check_discount(fields, errors)
+    _check_duration(fields, uow.now, errors)
+    if coupon_id is not None and uow.session.get(Coupon, (uow.tenant_id, coupon_id)) is not None:
+        errors.add(("id",), "resource_already_exists", "Coupon already exists.")
+    check_metadata(fields.metadata, ("metadata",), errors)
+    metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
+    errors.raise_if_any()
+    coupon = Coupon(
+        tenant_id=uow.tenant_id,
+        id=coupon_id or _random_id(uow),
+        name=fields.name if isinstance(fields.name, str) else None,
+        percent_off=fields.percent_off,
+        amount_off=fields.amount_off,
+        currency=fields.currency,
+        duration=fields.duration or "once",
+        duration_in_months=fields.duration_in_months,
+        max_redemptions=fields.max_redemptions,
+        times_redeemed=0,
+        redeem_by=fields.redeem_by,
+        metadata_=metadata,
+        created=uow.now,
+        deleted=False,
+    )
+    uow.session.add(coupon)
+    uow.session.flush()
+    return coupon
+
+
+def get_coupon(uow: UnitOfWork, coupon_id: str, *, include_deleted: bool = False) -> Coupon:
+    """A deleted coupon is not found unless `include_deleted` (to render past discounts)."""
+    coupon = uow.session.get(Coupon, (uow.tenant_id, coupon_id))
+    if coupon is None or (coupon.deleted and not include_deleted):
+        raise NotFound("coupon", coupon_id)
+    return coupon
+
+
+def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coupon:
+    coupon = get_coupon(uow, coupon_id)
+    errors = InputCollector()
+    check_metadata(fields.metadata, ("metadata",), errors)
+    coupon.metadata_ = merge_metadata(coupon.metadata_, fields.metadata, ("metadata",), errors)
+    errors.raise_if_any()
+    if fields.name is not None:
+        coupon.name = fields.name if isinstance(fields.name, str) else None
+    uow.session.flush()
+    return coupon
+
+
+def delete_coupon(uow: UnitOfWork, coupon_id: str) -> Coupon:
+    coupon = get_coupon(uow, coupon_id)
+    coupon.deleted = True
+    uow.session.flush()
+    return coupon
+
+
+def list_coupons(uow: UnitOfWork, cursor: Cursor) -> Page[Coupon]:
+    query = select(Coupon).where(Coupon.tenant_id == uow.tenant_id, Coupon.deleted.is_(False))
+    return paginate(uow, query, Coupon, cursor)

@@ -1,0 +1,67 @@
+"""Discounts (Stripe's di_): a coupon applied to an invoice or an item, created on application."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+
+from bulkbill.core.invoicing.commands import DiscountRef
+from bulkbill.core.invoicing.totals import CouponTerms
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.ids import new_id
+from bulkbill.storage.tables import Coupon, Discount
+
+
+def apply_discounts(
+    uow: UnitOfWork,
+    refs: Iterable[DiscountRef],
+    *,
+    customer_id: str,
+    invoice_id: str | None = None,
+    invoice_item_id: str | None = None,
+) -> list[str]:
+    """Turn checked discount refs into discount ids: a coupon creates a discount and counts a redemption."""
+    ids: list[str] = []
+    for ref in refs:
+        if ref.discount is not None:
+            ids.append(ref.discount)
+        elif ref.coupon is not None:
+            discount = Discount(
+                tenant_id=uow.tenant_id,
+                id=new_id("di_"),
+                coupon_id=ref.coupon,
+                customer_id=customer_id,
+                invoice_id=invoice_id,
+                invoice_item_id=invoice_item_id,
+                start=uow.now,
+            )
+            uow.session.add(discount)
+            uow.session.execute(
+                update(Coupon)
+                .where(Coupon.tenant_id == uow.tenant_id, Coupon.id == ref.coupon)
+                .values(times_redeemed=Coupon.times_redeemed + 1)
+            )
+            ids.append(discount.id)
+    return ids
+
+
+def coupon_terms(uow: UnitOfWork, discount_ids: Iterable[str]) -> dict[str, CouponTerms]:
+    """What each discount takes off, from its coupon, in one query."""
+    wanted = set(discount_ids)
+    if not wanted:
+        return {}
+    rows = uow.session.execute(
+        select(Discount.id, Coupon.percent_off, Coupon.amount_off)
+        .join(Coupon, (Coupon.tenant_id == Discount.tenant_id) & (Coupon.id == Discount.coupon_id))
+        .where(Discount.tenant_id == uow.tenant_id, Discount.id.in_(wanted))
+    )
+    return {d_id: CouponTerms(d_id, percent, amount) for d_id, percent, amount in rows}
+
+
+def get_discounts(uow: UnitOfWork, discount_ids: Iterable[str]) -> dict[str, Discount]:
+    wanted = set(discount_ids)
+    if not wanted:
+        return {}
+    rows = uow.session.scalars(select(Discount).where(Discount.tenant_id == uow.tenant_id, Discount.id.in_(wanted)))
+    return {d.id: d for d in rows}

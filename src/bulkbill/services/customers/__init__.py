@@ -1,0 +1,1 @@
+"""Customers (Zuora accounts) and org scoping."""

@@ -1,0 +1,112 @@
+"""Customers (Zuora: accounts): the party invoices are billed to."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.ids import new_id
+from bulkbill.storage.tables import Customer
+from bulkbill.storage.tables_subscriptions import BillingClock
+
+UNCHANGED = object()
+
+
+@dataclass(frozen=True)
+class CustomerFields:
+    name: str | None = None
+    email: str | None = None
+    description: str | None = None
+    phone: str | None = None
+    balance: int | None = None
+    invoice_prefix: str | None = None
+    metadata: MetadataUpdate | None = None
+    # Only on create: the test clock whose frozen time the customer lives in.
+    test_clock: str | None = None
+
+
+def _prefix() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8))
+
+
+def create_customer(uow: UnitOfWork, fields: CustomerFields, *, customer_id: str | None = None) -> Customer:
+    """A customer gets a unique invoice prefix so its invoice numbers never collide."""
+    errors = InputCollector()
+    check_metadata(fields.metadata, ("metadata",), errors)
+    metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
+    if fields.test_clock is not None:
+        clock = uow.session.get(BillingClock, (uow.tenant_id, fields.test_clock))
+        if clock is None or clock.deleted:
+            errors.not_found(("test_clock",), "test_clock", fields.test_clock)
+    errors.raise_if_any()
+    customer = Customer(
+        tenant_id=uow.tenant_id,
+        id=customer_id or new_id("cus_", 14),
+        name=fields.name,
+        email=fields.email,
+        description=fields.description,
+        phone=fields.phone,
+        balance=fields.balance or 0,
+        invoice_prefix=(fields.invoice_prefix or _prefix()).upper(),
+        next_invoice_sequence=1,
+        metadata_=metadata,
+        created=uow.now,
+        deleted=False,
+        test_clock_id=fields.test_clock,
+    )
+    uow.session.add(customer)
+    uow.session.flush()
+    return customer
+
+
+def get_customer(uow: UnitOfWork, customer_id: str, *, include_deleted: bool = False) -> Customer:
+    customer = uow.session.get(Customer, (uow.tenant_id, customer_id))
+    if customer is None or (customer.deleted and not include_deleted):
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+def update_customer(uow: UnitOfWork, customer_id: str, fields: CustomerFields) -> Customer:
+    customer = get_customer(uow, customer_id)
+    errors = InputCollector()
+    check_metadata(fields.metadata, ("metadata",), errors)
+    customer.metadata_ = merge_metadata(customer.metadata_, fields.metadata, ("metadata",), errors)
+    errors.raise_if_any()
+    for name in ("name", "email", "description", "phone", "balance"):
+        value = getattr(fields, name)
+        if value is not None:
+            setattr(customer, name, value)
+    if fields.invoice_prefix is not None:
+        customer.invoice_prefix = fields.invoice_prefix.upper()
+    uow.session.flush()
+    return customer
+
+
+def delete_customer(uow: UnitOfWork, customer_id: str) -> Customer:
+    """Deleting hides the customer; its invoices stay, as Stripe keeps them."""
+    customer = get_customer(uow, customer_id)
+    customer.deleted = True
+    uow.session.flush()
+    return customer
+
+
+def list_customers(uow: UnitOfWork, cursor: Cursor, *, email: str | None = None) -> Page[Customer]:
+    query = select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.deleted.is_(False))
+    if email is not None:
+        query = query.where(Customer.email == email)
+    return paginate(uow, query, Customer, cursor)
+
+
+def get_customers(uow: UnitOfWork, ids: set[str]) -> Mapping[str, Customer]:
+    if not ids:
+        return {}
+    rows = uow.session.scalars(select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(ids)))
+    return {c.id: c for c in rows}

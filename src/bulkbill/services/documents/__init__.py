@@ -1,0 +1,1 @@
+"""Zuora billing documents on core invoices: standalone invoices, edits, posting, Object Query."""

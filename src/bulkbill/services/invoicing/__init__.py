@@ -1,0 +1,1 @@
+"""Invoices, invoice items and bulk line edits, with their totals and read views."""

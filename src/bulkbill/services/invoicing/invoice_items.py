@@ -1,0 +1,160 @@
+"""Invoice items (ii_): charges that are pending until they join a draft invoice as its lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.invoicing.commands import LineChanges
+from bulkbill.core.invoicing.items import ItemOwner, apply_changes, build_new_item
+from bulkbill.core.invoicing.lifecycle import ensure_editable
+from bulkbill.core.money import is_known_currency
+from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, recalculate
+from bulkbill.services.invoicing.invoices import attach_item, get_invoice
+from bulkbill.services.invoicing.item_rows import item_values, new_item_row, write_values
+from bulkbill.services.invoicing.references import ReferencedIds, load_references
+from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Invoice, InvoiceItem
+
+
+@dataclass(frozen=True)
+class NewItem:
+    customer: str
+    changes: LineChanges
+    invoice: str | None = None
+
+
+def get_item(uow: UnitOfWork, item_id: str) -> InvoiceItem:
+    item = uow.session.get(InvoiceItem, (uow.tenant_id, item_id))
+    if item is None:
+        raise NotFound("invoiceitem", item_id)
+    return item
+
+
+def _item_currency(uow: UnitOfWork, command: NewItem, invoice: Invoice | None, customer_currency: str | None) -> str:
+    changes = command.changes
+    refs = load_references(uow, ReferencedIds(prices={changes.price} if changes.price else set()))
+    price = refs.prices.get(changes.price or "")
+    for candidate in (
+        changes.currency,
+        price.currency if price else None,
+        changes.price_data.currency if changes.price_data else None,
+        invoice.currency if invoice else None,
+        customer_currency,
+    ):
+        if candidate:
+            return candidate.lower()
+    errors = InputCollector()
+    errors.missing(("currency",))
+    errors.raise_if_any()
+    raise AssertionError  # unreachable
+
+
+def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
+    """A new item is pending, or joins the named draft invoice of the same customer at once."""
+    try:
+        customer = get_customer(uow, command.customer)
+    except NotFound as exc:
+        raise NotFound("customer", command.customer, path=("customer",)) from exc
+    invoice = None
+    if command.invoice is not None:
+        try:
+            invoice = get_invoice(uow, command.invoice, for_update=True)
+        except NotFound as exc:
+            raise NotFound("invoice", command.invoice, path=("invoice",)) from exc
+        ensure_editable(invoice.status)
+    currency = _item_currency(uow, command, invoice, customer.currency)
+    errors = InputCollector()
+    if not is_known_currency(currency):
+        errors.add(("currency",), "invalid_currency", f"Invalid currency: {currency}.")
+    if invoice is not None and invoice.customer_id != customer.id:
+        errors.add(("invoice",), "invoice_customer_mismatch", "The invoice belongs to another customer.")
+    if invoice is not None and invoice.currency != currency:
+        errors.add(
+            ("currency",),
+            "currency_mismatch",
+            f"The item currency {currency} does not match the invoice currency {invoice.currency}.",
+        )
+    ids = ReferencedIds()
+    ids.add_changes(command.changes)
+    refs = load_references(uow, ids)
+    values = build_new_item(ItemOwner(customer.id, currency), command.changes, refs, (), errors, now=uow.now)
+    if invoice is not None and invoice.line_count >= uow.settings.stripe_max_lines_per_invoice:
+        errors.add(
+            ("invoice",),
+            "too_many_lines",
+            f"An invoice can hold at most {uow.settings.stripe_max_lines_per_invoice} line items.",
+        )
+    errors.raise_if_any()
+    item = new_item_row(uow, customer_id=customer.id, invoice_id=None, values=values)
+    if invoice is not None:
+        lines = load_lines(uow, invoice.id)
+        line = attach_item(uow, invoice, item)
+        uow.session.flush()
+        recalculate(uow, invoice, [*lines, LoadedLine(line, item)])
+    uow.session.flush()
+    return item
+
+
+def _invoice_of(uow: UnitOfWork, item: InvoiceItem) -> Invoice | None:
+    if item.invoice_id is None:
+        return None
+    invoice = get_invoice(uow, item.invoice_id, for_update=True)
+    ensure_editable(invoice.status)
+    return invoice
+
+
+def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceItem:
+    """Items change while pending or on a draft; the invoice's totals follow."""
+    item = get_item(uow, item_id)
+    invoice = _invoice_of(uow, item)
+    ids = ReferencedIds()
+    ids.add_changes(changes)
+    refs = load_references(uow, ids)
+    errors = InputCollector()
+    values = apply_changes(item_values(item), ItemOwner(item.customer_id, item.currency), changes, refs, (), errors)
+    errors.raise_if_any()
+    write_values(uow, item, values)
+    if invoice is not None:
+        recalculate(uow, invoice, load_lines(uow, invoice.id))
+    uow.session.flush()
+    return item
+
+
+def delete_item(uow: UnitOfWork, item_id: str) -> None:
+    """Items are deleted while pending or on a draft (their line goes with them)."""
+    item = get_item(uow, item_id)
+    invoice = _invoice_of(uow, item)
+    if invoice is not None:
+        lines = load_lines(uow, invoice.id)
+        for entry in lines:
+            if entry.item.id == item.id:
+                uow.session.delete(entry.line)
+        uow.session.flush()
+        recalculate(uow, invoice, [e for e in lines if e.item.id != item.id])
+    uow.session.delete(item)
+    uow.session.flush()
+
+
+def list_items(
+    uow: UnitOfWork,
+    cursor: Cursor,
+    *,
+    customer: str | None = None,
+    invoice: str | None = None,
+    pending: bool | None = None,
+) -> Page[InvoiceItem]:
+    query = select(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.kind == "invoice_item")
+    if customer is not None:
+        query = query.where(InvoiceItem.customer_id == customer)
+    if invoice is not None:
+        query = query.where(InvoiceItem.invoice_id == invoice)
+    if pending is True:
+        query = query.where(InvoiceItem.invoice_id.is_(None))
+    elif pending is False:
+        query = query.where(InvoiceItem.invoice_id.is_not(None))
+    return paginate(uow, query, InvoiceItem, cursor)

@@ -1,0 +1,278 @@
+"""Bulk invoice-line edits: add_lines, update_lines, remove_lines, all-or-nothing on a locked draft."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.invoicing.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.core.invoicing.items import ItemValues
+from bulkbill.core.invoicing.lifecycle import ensure_editable
+from bulkbill.core.invoicing.lines import (
+    InvoiceContext,
+    LineLimits,
+    LineState,
+    PendingItem,
+    plan_add_lines,
+    plan_remove_lines,
+    plan_update_lines,
+)
+from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.invoicing.invoice_totals import (
+    FigureRow,
+    LoadedLine,
+    figure_row,
+    load_figure_rows,
+    load_lines,
+    load_lines_by_id,
+    recalculate_rows,
+)
+from bulkbill.services.invoicing.invoices import attach_item, get_invoice
+from bulkbill.services.invoicing.item_rows import (
+    NEW_ITEM_DEFAULTS,
+    VALUE_COLUMNS,
+    get_items,
+    item_values,
+    stored_columns,
+    values_from_columns,
+    write_many,
+    write_values,
+)
+from bulkbill.services.invoicing.references import ReferencedIds, load_references
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.ids import new_id
+from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine
+
+
+@dataclass(frozen=True)
+class EditedInvoice:
+    """The invoice after a bulk edit."""
+
+    invoice: Invoice
+
+
+@dataclass(frozen=True)
+class LinePage:
+    lines: list[LoadedLine]
+    has_more: bool
+
+
+def _limits(uow: UnitOfWork) -> LineLimits:
+    return LineLimits(
+        per_call=uow.settings.stripe_max_lines_per_call, per_invoice=uow.settings.stripe_max_lines_per_invoice
+    )
+
+
+def _context(invoice: Invoice, line_count: int) -> InvoiceContext:
+    return InvoiceContext(invoice.id, invoice.customer_id, invoice.currency, invoice.status, line_count)
+
+
+def _states(lines: Iterable[LoadedLine]) -> dict[str, LineState]:
+    return {e.line.id: LineState(e.line.id, e.item.id, item_values(e.item)) for e in lines}
+
+
+def _open_draft(
+    uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None
+) -> tuple[Invoice, dict[str, str]]:
+    """Lock the invoice, insist on a draft, and check invoice_metadata before any line is touched."""
+    # Lines are edited on invoices only: a credit memo is not found here (Stripe does not show them).
+    invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
+    ensure_editable(invoice.status)
+    errors = InputCollector()
+    check_metadata(invoice_metadata, ("invoice_metadata",), errors)
+    metadata = merge_metadata(invoice.metadata_, invoice_metadata, ("invoice_metadata",), errors)
+    errors.raise_if_any()
+    return invoice, metadata
+
+
+def add_lines(
+    uow: UnitOfWork, invoice_id: str, adds: Sequence[AddLine], *, invoice_metadata: MetadataUpdate | None = None
+) -> EditedInvoice:
+    """Add up to 50 lines: new items, or pending items of the same customer assigned to this invoice."""
+    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    ids = ReferencedIds()
+    for add in adds:
+        ids.add_changes(add.changes)
+    refs = load_references(uow, ids)
+    rows = get_items(uow, {a.invoice_item for a in adds if a.invoice_item})
+    pending = {i: PendingItem(i, r.customer_id, r.invoice_id, item_values(r)) for i, r in rows.items()}
+    figures = load_figure_rows(uow, invoice.id)
+    planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)
+    added: list[FigureRow] = []
+    new_items: list[dict[str, Any]] = []
+    new_lines: list[dict[str, Any]] = []
+    for plan in planned:
+        if plan.existing_item_id is not None:
+            # Assigning a pending item (the rarer case) goes through the loaded row.
+            item = rows[plan.existing_item_id]
+            write_values(uow, item, plan.values)
+            added.append(figure_row(LoadedLine(attach_item(uow, invoice, item), item)))
+            continue
+        # New items and their lines are inserted in one executemany each, after the loop.
+        item_id, line_id = new_id("ii_"), new_id("il_")
+        columns = stored_columns(uow, plan.values, customer_id=invoice.customer_id, item_id=item_id)
+        new_items.append(
+            {
+                **NEW_ITEM_DEFAULTS,
+                **columns,
+                "tenant_id": uow.tenant_id,
+                "id": item_id,
+                "customer_id": invoice.customer_id,
+                "invoice_id": invoice.id,
+                "kind": plan.values.kind.value,
+                "created": uow.now,
+            }
+        )
+        new_lines.append(
+            {
+                "tenant_id": uow.tenant_id,
+                "id": line_id,
+                "invoice_id": invoice.id,
+                "item_id": item_id,
+                "position": invoice.next_line_position,
+                "discount_amounts": [],
+                "taxes": [],
+            }
+        )
+        invoice.next_line_position += 1
+        added.append(
+            FigureRow(
+                line_id,
+                item_id,
+                plan.values.kind.value,
+                columns["amount"],
+                columns["discountable"],
+                columns["discounts"],
+                columns["tax_rates"],
+                "[]",
+                "[]",
+            )
+        )
+    invoice.metadata_ = metadata
+    uow.session.flush()  # discounts, products and assigned items first
+    if new_items:
+        uow.session.execute(insert(InvoiceItem), new_items)
+        uow.session.execute(insert(InvoiceLine), new_lines)
+    recalculate_rows(uow, invoice, [*figures, *added])
+    return EditedInvoice(invoice)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A line a bulk call names, read as a plain row: its item's id, customer and values."""
+
+    line_id: str
+    item_id: str
+    customer_id: str
+    values: ItemValues
+
+    @property
+    def state(self) -> LineState:
+        return LineState(self.line_id, self.item_id, self.values)
+
+
+def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str, Target]:
+    """The named lines of this invoice with their items' values, in one query (no ORM objects)."""
+    if not line_ids:
+        return {}
+    rows = uow.session.execute(
+        select(InvoiceLine.id, InvoiceLine.item_id, InvoiceItem.customer_id, *VALUE_COLUMNS)
+        .join(InvoiceItem, (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id))
+        .where(
+            InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice.id, InvoiceLine.id.in_(line_ids)
+        )
+    )
+    return {r[0]: Target(r[0], r[1], r[2], values_from_columns(r[3:])) for r in rows}
+
+
+def update_lines(
+    uow: UnitOfWork, invoice_id: str, updates: Sequence[UpdateLine], *, invoice_metadata: MetadataUpdate | None = None
+) -> EditedInvoice:
+    """Update up to 50 lines in request order; changes reach the items behind them."""
+    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    figures = load_figure_rows(uow, invoice.id)
+    targets = _targets(uow, invoice, {u.id for u in updates})
+    ids = ReferencedIds()
+    for change in updates:
+        ids.add_changes(change.changes)
+    refs = load_references(uow, ids)
+    states = {line_id: t.state for line_id, t in targets.items()}
+    planned = plan_update_lines(_context(invoice, len(figures)), updates, states, refs, limits=_limits(uow))
+    stored = write_many(
+        uow, {targets[i].item_id: (targets[i].customer_id, targets[i].values, v) for i, v in planned.items()}
+    )
+    invoice.metadata_ = metadata
+    for row in figures:
+        if (columns := stored.get(row.item_id)) is not None:
+            row.amount, row.discountable = columns["amount"], columns["discountable"]
+            row.discounts, row.tax_rates = columns["discounts"], columns["tax_rates"]
+    recalculate_rows(uow, invoice, figures)
+    return EditedInvoice(invoice)
+
+
+def remove_lines(
+    uow: UnitOfWork, invoice_id: str, removes: Sequence[RemoveLine], *, invoice_metadata: MetadataUpdate | None = None
+) -> EditedInvoice:
+    """Remove up to 50 lines: `delete` deletes the item behind a line, `unassign` makes it pending again."""
+    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    figures = load_figure_rows(uow, invoice.id)
+    targets = _targets(uow, invoice, {r.id for r in removes})
+    states = {line_id: t.state for line_id, t in targets.items()}
+    planned = plan_remove_lines(_context(invoice, len(figures)), removes, states, limits=_limits(uow))
+    removed = {state.id for state, _ in planned}
+    t = uow.tenant_id
+    uow.session.flush()
+    # Lines go before the items they point at; then items are deleted or become pending again.
+    uow.session.execute(delete(InvoiceLine).where(InvoiceLine.tenant_id == t, InvoiceLine.id.in_(removed)))
+    deleted = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.DELETE}
+    unassigned = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.UNASSIGN}
+    if deleted:
+        uow.session.execute(delete(InvoiceItem).where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(deleted)))
+    if unassigned:
+        uow.session.execute(
+            update(InvoiceItem)
+            .where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(unassigned))
+            .values(invoice_id=None)
+        )
+    invoice.metadata_ = metadata
+    recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
+    return EditedInvoice(invoice)
+
+
+def update_line(uow: UnitOfWork, invoice_id: str, update: UpdateLine) -> LoadedLine:
+    """The single-line form of update_lines (POST /v1/invoices/{id}/lines/{line})."""
+    edited = update_lines(uow, invoice_id, [update])
+    entry = load_lines_by_id(uow, edited.invoice.id, {update.id}).get(update.id)
+    if entry is None:
+        raise NotFound("invoice line item", update.id)
+    return entry
+
+
+def list_lines(
+    uow: UnitOfWork, invoice_id: str, *, limit: int, starting_after: str | None = None, ending_before: str | None = None
+) -> LinePage:
+    """Lines in display order, paged by line id."""
+    invoice = get_invoice(uow, invoice_id, document_type="invoice")
+    lines = load_lines(uow, invoice.id)
+    return page_lines(lines, limit=limit, starting_after=starting_after, ending_before=ending_before)
+
+
+def page_lines(
+    lines: list[LoadedLine], *, limit: int, starting_after: str | None = None, ending_before: str | None = None
+) -> LinePage:
+    position = {e.line.id: i for i, e in enumerate(lines)}
+    if starting_after is not None:
+        if starting_after not in position:
+            raise NotFound("invoice line item", starting_after, path=("starting_after",))
+        start = position[starting_after] + 1
+        return LinePage(lines[start : start + limit], start + limit < len(lines))
+    if ending_before is not None:
+        if ending_before not in position:
+            raise NotFound("invoice line item", ending_before, path=("ending_before",))
+        end = position[ending_before]
+        return LinePage(lines[max(0, end - limit) : end], end - limit > 0)
+    return LinePage(lines[:limit], limit < len(lines))

@@ -1,0 +1,233 @@
+"""Recompute an invoice's line figures and totals from its lines, after every change.
+
+Two ways in: `recalculate` with fully loaded lines (ORM objects), and `recalculate_rows` with the
+narrow rows a bulk edit reads for every line of the invoice (plain tuples, no ORM objects for lines
+the call does not touch). Both end in the same arithmetic (core.totals.compute_invoice), and only
+line figures that changed are written, in one statement.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Text, cast, select, update
+
+from bulkbill.core.invoicing.totals import LineTerms, TaxRateTerms, amount_due, compute_invoice
+from bulkbill.services.catalog.discounts import coupon_terms
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine, TaxRate
+
+
+@dataclass
+class LoadedLine:
+    line: InvoiceLine
+    item: InvoiceItem
+
+
+@dataclass
+class FigureRow:
+    """One line's inputs to the invoice arithmetic, and the figures it shows now."""
+
+    line_id: str
+    item_id: str
+    kind: str
+    amount: int
+    discountable: bool
+    discounts: list[str]
+    tax_rates: list[str] | None
+    # The figures the line shows now: lists, or the stored JSON text when read by load_figure_rows.
+    discount_amounts: list[dict[str, Any]] | str
+    taxes: list[dict[str, Any]] | str
+
+    def take_item(self, item: InvoiceItem) -> None:
+        """Refresh the inputs from an item the call has just changed."""
+        self.amount, self.discountable = item.amount, item.discountable
+        self.discounts, self.tax_rates = list(item.discounts), item.tax_rates
+
+
+def _join() -> Any:
+    return (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id)
+
+
+def load_lines(uow: UnitOfWork, invoice_id: str, *, limit: int | None = None) -> list[LoadedLine]:
+    """The invoice's lines with their items, in display order, in one query (the first `limit` only)."""
+    query = (
+        select(InvoiceLine, InvoiceItem)
+        .join(InvoiceItem, _join())
+        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
+        .order_by(InvoiceLine.position)
+        .execution_options(populate_existing=True)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [LoadedLine(line, item) for line, item in uow.session.execute(query)]
+
+
+def load_lines_by_id(uow: UnitOfWork, invoice_id: str, line_ids: set[str]) -> dict[str, LoadedLine]:
+    """Just the named lines of an invoice (a bulk call's targets), with their items."""
+    if not line_ids:
+        return {}
+    rows = uow.session.execute(
+        select(InvoiceLine, InvoiceItem)
+        .join(InvoiceItem, _join())
+        .where(
+            InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id, InvoiceLine.id.in_(line_ids)
+        )
+    )
+    return {line.id: LoadedLine(line, item) for line, item in rows}
+
+
+def _json_text(value: str | None) -> Any:
+    # Most lines carry "[]" or null here: skip the JSON parser for them.
+    if value is None or value == "null":
+        return None
+    return [] if value == "[]" else json.loads(value)
+
+
+def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
+    """Every line's arithmetic inputs, in display order, as plain rows (no ORM objects).
+
+    JSON columns are read as their stored text: the line figures are only compared with freshly
+    computed ones (stored text is what json.dumps wrote), which spares hundreds of decodes.
+    """
+    rows = uow.session.execute(
+        select(
+            InvoiceLine.id,
+            InvoiceLine.item_id,
+            InvoiceItem.kind,
+            InvoiceItem.amount,
+            InvoiceItem.discountable,
+            cast(InvoiceItem.discounts, Text),
+            cast(InvoiceItem.tax_rates, Text),
+            cast(InvoiceLine.discount_amounts, Text),
+            cast(InvoiceLine.taxes, Text),
+        )
+        .join(InvoiceItem, _join())
+        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
+        .order_by(InvoiceLine.position)
+    )
+    return [
+        FigureRow(
+            line_id,
+            item_id,
+            kind,
+            amount,
+            discountable,
+            _json_text(discounts) or [],
+            _json_text(rates),
+            stored_discounts or "[]",
+            stored_taxes or "[]",
+        )
+        for line_id, item_id, kind, amount, discountable, discounts, rates, stored_discounts, stored_taxes in rows
+    ]
+
+
+def figure_row(entry: LoadedLine) -> FigureRow:
+    item, line = entry.item, entry.line
+    return FigureRow(
+        line.id,
+        item.id,
+        item.kind,
+        item.amount,
+        item.discountable,
+        list(item.discounts),
+        item.tax_rates,
+        line.discount_amounts,
+        line.taxes,
+    )
+
+
+def _tax_terms(uow: UnitOfWork, ids: set[str]) -> dict[str, TaxRateTerms]:
+    if not ids:
+        return {}
+    rows = uow.session.scalars(select(TaxRate).where(TaxRate.tenant_id == uow.tenant_id, TaxRate.id.in_(ids)))
+    return {r.id: TaxRateTerms(r.id, r.percentage, r.inclusive) for r in rows}
+
+
+def recalculate(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:
+    """Line discounts and taxes, then invoice totals, always equal to the sum of the lines."""
+    uow.session.flush()  # new discounts and lines must be visible to the queries below
+    rows = [figure_row(e) for e in lines]
+    changed = _compute(uow, invoice, rows)
+    by_id = {e.line.id: e.line for e in lines}
+    for row in changed:
+        by_id[row.line_id].discount_amounts = _fresh(row.discount_amounts)
+        by_id[row.line_id].taxes = _fresh(row.taxes)
+
+
+def recalculate_rows(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> None:
+    """The same rule from narrow rows; changed line figures are written in one executemany."""
+    uow.session.flush()
+    changed = _compute(uow, invoice, rows)
+    if changed:
+        uow.session.execute(
+            update(InvoiceLine),
+            [
+                {"tenant_id": uow.tenant_id, "id": r.line_id, "discount_amounts": r.discount_amounts, "taxes": r.taxes}
+                for r in changed
+            ],
+        )
+
+
+def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[FigureRow]:
+    """Run the core arithmetic; set invoice totals; return the rows whose line figures changed."""
+    discount_ids = set(invoice.discounts)
+    rate_ids = set(invoice.default_tax_rates)
+    for row in rows:
+        discount_ids.update(row.discounts)
+        rate_ids.update(row.tax_rates or ())
+    coupons = coupon_terms(uow, discount_ids)
+    rates = _tax_terms(uow, rate_ids)
+    terms = [
+        LineTerms(
+            amount=r.amount,
+            discountable=r.discountable,
+            discounts=tuple(coupons[d] for d in r.discounts if d in coupons),
+            tax_rates=tuple(rates[t] for t in r.tax_rates if t in rates) if r.tax_rates is not None else None,
+        )
+        for r in rows
+    ]
+    figures = compute_invoice(
+        terms,
+        invoice_discounts=[coupons[d] for d in invoice.discounts if d in coupons],
+        default_tax_rates=[rates[r] for r in invoice.default_tax_rates if r in rates],
+    )
+    changed: list[FigureRow] = []
+    for row, fig in zip(rows, figures.lines, strict=True):
+        discount_amounts = [{"amount": d.amount, "discount": d.discount_id} for d in fig.discount_amounts]
+        taxes = [_tax_json(t.tax_rate_id, t.inclusive, t.amount, t.taxable_amount) for t in fig.taxes]
+        if not (_same(row.discount_amounts, discount_amounts) and _same(row.taxes, taxes)):
+            row.discount_amounts, row.taxes = discount_amounts, taxes
+            changed.append(row)
+    invoice.subtotal = figures.subtotal
+    invoice.subtotal_excluding_tax = figures.subtotal_excluding_tax
+    invoice.total = figures.total
+    invoice.total_excluding_tax = figures.total_excluding_tax
+    invoice.total_discount_amounts = [
+        {"amount": d.amount, "discount": d.discount_id} for d in figures.total_discount_amounts
+    ]
+    invoice.total_taxes = [
+        _tax_json(t.tax_rate_id, t.inclusive, t.amount, t.taxable_amount) for t in figures.total_taxes
+    ]
+    invoice.amount_due = amount_due(figures.total, starting_balance=invoice.starting_balance)
+    invoice.line_count = len(rows)
+    return changed
+
+
+def _fresh(value: list[dict[str, Any]] | str) -> list[dict[str, Any]]:
+    assert not isinstance(value, str), "changed rows carry freshly computed figures"
+    return value
+
+
+def _same(stored: list[dict[str, Any]] | str, fresh: list[dict[str, Any]]) -> bool:
+    if isinstance(stored, str):
+        if not fresh:
+            return stored == "[]"
+        return stored == json.dumps(fresh)  # the same serializer SQLAlchemy's JSON type writes with
+    return stored == fresh
+
+
+def _tax_json(rate_id: str, inclusive: bool, amount: int, taxable: int) -> dict[str, object]:
+    return {"tax_rate": rate_id, "inclusive": inclusive, "amount": amount, "taxable_amount": taxable}

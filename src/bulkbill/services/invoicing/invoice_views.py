@@ -1,0 +1,109 @@
+"""Everything needed to show invoices, lines and items, loaded in a few set-based queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from bulkbill.services.catalog.discounts import get_discounts
+from bulkbill.services.customers.customers import get_customers
+from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, InvoiceLine, Price, TaxRate
+
+
+@dataclass
+class Related:
+    """Objects referenced by what is being shown, by id."""
+
+    tax_rates: dict[str, TaxRate] = field(default_factory=dict)
+    discounts: dict[str, Discount] = field(default_factory=dict)
+    coupons: dict[str, Coupon] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)
+    # Invoice item id → the discounts its invoice line shows (for items on an invoice).
+    item_discounts: dict[str, int] = field(default_factory=dict)
+
+
+EMBEDDED_LINES = 10
+
+
+@dataclass
+class InvoiceView:
+    invoice: Invoice
+    lines: list[LoadedLine]
+    related: Related
+
+
+def load_related(
+    uow: UnitOfWork,
+    invoices: Sequence[Invoice],
+    items: Iterable[InvoiceItem],
+    *,
+    with_prices: bool = False,
+    with_item_discounts: bool = False,
+) -> Related:
+    """Tax rates, discounts (with coupons) and customers for invoices and items, one query each."""
+    items = list(items)
+    rate_ids = {r for inv in invoices for r in inv.default_tax_rates} | {r for i in items for r in i.tax_rates or ()}
+    discount_ids = {d for inv in invoices for d in inv.discounts} | {d for i in items for d in i.discounts}
+    for inv in invoices:
+        discount_ids.update(d["discount"] for d in inv.total_discount_amounts)
+    related = Related()
+    t = uow.tenant_id
+    if rate_ids:
+        related.tax_rates = {
+            r.id: r
+            for r in uow.session.scalars(select(TaxRate).where(TaxRate.tenant_id == t, TaxRate.id.in_(rate_ids)))
+        }
+    related.discounts = get_discounts(uow, discount_ids)
+    coupon_ids = {d.coupon_id for d in related.discounts.values()}
+    if coupon_ids:
+        related.coupons = {
+            c.id: c for c in uow.session.scalars(select(Coupon).where(Coupon.tenant_id == t, Coupon.id.in_(coupon_ids)))
+        }
+    related.customers = dict(get_customers(uow, {inv.customer_id for inv in invoices} | {i.customer_id for i in items}))
+    price_ids = {i.price_id for i in items if i.price_id}
+    if with_prices and price_ids:
+        related.prices = {
+            p.id: p for p in uow.session.scalars(select(Price).where(Price.tenant_id == t, Price.id.in_(price_ids)))
+        }
+    invoiced = {i.id for i in items if i.invoice_id}
+    if with_item_discounts and invoiced:
+        rows = uow.session.execute(
+            select(InvoiceLine.item_id, InvoiceLine.discount_amounts).where(
+                InvoiceLine.tenant_id == t, InvoiceLine.item_id.in_(invoiced)
+            )
+        )
+        related.item_discounts = {item_id: sum(d["amount"] for d in amounts) for item_id, amounts in rows}
+    return related
+
+
+def invoice_view(
+    uow: UnitOfWork, invoice: Invoice, *, lines: list[LoadedLine] | None = None, with_prices: bool = False
+) -> InvoiceView:
+    # Only the embedded first page of lines is shown; `has_more` comes from the invoice's line count.
+    lines = lines if lines is not None else load_lines(uow, invoice.id, limit=EMBEDDED_LINES)
+    return InvoiceView(invoice, lines, load_related(uow, [invoice], [e.item for e in lines], with_prices=with_prices))
+
+
+def invoice_views(uow: UnitOfWork, invoices: Sequence[Invoice], *, with_prices: bool = False) -> list[InvoiceView]:
+    """Views for a page of invoices: their lines and related objects in a fixed number of queries."""
+    from bulkbill.storage.tables import InvoiceLine
+
+    if not invoices:
+        return []
+    ids = [inv.id for inv in invoices]
+    rows = uow.session.execute(
+        select(InvoiceLine, InvoiceItem)
+        .join(InvoiceItem, (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id))
+        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id.in_(ids))
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+    )
+    by_invoice: dict[str, list[LoadedLine]] = {i: [] for i in ids}
+    for line, item in rows:
+        by_invoice[line.invoice_id].append(LoadedLine(line, item))
+    related = load_related(uow, invoices, [e.item for ls in by_invoice.values() for e in ls], with_prices=with_prices)
+    return [InvoiceView(inv, by_invoice[inv.id], related) for inv in invoices]

@@ -1,0 +1,377 @@
+"""Invoices: create, edit while draft, and move through the lifecycle (finalize, pay, void, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, NotFound
+from bulkbill.core.invoicing.commands import DiscountRef
+from bulkbill.core.invoicing.items import ItemOwner, check_discounts, check_tax_rates
+from bulkbill.core.invoicing.lifecycle import (
+    InvoiceAction,
+    InvoiceStatus,
+    balance_after_finalize,
+    check_collection,
+    due_date_at_finalization,
+    ensure_deletable,
+    ensure_editable,
+    ensure_sendable,
+    ensure_transition,
+    invoice_number,
+    status_after_finalize,
+)
+from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.core.money import is_known_currency
+from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
+from bulkbill.services.invoicing.references import ReferencedIds, load_references
+from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.ids import new_id
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
+
+EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "auto_advance"})
+COLLECTION_FIELDS = frozenset({"collection_method", "days_until_due", "due_date"})
+
+
+@dataclass(frozen=True)
+class InvoiceFields:
+    customer: str | None = None
+    currency: str | None = None
+    collection_method: str | None = None
+    days_until_due: int | None = None
+    due_date: int | None = None
+    auto_advance: bool | None = None
+    description: str | Clear | None = None
+    footer: str | Clear | None = None
+    metadata: MetadataUpdate | None = None
+    default_tax_rates: tuple[str, ...] | Clear | None = None
+    discounts: tuple[DiscountRef, ...] | Clear | None = None
+    pending_invoice_items_behavior: str | None = None
+    given: frozenset[str] = frozenset()
+
+
+def get_invoice(
+    uow: UnitOfWork, invoice_id: str, *, for_update: bool = False, document_type: str | None = None
+) -> Invoice:
+    """Load an invoice of this tenant; with for_update, lock it (row lock on PostgreSQL).
+
+    `document_type` ("invoice" or "credit_memo") hides the other kind: Stripe passes "invoice".
+    """
+    query = select(Invoice).where(Invoice.tenant_id == uow.tenant_id, Invoice.id == invoice_id)
+    if document_type is not None:
+        query = query.where(Invoice.document_type == document_type)
+    if for_update and uow.is_postgres:
+        query = query.with_for_update()
+    invoice = uow.session.scalar(query)
+    if invoice is None:
+        raise NotFound("invoice", invoice_id)
+    return invoice
+
+
+def _check_refs(uow: UnitOfWork, fields: InvoiceFields, owner: ItemOwner, errors: InputCollector) -> None:
+    ids = ReferencedIds()
+    if isinstance(fields.default_tax_rates, tuple):
+        ids.tax_rates.update(fields.default_tax_rates)
+    if isinstance(fields.discounts, tuple):
+        ids.add_discounts(fields.discounts)
+    refs = load_references(uow, ids)
+    if isinstance(fields.default_tax_rates, tuple):
+        check_tax_rates(fields.default_tax_rates, refs, ("default_tax_rates",), errors)
+    if isinstance(fields.discounts, tuple):
+        check_discounts(fields.discounts, owner, refs, ("discounts",), errors)
+
+
+def new_invoice_row(uow: UnitOfWork, *, customer_id: str, currency: str, **fields: Any) -> Invoice:
+    """A new draft invoice row with empty totals; `fields` set whatever differs (dates, origin, ...)."""
+    values: dict[str, Any] = {
+        "tenant_id": uow.tenant_id,
+        "id": new_id("in_"),
+        "customer_id": customer_id,
+        "currency": currency,
+        "status": InvoiceStatus.DRAFT.value,
+        "collection_method": "charge_automatically",
+        "auto_advance": False,
+        "metadata_": {},
+        "default_tax_rates": [],
+        "discounts": [],
+        "billing_reason": "manual",
+        "created": uow.now,
+        "period_start": uow.now,
+        "period_end": uow.now,
+        "starting_balance": 0,
+        "amount_paid": 0,
+        "paid_out_of_band": False,
+        "line_count": 0,
+        "next_line_position": 0,
+        "subtotal": 0,
+        "subtotal_excluding_tax": 0,
+        "total": 0,
+        "total_excluding_tax": 0,
+        "amount_due": 0,
+        "total_discount_amounts": [],
+        "total_taxes": [],
+    }
+    values.update(fields)
+    invoice = Invoice(**values)
+    uow.session.add(invoice)
+    return invoice
+
+
+def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
+    """A new draft; with pending_invoice_items_behavior=include it takes the customer's pending items."""
+    assert fields.customer is not None
+    try:
+        customer = get_customer(uow, fields.customer)
+    except NotFound as exc:
+        raise NotFound("customer", fields.customer, path=("customer",)) from exc
+    errors = InputCollector()
+    currency = (fields.currency or customer.currency or "usd").lower()
+    if not is_known_currency(currency):
+        errors.add(("currency",), "invalid_currency", f"Invalid currency: {currency}.")
+    method = fields.collection_method or "charge_automatically"
+    check_collection(method, fields.days_until_due, fields.due_date, errors, now=uow.now)
+    check_metadata(fields.metadata, ("metadata",), errors)
+    metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
+    _check_refs(uow, fields, ItemOwner(customer.id, currency), errors)
+    errors.raise_if_any()
+    invoice = new_invoice_row(
+        uow,
+        customer_id=customer.id,
+        currency=currency,
+        collection_method=method,
+        days_until_due=fields.days_until_due,
+        due_date=fields.due_date,
+        auto_advance=bool(fields.auto_advance),
+        description=_text(fields.description),
+        footer=_text(fields.footer),
+        metadata_=metadata,
+        default_tax_rates=list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else [],
+    )
+    uow.session.flush()
+    if isinstance(fields.discounts, tuple):
+        invoice.discounts = apply_discounts(uow, fields.discounts, customer_id=customer.id, invoice_id=invoice.id)
+    if customer.currency is None:
+        customer.currency = currency
+    if fields.pending_invoice_items_behavior == "include":
+        _sweep_pending_items(uow, invoice)
+    recalculate(uow, invoice, load_lines(uow, invoice.id))
+    uow.session.flush()
+    return invoice
+
+
+def _sweep_pending_items(uow: UnitOfWork, invoice: Invoice) -> None:
+    """Pending items of the customer in the invoice currency join it, newest first."""
+    pending = uow.session.scalars(
+        select(InvoiceItem)
+        .where(
+            InvoiceItem.tenant_id == uow.tenant_id,
+            InvoiceItem.customer_id == invoice.customer_id,
+            InvoiceItem.invoice_id.is_(None),
+            InvoiceItem.currency == invoice.currency,
+        )
+        .order_by(InvoiceItem.created.desc(), InvoiceItem.id.desc())
+        .limit(uow.settings.stripe_max_lines_per_invoice)
+    )
+    for item in pending:
+        attach_item(uow, invoice, item)
+
+
+def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> InvoiceLine:
+    """Put an item on an invoice as its next line."""
+    item.invoice_id = invoice.id
+    line = InvoiceLine(
+        tenant_id=uow.tenant_id,
+        id=new_id("il_"),
+        invoice_id=invoice.id,
+        item_id=item.id,
+        position=invoice.next_line_position,
+        discount_amounts=[],
+        taxes=[],
+    )
+    invoice.next_line_position += 1
+    uow.session.add(line)
+    return line
+
+
+def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> Invoice:
+    """Drafts take every field; finalized invoices only metadata, description, footer and auto_advance."""
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    if fields.given - EDITABLE_AFTER_DRAFT:
+        ensure_editable(invoice.status)
+    errors = InputCollector()
+    method = fields.collection_method or invoice.collection_method
+    if method != invoice.collection_method:
+        # Switching collection method starts the due terms afresh.
+        days, due = fields.days_until_due, fields.due_date
+    else:
+        days = fields.days_until_due if "days_until_due" in fields.given else invoice.days_until_due
+        due = fields.due_date if "due_date" in fields.given else invoice.due_date
+    if fields.given & COLLECTION_FIELDS:
+        # Only a change of terms is checked: finalizing fixes due_date next to days_until_due.
+        check_collection(method, days, due, errors, now=uow.now)
+    check_metadata(fields.metadata, ("metadata",), errors)
+    metadata = merge_metadata(invoice.metadata_, fields.metadata, ("metadata",), errors)
+    _check_refs(uow, fields, ItemOwner(invoice.customer_id, invoice.currency), errors)
+    errors.raise_if_any()
+    invoice.collection_method, invoice.days_until_due, invoice.due_date = method, days, due
+    invoice.metadata_ = metadata
+    if fields.auto_advance is not None:
+        invoice.auto_advance = fields.auto_advance
+    if fields.description is not None:
+        invoice.description = _text(fields.description)
+    if fields.footer is not None:
+        invoice.footer = _text(fields.footer)
+    if fields.default_tax_rates is not None:
+        invoice.default_tax_rates = (
+            list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else []
+        )
+    if fields.discounts is not None:
+        refs = fields.discounts if isinstance(fields.discounts, tuple) else ()
+        invoice.discounts = apply_discounts(uow, refs, customer_id=invoice.customer_id, invoice_id=invoice.id)
+    if invoice.status == InvoiceStatus.DRAFT:
+        recalculate(uow, invoice, load_lines(uow, invoice.id))
+    uow.session.flush()
+    return invoice
+
+
+def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
+    """Only drafts are deleted; their items go back to pending rather than being lost."""
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_deletable(invoice.status, subscription_id=invoice.subscription_id)
+    lines = load_lines(uow, invoice.id)
+    for entry in lines:
+        uow.session.delete(entry.line)
+    uow.session.flush()
+    for entry in lines:
+        if entry.item.source_type is None:
+            entry.item.invoice_id = None
+        else:
+            # An item that billed an order line or fulfillment goes, so its source can be billed again.
+            uow.session.delete(entry.item)
+    uow.session.delete(invoice)
+    uow.session.flush()
+
+
+def list_invoices(
+    uow: UnitOfWork,
+    cursor: Cursor,
+    *,
+    customer: str | None = None,
+    status: str | None = None,
+    collection_method: str | None = None,
+    document_type: str | None = None,
+) -> Page[Invoice]:
+    query = select(Invoice).where(Invoice.tenant_id == uow.tenant_id)
+    if document_type is not None:
+        query = query.where(Invoice.document_type == document_type)
+    if customer is not None:
+        query = query.where(Invoice.customer_id == customer)
+    if status is not None:
+        query = query.where(Invoice.status == status)
+    if collection_method is not None:
+        query = query.where(Invoice.collection_method == collection_method)
+    return paginate(uow, query, Invoice, cursor)
+
+
+def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
+    """Freeze the draft, apply the customer balance and take the customer's next gapless number."""
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_transition(InvoiceAction.FINALIZE, invoice.status)
+    customer = _lock_customer(uow, invoice.customer_id)
+    recalculate(uow, invoice, load_lines(uow, invoice.id))
+    invoice.starting_balance = customer.balance
+    invoice.amount_due, invoice.ending_balance = balance_after_finalize(invoice.total, customer.balance)
+    customer.balance = invoice.ending_balance
+    _assign_number(uow, invoice, customer)
+    invoice.finalized_at = uow.now
+    invoice.due_date = due_date_at_finalization(
+        invoice.collection_method, invoice.days_until_due, invoice.due_date, finalized_at=uow.now
+    )
+    invoice.status = status_after_finalize(invoice.amount_due).value
+    if invoice.status == InvoiceStatus.PAID:
+        invoice.paid_at = uow.now
+    uow.session.flush()
+    return invoice
+
+
+def _assign_number(uow: UnitOfWork, invoice: Invoice, customer: Customer) -> None:
+    """Stripe-made invoices take the customer's prefix sequence; Zuora-made documents the tenant's INV/CM one."""
+    if invoice.origin != "stripe" and invoice.number is not None:
+        return  # numbered when created (Zuora standalone invoices): the number stays
+    if invoice.origin == "stripe":
+        invoice.number = invoice_number(customer.invoice_prefix, customer.next_invoice_sequence)
+        customer.next_invoice_sequence += 1
+    elif invoice.document_type == "credit_memo":
+        invoice.number = next_number(uow, "credit_memo", "CM")
+    else:
+        invoice.number = next_number(uow, "invoice", "INV")
+
+
+def _lock_customer(uow: UnitOfWork, customer_id: str) -> Customer:
+    query = select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id == customer_id)
+    if uow.is_postgres:
+        query = query.with_for_update()
+    customer = uow.session.scalar(query)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+def pay_invoice(uow: UnitOfWork, invoice_id: str, *, paid_out_of_band: bool) -> Invoice:
+    """bulkbill moves no money: an invoice is paid by recording an out-of-band payment."""
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_transition(InvoiceAction.PAY, invoice.status)
+    if not paid_out_of_band:
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("paid_out_of_band",),
+                    "payment_method_unavailable",
+                    "bulkbill processes no payments: pass paid_out_of_band=true to record "
+                    "a payment made outside bulkbill.",
+                )
+            ]
+        )
+    invoice.paid_out_of_band = True
+    invoice.amount_paid = invoice.amount_due
+    invoice.status = InvoiceStatus.PAID.value
+    invoice.paid_at = uow.now
+    uow.session.flush()
+    return invoice
+
+
+def send_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
+    """Sending finalizes a draft first; bulkbill delivers no e-mail, so nothing else changes."""
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_sendable(invoice.collection_method, invoice.status)
+    if invoice.status == InvoiceStatus.DRAFT:
+        return finalize_invoice(uow, invoice_id)
+    return invoice
+
+
+def void_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_transition(InvoiceAction.VOID, invoice.status)
+    invoice.status = InvoiceStatus.VOID.value
+    invoice.voided_at = uow.now
+    uow.session.flush()
+    return invoice
+
+
+def mark_uncollectible(uow: UnitOfWork, invoice_id: str) -> Invoice:
+    invoice = get_invoice(uow, invoice_id, for_update=True)
+    ensure_transition(InvoiceAction.MARK_UNCOLLECTIBLE, invoice.status)
+    invoice.status = InvoiceStatus.UNCOLLECTIBLE.value
+    invoice.marked_uncollectible_at = uow.now
+    uow.session.flush()
+    return invoice
+
+
+def _text(value: str | Clear | None) -> str | None:
+    return None if value is None or isinstance(value, Clear) else value

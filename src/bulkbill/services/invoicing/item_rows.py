@@ -1,0 +1,189 @@
+"""Billable item rows ↔ core ItemValues, and writing planned values back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
+from bulkbill.core.invoicing.items import ItemValues
+from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.ids import new_id
+from bulkbill.storage.tables import InvoiceItem, Product
+
+# The item columns the core's ItemValues is made of (read as plain rows on hot paths).
+VALUE_COLUMNS = (
+    InvoiceItem.kind,
+    InvoiceItem.currency,
+    InvoiceItem.unit_amount_decimal,
+    InvoiceItem.quantity_decimal,
+    InvoiceItem.amount,
+    InvoiceItem.description,
+    InvoiceItem.discountable,
+    InvoiceItem.discounts,
+    InvoiceItem.tax_rates,
+    InvoiceItem.period_start,
+    InvoiceItem.period_end,
+    InvoiceItem.metadata_,
+    InvoiceItem.price_id,
+    InvoiceItem.product_id,
+    InvoiceItem.amount_defined,
+)
+
+
+def values_from_columns(row: Sequence[Any]) -> ItemValues:
+    """ItemValues from a row of VALUE_COLUMNS, in that order."""
+    (
+        kind,
+        currency,
+        unit,
+        quantity,
+        amount,
+        description,
+        discountable,
+        discounts,
+        tax_rates,
+        start,
+        end,
+        metadata,
+        price_id,
+        product_id,
+        amount_defined,
+    ) = row
+    return ItemValues(
+        kind=ItemKind(kind),
+        currency=currency,
+        unit_amount_decimal=unit,
+        quantity=quantity,
+        amount=amount,
+        description=description,
+        discountable=discountable,
+        discounts=tuple(DiscountRef(discount=d) for d in discounts),
+        tax_rates=tuple(tax_rates) if tax_rates is not None else None,
+        period=(start, end),
+        metadata=dict(metadata),
+        price_id=price_id,
+        product_id=product_id,
+        amount_defined=amount_defined,
+    )
+
+
+def item_values(item: InvoiceItem) -> ItemValues:
+    """The core's view of a stored item."""
+    return values_from_columns([getattr(item, c.key) for c in VALUE_COLUMNS])
+
+
+def _columns(values: ItemValues, *, product_id: str | None, discount_ids: list[str]) -> dict[str, Any]:
+    return {
+        "currency": values.currency,
+        "unit_amount_decimal": values.unit_amount_decimal,
+        "quantity_decimal": values.quantity,
+        "amount": values.amount,
+        "amount_defined": values.amount_defined,
+        "description": values.description,
+        "discountable": values.discountable,
+        "discounts": discount_ids,
+        "tax_rates": list(values.tax_rates) if values.tax_rates is not None else None,
+        "period_start": values.period[0],
+        "period_end": values.period[1],
+        "metadata_": dict(values.metadata),
+        "price_id": values.price_id,
+        "product_id": product_id,
+    }
+
+
+def stored_columns(uow: UnitOfWork, values: ItemValues, *, customer_id: str, item_id: str) -> dict[str, Any]:
+    """Column values for planned ItemValues: an inline product is created, new coupons become discounts."""
+    product_id = values.product_id
+    data = values.new_product
+    if data is not None:
+        product = Product(
+            tenant_id=uow.tenant_id,
+            id=new_id("prod_", 14),
+            name=data.name,
+            description=data.description,
+            active=True,
+            unit_label=data.unit_label,
+            metadata_=dict(data.metadata),
+            created=uow.now,
+            updated=uow.now,
+            deleted=False,
+        )
+        uow.session.add(product)
+        product_id = product.id
+    discount_ids = apply_discounts(uow, values.discounts, customer_id=customer_id, invoice_item_id=item_id)
+    return _columns(values, product_id=product_id, discount_ids=discount_ids)
+
+
+def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None:
+    """Store planned values on a loaded item (only changed attributes are written)."""
+    for name, value in stored_columns(uow, values, customer_id=item.customer_id, item_id=item.id).items():
+        if getattr(item, name) != value:
+            setattr(item, name, value)
+
+
+def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, ItemValues]]) -> dict[str, dict[str, Any]]:
+    """Store planned values for many items in one executemany: item id → (customer, before, after).
+
+    Only the columns that changed are written (rows with the same changed columns share one
+    executemany). Returns every item's stored column values, for the totals that follow.
+    """
+    stored: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    for item_id, (customer, before, after) in planned.items():
+        columns = stored_columns(uow, after, customer_id=customer, item_id=item_id)
+        # Stored values never carry new coupons or inline products, so `before` maps to columns as is.
+        old = _columns(
+            before,
+            product_id=before.product_id,
+            discount_ids=[d.discount for d in before.discounts if d.discount is not None],
+        )
+        stored[item_id] = columns
+        changed = {k: v for k, v in columns.items() if old[k] != v}
+        if changed:
+            rows.append({"tenant_id": uow.tenant_id, "id": item_id, **changed})
+    if rows:
+        uow.session.flush()  # discounts and products created above exist before the items point at them
+        # Bulk UPDATE by primary key (attribute names, so "metadata_" for the metadata column).
+        uow.session.execute(update(InvoiceItem), rows)
+    return stored
+
+
+# Columns a new item row starts with besides its values (see tables.InvoiceItem).
+NEW_ITEM_DEFAULTS: dict[str, Any] = {
+    "subscription_id": None,
+    "subscription_item_id": None,
+    "source_type": None,
+    "source_id": None,
+    "custom_fields": {},
+    "extras": {},
+}
+
+
+def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, values: ItemValues) -> InvoiceItem:
+    """A new item row carrying `values`."""
+    item = InvoiceItem(
+        tenant_id=uow.tenant_id,
+        id=new_id("ii_"),
+        customer_id=customer_id,
+        invoice_id=invoice_id,
+        kind=values.kind.value,
+        created=uow.now,
+        discounts=[],
+        metadata_={},
+    )
+    write_values(uow, item, values)
+    uow.session.add(item)
+    return item
+
+
+def get_items(uow: UnitOfWork, ids: set[str]) -> dict[str, InvoiceItem]:
+    if not ids:
+        return {}
+    rows = uow.session.scalars(
+        select(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(ids))
+    )
+    return {i.id: i for i in rows}

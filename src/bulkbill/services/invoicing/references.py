@@ -1,0 +1,77 @@
+"""Load every object a set of line changes refers to, one query per kind, into core References."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
+from bulkbill.core.invoicing.items import CouponInfo, DiscountInfo, PriceInfo, References, TaxRateInfo
+from bulkbill.core.metadata import Clear
+from bulkbill.services.catalog.coupons import coupon_is_valid
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Coupon, Discount, Price, Product, TaxRate
+
+
+@dataclass
+class ReferencedIds:
+    prices: set[str] = field(default_factory=set)
+    coupons: set[str] = field(default_factory=set)
+    discounts: set[str] = field(default_factory=set)
+    tax_rates: set[str] = field(default_factory=set)
+    products: set[str] = field(default_factory=set)
+
+    def add_discounts(self, refs: Iterable[DiscountRef]) -> None:
+        for ref in refs:
+            if ref.coupon:
+                self.coupons.add(ref.coupon)
+            if ref.discount:
+                self.discounts.add(ref.discount)
+
+    def add_changes(self, changes: LineChanges) -> None:
+        if changes.price:
+            self.prices.add(changes.price)
+        if changes.price_data and changes.price_data.product:
+            self.products.add(changes.price_data.product)
+        if changes.discounts is not None and not isinstance(changes.discounts, Clear):
+            self.add_discounts(changes.discounts)
+        if changes.tax_rates is not None and not isinstance(changes.tax_rates, Clear):
+            self.tax_rates.update(changes.tax_rates)
+
+
+def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
+    """One query per kind of object, whatever the number of lines."""
+    t = uow.tenant_id
+    prices = {}
+    if ids.prices:
+        for p in uow.session.scalars(select(Price).where(Price.tenant_id == t, Price.id.in_(ids.prices))):
+            prices[p.id] = PriceInfo(
+                p.id, p.currency, p.unit_amount_decimal, p.product_id, recurring=p.type == "recurring", active=p.active
+            )
+    discounts = {}
+    if ids.discounts:
+        for d in uow.session.scalars(select(Discount).where(Discount.tenant_id == t, Discount.id.in_(ids.discounts))):
+            discounts[d.id] = DiscountInfo(d.id, d.coupon_id, d.customer_id)
+    coupons = {}
+    if ids.coupons:
+        for c in uow.session.scalars(select(Coupon).where(Coupon.tenant_id == t, Coupon.id.in_(ids.coupons))):
+            if not c.deleted:
+                coupons[c.id] = CouponInfo(
+                    c.id, c.percent_off, c.amount_off, c.currency, valid=coupon_is_valid(c, uow.now)
+                )
+    tax_rates = {}
+    if ids.tax_rates:
+        for r in uow.session.scalars(select(TaxRate).where(TaxRate.tenant_id == t, TaxRate.id.in_(ids.tax_rates))):
+            tax_rates[r.id] = TaxRateInfo(r.id, active=r.active)
+    products: set[str] = set()
+    if ids.products:
+        products = set(
+            uow.session.scalars(
+                select(Product.id).where(
+                    Product.tenant_id == t, Product.id.in_(ids.products), Product.deleted.is_(False)
+                )
+            )
+        )
+    return References(prices=prices, coupons=coupons, discounts=discounts, tax_rates=tax_rates, products=products)

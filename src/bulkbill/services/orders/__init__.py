@@ -1,0 +1,1 @@
+"""Orders, order line items, fulfillments and fulfillment items."""

@@ -1,0 +1,157 @@
+"""Order line items with everything their read shape needs, loaded in a few set-based queries.
+
+Derived figures (quantityFulfilled, quantityPendingFulfillment, quantityAvailableForReturn) are
+computed from the fulfillments and return lines each time, never stored, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bulkbill.core.orders.line_items import (
+    BOOKED_OR_LATER,
+    BillingRule,
+    ItemCategory,
+    ItemState,
+    Quantities,
+    line_quantities,
+)
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Customer
+from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, Order, OrderLineItem
+
+
+@dataclass
+class LineView:
+    line: OrderLineItem
+    order: Order
+    account: Customer
+    owner: Customer
+    quantities: Quantities
+    original: OrderLineItem | None = None
+    original_order: Order | None = None
+    fulfillments: list[Fulfillment] = field(default_factory=list)
+
+
+def returned_quantities(
+    uow: UnitOfWork, original_ids: Iterable[str], *, exclude: Iterable[str] = ()
+) -> dict[str, Decimal]:
+    """Per sales line: the total quantity of its return lines that are Booked or later."""
+    ids, skip = set(original_ids), set(exclude)
+    if not ids:
+        return {}
+    rows = uow.session.execute(
+        select(
+            OrderLineItem.id, OrderLineItem.original_line_item_id, OrderLineItem.item_state, OrderLineItem.quantity
+        ).where(OrderLineItem.tenant_id == uow.tenant_id, OrderLineItem.original_line_item_id.in_(ids))
+    )
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for line_id, original_id, state, quantity in rows:
+        if line_id not in skip and state in BOOKED_OR_LATER and original_id is not None:
+            totals[original_id] += quantity
+    return totals
+
+
+def fulfillments_of(uow: UnitOfWork, line_ids: Iterable[str]) -> dict[str, list[Fulfillment]]:
+    """Each line's fulfillments, oldest first."""
+    ids = set(line_ids)
+    if not ids:
+        return {}
+    rows = uow.session.scalars(
+        select(Fulfillment)
+        .where(Fulfillment.tenant_id == uow.tenant_id, Fulfillment.order_line_item_id.in_(ids))
+        .order_by(Fulfillment.created, Fulfillment.id)
+    )
+    out: dict[str, list[Fulfillment]] = defaultdict(list)
+    for f in rows:
+        out[f.order_line_item_id].append(f)
+    return out
+
+
+def items_of(uow: UnitOfWork, fulfillment_ids: Iterable[str]) -> dict[str, list[FulfillmentItem]]:
+    """Each fulfillment's items, oldest first."""
+    ids = set(fulfillment_ids)
+    if not ids:
+        return {}
+    rows = uow.session.scalars(
+        select(FulfillmentItem)
+        .where(FulfillmentItem.tenant_id == uow.tenant_id, FulfillmentItem.fulfillment_id.in_(ids))
+        .order_by(FulfillmentItem.created, FulfillmentItem.id)
+    )
+    out: dict[str, list[FulfillmentItem]] = defaultdict(list)
+    for item in rows:
+        out[item.fulfillment_id].append(item)
+    return out
+
+
+def quantities_for(
+    line: OrderLineItem, fulfillments: Sequence[Fulfillment], returned: Decimal = Decimal(0)
+) -> Quantities:
+    """The §2.8 figures of one line."""
+    return line_quantities(
+        category=ItemCategory(line.item_category),
+        rule=BillingRule(line.billing_rule),
+        state=ItemState(line.item_state),
+        quantity=line.quantity,
+        fulfillments=[(f.state, f.quantity) for f in fulfillments],
+        returned=returned,
+    )
+
+
+def _lines_by_id(uow: UnitOfWork, ids: set[str]) -> dict[str, OrderLineItem]:
+    if not ids:
+        return {}
+    query = select(OrderLineItem).where(OrderLineItem.tenant_id == uow.tenant_id, OrderLineItem.id.in_(ids))
+    return {r.id: r for r in uow.session.scalars(query)}
+
+
+def _orders_by_id(uow: UnitOfWork, ids: set[str]) -> dict[str, Order]:
+    if not ids:
+        return {}
+    return {
+        r.id: r for r in uow.session.scalars(select(Order).where(Order.tenant_id == uow.tenant_id, Order.id.in_(ids)))
+    }
+
+
+def load_views(
+    uow: UnitOfWork,
+    lines: Sequence[OrderLineItem],
+    *,
+    orders: dict[str, Order] | None = None,
+    with_fulfillments: bool = False,
+) -> list[LineView]:
+    """Views of `lines` in their order, with accounts, originals, fulfillments and quantities."""
+    originals = _lines_by_id(uow, {ln.original_line_item_id for ln in lines if ln.original_line_item_id})
+    order_ids = {ln.order_id for ln in lines} | {o.order_id for o in originals.values()}
+    known = dict(orders or {})
+    known.update(_orders_by_id(uow, order_ids - set(known)))
+    account_ids = {ln.account_id for ln in lines} | {ln.owner_account_id for ln in lines}
+    accounts = {
+        c.id: c
+        for c in uow.session.scalars(
+            select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(account_ids))
+        )
+    }
+    fulfillments = fulfillments_of(uow, [ln.id for ln in lines])
+    returned = returned_quantities(uow, [ln.id for ln in lines if ln.item_category == ItemCategory.SALES])
+    views = []
+    for ln in lines:
+        original = originals.get(ln.original_line_item_id) if ln.original_line_item_id else None
+        views.append(
+            LineView(
+                line=ln,
+                order=known[ln.order_id],
+                account=accounts[ln.account_id],
+                owner=accounts[ln.owner_account_id],
+                quantities=quantities_for(ln, fulfillments.get(ln.id, []), returned.get(ln.id, Decimal(0))),
+                original=original,
+                original_order=known.get(original.order_id) if original else None,
+                fulfillments=fulfillments.get(ln.id, []) if with_fulfillments else [],
+            )
+        )
+    return views

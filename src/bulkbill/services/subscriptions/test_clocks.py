@@ -1,0 +1,108 @@
+"""Test clocks: a frozen time for customers and their subscriptions, moved only by `advance`.
+
+Advancing runs, in time order, everything that falls due between the old and the new frozen time
+(renewal drafts, their finalization an hour later, period-end cancellations) inside the caller's
+single transaction: a failure anywhere leaves the clock and every object untouched. The clock row is
+locked first, so two advances of one clock never interleave; advancing to the current frozen time
+again changes nothing, and the unique (source_type, source_id) of invoice items refuses to bill
+a subscription period twice whatever happens.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bulkbill.core.errors import NotFound
+from bulkbill.core.subscriptions.rules import (
+    CLOCK_LIFETIME_SECONDS,
+    Cadence,
+    Interval,
+    SubscriptionStatus,
+    check_advance,
+)
+from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.subscriptions import run_due
+from bulkbill.storage.ids import new_id
+from bulkbill.storage.tables import Customer
+from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
+
+READY = "ready"
+
+
+def create_clock(uow: UnitOfWork, frozen_time: int, name: str | None = None) -> BillingClock:
+    """A clock starts ready at `frozen_time` and is deleted 30 days after its creation (Stripe's rule)."""
+    clock = BillingClock(
+        tenant_id=uow.tenant_id,
+        id=new_id("clock_"),
+        name=name,
+        frozen_time=frozen_time,
+        status=READY,
+        created=uow.now,
+        deletes_after=uow.now + CLOCK_LIFETIME_SECONDS,
+        deleted=False,
+    )
+    uow.session.add(clock)
+    uow.session.flush()
+    return clock
+
+
+def get_clock(uow: UnitOfWork, clock_id: str, *, for_update: bool = False) -> BillingClock:
+    query = select(BillingClock).where(BillingClock.tenant_id == uow.tenant_id, BillingClock.id == clock_id)
+    if for_update and uow.is_postgres:
+        query = query.with_for_update()
+    clock = uow.session.scalar(query)
+    if clock is None or clock.deleted:
+        raise NotFound("test_clock", clock_id)
+    return clock
+
+
+def list_clocks(uow: UnitOfWork, cursor: Cursor) -> Page[BillingClock]:
+    query = select(BillingClock).where(BillingClock.tenant_id == uow.tenant_id, BillingClock.deleted.is_(False))
+    return paginate(uow, query, BillingClock, cursor)
+
+
+def _subscriptions(uow: UnitOfWork, clock_id: str) -> list[Subscription]:
+    query = (
+        select(Subscription)
+        .where(Subscription.tenant_id == uow.tenant_id, Subscription.test_clock_id == clock_id)
+        .order_by(Subscription.created, Subscription.id)
+    )
+    if uow.is_postgres:
+        query = query.with_for_update()
+    return list(uow.session.scalars(query))
+
+
+def advance_clock(uow: UnitOfWork, clock_id: str, frozen_time: int) -> BillingClock:
+    """Move the clock forward and run everything that fell due on the way, all or nothing."""
+    clock = get_clock(uow, clock_id, for_update=True)
+    subs = _subscriptions(uow, clock.id)
+    cadences = [Cadence(Interval(s.interval), s.interval_count) for s in subs if s.status == SubscriptionStatus.ACTIVE]
+    check_advance(clock.frozen_time, frozen_time, cadences)
+    if frozen_time == clock.frozen_time:
+        return clock
+    run_due(uow, subs, frozen_time)
+    clock.frozen_time = frozen_time
+    clock.status = READY
+    uow.session.flush()
+    return clock
+
+
+def delete_clock(uow: UnitOfWork, clock_id: str) -> BillingClock:
+    """Deleting a clock deletes its customers and ends their subscriptions (invoices stay, as for any customer)."""
+    clock = get_clock(uow, clock_id, for_update=True)
+    for sub in _subscriptions(uow, clock.id):
+        if sub.status != SubscriptionStatus.CANCELED:
+            sub.status = SubscriptionStatus.CANCELED.value
+            sub.canceled_at = sub.canceled_at or clock.frozen_time
+            sub.ended_at = clock.frozen_time
+            sub.cancel_at_period_end = False
+            sub.cancellation_details = {"comment": None, "feedback": None, "reason": "cancellation_requested"}
+    uow.session.execute(
+        update(Customer)
+        .where(Customer.tenant_id == uow.tenant_id, Customer.test_clock_id == clock.id)
+        .values(deleted=True)
+    )
+    clock.deleted = True
+    uow.session.flush()
+    return clock
