@@ -1,7 +1,12 @@
-"""One place for every setting; read from the environment (prefix BULKBILL_)."""
+"""One place for every setting; read from the environment (prefix BULKBILL_).
+
+Each setting's meaning is its Field description: docs/configuration.md is generated from them
+(`python -m bulkbill.devtools.config_doc > docs/configuration.md`), and a test keeps the two equal.
+"""
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -10,34 +15,72 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BULKBILL_", extra="ignore")
 
-    database_url: str = "sqlite:///bulkbill.db"
-    # Stripe: "You can update a maximum of 50 line items in one API call" (seed 002, Decision 5).
-    stripe_max_lines_per_call: int = 50
-    # Stripe's long-standing cap on invoice items per invoice.
-    stripe_max_lines_per_invoice: int = 250
-    # How long an Idempotency-Key is kept (Stripe: at least 24 h).
-    idempotency_ttl_seconds: int = 24 * 3600
-    # An in-flight key older than this is treated as abandoned (its request crashed).
-    idempotency_in_flight_timeout_seconds: int = 60
-    # Largest request body accepted, in bytes (after decompression for Zuora).
-    max_body_bytes: int = 1_048_576
-    # Largest total size of a request's headers, in bytes (431 past it; uvicorn's httptools has no limit).
-    max_header_bytes: int = 16_384
-    sqlite_busy_timeout_ms: int = 10_000
-    # Bill runs (README "Bill runs and workers"). With bill_run_workers on (PostgreSQL, `bulkbill
-    # worker` processes running), a run with more due lines than bill_run_inline_max_lines is
-    # queued for the workers (POST answers Pending); every other run executes inside the request.
-    bill_run_workers: bool = False
-    bill_run_inline_max_lines: int = 20_000
-    # A chunk (one transaction) holds at most this many lines and accounts; an account is never split.
-    bill_run_chunk_lines: int = 20_000
-    bill_run_chunk_accounts: int = 5_000
-    # A chunk that failed this many times is given up (the run ends in Error; `bulkbill bill-run retry`).
-    bill_run_chunk_attempts: int = 3
-    # How often an idle worker looks for chunks, in seconds.
-    worker_poll_seconds: float = 0.5
-    # Requests allowed per API key (Stripe secret key, Zuora OAuth token) in a moving window, as a
-    # `limits` rate string ("100/second", "1000/minute", "10/second;500/minute"); "" or "off" disables it.
-    rate_limit: str = "100/second"
-    # Where the windows are kept: this process's memory, or a shared `limits` storage URI (redis://...).
-    rate_limit_storage_uri: str = "memory://"
+    database_url: str = Field(
+        "sqlite:///bulkbill.db",
+        description="SQLAlchemy URL of the database: `sqlite:///PATH` or `postgresql://USER@HOST/DB` (psycopg 3). "
+        "The commands' `--database-url` overrides it.",
+    )
+    stripe_max_lines_per_call: int = Field(
+        50,
+        description='Stripe: most lines one `add_lines`/`update_lines`/`remove_lines` call may carry ("You can '
+        'update a maximum of 50 line items in one API call").',
+    )
+    stripe_max_lines_per_invoice: int = Field(
+        250, description="Stripe: most invoice items one invoice may hold (Stripe's long-standing cap)."
+    )
+    idempotency_ttl_seconds: int = Field(
+        24 * 3600, description="Seconds an `Idempotency-Key` and its stored response are kept (Stripe: at least 24 h)."
+    )
+    idempotency_in_flight_timeout_seconds: int = Field(
+        60,
+        description="Seconds after which a key still marked in flight is taken to be abandoned (its request "
+        "crashed) and may be claimed again.",
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        description="Largest request body accepted, in bytes (after decompression for Zuora); larger ones are "
+        "answered 413.",
+    )
+    max_header_bytes: int = Field(
+        16_384,
+        description="Largest total size of a request's headers, in bytes; larger ones are answered 431 "
+        "(uvicorn's httptools has no limit of its own).",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        10_000,
+        description="SQLite only: milliseconds a transaction waits for another's write lock before failing.",
+    )
+    bill_run_workers: bool = Field(
+        False,
+        description="PostgreSQL only, with `bulkbill worker` processes running: a bill run with more due lines "
+        "than `BULKBILL_BILL_RUN_INLINE_MAX_LINES` is queued for the workers (the request answers `Pending`). "
+        "Off: every run executes inside its request.",
+    )
+    bill_run_inline_max_lines: int = Field(
+        20_000,
+        description="With `BULKBILL_BILL_RUN_WORKERS` on: the most due lines a bill run may have to still "
+        "execute inside its request.",
+    )
+    bill_run_chunk_lines: int = Field(
+        20_000,
+        description="Most lines in one bill-run chunk (one transaction); an account is never split across chunks.",
+    )
+    bill_run_chunk_accounts: int = Field(5_000, description="Most accounts in one bill-run chunk.")
+    bill_run_chunk_attempts: int = Field(
+        3,
+        description="Attempts before a failing chunk is given up; the run then ends in `Error` "
+        "(`bulkbill bill-run retry` resumes it).",
+    )
+    worker_poll_seconds: float = Field(
+        0.5, description="Seconds between an idle worker's looks for chunks (they also wake on LISTEN/NOTIFY)."
+    )
+    rate_limit: str = Field(
+        "100/second",
+        description="Requests allowed per API key (Stripe secret key, Zuora OAuth token) in a moving window, as "
+        'a `limits` rate string ("100/second", "1000/minute", "10/second;500/minute"); "" or "off" disables it.',
+    )
+    rate_limit_storage_uri: str = Field(
+        "memory://",
+        description="Where the rate-limit windows are kept: this process's memory, or a shared `limits` storage "
+        "URI (`redis://…`) for several processes.",
+    )

@@ -86,4 +86,4 @@ def test_the_cli_sets_and_clears_the_default(tmp_path: Path) -> None:
     cleared = runner.invoke(app, ["tenants", "update", "acme", "--database-url", url, "--zuora-version", "current"])
     assert cleared.exit_code == 0 and stored() is None
     missing = runner.invoke(app, ["tenants", "update", "nobody", "--database-url", url, "--zuora-version", "current"])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import shlex
 import threading
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,19 @@ def test_create_follow_and_plan_commit_on_sqlite(sqlite_url: str) -> None:
     cli("bill-run", "commit", planned["billRunNumber"], *common, code=1)  # not Planned any more
 
 
+def test_the_plan_hint_commits_as_printed(sqlite_url: str) -> None:
+    """The command `create --plan-only` prints to commit the plan works when pasted (tenant and database named)."""
+    _tenant_with_data(sqlite_url, "Big Co")
+    common = ("--tenant", "Big Co", "--database-url", sqlite_url)
+    planned = cli("bill-run", "create", "--target-date", "2024-06-30", "--plan-only", *common).output
+    hint = re.search(r"commit with `([^`]+)`", planned)
+    assert hint is not None, planned
+    words = shlex.split(hint.group(1))
+    assert words[:3] == ["bulkbill", "bill-run", "commit"]
+    committed = last_json(cli(*words[1:], "--json", "--no-progress").output)
+    assert committed["status"] == "Completed" and committed["lines"] > 0
+
+
 def test_progress_bar_and_errors(sqlite_url: str) -> None:
     _tenant_with_data(sqlite_url, "bar")
     shown = cli(
@@ -98,13 +113,13 @@ def test_progress_bar_and_errors(sqlite_url: str) -> None:
             "2024-06-30",
             "--database-url",
             sqlite_url,
-            code=1,
+            code=2,
         ).output
     )
     assert (
         "--target-date"
         in cli(
-            "bill-run", "create", "--tenant", "bar", "--target-date", "June", "--database-url", sqlite_url, code=1
+            "bill-run", "create", "--tenant", "bar", "--target-date", "June", "--database-url", sqlite_url, code=2
         ).output
     )
     assert (

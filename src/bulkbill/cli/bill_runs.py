@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -31,14 +32,12 @@ from rich.progress import (
 from sqlalchemy.orm import Session, sessionmaker
 
 import bulkbill.services.billing.bill_runs as service
-from bulkbill.cli.options import DatabaseUrl, settings_for
+from bulkbill.cli.options import REFUSED, DatabaseUrl, fail, open_database, settings_for, tenant_id_for
 from bulkbill.config import Settings
 from bulkbill.core.errors import BillingError
 from bulkbill.jobs.worker import work_on_run
-from bulkbill.services.platform.tenants import tenant_ids_named
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.db import create_db_engine, make_sessionmaker
-from bulkbill.storage.migrate import upgrade
+from bulkbill.storage.db import make_sessionmaker
 from bulkbill.storage.tables_orders import BillRun
 
 app = typer.Typer(help="Create, follow and commit bill runs.", no_args_is_help=True)
@@ -61,23 +60,17 @@ class Context:
     settings: Settings
     sessions: sessionmaker[Session]
     tenant_id: str
+    # How the operator named the tenant and the database, to print commands that work as printed.
+    tenant: str
+    database_url: str | None
 
 
 def _open(database_url: str | None, tenant: str) -> Context:
     settings = settings_for(database_url)
-    engine = create_db_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(open_database(settings))
     with sessions.begin() as session:
-        found = tenant_ids_named(session, tenant)
-    if len(found) != 1:
-        _fail(f"no tenant with id or name {tenant!r}" if not found else f"several tenants are named {tenant!r}")
-    return Context(settings, sessions, found[0])
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
+        tenant_id = tenant_id_for(session, tenant)
+    return Context(settings, sessions, tenant_id, tenant, database_url)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -86,8 +79,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        _fail(f"{option} must be a date (YYYY-MM-DD), got {value!r}")
-        raise
+        fail(f"{option} must be a date (YYYY-MM-DD), got {value!r}")
 
 
 def _read(ctx: Context, key: str) -> BillRun:
@@ -231,15 +223,22 @@ def create(
                     service.execute_inline(uow, run)  # nothing due: Completed at once
             run_id = run.id
     except BillingError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc), REFUSED)
     if plan_only:
-        _print_plan(_read(ctx, run_id), as_json)
+        _print_plan(ctx, _read(ctx, run_id), as_json)
         return
     _drive(ctx, run_id, work=work, progress=progress, started=started, as_json=as_json)
 
 
-def _print_plan(run: BillRun, as_json: bool) -> None:
+def _commit_command(ctx: Context, run: BillRun) -> str:
+    """The `bill-run commit` command for a planned run, as the operator can paste it."""
+    words = ["bulkbill", "bill-run", "commit", run.bill_run_number, "--tenant", ctx.tenant]
+    if ctx.database_url:
+        words += ["--database-url", ctx.database_url]
+    return shlex.join(words)
+
+
+def _print_plan(ctx: Context, run: BillRun, as_json: bool) -> None:
     summary = run.plan_summary or {}
     data = {"id": run.id, "billRunNumber": run.bill_run_number, "status": run.status, **summary}
     if as_json:
@@ -248,7 +247,7 @@ def _print_plan(run: BillRun, as_json: bool) -> None:
     typer.echo(
         f"{run.bill_run_number} {run.status}: {summary.get('accounts', 0):,} accounts, "
         f"{summary.get('items', 0):,} items, {summary.get('invoices', 0):,} invoices, "
-        f"{summary.get('creditMemos', 0):,} credit memos (commit with `bulkbill bill-run commit {run.bill_run_number}`)"
+        f"{summary.get('creditMemos', 0):,} credit memos (commit with `{_commit_command(ctx, run)}`)"
     )
     for currency, totals in sorted(summary.get("totals", {}).items()):
         typer.echo(
@@ -312,6 +311,5 @@ def _step_then_drive(
         with ctx.sessions.begin() as session:
             run_id = step(UnitOfWork(session, ctx.settings, tenant_id=ctx.tenant_id)).id
     except BillingError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc), REFUSED)
     _drive(ctx, run_id, work=work, progress=progress, started=started, as_json=as_json)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
+from importlib import metadata
 from typing import Annotated
 
 import typer
 
 from bulkbill.cli import bill_runs as bill_run_commands
-from bulkbill.cli.options import DatabaseUrl, settings_for
+from bulkbill.cli.options import DatabaseUrl, fail, open_database, settings_for, tenant_id_for
 from bulkbill.services.platform.tenants import (
+    TenantNameRefused,
     check_zuora_version,
     create_tenant,
+    list_tenants,
     set_zuora_default_version,
-    tenant_ids_named,
 )
-from bulkbill.storage.db import create_db_engine, make_sessionmaker
-from bulkbill.storage.migrate import upgrade
+from bulkbill.storage.db import make_sessionmaker, read_only
 
 app = typer.Typer(help="bulkbill: a self-hostable billing engine.", no_args_is_help=True, add_completion=False)
 tenants = typer.Typer(help="Manage tenants.", no_args_is_help=True)
@@ -26,6 +28,22 @@ app.add_typer(tenants, name="tenants")
 app.add_typer(bill_run_commands.app, name="bill-run")
 
 _settings = settings_for
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"bulkbill {metadata.version('bulkbill')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _bulkbill(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """bulkbill: a self-hostable billing engine."""
 
 
 @app.command()
@@ -38,9 +56,7 @@ def serve(
     import uvicorn
 
     settings = _settings(database_url)
-    engine = create_db_engine(settings.database_url)
-    upgrade(engine)
-    engine.dispose()
+    open_database(settings).dispose()
     os.environ["BULKBILL_DATABASE_URL"] = settings.database_url
     uvicorn.run("bulkbill.api.app:create_app", factory=True, host=host, port=port, log_level="warning")
 
@@ -48,9 +64,7 @@ def serve(
 @app.command()
 def migrate(database_url: DatabaseUrl = None) -> None:
     """Bring the database schema up to date."""
-    engine = create_db_engine(_settings(database_url).database_url)
-    upgrade(engine)
-    engine.dispose()
+    open_database(_settings(database_url)).dispose()
     typer.echo("database is up to date")
 
 
@@ -68,8 +82,7 @@ def _valid_version(version: str | None) -> None:
     try:
         check_zuora_version(version)
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
 
 
 @tenants.command("create")
@@ -81,11 +94,14 @@ def tenants_create(
 ) -> None:
     """Create a tenant and print its credentials (shown once; only hashes are stored)."""
     _valid_version(zuora_version)
-    engine = create_db_engine(_settings(database_url).database_url)
-    upgrade(engine)
-    with make_sessionmaker(engine).begin() as session:
-        tenant = create_tenant(session, name, now=int(time.time()), zuora_default_version=zuora_version)
-    engine.dispose()
+    engine = open_database(_settings(database_url))
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            tenant = create_tenant(session, name, now=int(time.time()), zuora_default_version=zuora_version)
+    except TenantNameRefused as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
     data = {
         "id": tenant.id,
         "name": tenant.name,
@@ -122,9 +138,7 @@ def worker(
     settings = _settings(database_url)
     if poll_interval is not None:
         settings = settings.model_copy(update={"worker_poll_seconds": poll_interval})
-    engine = create_db_engine(settings.database_url)
-    upgrade(engine)
-    engine.dispose()
+    open_database(settings).dispose()
     raise typer.Exit(run_workers(settings, processes, once=once))
 
 
@@ -147,13 +161,37 @@ def tenants_update(
     """Change a tenant's settings."""
     version = None if zuora_version == "current" else zuora_version
     _valid_version(version)
-    engine = create_db_engine(_settings(database_url).database_url)
-    upgrade(engine)
-    with make_sessionmaker(engine).begin() as session:
-        found = tenant_ids_named(session, tenant)
-        if len(found) != 1:
-            typer.echo(f"error: no single tenant with id or name {tenant!r}", err=True)
-            raise typer.Exit(1)
-        set_zuora_default_version(session, found[0], version)
-    engine.dispose()
-    typer.echo(f"tenant {found[0]}: Zuora-Version default {version or 'current'}")
+    engine = open_database(_settings(database_url))
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            tenant_id = tenant_id_for(session, tenant)
+            set_zuora_default_version(session, tenant_id, version)
+    finally:
+        engine.dispose()
+    typer.echo(f"tenant {tenant_id}: Zuora-Version default {version or 'current'}")
+
+
+@tenants.command("list")
+def tenants_list(
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """List the tenants (id, name, created), oldest first."""
+    engine = open_database(_settings(database_url))
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            read_only(session)
+            rows = [(t.id, t.name, t.created) for t in list_tenants(session)]
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([{"id": i, "name": n, "created": c} for i, n, c in rows]))
+        return
+    table = [("ID", "NAME", "CREATED")] + [(i, n, _utc(c)) for i, n, c in rows]
+    widths = [max(len(row[column]) for row in table) for column in range(2)]
+    for tenant_id, name, created in table:
+        typer.echo(f"{tenant_id:<{widths[0]}}  {name:<{widths[1]}}  {created}")
+
+
+def _utc(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -48,6 +48,9 @@ def tenant_fk(columns: list[str], table: str, **kw: Any) -> ForeignKeyConstraint
 
 class Tenant(Base):
     __tablename__ = "tenants"
+    # Operators name tenants on the command line (`--tenant acme`): a name means one tenant. A unique
+    # index rather than a constraint: SQLite adds one without rebuilding a table others point to.
+    __table_args__ = (Index("uq_tenants_name", "name", unique=True),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     stripe_key_hash: Mapped[str] = mapped_column(IdString, unique=True)

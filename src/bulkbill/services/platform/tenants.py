@@ -9,7 +9,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bulkbill.storage.ids import new_id
@@ -30,10 +31,42 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def tenant_ids_named(session: Session, id_or_name: str) -> list[str]:
-    """The ids of the tenants an operator's argument names: by id, or by name (names need not be unique)."""
-    query = select(Tenant.id).where(or_(Tenant.id == id_or_name, Tenant.name == id_or_name))
-    return list(session.scalars(query))
+class TenantNameRefused(ValueError):
+    """A tenant name that is empty, too long, or already another tenant's."""
+
+
+# The column's width (tables.Tenant.name).
+TENANT_NAME_MAX = 200
+
+
+def tenant_id_named(session: Session, id_or_name: str) -> str | None:
+    """The tenant an operator's argument names: by id first (ids never change), else by its unique name."""
+    if session.get(Tenant, id_or_name) is not None:
+        return id_or_name
+    return _id_of_name(session, id_or_name)
+
+
+def _id_of_name(session: Session, name: str) -> str | None:
+    return session.scalar(select(Tenant.id).where(Tenant.name == name))
+
+
+def list_tenants(session: Session) -> list[Tenant]:
+    """Every tenant, oldest first."""
+    return list(session.scalars(select(Tenant).order_by(Tenant.created, Tenant.id)))
+
+
+def check_tenant_name(name: str) -> str:
+    """A tenant name is what an operator types to name it: not blank, at most 200 characters, no outer spaces."""
+    name = name.strip()
+    if not name:
+        raise TenantNameRefused("a tenant name must not be empty")
+    if len(name) > TENANT_NAME_MAX:
+        raise TenantNameRefused(f"a tenant name has at most {TENANT_NAME_MAX} characters, not {len(name)}")
+    return name
+
+
+def _name_taken(name: str) -> TenantNameRefused:
+    return TenantNameRefused(f"a tenant named {name!r} already exists (`bulkbill tenants list` shows them)")
 
 
 # Zuora-Version values: a legacy minor version (196.0) or a dated one (2025-08-12).
@@ -56,7 +89,13 @@ def set_zuora_default_version(session: Session, tenant_id: str, version: str | N
 
 
 def create_tenant(session: Session, name: str, *, now: int, zuora_default_version: str | None = None) -> NewTenant:
-    """Create a tenant with a fresh Stripe secret key and Zuora client pair; secrets are returned once."""
+    """Create a tenant with a fresh Stripe secret key and Zuora client pair; secrets are returned once.
+
+    Names are unique (the database's uq_tenants_name enforces it under races too).
+    """
+    name = check_tenant_name(name)
+    if _id_of_name(session, name) is not None:
+        raise _name_taken(name)
     key = "sk_test_" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")
     client_id = str(uuid.uuid4())
     client_secret = secrets.token_urlsafe(30)  # 40 characters: zuora-sdk refuses more than 42
@@ -70,7 +109,12 @@ def create_tenant(session: Session, name: str, *, now: int, zuora_default_versio
         zuora_default_version=check_zuora_version(zuora_default_version),
     )
     session.add(tenant)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Another process created the same name since the check above. (The other unique columns hold
+        # 256-bit random values or UUIDs: a clash there is not a thing that happens.)
+        raise _name_taken(name) from exc
     return NewTenant(tenant.id, name, key, client_id, client_secret)
 
 
