@@ -1,4 +1,4 @@
-"""The Stripe dialect as an ASGI sub-app: its routers and its own error envelope."""
+"""The Stripe dialect as an ASGI sub-app: its routers, its own error envelope, its OpenAPI document and docs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.stripe import (
     coupons,
@@ -22,12 +23,20 @@ from bulkbill.api.stripe import (
     tax_rates,
     test_clocks,
 )
+from bulkbill.api.stripe.call import API_VERSION
 from bulkbill.api.stripe.errors import error_body
 from bulkbill.api.stripe.middleware import StripeEnvelope
+from bulkbill.api.stripe.openapi import stripe_openapi
 
 
 def create_stripe_app() -> FastAPI:
-    app = FastAPI(title="bulkbill Stripe-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="bulkbill Stripe-compatible API",
+        version=API_VERSION,
+        docs_url=None,
+        redoc_url=None,
+        servers=[{"url": "/stripe"}],
+    )
     for module in (
         customers,
         products,
@@ -40,7 +49,9 @@ def create_stripe_app() -> FastAPI:
         subscriptions,
         test_clocks,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, tags=[module_tag(module)])
+    app.openapi = lambda: stripe_openapi(app)  # type: ignore[method-assign]
+    add_docs(app)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
