@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,3 +43,7 @@ class Settings(BaseSettings):
     rate_limit: str = "100/second"
     # Where the windows are kept: this process's memory, or a shared `limits` storage URI (redis://...).
     rate_limit_storage_uri: str = "memory://"
+    # How `bulkbill serve` writes its logs to stderr: "plain" lines, or one JSON object per line.
+    log_format: Literal["plain", "json"] = "plain"
+    # The least severe log level written by `bulkbill serve` (debug, info, warning, error); info shows every request.
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
