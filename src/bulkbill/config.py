@@ -6,6 +6,8 @@ Each setting's meaning is its Field description: docs/configuration.md is genera
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -83,4 +85,13 @@ class Settings(BaseSettings):
         "memory://",
         description="Where the rate-limit windows are kept: this process's memory, or a shared `limits` storage "
         "URI (`redis://…`) for several processes.",
+    )
+    log_format: Literal["plain", "json"] = Field(
+        "plain",
+        description='How `bulkbill serve` writes its logs to stderr: "plain" lines, or one JSON object per line.',
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        "info",
+        description="The least severe log level `bulkbill serve` writes (debug, info, warning, error, critical); "
+        "info shows every request.",
     )

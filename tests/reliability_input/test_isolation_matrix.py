@@ -20,6 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from bulkbill.api.docs import DOCS_PATHS
 from bulkbill.services.platform.tenants import NewTenant
 from tests.conftest import new_tenant, zuora_for
 from tests.helpers import StripeClient, ZuoraClient, form
@@ -53,8 +54,13 @@ KINDS = {
 # One core: a Stripe invoice is a Zuora invoice and a Zuora account a Stripe customer, so each
 # dialect is also tried with the ids the other dialect made.
 ALSO = {"document_invoice": "invoice", "account": "customer", "invoice": "document_invoice", "customer": "account"}
-# Needs no credentials: the health check, the token endpoint, and the (tenant-free) API description.
-PUBLIC = {("GET", "/healthz"), ("POST", "/zuora/oauth/token"), ("GET", "/zuora/openapi.json")}
+# Needs no credentials: the health check, the token endpoint, and each dialect's (tenant-free) API
+# description and docs pages.
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("POST", "/zuora/oauth/token"),
+    *(("GET", f"/{dialect}{path}") for dialect in ("stripe", "zuora") for path in {"/openapi.json", *DOCS_PATHS}),
+}
 # Bodies that are valid for the object's owner, so the lookup (not validation) decides the answer.
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/stripe/v1/invoices/{invoice_id}/add_lines"): {"lines": [{"amount": 100, "description": "x"}]},
@@ -304,7 +310,8 @@ def test_every_route_refuses_calls_without_valid_credentials(client: TestClient,
     for method, path in app_routes(client.app):
         url = re.sub(r"\{\w+\}", "x" + secrets.token_hex(4), path)
         if (method, path) in PUBLIC:
-            assert client.request(method, url).status_code != 401 or path.endswith("/oauth/token")
+            status = client.request(method, url).status_code
+            assert status == 200 if method == "GET" else status != 401 or path.endswith("/oauth/token"), (path, status)
             continue
         # The other dialect's valid credential is no credential here.
         cross = f"Bearer {zuora.token}" if path.startswith("/stripe/") else f"Bearer {tenant.stripe_secret_key}"

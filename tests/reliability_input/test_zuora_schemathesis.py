@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from bulkbill.api.docs import DOCS_PATHS
 from bulkbill.api.zuora.app import create_zuora_app
 from tests.conftest import new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
@@ -39,7 +40,8 @@ from tests.reliability_input.world import CaseLedger, World, app_routes, build_w
 MAX_EXAMPLES = 20
 SLOW_EXAMPLES = 400
 ROUTES = app_routes(create_zuora_app())
-OPERATIONS = [f"{m} {p}" for m, p in ROUTES if p != "/openapi.json"]
+# The document and the docs pages describe the API; they are not operations of it.
+OPERATIONS = [f"{m} {p}" for m, p in ROUTES if p != "/openapi.json" and p not in DOCS_PATHS]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Path parameter → the populated tenant's keys it is filled with half of the time.
 PATH_KINDS = {

@@ -11,25 +11,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
+from bulkbill.api.access_log import AccessLog
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.app import create_stripe_app
 from bulkbill.api.zuora.app import create_zuora_app
 from bulkbill.config import Settings
 from bulkbill.storage.migrate import upgrade
-
-
-class InjectState:
-    """Puts the shared AppState into every request's scope, mounted sub-apps included."""
-
-    def __init__(self, app: ASGIApp, state: AppState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["bulkbill_state"] = self.state
-        await self.app(scope, receive, send)
 
 
 class DialectMount(Mount):
@@ -66,6 +55,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     app.router.routes.append(DialectMount("/stripe", app=create_stripe_app()))
     app.router.routes.append(DialectMount("/zuora", app=create_zuora_app()))
-    app.add_middleware(InjectState, state=state)
-    logging.getLogger("bulkbill").setLevel(logging.INFO)
+    # Outermost: the AppState in every scope (mounted sub-apps included) and the access log.
+    app.add_middleware(AccessLog, state=state)
+    logger = logging.getLogger("bulkbill")
+    if logger.level == logging.NOTSET:  # `bulkbill serve --log-level` set it already
+        logger.setLevel(logging.INFO)
     return app

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bulkbill.api.access_log import note_request_id
+
 log = logging.getLogger("bulkbill")
 
 
@@ -35,6 +37,7 @@ class RequestEnvelope:
             return
         request_id = self.new_id()
         scope["bulkbill_request_id"] = request_id
+        note_request_id(request_id)
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -50,7 +53,7 @@ class RequestEnvelope:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unhandled error in %s", scope.get("path"))
+            log_unhandled(log, scope.get("method", ""), scope.get("path", ""), request_id)
             if started:
                 raise
             status, body = self.internal_error()
@@ -58,3 +61,10 @@ class RequestEnvelope:
                 {"type": "http.response.start", "status": status, "headers": [(b"content-type", self.content_type)]}
             )
             await send_with_id({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+def log_unhandled(logger: logging.Logger, method: str, path: str, request_id: str) -> None:
+    """An error answered with a 500: logged with its traceback and the request id the response carries."""
+    logger.exception(
+        "unhandled error in %s %s request_id=%s", method, path, request_id, extra={"request_id": request_id}
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from importlib import metadata
 from typing import Annotated
@@ -51,14 +50,23 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
     database_url: DatabaseUrl = None,
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="plain or json; default $BULKBILL_LOG_FORMAT or plain.")
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="debug, info, warning or error; default $BULKBILL_LOG_LEVEL or info."),
+    ] = None,
 ) -> None:
-    """Migrate the database, then serve the Stripe (/stripe) and Zuora (/zuora) APIs."""
-    import uvicorn
+    """Migrate the database, then serve the Stripe (/stripe) and Zuora (/zuora) APIs.
 
-    settings = _settings(database_url)
+    Interactive API docs: /stripe/docs and /zuora/docs.
+    """
+    from bulkbill.cli import serve as serving
+
+    settings = serving.with_log_options(_settings(database_url), log_format, log_level)
     open_database(settings).dispose()
-    os.environ["BULKBILL_DATABASE_URL"] = settings.database_url
-    uvicorn.run("bulkbill.api.app:create_app", factory=True, host=host, port=port, log_level="warning")
+    serving.run(settings, host, port)
 
 
 @app.command()

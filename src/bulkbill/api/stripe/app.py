@@ -1,4 +1,4 @@
-"""The Stripe dialect as an ASGI sub-app: its routers and its own error envelope."""
+"""The Stripe dialect as an ASGI sub-app: its routers, its own error envelope, its OpenAPI document and docs."""
 
 from __future__ import annotations
 
@@ -9,17 +9,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.stripe.catalog import coupons, prices, products, tax_rates
 from bulkbill.api.stripe.customers import customers
+from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.edge.errors import error_body
 from bulkbill.api.stripe.edge.middleware import StripeEnvelope
+from bulkbill.api.stripe.edge.openapi import stripe_openapi
 from bulkbill.api.stripe.invoicing import invoice_items, invoice_lines, invoices
 from bulkbill.api.stripe.subscriptions import subscriptions, test_clocks
 
 
 def create_stripe_app() -> FastAPI:
-    app = FastAPI(title="bulkbill Stripe-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="bulkbill Stripe-compatible API",
+        version=API_VERSION,
+        docs_url=None,
+        redoc_url=None,
+        servers=[{"url": "/stripe"}],
+    )
     for module in (
         customers,
         products,
@@ -32,7 +41,9 @@ def create_stripe_app() -> FastAPI:
         subscriptions,
         test_clocks,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, tags=[module_tag(module)])
+    app.openapi = lambda: stripe_openapi(app)  # type: ignore[method-assign]
+    add_docs(app)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

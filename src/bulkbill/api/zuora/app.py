@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.zuora.accounts import accounting_periods, accounts
 from bulkbill.api.zuora.billing import bill_runs
@@ -49,8 +50,9 @@ def create_zuora_app() -> FastAPI:
         servers=[{"url": "/zuora"}],
     )
     for module in ROUTERS:
-        app.include_router(module.router)
+        app.include_router(module.router, tags=[module_tag(module)])
     app.openapi = lambda: zuora_openapi(app)  # type: ignore[method-assign]
+    add_docs(app)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.coupons as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_number
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
     LIST_PARAMS,
@@ -83,7 +84,7 @@ def _fields(p: dict[str, Any]) -> service.CouponFields:
     )
 
 
-@router.post("/v1/coupons")
+@router.post("/v1/coupons", openapi_extra=body_params(CREATE))
 def create_coupon(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -93,7 +94,7 @@ def create_coupon(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/coupons/{coupon_id}")
+@router.get("/v1/coupons/{coupon_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())
@@ -102,7 +103,7 @@ def retrieve_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request
     return execute(call, run)
 
 
-@router.post("/v1/coupons/{coupon_id}")
+@router.post("/v1/coupons/{coupon_id}", openapi_extra=body_params(UPDATE))
 def update_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
@@ -122,7 +123,7 @@ def delete_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request))
     return execute(call, run)
 
 
-@router.get("/v1/coupons")
+@router.get("/v1/coupons", openapi_extra=query_params(LIST))
 def list_coupons(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)

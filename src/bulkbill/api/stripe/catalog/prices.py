@@ -11,6 +11,7 @@ import bulkbill.services.catalog.prices as service
 from bulkbill.api.stripe.catalog.products import render_deleted_product, render_product
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_string
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
     LIST_PARAMS,
@@ -145,7 +146,7 @@ def _fields(p: dict[str, Any]) -> service.PriceFields:
     )
 
 
-@router.post("/v1/prices")
+@router.post("/v1/prices", openapi_extra=body_params(CREATE))
 def create_price(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -155,7 +156,7 @@ def create_price(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/prices/{price_id}")
+@router.get("/v1/prices/{price_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_price(price_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         expand = check_expand(parse(RETRIEVE, params), ("product",))
@@ -164,7 +165,7 @@ def retrieve_price(price_id: str, call: StripeRequest = Depends(stripe_request))
     return execute(call, run)
 
 
-@router.post("/v1/prices/{price_id}")
+@router.post("/v1/prices/{price_id}", openapi_extra=body_params(UPDATE))
 def update_price(price_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
@@ -174,7 +175,7 @@ def update_price(price_id: str, call: StripeRequest = Depends(stripe_request)) -
     return execute(call, run)
 
 
-@router.get("/v1/prices")
+@router.get("/v1/prices", openapi_extra=query_params(LIST))
 def list_prices(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)

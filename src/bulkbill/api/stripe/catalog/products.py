@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 import bulkbill.services.catalog.products as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Bool, Metadata, Obj, Str, Unsettable, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.services.platform.uow import UnitOfWork
@@ -70,7 +71,7 @@ def product_fields(p: dict[str, Any]) -> service.ProductFields:
     )
 
 
-@router.post("/v1/products")
+@router.post("/v1/products", openapi_extra=body_params(CREATE))
 def create_product(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -80,7 +81,7 @@ def create_product(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/products/{product_id}")
+@router.get("/v1/products/{product_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_product(product_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())
@@ -89,7 +90,7 @@ def retrieve_product(product_id: str, call: StripeRequest = Depends(stripe_reque
     return execute(call, run)
 
 
-@router.post("/v1/products/{product_id}")
+@router.post("/v1/products/{product_id}", openapi_extra=body_params(UPDATE))
 def update_product(product_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
@@ -108,7 +109,7 @@ def delete_product(product_id: str, call: StripeRequest = Depends(stripe_request
     return execute(call, run)
 
 
-@router.get("/v1/products")
+@router.get("/v1/products", openapi_extra=query_params(LIST))
 def list_products(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)

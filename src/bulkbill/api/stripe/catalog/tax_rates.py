@@ -10,6 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.tax_rates as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_number
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Bool, Dec, Enum, Metadata, Obj, Str, Unsettable, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.services.platform.uow import UnitOfWork
@@ -75,7 +76,7 @@ def _fields(p: dict[str, Any]) -> service.TaxRateFields:
     )
 
 
-@router.post("/v1/tax_rates")
+@router.post("/v1/tax_rates", openapi_extra=body_params(CREATE))
 def create_tax_rate(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -85,7 +86,7 @@ def create_tax_rate(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/tax_rates/{tax_rate_id}")
+@router.get("/v1/tax_rates/{tax_rate_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_tax_rate(tax_rate_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())
@@ -94,7 +95,7 @@ def retrieve_tax_rate(tax_rate_id: str, call: StripeRequest = Depends(stripe_req
     return execute(call, run)
 
 
-@router.post("/v1/tax_rates/{tax_rate_id}")
+@router.post("/v1/tax_rates/{tax_rate_id}", openapi_extra=body_params(UPDATE))
 def update_tax_rate(tax_rate_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
@@ -104,7 +105,7 @@ def update_tax_rate(tax_rate_id: str, call: StripeRequest = Depends(stripe_reque
     return execute(call, run)
 
 
-@router.get("/v1/tax_rates")
+@router.get("/v1/tax_rates", openapi_extra=query_params(LIST))
 def list_tax_rates(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 import bulkbill.services.customers.customers as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Int, Metadata, Obj, Str, Unsettable, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.core.metadata import Clear
@@ -82,7 +83,7 @@ def _fields(p: dict[str, Any]) -> service.CustomerFields:
     )
 
 
-@router.post("/v1/customers")
+@router.post("/v1/customers", openapi_extra=body_params(CREATE))
 def create_customer(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -92,7 +93,7 @@ def create_customer(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/customers/{customer_id}")
+@router.get("/v1/customers/{customer_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_customer(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())
@@ -104,7 +105,7 @@ def retrieve_customer(customer_id: str, call: StripeRequest = Depends(stripe_req
     return execute(call, run)
 
 
-@router.post("/v1/customers/{customer_id}")
+@router.post("/v1/customers/{customer_id}", openapi_extra=body_params(UPDATE))
 def update_customer(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
@@ -124,7 +125,7 @@ def delete_customer(customer_id: str, call: StripeRequest = Depends(stripe_reque
     return execute(call, run)
 
 
-@router.get("/v1/customers")
+@router.get("/v1/customers", openapi_extra=query_params(LIST))
 def list_customers(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)

@@ -23,8 +23,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 import bulkbill.services.platform.idempotency as idempotency
+from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body
 from bulkbill.api.db_refusals import database_refusals
+from bulkbill.api.envelope import log_unhandled
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.edge.errors import error_body, internal_error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.forms import decode_form
@@ -140,7 +142,7 @@ def execute(call: StripeRequest, handler: Handler) -> Response:
         return _execute(call, handler)
     except BillingError as exc:
         status, body = render_error(exc)
-        log.info("stripe %s %s -> %s %s", call.method, call.path, status, exc.code)
+        log.debug("stripe %s %s -> %s %s", call.method, call.path, status, exc.code)
         return json_response(status, body, call)
     except OperationalError as exc:
         log.warning("database busy: %s", exc)
@@ -154,7 +156,7 @@ def execute(call: StripeRequest, handler: Handler) -> Response:
             call,
         )
     except Exception:
-        log.exception("unexpected error in %s %s", call.method, call.path)
+        log_unhandled(log, call.method, call.path, call.request_id)
         return json_response(500, internal_error_body(), call)
 
 
@@ -200,6 +202,7 @@ def _tenant(session: Session, key: str) -> str:
     tenant_id = tenant_id_for_stripe_key(session, key)
     if tenant_id is None:
         raise Unauthenticated(f"Invalid API Key provided: {_masked(key)}")
+    note_tenant(tenant_id)
     return tenant_id
 
 

@@ -24,6 +24,10 @@ class Spec:
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         raise NotImplementedError
 
+    def json_schema(self) -> dict[str, Any]:
+        """What the spec accepts, as the JSON Schema of the decoded form value (for the OpenAPI document)."""
+        raise NotImplementedError
+
 
 def _scalar(value: Any, path: Path, errors: InputCollector) -> str | None:
     if isinstance(value, str):
@@ -47,6 +51,9 @@ def _empty(path: Path, errors: InputCollector) -> None:
 class Str(Spec):
     max_length: int = 5000
 
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "maxLength": self.max_length}
+
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         text = _scalar(value, path, errors)
         if text is None:
@@ -66,6 +73,9 @@ class Str(Spec):
 class Int(Spec):
     minimum: int = -MAX_INT
     maximum: int = MAX_INT
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         text = _scalar(value, path, errors)
@@ -95,6 +105,15 @@ class Dec(Spec):
     minimum: Decimal | None = None
     maximum: Decimal | None = None
 
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"}
+        schema["description"] = f"A decimal number with at most {self.max_places} decimal places."
+        if self.minimum is not None:
+            schema["description"] += f" At least {self.minimum}."
+        if self.maximum is not None:
+            schema["description"] += f" At most {self.maximum}."
+        return schema
+
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         text = _scalar(value, path, errors)
         if text is None:
@@ -121,6 +140,9 @@ class Dec(Spec):
 
 @dataclass(frozen=True)
 class Bool(Spec):
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         text = _scalar(value, path, errors)
         if text in ("true", "false"):
@@ -136,6 +158,9 @@ class Bool(Spec):
 class Enum(Spec):
     values: tuple[str, ...]
 
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.values)}
+
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         text = _scalar(value, path, errors)
         if text is None:
@@ -149,6 +174,9 @@ class Enum(Spec):
 
 @dataclass(frozen=True)
 class Currency(Spec):
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "Three-letter ISO currency code."}
+
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         text = _scalar(value, path, errors)
         if text is None:
@@ -162,6 +190,15 @@ class Currency(Spec):
 @dataclass(frozen=True)
 class Metadata(Spec):
     """A string map; "" clears all of it, a key with "" deletes that key."""
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "anyOf": [
+                {"type": "object", "additionalProperties": {"type": "string"}},
+                {"type": "string", "enum": [""]},
+            ],
+            "description": 'Keys with string values; "" for a key deletes it, "" for the whole clears it.',
+        }
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         if value == "":
@@ -184,6 +221,9 @@ class Unsettable(Spec):
 
     inner: Spec
 
+    def json_schema(self) -> dict[str, Any]:
+        return {"anyOf": [self.inner.json_schema(), {"type": "string", "enum": [""]}]}
+
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         if value == "":
             return CLEAR
@@ -194,6 +234,9 @@ class Unsettable(Spec):
 class Array(Spec):
     item: Spec
     max_items: int = 1000
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": self.item.json_schema(), "maxItems": self.max_items}
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         if isinstance(value, Mapping) and all(str(k).isascii() and str(k).isdigit() for k in value):
@@ -211,6 +254,16 @@ class Array(Spec):
 class Obj(Spec):
     fields: Mapping[str, Spec]
     required: frozenset[str] = field(default_factory=frozenset)
+
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {name: spec.json_schema() for name, spec in self.fields.items()},
+            "additionalProperties": False,
+        }
+        if self.required:
+            schema["required"] = sorted(self.required)
+        return schema
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         if not isinstance(value, Mapping):

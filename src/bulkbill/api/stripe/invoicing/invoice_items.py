@@ -10,6 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.invoicing.invoice_items as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.expansions import expand_item_invoice
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Bool, Dec, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
@@ -81,7 +82,7 @@ def _rendered(uow: UnitOfWork, items: list[InvoiceItem], expand: set[str]) -> li
     return bodies
 
 
-@router.post("/v1/invoiceitems")
+@router.post("/v1/invoiceitems", openapi_extra=body_params(CREATE))
 def create_item(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -94,7 +95,7 @@ def create_item(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/invoiceitems/{item_id}")
+@router.get("/v1/invoiceitems/{item_id}", openapi_extra=query_params(EXPAND_ONLY))
 def retrieve_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         expand = check_expand(parse(EXPAND_ONLY, params), ITEM_EXPANDABLE)
@@ -103,7 +104,7 @@ def retrieve_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -
     return execute(call, run)
 
 
-@router.post("/v1/invoiceitems/{item_id}")
+@router.post("/v1/invoiceitems/{item_id}", openapi_extra=body_params(UPDATE))
 def update_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
@@ -123,7 +124,7 @@ def delete_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> 
     return execute(call, run)
 
 
-@router.get("/v1/invoiceitems")
+@router.get("/v1/invoiceitems", openapi_extra=query_params(LIST))
 def list_items(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.invoicing.invoice_lines as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.expansions import expand_line_subscriptions
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Metadata, Obj, parse
 from bulkbill.api.stripe.edge.render import check_expand
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
@@ -48,7 +49,7 @@ def _bulk_call(invoice_id: str, call: StripeRequest, spec: Obj, apply: Any) -> R
     return execute(call, run)
 
 
-@router.post("/v1/invoices/{invoice_id}/add_lines")
+@router.post("/v1/invoices/{invoice_id}/add_lines", openapi_extra=body_params(ADD))
 def add_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
         adds = [AddLine(to_changes(line, ("lines", i)), line.get("invoice_item")) for i, line in enumerate(lines)]
@@ -57,7 +58,7 @@ def add_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) ->
     return _bulk_call(invoice_id, call, ADD, apply)
 
 
-@router.post("/v1/invoices/{invoice_id}/update_lines")
+@router.post("/v1/invoices/{invoice_id}/update_lines", openapi_extra=body_params(UPDATE))
 def update_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
         updates = [UpdateLine(line["id"], to_changes(line, ("lines", i))) for i, line in enumerate(lines)]
@@ -66,7 +67,7 @@ def update_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request))
     return _bulk_call(invoice_id, call, UPDATE, apply)
 
 
-@router.post("/v1/invoices/{invoice_id}/remove_lines")
+@router.post("/v1/invoices/{invoice_id}/remove_lines", openapi_extra=body_params(REMOVE))
 def remove_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
         removes = [RemoveLine(line["id"], RemoveBehavior(line["behavior"])) for line in lines]
@@ -75,7 +76,7 @@ def remove_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request))
     return _bulk_call(invoice_id, call, REMOVE, apply)
 
 
-@router.post("/v1/invoices/{invoice_id}/lines/{line_id}")
+@router.post("/v1/invoices/{invoice_id}/lines/{line_id}", openapi_extra=body_params(SINGLE_UPDATE))
 def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(SINGLE_UPDATE, params)
@@ -101,7 +102,7 @@ def _unprefixed(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return path[2:] if path[:2] == ("lines", 0) and len(path) > 2 else path
 
 
-@router.get("/v1/invoices/{invoice_id}/lines")
+@router.get("/v1/invoices/{invoice_id}/lines", openapi_extra=query_params(LIST))
 def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.invoicing.invoices as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.expansions import expand_line_subscriptions
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
     LIST_PARAMS,
@@ -110,7 +111,7 @@ def _expanded(uow: UnitOfWork, body: dict[str, Any], expand: set[str]) -> dict[s
     return body
 
 
-@router.post("/v1/invoices")
+@router.post("/v1/invoices", openapi_extra=body_params(CREATE))
 def create_invoice(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -120,7 +121,7 @@ def create_invoice(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/invoices/{invoice_id}")
+@router.get("/v1/invoices/{invoice_id}", openapi_extra=query_params(EXPAND_ONLY))
 def retrieve_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         expand = check_expand(parse(EXPAND_ONLY, params), INVOICE_EXPANDABLE)
@@ -129,7 +130,7 @@ def retrieve_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_reque
     return execute(call, run)
 
 
-@router.post("/v1/invoices/{invoice_id}")
+@router.post("/v1/invoices/{invoice_id}", openapi_extra=body_params(UPDATE))
 def update_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
@@ -151,7 +152,7 @@ def delete_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request
     return execute(call, run)
 
 
-@router.get("/v1/invoices")
+@router.get("/v1/invoices", openapi_extra=query_params(LIST))
 def list_invoices(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
@@ -186,7 +187,7 @@ def _action(invoice_id: str, call: StripeRequest, spec: Obj, act: Any) -> Respon
     return execute(call, run)
 
 
-@router.post("/v1/invoices/{invoice_id}/finalize")
+@router.post("/v1/invoices/{invoice_id}/finalize", openapi_extra=body_params(FINALIZE))
 def finalize_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def act(uow: UnitOfWork, p: dict[str, Any]) -> Invoice:
         if p.get("auto_advance") is not None:
@@ -196,7 +197,7 @@ def finalize_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_reque
     return _action(invoice_id, call, FINALIZE, act)
 
 
-@router.post("/v1/invoices/{invoice_id}/pay")
+@router.post("/v1/invoices/{invoice_id}/pay", openapi_extra=body_params(PAY))
 def pay_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     return _action(
         invoice_id,
@@ -206,16 +207,16 @@ def pay_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) 
     )
 
 
-@router.post("/v1/invoices/{invoice_id}/send")
+@router.post("/v1/invoices/{invoice_id}/send", openapi_extra=body_params(EXPAND_ONLY))
 def send_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.send_invoice(uow, invoice_id))
 
 
-@router.post("/v1/invoices/{invoice_id}/void")
+@router.post("/v1/invoices/{invoice_id}/void", openapi_extra=body_params(EXPAND_ONLY))
 def void_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.void_invoice(uow, invoice_id))
 
 
-@router.post("/v1/invoices/{invoice_id}/mark_uncollectible")
+@router.post("/v1/invoices/{invoice_id}/mark_uncollectible", openapi_extra=body_params(EXPAND_ONLY))
 def mark_uncollectible(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     return _action(invoice_id, call, EXPAND_ONLY, lambda uow, p: service.mark_uncollectible(uow, invoice_id))

@@ -20,6 +20,7 @@ from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_string
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
     LIST_PARAMS,
@@ -366,7 +367,7 @@ def _no_prorations(p: dict[str, Any]) -> None:
 # --- endpoints -------------------------------------------------------------------------------
 
 
-@router.post("/v1/subscriptions")
+@router.post("/v1/subscriptions", openapi_extra=body_params(CREATE))
 def create_subscription(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         _refuse_unsupported(params)
@@ -377,7 +378,7 @@ def create_subscription(call: StripeRequest = Depends(stripe_request)) -> Respon
     return execute(call, run)
 
 
-@router.get("/v1/subscriptions/{subscription_id}")
+@router.get("/v1/subscriptions/{subscription_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         expand = check_expand(parse(RETRIEVE, params), EXPANDABLE)
@@ -388,7 +389,7 @@ def retrieve_subscription(subscription_id: str, call: StripeRequest = Depends(st
     return execute(call, run)
 
 
-@router.post("/v1/subscriptions/{subscription_id}")
+@router.post("/v1/subscriptions/{subscription_id}", openapi_extra=body_params(UPDATE))
 def update_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         _refuse_unsupported(params)
@@ -400,7 +401,7 @@ def update_subscription(subscription_id: str, call: StripeRequest = Depends(stri
     return execute(call, run)
 
 
-@router.delete("/v1/subscriptions/{subscription_id}")
+@router.delete("/v1/subscriptions/{subscription_id}", openapi_extra=query_params(CANCEL))
 def cancel_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CANCEL, params)
@@ -414,7 +415,7 @@ def cancel_subscription(subscription_id: str, call: StripeRequest = Depends(stri
     return execute(call, run)
 
 
-@router.get("/v1/subscriptions")
+@router.get("/v1/subscriptions", openapi_extra=query_params(LIST))
 def list_subscriptions(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
@@ -439,7 +440,7 @@ def list_subscriptions(call: StripeRequest = Depends(stripe_request)) -> Respons
     return execute(call, run)
 
 
-@router.get("/v1/subscription_items")
+@router.get("/v1/subscription_items", openapi_extra=query_params(ITEM_LIST))
 def list_subscription_items(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(ITEM_LIST, params)
@@ -466,7 +467,7 @@ def list_subscription_items(call: StripeRequest = Depends(stripe_request)) -> Re
     return execute(call, run)
 
 
-@router.get("/v1/subscription_items/{item_id}")
+@router.get("/v1/subscription_items/{item_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 import bulkbill.services.subscriptions.test_clocks as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Int, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.services.platform.uow import UnitOfWork
@@ -43,7 +44,7 @@ def render_clock(c: BillingClock) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/test_helpers/test_clocks")
+@router.post("/v1/test_helpers/test_clocks", openapi_extra=body_params(CREATE))
 def create_clock(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
@@ -53,7 +54,7 @@ def create_clock(call: StripeRequest = Depends(stripe_request)) -> Response:
     return execute(call, run)
 
 
-@router.get("/v1/test_helpers/test_clocks/{clock_id}")
+@router.get("/v1/test_helpers/test_clocks/{clock_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())
@@ -62,7 +63,7 @@ def retrieve_clock(clock_id: str, call: StripeRequest = Depends(stripe_request))
     return execute(call, run)
 
 
-@router.get("/v1/test_helpers/test_clocks")
+@router.get("/v1/test_helpers/test_clocks", openapi_extra=query_params(LIST))
 def list_clocks(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
@@ -82,7 +83,7 @@ def delete_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -
     return execute(call, run)
 
 
-@router.post("/v1/test_helpers/test_clocks/{clock_id}/advance")
+@router.post("/v1/test_helpers/test_clocks/{clock_id}/advance", openapi_extra=body_params(ADVANCE))
 def advance_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(ADVANCE, params)

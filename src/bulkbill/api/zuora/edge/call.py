@@ -24,8 +24,10 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 import bulkbill.services.platform.idempotency as idempotency
+from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body, too_large
 from bulkbill.api.db_refusals import database_refusals
+from bulkbill.api.envelope import log_unhandled
 from bulkbill.api.state import AppState
 from bulkbill.api.zuora.edge.errors import PermissionDenied, Unsupported, internal_error, render_error
 from bulkbill.api.zuora.edge.validation import bounded_decimal
@@ -256,7 +258,7 @@ def execute(
             status = 415
         if common_error and not isinstance(exc, Unauthenticated):
             body = _common_error(body)
-        log.info("zuora %s %s -> %s %s", call.method, call.path, status, exc.code)
+        log.debug("zuora %s %s -> %s %s", call.method, call.path, status, exc.code)
         _store_failure(call, status, body, exc)
         return json_response(status, body, call)
     except OperationalError:
@@ -266,7 +268,7 @@ def execute(
         )
         return json_response(status, _common_error(body) if common_error else body, call)
     except Exception:
-        log.exception("unexpected error in %s %s", call.method, call.path)
+        log_unhandled(log, call.method, call.path, call.request_id)
         status, body = internal_error(legacy_status=call.legacy_status)
         return json_response(status, _common_error(body) if common_error else body, call)
     finally:
@@ -293,6 +295,7 @@ def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
     assert tenant is not None
     uow.tenant_id = tenant.id
     call.tenant = tenant
+    note_tenant(tenant.id)
     # Out of the session: a rolled-back transaction would expire it, and _store_failure reads it after.
     uow.session.expunge(tenant)
     if call.entity_ids is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from bulkbill.api.access_log import note_tenant
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.openapi import SCHEMAS, doc, form_body, public, responds
 from bulkbill.core.errors import FieldError, InvalidInput
@@ -36,6 +37,7 @@ def create_token(call: ZuoraRequest = Depends(zuora_request)) -> Response:
         if form["grant_type"] != "client_credentials":
             raise InvalidInput([FieldError(("grant_type",), "invalid_value", "must be client_credentials")])
         token = issue_token(uow, form["client_id"], form["client_secret"])
+        note_tenant(token.tenant_id)
         return {
             "access_token": token.access_token,
             "expires_in": token.expires_in,

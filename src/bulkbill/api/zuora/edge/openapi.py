@@ -2,9 +2,9 @@
 
 Routes read their body, query and headers through the `zuora_request` dependency (so handlers stay
 synchronous and every error keeps Zuora's envelope), which FastAPI cannot see. Each route therefore
-declares what it reads with `openapi_extra` built here: `json_body(Model)` names the pydantic model
-the handler validates the body with, `query(...)` its query parameters, `responds(...)` its success
-shape. `zuora_openapi` then adds the models' JSON schemas, the request headers every operation
+declares what it reads with `openapi_extra`: `json_body(Model)` (here) names the pydantic model the
+handler validates the body with; `query(...)`, `responds(...)` and the rest are shared with the
+Stripe dialect (api/openapi.py). `zuora_openapi` then adds the models' JSON schemas, the request headers every operation
 reads, the error envelope (every 4xx/5xx, and errors at HTTP 200 for Zuora-Version < 2024-05-20),
 and the bearer security scheme. FastAPI's own 422 is dropped: validation errors answer 400 in
 Zuora's envelope. Every route is in the document; a route that reads a body but declares none is
@@ -16,11 +16,23 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-SCHEMAS = "#/components/schemas/"
+from bulkbill.api.openapi import (
+    BOOLEAN_FLAG,
+    SCHEMAS,
+    build_document,
+    doc,
+    error_responses,
+    form_body,
+    header,
+    no_body,
+    public,
+    query,
+    responds,
+)
+
 _MODELS: dict[str, type[BaseModel]] = {}
 
 ERROR_ENVELOPE: dict[str, Any] = {
@@ -64,42 +76,20 @@ TOKEN: dict[str, Any] = {
 }
 TRACK_ID_PATTERN = r"^[\x00-\x21\x23-\x26\x28-\x39\x3c-\x7f]*$"
 HEADERS: list[dict[str, Any]] = [
-    {
-        "name": "Zuora-Version",
-        "in": "header",
-        "required": False,
-        "description": "Versions before 2024-05-20 (and 2xx.x versions) answer errors with HTTP 200.",
-        "schema": {"type": "string"},
-    },
-    {
-        "name": "Zuora-Track-Id",
-        "in": "header",
-        "required": False,
-        "description": "Echoed back; at most 64 US-ASCII characters without : ; \" '.",
-        "schema": {"type": "string", "maxLength": 64, "pattern": TRACK_ID_PATTERN},
-    },
-    {
-        "name": "Zuora-Entity-Ids",
-        "in": "header",
-        "required": False,
-        "description": "The tenant's id or OAuth client id; anything else is 403.",
-        "schema": {"type": "string"},
-    },
-    {
-        "name": "Zuora-Org-Ids",
-        "in": "header",
-        "required": False,
-        "description": "Comma-separated org labels the call is scoped to; an unknown org is 403.",
-        "schema": {"type": "string"},
-    },
+    header("Zuora-Version", "Versions before 2024-05-20 (and 2xx.x versions) answer errors with HTTP 200."),
+    header(
+        "Zuora-Track-Id",
+        "Echoed back; at most 64 US-ASCII characters without : ; \" '.",
+        {"type": "string", "maxLength": 64, "pattern": TRACK_ID_PATTERN},
+    ),
+    header("Zuora-Entity-Ids", "The tenant's id or OAuth client id; anything else is 403."),
+    header("Zuora-Org-Ids", "Comma-separated org labels the call is scoped to; an unknown org is 403."),
 ]
-IDEMPOTENCY_KEY: dict[str, Any] = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "The first response (success or failure) is replayed for 24 h; another body with it is 422.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-}
+IDEMPOTENCY_KEY = header(
+    "Idempotency-Key",
+    "The first response (success or failure) is replayed for 24 h; another body with it is 422.",
+    {"type": "string", "minLength": 1, "maxLength": 255},
+)
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -116,54 +106,6 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def form_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
-
-
-def query(*params: tuple[str, dict[str, Any], str]) -> dict[str, Any]:
-    """Query parameters as (name, schema, description); arrays are repeated (`expand[]=a&expand[]=b`)."""
-    out = []
-    for name, schema, description in params:
-        param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
-        if description:
-            param["description"] = description
-        if schema.get("type") == "array":
-            param.update(style="form", explode=True)
-        out.append(param)
-    return {"parameters": out}
-
-
-def responds(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"responses": {"200": {"description": "Success", "content": {"application/json": {"schema": schema}}}}}
-
-
-def no_body() -> dict[str, Any]:
-    """A POST or PUT whose action is its path: it reads no body (the document says so, checked by tests)."""
-    return {"x-no-request-body": True}
-
-
-def public() -> dict[str, Any]:
-    """An operation that needs no bearer token."""
-    return {"security": []}
-
-
-def doc(*parts: dict[str, Any]) -> dict[str, Any]:
-    """Several openapi_extra fragments as one."""
-    out: dict[str, Any] = {}
-    for part in parts:
-        for key, value in part.items():
-            if isinstance(value, list):
-                out.setdefault(key, []).extend(value)
-            elif isinstance(value, dict):
-                out.setdefault(key, {}).update(value)
-            else:
-                out[key] = value
-    return out
-
-
-BOOLEAN_FLAG: dict[str, Any] = {"type": "string", "enum": ["true", "false"]}
-
-
 def _request_schemas() -> dict[str, Any]:
     models = list(_MODELS.values())
     refs, top = models_json_schema([(m, "validation") for m in models], ref_template=SCHEMAS + "{model}", by_alias=True)
@@ -176,46 +118,31 @@ def _request_schemas() -> dict[str, Any]:
 
 
 def zuora_openapi(app: FastAPI) -> dict[str, Any]:
-    """The document: FastAPI's paths with each route's declarations, then the shared parts."""
+    """The document: FastAPI's paths with each route's declarations, then Zuora's parts."""
     if app.openapi_schema:
         return app.openapi_schema
-    document = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes, servers=app.servers
-    )
-    components = document.setdefault("components", {})
-    schemas = components.setdefault("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
-    schemas.update(_request_schemas())
-    schemas["ErrorResponse"] = ERROR_ENVELOPE
-    schemas["SuccessResponse"] = SUCCESS
-    schemas["TokenResponse"] = TOKEN
-    components["securitySchemes"] = {
-        "bearerAuth": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A token from POST /oauth/token (client credentials); it expires after an hour.",
-        }
+    schemas = {
+        **_request_schemas(),
+        "ErrorResponse": ERROR_ENVELOPE,
+        "SuccessResponse": SUCCESS,
+        "TokenResponse": TOKEN,
     }
-    document["security"] = [{"bearerAuth": []}]
-    error = {"description": "Error", "content": {"application/json": {"schema": {"$ref": SCHEMAS + "ErrorResponse"}}}}
-    for method_ops in document.get("paths", {}).values():
-        for method, operation in method_ops.items():
-            _complete(method, operation, error)
-    app.openapi_schema = document
-    return document
+    bearer = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from POST /oauth/token (client credentials); it expires after an hour.",
+    }
+    return build_document(app, schemas=schemas, security_schemes={"bearerAuth": bearer}, complete=_complete)
 
 
-def _complete(method: str, operation: dict[str, Any], error: dict[str, Any]) -> None:
-    responses = operation.setdefault("responses", {})
-    responses.pop("422", None)
+def _complete(method: str, operation: dict[str, Any]) -> None:
+    responses = operation["responses"]
     ok = responses.setdefault("200", {"description": "Success"})
     content = ok.setdefault("content", {}).setdefault("application/json", {})
     schema = content.get("schema") or {"$ref": SCHEMAS + "SuccessResponse"}
     # Zuora-Version < 2024-05-20 answers errors with HTTP 200 (Decision 1).
     content["schema"] = {"anyOf": [schema, {"$ref": SCHEMAS + "ErrorResponse"}]}
-    responses["4XX"] = error
-    responses["5XX"] = error
+    responses.update(error_responses("ErrorResponse"))
     parameters = operation.setdefault("parameters", [])
     parameters.extend(HEADERS)
     if method == "post":
