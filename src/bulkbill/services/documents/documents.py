@@ -23,7 +23,7 @@ from bulkbill.core.invoicing.items import ItemOwner, ItemValues
 from bulkbill.core.invoicing.lifecycle import InvoiceAction, ensure_transition
 from bulkbill.core.metadata import merge_fields
 from bulkbill.services.accounting.periods import check_open_period, ensure_open_period
-from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.billing.sequences import INVOICES, chosen_invoice_number_taken, take_number
 from bulkbill.services.customers.accounts import account_auto_pay, account_payment_term
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.customers.org_scope import resolve_orgs
@@ -185,13 +185,6 @@ def add_item_row(
     return row
 
 
-def _number_taken(uow: UnitOfWork, number: str) -> bool:
-    return (
-        uow.session.scalar(select(Invoice.id).where(Invoice.tenant_id == uow.tenant_id, Invoice.number == number))
-        is not None
-    )
-
-
 def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
     """A standalone invoice: numbered at once (INV00000001 unless given), Draft unless it is to be posted."""
     account = new.account
@@ -204,7 +197,7 @@ def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
         check_open_period(uow, new.invoice_date, ("invoiceDate",), errors)
     if new.payment_term is not None:
         check_payment_term(new.payment_term, ("paymentTerm",), errors)
-    if new.invoice_number is not None and _number_taken(uow, new.invoice_number):
+    if new.invoice_number is not None and chosen_invoice_number_taken(uow, new.invoice_number):
         errors.add(("invoiceNumber",), "duplicate", f"The invoice number {new.invoice_number} already exists.")
     planned: list[tuple[NewItem, ItemValues, list[tuple[NewItem, ItemValues]]]] = []
     for i, item in enumerate(new.items):
@@ -245,7 +238,7 @@ def _new_invoice(uow: UnitOfWork, account: Customer, currency: str, new: NewStan
         currency=currency,
         collection_method="send_invoice",
         due_date=day_start(due),
-        number=new.invoice_number or next_number(uow, "invoice", "INV"),
+        number=new.invoice_number or take_number(uow, INVOICES),
         document_type="invoice",
         origin="zuora_standalone",
         invoice_date=new.invoice_date.isoformat(),
