@@ -22,6 +22,16 @@ SUBSCRIPTION_EDITABLE = frozenset({"tax_rates", "discounts", "metadata"})
 PRICING_FIELDS = ("amount", "price", "pricing", "price_data")
 
 
+def amount_field(changes: LineChanges) -> str:
+    """The wire field that set an item's amount, to name it in an error about the amount."""
+    for name in (*PRICING_FIELDS, changes.quantity_field):
+        if name in changes.given:
+            if name == "price_data" and changes.price_data is not None and not changes.price_data.product_required:
+                return "unit_amount_decimal"  # an invoice item's own unit price
+            return name
+    return "amount"
+
+
 @dataclass(frozen=True, slots=True)
 class PriceInfo:
     id: str

@@ -11,8 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bulkbill.core.errors import InputCollector, Path
-from bulkbill.core.invoicing.commands import AddLine, ItemKind, RemoveLine, UpdateLine
-from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, apply_changes, build_new_item
+from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal
+from bulkbill.core.invoicing.commands import AddLine, ItemKind, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.core.invoicing.items import (
+    ItemOwner,
+    ItemValues,
+    References,
+    amount_field,
+    apply_changes,
+    build_new_item,
+)
 from bulkbill.core.invoicing.lifecycle import ensure_editable
 
 
@@ -136,13 +144,18 @@ def plan_update_lines(
     refs: References,
     *,
     limits: LineLimits,
+    applied_to: Mapping[str, str] | None = None,
 ) -> dict[str, ItemValues]:
-    """Updates apply in request order (a repeated id sees the earlier change); subscription lines take three fields."""
+    """Updates apply in request order (a repeated id sees the earlier change); subscription lines take three fields.
+
+    A discount item's line (`applied_to`: discount item id → its item) never turns positive.
+    """
     ensure_editable(invoice.status)
     errors = InputCollector()
     check_line_count(len(updates), limits, errors)
     errors.raise_if_any()
     result: dict[str, ItemValues] = {}
+    last: dict[str, tuple[Path, UpdateLine]] = {}  # each discount line's last update, where its amount is named
     for i, update in enumerate(updates):
         path: Path = ("lines", i)
         line = _line_on_invoice(update.id, lines, (*path, "id"), errors)
@@ -150,6 +163,10 @@ def plan_update_lines(
             continue
         current = result.get(line.id, line.values)
         result[line.id] = apply_changes(current, invoice.owner, update.changes, refs, path, errors)
+        if applied_to and line.item_id in applied_to:
+            last[line.id] = (path, update)
+    for line_id, (path, update) in last.items():
+        check_applied_amount(result[line_id].amount, (*path, amount_field(update.changes)), errors)
     errors.raise_if_any()
     return result
 
@@ -160,14 +177,20 @@ def plan_remove_lines(
     lines: Mapping[str, LineState],
     *,
     limits: LineLimits,
+    applied_to: Mapping[str, str] | None = None,
 ) -> list[tuple[LineState, RemoveLine]]:
-    """Only invoice-item lines can be removed, each once; subscription lines stay."""
+    """Only invoice-item lines can be removed, each once; subscription lines stay.
+
+    Discount items (`applied_to`: discount item id → its item) follow core.applied_items: they go
+    with their item only, and an item with discount items is deleted, never unassigned.
+    """
     ensure_editable(invoice.status)
     errors = InputCollector()
     check_line_count(len(removes), limits, errors)
     errors.raise_if_any()
     planned: list[tuple[LineState, RemoveLine]] = []
     removed: set[str] = set()
+    removed_items = {lines[r.id].item_id for r in removes if r.id in lines}
     for i, remove in enumerate(removes):
         path: Path = ("lines", i, "id")
         line = _line_on_invoice(remove.id, lines, path, errors)
@@ -181,6 +204,15 @@ def plan_remove_lines(
                 "line_not_removable",
                 "Subscription line items cannot be removed from an invoice; only invoice item lines can.",
             )
+        elif applied_to and not check_removal(
+            applied_to,
+            line.item_id,
+            removed_items,
+            unassign=remove.behavior == RemoveBehavior.UNASSIGN,
+            path=path,
+            errors=errors,
+        ):
+            continue
         else:
             removed.add(line.id)
             planned.append((line, remove))

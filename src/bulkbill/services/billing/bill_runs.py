@@ -50,7 +50,7 @@ from bulkbill.services.billing.billing_sets import (
     select_records,
     write_documents,
 )
-from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.billing.sequences import BILL_RUNS, take_number
 from bulkbill.services.customers.org_scope import accounts_in_scope, restrict_to_labels
 from bulkbill.services.invoicing.invoices import finalize_invoice
 from bulkbill.services.orders.order_fields import find_account, today
@@ -118,7 +118,7 @@ def create_bill_run(uow: UnitOfWork, new: NewBillRun, *, orgs: frozenset[str] | 
     run = BillRun(
         tenant_id=uow.tenant_id,
         id=new_zuora_id(),
-        bill_run_number=next_number(uow, "bill_run", "BR-"),
+        bill_run_number=take_number(uow, BILL_RUNS),
         name=new.name,
         status=PENDING,
         target_date=new.target_date.isoformat(),

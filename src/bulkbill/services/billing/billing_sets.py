@@ -46,7 +46,7 @@ from bulkbill.core.invoicing.lifecycle import InvoiceStatus, due_date_at_finaliz
 from bulkbill.core.invoicing.totals import InvoiceFigures, amount_due
 from bulkbill.core.orders.line_items import BillingRule, ItemCategory
 from bulkbill.services.accounting.periods import ensure_open_period
-from bulkbill.services.billing.sequences import take_values
+from bulkbill.services.billing.sequences import CREDIT_MEMOS, INVOICES, take_numbers
 from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.orders.order_fields import profile_payment_term
 from bulkbill.services.platform.uow import UnitOfWork
@@ -653,10 +653,8 @@ def write_documents(
         return written
     ensure_open_period(uow, run.document_date)  # no document is dated in a closed accounting period
     invoice_count = sum(1 for p in plans if p.document_type == DocumentType.INVOICE)
-    invoice_numbers = iter(take_values(uow, "invoice", invoice_count) if invoice_count else ())
-    memo_numbers = iter(
-        take_values(uow, "credit_memo", len(plans) - invoice_count) if invoice_count < len(plans) else ()
-    )
+    invoice_numbers = iter(take_numbers(uow, INVOICES, invoice_count))
+    memo_numbers = iter(take_numbers(uow, CREDIT_MEMOS, len(plans) - invoice_count))
     invoices: list[dict[str, Any]] = []
     documents: list[tuple[DocumentPlan, InvoiceFigures, str]] = []
     totals_by_account: dict[str, list[tuple[dict[str, Any], int]]] = {}
@@ -664,10 +662,7 @@ def write_documents(
         state = accounts.get(plan.account_id)
         term = document_payment_term(plan, state.payment_term if state is not None else None)
         figures = document_figures(plan)
-        if plan.document_type == DocumentType.INVOICE:
-            number = f"INV{next(invoice_numbers):08d}"
-        else:
-            number = f"CM{next(memo_numbers):08d}"
+        number = next(invoice_numbers if plan.document_type == DocumentType.INVOICE else memo_numbers)
         invoice_id = new_zuora_id()
         row = _invoice_row(uow, plan, figures, run, invoice_id=invoice_id, number=number, term=term)
         invoices.append(row)

@@ -50,7 +50,7 @@ from bulkbill.services.billing.billing_sets import (
     splitting_attributes,
     write_documents,
 )
-from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.billing.sequences import CREDIT_MEMOS, INVOICES, take_number
 from bulkbill.services.customers.customers import get_customers
 from bulkbill.services.customers.org_scope import scope_condition
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
@@ -322,8 +322,8 @@ def _new_document(uow: UnitOfWork, plan: DocumentPlan, run: DocumentRun, *, term
 
 def _document_number(uow: UnitOfWork, kind: DocumentType) -> str:
     if kind == DocumentType.CREDIT_MEMO:
-        return next_number(uow, "credit_memo", "CM")
-    return next_number(uow, "invoice", "INV")
+        return take_number(uow, CREDIT_MEMOS)
+    return take_number(uow, INVOICES)
 
 
 def _new_item(uow: UnitOfWork, invoice: Invoice, billable: Billable, amount: int) -> InvoiceItem:

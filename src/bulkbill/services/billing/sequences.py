@@ -1,45 +1,150 @@
-"""Gapless per-tenant numbers (A00000001, INV00000001, O-00000001): taken in the writing transaction."""
+"""Per-tenant numbers (A00000001, INV00000001, CM00000001, O-00000001, ...) and customers' Stripe numbers.
+
+A number can also be chosen by hand (Zuora `invoiceNumber`, `accountNumber`, `orderNumber`) and
+lands in the same unique column as the generated ones. So a generator skips the numbers already
+taken (README "Decisions": chosen numbers and gapless sequences), and a chosen number is checked
+and written while holding the lock of every generator that could make it. Either side then sees
+the other's committed number: no chosen number can block a sequence, and neither side ends on the
+other's unique index with a 409 that a retry would meet again.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bulkbill.core.invoicing.lifecycle import invoice_number
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Sequence
+from bulkbill.storage.tables import Customer, Invoice
+from bulkbill.storage.tables import Sequence as SequenceRow
+from bulkbill.storage.tables_orders import BillRun, Fulfillment, Order
+
+_CHECK_CHUNK = 500  # numbers per IN (...) when looking for taken ones: well under both databases' limits
 
 
-def take_values(uow: UnitOfWork, name: str, count: int = 1) -> range:
-    """The next `count` numbers of a sequence, in two statements whatever the count.
+@dataclass(frozen=True)
+class NumberSequence:
+    """A tenant's counter (one `sequences` row), the prefixes it formats and the unique column it fills."""
 
-    The UPDATE takes the row lock (PostgreSQL) inside the write transaction (SQLite: BEGIN
-    IMMEDIATE), and rolls back with it, so no number is skipped or given twice.
-    """
+    name: str
+    prefixes: tuple[str, ...]
+    column: Any  # the mapped column the numbers live in, unique per tenant
+    width: int = 8
+
+    def could_make(self, number: str) -> bool:
+        """True when this sequence formats (or will format) exactly this string."""
+        return any(re.fullmatch(re.escape(p) + f"[0-9]{{{self.width},}}", number) for p in self.prefixes)
+
+
+INVOICES = NumberSequence("invoice", ("INV",), Invoice.number)
+CREDIT_MEMOS = NumberSequence("credit_memo", ("CM",), Invoice.number)
+ACCOUNTS = NumberSequence("account", ("A",), Customer.account_number)
+ORDERS = NumberSequence("order", ("O-", "RMA-"), Order.order_number)
+FULFILLMENTS = NumberSequence("fulfillment", ("F-",), Fulfillment.fulfillment_number)
+BILL_RUNS = NumberSequence("bill_run", ("BR-",), BillRun.bill_run_number)
+
+
+def _ensure_row(uow: UnitOfWork, name: str) -> None:
     insert = pg_insert if uow.is_postgres else sqlite_insert
     uow.session.execute(
-        insert(Sequence).values(tenant_id=uow.tenant_id, name=name, next_value=1).on_conflict_do_nothing()
+        insert(SequenceRow).values(tenant_id=uow.tenant_id, name=name, next_value=1).on_conflict_do_nothing()
     )
+
+
+def _take_values(uow: UnitOfWork, name: str, count: int) -> range:
+    """The next `count` values of a counter, in two statements whatever the count.
+
+    The UPDATE takes the row lock (PostgreSQL) inside the write transaction (SQLite: BEGIN
+    IMMEDIATE), and rolls back with it, so no value is skipped or given twice.
+    """
+    _ensure_row(uow, name)
     after = uow.session.scalar(
-        update(Sequence)
-        .where(Sequence.tenant_id == uow.tenant_id, Sequence.name == name)
-        .values(next_value=Sequence.next_value + count)
-        .returning(Sequence.next_value)
+        update(SequenceRow)
+        .where(SequenceRow.tenant_id == uow.tenant_id, SequenceRow.name == name)
+        .values(next_value=SequenceRow.next_value + count)
+        .returning(SequenceRow.next_value)
     )
     assert after is not None
     return range(int(after) - count, int(after))
 
 
-def next_value(uow: UnitOfWork, name: str) -> int:
-    """The next number of a named sequence."""
-    return take_values(uow, name)[0]
+def taken_numbers(uow: UnitOfWork, column: Any, numbers: Sequence[str]) -> set[str]:
+    """Which of `numbers` this tenant already uses in `column` (one indexed query per 500)."""
+    table = column.class_
+    found: set[str] = set()
+    for i in range(0, len(numbers), _CHECK_CHUNK):
+        chunk = numbers[i : i + _CHECK_CHUNK]
+        found.update(uow.session.scalars(select(column).where(table.tenant_id == uow.tenant_id, column.in_(chunk))))
+    return found
 
 
-def next_numbers(uow: UnitOfWork, name: str, prefix: str, count: int, width: int = 8) -> list[str]:
-    """`count` formatted numbers at once (e.g. F-00000001 ... for a batch of fulfillments)."""
-    return [f"{prefix}{value:0{width}d}" for value in take_values(uow, name, count)]
+def take_numbers(uow: UnitOfWork, sequence: NumberSequence, count: int, prefix: str | None = None) -> list[str]:
+    """`count` new numbers in order, skipping any already taken by hand.
+
+    Gapless means: every value the counter passes is used by exactly one row, made by the
+    sequence or chosen by hand. A number taken by hand is skipped once, when the counter reaches it.
+    """
+    prefix = prefix if prefix is not None else sequence.prefixes[0]
+    assert prefix in sequence.prefixes
+    numbers: list[str] = []
+    while len(numbers) < count:
+        batch = [f"{prefix}{v:0{sequence.width}d}" for v in _take_values(uow, sequence.name, count - len(numbers))]
+        taken = taken_numbers(uow, sequence.column, batch)
+        numbers.extend(n for n in batch if n not in taken)
+    return numbers
 
 
-def next_number(uow: UnitOfWork, name: str, prefix: str, width: int = 8) -> str:
-    """A formatted number such as INV00000001 (prefix "INV") or O-00000001 (prefix "O-")."""
-    return next_numbers(uow, name, prefix, 1, width)[0]
+def take_number(uow: UnitOfWork, sequence: NumberSequence, prefix: str | None = None) -> str:
+    """One new number (INV00000001, O-00000001, RMA-00000002, ...), skipping any taken by hand."""
+    return take_numbers(uow, sequence, 1, prefix)[0]
+
+
+def chosen_number_taken(uow: UnitOfWork, number: str, sequences: Sequence[NumberSequence]) -> bool:
+    """Whether a number chosen by hand is used, asked while holding each sequence that could generate it.
+
+    A generator holds its sequence row until it commits; holding it here orders the two, and
+    whichever comes second sees the first's number (taken: refused, or skipped). The caller
+    writes the chosen number in the same transaction. `sequences` share one column.
+    """
+    for sequence in sequences:
+        if sequence.could_make(number):
+            _ensure_row(uow, sequence.name)
+            if uow.is_postgres:  # SQLite: the write transaction already excludes every other writer
+                uow.session.execute(
+                    select(SequenceRow.name)
+                    .where(SequenceRow.tenant_id == uow.tenant_id, SequenceRow.name == sequence.name)
+                    .with_for_update()
+                )
+    return bool(taken_numbers(uow, sequences[0].column, [number]))
+
+
+def chosen_invoice_number_taken(uow: UnitOfWork, number: str) -> bool:
+    """As chosen_number_taken for a document number: an INV or CM number, or a customer's PREFIX-0001."""
+    prefix, dash, digits = number.rpartition("-")
+    if dash and re.fullmatch("[0-9]{4,}", digits) and uow.is_postgres:
+        # The customer row is the lock of its Stripe sequence (finalize holds it while numbering).
+        uow.session.execute(
+            select(Customer.id)
+            .where(Customer.tenant_id == uow.tenant_id, Customer.invoice_prefix == prefix)
+            .with_for_update()
+        )
+    return chosen_number_taken(uow, number, (INVOICES, CREDIT_MEMOS))
+
+
+def next_customer_number(uow: UnitOfWork, customer: Customer) -> str:
+    """A Stripe-made invoice's number: the customer's prefix and counter, skipping numbers already taken.
+
+    The caller holds the customer's row lock. Taken can mean chosen by hand in the Zuora dialect,
+    or made under this prefix for another customer that held it before.
+    """
+    while True:
+        number = invoice_number(customer.invoice_prefix, customer.next_invoice_sequence)
+        customer.next_invoice_sequence += 1
+        if not taken_numbers(uow, Invoice.number, [number]):
+            return number

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bulkbill.core.customers.org_scope import AccessDenied, in_scope
 from bulkbill.core.customers.terms import DEFAULT_PAYMENT_TERM, check_bill_cycle_day, check_currency, check_payment_term
 from bulkbill.core.errors import InputCollector, NotFound, RuleViolation
-from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.billing.sequences import ACCOUNTS, chosen_number_taken, take_number
 from bulkbill.services.customers.customers import CustomerFields, create_customer
 from bulkbill.services.customers.org_scope import resolve_orgs
 from bulkbill.services.platform.uow import UnitOfWork
@@ -41,13 +41,6 @@ def _contact(values: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": secrets.token_hex(16), **{k: v for k, v in values.items() if v is not None}}
 
 
-def _number_taken(uow: UnitOfWork, number: str) -> bool:
-    found = uow.session.scalar(
-        select(Customer.id).where(Customer.tenant_id == uow.tenant_id, Customer.account_number == number)
-    )
-    return found is not None
-
-
 def create_account(uow: UnitOfWork, new: NewAccount, org_ids: list[str] | None) -> Customer:
     """A customer with a unique account number (A00000001 when none is given) and its Zuora profile."""
     errors = InputCollector()
@@ -61,11 +54,9 @@ def create_account(uow: UnitOfWork, new: NewAccount, org_ids: list[str] | None) 
         raise AccessDenied(f"The organizationLabel {new.org!r} is not among the orgs named in Zuora-Org-Ids.")
     if orgs is not None and new.org is None:
         raise AccessDenied("An account created under Zuora-Org-Ids needs an organizationLabel among those orgs.")
-    if new.account_number is not None and _number_taken(uow, new.account_number):
+    if new.account_number is not None and chosen_number_taken(uow, new.account_number, (ACCOUNTS,)):
         raise RuleViolation(f"The account number {new.account_number} already exists.")
-    number = new.account_number
-    while number is None or _number_taken(uow, number):
-        number = next_number(uow, "account", "A")
+    number = new.account_number or take_number(uow, ACCOUNTS)
     customer = create_customer(uow, CustomerFields(name=new.name, email=new.bill_to.get("workEmail")))
     customer.currency = new.currency.lower()
     customer.account_number = number

@@ -16,6 +16,12 @@ from sqlalchemy import select
 
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import InputCollector, Path
+from bulkbill.core.invoicing.applied_items import (
+    check_applied_amount,
+    check_discount_target,
+    check_removal,
+    removed_with,
+)
 from bulkbill.core.invoicing.document_edits import (
     DocumentState,
     ItemPricing,
@@ -148,8 +154,9 @@ def _check_document(uow: UnitOfWork, plan: _Plan, periods: Sequence[Any], errors
         status=document_status(invoice.status),
         standalone=invoice.origin == "zuora_standalone",
         item_ids=frozenset(rows),
-        discount_parents={i: str(r.extras.get("appliedToItemId")) for i, r in rows.items() if _parent_of(r)},
+        discount_parents={i: parent for i, r in rows.items() if (parent := _parent_of(r)) is not None},
     )
+    deleting = {e.id for e in _entries(edit.items) if e.delete and e.id is not None}
     given = set(edit.given) | ({"customFields"} if edit.custom_fields else set())
     check_header_edit(state, given, edit.path, errors)
     if edit.transferred_to_accounting is not None:
@@ -159,15 +166,24 @@ def _check_document(uow: UnitOfWork, plan: _Plan, periods: Sequence[Any], errors
     owner = ItemOwner(invoice.customer_id, invoice.currency)
     for j, item in enumerate(edit.items):
         path = (*edit.path, "invoiceItems", j)
-        change = _check_item(uow, state, owner, item, rows, path, errors)
+        change = _check_item(uow, state, owner, item, rows, path, errors, deleting=deleting)
         if change is None:
             continue
         plan.items.append(change)
+        if item.discounts and not check_discount_target(
+            state.discount_parents, item.id, deleting, (*path, "discountItems"), errors
+        ):
+            continue
         for k, discount in enumerate(item.discounts):
             dpath = (*path, "discountItems", k)
-            dchange = _check_item(uow, state, owner, discount, rows, dpath, errors, parent=change)
+            dchange = _check_item(uow, state, owner, discount, rows, dpath, errors, deleting=deleting, parent=change)
             if dchange is not None:
                 plan.items.append(dchange)
+
+
+def _entries(items: Sequence[ItemEdit]) -> list[ItemEdit]:
+    """Every item entry of an edit, discount entries included."""
+    return [e for item in items for e in (item, *item.discounts)]
 
 
 def _parent_of(row: InvoiceItem) -> str | None:
@@ -184,22 +200,25 @@ def _check_item(
     path: Path,
     errors: InputCollector,
     *,
+    deleting: set[str],
     parent: _ItemChange | None = None,
 ) -> _ItemChange | None:
-    discount = parent is not None
     parent_id = parent.edit.id if parent is not None else None
-    if discount and parent_id is None and item.id is not None:
+    if parent is not None and parent_id is None and item.id is not None:
         errors.add((*path, "id"), "resource_missing", f"{item.id} is not a discount item of a new item.")
-        return None
-    if discount and item.delete:
-        errors.add((*path, "delete"), "invalid_value", "Discount items are deleted with the item they apply to.")
         return None
     if not check_item_entry(
         state, item.id, delete=item.delete, add_only=item.add_only, path=path, errors=errors, parent_id=parent_id
     ):
         return None
+    # A discount item, whether sent under its item's discountItems or as an item of its own.
+    discount = parent is not None or (item.id is not None and item.id in state.discount_parents)
     if item.delete:
-        return _ItemChange("delete", item, row=rows[str(item.id)])
+        assert item.id is not None
+        path = (*path, "delete")
+        if not check_removal(state.discount_parents, item.id, deleting, unassign=False, path=path, errors=errors):
+            return None
+        return _ItemChange("delete", item, row=rows[item.id])
     if item.id is None:
         new = item.as_new()
         if parent is not None:
@@ -217,11 +236,7 @@ def _check_item(
             )
         else:
             period = (day_start(start), day_start(end))
-    pricing = item.pricing
-    if discount:
-        pricing = ItemPricing(amount=pricing.amount)
-        if pricing.amount is not None and pricing.amount > 0:
-            errors.add((*path, "amount"), "invalid_value", "The amount of a discount item must be a negative number.")
+    pricing = ItemPricing(amount=item.pricing.amount) if discount else item.pricing
     values = price_item(
         item_values(row),
         owner,
@@ -232,6 +247,8 @@ def _check_item(
         errors=errors,
         now=uow.now,
     )
+    if discount:
+        check_applied_amount(values.amount, (*path, "amount"), errors)
     return _ItemChange("update", item, row=row, values=values)
 
 
@@ -273,7 +290,6 @@ def _apply(uow: UnitOfWork, plan: _Plan) -> None:
         if change.kind == "delete":
             assert change.row is not None
             deleted.add(change.row.id)
-            deleted.update(e.item.id for e in plan.lines if _parent_of(e.item) == change.row.id)
         elif change.kind == "update":
             assert change.row is not None and change.values is not None
             _update_row(uow, change.row, change.values, change.edit)
@@ -282,6 +298,8 @@ def _apply(uow: UnitOfWork, plan: _Plan) -> None:
             parent_id = change.parent.row.id if change.parent is not None and change.parent.row is not None else None
             change.row = add_item_row(uow, invoice, change.values, change.edit.as_new(), applied_to=parent_id)
     if deleted:
+        # Deleting an item deletes its discount items (core.applied_items).
+        deleted = removed_with({e.item.id: p for e in plan.lines if (p := _parent_of(e.item)) is not None}, deleted)
         gone = [e for e in plan.lines if e.item.id in deleted]
         for entry in gone:
             uow.session.delete(entry.line)

@@ -18,12 +18,13 @@ from sqlalchemy import or_, select
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.customers.terms import check_payment_term, due_date_for
 from bulkbill.core.errors import BillingError, InputCollector, NotFound, Path
+from bulkbill.core.invoicing.applied_items import check_applied_amount
 from bulkbill.core.invoicing.document_edits import ItemPricing, day_of, day_start, price_item
 from bulkbill.core.invoicing.items import ItemOwner, ItemValues
 from bulkbill.core.invoicing.lifecycle import InvoiceAction, ensure_transition
 from bulkbill.core.metadata import merge_fields
-from bulkbill.services.accounting.periods import check_open_period, ensure_open_period
-from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.accounting.periods import check_open_period
+from bulkbill.services.billing.sequences import INVOICES, chosen_invoice_number_taken, take_number
 from bulkbill.services.customers.accounts import account_auto_pay, account_payment_term
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.customers.org_scope import resolve_orgs
@@ -127,8 +128,8 @@ def check_new_item(item: NewItem, path: Path, errors: InputCollector, *, discoun
     if discount:
         if pricing.amount is None:
             errors.missing((*path, "amount"))
-        elif pricing.amount > 0:
-            errors.add((*path, "amount"), "invalid_value", "The amount of a discount item must be a negative number.")
+        else:
+            check_applied_amount(pricing.amount, (*path, "amount"), errors)
         return
     if not item.details.get("chargeName"):
         errors.missing((*path, "chargeName"))
@@ -185,13 +186,6 @@ def add_item_row(
     return row
 
 
-def _number_taken(uow: UnitOfWork, number: str) -> bool:
-    return (
-        uow.session.scalar(select(Invoice.id).where(Invoice.tenant_id == uow.tenant_id, Invoice.number == number))
-        is not None
-    )
-
-
 def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
     """A standalone invoice: numbered at once (INV00000001 unless given), Draft unless it is to be posted."""
     account = new.account
@@ -204,7 +198,7 @@ def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
         check_open_period(uow, new.invoice_date, ("invoiceDate",), errors)
     if new.payment_term is not None:
         check_payment_term(new.payment_term, ("paymentTerm",), errors)
-    if new.invoice_number is not None and _number_taken(uow, new.invoice_number):
+    if new.invoice_number is not None and chosen_invoice_number_taken(uow, new.invoice_number):
         errors.add(("invoiceNumber",), "duplicate", f"The invoice number {new.invoice_number} already exists.")
     planned: list[tuple[NewItem, ItemValues, list[tuple[NewItem, ItemValues]]]] = []
     for i, item in enumerate(new.items):
@@ -245,7 +239,7 @@ def _new_invoice(uow: UnitOfWork, account: Customer, currency: str, new: NewStan
         currency=currency,
         collection_method="send_invoice",
         due_date=day_start(due),
-        number=new.invoice_number or next_number(uow, "invoice", "INV"),
+        number=new.invoice_number or take_number(uow, INVOICES),
         document_type="invoice",
         origin="zuora_standalone",
         invoice_date=new.invoice_date.isoformat(),
@@ -264,11 +258,10 @@ def post_document(
     invoice_date: dt.date | None = None,
     custom_fields: Mapping[str, Any] | None = None,
 ) -> Invoice:
-    """Draft → Posted (finalize_invoice); the invoice date, new or kept, must be in an open period."""
+    """Draft → Posted (finalize_invoice, which insists on an open period for the date, new or kept)."""
     invoice = find_document(uow, key, org_ids, document_type="invoice", for_update=True)
     ensure_transition(InvoiceAction.FINALIZE, invoice.status)
     day = invoice_date or (dt.date.fromisoformat(invoice.invoice_date) if invoice.invoice_date else today(uow))
-    ensure_open_period(uow, day)
     invoice.invoice_date = day.isoformat()
     if custom_fields:
         invoice.custom_fields = merge_fields(invoice.custom_fields or {}, custom_fields)

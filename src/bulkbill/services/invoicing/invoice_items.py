@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Exists, exists, select
 
 from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal, removed_with
 from bulkbill.core.invoicing.commands import LineChanges
-from bulkbill.core.invoicing.items import ItemOwner, apply_changes, build_new_item
+from bulkbill.core.invoicing.items import ItemOwner, amount_field, apply_changes, build_new_item
 from bulkbill.core.invoicing.lifecycle import ensure_editable
 from bulkbill.core.money import is_known_currency
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, recalculate
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
-from bulkbill.services.invoicing.item_rows import item_values, new_item_row, write_values
+from bulkbill.services.invoicing.item_rows import applied_to_of, item_values, new_item_row, write_values
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -29,10 +31,20 @@ class NewItem:
 
 
 def get_item(uow: UnitOfWork, item_id: str) -> InvoiceItem:
+    """An item of this tenant; an item of a Zuora credit memo is not found (Stripe has no credit memos)."""
     item = uow.session.get(InvoiceItem, (uow.tenant_id, item_id))
-    if item is None:
+    if item is None or (
+        item.invoice_id is not None and uow.session.scalar(select(_on_credit_memo(uow.tenant_id, item.invoice_id)))
+    ):
         raise NotFound("invoiceitem", item_id)
     return item
+
+
+def _on_credit_memo(tenant_id: Any, invoice_id: Any) -> Exists:
+    """True when the invoice is a credit memo (values, or the columns of an outer item query)."""
+    return exists().where(
+        Invoice.tenant_id == tenant_id, Invoice.id == invoice_id, Invoice.document_type == "credit_memo"
+    )
 
 
 def _item_currency(uow: UnitOfWork, command: NewItem, invoice: Invoice | None, customer_currency: str | None) -> str:
@@ -117,6 +129,8 @@ def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceI
     refs = load_references(uow, ids)
     errors = InputCollector()
     values = apply_changes(item_values(item), ItemOwner(item.customer_id, item.currency), changes, refs, (), errors)
+    if invoice is not None and item.id in applied_to_of(uow, invoice.id):
+        check_applied_amount(values.amount, (amount_field(changes),), errors)
     errors.raise_if_any()
     write_values(uow, item, values)
     if invoice is not None:
@@ -126,17 +140,27 @@ def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceI
 
 
 def delete_item(uow: UnitOfWork, item_id: str) -> None:
-    """Items are deleted while pending or on a draft (their line goes with them)."""
+    """Items are deleted while pending or on a draft (their line goes with them, and their discount items)."""
     item = get_item(uow, item_id)
     invoice = _invoice_of(uow, item)
-    if invoice is not None:
-        lines = load_lines(uow, invoice.id)
-        for entry in lines:
-            if entry.item.id == item.id:
-                uow.session.delete(entry.line)
+    if invoice is None:
+        uow.session.delete(item)
         uow.session.flush()
-        recalculate(uow, invoice, [e for e in lines if e.item.id != item.id])
-    uow.session.delete(item)
+        return
+    applied_to = applied_to_of(uow, invoice.id)
+    errors = InputCollector()
+    check_removal(applied_to, item.id, {item.id}, unassign=False, path=(), errors=errors)
+    errors.raise_if_any()
+    gone = removed_with(applied_to, {item.id})
+    lines = load_lines(uow, invoice.id)
+    for entry in lines:
+        if entry.item.id in gone:
+            uow.session.delete(entry.line)
+    uow.session.flush()
+    for entry in lines:
+        if entry.item.id in gone:
+            uow.session.delete(entry.item)
+    recalculate(uow, invoice, [e for e in lines if e.item.id not in gone])
     uow.session.flush()
 
 
@@ -148,7 +172,11 @@ def list_items(
     invoice: str | None = None,
     pending: bool | None = None,
 ) -> Page[InvoiceItem]:
-    query = select(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.kind == "invoice_item")
+    query = select(InvoiceItem).where(
+        InvoiceItem.tenant_id == uow.tenant_id,
+        InvoiceItem.kind == "invoice_item",
+        ~_on_credit_memo(InvoiceItem.tenant_id, InvoiceItem.invoice_id),
+    )
     if customer is not None:
         query = query.where(InvoiceItem.customer_id == customer)
     if invoice is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.invoicing.applied_items import removed_with
 from bulkbill.core.invoicing.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
 from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.core.invoicing.lifecycle import ensure_editable
@@ -35,6 +36,7 @@ from bulkbill.services.invoicing.invoices import attach_item, get_invoice
 from bulkbill.services.invoicing.item_rows import (
     NEW_ITEM_DEFAULTS,
     VALUE_COLUMNS,
+    applied_to_of,
     get_items,
     item_values,
     stored_columns,
@@ -201,7 +203,14 @@ def update_lines(
         ids.add_changes(change.changes)
     refs = load_references(uow, ids)
     states = {line_id: t.state for line_id, t in targets.items()}
-    planned = plan_update_lines(_context(invoice, len(figures)), updates, states, refs, limits=_limits(uow))
+    planned = plan_update_lines(
+        _context(invoice, len(figures)),
+        updates,
+        states,
+        refs,
+        limits=_limits(uow),
+        applied_to=applied_to_of(uow, invoice.id),
+    )
     stored = write_many(
         uow, {targets[i].item_id: (targets[i].customer_id, targets[i].values, v) for i, v in planned.items()}
     )
@@ -222,13 +231,17 @@ def remove_lines(
     figures = load_figure_rows(uow, invoice.id)
     targets = _targets(uow, invoice, {r.id for r in removes})
     states = {line_id: t.state for line_id, t in targets.items()}
-    planned = plan_remove_lines(_context(invoice, len(figures)), removes, states, limits=_limits(uow))
-    removed = {state.id for state, _ in planned}
+    applied_to = applied_to_of(uow, invoice.id)
+    planned = plan_remove_lines(
+        _context(invoice, len(figures)), removes, states, limits=_limits(uow), applied_to=applied_to
+    )
+    # A deleted item takes its discount items (Zuora's) with it: their lines go too.
+    deleted = removed_with(applied_to, {s.item_id for s, r in planned if r.behavior == RemoveBehavior.DELETE})
+    removed = {state.id for state, _ in planned} | {r.line_id for r in figures if r.item_id in deleted}
     t = uow.tenant_id
     uow.session.flush()
     # Lines go before the items they point at; then items are deleted or become pending again.
     uow.session.execute(delete(InvoiceLine).where(InvoiceLine.tenant_id == t, InvoiceLine.id.in_(removed)))
-    deleted = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.DELETE}
     unassigned = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.UNASSIGN}
     if deleted:
         uow.session.execute(delete(InvoiceItem).where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(deleted)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +21,12 @@ from bulkbill.core.invoicing.lifecycle import (
     ensure_editable,
     ensure_sendable,
     ensure_transition,
-    invoice_number,
     status_after_finalize,
 )
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import is_known_currency
-from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.accounting.periods import ensure_open_period
+from bulkbill.services.billing.sequences import CREDIT_MEMOS, INVOICES, next_customer_number, take_number
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
@@ -280,9 +281,15 @@ def list_invoices(
 
 
 def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
-    """Freeze the draft, apply the customer balance and take the customer's next gapless number."""
+    """Freeze the draft, apply the customer balance and take the customer's next gapless number.
+
+    A document with an invoice date (Zuora's) posts only in an open accounting period, whichever
+    dialect finalizes it.
+    """
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.FINALIZE, invoice.status)
+    if invoice.invoice_date is not None:
+        ensure_open_period(uow, dt.date.fromisoformat(invoice.invoice_date))
     customer = _lock_customer(uow, invoice.customer_id)
     recalculate(uow, invoice, load_lines(uow, invoice.id))
     invoice.starting_balance = customer.balance
@@ -305,12 +312,11 @@ def _assign_number(uow: UnitOfWork, invoice: Invoice, customer: Customer) -> Non
     if invoice.origin != "stripe" and invoice.number is not None:
         return  # numbered when created (Zuora standalone invoices): the number stays
     if invoice.origin == "stripe":
-        invoice.number = invoice_number(customer.invoice_prefix, customer.next_invoice_sequence)
-        customer.next_invoice_sequence += 1
+        invoice.number = next_customer_number(uow, customer)
     elif invoice.document_type == "credit_memo":
-        invoice.number = next_number(uow, "credit_memo", "CM")
+        invoice.number = take_number(uow, CREDIT_MEMOS)
     else:
-        invoice.number = next_number(uow, "invoice", "INV")
+        invoice.number = take_number(uow, INVOICES)
 
 
 def _lock_customer(uow: UnitOfWork, customer_id: str) -> Customer:

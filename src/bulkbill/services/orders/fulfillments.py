@@ -35,7 +35,7 @@ from bulkbill.core.orders.fulfillments import (
 )
 from bulkbill.core.orders.line_items import BillingRule, ItemCategory, ItemState, should_auto_complete
 from bulkbill.services.billing.run_billing import fulfillment_sources, run_billing
-from bulkbill.services.billing.sequences import next_numbers
+from bulkbill.services.billing.sequences import FULFILLMENTS, take_numbers
 from bulkbill.services.orders.order_fields import BillingRequest, iso
 from bulkbill.services.orders.order_line_items import lock_lines
 from bulkbill.services.orders.order_views import fulfillments_of, items_of
@@ -147,7 +147,7 @@ def create_fulfillments(
         rows.append((_new_row(uow, f, line, state, kind), f.items))
     errors.raise_if_any()
     created = CreatedFulfillments([], {})
-    numbers = next_numbers(uow, "fulfillment", "F-", len(rows))
+    numbers = take_numbers(uow, FULFILLMENTS, len(rows))
     for (row, _), number in zip(rows, numbers, strict=True):
         row.fulfillment_number = number
         uow.session.add(row)

@@ -26,7 +26,7 @@ from bulkbill.core.orders.line_items import (
     sent_to_billing_error,
 )
 from bulkbill.services.billing.run_billing import line_sources, run_billing
-from bulkbill.services.billing.sequences import next_number
+from bulkbill.services.billing.sequences import ORDERS, chosen_number_taken, take_number
 from bulkbill.services.customers.org_scope import scope_condition
 from bulkbill.services.orders.order_fields import (
     BillingRequest,
@@ -110,7 +110,7 @@ def create_order(
     number = new.order_number
     if number is not None and "/" in number:
         errors.add(("orderNumber",), "invalid_value", "The order number must not contain a slash.")
-    elif number is not None and _order_by_number(uow, number) is not None:
+    elif number is not None and chosen_number_taken(uow, number, (ORDERS,)):
         errors.add(("orderNumber",), RULE, f"An order with number {number} already exists.")
     _check_item_numbers(new.lines, errors)
     originals = _originals(uow, new.lines, orgs)
@@ -135,7 +135,7 @@ def create_order(
     order = Order(
         tenant_id=uow.tenant_id,
         id=ctx.order_id,
-        order_number=number or next_number(uow, "order", prefix),
+        order_number=number or take_number(uow, ORDERS, prefix),
         account_id=account.id,
         category=new.category,
         order_date=new.order_date.isoformat(),
