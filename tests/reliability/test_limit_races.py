@@ -268,3 +268,23 @@ def test_concurrent_fulfillment_items(live: Live, figures: Figures, engine: Engi
         settle(figures, live, "fulfillment items at once", outcome, allowed=2)
         items = scalar(engine, "SELECT COUNT(*) FROM fulfillment_items WHERE fulfillment_id = :f", f=fulfillment_id)
         assert items == len(outcome.ok) <= 2
+
+
+def test_overlapping_accounting_periods(live: Live, figures: Figures, engine: Engine) -> None:
+    """Four overlapping periods created at once: one is kept; no two periods of the tenant overlap."""
+    tenant = live.tenant("races-ap")
+    zuora = live.zuora(tenant)
+    for year in range(2030, 2030 + ROUNDS):
+        bodies = [
+            {"name": f"{year}-{i}", "startDate": f"{year}-0{i + 1}-01", "endDate": f"{year}-12-31", "fiscalYear": year}
+            for i in range(4)
+        ]
+        outcome = zuora_race(zuora, [("POST", "/v1/accounting-periods", b) for b in bodies])
+        settle(figures, live, "overlapping accounting periods at once", outcome, allowed=1)
+    overlaps = scalar(
+        engine,
+        "SELECT COUNT(*) FROM accounting_periods a JOIN accounting_periods b ON a.tenant_id = b.tenant_id"
+        " AND a.id < b.id AND a.start_date <= b.end_date AND b.start_date <= a.end_date WHERE a.tenant_id = :t",
+        t=tenant.id,
+    )
+    assert overlaps == 0
