@@ -288,3 +288,34 @@ def test_overlapping_accounting_periods(live: Live, figures: Figures, engine: En
         t=tenant.id,
     )
     assert overlaps == 0
+
+
+# --- Stripe: coupons, the invoice line limit, pending items, subscription items, test clocks -----
+
+
+def test_coupon_max_redemptions_under_concurrent_uses(live: Live, figures: Figures, engine: Engine) -> None:
+    """Four first uses of a coupon with max_redemptions=1 at once, by every route that applies one."""
+    tenant = live.tenant("races-cp")
+    stripe = live.stripe(tenant)
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+    for _ in range(ROUNDS):
+        limited = stripe.ok("POST", "/v1/coupons", {"percent_off": 10, "max_redemptions": 1})["id"]
+        drafts = [stripe.ok("POST", "/v1/invoices", {"customer": customer})["id"] for _ in range(2)]
+        use = [{"coupon": limited}]
+        outcome = stripe_race(
+            stripe,
+            [
+                ("POST", f"/v1/invoices/{drafts[0]}/add_lines", {"lines": [{"amount": 500, "discounts": use}]}),
+                ("POST", f"/v1/invoices/{drafts[1]}", {"discounts": use}),
+                ("POST", "/v1/invoices", {"customer": customer, "discounts": use}),
+                ("POST", "/v1/invoiceitems", {"customer": customer, "amount": 500, "discounts": use}),
+            ],
+        )
+        settle(figures, live, "uses of a coupon with max_redemptions=1 at once", outcome, allowed=1)
+        for refused in outcome.refused:
+            assert refused.json()["error"]["code"] == "coupon_expired", refused.text
+        assert stripe.ok("GET", f"/v1/coupons/{limited}")["times_redeemed"] == len(outcome.ok)
+        made = scalar(
+            engine, "SELECT COUNT(*) FROM discounts WHERE tenant_id = :t AND coupon_id = :c", t=tenant.id, c=limited
+        )
+        assert made == len(outcome.ok)

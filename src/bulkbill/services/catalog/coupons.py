@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -48,6 +49,19 @@ def coupon_is_valid(coupon: Coupon, now: int) -> bool:
     if coupon.redeem_by is not None and now > coupon.redeem_by:
         return False
     return coupon.max_redemptions is None or coupon.times_redeemed < coupon.max_redemptions
+
+
+def lock_coupons(uow: UnitOfWork, ids: Iterable[str]) -> list[Coupon]:
+    """Coupons about to be applied, row-locked (in id order) on PostgreSQL until the transaction ends.
+
+    Applying a coupon counts a redemption: whoever checks times_redeemed against max_redemptions
+    holds the row until its own redemptions are written, so concurrent uses cannot exceed the
+    limit. SQLite serializes writers already (BEGIN IMMEDIATE).
+    """
+    query = select(Coupon).where(Coupon.tenant_id == uow.tenant_id, Coupon.id.in_(set(ids)))
+    if uow.is_postgres:
+        query = query.order_by(Coupon.id).with_for_update()
+    return list(uow.session.scalars(query))
 
 
 def _check_discount(fields: CouponFields, errors: InputCollector) -> None:
