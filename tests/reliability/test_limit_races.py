@@ -6,8 +6,9 @@ returns against one sale, fulfillments and fulfillment items against one line, u
 with `max_redemptions`, overlapping accounting periods, lines against an invoice's 250-line limit,
 pending invoice items swept onto invoices, items against a subscription's 20-item limit, a test
 clock advanced by several callers. Each race must end with exactly as many successes as the limit
-allows, every other request refused cleanly in its dialect's envelope (a 400-level refusal, or a
-409 the caller can retry), and the stored figures within the limit.
+allows, every other request refused for good in its dialect's envelope (a 400-level refusal, not
+a 409 "please retry": a request that waited for another one sees what it wrote), and the stored
+figures within the limit.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def zuora_outcome(answers: list[requests.Response]) -> Outcome:
         elif zuora_conflict(a):
             conflicts.append(a)
         else:
-            # A permanent refusal: 400-level, category 30 (rule violation) or 20 (invalid value).
+            # A refusal for good: 400-level, category 30 (rule violation) or 20 (invalid value).
             assert 400 <= a.status_code < 500 and a.status_code != 409, a.text
             assert body.get("success") is False and all(str(r["code"])[-2:] in ("20", "30") for r in body["reasons"])
             refused.append(a)
@@ -98,17 +99,20 @@ def zuora_race(zuora: ZuoraHTTP, calls: list[Call]) -> Outcome:
 
 def stripe_race(stripe: StripeHTTP, calls: list[Call]) -> Outcome:
     def send(method: str, path: str, params: Any) -> requests.Response:
+        if method == "DELETE":
+            auth = {"Authorization": f"Bearer {stripe.key}"}
+            return stripe.session.delete(stripe.base + path, headers=auth, timeout=60)
         return stripe.post(path, params) if method == "POST" else stripe.get(path, params)
 
     return stripe_outcome(race(send, calls))
 
 
 def settle(figures: Figures, live: Live, what: str, outcome: Outcome, *, allowed: int) -> None:
-    """Exactly `allowed` winners when nothing conflicted; never more. Counted for docs/reliability.md."""
+    """Exactly `allowed` winners, every other request refused for good (never a "please retry":
+    a request that waited for another sees what that one wrote). Counted for docs/reliability.md."""
     attempts = len(outcome.ok) + len(outcome.refused) + len(outcome.conflicts)
-    assert len(outcome.ok) <= allowed, [a.text for a in outcome.ok]
-    if not outcome.conflicts:
-        assert len(outcome.ok) == allowed, [a.text for a in outcome.refused]
+    assert not outcome.conflicts, [a.text for a in outcome.conflicts]
+    assert len(outcome.ok) == allowed, [a.text for a in outcome.ok + outcome.refused]
     figures.add(PART, live.database, f"{what}: requests", attempts)
     figures.add(PART, live.database, f"{what}: succeeded", len(outcome.ok))
     figures.add(PART, live.database, f"{what}: refused", len(outcome.refused))
@@ -319,3 +323,102 @@ def test_coupon_max_redemptions_under_concurrent_uses(live: Live, figures: Figur
             engine, "SELECT COUNT(*) FROM discounts WHERE tenant_id = :t AND coupon_id = :c", t=tenant.id, c=limited
         )
         assert made == len(outcome.ok)
+
+
+def test_invoice_line_limit_under_concurrent_adds(live: Live, figures: Figures, engine: Engine) -> None:
+    """An invoice two lines short of 250: four single-line adds at once (add_lines, invoice items)."""
+    tenant = live.tenant("races-250")
+    stripe = live.stripe(tenant)
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+    invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer, "currency": "usd"})["id"]
+    for size in (50, 50, 50, 50, 48):
+        stripe.ok("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": [{"amount": 100}] * size})
+    one_line = {"lines": [{"amount": 100}]}
+    item = {"customer": customer, "invoice": invoice, "amount": 100, "currency": "usd"}
+    outcome = stripe_race(
+        stripe,
+        [("POST", f"/v1/invoices/{invoice}/add_lines", one_line)] * 2 + [("POST", "/v1/invoiceitems", item)] * 2,
+    )
+    settle(figures, live, "single-line adds to an invoice 2 short of 250 at once", outcome, allowed=2)
+    for refused in outcome.refused:
+        assert "at most 250" in refused.json()["error"]["message"], refused.text
+    lines = scalar(engine, "SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = :i", i=invoice)
+    counted = scalar(engine, "SELECT line_count FROM invoices WHERE id = :i", i=invoice)
+    assert lines == counted == 248 + len(outcome.ok) == 250
+
+
+def pending_items(stripe: StripeHTTP, customer: str, n: int) -> list[str]:
+    return [
+        stripe.ok("POST", "/v1/invoiceitems", {"customer": customer, "amount": 100 + i, "currency": "usd"})["id"]
+        for i in range(n)
+    ]
+
+
+def item_placements(engine: Engine, tenant_id: str, items: list[str]) -> dict[str, int]:
+    """Per item: how many invoice lines show it."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT item_id, COUNT(*) FROM invoice_lines WHERE tenant_id = :t GROUP BY item_id"), {"t": tenant_id}
+        ).all()
+    counts = {str(item): int(n) for item, n in rows}
+    return {item: counts.get(item, 0) for item in items}
+
+
+def test_pending_items_swept_by_concurrent_invoices(live: Live, figures: Figures, engine: Engine) -> None:
+    """Four invoices created at once with pending_invoice_items_behavior=include: each pending item
+    lands on exactly one of them, and every creation succeeds (there is no limit to refuse)."""
+    tenant = live.tenant("races-pend")
+    stripe = live.stripe(tenant)
+    for _ in range(ROUNDS):
+        customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+        # A first invoice gives the customer its currency (the first one writes it on the customer row).
+        stripe.ok("POST", "/v1/invoices", {"customer": customer, "currency": "usd"})
+        items = pending_items(stripe, customer, 3)
+        body = {"customer": customer, "currency": "usd", "pending_invoice_items_behavior": "include"}
+        outcome = stripe_race(stripe, [("POST", "/v1/invoices", body)] * 4)
+        settle(figures, live, "invoices sweeping one customer's pending items at once", outcome, allowed=4)
+        assert set(item_placements(engine, tenant.id, items).values()) == {1}
+
+
+def test_one_pending_item_assigned_to_two_invoices_at_once(live: Live, figures: Figures, engine: Engine) -> None:
+    """add_lines[i][invoice_item] of the same pending item on two drafts at once: one wins."""
+    tenant = live.tenant("races-assign")
+    stripe = live.stripe(tenant)
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+    for _ in range(ROUNDS):
+        (item,) = pending_items(stripe, customer, 1)
+        drafts = [stripe.ok("POST", "/v1/invoices", {"customer": customer, "currency": "usd"})["id"] for _ in range(3)]
+        lines = {"lines": [{"invoice_item": item}]}
+        outcome = stripe_race(stripe, [("POST", f"/v1/invoices/{d}/add_lines", lines) for d in drafts])
+        settle(figures, live, "one pending item assigned to three drafts at once", outcome, allowed=1)
+        assert item_placements(engine, tenant.id, [item]) == {item: 1}
+
+
+def test_pending_item_edited_while_assigned(live: Live, figures: Figures, engine: Engine) -> None:
+    """A pending item updated (or deleted) while add_lines assigns it: the invoice's totals always
+    equal the sum of the lines it ends with, whichever request goes first."""
+    tenant = live.tenant("races-edit")
+    stripe = live.stripe(tenant)
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+    for round_no in range(2 * ROUNDS):
+        (item,) = pending_items(stripe, customer, 1)
+        draft = stripe.ok("POST", "/v1/invoices", {"customer": customer, "currency": "usd"})["id"]
+        path = f"/v1/invoiceitems/{item}"
+        edit: Call = ("POST", path, {"amount": 999}) if round_no % 2 else ("DELETE", path, None)
+        assign: Call = ("POST", f"/v1/invoices/{draft}/add_lines", {"lines": [{"invoice_item": item}]})
+        outcome = stripe_race(stripe, [assign, edit])
+        assert not outcome.conflicts, [a.text for a in outcome.conflicts]
+        figures.add(PART, live.database, "pending item edited or deleted while assigned: requests", 2)
+        figures.add(PART, live.database, "pending item edited or deleted while assigned: refused", len(outcome.refused))
+        total, subtotal, line_sum, line_count, lines = (
+            scalar(engine, sql, i=draft)
+            for sql in (
+                "SELECT total FROM invoices WHERE id = :i",
+                "SELECT subtotal FROM invoices WHERE id = :i",
+                "SELECT COALESCE(SUM(it.amount), 0) FROM invoice_lines l JOIN invoice_items it"
+                " ON it.tenant_id = l.tenant_id AND it.id = l.item_id WHERE l.invoice_id = :i",
+                "SELECT line_count FROM invoices WHERE id = :i",
+                "SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = :i",
+            )
+        )
+        assert total == subtotal == line_sum and line_count == lines, (total, subtotal, line_sum, line_count, lines)

@@ -180,10 +180,12 @@ def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, v
     return item
 
 
-def get_items(uow: UnitOfWork, ids: set[str]) -> dict[str, InvoiceItem]:
+def lock_items(uow: UnitOfWork, ids: set[str]) -> dict[str, InvoiceItem]:
+    """Items by id, row-locked (in id order) on PostgreSQL: an item checked as pending stays pending
+    until this transaction assigns it (the invoice is locked first, so the order is always the same)."""
     if not ids:
         return {}
-    rows = uow.session.scalars(
-        select(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(ids))
-    )
-    return {i.id: i for i in rows}
+    query = select(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(ids))
+    if uow.is_postgres:
+        query = query.order_by(InvoiceItem.id).with_for_update()
+    return {i.id: i for i in uow.session.scalars(query)}
