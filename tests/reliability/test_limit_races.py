@@ -422,3 +422,73 @@ def test_pending_item_edited_while_assigned(live: Live, figures: Figures, engine
             )
         )
         assert total == subtotal == line_sum and line_count == lines, (total, subtotal, line_sum, line_count, lines)
+
+
+def test_one_lookup_key_claimed_at_once(live: Live, figures: Figures, engine: Engine) -> None:
+    """Four prices created with one lookup key at once: one gets it. With transfer_lookup_key all
+    four succeed, and in the end exactly one price holds the key."""
+    tenant = live.tenant("races-lk")
+    stripe = live.stripe(tenant)
+    product = stripe.ok("POST", "/v1/products", {"name": "Widget"})["id"]
+    for round_no in range(ROUNDS):
+        key = f"standard-{round_no}"
+        body = {"product": product, "currency": "usd", "unit_amount": 100, "lookup_key": key}
+        outcome = stripe_race(stripe, [("POST", "/v1/prices", body)] * 4)
+        settle(figures, live, "prices claiming one lookup key at once", outcome, allowed=1)
+        moved = stripe_race(stripe, [("POST", "/v1/prices", {**body, "transfer_lookup_key": True})] * 4)
+        settle(figures, live, "prices taking one lookup key over at once", moved, allowed=4)
+        holders = scalar(
+            engine, "SELECT COUNT(*) FROM prices WHERE tenant_id = :t AND lookup_key = :k", t=tenant.id, k=key
+        )
+        assert holders == 1
+
+
+def test_subscription_item_limit_under_concurrent_updates(live: Live, figures: Figures, engine: Engine) -> None:
+    """A subscription two items short of 20: four updates adding one item each, at once."""
+    tenant = live.tenant("races-si")
+    stripe = live.stripe(tenant)
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+    monthly = {"interval": "month"}
+    prices = [
+        stripe.ok(
+            "POST",
+            "/v1/prices",
+            {"currency": "usd", "unit_amount": 100 + i, "recurring": monthly, "product_data": {"name": f"P{i}"}},
+        )["id"]
+        for i in range(22)
+    ]
+    sub = stripe.ok("POST", "/v1/subscriptions", {"customer": customer, "items": [{"price": p} for p in prices[:18]]})
+    outcome = stripe_race(
+        stripe, [("POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"price": p}]}) for p in prices[18:]]
+    )
+    settle(figures, live, "items added to a subscription 2 short of 20 at once", outcome, allowed=2)
+    items = scalar(
+        engine,
+        "SELECT COUNT(*) FROM subscription_items WHERE tenant_id = :t AND subscription_id = :s",
+        t=tenant.id,
+        s=sub["id"],
+    )
+    assert items == 20
+
+
+def test_test_clock_advanced_by_several_callers(live: Live, figures: Figures, engine: Engine) -> None:
+    """Four advances of one clock to the same month end at once: the renewal is billed once."""
+    tenant = live.tenant("races-clk")
+    stripe = live.stripe(tenant)
+    jan1, feb1 = 1735689600, 1738368000  # 2025-01-01, 2025-02-01
+    clock = stripe.ok("POST", "/v1/test_helpers/test_clocks", {"frozen_time": jan1})["id"]
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada", "test_clock": clock})["id"]
+    seat = stripe.ok(
+        "POST",
+        "/v1/prices",
+        {"currency": "usd", "unit_amount": 1200, "recurring": {"interval": "month"}, "product_data": {"name": "Seat"}},
+    )["id"]
+    stripe.ok("POST", "/v1/subscriptions", {"customer": customer, "items": [{"price": seat}]})
+    path = f"/v1/test_helpers/test_clocks/{clock}/advance"
+    outcome = stripe_race(stripe, [("POST", path, {"frozen_time": feb1})] * 4)
+    # Advancing to the clock's own time again is a no-op, so every caller succeeds.
+    settle(figures, live, "advances of one test clock at once", outcome, allowed=4)
+    invoices = scalar(
+        engine, "SELECT COUNT(*) FROM invoices WHERE tenant_id = :t AND customer_id = :c", t=tenant.id, c=customer
+    )
+    assert invoices == 2  # the first period's, and one renewal

@@ -22,8 +22,8 @@ from bulkbill.core.accounting.periods import (
     ensure_period_transition,
 )
 from bulkbill.core.errors import InputCollector, NotFound, Path
+from bulkbill.services.platform.tenant_lock import lock_tenant
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Tenant
 from bulkbill.storage.tables_accounting import AccountingPeriod
 
 
@@ -50,19 +50,9 @@ def _periods(uow: UnitOfWork, *, closed_only: bool = False) -> list[PeriodSpan]:
     return [_span(r) for r in uow.session.scalars(query)]
 
 
-def _lock_tenant_periods(uow: UnitOfWork) -> None:
-    """Serialize the creations of one tenant's periods: the overlap check reads them all.
-
-    No period row stands for the set, so the tenant row does (FOR NO KEY UPDATE: inserts that
-    merely reference the tenant still go ahead). SQLite serializes writers already.
-    """
-    if uow.is_postgres:
-        uow.session.execute(select(Tenant.id).where(Tenant.id == uow.tenant_id).with_for_update(key_share=True))
-
-
 def create_period(uow: UnitOfWork, new: NewPeriod) -> AccountingPeriod:
-    """A new Open period; names are unique and periods never overlap (checked under a per-tenant lock)."""
-    _lock_tenant_periods(uow)
+    """A new Open period; names are unique and periods never overlap (checked under the tenant's lock)."""
+    lock_tenant(uow)
     errors = InputCollector()
     check_new_period(new.name, new.start, new.end, _periods(uow), errors)
     errors.raise_if_any()

@@ -17,6 +17,7 @@ from bulkbill.core.errors import InputCollector, NotFound, Path, RuleViolation
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, is_known_currency, places
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.tenant_lock import lock_tenant
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Price
@@ -101,7 +102,12 @@ def _check_recurring(recurring: Recurring | None, errors: InputCollector) -> Non
 def _lookup_key_holder(
     uow: UnitOfWork, key: str, price_id: str, transfer: bool, errors: InputCollector
 ) -> Price | None:
-    """The other price holding `key`: refused, or returned to be moved off when `transfer`."""
+    """The other price holding `key`: refused, or returned to be moved off when `transfer`.
+
+    Checked under the tenant's lock: two prices created or updated with one key at once would
+    otherwise both find it free (or both take it from the same holder).
+    """
+    lock_tenant(uow)
     holder = uow.session.scalars(
         select(Price).where(Price.tenant_id == uow.tenant_id, Price.lookup_key == key, Price.id != price_id)
     ).first()
