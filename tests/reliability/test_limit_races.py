@@ -492,3 +492,88 @@ def test_test_clock_advanced_by_several_callers(live: Live, figures: Figures, en
         engine, "SELECT COUNT(*) FROM invoices WHERE tenant_id = :t AND customer_id = :c", t=tenant.id, c=customer
     )
     assert invoices == 2  # the first period's, and one renewal
+
+
+def stripe_objects(stripe: StripeHTTP) -> dict[str, str]:
+    """One object of every Stripe kind whose metadata an update merges into: kind → id."""
+    product = stripe.ok("POST", "/v1/products", {"name": "Widget"})["id"]
+    return {
+        "customers": stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"],
+        "products": product,
+        "prices": stripe.ok("POST", "/v1/prices", {"product": product, "currency": "usd", "unit_amount": 5})["id"],
+        "coupons": stripe.ok("POST", "/v1/coupons", {"percent_off": 5})["id"],
+        "tax_rates": stripe.ok("POST", "/v1/tax_rates", {"display_name": "VAT", "percentage": 20, "inclusive": False})[
+            "id"
+        ],
+    }
+
+
+def test_concurrent_metadata_merges(live: Live, figures: Figures) -> None:
+    """Four updates of one object at once, each adding its own metadata key: every key is kept.
+    Then, 48 keys in: four updates adding one key each, and Stripe's 50-key limit holds."""
+    stripe = live.stripe(live.tenant("races-md"))
+    for kind, object_id in stripe_objects(stripe).items():
+        path = f"/v1/{kind}/{object_id}"
+        for round_no in range(ROUNDS):
+            keys = [f"r{round_no}k{i}" for i in range(4)]
+            outcome = stripe_race(stripe, [("POST", path, {"metadata": {key: "v"}}) for key in keys])
+            settle(figures, live, "metadata merges into one object at once", outcome, allowed=4)
+            assert set(keys) <= set(stripe.ok("GET", path)["metadata"]), kind
+        stripe.ok("POST", path, {"metadata": {f"f{i}": "v" for i in range(48 - 4 * ROUNDS)}})
+        outcome = stripe_race(stripe, [("POST", path, {"metadata": {f"last{i}": "v"}}) for i in range(4)])
+        settle(figures, live, "keys added to metadata 2 short of 50 at once", outcome, allowed=2)
+        assert len(stripe.ok("GET", path)["metadata"]) == 50, kind
+
+
+def test_product_deleted_while_priced(live: Live, figures: Figures, engine: Engine) -> None:
+    """A product without prices deleted while prices are created for it: never a deleted product with prices."""
+    tenant = live.tenant("races-prod")
+    stripe = live.stripe(tenant)
+    for _ in range(2 * ROUNDS):
+        product = stripe.ok("POST", "/v1/products", {"name": "Widget"})["id"]
+        price = {"product": product, "currency": "usd", "unit_amount": 5}
+        outcome = stripe_race(
+            stripe, [("POST", "/v1/prices", price)] * 3 + [("DELETE", f"/v1/products/{product}", None)]
+        )
+        assert not outcome.conflicts, [a.text for a in outcome.conflicts]
+        figures.add(PART, live.database, "product deleted while 3 prices are created: requests", 4)
+        figures.add(PART, live.database, "product deleted while 3 prices are created: refused", len(outcome.refused))
+        deleted = scalar(
+            engine, "SELECT deleted FROM products WHERE tenant_id = :t AND id = :p", t=tenant.id, p=product
+        )
+        prices = scalar(
+            engine, "SELECT COUNT(*) FROM prices WHERE tenant_id = :t AND product_id = :p", t=tenant.id, p=product
+        )
+        assert not (deleted and prices), (deleted, prices)
+        assert len(outcome.ok) == (1 if deleted else 3)
+
+
+def test_fulfillment_item_edits_at_once(live: Live, figures: Figures) -> None:
+    """Four edits of one fulfillment item's custom fields at once: every field is kept."""
+    zuora = live.zuora(live.tenant("races-fie"))
+    account = new_account(zuora)
+    order = zuora.ok(
+        "POST", "/v1/orders", order_body(account, [sales_line(1, quantity=5, billingRule=RULE_B, itemState="Booked")])
+    )
+    made = zuora.ok(
+        "POST",
+        "/v1/fulfillments",
+        {
+            "fulfillments": [
+                {
+                    "orderLineItemId": order["orderLineItems"][0]["id"],
+                    "fulfillmentDate": "2021-01-05",
+                    "quantity": 2,
+                    "state": "Booked",
+                    "fulfillmentItems": [{"itemIdentifier": "SN-1"}],
+                }
+            ]
+        },
+    )
+    item = made["fulfillments"][0]["fulfillmentItems"][0]["id"]
+    for round_no in range(ROUNDS):
+        fields = [f"r{round_no}f{i}__c" for i in range(4)]
+        calls: list[Call] = [("PUT", f"/v1/fulfillment-items/{item}", {"customFields": {f: 1}}) for f in fields]
+        settle(figures, live, "fulfillment item edits at once", zuora_race(zuora, calls), allowed=4)
+        shown = zuora.ok("GET", f"/v1/fulfillment-items/{item}")["fulfillmentItem"]["customFields"]
+        assert set(fields) <= set(shown)

@@ -22,7 +22,7 @@ from bulkbill.core.accounting.periods import (
     ensure_period_transition,
 )
 from bulkbill.core.errors import InputCollector, NotFound, Path
-from bulkbill.services.platform.tenant_lock import lock_tenant
+from bulkbill.services.platform.locks import lock_tenant
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_accounting import AccountingPeriod
 

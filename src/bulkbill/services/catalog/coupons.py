@@ -12,6 +12,7 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT
 from bulkbill.services.catalog.prices import check_currency
+from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Coupon
@@ -136,16 +138,19 @@ def create_coupon(uow: UnitOfWork, fields: CouponFields, *, coupon_id: str | Non
     return coupon
 
 
-def get_coupon(uow: UnitOfWork, coupon_id: str, *, include_deleted: bool = False) -> Coupon:
-    """A deleted coupon is not found unless `include_deleted` (to render past discounts)."""
-    coupon = uow.session.get(Coupon, (uow.tenant_id, coupon_id))
+def get_coupon(
+    uow: UnitOfWork, coupon_id: str, *, include_deleted: bool = False, lock: Literal["update"] | None = None
+) -> Coupon:
+    """A deleted coupon is not found unless `include_deleted` (to render past discounts); with
+    lock="update", held until the transaction ends (updates merge into what they read)."""
+    coupon = get_row(uow, Coupon, coupon_id, lock=lock)
     if coupon is None or (coupon.deleted and not include_deleted):
         raise NotFound("coupon", coupon_id)
     return coupon
 
 
 def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coupon:
-    coupon = get_coupon(uow, coupon_id)
+    coupon = get_coupon(uow, coupon_id, lock="update")
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     coupon.metadata_ = merge_metadata(coupon.metadata_, fields.metadata, ("metadata",), errors)
@@ -157,7 +162,7 @@ def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coup
 
 
 def delete_coupon(uow: UnitOfWork, coupon_id: str) -> Coupon:
-    coupon = get_coupon(uow, coupon_id)
+    coupon = get_coupon(uow, coupon_id, lock="update")
     coupon.deleted = True
     uow.session.flush()
     return coupon
