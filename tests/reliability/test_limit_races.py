@@ -222,22 +222,25 @@ def test_executing_returns_sent_to_billing_at_once(live: Live, figures: Figures,
         assert returned_total(engine, sale_line) <= 10
 
 
+def booked_line(zuora: ZuoraHTTP, account: str, quantity: int) -> str:
+    """A Booked sales line billed as fulfillments occur; returns its id."""
+    line = sales_line(1, quantity=quantity, billingRule=RULE_B, itemState="Booked")
+    return str(zuora.ok("POST", "/v1/orders", order_body(account, [line]))["orderLineItems"][0]["id"])
+
+
+def fulfillments(line_id: str, quantity: int, **fields: Any) -> dict[str, Any]:
+    """A fulfillments request: one Booked fulfillment of `quantity`."""
+    one = {"orderLineItemId": line_id, "fulfillmentDate": "2021-01-05", "quantity": quantity, "state": "Booked"}
+    return {"fulfillments": [{**one, **fields}]}
+
+
 def test_concurrent_fulfillments_of_one_line(live: Live, figures: Figures, engine: Engine) -> None:
     """Three fulfillments of a whole rule-B line at once: one; what is fulfilled never exceeds the line."""
     zuora = live.zuora(live.tenant("races-ful"))
     account = new_account(zuora)
     for _ in range(ROUNDS):
-        order = zuora.ok(
-            "POST",
-            "/v1/orders",
-            order_body(account, [sales_line(1, quantity=4, billingRule=RULE_B, itemState="Booked")]),
-        )
-        line_id = order["orderLineItems"][0]["id"]
-        body = {
-            "fulfillments": [
-                {"orderLineItemId": line_id, "fulfillmentDate": "2021-01-05", "quantity": 4, "state": "Booked"}
-            ]
-        }
+        line_id = booked_line(zuora, account, 4)
+        body = fulfillments(line_id, 4)
         outcome = zuora_race(zuora, [("POST", "/v1/fulfillments", body)] * 3)
         settle(figures, live, "fulfillments of one line at once", outcome, allowed=1)
         fulfilled = scalar(
@@ -251,21 +254,7 @@ def test_concurrent_fulfillment_items(live: Live, figures: Figures, engine: Engi
     zuora = live.zuora(live.tenant("races-fi"))
     account = new_account(zuora)
     for _ in range(ROUNDS):
-        order = zuora.ok(
-            "POST",
-            "/v1/orders",
-            order_body(account, [sales_line(1, quantity=5, billingRule=RULE_B, itemState="Booked")]),
-        )
-        line_id = order["orderLineItems"][0]["id"]
-        made = zuora.ok(
-            "POST",
-            "/v1/fulfillments",
-            {
-                "fulfillments": [
-                    {"orderLineItemId": line_id, "fulfillmentDate": "2021-01-05", "quantity": 2, "state": "Booked"}
-                ]
-            },
-        )
+        made = zuora.ok("POST", "/v1/fulfillments", fulfillments(booked_line(zuora, account, 5), 2))
         fulfillment_id = made["fulfillments"][0]["id"]
         body = {"fulfillmentItems": [{"fulfillmentId": fulfillment_id, "itemIdentifier": "SN"}]}
         outcome = zuora_race(zuora, [("POST", "/v1/fulfillment-items", body)] * 4)
@@ -552,24 +541,8 @@ def test_fulfillment_item_edits_at_once(live: Live, figures: Figures) -> None:
     """Four edits of one fulfillment item's custom fields at once: every field is kept."""
     zuora = live.zuora(live.tenant("races-fie"))
     account = new_account(zuora)
-    order = zuora.ok(
-        "POST", "/v1/orders", order_body(account, [sales_line(1, quantity=5, billingRule=RULE_B, itemState="Booked")])
-    )
-    made = zuora.ok(
-        "POST",
-        "/v1/fulfillments",
-        {
-            "fulfillments": [
-                {
-                    "orderLineItemId": order["orderLineItems"][0]["id"],
-                    "fulfillmentDate": "2021-01-05",
-                    "quantity": 2,
-                    "state": "Booked",
-                    "fulfillmentItems": [{"itemIdentifier": "SN-1"}],
-                }
-            ]
-        },
-    )
+    body = fulfillments(booked_line(zuora, account, 5), 2, fulfillmentItems=[{"itemIdentifier": "SN-1"}])
+    made = zuora.ok("POST", "/v1/fulfillments", body)
     item = made["fulfillments"][0]["fulfillmentItems"][0]["id"]
     for round_no in range(ROUNDS):
         fields = [f"r{round_no}f{i}__c" for i in range(4)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import InvoiceItem, Product
@@ -183,9 +184,4 @@ def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, v
 def lock_items(uow: UnitOfWork, ids: set[str]) -> dict[str, InvoiceItem]:
     """Items by id, row-locked (in id order) on PostgreSQL: an item checked as pending stays pending
     until this transaction assigns it (the invoice is locked first, so the order is always the same)."""
-    if not ids:
-        return {}
-    query = select(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(ids))
-    if uow.is_postgres:
-        query = query.order_by(InvoiceItem.id).with_for_update()
-    return {i.id: i for i in uow.session.scalars(query)}
+    return lock_rows(uow, InvoiceItem, ids)

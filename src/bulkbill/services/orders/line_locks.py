@@ -16,19 +16,14 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_orders import OrderLineItem
 
 
 def lock_lines(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, OrderLineItem]:
     """Load lines by id, row-locked (in id order) on PostgreSQL for the rest of the transaction."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    query = select(OrderLineItem).where(OrderLineItem.tenant_id == uow.tenant_id, OrderLineItem.id.in_(wanted))
-    if uow.is_postgres:
-        query = query.order_by(OrderLineItem.id).with_for_update()
-    return {ln.id: ln for ln in uow.session.scalars(query)}
+    return lock_rows(uow, OrderLineItem, ids)
 
 
 def with_originals(uow: UnitOfWork, ids: Iterable[str]) -> set[str]:
