@@ -8,9 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from bulkbill.api.stripe.catalog.coupons import render_coupon
+from bulkbill.config import Settings
+from bulkbill.core.errors import RuleViolation
+from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.services.catalog.coupons import coupon_is_valid
+from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.platform.tenants import NewTenant
+from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Coupon
 from tests.helpers import StripeClient
 from tests.schema import assert_stripe_schema
@@ -406,6 +413,75 @@ class TestCoupons:
         assert other_stripe.ok("GET", "/v1/coupons")["data"] == []
         assert coupon(other_stripe, id="SECRET", percent_off="20")["percent_off"] == 20  # ids are per tenant
         assert stripe.ok("GET", f"/v1/coupons/{created['id']}")["percent_off"] == 10
+
+
+class TestCouponRedemptions:
+    """Every application of a coupon (to an invoice, an item or line, a subscription) is one redemption."""
+
+    def draft(self, stripe: StripeClient) -> tuple[str, str]:
+        customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+        return customer, stripe.ok("POST", "/v1/invoices", {"customer": customer, "currency": "usd"})["id"]
+
+    def test_one_call_cannot_redeem_past_max_redemptions(self, stripe: StripeClient) -> None:
+        limited = coupon(stripe, percent_off="10", max_redemptions=2)["id"]
+        _, invoice = self.draft(stripe)
+        lines = [{"amount": 1000, "discounts": [{"coupon": limited}]} for _ in range(10)]
+        error = stripe.error("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": lines})
+        assert (error["code"], error["param"]) == ("coupon_expired", "lines[2][discounts][0][coupon]"), error
+        assert stripe.ok("GET", f"/v1/invoices/{invoice}")["lines"]["data"] == []
+        assert stripe.ok("GET", f"/v1/coupons/{limited}")["times_redeemed"] == 0
+        stripe.ok("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": lines[:2]})
+        shown = stripe.ok("GET", f"/v1/coupons/{limited}")
+        assert (shown["times_redeemed"], shown["valid"]) == (2, False)
+        error = stripe.error("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": lines[:1]})
+        assert (error["code"], error["param"]) == ("coupon_expired", "lines[0][discounts][0][coupon]"), error
+
+    def test_every_kind_of_application_counts(self, stripe: StripeClient) -> None:
+        limited = coupon(stripe, percent_off="10", max_redemptions=3)["id"]
+        customer, invoice = self.draft(stripe)
+        stripe.ok("POST", f"/v1/invoices/{invoice}", {"discounts": [{"coupon": limited}]})
+        stripe.ok(
+            "POST",
+            "/v1/invoiceitems",
+            {"customer": customer, "amount": 500, "currency": "usd", "discounts": [{"coupon": limited}]},
+        )
+        seat = price(stripe, unit_amount=1200, recurring={"interval": "month"})["id"]
+        stripe.ok(
+            "POST",
+            "/v1/subscriptions",
+            {"customer": customer, "items": [{"price": seat}], "discounts": [{"coupon": limited}]},
+        )
+        assert stripe.ok("GET", f"/v1/coupons/{limited}")["times_redeemed"] == 3
+        _, other = self.draft(stripe)
+        error = stripe.error("POST", "/v1/invoices", {"customer": customer, "discounts": [{"coupon": limited}]})
+        assert (error["code"], error["param"]) == ("coupon_expired", "discounts[0][coupon]"), error
+        error = stripe.error("POST", f"/v1/invoices/{other}", {"discounts": [{"coupon": limited}]})
+        assert (error["code"], error["param"]) == ("coupon_expired", "discounts[0][coupon]"), error
+        assert stripe.ok("GET", f"/v1/coupons/{limited}")["times_redeemed"] == 3
+
+    def test_no_code_path_redeems_past_the_limit(self, stripe: StripeClient, tenant: NewTenant) -> None:
+        limited = coupon(stripe, percent_off="10", max_redemptions=1)["id"]
+        state = stripe.client.app.state.bulkbill  # type: ignore[attr-defined]
+        customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+        with state.sessions.begin() as session:  # apply_discounts without any check before it
+            uow = UnitOfWork(session, Settings(), tenant.id)
+            apply_discounts(uow, [DiscountRef(coupon=limited)], customer_id=customer)
+            with pytest.raises(RuleViolation):
+                apply_discounts(uow, [DiscountRef(coupon=limited)], customer_id=customer)
+            session.rollback()
+        assert stripe.ok("GET", f"/v1/coupons/{limited}")["times_redeemed"] == 0
+
+    def test_a_coupon_past_redeem_by_is_not_applied(self, stripe: StripeClient) -> None:
+        dated = coupon(stripe, percent_off="10", redeem_by=int(time.time()) + 3600)["id"]
+        state = stripe.client.app.state.bulkbill  # type: ignore[attr-defined]
+        with state.sessions.begin() as session:  # an hour later: redeem_by has passed
+            session.execute(update(Coupon).where(Coupon.id == dated).values(redeem_by=int(time.time()) - 1))
+        assert stripe.ok("GET", f"/v1/coupons/{dated}")["valid"] is False
+        _, invoice = self.draft(stripe)
+        lines = [{"amount": 1000, "discounts": [{"coupon": dated}]}]
+        error = stripe.error("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": lines})
+        assert (error["code"], error["param"]) == ("coupon_expired", "lines[0][discounts][0][coupon]"), error
+        assert stripe.ok("GET", f"/v1/coupons/{dated}")["times_redeemed"] == 0
 
 
 def _coupon_row(**kw: Any) -> Coupon:

@@ -58,7 +58,7 @@ def database_name(url: str) -> str:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not FIGURES.counts:
         return
-    terminalreporter.section("reliability: what was tried (parts 1, 2, 3, 6)")
+    terminalreporter.section("reliability: what was tried (parts 1, 2, 3, 6, 7)")
     for (part, database, what), n in sorted(FIGURES.counts.items()):
         terminalreporter.write_line(f"{n:>8}  {part:<16} {database:<10}  {what}")
     target = os.environ.get("BULKBILL_RELIABILITY_FIGURES")

@@ -372,6 +372,20 @@ class TestDiscountsAndTaxRates:
         _, errors = updated(make_values(), self.REFS, discounts=(DiscountRef(discount="di_any"),))
         assert errors == []
 
+    def test_applications_count_against_the_redemptions_left(self) -> None:
+        refs = make_refs(coupons=[CouponInfo("TWO_LEFT", Decimal(10), None, None, redemptions_left=2)])
+        errors = InputCollector()
+        for line in range(4):  # one command, four lines applying the coupon
+            check_discounts((DiscountRef(coupon="TWO_LEFT"),), OWNER, refs, ("lines", line, "discounts"), errors)
+        assert codes(errors.errors) == [
+            (("lines", 2, "discounts", 0, "coupon"), "coupon_expired"),
+            (("lines", 3, "discounts", 0, "coupon"), "coupon_expired"),
+        ]
+        unlimited = make_refs(coupons=[CouponInfo("ANY", Decimal(10), None, None)])
+        for line in range(4):
+            check_discounts((DiscountRef(coupon="ANY"),), OWNER, unlimited, ("lines", line, "discounts"), errors)
+        assert len(errors.errors) == 2
+
     def test_a_coupon_applies_once(self) -> None:
         _, errors = updated(
             make_values(), self.REFS, discounts=(DiscountRef(coupon="SAVE10"), DiscountRef(coupon="SAVE10"))

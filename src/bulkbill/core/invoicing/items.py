@@ -8,7 +8,7 @@ so a bulk call reports all of them and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +49,8 @@ class CouponInfo:
     amount_off: int | None
     currency: str | None
     valid: bool = True
+    # How many more times it may be redeemed before max_redemptions (None: no limit).
+    redemptions_left: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class References:
     discounts: dict[str, DiscountInfo]
     tax_rates: dict[str, TaxRateInfo]
     products: set[str]
+    # Applications of each coupon this command's checks have accepted so far: each is a redemption.
+    coupon_uses: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +418,9 @@ def check_discounts(
 
 
 def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, errors: InputCollector) -> None:
-    """A coupon applies only while valid, and a fixed-amount coupon only in its own currency."""
+    """A coupon applies only while valid, a fixed-amount coupon only in its own currency, and no
+    command applies a coupon more often than it has redemptions left (every application counts).
+    """
     coupon = refs.coupons.get(coupon_id)
     if coupon is None:
         errors.not_found(path, "coupon", coupon_id)
@@ -426,6 +432,17 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
             "currency_mismatch",
             f"Coupon {coupon_id} is in {coupon.currency} and cannot apply to a {currency} invoice.",
         )
+    else:
+        uses = refs.coupon_uses.get(coupon_id, 0) + 1
+        refs.coupon_uses[coupon_id] = uses
+        left = coupon.redemptions_left
+        if left is not None and uses > left:
+            errors.add(
+                path,
+                "coupon_expired",
+                f"Coupon {coupon_id} has {left} redemption(s) left (max_redemptions) "
+                "and this request applies it more often.",
+            )
 
 
 def check_tax_rates(rates: tuple[str, ...], refs: References, path: Path, errors: InputCollector) -> None:

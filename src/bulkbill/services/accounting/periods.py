@@ -22,6 +22,7 @@ from bulkbill.core.accounting.periods import (
     ensure_period_transition,
 )
 from bulkbill.core.errors import InputCollector, NotFound, Path
+from bulkbill.services.platform.locks import lock_tenant
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_accounting import AccountingPeriod
 
@@ -50,7 +51,8 @@ def _periods(uow: UnitOfWork, *, closed_only: bool = False) -> list[PeriodSpan]:
 
 
 def create_period(uow: UnitOfWork, new: NewPeriod) -> AccountingPeriod:
-    """A new Open period; names are unique and periods never overlap."""
+    """A new Open period; names are unique and periods never overlap (checked under the tenant's lock)."""
+    lock_tenant(uow)
     errors = InputCollector()
     check_new_period(new.name, new.start, new.end, _periods(uow), errors)
     errors.raise_if_any()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -18,6 +20,7 @@ from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT
 from bulkbill.services.catalog.prices import check_currency
+from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Coupon
@@ -48,6 +51,19 @@ def coupon_is_valid(coupon: Coupon, now: int) -> bool:
     if coupon.redeem_by is not None and now > coupon.redeem_by:
         return False
     return coupon.max_redemptions is None or coupon.times_redeemed < coupon.max_redemptions
+
+
+def lock_coupons(uow: UnitOfWork, ids: Iterable[str]) -> list[Coupon]:
+    """Coupons about to be applied, row-locked (in id order) on PostgreSQL until the transaction ends.
+
+    Applying a coupon counts a redemption: whoever checks times_redeemed against max_redemptions
+    holds the row until its own redemptions are written, so concurrent uses cannot exceed the
+    limit. SQLite serializes writers already (BEGIN IMMEDIATE).
+    """
+    query = select(Coupon).where(Coupon.tenant_id == uow.tenant_id, Coupon.id.in_(set(ids)))
+    if uow.is_postgres:
+        query = query.order_by(Coupon.id).with_for_update()
+    return list(uow.session.scalars(query))
 
 
 def _check_discount(fields: CouponFields, errors: InputCollector) -> None:
@@ -122,16 +138,19 @@ def create_coupon(uow: UnitOfWork, fields: CouponFields, *, coupon_id: str | Non
     return coupon
 
 
-def get_coupon(uow: UnitOfWork, coupon_id: str, *, include_deleted: bool = False) -> Coupon:
-    """A deleted coupon is not found unless `include_deleted` (to render past discounts)."""
-    coupon = uow.session.get(Coupon, (uow.tenant_id, coupon_id))
+def get_coupon(
+    uow: UnitOfWork, coupon_id: str, *, include_deleted: bool = False, lock: Literal["update"] | None = None
+) -> Coupon:
+    """A deleted coupon is not found unless `include_deleted` (to render past discounts); with
+    lock="update", held until the transaction ends (updates merge into what they read)."""
+    coupon = get_row(uow, Coupon, coupon_id, lock=lock)
     if coupon is None or (coupon.deleted and not include_deleted):
         raise NotFound("coupon", coupon_id)
     return coupon
 
 
 def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coupon:
-    coupon = get_coupon(uow, coupon_id)
+    coupon = get_coupon(uow, coupon_id, lock="update")
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     coupon.metadata_ = merge_metadata(coupon.metadata_, fields.metadata, ("metadata",), errors)
@@ -143,7 +162,7 @@ def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coup
 
 
 def delete_coupon(uow: UnitOfWork, coupon_id: str) -> Coupon:
-    coupon = get_coupon(uow, coupon_id)
+    coupon = get_coupon(uow, coupon_id, lock="update")
     coupon.deleted = True
     uow.session.flush()
     return coupon

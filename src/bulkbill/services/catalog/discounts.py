@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
+from bulkbill.core.errors import RuleViolation
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.invoicing.totals import CouponTerms
 from bulkbill.services.platform.uow import UnitOfWork
@@ -37,13 +38,29 @@ def apply_discounts(
                 start=uow.now,
             )
             uow.session.add(discount)
-            uow.session.execute(
-                update(Coupon)
-                .where(Coupon.tenant_id == uow.tenant_id, Coupon.id == ref.coupon)
-                .values(times_redeemed=Coupon.times_redeemed + 1)
-            )
+            _redeem(uow, ref.coupon)
             ids.append(discount.id)
     return ids
+
+
+def _redeem(uow: UnitOfWork, coupon_id: str) -> None:
+    """Count one redemption, never past max_redemptions, whatever ran before.
+
+    The checks (core check_coupon, under lock_coupons' row lock) refuse such a use with the line's
+    path first; this conditional UPDATE is the last guard, so no code path can over-redeem.
+    """
+    redeemed = uow.session.execute(
+        update(Coupon)
+        .where(
+            Coupon.tenant_id == uow.tenant_id,
+            Coupon.id == coupon_id,
+            or_(Coupon.max_redemptions.is_(None), Coupon.times_redeemed < Coupon.max_redemptions),
+        )
+        .values(times_redeemed=Coupon.times_redeemed + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    if getattr(redeemed, "rowcount", 0) != 1:
+        raise RuleViolation(f"Coupon {coupon_id} has reached its max_redemptions.", path=("discounts",))
 
 
 def coupon_terms(uow: UnitOfWork, discount_ids: Iterable[str]) -> dict[str, CouponTerms]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ import bulkbill.services.catalog.products as products
 from bulkbill.core.errors import InputCollector, NotFound, Path, RuleViolation
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, is_known_currency, places
+from bulkbill.services.platform.locks import get_row, lock_tenant
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
@@ -101,7 +103,12 @@ def _check_recurring(recurring: Recurring | None, errors: InputCollector) -> Non
 def _lookup_key_holder(
     uow: UnitOfWork, key: str, price_id: str, transfer: bool, errors: InputCollector
 ) -> Price | None:
-    """The other price holding `key`: refused, or returned to be moved off when `transfer`."""
+    """The other price holding `key`: refused, or returned to be moved off when `transfer`.
+
+    Checked under the tenant's lock: two prices created or updated with one key at once would
+    otherwise both find it free (or both take it from the same holder).
+    """
+    lock_tenant(uow)
     holder = uow.session.scalars(
         select(Price).where(Price.tenant_id == uow.tenant_id, Price.lookup_key == key, Price.id != price_id)
     ).first()
@@ -115,7 +122,8 @@ def _product_id(uow: UnitOfWork, fields: PriceFields) -> str:
         return products.create_product(uow, fields.product_data, path=("product_data",)).id
     assert fields.product is not None
     try:
-        return products.get_product(uow, fields.product).id
+        # Held shared: a concurrent delete_product (which counts the product's prices) waits, or wins.
+        return products.get_product(uow, fields.product, lock="share").id
     except NotFound:
         raise NotFound("product", fields.product, path=("product",)) from None
 
@@ -162,8 +170,9 @@ def create_price(uow: UnitOfWork, fields: PriceFields) -> Price:
     return price
 
 
-def get_price(uow: UnitOfWork, price_id: str) -> Price:
-    price = uow.session.get(Price, (uow.tenant_id, price_id))
+def get_price(uow: UnitOfWork, price_id: str, *, lock: Literal["update"] | None = None) -> Price:
+    """A price; with lock="update", held until the transaction ends (updates merge into what they read)."""
+    price = get_row(uow, Price, price_id, lock=lock)
     if price is None:
         raise NotFound("price", price_id)
     return price
@@ -171,7 +180,7 @@ def get_price(uow: UnitOfWork, price_id: str) -> Price:
 
 def update_price(uow: UnitOfWork, price_id: str, fields: PriceFields) -> Price:
     """Only the descriptive fields change; tax_behavior can be set once, while it is unspecified."""
-    price = get_price(uow, price_id)
+    price = get_price(uow, price_id, lock="update")
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     price.metadata_ = merge_metadata(price.metadata_, fields.metadata, ("metadata",), errors)

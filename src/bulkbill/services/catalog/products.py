@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 
 from bulkbill.core.errors import InputCollector, NotFound, Path, RuleViolation
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
@@ -60,8 +62,11 @@ def create_product(
     return product
 
 
-def get_product(uow: UnitOfWork, product_id: str, *, include_deleted: bool = False) -> Product:
-    product = uow.session.get(Product, (uow.tenant_id, product_id))
+def get_product(
+    uow: UnitOfWork, product_id: str, *, include_deleted: bool = False, lock: Literal["update", "share"] | None = None
+) -> Product:
+    """A product; with `lock`, held until the transaction ends (see platform/locks.py)."""
+    product = get_row(uow, Product, product_id, lock=lock)
     if product is None or (product.deleted and not include_deleted):
         raise NotFound("product", product_id)
     return product
@@ -79,7 +84,7 @@ def _default_price(uow: UnitOfWork, product: Product, price_id: str) -> str:
 
 
 def update_product(uow: UnitOfWork, product_id: str, fields: ProductFields) -> Product:
-    product = get_product(uow, product_id)
+    product = get_product(uow, product_id, lock="update")
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     product.metadata_ = merge_metadata(product.metadata_, fields.metadata, ("metadata",), errors)
@@ -102,8 +107,12 @@ def update_product(uow: UnitOfWork, product_id: str, fields: ProductFields) -> P
 
 
 def delete_product(uow: UnitOfWork, product_id: str) -> Product:
-    """As in Stripe, a product that has prices cannot be deleted (archive it with active=false)."""
-    product = get_product(uow, product_id)
+    """As in Stripe, a product that has prices cannot be deleted (archive it with active=false).
+
+    The product is locked before its prices are counted; a price being created holds it shared
+    (create_price), so a deletion and a new price never both succeed.
+    """
+    product = get_product(uow, product_id, lock="update")
     has_prices = uow.session.scalars(
         select(Price.id).where(Price.tenant_id == uow.tenant_id, Price.product_id == product.id).limit(1)
     ).first()

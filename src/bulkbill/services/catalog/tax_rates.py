@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import select
 
 from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
@@ -98,8 +100,9 @@ def create_tax_rate(uow: UnitOfWork, fields: TaxRateFields) -> TaxRate:
     return rate
 
 
-def get_tax_rate(uow: UnitOfWork, tax_rate_id: str) -> TaxRate:
-    rate = uow.session.get(TaxRate, (uow.tenant_id, tax_rate_id))
+def get_tax_rate(uow: UnitOfWork, tax_rate_id: str, *, lock: Literal["update"] | None = None) -> TaxRate:
+    """A tax rate; with lock="update", held until the transaction ends (updates merge into what they read)."""
+    rate = get_row(uow, TaxRate, tax_rate_id, lock=lock)
     if rate is None:
         raise NotFound("tax_rate", tax_rate_id)
     return rate
@@ -107,7 +110,7 @@ def get_tax_rate(uow: UnitOfWork, tax_rate_id: str) -> TaxRate:
 
 def update_tax_rate(uow: UnitOfWork, tax_rate_id: str, fields: TaxRateFields) -> TaxRate:
     """Everything but percentage and inclusive can change."""
-    rate = get_tax_rate(uow, tax_rate_id)
+    rate = get_tax_rate(uow, tax_rate_id, lock="update")
     errors = InputCollector()
     _check(fields, errors)
     rate.metadata_ = merge_metadata(rate.metadata_, fields.metadata, ("metadata",), errors)

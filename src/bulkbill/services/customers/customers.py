@@ -6,11 +6,13 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 
 from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
@@ -67,15 +69,18 @@ def create_customer(uow: UnitOfWork, fields: CustomerFields, *, customer_id: str
     return customer
 
 
-def get_customer(uow: UnitOfWork, customer_id: str, *, include_deleted: bool = False) -> Customer:
-    customer = uow.session.get(Customer, (uow.tenant_id, customer_id))
+def get_customer(
+    uow: UnitOfWork, customer_id: str, *, include_deleted: bool = False, lock: Literal["update"] | None = None
+) -> Customer:
+    """A customer; with lock="update", held until the transaction ends (updates merge into what they read)."""
+    customer = get_row(uow, Customer, customer_id, lock=lock)
     if customer is None or (customer.deleted and not include_deleted):
         raise NotFound("customer", customer_id)
     return customer
 
 
 def update_customer(uow: UnitOfWork, customer_id: str, fields: CustomerFields) -> Customer:
-    customer = get_customer(uow, customer_id)
+    customer = get_customer(uow, customer_id, lock="update")
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     customer.metadata_ = merge_metadata(customer.metadata_, fields.metadata, ("metadata",), errors)
@@ -92,7 +97,7 @@ def update_customer(uow: UnitOfWork, customer_id: str, fields: CustomerFields) -
 
 def delete_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     """Deleting hides the customer; its invoices stay, as Stripe keeps them."""
-    customer = get_customer(uow, customer_id)
+    customer = get_customer(uow, customer_id, lock="update")
     customer.deleted = True
     uow.session.flush()
     return customer

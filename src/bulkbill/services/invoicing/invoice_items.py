@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Exists, exists, select
 
-from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.errors import ConcurrentModification, InputCollector, NotFound
 from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal, removed_with
 from bulkbill.core.invoicing.commands import LineChanges
 from bulkbill.core.invoicing.items import ItemOwner, amount_field, apply_changes, build_new_item
@@ -16,7 +16,7 @@ from bulkbill.core.money import is_known_currency
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, recalculate
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
-from bulkbill.services.invoicing.item_rows import applied_to_of, item_values, new_item_row, write_values
+from bulkbill.services.invoicing.item_rows import applied_to_of, item_values, lock_items, new_item_row, write_values
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -120,10 +120,32 @@ def _invoice_of(uow: UnitOfWork, item: InvoiceItem) -> Invoice | None:
     return invoice
 
 
+_LOCK_ATTEMPTS = 3
+
+
+def _lock_item(uow: UnitOfWork, item_id: str) -> tuple[InvoiceItem, Invoice | None]:
+    """The item and its invoice, both locked for the rest of the transaction (PostgreSQL).
+
+    Every writer locks an invoice before its items (add_lines assigns pending items that way), so
+    the invoice the item was read on is locked first, then the item. An item assigned or removed
+    in between is read again: an edit never works from a pending item that has meanwhile joined an
+    invoice (whose totals would then miss the edit).
+    """
+    item = get_item(uow, item_id)
+    for _ in range(_LOCK_ATTEMPTS):
+        invoice = _invoice_of(uow, item)
+        locked = lock_items(uow, {item_id}).get(item_id)
+        if locked is None:
+            raise NotFound("invoiceitem", item_id)
+        if locked.invoice_id == (invoice.id if invoice is not None else None):
+            return locked, invoice
+        item = locked
+    raise ConcurrentModification("The invoice item moved between invoices while it was being changed; please retry.")
+
+
 def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceItem:
     """Items change while pending or on a draft; the invoice's totals follow."""
-    item = get_item(uow, item_id)
-    invoice = _invoice_of(uow, item)
+    item, invoice = _lock_item(uow, item_id)
     ids = ReferencedIds()
     ids.add_changes(changes)
     refs = load_references(uow, ids)
@@ -141,8 +163,7 @@ def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceI
 
 def delete_item(uow: UnitOfWork, item_id: str) -> None:
     """Items are deleted while pending or on a draft (their line goes with them, and their discount items)."""
-    item = get_item(uow, item_id)
-    invoice = _invoice_of(uow, item)
+    item, invoice = _lock_item(uow, item_id)
     if invoice is None:
         uow.session.delete(item)
         uow.session.flush()

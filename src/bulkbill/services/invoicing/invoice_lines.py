@@ -37,8 +37,8 @@ from bulkbill.services.invoicing.item_rows import (
     NEW_ITEM_DEFAULTS,
     VALUE_COLUMNS,
     applied_to_of,
-    get_items,
     item_values,
+    lock_items,
     stored_columns,
     values_from_columns,
     write_many,
@@ -100,7 +100,7 @@ def add_lines(
     for add in adds:
         ids.add_changes(add.changes)
     refs = load_references(uow, ids)
-    rows = get_items(uow, {a.invoice_item for a in adds if a.invoice_item})
+    rows = lock_items(uow, {a.invoice_item for a in adds if a.invoice_item})
     pending = {i: PendingItem(i, r.customer_id, r.invoice_id, item_values(r)) for i, r in rows.items()}
     figures = load_figure_rows(uow, invoice.id)
     planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)

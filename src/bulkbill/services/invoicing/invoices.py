@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, NotFound
-from bulkbill.core.invoicing.commands import DiscountRef
+from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemOwner, check_discounts, check_tax_rates
 from bulkbill.core.invoicing.lifecycle import (
     InvoiceAction,
@@ -160,26 +160,36 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
     if customer.currency is None:
         customer.currency = currency
     if fields.pending_invoice_items_behavior == "include":
-        _sweep_pending_items(uow, invoice)
+        sweep_pending_items(uow, invoice, room=uow.settings.stripe_max_lines_per_invoice)
     recalculate(uow, invoice, load_lines(uow, invoice.id))
     uow.session.flush()
     return invoice
 
 
-def _sweep_pending_items(uow: UnitOfWork, invoice: Invoice) -> None:
-    """Pending items of the customer in the invoice currency join it, newest first."""
-    pending = uow.session.scalars(
+def sweep_pending_items(uow: UnitOfWork, invoice: Invoice, *, room: int) -> None:
+    """At most `room` of the customer's pending invoice items in the invoice currency join it, newest first.
+
+    The items are row-locked as they are read (PostgreSQL): two invoices sweeping one customer at
+    once take the items one after the other, and the second skips what the first took (a locked
+    row is read again once its holder commits) instead of failing on it.
+    """
+    if room <= 0:
+        return
+    query = (
         select(InvoiceItem)
         .where(
             InvoiceItem.tenant_id == uow.tenant_id,
             InvoiceItem.customer_id == invoice.customer_id,
             InvoiceItem.invoice_id.is_(None),
+            InvoiceItem.kind == ItemKind.INVOICE_ITEM.value,
             InvoiceItem.currency == invoice.currency,
         )
         .order_by(InvoiceItem.created.desc(), InvoiceItem.id.desc())
-        .limit(uow.settings.stripe_max_lines_per_invoice)
+        .limit(room)
     )
-    for item in pending:
+    if uow.is_postgres:
+        query = query.with_for_update()
+    for item in uow.session.scalars(query):
         attach_item(uow, invoice, item)
 
 

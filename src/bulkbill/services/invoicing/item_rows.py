@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import InvoiceItem, Product
@@ -180,15 +181,6 @@ def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, v
     return item
 
 
-def get_items(uow: UnitOfWork, ids: set[str]) -> dict[str, InvoiceItem]:
-    if not ids:
-        return {}
-    rows = uow.session.scalars(
-        select(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(ids))
-    )
-    return {i.id: i for i in rows}
-
-
 # Where a discount item names the item it applies to (written by the Zuora document writer).
 APPLIED_TO = InvoiceItem.extras["appliedToItemId"].as_string()
 
@@ -201,3 +193,9 @@ def applied_to_of(uow: UnitOfWork, invoice_id: str) -> dict[str, str]:
         )
     )
     return {item_id: target for item_id, target in rows}
+
+
+def lock_items(uow: UnitOfWork, ids: set[str]) -> dict[str, InvoiceItem]:
+    """Items by id, row-locked (in id order) on PostgreSQL: an item checked as pending stays pending
+    until this transaction assigns it (the invoice is locked first, so the order is always the same)."""
+    return lock_rows(uow, InvoiceItem, ids)

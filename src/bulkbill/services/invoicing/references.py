@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
 from bulkbill.core.invoicing.items import CouponInfo, DiscountInfo, PriceInfo, References, TaxRateInfo
 from bulkbill.core.metadata import Clear
-from bulkbill.services.catalog.coupons import coupon_is_valid
+from bulkbill.services.catalog.coupons import coupon_is_valid, lock_coupons
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Coupon, Discount, Price, Product, TaxRate
+from bulkbill.storage.tables import Discount, Price, Product, TaxRate
 
 
 @dataclass
@@ -56,10 +56,16 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
             discounts[d.id] = DiscountInfo(d.id, d.coupon_id, d.customer_id)
     coupons = {}
     if ids.coupons:
-        for c in uow.session.scalars(select(Coupon).where(Coupon.tenant_id == t, Coupon.id.in_(ids.coupons))):
+        for c in lock_coupons(uow, ids.coupons):
             if not c.deleted:
+                left = None if c.max_redemptions is None else max(0, c.max_redemptions - c.times_redeemed)
                 coupons[c.id] = CouponInfo(
-                    c.id, c.percent_off, c.amount_off, c.currency, valid=coupon_is_valid(c, uow.now)
+                    c.id,
+                    c.percent_off,
+                    c.amount_off,
+                    c.currency,
+                    valid=coupon_is_valid(c, uow.now),
+                    redemptions_left=left,
                 )
     tax_rates = {}
     if ids.tax_rates:

@@ -12,6 +12,7 @@ from bulkbill.core.errors import InputCollector, InvalidStateError, NotFound
 from bulkbill.core.metadata import merge_fields
 from bulkbill.core.orders.fulfillments import LOCKED, FulfillmentState, items_error, items_state_error
 from bulkbill.services.orders.fulfillments import ItemFields, get_fulfillment
+from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, new_zuora_id
 
@@ -112,21 +113,30 @@ def _count(uow: UnitOfWork, fulfillment_id: str) -> int:
     )
 
 
-def get_item(uow: UnitOfWork, item_id: str, *, orgs: frozenset[str] | None = None) -> ItemView:
-    """An item with its fulfillment; one outside the caller's orgs is not found."""
+def get_item(uow: UnitOfWork, item_id: str, *, orgs: frozenset[str] | None = None, lock: bool = False) -> ItemView:
+    """An item with its fulfillment; one outside the caller's orgs is not found.
+
+    With `lock`, the fulfillment and then the item are held until the transaction ends (the order
+    create_items takes them in): an edit neither loses a concurrent one nor lands after the
+    fulfillment was locked for edits.
+    """
     item = uow.session.get(FulfillmentItem, (uow.tenant_id, item_id))
     if item is None:
         raise NotFound("fulfillment item", item_id)
     try:
-        parent = get_fulfillment(uow, item.fulfillment_id, orgs=orgs)
+        parent = get_fulfillment(uow, item.fulfillment_id, orgs=orgs, lock=lock)
     except NotFound:
         raise NotFound("fulfillment item", item_id) from None
+    if lock:
+        item = get_row(uow, FulfillmentItem, item_id, lock="update")
+        if item is None:
+            raise NotFound("fulfillment item", item_id)
     return ItemView(item, parent)
 
 
 def update_item(uow: UnitOfWork, item_id: str, fields: ItemFields, *, orgs: frozenset[str] | None = None) -> ItemView:
     """An item's identifier, description and custom fields change while its fulfillment is not locked."""
-    view = get_item(uow, item_id, orgs=orgs)
+    view = get_item(uow, item_id, orgs=orgs, lock=True)
     if FulfillmentState(view.fulfillment.state) in LOCKED:
         raise InvalidStateError(
             f"Fulfillment {view.fulfillment.fulfillment_number} is {view.fulfillment.state} and locked."
@@ -143,7 +153,7 @@ def update_item(uow: UnitOfWork, item_id: str, fields: ItemFields, *, orgs: froz
 
 def delete_item(uow: UnitOfWork, item_id: str, *, orgs: frozenset[str] | None = None) -> None:
     """An item goes away unless its fulfillment is locked."""
-    view = get_item(uow, item_id, orgs=orgs)
+    view = get_item(uow, item_id, orgs=orgs, lock=True)
     if FulfillmentState(view.fulfillment.state) in LOCKED:
         raise InvalidStateError(
             f"Fulfillment {view.fulfillment.fulfillment_number} is {view.fulfillment.state} and locked."

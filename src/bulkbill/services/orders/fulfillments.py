@@ -36,8 +36,8 @@ from bulkbill.core.orders.fulfillments import (
 from bulkbill.core.orders.line_items import BillingRule, ItemCategory, ItemState, should_auto_complete
 from bulkbill.services.billing.run_billing import fulfillment_sources, run_billing
 from bulkbill.services.billing.sequences import FULFILLMENTS, take_numbers
+from bulkbill.services.orders.line_locks import lock_lines
 from bulkbill.services.orders.order_fields import BillingRequest, iso
-from bulkbill.services.orders.order_line_items import lock_lines
 from bulkbill.services.orders.order_views import fulfillments_of, items_of
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice

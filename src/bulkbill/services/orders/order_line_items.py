@@ -29,6 +29,7 @@ from bulkbill.core.orders.line_items import (
     sent_to_billing_error,
     transition_error,
 )
+from bulkbill.services.orders.line_locks import lock_lines, with_originals
 from bulkbill.services.orders.order_fields import (
     PRICE_FIELDS,
     BillingRequest,
@@ -80,16 +81,6 @@ def get_line_item(
     return view
 
 
-def lock_lines(uow: UnitOfWork, ids: set[str]) -> dict[str, OrderLineItem]:
-    """Load lines by id, row-locked on PostgreSQL for the rest of the transaction."""
-    if not ids:
-        return {}
-    query = select(OrderLineItem).where(OrderLineItem.tenant_id == uow.tenant_id, OrderLineItem.id.in_(ids))
-    if uow.is_postgres:
-        query = query.with_for_update()
-    return {ln.id: ln for ln in uow.session.scalars(query)}
-
-
 def update_line_items(
     uow: UnitOfWork,
     updates: Sequence[LineUpdate],
@@ -105,7 +96,8 @@ def update_line_items(
     if len(updates) > MAX_PER_CALL:
         errors.add(path, "invalid_value", f"At most {MAX_PER_CALL} order line items can be updated in one call.")
         errors.raise_if_any()
-    lines = lock_lines(uow, {u.id for u in updates})
+    # A return's check reads its sales line's figures: lock that line too (line_locks).
+    lines = lock_lines(uow, with_originals(uow, {u.id for u in updates}))
     accounts = _accounts(uow, lines.values())
     seen: set[str] = set()
     planned: list[tuple[OrderLineItem, dict[str, Any]]] = []

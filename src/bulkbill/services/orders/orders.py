@@ -28,6 +28,7 @@ from bulkbill.core.orders.line_items import (
 from bulkbill.services.billing.run_billing import line_sources, run_billing
 from bulkbill.services.billing.sequences import ORDERS, chosen_number_taken, take_number
 from bulkbill.services.customers.org_scope import scope_condition
+from bulkbill.services.orders.line_locks import lock_lines
 from bulkbill.services.orders.order_fields import (
     BillingRequest,
     LineFields,
@@ -114,6 +115,8 @@ def create_order(
         errors.add(("orderNumber",), RULE, f"An order with number {number} already exists.")
     _check_item_numbers(new.lines, errors)
     originals = _originals(uow, new.lines, orgs)
+    # What each original may still have returned is read under its row lock (line_locks).
+    lock_lines(uow, {o.id for o in originals.values()})
     returned = returned_quantities(uow, [o.id for o in originals.values()])
     fulfilled = fulfillments_of(uow, [o.id for o in originals.values()])
     ctx = _Context(

@@ -47,13 +47,19 @@ from bulkbill.core.subscriptions.rules import (
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
-from bulkbill.services.invoicing.invoices import InvoiceFields, attach_item, create_invoice, finalize_invoice
+from bulkbill.services.invoicing.invoices import (
+    InvoiceFields,
+    attach_item,
+    create_invoice,
+    finalize_invoice,
+    sweep_pending_items,
+)
 from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, Product, TaxRate
+from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, Price, Product, TaxRate
 from bulkbill.storage.tables_subscriptions import BillingClock, Subscription, SubscriptionItem
 
 SOURCE_TYPE = "subscription_item"
@@ -543,7 +549,7 @@ def _bill_period(
     if list(split.kept) != sub.discounts:
         sub.discounts = list(split.kept)
     items = items_of(uow, [sub.id])[sub.id]
-    _sweep_pending(uow, invoice, room=uow.settings.stripe_max_lines_per_invoice - len(items))
+    sweep_pending_items(uow, invoice, room=uow.settings.stripe_max_lines_per_invoice - len(items))
     prices = _prices(uow, {i.price_id for i in items})
     product_ids = {p.product_id for p in prices.values()}
     names: dict[str, str] = {
@@ -578,23 +584,3 @@ def _bill_period(
     recalculate(uow, invoice, load_lines(uow, invoice.id))
     sub.latest_invoice_id = invoice.id
     return invoice
-
-
-def _sweep_pending(uow: UnitOfWork, invoice: Invoice, *, room: int) -> None:
-    """The customer's pending invoice items in the invoice currency join it, newest first."""
-    if room <= 0:
-        return
-    pending = uow.session.scalars(
-        select(InvoiceItem)
-        .where(
-            InvoiceItem.tenant_id == uow.tenant_id,
-            InvoiceItem.customer_id == invoice.customer_id,
-            InvoiceItem.invoice_id.is_(None),
-            InvoiceItem.kind == "invoice_item",
-            InvoiceItem.currency == invoice.currency,
-        )
-        .order_by(InvoiceItem.created.desc(), InvoiceItem.id.desc())
-        .limit(room)
-    )
-    for item in pending:
-        attach_item(uow, invoice, item)
