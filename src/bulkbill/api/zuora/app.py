@@ -58,7 +58,7 @@ def create_zuora_app() -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         # Zuora's proxy authenticates before routing: an unknown path without a valid token is a 401.
         if not await run_in_threadpool(_token_is_valid, request):
-            status, body = render_error(Unauthenticated("Authentication error"), legacy_status=False)
+            status, body = render_error(Unauthenticated("Authentication error"))
             return JSONResponse(body, status_code=status)
         category = 40 if exc.status_code == 404 else 45
         message = (

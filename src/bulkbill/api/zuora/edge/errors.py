@@ -43,6 +43,8 @@ CATEGORY_STATUS = {
 UNKNOWN_RESOURCE = 500000
 # Requests refused for their size (category 70, request exceeded limit), at every Zuora-Version.
 _TOO_LARGE = {"body_too_large": 413, "headers_too_large": 431}
+# Statuses the gateway answers before version handling: the same at every Zuora-Version.
+_EVERY_VERSION = frozenset({CATEGORY_STATUS[11], *_TOO_LARGE.values()})
 
 
 class PermissionDenied(BillingError):
@@ -133,14 +135,19 @@ def error_body(category: int, reasons: list[dict[str, Any]]) -> dict[str, Any]:
     return body
 
 
-def render_error(exc: BillingError, *, legacy_status: bool) -> tuple[int, dict[str, Any]]:
+def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
+    """The status at current Zuora-Versions (`versioned_status` gives an older caller's) and the envelope."""
     category, reasons = reasons_for(exc)
     status = CATEGORY_STATUS.get(category, 400)
-    if legacy_status and category != 11:
-        status = 200
     if isinstance(exc, InvalidInput) and exc.first.code in _TOO_LARGE:
         status = _TOO_LARGE[exc.first.code]  # refused at the edge like authentication: at every version
     return status, error_body(category, reasons)
+
+
+def versioned_status(status: int, *, legacy: bool) -> int:
+    """Below Zuora-Version 2024-05-20 a refusal is HTTP 200 (Decision 1), except the gateway's own:
+    authentication (401) and request size (413, 431) refusals keep their status at every version."""
+    return 200 if legacy and status not in _EVERY_VERSION else status
 
 
 def internal_error(*, legacy_status: bool) -> tuple[int, dict[str, Any]]:
