@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from bulkbill.core.errors import Conflict, FieldError, InvalidInput
+from bulkbill.core.errors import Conflict, ErrorCode, FieldError, InvalidInput
 
 
 @contextmanager
@@ -23,4 +23,6 @@ def database_refusals() -> Iterator[None]:
     except DBAPIError as exc:
         if isinstance(exc, OperationalError):
             raise
-        raise InvalidInput([FieldError((), "invalid_value", "A value in the request is out of range.")]) from exc
+        raise InvalidInput(
+            [FieldError((), ErrorCode.INVALID_VALUE, "A value in the request is out of range.")]
+        ) from exc

@@ -36,7 +36,7 @@ from sqlalchemy import case, delete, func, or_, select, text, update
 
 from bulkbill.core.billing.plan import AccountSummary, Chunk, plan_documents, split_chunks
 from bulkbill.core.billing.plan import document_figures as figures_of
-from bulkbill.core.errors import InputCollector, InvalidStateError, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidStateError, NotFound
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
 from bulkbill.services.accounting.periods import ensure_open_period
 from bulkbill.services.billing.billing_sets import (
@@ -108,7 +108,7 @@ def create_bill_run(uow: UnitOfWork, new: NewBillRun, *, orgs: frozenset[str] | 
         if new.org_labels is not None and account.org_label not in (run_orgs or ()):
             errors.add(
                 ("billRunFilters", i, "accountId"),
-                "invalid_value",
+                ErrorCode.INVALID_VALUE,
                 f"Account {key} is not in an org of the bill run's organizationLabels.",
             )
         accounts.append(account)

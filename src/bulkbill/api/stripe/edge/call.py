@@ -26,7 +26,7 @@ from bulkbill.api.state import AppState
 from bulkbill.api.stripe.edge.errors import internal_error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.forms import decode_form
 from bulkbill.api.stripe.edge.middleware import new_request_id
-from bulkbill.core.errors import BillingError, FieldError, InvalidInput, Unauthenticated
+from bulkbill.core.errors import BillingError, ErrorCode, FieldError, InvalidInput, Unauthenticated
 from bulkbill.services.platform.tenants import tenant_id_for_stripe_key
 from bulkbill.services.platform.uow import UnitOfWork
 
@@ -86,7 +86,7 @@ async def stripe_request(request: Request) -> StripeRequest:
         call.decode_error = exc
     except UnicodeDecodeError:
         call.decode_error = InvalidInput(
-            [FieldError((), "invalid_request_body", "The request body is not valid UTF-8.")]
+            [FieldError((), ErrorCode.INVALID_REQUEST_BODY, "The request body is not valid UTF-8.")]
         )
     return call
 
@@ -151,7 +151,7 @@ class _Edge:
                 [
                     FieldError(
                         ("Idempotency-Key",),
-                        "invalid_idempotency_key",
+                        ErrorCode.INVALID_IDEMPOTENCY_KEY,
                         "Idempotency keys must be 1 to 255 characters long.",
                     )
                 ]

@@ -36,6 +36,7 @@ from bulkbill.api.zuora.edge.errors import (
 from bulkbill.api.zuora.edge.validation import bounded_decimal
 from bulkbill.core.errors import (
     BillingError,
+    ErrorCode,
     FieldError,
     IdempotencyKeyReused,
     InvalidInput,
@@ -59,7 +60,7 @@ _GZIP_TYPES = frozenset({"application/octet-stream", "application/gzip", "applic
 class UnsupportedMediaType(Unsupported):
     """A request body in a media type the call does not read: category 45, HTTP 415 (spec §1.4)."""
 
-    code = "unsupported_media_type"
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
 
 
 @dataclass
@@ -121,7 +122,9 @@ def _decode_body(raw: bytes, limit: int) -> Any:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             raw = inflater.decompress(raw, limit + 1)
         except zlib.error as exc:
-            raise InvalidInput([FieldError((), "invalid_json", "The gzip request body could not be read.")]) from exc
+            raise InvalidInput(
+                [FieldError((), ErrorCode.INVALID_JSON, "The gzip request body could not be read.")]
+            ) from exc
         if len(raw) > limit or inflater.unconsumed_tail:
             raise too_large(limit, "decompressed request body")
     if not raw.strip():
@@ -129,9 +132,11 @@ def _decode_body(raw: bytes, limit: int) -> Any:
     try:
         body = json.loads(raw, parse_float=bounded_decimal, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidInput([FieldError((), "invalid_json", f"Malformed JSON request body: {exc}")]) from exc
+        raise InvalidInput([FieldError((), ErrorCode.INVALID_JSON, f"Malformed JSON request body: {exc}")]) from exc
     if _depth(body) > MAX_JSON_DEPTH:
-        raise InvalidInput([FieldError((), "invalid_json", f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")])
+        raise InvalidInput(
+            [FieldError((), ErrorCode.INVALID_JSON, f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")]
+        )
     return body
 
 
@@ -159,7 +164,7 @@ def _check_track_id(track_id: str | None) -> None:
             [
                 FieldError(
                     ("Zuora-Track-Id",),
-                    "invalid_value",
+                    ErrorCode.INVALID_VALUE,
                     "Zuora-Track-Id must be at most 64 US-ASCII characters without : ; \" '.",
                 )
             ]
@@ -266,7 +271,13 @@ class _Edge:
         key = self.call.idempotency_key if self.method in ("POST", "PATCH") else None
         if key is not None and (not key or len(key) > idempotency.MAX_KEY_LENGTH):
             raise InvalidInput(
-                [FieldError(("Idempotency-Key",), "invalid_value", "Idempotency-Key must be 1 to 255 characters long.")]
+                [
+                    FieldError(
+                        ("Idempotency-Key",),
+                        ErrorCode.INVALID_VALUE,
+                        "Idempotency-Key must be 1 to 255 characters long.",
+                    )
+                ]
             )
         return key if self.authenticated else None
 
