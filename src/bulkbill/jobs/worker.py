@@ -34,13 +34,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import bulkbill.services.billing.bill_runs as bill_runs
 from bulkbill.config import Settings
+from bulkbill.core.billing.bill_runs import OPEN_STATUSES
 from bulkbill.services.billing.bill_runs import ChunkResult
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables_orders import BillRun
 
 log = logging.getLogger("bulkbill.worker")
-FAILED = "failed"
+FAILED = "failed"  # what run_one_chunk returns when the chunk raised (its attempt is counted)
 
 
 def worker_name() -> str:
@@ -60,7 +61,7 @@ def run_one_chunk(
         with sessions.begin() as session:
             uow = UnitOfWork(session, settings, tenant_id=tenant_id)
             run = session.get(BillRun, (tenant_id, run_id))
-            if run is None or run.status not in bill_runs.OPEN_STATUSES:
+            if run is None or run.status not in OPEN_STATUSES:
                 return None
             chunk = bill_runs.claim_chunk(uow, run_id)
             if chunk is None:

@@ -31,6 +31,7 @@ from bulkbill.api.zuora.edge.openapi import json_body, no_body, query
 from bulkbill.api.zuora.edge.validation import ZDate, parse_model
 from bulkbill.api.zuora.orders.order_common import CamelModel, orgs_of, zuora_reasons
 from bulkbill.api.zuora.orders.order_render import render_bill_run
+from bulkbill.core.billing.bill_runs import BillRunStatus
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_orders import BillRun
@@ -211,7 +212,7 @@ def _plan(uow: UnitOfWork, run: BillRun, base_url: str) -> dict[str, Any]:
 
 def _body(uow: UnitOfWork, run: BillRun, c: ZuoraRequest) -> dict[str, Any]:
     body = {"success": True, **render_bill_run(run), "progress": _progress(run)}
-    if run.status == service.PLANNED:
+    if run.status == BillRunStatus.PLANNED:
         body["plan"] = _plan(uow, run, c.base_url)
     return body
 
