@@ -14,7 +14,6 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +25,7 @@ from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body, too_large
 from bulkbill.api.idempotent import execute_once
 from bulkbill.api.state import AppState
+from bulkbill.api.zuora.edge.encoding import dumps
 from bulkbill.api.zuora.edge.errors import (
     PermissionDenied,
     Unsupported,
@@ -205,7 +205,7 @@ async def zuora_request(request: Request) -> ZuoraRequest:
     return call
 
 
-def json_response(status: int, body: dict[str, Any] | str, call: ZuoraRequest, *, replayed: bool = False) -> Response:
+def json_response(status: int, text: str, call: ZuoraRequest, *, replayed: bool = False) -> Response:
     headers = {"Zuora-Request-Id": call.request_id}
     track = call.track_id
     # Echo the caller's Track-Id; an invalid one (refused with category 20) is echoed only if harmless.
@@ -213,15 +213,7 @@ def json_response(status: int, body: dict[str, Any] | str, call: ZuoraRequest, *
         headers["Zuora-Track-Id"] = track
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    content = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), default=_json_default)
-    return Response(content, status_code=status, media_type="application/json; charset=utf-8", headers=headers)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Amounts are JSON numbers on Zuora's wire; render exactly, never through float arithmetic.
-        return float(value) if value != value.to_integral_value() else int(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    return Response(text, status_code=status, media_type="application/json; charset=utf-8", headers=headers)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -296,7 +288,7 @@ class _Edge:
         return idempotency.request_fingerprint(call.method, call.path, {"query": call.query, "body": body, **scope})
 
     def encode(self, body: dict[str, Any]) -> str:
-        return json.dumps(body, separators=(",", ":"), default=_json_default)
+        return dumps(body)
 
     def render_error(self, exc: BillingError) -> tuple[int, dict[str, Any]]:
         status, body = render_error(exc)
