@@ -267,16 +267,6 @@ def run_workers(settings: Settings, processes: int, *, once: bool = False) -> in
     return max((child.exitcode or 0) for child in children)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
-    """Poll `predicate` until true or `timeout` seconds passed (tests and the CLI follow runs with it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 __all__ = [
     "FAILED",
     "Waiter",
@@ -286,7 +276,6 @@ __all__ = [
     "run_one_chunk",
     "run_worker",
     "run_workers",
-    "wait_until",
     "work_on_run",
     "work_once",
     "worker_name",

@@ -594,15 +594,6 @@ def account_lines(uow: UnitOfWork, run: BillRun, *, offset: int = 0, limit: int 
     ]
 
 
-def count_accounts(uow: UnitOfWork, run: BillRun) -> int:
-    return int(
-        uow.session.scalar(
-            select(func.count()).where(BillRunAccount.tenant_id == uow.tenant_id, BillRunAccount.bill_run_id == run.id)
-        )
-        or 0
-    )
-
-
 def post_bill_run(
     uow: UnitOfWork, key: str, *, invoice_date: dt.date | None = None, orgs: frozenset[str] | None = None
 ) -> BillRun:
@@ -645,7 +636,6 @@ __all__ = [
     "account_lines",
     "claim_chunk",
     "commit_plan",
-    "count_accounts",
     "create_bill_run",
     "execute_chunk",
     "execute_inline",

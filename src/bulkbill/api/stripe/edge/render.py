@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
-from bulkbill.core.metadata import CLEAR
 from bulkbill.services.platform.pagination import Cursor, Page
 
 T = TypeVar("T")
@@ -35,8 +34,3 @@ def check_expand(params: dict[str, Any], allowed: Iterable[str]) -> set[str]:
                 [FieldError(("expand",), ErrorCode.INVALID_EXPAND, f"This property cannot be expanded ({name}).")]
             )
     return wanted
-
-
-def metadata_param(value: Any) -> Any:
-    """Pass metadata through, keeping CLEAR for an empty string."""
-    return CLEAR if value is CLEAR else value

@@ -67,7 +67,6 @@ PRICE_DATA = Obj(
     },
     required=frozenset({"currency"}),
 )
-TAX_AMOUNTS = Unsettable(Array(Obj({}), max_items=20))
 
 LINE_FIELDS: dict[str, Spec] = {
     "amount": Int(-(10**15), 10**15),
