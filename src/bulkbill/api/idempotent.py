@@ -25,7 +25,7 @@ import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.api.db_refusals import database_refusals
 from bulkbill.api.envelope import log_unhandled
 from bulkbill.api.state import AppState
-from bulkbill.core.errors import BillingError, Conflict, Unauthenticated
+from bulkbill.core.errors import BillingError, Conflict, Unauthenticated, Unavailable
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.db import read_only
 
@@ -79,10 +79,6 @@ def execute_once(state: AppState, edge: Edge, work: Work) -> Answer:
         log.debug("%s %s %s -> %s %s", edge.dialect, edge.method, edge.path, status, exc.code)
         call.store_failure(status, text, exc)
         return Answer(status, text)
-    except OperationalError:
-        log.warning("database busy on %s %s", edge.method, edge.path)
-        status, body = edge.render_error(Conflict("The request conflicted with another request; please retry."))
-        return Answer(status, edge.encode(body))
     except Exception:
         log_unhandled(log, edge.method, edge.path, edge.request_id)
         status, body = edge.render_internal_error()
@@ -153,7 +149,7 @@ class _Call:
         """A dialect that replays failures keeps this one's response (not a transient or credential refusal)."""
         if not self.edge.replays_failures or self.key is None or self.tenant_id is None:
             return
-        if isinstance(exc, Unauthenticated | Conflict):
+        if isinstance(exc, Unauthenticated | Conflict | Unavailable):
             return  # a held key is released instead: a retry runs again
         try:
             with self.state.sessions.begin() as session:

@@ -6,7 +6,8 @@ BillingError                 code: an ErrorCode (stable snake-case, never change
 ├─ InvalidStateError         an object is in a state that forbids the operation
 ├─ RuleViolation             a business rule refuses otherwise well-formed input
 ├─ Conflict                  idempotency and concurrency conflicts
-└─ Unauthenticated           no or wrong credentials
+├─ Unauthenticated           no or wrong credentials
+└─ Unavailable               nothing can be done now (the database is unreachable)
 
 Paths are relative to the command (("lines", 2, "quantity")), never to an HTTP body.
 """
@@ -101,6 +102,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     CONCURRENT_MODIFICATION = "concurrent_modification"
     UNAUTHENTICATED = "unauthenticated"
+    UNAVAILABLE = "unavailable"
     ACCESS_DENIED = "access_denied"
     # Refusals of a dialect's edge (its own error classes).
     PERMISSION_DENIED = "permission_denied"
@@ -204,6 +206,12 @@ class ConcurrentModification(Conflict):
 
 class Unauthenticated(BillingError):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class Unavailable(BillingError):
+    """The service cannot do anything now (its database is unreachable); retrying later may succeed."""
+
+    code = ErrorCode.UNAVAILABLE
 
 
 class InputCollector:

@@ -16,6 +16,7 @@ from bulkbill.core.errors import (
     Path,
     RuleViolation,
     Unauthenticated,
+    Unavailable,
 )
 
 E = ErrorCode
@@ -84,6 +85,8 @@ def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
         return 409, error_body(exc.message, type_="api_error", code="lock_timeout")
     if isinstance(exc, Unauthenticated):
         return 401, error_body(exc.message)
+    if isinstance(exc, Unavailable):
+        return 503, error_body(exc.message, type_="api_error")
     if isinstance(exc, InvalidStateError | RuleViolation):
         param = stripe_param(exc.path) if exc.path else None
         return 400, error_body(exc.message, code=_STRIPE_CODES.get(exc.code), param=param)

@@ -38,7 +38,6 @@ from bulkbill.core.errors import (
     BillingError,
     ErrorCode,
     FieldError,
-    IdempotencyKeyReused,
     InvalidInput,
     Unauthenticated,
 )
@@ -292,10 +291,6 @@ class _Edge:
 
     def render_error(self, exc: BillingError) -> tuple[int, dict[str, Any]]:
         status, body = render_error(exc)
-        if isinstance(exc, IdempotencyKeyReused):
-            status = 422
-        if isinstance(exc, UnsupportedMediaType):
-            status = 415
         return status, self._common(body, exc)
 
     def render_internal_error(self) -> tuple[int, dict[str, Any]]:

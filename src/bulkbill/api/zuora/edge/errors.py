@@ -134,6 +134,7 @@ CATEGORY_OF: dict[ErrorCode, Category] = {
     E.IDEMPOTENCY_KEY_IN_USE: C.LOCKING_CONTENTION,
     E.CONCURRENT_MODIFICATION: C.LOCKING_CONTENTION,
     E.UNAUTHENTICATED: C.AUTHENTICATION_FAILED,
+    E.UNAVAILABLE: C.TEMPORARY_ERROR,
     E.ACCESS_DENIED: C.PERMISSION_DENIED,
     E.PERMISSION_DENIED: C.PERMISSION_DENIED,
     E.UNSUPPORTED_REQUEST: C.UNSUPPORTED_REQUEST,
@@ -145,6 +146,9 @@ UNKNOWN_RESOURCE = 500000
 INVALID_CREDENTIAL = 90000011
 # Requests refused for their size (category 70, request exceeded limit), at every Zuora-Version.
 _TOO_LARGE = {E.BODY_TOO_LARGE: 413, E.HEADERS_TOO_LARGE: 431}
+# Refusals whose status (current versions) is not their category's: a reused key is 422, a body in an
+# unread media type 415, and a database that cannot be reached 503 (category 61, a temporary error).
+_OWN_STATUS = {E.IDEMPOTENCY_KEY_REUSED: 422, E.UNSUPPORTED_MEDIA_TYPE: 415, E.UNAVAILABLE: 503}
 # Statuses the gateway answers before version handling: the same at every Zuora-Version.
 _EVERY_VERSION = frozenset({CATEGORY_STATUS[C.AUTHENTICATION_FAILED], *_TOO_LARGE.values()})
 
@@ -231,7 +235,7 @@ def one_reason(category: Category, message: str) -> tuple[int, dict[str, Any]]:
 def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
     """The status at current Zuora-Versions (`versioned_status` gives an older caller's) and the envelope."""
     category, reasons = reasons_for(exc)
-    status = CATEGORY_STATUS[category]
+    status = _OWN_STATUS.get(exc.code, CATEGORY_STATUS[category])
     if isinstance(exc, InvalidInput) and exc.first.code in _TOO_LARGE:
         status = _TOO_LARGE[exc.first.code]  # refused at the edge like authentication: at every version
     return status, error_body(category, reasons)
