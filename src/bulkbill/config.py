@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="Seconds after which a key still marked in flight is taken to be abandoned (its request "
         "crashed) and may be claimed again.",
     )
+    idempotency_prune_seconds: float = Field(
+        600,
+        description="Seconds between the sweeps that forget keys older than `BULKBILL_IDEMPOTENCY_TTL_SECONDS` "
+        "(`bulkbill serve` and `bulkbill worker` run them, one DELETE each); 0 turns them off.",
+    )
     max_body_bytes: int = Field(
         1_048_576,
         description="Largest request body accepted, in bytes (after decompression for Zuora); larger ones are "

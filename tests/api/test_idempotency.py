@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
 from tests.api.test_bulk_lines import all_lines, setup_invoice
-from tests.helpers import StripeClient
+from tests.helpers import StripeClient, ZuoraClient
+
+RETURN_IDS = {"returnIds": "true"}
 
 
 class TestIdempotency:
@@ -61,3 +65,47 @@ class TestEnvelope:
         response = stripe.post("/v1/frobnicate")
         assert response.status_code == 404
         assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+class TestFingerprint:
+    """A key answers only for the call it was first used with: everything that changes the answer counts."""
+
+    def test_stripe_counts_the_query_string(self, stripe: StripeClient) -> None:
+        first = stripe.post("/v1/customers?name=Ada", headers={"Idempotency-Key": "q-1"})
+        assert first.status_code == 200 and first.json()["name"] == "Ada"
+        other = stripe.post("/v1/customers?name=Bob", headers={"Idempotency-Key": "q-1"})
+        assert other.status_code == 400 and other.json()["error"]["type"] == "idempotency_error"
+        again = stripe.post("/v1/customers?name=Ada", headers={"Idempotency-Key": "q-1"})
+        assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+
+    def test_zuora_counts_the_query_string(self, zuora: ZuoraClient) -> None:
+        key = {"Idempotency-Key": "z-q-1"}
+        first = zuora.request("POST", "/v1/orders", {"orderDate": "2021-01-01"}, headers=key)
+        assert first.status_code == 400  # stored: Zuora replays failures too
+        other = zuora.request("POST", "/v1/orders", {"orderDate": "2021-01-01"}, headers=key, params=RETURN_IDS)
+        assert other.status_code == 422 and "idempotent-replayed" not in other.headers, other.text
+        again = zuora.request("POST", "/v1/orders", {"orderDate": "2021-01-01"}, headers=key)
+        assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+
+    def test_zuora_counts_the_org_scope(self, zuora: ZuoraClient) -> None:
+        key = {"Idempotency-Key": "z-org-1"}
+        run = {"targetDate": "2021-06-30", "invoiceDate": "2021-07-01", "autoPost": False}
+        assert zuora.ok("POST", "/v1/bill-runs", run, headers=key)["status"] == "Completed"
+        # An org the tenant does not have is refused (403), not answered with the run made without one.
+        outside = zuora.request("POST", "/v1/bill-runs", run, headers={**key, "Zuora-Org-Ids": "north"})
+        assert outside.status_code == 422 and "idempotent-replayed" not in outside.headers, outside.text
+
+    def test_a_stored_refusal_is_sent_at_each_callers_version(self, client: TestClient, zuora: ZuoraClient) -> None:
+        key = {"Idempotency-Key": "z-v-1"}
+        current = zuora.request("POST", "/v1/orders", {"orderDate": "2021-01-01"}, headers=key)
+        assert current.status_code == 400 and current.json()["success"] is False
+        legacy = ZuoraClient(client, zuora.token, version="196.0")
+        replayed = legacy.request("POST", "/v1/orders", {"orderDate": "2021-01-01"}, headers=key)
+        assert replayed.status_code == 200 and replayed.headers["idempotent-replayed"] == "true"
+        assert replayed.json() == current.json()
+        # And the other way round: a refusal first stored for a legacy caller is a 400 at a current version.
+        legacy_key = {"Idempotency-Key": "z-v-2"}
+        first = legacy.request("POST", "/v1/orders", {"orderDate": "2021-01-01"}, headers=legacy_key)
+        assert first.status_code == 200 and first.json()["success"] is False
+        again = zuora.request("POST", "/v1/orders", {"orderDate": "2021-01-01"}, headers=legacy_key)
+        assert again.status_code == 400 and again.headers["idempotent-replayed"] == "true"

@@ -717,3 +717,17 @@ class TestCreditMemos:
         assert stripe.ok("GET", "/v1/invoiceitems", {"invoice": memo["id"]})["data"] == []
         listed = stripe.ok("GET", "/v1/invoices", {"limit": 100})["data"]
         assert invoice["id"] in {i["id"] for i in listed} and memo["id"] not in {i["id"] for i in listed}
+
+
+class TestExactDecimals:
+    def test_a_unit_price_with_nine_decimals_goes_out_exactly(self, zuora: ZuoraClient) -> None:
+        invoice = standalone(zuora, items=[item("100000000.00", quantity=1, unitPrice="99999999.999999999")])
+        for response in (
+            zuora.request("GET", f"/v1/invoices/{invoice['id']}/items"),
+            zuora.request("GET", f"/v1/invoices/{invoice['id']}/items", headers={"Accept-Encoding": "gzip"}),
+        ):
+            assert response.status_code == 200, response.text
+            (line,) = json.loads(response.text, parse_float=Decimal)["invoiceItems"]
+            assert line["unitPrice"] == Decimal("99999999.999999999")
+            assert '"unitPrice":99999999.999999999' in response.text  # a JSON number, every digit
+            assert line["chargeAmount"] == 100000000

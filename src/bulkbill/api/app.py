@@ -14,6 +14,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from bulkbill.api.access_log import AccessLog
+from bulkbill.api.housekeeping import pruning_idempotency_keys
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.app import create_stripe_app
 from bulkbill.api.zuora.app import create_zuora_app
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # collector's scans, so full collections during requests stay short.
         gc.collect()
         gc.freeze()
-        yield
+        async with pruning_idempotency_keys(state):
+            yield
         state.engine.dispose()
 
     app = FastAPI(title="bulkbill", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from bulkbill.core.errors import FieldError, InvalidInput
-
-BODY_TOO_LARGE = "body_too_large"
-HEADERS_TOO_LARGE = "headers_too_large"
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 
 
 def check_headers(request: Request, limit: int) -> None:
     size = sum(len(name) + len(value) + 4 for name, value in request.scope.get("headers", ()))
     if size > limit:
         message = f"The request headers are too large: at most {limit} bytes in all."
-        raise InvalidInput([FieldError((), HEADERS_TOO_LARGE, message)])
+        raise InvalidInput([FieldError((), ErrorCode.HEADERS_TOO_LARGE, message)])
 
 
 def too_large(limit: int, what: str = "request body") -> InvalidInput:
-    return InvalidInput([FieldError((), BODY_TOO_LARGE, f"The {what} is too large: at most {limit} bytes.")])
+    return InvalidInput([FieldError((), ErrorCode.BODY_TOO_LARGE, f"The {what} is too large: at most {limit} bytes.")])
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import bulkbill.services.billing.bill_runs as service
 from bulkbill.cli.options import REFUSED, DatabaseUrl, fail, open_database, settings_for, tenant_id_for
 from bulkbill.config import Settings
+from bulkbill.core.billing.bill_runs import FINAL_STATUSES, OPEN_STATUSES, BillRunStatus
 from bulkbill.core.errors import BillingError
 from bulkbill.jobs.worker import work_on_run
 from bulkbill.services.platform.uow import UnitOfWork
@@ -52,7 +53,7 @@ ShowProgress = Annotated[
     bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when a terminal).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")]
-STOP_STATUSES = (*service.FINAL_STATUSES, service.PLANNED)
+STOP_STATUSES = FINAL_STATUSES | {BillRunStatus.PLANNED}  # a follower stops waiting
 
 
 @dataclass
@@ -165,7 +166,7 @@ def _drive(ctx: Context, run_id: str, *, work: bool, progress: bool | None, star
     with Display(enabled) as display:
         run = _read(ctx, run_id)
         display.show(run, started)
-        if work and run.status in service.OPEN_STATUSES:
+        if work and run.status in OPEN_STATUSES:
             work_on_run(
                 ctx.sessions,
                 ctx.settings,
@@ -179,7 +180,7 @@ def _drive(ctx: Context, run_id: str, *, work: bool, progress: bool | None, star
             display.show(run, started)
         display.show(run, started)
     _print_summary(run, time.monotonic() - started, as_json)
-    if run.status == service.ERROR:
+    if run.status == BillRunStatus.ERROR:
         raise typer.Exit(2)
 
 

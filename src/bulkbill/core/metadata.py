@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bulkbill.core.errors import InputCollector, Path
+from bulkbill.core.errors import ErrorCode, InputCollector, Path
 
 MAX_KEYS = 50
 MAX_KEY_LENGTH = 40
@@ -39,12 +39,14 @@ def check_metadata(update: MetadataUpdate | None, path: Path, errors: InputColle
         if not key or len(key) > MAX_KEY_LENGTH or "[" in key or "]" in key:
             errors.add(
                 (*path, key),
-                "invalid_metadata_key",
+                ErrorCode.INVALID_METADATA_KEY,
                 f"Metadata keys must be 1 to {MAX_KEY_LENGTH} characters without '[' or ']'.",
             )
         if len(value) > MAX_VALUE_LENGTH:
             errors.add(
-                (*path, key), "invalid_metadata_value", f"Metadata values can have up to {MAX_VALUE_LENGTH} characters."
+                (*path, key),
+                ErrorCode.INVALID_METADATA_VALUE,
+                f"Metadata values can have up to {MAX_VALUE_LENGTH} characters.",
             )
 
 
@@ -63,7 +65,7 @@ def merge_metadata(
         else:
             merged[key] = value
     if len(merged) > MAX_KEYS:
-        errors.add(path, "invalid_metadata", f"Metadata can have up to {MAX_KEYS} keys.")
+        errors.add(path, ErrorCode.INVALID_METADATA, f"Metadata can have up to {MAX_KEYS} keys.")
     return merged
 
 
@@ -77,7 +79,7 @@ def replace_metadata(
         return {}
     replaced = {k: v for k, v in update.items() if v != ""}
     if len(replaced) > MAX_KEYS:
-        errors.add(path, "invalid_metadata", f"Metadata can have up to {MAX_KEYS} keys.")
+        errors.add(path, ErrorCode.INVALID_METADATA, f"Metadata can have up to {MAX_KEYS} keys.")
     return replaced
 
 

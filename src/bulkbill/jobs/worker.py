@@ -13,6 +13,9 @@ the next worker, with no visibility timeout or heartbeat. Nothing runs besides P
 
 A chunk that raises is rolled back and counted (fail_chunk); after `bill_run_chunk_attempts`
 failures it is given up and its run goes to Error (`bulkbill bill-run retry` resumes it).
+
+Between chunks a worker also forgets expired Idempotency-Keys every `idempotency_prune_seconds`
+(prune_when_due), as `serve` does.
 """
 
 from __future__ import annotations
@@ -33,14 +36,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import bulkbill.services.billing.bill_runs as bill_runs
+import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.config import Settings
+from bulkbill.core.billing.bill_runs import OPEN_STATUSES
 from bulkbill.services.billing.bill_runs import ChunkResult
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables_orders import BillRun
 
 log = logging.getLogger("bulkbill.worker")
-FAILED = "failed"
+FAILED = "failed"  # what run_one_chunk returns when the chunk raised (its attempt is counted)
 
 
 def worker_name() -> str:
@@ -60,7 +65,7 @@ def run_one_chunk(
         with sessions.begin() as session:
             uow = UnitOfWork(session, settings, tenant_id=tenant_id)
             run = session.get(BillRun, (tenant_id, run_id))
-            if run is None or run.status not in bill_runs.OPEN_STATUSES:
+            if run is None or run.status not in OPEN_STATUSES:
                 return None
             chunk = bill_runs.claim_chunk(uow, run_id)
             if chunk is None:
@@ -153,6 +158,26 @@ class Waiter:
             self.connection = None
 
 
+def prune_when_due(sessions: sessionmaker[Session], settings: Settings, due: float) -> float:
+    """Forget expired Idempotency-Keys (one DELETE) once `due` (a monotonic time) has come; returns the next due.
+
+    Every `settings.idempotency_prune_seconds` (0: never), like `serve`: a database served by no
+    long-running server still forgets its keys.
+    """
+    interval = settings.idempotency_prune_seconds
+    now = time.monotonic()
+    if interval <= 0 or now < due:
+        return due
+    try:
+        with sessions.begin() as session:
+            pruned = idempotency.prune_expired(UnitOfWork(session, settings))
+        if pruned:
+            log.info("forgot %d expired idempotency keys", pruned)
+    except Exception:  # the database went away, say: the next sweep tries again
+        log.exception("could not prune idempotency keys")
+    return now + interval
+
+
 @dataclass
 class WorkerStats:
     chunks: int = 0
@@ -173,9 +198,11 @@ def run_worker(
     sessions = make_sessionmaker(engine)
     waiter = Waiter(engine, settings.worker_poll_seconds)
     stats = WorkerStats()
+    next_prune = time.monotonic()
     log.info("worker %s started", name)
     try:
         while not stop.is_set():
+            next_prune = prune_when_due(sessions, settings, next_prune)
             try:
                 worked = work_once(sessions, settings, name)
             except Exception:  # the database went away, say: wait and try again
@@ -240,25 +267,15 @@ def run_workers(settings: Settings, processes: int, *, once: bool = False) -> in
     return max((child.exitcode or 0) for child in children)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
-    """Poll `predicate` until true or `timeout` seconds passed (tests and the CLI follow runs with it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 __all__ = [
     "FAILED",
     "Waiter",
     "WorkerStats",
     "finish",
+    "prune_when_due",
     "run_one_chunk",
     "run_worker",
     "run_workers",
-    "wait_until",
     "work_on_run",
     "work_once",
     "worker_name",

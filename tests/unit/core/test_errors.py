@@ -23,6 +23,7 @@ from bulkbill.core.errors import (
     Path,
     RuleViolation,
     Unauthenticated,
+    Unavailable,
     dotted,
 )
 
@@ -40,6 +41,7 @@ SHIPPED: dict[type[BillingError], str] = {
     IdempotencyKeyInUse: "idempotency_key_in_use",
     ConcurrentModification: "concurrent_modification",
     Unauthenticated: "unauthenticated",
+    Unavailable: "unavailable",
 }
 
 

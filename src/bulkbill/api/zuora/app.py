@@ -18,7 +18,7 @@ from bulkbill.api.zuora.billing import bill_runs
 from bulkbill.api.zuora.documents import credit_memos, invoices, object_query
 from bulkbill.api.zuora.edge import oauth
 from bulkbill.api.zuora.edge.call import bearer_token
-from bulkbill.api.zuora.edge.errors import CATEGORY_STATUS, error_body, render_error, zuora_code
+from bulkbill.api.zuora.edge.errors import Category, one_reason, render_error
 from bulkbill.api.zuora.edge.middleware import ZuoraEnvelope
 from bulkbill.api.zuora.edge.openapi import zuora_openapi
 from bulkbill.api.zuora.orders import fulfillment_items, fulfillments, order_line_items, orders
@@ -58,21 +58,19 @@ def create_zuora_app() -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         # Zuora's proxy authenticates before routing: an unknown path without a valid token is a 401.
         if not await run_in_threadpool(_token_is_valid, request):
-            status, body = render_error(Unauthenticated("Authentication error"), legacy_status=False)
+            status, body = render_error(Unauthenticated("Authentication error"))
             return JSONResponse(body, status_code=status)
-        category = 40 if exc.status_code == 404 else 45
-        message = (
-            f"No such resource: {request.method} {request.url.path.removeprefix('/zuora')}"
-            if category == 40
-            else f"Unsupported request: {exc.detail}"
-        )
-        body = error_body(category, [{"code": zuora_code(category), "message": message}])
-        return JSONResponse(body, status_code=CATEGORY_STATUS[category])
+        if exc.status_code == 404:
+            path = request.url.path.removeprefix("/zuora")
+            status, body = one_reason(Category.NOT_FOUND, f"No such resource: {request.method} {path}")
+        else:
+            status, body = one_reason(Category.UNSUPPORTED_REQUEST, f"Unsupported request: {exc.detail}")
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        body = error_body(20, [{"code": zuora_code(20), "message": "Invalid request parameters."}])
-        return JSONResponse(body, status_code=400)
+        status, body = one_reason(Category.INVALID_VALUE, "Invalid request parameters.")
+        return JSONResponse(body, status_code=status)
 
     # Over the key's rate: category 70, HTTP 429 with Retry-After at every Zuora-Version (it is the
     # gateway's answer, given before the request is read, like an authentication failure's 401).
@@ -85,7 +83,7 @@ def create_zuora_app() -> FastAPI:
 
 def _rate_limited(retry_after: int) -> tuple[int, dict[str, Any]]:
     message = f"Request exceeded limit: too many requests with this token; retry after {retry_after} s."
-    return CATEGORY_STATUS[70], error_body(70, [{"code": zuora_code(70), "message": message}])
+    return one_reason(Category.REQUEST_EXCEEDED_LIMIT, message)
 
 
 def _token_is_valid(request: Request) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bulkbill.core.errors import InputCollector, InvalidStateError, Path, RuleViolation
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidStateError, Path, RuleViolation
 
 CLOSED_PERIOD_MESSAGE = "The invoice date cannot be in a closed accounting period."
 
@@ -48,15 +48,15 @@ def check_new_period(
 ) -> None:
     """A period ends on or after its start, has a unique name and overlaps no other period."""
     if end < start:
-        errors.add(("endDate",), "invalid_value", "The end date must be on or after the start date.")
+        errors.add(("endDate",), ErrorCode.INVALID_VALUE, "The end date must be on or after the start date.")
         return
     for other in existing:
         if other.name == name:
-            errors.add(("name",), "duplicate", f"Accounting period name must be unique: {name!r} exists.")
+            errors.add(("name",), ErrorCode.DUPLICATE, f"Accounting period name must be unique: {name!r} exists.")
         if other.start <= end and start <= other.end:
             errors.add(
                 ("startDate",),
-                "overlap",
+                ErrorCode.OVERLAP,
                 f"The period overlaps the accounting period {other.name!r} "
                 f"({other.start.isoformat()} to {other.end.isoformat()}).",
             )
@@ -80,7 +80,7 @@ def closed_period_of(day: dt.date, periods: Iterable[PeriodSpan]) -> PeriodSpan 
 def check_date_open(day: dt.date, periods: Iterable[PeriodSpan], path: Path, errors: InputCollector) -> None:
     """An invoice date must not fall in a closed accounting period (collected form)."""
     if closed_period_of(day, periods) is not None:
-        errors.add(path, "closed_period", CLOSED_PERIOD_MESSAGE)
+        errors.add(path, ErrorCode.CLOSED_PERIOD, CLOSED_PERIOD_MESSAGE)
 
 
 def ensure_date_open(day: dt.date, periods: Iterable[PeriodSpan]) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from bulkbill.core.errors import BillingError
+from bulkbill.core.errors import BillingError, ErrorCode
 
 
 class AccessDenied(BillingError):
     """The caller named something (an org) it cannot access."""
 
-    code = "access_denied"
+    code = ErrorCode.ACCESS_DENIED
 
 
 def check_requested_orgs(requested: Iterable[str], accessible: Collection[str]) -> frozenset[str]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal
 
-from bulkbill.core.errors import InputCollector, Path
-
-NOT_REMOVABLE = "line_not_removable"
+from bulkbill.core.errors import ErrorCode, InputCollector, Path
 
 
 def discount_items_of(applied_to: Mapping[str, str], item_id: str) -> list[str]:
@@ -42,7 +40,7 @@ def check_removal(
     if target is not None and (unassign or target not in removed):
         errors.add(
             path,
-            NOT_REMOVABLE,
+            ErrorCode.LINE_NOT_REMOVABLE,
             f"Item {item_id} is a discount item of item {target}: "
             "it is deleted with that item, never on its own nor unassigned.",
         )
@@ -50,7 +48,7 @@ def check_removal(
     if unassign and (discounts := discount_items_of(applied_to, item_id)):
         errors.add(
             path,
-            NOT_REMOVABLE,
+            ErrorCode.LINE_NOT_REMOVABLE,
             f"Item {item_id} has discount items ({', '.join(discounts)}) that belong to this document: "
             "delete it (its discount items go with it) instead of unassigning it.",
         )
@@ -64,7 +62,7 @@ def check_discount_target(
     """Discount items apply to a charge item that stays: not to one being deleted, nor to a discount item."""
     if item_id is not None and (item_id in removed or item_id in applied_to):
         what = "is being deleted" if item_id in removed else "is itself a discount item"
-        errors.add(path, "invalid_value", f"Item {item_id} {what}: it takes no discount items.")
+        errors.add(path, ErrorCode.INVALID_VALUE, f"Item {item_id} {what}: it takes no discount items.")
         return False
     return True
 
@@ -78,4 +76,4 @@ def removed_with(applied_to: Mapping[str, str], item_ids: Iterable[str]) -> set[
 def check_applied_amount(amount: int | Decimal, path: Path, errors: InputCollector) -> None:
     """A discount item only takes away: its amount is negative (or zero), whatever field set it."""
     if amount > 0:
-        errors.add(path, "invalid_value", "The amount of a discount item must be a negative number.")
+        errors.add(path, ErrorCode.INVALID_VALUE, "The amount of a discount item must be a negative number.")

@@ -22,14 +22,13 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
-from bulkbill.core.errors import InputCollector, Path
+from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.commands import LineChanges, PriceData
 from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, apply_changes, build_new_item
 from bulkbill.core.money import MAX_UNIT_PRICE_PLACES, places
 
 NO_REFERENCES = References(prices={}, coupons={}, discounts={}, tax_rates={}, products=set())
 TRANSFER_STATUSES = ("Processing", "Yes", "Error", "Ignore")
-NOT_EDITABLE = "not_editable"
 
 
 class DocumentStatus(StrEnum):
@@ -87,17 +86,21 @@ def check_header_edit(state: DocumentState, given: Collection[str], path: Path, 
             statuses = " or ".join(s.value for s in DocumentStatus if s in allowed)
             errors.add(
                 (*path, name),
-                NOT_EDITABLE,
+                ErrorCode.NOT_EDITABLE,
                 f"{name} can only be updated on {statuses} invoices; this invoice is {state.status.value}.",
             )
     if "invoiceDate" in given and "dueDate" in given:
-        errors.add((*path, "dueDate"), "invalid_value", "You can only specify invoiceDate or dueDate in one request.")
+        errors.add(
+            (*path, "dueDate"), ErrorCode.INVALID_VALUE, "You can only specify invoiceDate or dueDate in one request."
+        )
 
 
 def check_transfer_status(value: str, path: Path, errors: InputCollector) -> None:
     """The accounting-transfer status is set to Processing, Yes, Error or Ignore; never back to No."""
     if value not in TRANSFER_STATUSES:
-        errors.add(path, "invalid_value", f"transferredToAccounting must be one of {', '.join(TRANSFER_STATUSES)}.")
+        errors.add(
+            path, ErrorCode.INVALID_VALUE, f"transferredToAccounting must be one of {', '.join(TRANSFER_STATUSES)}."
+        )
 
 
 def check_item_entry(
@@ -114,29 +117,37 @@ def check_item_entry(
     if state.status != DocumentStatus.DRAFT:
         errors.add(
             path,
-            NOT_EDITABLE,
+            ErrorCode.NOT_EDITABLE,
             f"Invoice items can only be changed on Draft invoices; this invoice is {state.status.value}.",
         )
         return False
     ok = True
     if item_id is None:
         if delete:
-            errors.add((*path, "delete"), "invalid_value", "delete is only valid with the id of an existing item.")
+            errors.add(
+                (*path, "delete"), ErrorCode.INVALID_VALUE, "delete is only valid with the id of an existing item."
+            )
             ok = False
         elif not state.standalone:
-            errors.add(path, NOT_EDITABLE, "Items can only be added to Draft invoices created as standalone invoices.")
+            errors.add(
+                path,
+                ErrorCode.NOT_EDITABLE,
+                "Items can only be added to Draft invoices created as standalone invoices.",
+            )
             ok = False
         return ok
     known = state.discount_parents.get(item_id) == parent_id if parent_id else item_id in state.item_ids
     if not known:
         what = f"discount item of item {parent_id}" if parent_id else "item of this invoice"
-        errors.add((*path, "id"), "resource_missing", f"{item_id} is not an {what}.")
+        errors.add((*path, "id"), ErrorCode.RESOURCE_MISSING, f"{item_id} is not an {what}.")
         return False
     if delete and not state.standalone:
-        errors.add((*path, "delete"), NOT_EDITABLE, "Items can only be deleted from Draft standalone invoices.")
+        errors.add(
+            (*path, "delete"), ErrorCode.NOT_EDITABLE, "Items can only be deleted from Draft standalone invoices."
+        )
         ok = False
     for name in sorted(add_only):
-        errors.add((*path, name), "invalid_value", f"{name} is only valid when adding an item (without id).")
+        errors.add((*path, name), ErrorCode.INVALID_VALUE, f"{name} is only valid when adding an item (without id).")
         ok = False
     return ok
 
@@ -167,12 +178,14 @@ def price_item(
     unit = pricing.unit_price
     whole = amount is None or amount == amount.to_integral_value()
     if not whole:
-        errors.add((*path, "amount"), "invalid_value", "The amount has more decimal places than the currency allows.")
+        errors.add(
+            (*path, "amount"), ErrorCode.INVALID_VALUE, "The amount has more decimal places than the currency allows."
+        )
     if unit is None and amount is not None:
         q = quantity if quantity is not None else (base.quantity if base is not None else Decimal(1))
         if q == 0:
             if amount != 0:
-                errors.add((*path, "amount"), "invalid_value", "A non-zero amount needs a non-zero quantity.")
+                errors.add((*path, "amount"), ErrorCode.INVALID_VALUE, "A non-zero amount needs a non-zero quantity.")
                 whole = False  # reported: no second complaint about the same amount
             unit = base.unit_amount_decimal if base is not None else Decimal(0)
         else:
@@ -195,7 +208,7 @@ def price_item(
         name = "unitPrice" if rest[:1] == ("price_data",) else ("serviceEndDate" if rest[:1] == ("period",) else None)
         errors.add((*path, name) if name else e.path, e.code, e.message)
     if amount is not None and whole and not local.errors and values.amount != int(amount):
-        errors.add((*path, "amount"), "invalid_value", "The amount must equal quantity × unitPrice.")
+        errors.add((*path, "amount"), ErrorCode.INVALID_VALUE, "The amount must equal quantity × unitPrice.")
     if values.amount < 0:
         values = replace(values, discountable=False)
     return values

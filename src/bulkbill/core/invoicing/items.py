@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from bulkbill.core.errors import InputCollector, Path
+from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind, LineChanges, NewProduct, PriceData
 from bulkbill.core.metadata import Clear, check_metadata, merge_metadata, replace_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, line_amount, places
@@ -135,7 +135,7 @@ def build_new_item(
     if not any(f in changes.given for f in PRICING_FIELDS):
         errors.add(
             (*path, "amount"),
-            "parameter_missing",
+            ErrorCode.PARAMETER_MISSING,
             "You must specify one of amount, pricing[price] or price_data for a new line.",
         )
     values = apply_changes(blank_item(owner, now=now), owner, changes, refs, path, errors)
@@ -159,7 +159,7 @@ def apply_changes(
     if changes.currency is not None and changes.currency.lower() != owner.currency:
         errors.add(
             (*path, "currency"),
-            "currency_mismatch",
+            ErrorCode.CURRENCY_MISMATCH,
             f"The currency {changes.currency.lower()} does not match the invoice currency {owner.currency}.",
         )
     # Collected and applied in one replace(): this runs for every line of a bulk call.
@@ -173,7 +173,7 @@ def apply_changes(
         if end < start:
             errors.add(
                 (*path, "period", "end"),
-                "invalid_period",
+                ErrorCode.INVALID_PERIOD,
                 "The period end must be greater than or equal to the period start.",
             )
         updates["period"] = changes.period
@@ -195,7 +195,7 @@ def _apply_subscription_changes(
         # A price sent with the older `price` spelling is reported where the client put it.
         errors.add(
             (*path, changes.price_path[0] if name == "pricing" else name),
-            "field_not_editable",
+            ErrorCode.FIELD_NOT_EDITABLE,
             "Only tax_rates, discounts and metadata can be updated on subscription line items.",
         )
     updates = _discount_and_tax_updates(changes, refs, owner, path, errors)
@@ -218,7 +218,7 @@ def _apply_pricing(
     if len(definers) > 1:
         errors.add(
             (*path, definers[1]),
-            "parameters_exclusive",
+            ErrorCode.PARAMETERS_EXCLUSIVE,
             f"You may only specify one of these parameters: {', '.join(definers)}.",
         )
         return base
@@ -231,11 +231,11 @@ def _apply_pricing(
         if changes.quantity is not None:
             errors.add(
                 (*path, changes.quantity_field),
-                "parameters_exclusive",
+                ErrorCode.PARAMETERS_EXCLUSIVE,
                 "You may only specify one of these parameters: amount, quantity. `amount` is the line's total.",
             )
         if abs(changes.amount) > MAX_AMOUNT:
-            errors.add((*path, "amount"), "amount_too_large", "This value must be less than 1000000000000000.")
+            errors.add((*path, "amount"), ErrorCode.AMOUNT_TOO_LARGE, "This value must be less than 1000000000000000.")
         return replace(
             base,
             unit_amount_decimal=Decimal(changes.amount),
@@ -255,7 +255,7 @@ def _apply_pricing(
     if abs(amount) > MAX_AMOUNT:
         errors.add(
             (*path, changes.quantity_field),
-            "amount_too_large",
+            ErrorCode.AMOUNT_TOO_LARGE,
             "The line amount (unit amount × quantity) is too large.",
         )
         amount = 0
@@ -266,11 +266,11 @@ def _apply_pricing(
 
 def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
     if quantity < 0:
-        errors.add(path, "invalid_quantity", "Quantity must be greater than or equal to 0.")
+        errors.add(path, ErrorCode.INVALID_QUANTITY, "Quantity must be greater than or equal to 0.")
     elif places(quantity) > MAX_UNIT_PRICE_PLACES:
-        errors.add(path, "invalid_quantity", "Quantity can have at most 12 decimal places.")
+        errors.add(path, ErrorCode.INVALID_QUANTITY, "Quantity can have at most 12 decimal places.")
     elif quantity >= Decimal(10) ** 12:
-        errors.add(path, "invalid_quantity", "Quantity must be less than 1000000000000.")
+        errors.add(path, ErrorCode.INVALID_QUANTITY, "Quantity must be less than 1000000000000.")
     else:
         return True
     return False
@@ -293,19 +293,19 @@ def _priced_by_id(
     if price.currency != owner.currency:
         errors.add(
             price_path,
-            "currency_mismatch",
+            ErrorCode.CURRENCY_MISMATCH,
             f"The price's currency ({price.currency}) must match the invoice currency ({owner.currency}).",
         )
     if price.recurring:
         errors.add(
             price_path,
-            "price_not_one_time",
+            ErrorCode.PRICE_NOT_ONE_TIME,
             "The price specified is set to `type=recurring` but this field only accepts prices with `type=one_time`.",
         )
     if not price.active:
-        errors.add(price_path, "price_inactive", "The price specified is inactive.")
+        errors.add(price_path, ErrorCode.PRICE_INACTIVE, "The price specified is inactive.")
     if price.unit_amount_decimal is None:
-        errors.add(price_path, "price_unsupported", "Only per-unit prices with a unit amount are supported.")
+        errors.add(price_path, ErrorCode.PRICE_UNSUPPORTED, "Only per-unit prices with a unit amount are supported.")
         return base
     return replace(
         base,
@@ -331,13 +331,13 @@ def _priced_inline(
     elif data.currency.lower() != owner.currency:
         errors.add(
             (*path, "currency"),
-            "currency_mismatch",
+            ErrorCode.CURRENCY_MISMATCH,
             f"The currency {data.currency.lower()} does not match the invoice currency {owner.currency}.",
         )
     if data.product_required and (data.product is None) == (data.new_product is None):
         errors.add(
             (*path, "product"),
-            "parameters_exclusive",
+            ErrorCode.PARAMETERS_EXCLUSIVE,
             "You must specify exactly one of price_data[product] or price_data[product_data].",
         )
     elif data.product is not None and data.product not in refs.products:
@@ -345,7 +345,7 @@ def _priced_inline(
     if len(data.given) > 1:
         errors.add(
             (*path, "unit_amount_decimal"),
-            "parameters_exclusive",
+            ErrorCode.PARAMETERS_EXCLUSIVE,
             "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
         )
     unit = data.unit_amount_decimal
@@ -355,12 +355,12 @@ def _priced_inline(
     elif places(unit) > MAX_UNIT_PRICE_PLACES:
         errors.add(
             (*path, "unit_amount_decimal"),
-            "invalid_unit_amount",
+            ErrorCode.INVALID_UNIT_AMOUNT,
             "unit_amount_decimal can have at most 12 decimal places.",
         )
         unit = Decimal(0)  # refused: priced at nothing meanwhile, so the other checks still run
     elif abs(unit) > MAX_AMOUNT:
-        errors.add((*path, "unit_amount"), "amount_too_large", "This value must be less than 1000000000000000.")
+        errors.add((*path, "unit_amount"), ErrorCode.AMOUNT_TOO_LARGE, "This value must be less than 1000000000000000.")
         unit = Decimal(0)
     return replace(
         base,
@@ -400,7 +400,7 @@ def check_discounts(
         if len(named) != 1:
             errors.add(
                 (*path, i),
-                "parameters_exclusive",
+                ErrorCode.PARAMETERS_EXCLUSIVE,
                 "You must specify exactly one of coupon, discount or promotion_code.",
             )
             continue
@@ -414,7 +414,7 @@ def check_discounts(
             check_coupon(ref.coupon, owner.currency, refs, (*path, i, "coupon"), errors)
     seen = [r for r in discounts if r.coupon is not None]
     if len({r.coupon for r in seen}) != len(seen):
-        errors.add(path, "duplicate_discount", "The same coupon can only be applied once.")
+        errors.add(path, ErrorCode.DUPLICATE_DISCOUNT, "The same coupon can only be applied once.")
 
 
 def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, errors: InputCollector) -> None:
@@ -425,11 +425,11 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
     if coupon is None:
         errors.not_found(path, "coupon", coupon_id)
     elif not coupon.valid:
-        errors.add(path, "coupon_expired", f"Coupon {coupon_id} is no longer valid.")
+        errors.add(path, ErrorCode.COUPON_EXPIRED, f"Coupon {coupon_id} is no longer valid.")
     elif coupon.amount_off is not None and coupon.currency != currency:
         errors.add(
             path,
-            "currency_mismatch",
+            ErrorCode.CURRENCY_MISMATCH,
             f"Coupon {coupon_id} is in {coupon.currency} and cannot apply to a {currency} invoice.",
         )
     else:
@@ -439,7 +439,7 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
         if left is not None and uses > left:
             errors.add(
                 path,
-                "coupon_expired",
+                ErrorCode.COUPON_EXPIRED,
                 f"Coupon {coupon_id} has {left} redemption(s) left (max_redemptions) "
                 "and this request applies it more often.",
             )
@@ -452,6 +452,6 @@ def check_tax_rates(rates: tuple[str, ...], refs: References, path: Path, errors
         if rate is None:
             errors.not_found((*path, i), "tax rate", rate_id)
         elif not rate.active:
-            errors.add((*path, i), "tax_rate_inactive", f"Tax rate {rate_id} is archived.")
+            errors.add((*path, i), ErrorCode.TAX_RATE_INACTIVE, f"Tax rate {rate_id} is archived.")
     if len(set(rates)) != len(rates):
-        errors.add(path, "duplicate_tax_rate", "The same tax rate can only be applied once.")
+        errors.add(path, ErrorCode.DUPLICATE_TAX_RATE, "The same tax rate can only be applied once.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bulkbill.core.errors import InputCollector, InvalidTransition, InvoiceNotEditable
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, InvoiceNotEditable
 
 
 class InvoiceStatus(StrEnum):
@@ -70,16 +70,16 @@ def check_collection(
         if days_until_due is not None and due_date is not None:
             errors.add(
                 ("due_date",),
-                "parameters_exclusive",
+                ErrorCode.PARAMETERS_EXCLUSIVE,
                 "You may only specify one of these parameters: days_until_due, due_date.",
             )
         if days_until_due is not None and not 0 <= days_until_due <= 3650:
-            errors.add(("days_until_due",), "invalid_value", "days_until_due must be between 0 and 3650.")
+            errors.add(("days_until_due",), ErrorCode.INVALID_VALUE, "days_until_due must be between 0 and 3650.")
         if due_date is not None and due_date < now - 86400:
-            errors.add(("due_date",), "invalid_value", "due_date must be in the future.")
+            errors.add(("due_date",), ErrorCode.INVALID_VALUE, "due_date must be in the future.")
     elif days_until_due is not None or due_date is not None:
         name = "days_until_due" if days_until_due is not None else "due_date"
-        errors.add((name,), "invalid_value", f"{name} can only be set when collection_method is send_invoice.")
+        errors.add((name,), ErrorCode.INVALID_VALUE, f"{name} can only be set when collection_method is send_invoice.")
 
 
 def due_date_at_finalization(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bulkbill.core.errors import InputCollector, Path
+from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal
 from bulkbill.core.invoicing.commands import AddLine, ItemKind, RemoveBehavior, RemoveLine, UpdateLine
 from bulkbill.core.invoicing.items import (
@@ -72,7 +72,7 @@ def check_line_count(count: int, limits: LineLimits, errors: InputCollector) -> 
     if count == 0:
         errors.missing(("lines",))
     elif count > limits.per_call:
-        errors.add(("lines",), "too_many_lines", f"You can pass at most {limits.per_call} lines per request.")
+        errors.add(("lines",), ErrorCode.TOO_MANY_LINES, f"You can pass at most {limits.per_call} lines per request.")
 
 
 def plan_add_lines(
@@ -90,7 +90,9 @@ def plan_add_lines(
     check_line_count(len(adds), limits, errors)
     errors.raise_if_any()
     if invoice.line_count + len(adds) > limits.per_invoice:
-        errors.add(("lines",), "too_many_lines", f"An invoice can hold at most {limits.per_invoice} line items.")
+        errors.add(
+            ("lines",), ErrorCode.TOO_MANY_LINES, f"An invoice can hold at most {limits.per_invoice} line items."
+        )
     planned: list[PlannedAdd] = []
     assigned: set[str] = set()
     for i, add in enumerate(adds):
@@ -122,14 +124,14 @@ def _assignable_item(
     if item.invoice_id is not None or item_id in assigned:
         errors.add(
             path,
-            "invoice_item_not_pending",
+            ErrorCode.INVOICE_ITEM_NOT_PENDING,
             f"Invoice item {item_id} is already on an invoice; only pending items can be assigned.",
         )
         return None
     if item.values.currency != invoice.currency:
         errors.add(
             path,
-            "currency_mismatch",
+            ErrorCode.CURRENCY_MISMATCH,
             f"Invoice item {item_id} is in {item.values.currency}, the invoice in {invoice.currency}.",
         )
         return None
@@ -201,7 +203,7 @@ def plan_remove_lines(
         elif line.values.kind == ItemKind.SUBSCRIPTION:
             errors.add(
                 path,
-                "line_not_removable",
+                ErrorCode.LINE_NOT_REMOVABLE,
                 "Subscription line items cannot be removed from an invoice; only invoice item lines can.",
             )
         elif applied_to and not check_removal(
@@ -229,7 +231,7 @@ def _line_on_invoice(
     if line_id.startswith(("ii_", "sli_")):
         errors.add(
             path,
-            "old_line_id",
+            ErrorCode.OLD_LINE_ID,
             "Old `id` values cannot be used to specify an invoice line item in this API version. "
             "Please use the current value of the `id` field of the invoice line item object.",
         )

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from babel.numbers import format_currency
 
-from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, InvalidTransition, Path
+from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, InvalidTransition, Path
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, check_discounts, check_tax_rates
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
@@ -162,7 +162,7 @@ def check_advance(frozen_time: int, target: int, cadences: Sequence[Cadence]) ->
     if target < frozen_time:
         errors.add(
             ("frozen_time",),
-            "invalid_frozen_time",
+            ErrorCode.INVALID_FROZEN_TIME,
             f"The new frozen_time ({target}) must be after the clock's current frozen_time ({frozen_time}).",
         )
     elif cadences:
@@ -170,7 +170,7 @@ def check_advance(frozen_time: int, target: int, cadences: Sequence[Cadence]) ->
         if target > limit:
             errors.add(
                 ("frozen_time",),
-                "invalid_frozen_time",
+                ErrorCode.INVALID_FROZEN_TIME,
                 f"A test clock can advance at most {MAX_ADVANCE_INTERVALS} intervals of its shortest subscription "
                 f"interval at a time; advance to {limit} or earlier first.",
             )
@@ -326,10 +326,10 @@ def plan_items(
     entries = [*kept.values(), *added]
     if not entries:
         if not errors.errors:
-            errors.add(("items",), "parameter_missing", "A subscription needs at least one item with a price.")
+            errors.add(("items",), ErrorCode.PARAMETER_MISSING, "A subscription needs at least one item with a price.")
         return None
     if len(entries) > MAX_ITEMS:
-        errors.add(("items",), "too_many_items", f"A subscription can have at most {MAX_ITEMS} items.")
+        errors.add(("items",), ErrorCode.TOO_MANY_ITEMS, f"A subscription can have at most {MAX_ITEMS} items.")
     plan_currency = currency or entries[0][1].price.currency
     cadence = cadence or entries[0][1].price.cadence
     seen: set[str] = set()
@@ -337,20 +337,20 @@ def plan_items(
         if item.price.currency != plan_currency:
             errors.add(
                 where,
-                "currency_mismatch",
+                ErrorCode.CURRENCY_MISMATCH,
                 f"The price {item.price.id} is in {item.price.currency}; every item of this subscription must be "
                 f"in {plan_currency}.",
             )
         if item.price.cadence != cadence:
             errors.add(
                 where,
-                "interval_mismatch",
+                ErrorCode.INTERVAL_MISMATCH,
                 "All prices on a subscription must have the same recurring interval and interval_count.",
             )
         if item.price.id in seen:
             errors.add(
                 where,
-                "duplicate_price",
+                ErrorCode.DUPLICATE_PRICE,
                 f"Cannot add multiple subscription items with the same price: {item.price.id}.",
             )
         seen.add(item.price.id)
@@ -369,15 +369,17 @@ def _checked_price(
     if price.cadence is None:
         errors.add(
             path,
-            "price_not_recurring",
+            ErrorCode.PRICE_NOT_RECURRING,
             "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
         )
         return None
     if not price.active:
-        errors.add(path, "price_inactive", "The price specified is inactive. This field only accepts active prices.")
+        errors.add(
+            path, ErrorCode.PRICE_INACTIVE, "The price specified is inactive. This field only accepts active prices."
+        )
         return None
     if price.unit_amount_decimal is None:
-        errors.add(path, "price_unsupported", "Only per-unit prices with a unit amount are supported.")
+        errors.add(path, ErrorCode.PRICE_UNSUPPORTED, "Only per-unit prices with a unit amount are supported.")
         return None
     return price
 
@@ -399,11 +401,13 @@ def _apply_item_change(
         price = checked
     quantity = base.quantity if change.quantity is None else change.quantity
     if quantity < 0:
-        errors.add((*path, "quantity"), "invalid_quantity", "Quantity must be greater than or equal to 0.")
+        errors.add((*path, "quantity"), ErrorCode.INVALID_QUANTITY, "Quantity must be greater than or equal to 0.")
     elif price.unit_amount_decimal is not None and abs(line_amount(price.unit_amount_decimal, Decimal(quantity))) > (
         MAX_AMOUNT
     ):
-        errors.add((*path, "quantity"), "amount_too_large", "The item amount (unit amount × quantity) is too large.")
+        errors.add(
+            (*path, "quantity"), ErrorCode.AMOUNT_TOO_LARGE, "The item amount (unit amount × quantity) is too large."
+        )
     tax_rates = base.tax_rates
     if change.tax_rates is not None:
         tax_rates = None if isinstance(change.tax_rates, Clear) else change.tax_rates
@@ -439,7 +443,9 @@ def ensure_cancelable(status: str) -> None:
 
 def refuse_unsupported(name: str, reason: str) -> InvalidInput:
     """The error for a Stripe Billing feature bulkbill does not implement (proration, trials, ...)."""
-    return InvalidInput([FieldError((name,), "parameter_unsupported", f"{reason} (`{name}`) is not supported.")])
+    return InvalidInput(
+        [FieldError((name,), ErrorCode.PARAMETER_UNSUPPORTED, f"{reason} (`{name}`) is not supported.")]
+    )
 
 
 # --- renewal lines ---------------------------------------------------------------------------

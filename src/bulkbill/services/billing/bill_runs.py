@@ -34,9 +34,21 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, or_, select, text, update
 
+from bulkbill.core.billing.bill_runs import (
+    OPEN_STATUSES,
+    AccountStatus,
+    BillRunStatus,
+    ChunkState,
+    RunAction,
+    chunk_state_after,
+    ensure_run_action,
+    finished_status,
+    retried_status,
+    run_status_after,
+)
 from bulkbill.core.billing.plan import AccountSummary, Chunk, plan_documents, split_chunks
 from bulkbill.core.billing.plan import document_figures as figures_of
-from bulkbill.core.errors import InputCollector, InvalidStateError, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
 from bulkbill.services.accounting.periods import ensure_open_period
 from bulkbill.services.billing.billing_sets import (
@@ -59,17 +71,7 @@ from bulkbill.storage.bulk import insert_rows
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import BillRun, BillRunAccount, BillRunChunk, BillRunItem, new_zuora_id
 
-# Statuses (Zuora's, plus "Planned" for a frozen plan awaiting its commit).
-PLANNED, PENDING, PROCESSING, COMPLETED, POSTED, ERROR = (
-    "Planned",
-    "Pending",
-    "Processing",
-    "Completed",
-    "Posted",
-    "Error",
-)
-OPEN_STATUSES = (PENDING, PROCESSING)
-FINAL_STATUSES = (COMPLETED, POSTED, ERROR)
+S = BillRunStatus
 # Workers are woken through this PostgreSQL channel when a run is queued.
 NOTIFY_CHANNEL = "bulkbill_bill_runs"
 
@@ -108,7 +110,7 @@ def create_bill_run(uow: UnitOfWork, new: NewBillRun, *, orgs: frozenset[str] | 
         if new.org_labels is not None and account.org_label not in (run_orgs or ()):
             errors.add(
                 ("billRunFilters", i, "accountId"),
-                "invalid_value",
+                ErrorCode.INVALID_VALUE,
                 f"Account {key} is not in an org of the bill run's organizationLabels.",
             )
         accounts.append(account)
@@ -120,7 +122,7 @@ def create_bill_run(uow: UnitOfWork, new: NewBillRun, *, orgs: frozenset[str] | 
         id=new_zuora_id(),
         bill_run_number=take_number(uow, BILL_RUNS),
         name=new.name,
-        status=PENDING,
+        status=(S.PLANNED if new.plan_only else S.PENDING).value,  # a frozen plan awaits its commit
         target_date=new.target_date.isoformat(),
         invoice_date=(new.invoice_date or today(uow)).isoformat(),
         auto_post=new.auto_post,
@@ -141,8 +143,6 @@ def create_bill_run(uow: UnitOfWork, new: NewBillRun, *, orgs: frozenset[str] | 
     uow.session.add(run)
     uow.session.flush()
     _plan(uow, run, freeze=new.plan_only)
-    if new.plan_only:
-        run.status = PLANNED
     uow.session.flush()
     return run
 
@@ -192,7 +192,7 @@ def _plan(uow: UnitOfWork, run: BillRun, *, freeze: bool) -> None:
             last_account_id=chunk.last_account,
             planned_accounts=chunk.accounts,
             planned_lines=chunk.lines,
-            status="pending",
+            status=ChunkState.PENDING.value,
             attempts=0,
             accounts=0,
             billed_lines=0,
@@ -231,7 +231,7 @@ def _freeze(uow: UnitOfWork, run: BillRun, selection: Selection, chunks: Sequenc
             ),
         )
         summaries = summarize(records)
-        _insert_memberships(uow, run, summaries, status=PLANNED)
+        _insert_memberships(uow, run, summaries, status=AccountStatus.PLANNED)
         for summary in summaries.values():
             _merge(total, summary)
     run.planned_lines = planned_lines
@@ -262,13 +262,15 @@ def _merge(into: AccountSummary, summary: AccountSummary) -> None:
             target[kind] = target.get(kind, 0) + amount
 
 
-def _insert_memberships(uow: UnitOfWork, run: BillRun, summaries: Mapping[str, AccountSummary], *, status: str) -> None:
+def _insert_memberships(
+    uow: UnitOfWork, run: BillRun, summaries: Mapping[str, AccountSummary], *, status: AccountStatus
+) -> None:
     insert_rows(
         uow.session,
         BillRunAccount.__tablename__,
         ("tenant_id", "bill_run_id", "customer_id", "status", "items", "invoices", "credit_memos", "totals"),
         (
-            (uow.tenant_id, run.id, account, status, s.items, s.invoices, s.credit_memos, json.dumps(s.totals))
+            (uow.tenant_id, run.id, account, status.value, s.items, s.invoices, s.credit_memos, json.dumps(s.totals))
             for account, s in summaries.items()
         ),
     )
@@ -286,8 +288,7 @@ def executes_inline(uow: UnitOfWork, run: BillRun) -> bool:
 
 def start_bill_run(uow: UnitOfWork, run: BillRun) -> None:
     """Execute a Pending run in this transaction, or leave it Pending for the workers (and wake them)."""
-    if run.status != PENDING:
-        raise InvalidStateError(f"Bill run {run.bill_run_number} is {run.status}; only Pending runs start.")
+    ensure_run_action(RunAction.START, run.bill_run_number, run.status)
     if run.total_chunks == 0 or executes_inline(uow, run):
         execute_inline(uow, run)
     else:
@@ -307,7 +308,7 @@ def execute_inline(uow: UnitOfWork, run: BillRun) -> None:
         .where(
             BillRunChunk.tenant_id == uow.tenant_id,
             BillRunChunk.bill_run_id == run.id,
-            BillRunChunk.status == "pending",
+            BillRunChunk.status == ChunkState.PENDING.value,
         )
         .order_by(BillRunChunk.chunk_no)
     )
@@ -330,7 +331,7 @@ def claim_chunk(uow: UnitOfWork, run_id: str) -> BillRunChunk | None:
         .where(
             BillRunChunk.tenant_id == uow.tenant_id,
             BillRunChunk.bill_run_id == run_id,
-            BillRunChunk.status == "pending",
+            BillRunChunk.status == ChunkState.PENDING.value,
         )
         .order_by(BillRunChunk.chunk_no)
         .limit(1)
@@ -370,12 +371,12 @@ def execute_chunk(uow: UnitOfWork, run: BillRun, chunk: BillRunChunk, *, worker:
                 BillRunAccount.bill_run_id == run.id,
                 BillRunAccount.customer_id >= chunk.first_account_id,
                 BillRunAccount.customer_id <= chunk.last_account_id,
-                BillRunAccount.status == PLANNED,
+                BillRunAccount.status == AccountStatus.PLANNED.value,
             )
         )
-    _insert_memberships(uow, run, written.accounts, status="Billed")
+    _insert_memberships(uow, run, written.accounts, status=AccountStatus.BILLED)
     result = _result(chunk.chunk_no, written)
-    chunk.status = "done"
+    chunk.status = chunk_state_after(chunk.status, ChunkState.DONE).value
     chunk.accounts, chunk.billed_lines = result.accounts, result.lines
     chunk.invoices, chunk.credit_memos = result.invoices, result.credit_memos
     chunk.worker, chunk.finished = worker, uow.now
@@ -389,7 +390,8 @@ def execute_chunk(uow: UnitOfWork, run: BillRun, chunk: BillRunChunk, *, worker:
             number_of_accounts=BillRun.number_of_accounts + result.accounts,
             number_of_invoices=BillRun.number_of_invoices + result.invoices,
             number_of_credit_memos=BillRun.number_of_credit_memos + result.credit_memos,
-            status=case((BillRun.status == PENDING, PROCESSING), else_=BillRun.status),
+            # RunAction.BILL_CHUNK, set-based: the run's first billed chunk makes it Processing.
+            status=case((BillRun.status == S.PENDING.value, S.PROCESSING.value), else_=BillRun.status),
             updated=uow.now,
         )
         .execution_options(synchronize_session=False)
@@ -414,17 +416,19 @@ def finish_run(uow: UnitOfWork, run: BillRun) -> BillRun:
         .where(
             BillRunChunk.tenant_id == uow.tenant_id,
             BillRunChunk.bill_run_id == run.id,
-            BillRunChunk.status != "done",
+            BillRunChunk.status != ChunkState.DONE.value,
         )
         .group_by(BillRunChunk.status)
     )
     counts = {status: int(count) for status, count in rows}
-    if counts.get("pending"):
+    finished = finished_status(
+        pending_chunks=counts.get(ChunkState.PENDING, 0),
+        failed_chunks=counts.get(ChunkState.FAILED, 0),
+        auto_post=run.auto_post,
+    )
+    if finished is None:
         return run
-    if counts.get("failed"):
-        run.status = ERROR
-    else:
-        run.status = POSTED if run.auto_post else COMPLETED
+    run.status = run_status_after(RunAction.FINISH, run.bill_run_number, run.status, finished).value
     run.updated = uow.now
     uow.session.flush()
     return run
@@ -449,14 +453,14 @@ def fail_chunk(uow: UnitOfWork, run_id: str, chunk_no: int, message: str) -> boo
     """
     run = lock_bill_run(uow, run_id)
     chunk = uow.session.get(BillRunChunk, (uow.tenant_id, run_id, chunk_no), with_for_update=uow.is_postgres)
-    if chunk is None or chunk.status != "pending":
+    if chunk is None or chunk.status != ChunkState.PENDING:
         return False
     chunk.attempts += 1
     chunk.last_error = message[:2000]
     if chunk.attempts < uow.settings.bill_run_chunk_attempts:
         uow.session.flush()
         return False
-    chunk.status = "failed"
+    chunk.status = chunk_state_after(chunk.status, ChunkState.FAILED).value
     run.error_message = f"Chunk {chunk_no} of {run.total_chunks} failed {chunk.attempts} times: {message}"[:2000]
     run.updated = uow.now
     uow.session.flush()
@@ -466,18 +470,17 @@ def fail_chunk(uow: UnitOfWork, run_id: str, chunk_no: int, message: str) -> boo
 def retry_failed_chunks(uow: UnitOfWork, key: str) -> BillRun:
     """Give the failed chunks of an Error run new attempts; the run is Processing again."""
     run = get_bill_run(uow, key)
-    if run.status != ERROR:
-        raise InvalidStateError(f"Bill run {run.bill_run_number} is {run.status}; only runs in Error are retried.")
-    uow.session.execute(
+    status = run_status_after(RunAction.RETRY, run.bill_run_number, run.status, retried_status(run.chunks_done))
+    uow.session.execute(  # failed → pending, set-based
         update(BillRunChunk)
         .where(
             BillRunChunk.tenant_id == uow.tenant_id,
             BillRunChunk.bill_run_id == run.id,
-            BillRunChunk.status == "failed",
+            BillRunChunk.status == ChunkState.FAILED.value,
         )
-        .values(status="pending", attempts=0)
+        .values(status=chunk_state_after(ChunkState.FAILED, ChunkState.PENDING).value, attempts=0)
     )
-    run.status = PROCESSING if run.chunks_done else PENDING
+    run.status = status.value
     run.error_message = None
     run.updated = uow.now
     queue_bill_run(uow, run)
@@ -493,7 +496,7 @@ def open_runs(uow: UnitOfWork, *, limit: int = 50) -> list[tuple[str, str]]:
     """
     rows = uow.session.execute(
         select(BillRun.tenant_id, BillRun.id)
-        .where(BillRun.status.in_(OPEN_STATUSES))
+        .where(BillRun.status.in_(sorted(OPEN_STATUSES)))
         .order_by(BillRun.created, BillRun.id)
         .limit(limit)
     )
@@ -541,11 +544,7 @@ def commit_plan(uow: UnitOfWork, key: str, *, queue: bool = False, orgs: frozens
     """
     run = get_bill_run(uow, key, orgs=orgs)
     run = lock_bill_run(uow, run.id)
-    if run.status != PLANNED:
-        raise InvalidStateError(
-            f"Only Planned bill runs can be committed; bill run {run.bill_run_number} is {run.status}."
-        )
-    run.status = PENDING
+    run.status = run_status_after(RunAction.COMMIT, run.bill_run_number, run.status, S.PENDING).value
     run.updated = uow.now
     uow.session.flush()
     if queue and run.total_chunks:
@@ -595,15 +594,6 @@ def account_lines(uow: UnitOfWork, run: BillRun, *, offset: int = 0, limit: int 
     ]
 
 
-def count_accounts(uow: UnitOfWork, run: BillRun) -> int:
-    return int(
-        uow.session.scalar(
-            select(func.count()).where(BillRunAccount.tenant_id == uow.tenant_id, BillRunAccount.bill_run_id == run.id)
-        )
-        or 0
-    )
-
-
 def post_bill_run(
     uow: UnitOfWork, key: str, *, invoice_date: dt.date | None = None, orgs: frozenset[str] | None = None
 ) -> BillRun:
@@ -612,10 +602,7 @@ def post_bill_run(
     A run outside the call's orgs is not found.
     """
     run = get_bill_run(uow, key, orgs=orgs)
-    if run.status != COMPLETED:
-        raise InvalidStateError(
-            f"Only Completed bill runs can be posted; bill run {run.bill_run_number} is {run.status}."
-        )
+    posted = run_status_after(RunAction.POST, run.bill_run_number, run.status, S.POSTED)
     if invoice_date is not None:
         ensure_open_period(uow, invoice_date)
     drafts = uow.session.scalars(
@@ -635,29 +622,20 @@ def post_bill_run(
         finalize_invoice(uow, invoice.id)
     if invoice_date is not None:
         run.invoice_date = invoice_date.isoformat()
-    run.status = POSTED
+    run.status = posted.value
     run.updated = uow.now
     uow.session.flush()
     return run
 
 
 __all__ = [
-    "COMPLETED",
-    "ERROR",
-    "FINAL_STATUSES",
     "NOTIFY_CHANNEL",
-    "OPEN_STATUSES",
-    "PENDING",
-    "PLANNED",
-    "POSTED",
-    "PROCESSING",
     "AccountLine",
     "ChunkResult",
     "NewBillRun",
     "account_lines",
     "claim_chunk",
     "commit_plan",
-    "count_accounts",
     "create_bill_run",
     "execute_chunk",
     "execute_inline",

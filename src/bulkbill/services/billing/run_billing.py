@@ -66,7 +66,6 @@ __all__ = [
     "Billable",
     "DocumentRun",
     "billed_ids",
-    "document_counts",
     "due_billables",
     "fulfillment_sources",
     "generate_documents",
@@ -345,9 +344,3 @@ def _new_item(uow: UnitOfWork, invoice: Invoice, billable: Billable, amount: int
     item.custom_fields = {}
     item.extras = record_extras(record)
     return item
-
-
-def document_counts(documents: Sequence[Invoice]) -> tuple[int, int]:
-    """(invoices, credit memos) among generated documents."""
-    memos = sum(1 for d in documents if d.document_type == DocumentType.CREDIT_MEMO)
-    return len(documents) - memos, memos

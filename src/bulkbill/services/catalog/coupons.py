@@ -16,7 +16,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT
 from bulkbill.services.catalog.prices import check_currency
@@ -68,19 +68,23 @@ def lock_coupons(uow: UnitOfWork, ids: Iterable[str]) -> list[Coupon]:
 
 def _check_discount(fields: CouponFields, errors: InputCollector) -> None:
     if fields.percent_off is not None and fields.amount_off is not None:
-        errors.add((), "parameters_exclusive", "You may only specify one of these parameters: amount_off, percent_off.")
+        errors.add(
+            (), ErrorCode.PARAMETERS_EXCLUSIVE, "You may only specify one of these parameters: amount_off, percent_off."
+        )
     elif fields.percent_off is None and fields.amount_off is None:
-        errors.add(("percent_off",), "parameter_missing", "You must specify either percent_off or amount_off.")
+        errors.add(("percent_off",), ErrorCode.PARAMETER_MISSING, "You must specify either percent_off or amount_off.")
     elif fields.percent_off is not None and not Decimal(0) < fields.percent_off <= Decimal(100):
         errors.add(
             ("percent_off",),
-            "parameter_invalid_decimal",
+            ErrorCode.PARAMETER_INVALID_DECIMAL,
             "Invalid percent_off: must be greater than 0 and at most 100.",
         )
     elif fields.amount_off is not None:
         if not 0 < fields.amount_off <= MAX_AMOUNT:
             errors.add(
-                ("amount_off",), "parameter_invalid_integer", f"Invalid amount_off: must be between 1 and {MAX_AMOUNT}."
+                ("amount_off",),
+                ErrorCode.PARAMETER_INVALID_INTEGER,
+                f"Invalid amount_off: must be between 1 and {MAX_AMOUNT}.",
             )
         if fields.currency is None:
             errors.missing(("currency",))
@@ -94,11 +98,11 @@ def _check_duration(fields: CouponFields, now: int, errors: InputCollector) -> N
     elif not repeating and fields.duration_in_months is not None:
         errors.add(
             ("duration_in_months",),
-            "parameter_invalid",
+            ErrorCode.PARAMETER_INVALID,
             "duration_in_months can only be set when duration is repeating.",
         )
     if fields.redeem_by is not None and fields.redeem_by <= now:
-        errors.add(("redeem_by",), "redeem_by_in_past", "Invalid redeem_by: must be in the future.")
+        errors.add(("redeem_by",), ErrorCode.REDEEM_BY_IN_PAST, "Invalid redeem_by: must be in the future.")
 
 
 def _random_id(uow: UnitOfWork) -> str:
@@ -113,7 +117,7 @@ def create_coupon(uow: UnitOfWork, fields: CouponFields, *, coupon_id: str | Non
     _check_discount(fields, errors)
     _check_duration(fields, uow.now, errors)
     if coupon_id is not None and uow.session.get(Coupon, (uow.tenant_id, coupon_id)) is not None:
-        errors.add(("id",), "resource_already_exists", "Coupon already exists.")
+        errors.add(("id",), ErrorCode.RESOURCE_ALREADY_EXISTS, "Coupon already exists.")
     check_metadata(fields.metadata, ("metadata",), errors)
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
     errors.raise_if_any()

@@ -14,7 +14,7 @@ from typing import Literal
 from sqlalchemy import select
 
 import bulkbill.services.catalog.products as products
-from bulkbill.core.errors import InputCollector, NotFound, Path, RuleViolation
+from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path, RuleViolation
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, is_known_currency, places
 from bulkbill.services.platform.locks import get_row, lock_tenant
@@ -57,11 +57,13 @@ class PriceFields:
 def check_currency(currency: str | None, path: Path, errors: InputCollector) -> None:
     """A present currency must be an ISO 4217 code (callers lowercase it)."""
     if currency is not None and not is_known_currency(currency):
-        errors.add(path, "invalid_currency", f"Invalid currency: {currency[:10]}. Use an ISO 4217 currency code.")
+        errors.add(
+            path, ErrorCode.INVALID_CURRENCY, f"Invalid currency: {currency[:10]}. Use an ISO 4217 currency code."
+        )
 
 
 def _exclusive(errors: InputCollector, *names: str) -> None:
-    errors.add((), "parameters_exclusive", f"You may only specify one of these parameters: {', '.join(names)}.")
+    errors.add((), ErrorCode.PARAMETERS_EXCLUSIVE, f"You may only specify one of these parameters: {', '.join(names)}.")
 
 
 def _unit_amount(fields: PriceFields, errors: InputCollector) -> Decimal | None:
@@ -72,7 +74,7 @@ def _unit_amount(fields: PriceFields, errors: InputCollector) -> Decimal | None:
         if not 0 <= fields.unit_amount <= MAX_AMOUNT:
             errors.add(
                 ("unit_amount",),
-                "parameter_invalid_integer",
+                ErrorCode.PARAMETER_INVALID_INTEGER,
                 f"Invalid unit_amount: must be between 0 and {MAX_AMOUNT}.",
             )
         return Decimal(fields.unit_amount)
@@ -82,7 +84,7 @@ def _unit_amount(fields: PriceFields, errors: InputCollector) -> Decimal | None:
     elif not 0 <= value <= MAX_AMOUNT or places(value) > MAX_UNIT_PRICE_PLACES:
         errors.add(
             ("unit_amount_decimal",),
-            "parameter_invalid_decimal",
+            ErrorCode.PARAMETER_INVALID_DECIMAL,
             f"Invalid unit_amount_decimal: must be at least 0 with at most {MAX_UNIT_PRICE_PLACES} decimal places.",
         )
     return value
@@ -95,7 +97,7 @@ def _check_recurring(recurring: Recurring | None, errors: InputCollector) -> Non
     if recurring.interval_count is not None and not 1 <= recurring.interval_count <= limit:
         errors.add(
             ("recurring", "interval_count"),
-            "parameter_invalid_integer",
+            ErrorCode.PARAMETER_INVALID_INTEGER,
             f"Invalid recurring[interval_count]: must be between 1 and {limit} for interval {recurring.interval}.",
         )
 
@@ -113,7 +115,7 @@ def _lookup_key_holder(
         select(Price).where(Price.tenant_id == uow.tenant_id, Price.lookup_key == key, Price.id != price_id)
     ).first()
     if holder is not None and not transfer:
-        errors.add(("lookup_key",), "lookup_key_exists", f"A price ({holder.id}) already uses that lookup key.")
+        errors.add(("lookup_key",), ErrorCode.LOOKUP_KEY_EXISTS, f"A price ({holder.id}) already uses that lookup key.")
     return holder
 
 

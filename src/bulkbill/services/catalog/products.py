@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from bulkbill.core.errors import InputCollector, NotFound, Path, RuleViolation
+from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path, RuleViolation
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
@@ -40,7 +40,7 @@ def create_product(
     if not fields.name:
         errors.missing((*path, "name"))
     if product_id is not None and uow.session.get(Product, (uow.tenant_id, product_id)) is not None:
-        errors.add((*path, "id"), "resource_already_exists", "Product already exists.")
+        errors.add((*path, "id"), ErrorCode.RESOURCE_ALREADY_EXISTS, "Product already exists.")
     check_metadata(fields.metadata, (*path, "metadata"), errors)
     metadata = merge_metadata({}, fields.metadata, (*path, "metadata"), errors)
     errors.raise_if_any()

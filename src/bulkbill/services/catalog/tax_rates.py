@@ -12,7 +12,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
@@ -60,10 +60,12 @@ class TaxRateFields:
 def _check(fields: TaxRateFields, errors: InputCollector) -> None:
     p = fields.percentage
     if p is not None and not Decimal(0) <= p <= Decimal(100):
-        errors.add(("percentage",), "parameter_invalid_decimal", "Invalid percentage: must be between 0 and 100.")
+        errors.add(
+            ("percentage",), ErrorCode.PARAMETER_INVALID_DECIMAL, "Invalid percentage: must be between 0 and 100."
+        )
     country = fields.country
     if isinstance(country, str) and not (len(country) == 2 and country.isascii() and country.isalpha()):
-        errors.add(("country",), "invalid_country", "Invalid country: use a two-letter ISO 3166-1 code.")
+        errors.add(("country",), ErrorCode.INVALID_COUNTRY, "Invalid country: use a two-letter ISO 3166-1 code.")
     check_metadata(fields.metadata, ("metadata",), errors)
 
 

@@ -19,8 +19,6 @@ from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer
 from bulkbill.storage.tables_subscriptions import BillingClock
 
-UNCHANGED = object()
-
 
 @dataclass(frozen=True)
 class CustomerFields:

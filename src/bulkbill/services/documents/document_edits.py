@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bulkbill.core.customers.org_scope import in_scope
-from bulkbill.core.errors import InputCollector, Path
+from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.applied_items import (
     check_applied_amount,
     check_discount_target,
@@ -130,11 +130,13 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
     for edit in edits:
         invoice = invoices.get(edit.id)
         if edit.id in seen:
-            errors.add((*edit.path, "id"), "invalid_value", f"Invoice {edit.id} appears more than once.")
+            errors.add((*edit.path, "id"), ErrorCode.INVALID_VALUE, f"Invoice {edit.id} appears more than once.")
             continue
         seen.add(edit.id)
         if invoice is None or not in_scope(orgs_of.get(invoice.customer_id), orgs):
-            errors.add((*edit.path, "id"), "resource_missing", f"Cannot find a Invoice instance with id {edit.id}.")
+            errors.add(
+                (*edit.path, "id"), ErrorCode.RESOURCE_MISSING, f"Cannot find a Invoice instance with id {edit.id}."
+            )
             continue
         # Lines are loaded only when the edit touches items: header-only edits stay one row each.
         plan = _Plan(edit, invoice, load_lines(uow, invoice.id) if edit.items else [])
@@ -205,7 +207,7 @@ def _check_item(
 ) -> _ItemChange | None:
     parent_id = parent.edit.id if parent is not None else None
     if parent is not None and parent_id is None and item.id is not None:
-        errors.add((*path, "id"), "resource_missing", f"{item.id} is not a discount item of a new item.")
+        errors.add((*path, "id"), ErrorCode.RESOURCE_MISSING, f"{item.id} is not a discount item of a new item.")
         return None
     if not check_item_entry(
         state, item.id, delete=item.delete, add_only=item.add_only, path=path, errors=errors, parent_id=parent_id
@@ -232,7 +234,9 @@ def _check_item(
     if item.service_start is not None or item.service_end is not None:
         if end < start:
             errors.add(
-                (*path, "serviceEndDate"), "invalid_value", "serviceEndDate must not be before serviceStartDate."
+                (*path, "serviceEndDate"),
+                ErrorCode.INVALID_VALUE,
+                "serviceEndDate must not be before serviceStartDate.",
             )
         else:
             period = (day_start(start), day_start(end))

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.customers.terms import check_payment_term, due_date_for
-from bulkbill.core.errors import BillingError, InputCollector, NotFound, Path
+from bulkbill.core.errors import BillingError, ErrorCode, InputCollector, NotFound, Path
 from bulkbill.core.invoicing.applied_items import check_applied_amount
 from bulkbill.core.invoicing.document_edits import ItemPricing, day_of, day_start, price_item
 from bulkbill.core.invoicing.items import ItemOwner, ItemValues
@@ -138,7 +138,9 @@ def check_new_item(item: NewItem, path: Path, errors: InputCollector, *, discoun
     if item.service_start is None:
         errors.missing((*path, "serviceStartDate"))
     if item.service_start is not None and item.service_end is not None and item.service_end < item.service_start:
-        errors.add((*path, "serviceEndDate"), "invalid_value", "serviceEndDate must not be before serviceStartDate.")
+        errors.add(
+            (*path, "serviceEndDate"), ErrorCode.INVALID_VALUE, "serviceEndDate must not be before serviceStartDate."
+        )
 
 
 def plan_new_item(
@@ -199,7 +201,7 @@ def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
     if new.payment_term is not None:
         check_payment_term(new.payment_term, ("paymentTerm",), errors)
     if new.invoice_number is not None and chosen_invoice_number_taken(uow, new.invoice_number):
-        errors.add(("invoiceNumber",), "duplicate", f"The invoice number {new.invoice_number} already exists.")
+        errors.add(("invoiceNumber",), ErrorCode.DUPLICATE, f"The invoice number {new.invoice_number} already exists.")
     planned: list[tuple[NewItem, ItemValues, list[tuple[NewItem, ItemValues]]]] = []
     for i, item in enumerate(new.items):
         values = plan_new_item(uow, owner, item, ("invoiceItems", i), errors)

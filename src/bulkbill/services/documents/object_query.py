@@ -17,7 +17,6 @@ from bulkbill.storage.tables_orders import BillRun
 
 # Neutral field names the dialect maps its own onto.
 FIELDS = ("id", "account_id", "number", "status", "document_date", "due_date", "source_id")
-OPS = ("EQ", "NE", "LT", "LE", "GT", "GE", "IN")
 DAY = 86400
 
 

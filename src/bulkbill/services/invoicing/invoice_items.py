@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Exists, exists, select
 
-from bulkbill.core.errors import ConcurrentModification, InputCollector, NotFound
+from bulkbill.core.errors import ConcurrentModification, ErrorCode, InputCollector, NotFound
 from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal, removed_with
 from bulkbill.core.invoicing.commands import LineChanges
 from bulkbill.core.invoicing.items import ItemOwner, amount_field, apply_changes, build_new_item
@@ -82,13 +82,13 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
     currency = _item_currency(uow, command, invoice, customer.currency)
     errors = InputCollector()
     if not is_known_currency(currency):
-        errors.add(("currency",), "invalid_currency", f"Invalid currency: {currency}.")
+        errors.add(("currency",), ErrorCode.INVALID_CURRENCY, f"Invalid currency: {currency}.")
     if invoice is not None and invoice.customer_id != customer.id:
-        errors.add(("invoice",), "invoice_customer_mismatch", "The invoice belongs to another customer.")
+        errors.add(("invoice",), ErrorCode.INVOICE_CUSTOMER_MISMATCH, "The invoice belongs to another customer.")
     if invoice is not None and invoice.currency != currency:
         errors.add(
             ("currency",),
-            "currency_mismatch",
+            ErrorCode.CURRENCY_MISMATCH,
             f"The item currency {currency} does not match the invoice currency {invoice.currency}.",
         )
     ids = ReferencedIds()
@@ -98,7 +98,7 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
     if invoice is not None and invoice.line_count >= uow.settings.stripe_max_lines_per_invoice:
         errors.add(
             ("invoice",),
-            "too_many_lines",
+            ErrorCode.TOO_MANY_LINES,
             f"An invoice can hold at most {uow.settings.stripe_max_lines_per_invoice} line items.",
         )
     errors.raise_if_any()

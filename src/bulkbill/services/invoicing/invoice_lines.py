@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,10 +71,6 @@ def _limits(uow: UnitOfWork) -> LineLimits:
 
 def _context(invoice: Invoice, line_count: int) -> InvoiceContext:
     return InvoiceContext(invoice.id, invoice.customer_id, invoice.currency, invoice.status, line_count)
-
-
-def _states(lines: Iterable[LoadedLine]) -> dict[str, LineState]:
-    return {e.line.id: LineState(e.line.id, e.item.id, item_values(e.item)) for e in lines}
 
 
 def _open_draft(

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, NotFound
+from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemOwner, check_discounts, check_tax_rates
 from bulkbill.core.invoicing.lifecycle import (
@@ -134,7 +134,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
     errors = InputCollector()
     currency = (fields.currency or customer.currency or "usd").lower()
     if not is_known_currency(currency):
-        errors.add(("currency",), "invalid_currency", f"Invalid currency: {currency}.")
+        errors.add(("currency",), ErrorCode.INVALID_CURRENCY, f"Invalid currency: {currency}.")
     method = fields.collection_method or "charge_automatically"
     check_collection(method, fields.days_until_due, fields.due_date, errors, now=uow.now)
     check_metadata(fields.metadata, ("metadata",), errors)
@@ -348,7 +348,7 @@ def pay_invoice(uow: UnitOfWork, invoice_id: str, *, paid_out_of_band: bool) -> 
             [
                 FieldError(
                     ("paid_out_of_band",),
-                    "payment_method_unavailable",
+                    ErrorCode.PAYMENT_METHOD_UNAVAILABLE,
                     "bulkbill processes no payments: pass paid_out_of_band=true to record "
                     "a payment made outside bulkbill.",
                 )

@@ -8,15 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bulkbill.core.errors import InputCollector, InvalidStateError, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidStateError, NotFound
 from bulkbill.core.metadata import merge_fields
 from bulkbill.core.orders.fulfillments import LOCKED, FulfillmentState, items_error, items_state_error
 from bulkbill.services.orders.fulfillments import ItemFields, get_fulfillment
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, new_zuora_id
-
-RULE = "rule_violation"
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ def create_items(
         if parent is None:
             errors.add(
                 (*path, "fulfillmentId"),
-                "parameter_missing",
+                ErrorCode.PARAMETER_MISSING,
                 "fulfillmentId, fulfillmentNumber or fulfillmentExternalId is required.",
             )
             continue
@@ -82,7 +80,7 @@ def create_items(
         label = f"Fulfillment {parent.fulfillment_number}"
         problem = items_state_error(FulfillmentState(parent.state)) or items_error(counts[parent.id], parent.quantity)
         if problem:
-            errors.add((*path, "fulfillmentId"), RULE, f"{label}: {problem}")
+            errors.add((*path, "fulfillmentId"), ErrorCode.RULE_VIOLATION, f"{label}: {problem}")
         parents.append(parent)
     errors.raise_if_any()
     rows = []

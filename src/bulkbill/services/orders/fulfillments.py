@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from bulkbill.core.customers.org_scope import in_scope
-from bulkbill.core.errors import InputCollector, InvalidStateError, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidStateError, NotFound
 from bulkbill.core.metadata import merge_fields
 from bulkbill.core.orders.fulfillments import (
     MAX_PER_LINE,
@@ -43,7 +43,6 @@ from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, OrderLineItem, new_zuora_id
 
-RULE = "rule_violation"
 Path = tuple[str | int, ...]
 TEXT_FIELDS = {
     "description": "description",
@@ -118,7 +117,7 @@ def create_fulfillments(
             ("quantity", f.quantity),
         ):
             if value is None:
-                errors.add((*path, name), "parameter_missing", f"{_label(i, f)}: {name} is required.")
+                errors.add((*path, name), ErrorCode.PARAMETER_MISSING, f"{_label(i, f)}: {name} is required.")
         line = lines.get(f.order_line_item_id or "")
         if f.order_line_item_id is not None and (line is None or not _in_scope(owners, line, orgs)):
             errors.not_found((*path, "orderLineItemId"), "order line item", f.order_line_item_id)
@@ -127,22 +126,24 @@ def create_fulfillments(
             continue
         label = f"Order line item {line.id}"
         if problem := parent_error(BillingRule(line.billing_rule), ItemState(line.item_state)):
-            errors.add((*path, "orderLineItemId"), RULE, f"{label}: {problem}")
+            errors.add((*path, "orderLineItemId"), ErrorCode.RULE_VIOLATION, f"{label}: {problem}")
         state = f.state or FulfillmentState.EXECUTING
         if problem := creation_state_error(state):
-            errors.add((*path, "state"), RULE, f"{_label(i, f)}: {problem}")
+            errors.add((*path, "state"), ErrorCode.RULE_VIOLATION, f"{_label(i, f)}: {problem}")
         kind = f.fulfillment_type or default_type(ItemCategory(line.item_category))
         if problem := type_error(ItemCategory(line.item_category), kind):
-            errors.add((*path, "fulfillmentType"), "invalid_value", f"{label}: {problem}")
+            errors.add((*path, "fulfillmentType"), ErrorCode.INVALID_VALUE, f"{label}: {problem}")
         others = taken.setdefault(line.id, [])
         if problem := quantity_error(f.quantity, remaining_quantity(line.quantity, others)):
-            errors.add((*path, "quantity"), RULE, f"{label}: {problem}")
+            errors.add((*path, "quantity"), ErrorCode.RULE_VIOLATION, f"{label}: {problem}")
         if len(others) >= MAX_PER_LINE:
             errors.add(
-                (*path, "orderLineItemId"), RULE, f"{label}: at most {MAX_PER_LINE} fulfillments per order line item."
+                (*path, "orderLineItemId"),
+                ErrorCode.RULE_VIOLATION,
+                f"{label}: at most {MAX_PER_LINE} fulfillments per order line item.",
             )
         if f.items and (problem := items_error(len(f.items), f.quantity) or items_state_error(state)):
-            errors.add((*path, "fulfillmentItems"), RULE, f"{_label(i, f)}: {problem}")
+            errors.add((*path, "fulfillmentItems"), ErrorCode.RULE_VIOLATION, f"{_label(i, f)}: {problem}")
         others.append((state.value, f.quantity))
         rows.append((_new_row(uow, f, line, state, kind), f.items))
     errors.raise_if_any()
@@ -277,17 +278,17 @@ def update_fulfillment(
     label = f"Fulfillment {row.fulfillment_number}"
     for name in sorted(changes):
         if problem := edit_error(state):
-            errors.add((name,), RULE, f"{label}: {problem}")
+            errors.add((name,), ErrorCode.RULE_VIOLATION, f"{label}: {problem}")
     for name in ("fulfillmentDate", "quantity"):
         if name in changes and changes[name] is None:
-            errors.add((name,), "invalid_value", f"{label}: {name} cannot be null.")
+            errors.add((name,), ErrorCode.INVALID_VALUE, f"{label}: {name} cannot be null.")
     if changes.get("quantity") is not None:
         others = [(x.state, x.quantity) for x in fulfillments_of(uow, [line.id]).get(line.id, []) if x.id != row.id]
         if problem := quantity_error(changes["quantity"], remaining_quantity(line.quantity, others)):
-            errors.add(("quantity",), RULE, f"{label}: {problem}")
+            errors.add(("quantity",), ErrorCode.RULE_VIOLATION, f"{label}: {problem}")
     target = f.state
     if target is not None and (problem := transition_error(state, target)):
-        errors.add(("state",), RULE, f"{label}: {problem}")
+        errors.add(("state",), ErrorCode.RULE_VIOLATION, f"{label}: {problem}")
     errors.raise_if_any()
     for name, value in changes.items():
         setattr(row, TEXT_FIELDS.get(name) or _COLUMNS[name], value)

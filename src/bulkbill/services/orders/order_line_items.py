@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bulkbill.core.customers.org_scope import in_scope
-from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.metadata import merge_fields
 from bulkbill.core.orders.line_items import (
     BOOKED_OR_LATER,
@@ -51,7 +51,7 @@ from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import OrderLineItem
 
 MAX_PER_CALL = 100
-RULE = "rule_violation"
+RULE = ErrorCode.RULE_VIOLATION
 NOT_NULL = ("quantity", "itemState", "billingRule")
 Path = tuple[str | int, ...]
 
@@ -94,7 +94,9 @@ def update_line_items(
     """Apply every update or none; with `billing`, bill the lines that end the call SentToBilling."""
     errors = InputCollector()
     if len(updates) > MAX_PER_CALL:
-        errors.add(path, "invalid_value", f"At most {MAX_PER_CALL} order line items can be updated in one call.")
+        errors.add(
+            path, ErrorCode.INVALID_VALUE, f"At most {MAX_PER_CALL} order line items can be updated in one call."
+        )
         errors.raise_if_any()
     # A return's check reads its sales line's figures: lock that line too (line_locks).
     lines = lock_lines(uow, with_originals(uow, {u.id for u in updates}))
@@ -108,7 +110,7 @@ def update_line_items(
             errors.not_found((*where, "id"), "order line item", update.id)
             continue
         if update.id in seen:
-            errors.add((*where, "id"), "invalid_value", f"Order line item {update.id} appears more than once.")
+            errors.add((*where, "id"), ErrorCode.INVALID_VALUE, f"Order line item {update.id} appears more than once.")
             continue
         seen.add(update.id)
         planned.append((line, _plan(uow, line, update.fields, where, errors, to_minor, orgs)))
@@ -221,13 +223,15 @@ def _plan(
             errors.add((*where, "billTargetDate"), RULE, f"{label}: {problem}")
     for name in NOT_NULL:
         if name in sent and sent[name] is None:
-            errors.add((*where, name), "invalid_value", f"{label}: {name} cannot be null.")
+            errors.add((*where, name), ErrorCode.INVALID_VALUE, f"{label}: {name} cannot be null.")
     if "quantity" in changes and changes["quantity"] is not None and changes["quantity"] < 0:
-        errors.add((*where, "quantity"), "invalid_value", f"{label}: negative quantities are not supported.")
+        errors.add((*where, "quantity"), ErrorCode.INVALID_VALUE, f"{label}: negative quantities are not supported.")
     start = changes.get("transactionStartDate") or line.transaction_start_date
     end = changes.get("transactionEndDate") or line.transaction_end_date
     if ("transactionStartDate" in changes or "transactionEndDate" in changes) and end < start:
-        errors.add((*where, "transactionEndDate"), "invalid_value", f"{label}: transactionEndDate is before the start.")
+        errors.add(
+            (*where, "transactionEndDate"), ErrorCode.INVALID_VALUE, f"{label}: transactionEndDate is before the start."
+        )
     if owner_number is not None and "ownerAccountNumber" in changes:
         try:
             changes["_owner"] = find_account(uow, owner_number, orgs=orgs).id
@@ -263,7 +267,7 @@ def _reprice(line: OrderLineItem, changes: dict[str, Any], where: Path, errors: 
         quantity=_quantity(changes, line),
     )
     if problem:
-        errors.add((*where, "inlineDiscountPerUnit"), "invalid_value", f"{label}: {problem}")
+        errors.add((*where, "inlineDiscountPerUnit"), ErrorCode.INVALID_VALUE, f"{label}: {problem}")
     changes["listPricePerUnit"] = pricing.list_price_per_unit
     changes["amountPerUnit"] = pricing.amount_per_unit
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bulkbill.core.customers.org_scope import in_scope
-from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.money import is_known_currency
 from bulkbill.core.orders.line_items import (
     BOOKED_OR_LATER,
@@ -49,7 +49,6 @@ from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import Order, OrderLineItem, new_zuora_id
 
 MAX_LINES = 100
-RULE = "rule_violation"
 
 
 @dataclass(frozen=True)
@@ -107,12 +106,14 @@ def create_order(
     account = find_account(uow, new.account_key, path=("existingAccountNumber",), orgs=orgs)
     errors = InputCollector()
     if len(new.lines) > MAX_LINES:
-        errors.add(("orderLineItems",), "invalid_value", f"An order can have at most {MAX_LINES} order line items.")
+        errors.add(
+            ("orderLineItems",), ErrorCode.INVALID_VALUE, f"An order can have at most {MAX_LINES} order line items."
+        )
     number = new.order_number
     if number is not None and "/" in number:
-        errors.add(("orderNumber",), "invalid_value", "The order number must not contain a slash.")
+        errors.add(("orderNumber",), ErrorCode.INVALID_VALUE, "The order number must not contain a slash.")
     elif number is not None and chosen_number_taken(uow, number, (ORDERS,)):
-        errors.add(("orderNumber",), RULE, f"An order with number {number} already exists.")
+        errors.add(("orderNumber",), ErrorCode.RULE_VIOLATION, f"An order with number {number} already exists.")
     _check_item_numbers(new.lines, errors)
     originals = _originals(uow, new.lines, orgs)
     # What each original may still have returned is read under its row lock (line_locks).
@@ -191,11 +192,13 @@ def _check_item_numbers(lines: tuple[LineFields, ...], errors: InputCollector) -
             if n is None:
                 errors.add(
                     ("orderLineItems", i, "itemNumber"),
-                    "parameter_missing",
+                    ErrorCode.PARAMETER_MISSING,
                     "When one order line item has an itemNumber, every order line item of the order needs one.",
                 )
             elif n in seen:
-                errors.add(("orderLineItems", i, "itemNumber"), "invalid_value", f"The itemNumber {n} is repeated.")
+                errors.add(
+                    ("orderLineItems", i, "itemNumber"), ErrorCode.INVALID_VALUE, f"The itemNumber {n} is repeated."
+                )
             else:
                 seen.add(n)
 
@@ -246,7 +249,7 @@ def _required(f: LineFields, names: tuple[str, ...], path: tuple[str | int, ...]
     }
     for name in names:
         if values[name] is None:
-            errors.add((*path, name), "parameter_missing", f"{name} is required.")
+            errors.add((*path, name), ErrorCode.PARAMETER_MISSING, f"{name} is required.")
 
 
 def _build_line(uow: UnitOfWork, ctx: _Context, i: int, f: LineFields, errors: InputCollector) -> OrderLineItem:
@@ -256,24 +259,24 @@ def _build_line(uow: UnitOfWork, ctx: _Context, i: int, f: LineFields, errors: I
     state = f.item_state or ItemState.EXECUTING
     problem = creation_state_error(rule, state)
     if problem:
-        errors.add((*path, "itemState"), RULE, problem)
+        errors.add((*path, "itemState"), ErrorCode.RULE_VIOLATION, problem)
     if state == ItemState.SENT_TO_BILLING and (problem := sent_to_billing_error(f.bill_target_date)):
-        errors.add((*path, "billTargetDate"), RULE, problem)
+        errors.add((*path, "billTargetDate"), ErrorCode.RULE_VIOLATION, problem)
     currency = (f.currency or account_currency(ctx.account)).lower()
     if not is_known_currency(currency):
-        errors.add((*path, "currency"), "invalid_value", f"Invalid currency: {currency.upper()}.")
+        errors.add((*path, "currency"), ErrorCode.INVALID_VALUE, f"Invalid currency: {currency.upper()}.")
         currency = account_currency(ctx.account)
     start = f.transaction_start_date or ctx.order_date
     end = f.transaction_end_date or start
     if end < start:
         errors.add(
             (*path, "transactionEndDate"),
-            "invalid_value",
+            ErrorCode.INVALID_VALUE,
             "transactionEndDate must not be before transactionStartDate.",
         )
     quantity = f.quantity if f.quantity is not None else Decimal(0)
     if quantity < 0:
-        errors.add((*path, "quantity"), "invalid_value", "Negative quantities are not supported.")
+        errors.add((*path, "quantity"), ErrorCode.INVALID_VALUE, "Negative quantities are not supported.")
     owner = _owner(uow, ctx, f.owner_account_number, (*path, "ownerAccountNumber"), errors)
     row = OrderLineItem(
         tenant_id=uow.tenant_id,
@@ -304,12 +307,18 @@ def _build_line(uow: UnitOfWork, ctx: _Context, i: int, f: LineFields, errors: I
     if category == ItemCategory.RETURN:
         _required(f, ("originalOrderNumber", "originalOrderLineItemNumber", "quantity", "itemName"), path, errors)
         if ctx.category != "Return":
-            errors.add((*path, "itemCategory"), RULE, "A return order line item needs an order of category Return.")
+            errors.add(
+                (*path, "itemCategory"),
+                ErrorCode.RULE_VIOLATION,
+                "A return order line item needs an order of category Return.",
+            )
         _as_return(ctx, row, f, state, path, errors)
     else:
         _required(f, ("itemName", "itemType", "quantity"), path, errors)
         if f.amount_per_unit is None and f.list_price_per_unit is None:
-            errors.add((*path, "amountPerUnit"), "parameter_missing", "amountPerUnit or listPricePerUnit is required.")
+            errors.add(
+                (*path, "amountPerUnit"), ErrorCode.PARAMETER_MISSING, "amountPerUnit or listPricePerUnit is required."
+            )
         _price(ctx, row, f, currency, path, errors)
     return row
 
@@ -333,7 +342,7 @@ def _price(
         quantity=row.quantity,
     )
     if problem:
-        errors.add((*path, "inlineDiscountPerUnit"), "invalid_value", problem)
+        errors.add((*path, "inlineDiscountPerUnit"), ErrorCode.INVALID_VALUE, problem)
     row.list_price_per_unit = pricing.list_price_per_unit
     row.amount_per_unit = pricing.amount_per_unit
     row.inline_discount_type = kind.value if kind is not None else None
@@ -358,11 +367,11 @@ def _as_return(
         errors.not_found((*path, "originalOrderLineItemNumber"), "order line item", ref)
         return
     if problem := original_line_error(ItemCategory(original.item_category), ItemState(original.item_state)):
-        errors.add((*path, "originalOrderLineItemNumber"), RULE, problem)
+        errors.add((*path, "originalOrderLineItemNumber"), ErrorCode.RULE_VIOLATION, problem)
         return
     available = ctx.available.get(original.id, Decimal(0))
     if f.quantity is not None and (problem := return_quantity_error(f.quantity, available)):
-        errors.add((*path, "quantity"), RULE, problem)
+        errors.add((*path, "quantity"), ErrorCode.RULE_VIOLATION, problem)
     elif f.quantity is not None and state in BOOKED_OR_LATER:
         ctx.available[original.id] = available - f.quantity  # later lines of the call see this return
     row.original_line_item_id = original.id

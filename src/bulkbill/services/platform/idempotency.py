@@ -176,9 +176,19 @@ def record(
 
 
 def prune_expired(uow: UnitOfWork) -> int:
-    """Forget keys older than their lifetime."""
-    cutoff = uow.now - uow.settings.idempotency_ttl_seconds
-    result = uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created < cutoff))
+    """Forget the keys of every tenant older than their lifetime, in one DELETE; returns how many.
+
+    A key in flight is left to its request (or to the request that takes it over), unless it was
+    abandoned a whole lifetime ago.
+    """
+    settings = uow.settings
+    expired = uow.now - settings.idempotency_ttl_seconds
+    abandoned = uow.now - max(settings.idempotency_ttl_seconds, settings.idempotency_in_flight_timeout_seconds)
+    result = uow.session.execute(
+        delete(IdempotencyKey)
+        .where(IdempotencyKey.created < expired, (IdempotencyKey.state == DONE) | (IdempotencyKey.created < abandoned))
+        .execution_options(synchronize_session=False)
+    )
     return _rowcount(result)
 
 

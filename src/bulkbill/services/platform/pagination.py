@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.services.platform.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -36,7 +36,7 @@ def paginate(uow: UnitOfWork, query: Select[Any], model: Any, cursor: Cursor) ->
             [
                 FieldError(
                     ("ending_before",),
-                    "parameters_exclusive",
+                    ErrorCode.PARAMETERS_EXCLUSIVE,
                     "You may only specify one of these parameters: ending_before, starting_after.",
                 )
             ]
@@ -48,7 +48,7 @@ def paginate(uow: UnitOfWork, query: Select[Any], model: Any, cursor: Cursor) ->
         ).first()
         name = "starting_after" if cursor.starting_after else "ending_before"
         if anchor is None:
-            raise InvalidInput([FieldError((name,), "resource_missing", f"No such object: '{anchor_id}'")])
+            raise InvalidInput([FieldError((name,), ErrorCode.RESOURCE_MISSING, f"No such object: '{anchor_id}'")])
         at = anchor[0]
         if cursor.starting_after:
             query = query.where(or_(created < at, and_(created == at, ident < anchor_id)))

@@ -1,9 +1,8 @@
-"""One Stripe request end to end: authenticate, decode, run in one transaction, render.
+"""One Stripe request end to end: read and decode it, run it once (api.idempotent), render it.
 
-The edge owns the transaction: `execute` opens it, the handler calls services (which only
-flush), and it commits on success or rolls back on any error, so a refused call changes nothing.
-An Idempotency-Key is first claimed (marked in flight) in its own short transaction; its response
-is stored in the same transaction as the work, or the claim is released when the work fails.
+What is Stripe's own: API keys (Bearer or Basic), form bodies, Idempotency-Keys on POST only, the
+`{"error": {...}}` envelope with its request_log_url, and the Stripe-Version echoed. A failed call's
+key is released, so a retry runs again (Stripe stores no failure).
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,24 +17,19 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body
-from bulkbill.api.db_refusals import database_refusals
-from bulkbill.api.envelope import log_unhandled
+from bulkbill.api.idempotent import execute_once
 from bulkbill.api.state import AppState
-from bulkbill.api.stripe.edge.errors import error_body, internal_error_body, render_error, request_log_url
+from bulkbill.api.stripe.edge.errors import internal_error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.forms import decode_form
 from bulkbill.api.stripe.edge.middleware import new_request_id
-from bulkbill.core.errors import BillingError, Conflict, FieldError, InvalidInput, Unauthenticated
+from bulkbill.core.errors import BillingError, ErrorCode, FieldError, InvalidInput, Unauthenticated
 from bulkbill.services.platform.tenants import tenant_id_for_stripe_key
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.db import read_only
 
-log = logging.getLogger("bulkbill.stripe")
 DIALECT = "stripe"
 
 Handler = Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]
@@ -93,7 +86,7 @@ async def stripe_request(request: Request) -> StripeRequest:
         call.decode_error = exc
     except UnicodeDecodeError:
         call.decode_error = InvalidInput(
-            [FieldError((), "invalid_request_body", "The request body is not valid UTF-8.")]
+            [FieldError((), ErrorCode.INVALID_REQUEST_BODY, "The request body is not valid UTF-8.")]
         )
     return call
 
@@ -124,125 +117,70 @@ def _masked(key: str) -> str:
     return key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else "****"
 
 
-def json_response(status: int, body: dict[str, Any] | str, call: StripeRequest, *, replayed: bool = False) -> Response:
+def json_response(status: int, text: str, call: StripeRequest, *, replayed: bool = False) -> Response:
     headers = {"Request-Id": call.request_id, "Stripe-Version": call.stripe_version}
     if call.idempotency_key and call.method == "POST":
         headers["Idempotency-Key"] = call.idempotency_key
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        body["error"].setdefault("request_log_url", request_log_url(call.request_id))
-    content = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-    return Response(content, status_code=status, media_type="application/json", headers=headers)
+    return Response(text, status_code=status, media_type="application/json", headers=headers)
 
 
 def execute(call: StripeRequest, handler: Handler) -> Response:
-    """Run a handler in one transaction and render its result or error in Stripe's envelope."""
-    try:
-        return _execute(call, handler)
-    except BillingError as exc:
+    """Run a handler in one transaction (api.idempotent) and render its result or error in Stripe's envelope."""
+    answer = execute_once(call.state, _Edge(call), lambda uow: handler(uow, call.params))
+    return json_response(answer.status, answer.body, call, replayed=answer.replayed)
+
+
+class _Edge:
+    """The Stripe side of a call: API keys, POST-only Idempotency-Keys, failures run again on retry."""
+
+    dialect = DIALECT
+    replays_failures = False
+
+    def __init__(self, call: StripeRequest) -> None:
+        self.call = call
+        self.method, self.path, self.request_id = call.method, call.path, call.request_id
+        self.api_key = ""
+
+    def checked_key(self) -> str | None:
+        self.api_key = parse_api_key(self.call.authorization)
+        key = self.call.idempotency_key if self.method == "POST" else None
+        if key is not None and (not key or len(key) > idempotency.MAX_KEY_LENGTH):
+            raise InvalidInput(
+                [
+                    FieldError(
+                        ("Idempotency-Key",),
+                        ErrorCode.INVALID_IDEMPOTENCY_KEY,
+                        "Idempotency keys must be 1 to 255 characters long.",
+                    )
+                ]
+            )
+        return key
+
+    def authenticate(self, uow: UnitOfWork) -> None:
+        tenant_id = tenant_id_for_stripe_key(uow.session, self.api_key)
+        if tenant_id is None:
+            raise Unauthenticated(f"Invalid API Key provided: {_masked(self.api_key)}")
+        uow.tenant_id = tenant_id
+        note_tenant(tenant_id)
+        if self.call.decode_error is not None:
+            raise self.call.decode_error  # refused before it ran: not stored (Stripe)
+
+    def fingerprint(self) -> str:
+        # The parameters are the query string's and the body's, decoded together.
+        return idempotency.request_fingerprint(self.method, self.path, self.call.params)
+
+    def encode(self, body: dict[str, Any]) -> str:
+        return json.dumps(body, separators=(",", ":"))
+
+    def render_error(self, exc: BillingError) -> tuple[int, dict[str, Any]]:
         status, body = render_error(exc)
-        log.debug("stripe %s %s -> %s %s", call.method, call.path, status, exc.code)
-        return json_response(status, body, call)
-    except OperationalError as exc:
-        log.warning("database busy: %s", exc)
-        return json_response(
-            409,
-            error_body(
-                "The request conflicted with another request on the same object; please retry.",
-                type_="api_error",
-                code="lock_timeout",
-            ),
-            call,
-        )
-    except Exception:
-        log_unhandled(log, call.method, call.path, call.request_id)
-        return json_response(500, internal_error_body(), call)
+        return status, self._logged(body)
 
+    def render_internal_error(self) -> tuple[int, dict[str, Any]]:
+        return 500, self._logged(internal_error_body())
 
-def _execute(call: StripeRequest, handler: Handler) -> Response:
-    key = parse_api_key(call.authorization)
-    state = call.state
-    idem_key = call.idempotency_key if call.method == "POST" else None
-    if idem_key is not None and (not idem_key or len(idem_key) > idempotency.MAX_KEY_LENGTH):
-        raise InvalidInput(
-            [
-                FieldError(
-                    ("Idempotency-Key",),
-                    "invalid_idempotency_key",
-                    "Idempotency keys must be 1 to 255 characters long.",
-                )
-            ]
-        )
-    held: idempotency.Claim | None = None
-    try:
-        with database_refusals():
-            if idem_key is not None:
-                claimed = _claim(call, key, idem_key)
-                if isinstance(claimed, idempotency.StoredResponse):
-                    return json_response(claimed.status_code, claimed.body, call, replayed=True)
-                held = claimed
-            with state.sessions.begin() as session:
-                uow = UnitOfWork(session, state.settings)
-                uow.tenant_id = _tenant(session, key)
-                if call.decode_error is not None:
-                    raise call.decode_error
-                body = handler(uow, call.params)
-                text = json.dumps(body, separators=(",", ":"))
-                if held is not None:
-                    idempotency.finish(uow, held, status_code=200, body=text)
-            held = None  # committed together with the work
-            return json_response(200, text, call)
-    finally:
-        if held is not None:
-            _release(call, held)
-
-
-def _tenant(session: Session, key: str) -> str:
-    tenant_id = tenant_id_for_stripe_key(session, key)
-    if tenant_id is None:
-        raise Unauthenticated(f"Invalid API Key provided: {_masked(key)}")
-    note_tenant(tenant_id)
-    return tenant_id
-
-
-def _claim(call: StripeRequest, key: str, idem_key: str) -> idempotency.Claim | idempotency.StoredResponse:
-    """In its own short transaction: replay a finished request, refuse one in flight, or hold the key."""
-    fingerprint = idempotency.request_fingerprint(call.method, call.path, call.params)
-    if call.state.engine.dialect.name == "sqlite":
-        # SQLite serializes writers: look first without the write lock, so that a retry meeting its
-        # key in flight answers at once (and a replay needs no lock) instead of queueing behind the work.
-        with call.state.sessions() as session, session.begin():
-            read_only(session)
-            uow = UnitOfWork(session, call.state.settings)
-            uow.tenant_id = _tenant(session, key)
-            if call.decode_error is not None:
-                raise call.decode_error
-            stored = idempotency.look(uow, dialect=DIALECT, key=idem_key, fingerprint=fingerprint)
-            if stored is not None:
-                return stored
-    for attempt in range(2):
-        try:
-            with call.state.sessions.begin() as session:
-                uow = UnitOfWork(session, call.state.settings)
-                uow.tenant_id = _tenant(session, key)
-                if call.decode_error is not None:
-                    raise call.decode_error  # refused before it ran: not stored (Stripe)
-                return idempotency.claim(
-                    uow, dialect=DIALECT, key=idem_key, fingerprint=fingerprint, owner=call.request_id
-                )
-        except IntegrityError:
-            # A concurrent request claimed the key first: the next attempt sees its row.
-            if attempt == 1:
-                raise Conflict("The request conflicted with a concurrent request; please retry.") from None
-    raise AssertionError("unreachable")
-
-
-def _release(call: StripeRequest, held: idempotency.Claim) -> None:
-    """The work failed (nothing is stored for it): free the key so that a retry runs again."""
-    try:
-        with call.state.sessions.begin() as session:
-            idempotency.release(UnitOfWork(session, call.state.settings, tenant_id=held.tenant_id), held)
-    except DBAPIError:
-        # The key stays in flight until settings.idempotency_in_flight_timeout_seconds, then is taken over.
-        log.warning("could not release idempotency key %r", held.key, exc_info=True)
+    def _logged(self, body: dict[str, Any]) -> dict[str, Any]:
+        body["error"].setdefault("request_log_url", request_log_url(self.request_id))
+        return body

@@ -7,6 +7,7 @@ from typing import Any
 from bulkbill.core.errors import (
     BillingError,
     Conflict,
+    ErrorCode,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidInput,
@@ -15,27 +16,27 @@ from bulkbill.core.errors import (
     Path,
     RuleViolation,
     Unauthenticated,
+    Unavailable,
 )
 
+E = ErrorCode
 # Core codes that Stripe publishes under the same or another name; others go out without a code.
-_STRIPE_CODES = {
-    "parameter_missing": "parameter_missing",
-    "parameter_unknown": "parameter_unknown",
-    "parameter_invalid_integer": "parameter_invalid_integer",
-    "parameter_invalid_empty": "parameter_invalid_empty",
-    "parameter_invalid_string": "parameter_invalid_string_blank",
-    "parameters_exclusive": "parameters_exclusive",
-    "resource_missing": "resource_missing",
-    "invoice_not_editable": "invoice_not_editable",
-    "amount_too_large": "amount_too_large",
-    "coupon_expired": "coupon_expired",
-    "idempotency_key_in_use": "idempotency_key_in_use",
-    "lock_timeout": "lock_timeout",
-    "rate_limit": "rate_limit",
+_STRIPE_CODES: dict[ErrorCode, str] = {
+    E.PARAMETER_MISSING: "parameter_missing",
+    E.PARAMETER_UNKNOWN: "parameter_unknown",
+    E.PARAMETER_INVALID_INTEGER: "parameter_invalid_integer",
+    E.PARAMETER_INVALID_EMPTY: "parameter_invalid_empty",
+    E.PARAMETER_INVALID_STRING: "parameter_invalid_string_blank",
+    E.PARAMETERS_EXCLUSIVE: "parameters_exclusive",
+    E.RESOURCE_MISSING: "resource_missing",
+    E.INVOICE_NOT_EDITABLE: "invoice_not_editable",
+    E.AMOUNT_TOO_LARGE: "amount_too_large",
+    E.COUPON_EXPIRED: "coupon_expired",
+    E.IDEMPOTENCY_KEY_IN_USE: "idempotency_key_in_use",
 }
 DOC_BASE = "https://stripe.com/docs/error-codes/"
 # Requests refused for their size, before their content is read.
-_TOO_LARGE = {"body_too_large": 413, "headers_too_large": 431}
+_TOO_LARGE = {E.BODY_TOO_LARGE: 413, E.HEADERS_TOO_LARGE: 431}
 
 
 def stripe_param(path: Path) -> str:
@@ -84,6 +85,8 @@ def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
         return 409, error_body(exc.message, type_="api_error", code="lock_timeout")
     if isinstance(exc, Unauthenticated):
         return 401, error_body(exc.message)
+    if isinstance(exc, Unavailable):
+        return 503, error_body(exc.message, type_="api_error")
     if isinstance(exc, InvalidStateError | RuleViolation):
         param = stripe_param(exc.path) if exc.path else None
         return 400, error_body(exc.message, code=_STRIPE_CODES.get(exc.code), param=param)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 
 MAX_DEPTH = 8
 MAX_PARAMETERS = 10_000
@@ -22,7 +22,7 @@ _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
 
 def _refuse(message: str) -> InvalidInput:
-    return InvalidInput([FieldError((), "invalid_request_body", message)])
+    return InvalidInput([FieldError((), ErrorCode.INVALID_REQUEST_BODY, message)])
 
 
 def _segments(key: str) -> list[str]:

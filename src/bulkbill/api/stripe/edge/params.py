@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bulkbill.core.errors import InputCollector, Path, dotted
+from bulkbill.core.errors import ErrorCode, InputCollector, Path, dotted
 from bulkbill.core.metadata import CLEAR
 from bulkbill.core.money import parse_decimal, places
 
@@ -32,7 +32,7 @@ class Spec:
 def _scalar(value: Any, path: Path, errors: InputCollector) -> str | None:
     if isinstance(value, str):
         return value
-    errors.add(path, "parameter_invalid_type", f"Invalid value for {dotted(path)}: expected a single value.")
+    errors.add(path, ErrorCode.PARAMETER_INVALID_TYPE, f"Invalid value for {dotted(path)}: expected a single value.")
     return None
 
 
@@ -40,7 +40,7 @@ def _empty(path: Path, errors: InputCollector) -> None:
     name = dotted(path)
     errors.add(
         path,
-        "parameter_invalid_empty",
+        ErrorCode.PARAMETER_INVALID_EMPTY,
         f"You passed an empty string for '{name}'. We assume empty values are an attempt to unset a "
         f"parameter; however '{name}' cannot be unset. You should remove '{name}' from your request "
         "or supply a non-empty value.",
@@ -63,7 +63,7 @@ class Str(Spec):
         elif len(text) > self.max_length:
             errors.add(
                 path,
-                "parameter_invalid_string",
+                ErrorCode.PARAMETER_INVALID_STRING,
                 f"Invalid {dotted(path)}: must be at most {self.max_length} characters",
             )
         return text
@@ -86,13 +86,13 @@ class Int(Spec):
             return None
         stripped = text[1:] if text[:1] in "+-" else text
         if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 19:
-            errors.add(path, "parameter_invalid_integer", f"Invalid integer: {text[:40]}")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_INTEGER, f"Invalid integer: {text[:40]}")
             return None
         number = int(text)
         if not self.minimum <= number <= self.maximum:
             errors.add(
                 path,
-                "parameter_invalid_integer",
+                ErrorCode.PARAMETER_INVALID_INTEGER,
                 f"Invalid {dotted(path)}: must be between {self.minimum} and {self.maximum}",
             )
             return None
@@ -123,16 +123,18 @@ class Dec(Spec):
             return None
         number = parse_decimal(text) if len(text) <= 64 and "e" not in text.lower() else None
         if number is None:
-            errors.add(path, "parameter_invalid_decimal", f"Invalid decimal: {text[:40]}")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_DECIMAL, f"Invalid decimal: {text[:40]}")
             return None
         if places(number) > self.max_places:
             errors.add(
-                path, "parameter_invalid_decimal", f"Invalid {dotted(path)}: at most {self.max_places} decimal places"
+                path,
+                ErrorCode.PARAMETER_INVALID_DECIMAL,
+                f"Invalid {dotted(path)}: at most {self.max_places} decimal places",
             )
         if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
             errors.add(
                 path,
-                "parameter_invalid_decimal",
+                ErrorCode.PARAMETER_INVALID_DECIMAL,
                 f"Invalid {dotted(path)}: must be between {self.minimum} and {self.maximum}",
             )
         return number
@@ -150,7 +152,7 @@ class Bool(Spec):
         if text == "":
             _empty(path, errors)
         elif text is not None:
-            errors.add(path, "parameter_invalid_boolean", f"Invalid boolean: {text[:40]}")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_BOOLEAN, f"Invalid boolean: {text[:40]}")
         return None
 
 
@@ -167,7 +169,7 @@ class Enum(Spec):
             return None
         if text not in self.values:
             choices = ", ".join(self.values[:-1]) + f" or {self.values[-1]}" if len(self.values) > 1 else self.values[0]
-            errors.add(path, "parameter_invalid_enum", f"Invalid {dotted(path)}: must be one of {choices}")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_ENUM, f"Invalid {dotted(path)}: must be one of {choices}")
             return None
         return text
 
@@ -182,7 +184,7 @@ class Currency(Spec):
         if text is None:
             return None
         if len(text) != 3 or not text.isascii() or not text.isalpha():
-            errors.add(path, "parameter_invalid_currency", f"Invalid currency: {text[:40]}")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_CURRENCY, f"Invalid currency: {text[:40]}")
             return None
         return text.lower()
 
@@ -204,12 +206,12 @@ class Metadata(Spec):
         if value == "":
             return CLEAR
         if not isinstance(value, Mapping):
-            errors.add(path, "parameter_invalid_type", f"Invalid {dotted(path)}: expected a hash of strings.")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_TYPE, f"Invalid {dotted(path)}: expected a hash of strings.")
             return None
         out: dict[str, str] = {}
         for key, item in value.items():
             if not isinstance(item, str):
-                errors.add((*path, key), "parameter_invalid_type", "Metadata values must be strings.")
+                errors.add((*path, key), ErrorCode.PARAMETER_INVALID_TYPE, "Metadata values must be strings.")
             else:
                 out[str(key)] = item
         return out
@@ -242,10 +244,12 @@ class Array(Spec):
         if isinstance(value, Mapping) and all(str(k).isascii() and str(k).isdigit() for k in value):
             value = [value[k] for k in sorted(value, key=int)]
         if not isinstance(value, list):
-            errors.add(path, "parameter_invalid_type", f"Invalid array: {dotted(path)}")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_TYPE, f"Invalid array: {dotted(path)}")
             return None
         if len(value) > self.max_items:
-            errors.add(path, "parameter_invalid_array", f"Invalid {dotted(path)}: at most {self.max_items} items")
+            errors.add(
+                path, ErrorCode.PARAMETER_INVALID_ARRAY, f"Invalid {dotted(path)}: at most {self.max_items} items"
+            )
             return None
         return [self.item.check(v, (*path, i), errors) for i, v in enumerate(value)]
 
@@ -267,14 +271,14 @@ class Obj(Spec):
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         if not isinstance(value, Mapping):
-            errors.add(path, "parameter_invalid_type", f"Invalid object: {dotted(path)}")
+            errors.add(path, ErrorCode.PARAMETER_INVALID_TYPE, f"Invalid object: {dotted(path)}")
             return None
         out: dict[str, Any] = {}
         for key, item in value.items():
             spec = self.fields.get(str(key))
             if spec is None:
                 name = dotted((*path, str(key))) if path else str(key)
-                errors.add((*path, str(key)), "parameter_unknown", f"Received unknown parameter: {name}")
+                errors.add((*path, str(key)), ErrorCode.PARAMETER_UNKNOWN, f"Received unknown parameter: {name}")
                 continue
             out[str(key)] = spec.check(item, (*path, str(key)), errors)
         for name in sorted(self.required - set(value)):

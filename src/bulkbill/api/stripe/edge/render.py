@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from bulkbill.core.errors import FieldError, InvalidInput
-from bulkbill.core.metadata import CLEAR
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.services.platform.pagination import Cursor, Page
 
 T = TypeVar("T")
@@ -32,11 +31,6 @@ def check_expand(params: dict[str, Any], allowed: Iterable[str]) -> set[str]:
     for name in sorted(wanted):
         if name not in allowed_set:
             raise InvalidInput(
-                [FieldError(("expand",), "invalid_expand", f"This property cannot be expanded ({name}).")]
+                [FieldError(("expand",), ErrorCode.INVALID_EXPAND, f"This property cannot be expanded ({name}).")]
             )
     return wanted
-
-
-def metadata_param(value: Any) -> Any:
-    """Pass metadata through, keeping CLEAR for an empty string."""
-    return CLEAR if value is CLEAR else value

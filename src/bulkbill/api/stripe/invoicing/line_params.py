@@ -23,7 +23,7 @@ from bulkbill.api.stripe.edge.params import (
     Str,
     Unsettable,
 )
-from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, Path
+from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, Path
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges, NewProduct, PriceData
 from bulkbill.core.metadata import CLEAR, Clear, check_metadata, merge_metadata
 
@@ -67,7 +67,6 @@ PRICE_DATA = Obj(
     },
     required=frozenset({"currency"}),
 )
-TAX_AMOUNTS = Unsettable(Array(Obj({}), max_items=20))
 
 LINE_FIELDS: dict[str, Spec] = {
     "amount": Int(-(10**15), 10**15),
@@ -91,7 +90,13 @@ REMOVE_LINE = Obj({"id": Str(), "behavior": Enum(("delete", "unassign"))}, requi
 
 def _exclusive(path: tuple[str | int, ...], names: list[str]) -> InvalidInput:
     return InvalidInput(
-        [FieldError(path, "parameters_exclusive", f"You may only specify one of these parameters: {', '.join(names)}.")]
+        [
+            FieldError(
+                path,
+                ErrorCode.PARAMETERS_EXCLUSIVE,
+                f"You may only specify one of these parameters: {', '.join(names)}.",
+            )
+        ]
     )
 
 

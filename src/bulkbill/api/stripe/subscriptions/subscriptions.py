@@ -38,7 +38,7 @@ from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.invoices import invoice_response
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
-from bulkbill.core.errors import FieldError, InvalidInput, NotFound
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
 from bulkbill.core.subscriptions.rules import ItemChange, refuse_unsupported
@@ -356,7 +356,7 @@ def _no_prorations(p: dict[str, Any]) -> None:
             [
                 FieldError(
                     ("proration_behavior",),
-                    "parameter_unsupported",
+                    ErrorCode.PARAMETER_UNSUPPORTED,
                     "Prorations are not supported: pass proration_behavior=none (changes apply from the next "
                     "billing period).",
                 )

@@ -10,8 +10,9 @@ from pydantic import Field
 
 import bulkbill.services.accounting.periods as service
 from bulkbill.api.zuora.accounts.accounts import WireModel
-from bulkbill.api.zuora.documents.documents_render import refusal, zdatetime
+from bulkbill.api.zuora.documents.documents_render import zdatetime
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
+from bulkbill.api.zuora.edge.errors import refusal
 from bulkbill.api.zuora.edge.openapi import json_body, no_body
 from bulkbill.api.zuora.edge.validation import ZDate, parse_model
 from bulkbill.core.accounting.periods import PeriodAction

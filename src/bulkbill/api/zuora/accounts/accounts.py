@@ -15,7 +15,7 @@ from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.openapi import json_body
 from bulkbill.api.zuora.edge.validation import ZuoraModel, parse_model
 from bulkbill.core.customers.terms import DEFAULT_PAYMENT_TERM
-from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer
 
@@ -98,9 +98,11 @@ def check_custom_values(values: dict[str, Any], path: tuple[str | int, ...] = ()
     errors = []
     for key, value in values.items():
         if isinstance(value, dict | list):
-            errors.append(FieldError((*path, key), "invalid_value", "A custom field takes a single value."))
+            errors.append(FieldError((*path, key), ErrorCode.INVALID_VALUE, "A custom field takes a single value."))
         elif key.endswith("__NS") and value is not None and (not isinstance(value, str) or len(value) > 255):
-            errors.append(FieldError((*path, key), "invalid_value", "must be a string of at most 255 characters"))
+            errors.append(
+                FieldError((*path, key), ErrorCode.INVALID_VALUE, "must be a string of at most 255 characters")
+            )
     if errors:
         raise InvalidInput(errors)
     return stored_custom(values)

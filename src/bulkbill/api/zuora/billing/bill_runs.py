@@ -31,7 +31,8 @@ from bulkbill.api.zuora.edge.openapi import json_body, no_body, query
 from bulkbill.api.zuora.edge.validation import ZDate, parse_model
 from bulkbill.api.zuora.orders.order_common import CamelModel, orgs_of, zuora_reasons
 from bulkbill.api.zuora.orders.order_render import render_bill_run
-from bulkbill.core.errors import FieldError, InputCollector, InvalidInput
+from bulkbill.core.billing.bill_runs import BillRunStatus
+from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_orders import BillRun
 
@@ -110,7 +111,7 @@ ECHOED = (
 
 def _accounts(body: CreateBillRun, errors: InputCollector) -> tuple[str, ...] | None:
     if body.batches and body.bill_run_filters:
-        errors.add(("billRunFilters",), "invalid_value", "Specify either batches or billRunFilters, not both.")
+        errors.add(("billRunFilters",), ErrorCode.INVALID_VALUE, "Specify either batches or billRunFilters, not both.")
     if not body.bill_run_filters:
         return None
     accounts: list[str] = []
@@ -118,7 +119,7 @@ def _accounts(body: CreateBillRun, errors: InputCollector) -> tuple[str, ...] | 
         if f.filter_type not in ACCOUNT_FILTERS:
             errors.add(
                 ("billRunFilters", i, "filterType"),
-                "invalid_value",
+                ErrorCode.INVALID_VALUE,
                 "Only Account and Subscription filters are supported.",
             )
         elif f.account_id is None:
@@ -126,7 +127,7 @@ def _accounts(body: CreateBillRun, errors: InputCollector) -> tuple[str, ...] | 
         elif f.account_id not in accounts:
             accounts.append(f.account_id)
     if len(accounts) > 1:
-        errors.add(("billRunFilters",), "invalid_value", "A bill run's filters must all name the same account.")
+        errors.add(("billRunFilters",), ErrorCode.INVALID_VALUE, "A bill run's filters must all name the same account.")
     return tuple(accounts)
 
 
@@ -144,13 +145,13 @@ def _org_labels(body: CreateBillRun, errors: InputCollector) -> frozenset[str] |
         if not named:
             errors.add(
                 ("organizationLabels", i, "organizationId"),
-                "parameter_missing",
+                ErrorCode.PARAMETER_MISSING,
                 "Either organizationId or organizationName is required.",
             )
         elif len(named) > 1:
             errors.add(
                 ("organizationLabels", i, "organizationName"),
-                "invalid_value",
+                ErrorCode.INVALID_VALUE,
                 "organizationId and organizationName name different orgs.",
             )
         else:
@@ -211,7 +212,7 @@ def _plan(uow: UnitOfWork, run: BillRun, base_url: str) -> dict[str, Any]:
 
 def _body(uow: UnitOfWork, run: BillRun, c: ZuoraRequest) -> dict[str, Any]:
     body = {"success": True, **render_bill_run(run), "progress": _progress(run)}
-    if run.status == service.PLANNED:
+    if run.status == BillRunStatus.PLANNED:
         body["plan"] = _plan(uow, run, c.base_url)
     return body
 
@@ -225,7 +226,9 @@ def create_bill_run(call: ZuoraRequest = Depends(zuora_request)) -> Response:
             accounts = _accounts(body, errors)
             labels = _org_labels(body, errors)
             if body.schedule is not None:
-                errors.add(("schedule",), "invalid_value", "Scheduled bill runs are not supported; create ad-hoc runs.")
+                errors.add(
+                    ("schedule",), ErrorCode.INVALID_VALUE, "Scheduled bill runs are not supported; create ad-hoc runs."
+                )
             errors.raise_if_any()
             data = body.model_dump(by_alias=True, exclude_unset=True, mode="json")
             # A catch-up run generates no billing documents.
@@ -294,7 +297,7 @@ def _account_page(c: ZuoraRequest) -> tuple[int, int]:
         elif raw.strip().isascii() and raw.strip().isdigit() and 1 <= int(raw) <= 10**9:  # an SQL OFFSET fits
             values.append(int(raw))
         else:
-            raise InvalidInput([FieldError((name,), "invalid_value", "must be a positive integer")])
+            raise InvalidInput([FieldError((name,), ErrorCode.INVALID_VALUE, "must be a positive integer")])
     return values[0], min(values[1], MAX_ACCOUNTS_PAGE)
 
 

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bulkbill.api.zuora.edge.errors import Refused, zuora_code, zuora_path
 from bulkbill.api.zuora.edge.money import to_major
 from bulkbill.api.zuora.edge.validation import is_custom_field
-from bulkbill.core.errors import InvalidInput
 from bulkbill.core.invoicing.document_edits import document_status
 from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
@@ -51,9 +49,6 @@ ITEM_DETAILS = (
     "excludeItemBillingFromRevenueAccounting",
     *ACCOUNTING_CODES,
 )
-# FieldError codes that are business-rule restrictions (category 30); the rest follow errors.py.
-RULE_CODES = frozenset({"not_editable", "closed_period", "duplicate", "overlap"})
-_CATEGORY = {"parameter_missing": 22, "parameter_unknown": 21, "resource_missing": 40, "invalid_json": 90}
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -390,25 +385,3 @@ def render_expanded_credit_memo(
     body["balance"] = body["unappliedAmount"]
     body["comments"] = body.pop("comment")
     return body
-
-
-# --- errors ------------------------------------------------------------------------------------
-
-
-def category_of(code: str) -> int:
-    """The Zuora category of a core FieldError code (rule restrictions are 30)."""
-    return 30 if code in RULE_CODES else _CATEGORY.get(code, 20)
-
-
-def refusal(exc: InvalidInput, owners: Mapping[int, str] | None = None) -> Refused:
-    """Every problem as its own reason; with `owners` (index → invoice id) each names its invoice."""
-    reasons = []
-    for e in exc.errors:
-        where = zuora_path(e.path)
-        prefix = ""
-        if owners is not None and len(e.path) >= 2 and isinstance(e.path[1], int) and e.path[1] in owners:
-            prefix = f"Invoice {owners[e.path[1]]}: "
-        reasons.append(
-            (zuora_code(category_of(e.code)), f"{prefix}{where}: {e.message}" if where else prefix + e.message)
-        )
-    return Refused(reasons)

@@ -17,7 +17,7 @@ from pydantic import Field
 from bulkbill.api.zuora.accounts.accounts import WireModel, check_custom_values
 from bulkbill.api.zuora.edge.money import to_minor
 from bulkbill.api.zuora.edge.validation import ZDate, ZDecimal, ZuoraModel
-from bulkbill.core.errors import FieldError, InvalidInput, Path
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, Path
 from bulkbill.core.invoicing.document_edits import ItemPricing
 from bulkbill.services.documents.document_edits import DocumentEdit, ItemEdit
 
@@ -172,14 +172,16 @@ def unsupported(item: ItemDetailsIn, path: Path, errors: list[FieldError]) -> No
     if item.tax_items:
         errors.append(
             FieldError(
-                (*path, "taxItems"), "invalid_value", "taxItems are not supported: bulkbill computes no Zuora taxes."
+                (*path, "taxItems"),
+                ErrorCode.INVALID_VALUE,
+                "taxItems are not supported: bulkbill computes no Zuora taxes.",
             )
         )
     if item.product_rate_plan_charge_id is not None:
         errors.append(
             FieldError(
                 (*path, "productRatePlanChargeId"),
-                "invalid_value",
+                ErrorCode.INVALID_VALUE,
                 "productRatePlanChargeId is not supported: bulkbill has no product catalog; "
                 "send chargeName and unitPrice.",
             )

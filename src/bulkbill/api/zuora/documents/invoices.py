@@ -11,7 +11,6 @@ from fastapi.responses import Response
 import bulkbill.services.documents.document_edits as document_edits
 import bulkbill.services.documents.documents as documents
 from bulkbill.api.zuora.documents.documents_render import (
-    refusal,
     render_invoice,
     render_invoice_update,
     render_item,
@@ -27,11 +26,12 @@ from bulkbill.api.zuora.documents.invoice_models import (
     item_edit,
 )
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
-from bulkbill.api.zuora.edge.errors import Refused, process_id, reasons_for
+from bulkbill.api.zuora.edge.errors import Refused, process_id, reasons_for, refusal
 from bulkbill.api.zuora.edge.openapi import json_body, query
 from bulkbill.api.zuora.edge.validation import parse_model
 from bulkbill.core.errors import (
     BillingError,
+    ErrorCode,
     FieldError,
     InputCollector,
     InvalidInput,
@@ -96,7 +96,7 @@ def page_params(c: ZuoraRequest) -> tuple[int, int]:
             values.append(default)
             continue
         if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < 1:
-            raise InvalidInput([FieldError((name,), "invalid_value", "must be a positive integer")])
+            raise InvalidInput([FieldError((name,), ErrorCode.INVALID_VALUE, "must be a positive integer")])
         values.append(int(raw))
     return values[0], min(values[1], MAX_PAGE_SIZE)
 
@@ -213,7 +213,9 @@ def update_invoice(invoice_key: str, call: ZuoraRequest = Depends(zuora_request)
 def _account(uow: UnitOfWork, body: StandaloneIn, org_ids: list[str] | None) -> Customer:
     """The invoice's account: accountId or accountNumber (both: the same account)."""
     if body.account_id is None and body.account_number is None:
-        raise InvalidInput([FieldError(("accountId",), "parameter_missing", "accountId or accountNumber is required")])
+        raise InvalidInput(
+            [FieldError(("accountId",), ErrorCode.PARAMETER_MISSING, "accountId or accountNumber is required")]
+        )
     found = []
     for name, key in (("accountId", body.account_id), ("accountNumber", body.account_number)):
         if key is None:
@@ -224,7 +226,11 @@ def _account(uow: UnitOfWork, body: StandaloneIn, org_ids: list[str] | None) -> 
             raise Refused([(58490020, f"No account is found with {name} {key}.")]) from exc
     if len({a.id for a in found}) > 1:
         raise InvalidInput(
-            [FieldError(("accountNumber",), "invalid_value", "accountId and accountNumber name different accounts.")]
+            [
+                FieldError(
+                    ("accountNumber",), ErrorCode.INVALID_VALUE, "accountId and accountNumber name different accounts."
+                )
+            ]
         )
     return found[0]
 
@@ -240,7 +246,9 @@ def create_standalone_invoice(call: ZuoraRequest = Depends(zuora_request)) -> Re
         currency = (account.currency or "usd").lower()
         errors: list[FieldError] = []
         if body.currency is not None and body.currency.lower() != currency:
-            errors.append(FieldError(("currency",), "invalid_value", f"The account's currency is {currency.upper()}."))
+            errors.append(
+                FieldError(("currency",), ErrorCode.INVALID_VALUE, f"The account's currency is {currency.upper()}.")
+            )
         items = []
         for i, item in enumerate(body.invoice_items):
             edit = item_edit(item, currency, ("invoiceItems", i), errors)

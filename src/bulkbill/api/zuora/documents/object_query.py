@@ -20,7 +20,7 @@ from bulkbill.api.zuora.documents.documents_render import (
     render_invoice,
 )
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
-from bulkbill.api.zuora.edge.errors import Refused, zuora_code
+from bulkbill.api.zuora.edge.errors import Category, Refused, zuora_code
 from bulkbill.api.zuora.edge.openapi import BOOLEAN_FLAG, query
 from bulkbill.core.invoicing.document_edits import DocumentStatus
 from bulkbill.services.customers.customers import get_customers
@@ -62,7 +62,7 @@ ONE_QUERY = query(*_SHAPE)
 
 
 def _bad(message: str) -> Refused:
-    return Refused([(zuora_code(27), message)])
+    return Refused([(zuora_code(Category.INVALID_QUERY_PARAMETER), message)])
 
 
 def _values(c: ZuoraRequest, name: str) -> list[str]:

@@ -1,50 +1,50 @@
-"""One Zuora request end to end: bearer token, headers, JSON body, one transaction, envelope.
+"""One Zuora request end to end: read and decode it, run it once (api.idempotent), render it.
 
-Mirrors the Stripe dialect's executor: the edge owns the transaction, services only flush, a
-refused call changes nothing. An Idempotency-Key is claimed (in flight) in its own short transaction
-before the work. Zuora replays the stored response of an Idempotency-Key whether the first call
-succeeded or failed, so failures are stored too (in their own transaction).
+What is Zuora's own: bearer tokens, the Zuora-* headers, JSON (or gzip) bodies, Idempotency-Keys on
+POST and PATCH, the `success: false` envelope, and the status following the caller's Zuora-Version.
+Zuora replays the stored response of an Idempotency-Key whether the first call succeeded or failed,
+so failures are stored too (in their own transaction).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body, too_large
-from bulkbill.api.db_refusals import database_refusals
-from bulkbill.api.envelope import log_unhandled
+from bulkbill.api.idempotent import execute_once
 from bulkbill.api.state import AppState
-from bulkbill.api.zuora.edge.errors import PermissionDenied, Unsupported, internal_error, render_error
+from bulkbill.api.zuora.edge.encoding import dumps
+from bulkbill.api.zuora.edge.errors import (
+    PermissionDenied,
+    Unsupported,
+    internal_error,
+    render_error,
+    versioned_status,
+)
 from bulkbill.api.zuora.edge.validation import bounded_decimal
 from bulkbill.core.errors import (
     BillingError,
-    Conflict,
+    ErrorCode,
     FieldError,
-    IdempotencyKeyReused,
     InvalidInput,
     Unauthenticated,
 )
 from bulkbill.services.platform.oauth import tenant_for_token
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.db import read_only
 from bulkbill.storage.tables import Tenant
 
-log = logging.getLogger("bulkbill.zuora")
 DIALECT = "zuora"
 _LEGACY_VERSION = re.compile(r"^\d{3}\.\d+$")
 _DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -59,7 +59,7 @@ _GZIP_TYPES = frozenset({"application/octet-stream", "application/gzip", "applic
 class UnsupportedMediaType(Unsupported):
     """A request body in a media type the call does not read: category 45, HTTP 415 (spec §1.4)."""
 
-    code = "unsupported_media_type"
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
 
 
 @dataclass
@@ -82,8 +82,6 @@ class ZuoraRequest:
     problem: BillingError | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     tenant: Tenant | None = None
-    # The Idempotency-Key this request holds in flight, until its response is stored or it is released.
-    claim: idempotency.Claim | None = None
 
     @property
     def legacy_status(self) -> bool:
@@ -123,7 +121,9 @@ def _decode_body(raw: bytes, limit: int) -> Any:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             raw = inflater.decompress(raw, limit + 1)
         except zlib.error as exc:
-            raise InvalidInput([FieldError((), "invalid_json", "The gzip request body could not be read.")]) from exc
+            raise InvalidInput(
+                [FieldError((), ErrorCode.INVALID_JSON, "The gzip request body could not be read.")]
+            ) from exc
         if len(raw) > limit or inflater.unconsumed_tail:
             raise too_large(limit, "decompressed request body")
     if not raw.strip():
@@ -131,9 +131,11 @@ def _decode_body(raw: bytes, limit: int) -> Any:
     try:
         body = json.loads(raw, parse_float=bounded_decimal, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidInput([FieldError((), "invalid_json", f"Malformed JSON request body: {exc}")]) from exc
+        raise InvalidInput([FieldError((), ErrorCode.INVALID_JSON, f"Malformed JSON request body: {exc}")]) from exc
     if _depth(body) > MAX_JSON_DEPTH:
-        raise InvalidInput([FieldError((), "invalid_json", f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")])
+        raise InvalidInput(
+            [FieldError((), ErrorCode.INVALID_JSON, f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")]
+        )
     return body
 
 
@@ -161,7 +163,7 @@ def _check_track_id(track_id: str | None) -> None:
             [
                 FieldError(
                     ("Zuora-Track-Id",),
-                    "invalid_value",
+                    ErrorCode.INVALID_VALUE,
                     "Zuora-Track-Id must be at most 64 US-ASCII characters without : ; \" '.",
                 )
             ]
@@ -202,7 +204,7 @@ async def zuora_request(request: Request) -> ZuoraRequest:
     return call
 
 
-def json_response(status: int, body: dict[str, Any] | str, call: ZuoraRequest, *, replayed: bool = False) -> Response:
+def json_response(status: int, text: str, call: ZuoraRequest, *, replayed: bool = False) -> Response:
     headers = {"Zuora-Request-Id": call.request_id}
     track = call.track_id
     # Echo the caller's Track-Id; an invalid one (refused with category 20) is echoed only if harmless.
@@ -210,15 +212,7 @@ def json_response(status: int, body: dict[str, Any] | str, call: ZuoraRequest, *
         headers["Zuora-Track-Id"] = track
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    content = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), default=_json_default)
-    return Response(content, status_code=status, media_type="application/json; charset=utf-8", headers=headers)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Amounts are JSON numbers on Zuora's wire; render exactly, never through float arithmetic.
-        return float(value) if value != value.to_integral_value() else int(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    return Response(text, status_code=status, media_type="application/json; charset=utf-8", headers=headers)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -242,51 +236,69 @@ def _common_error(body: dict[str, Any]) -> dict[str, Any]:
 def execute(
     call: ZuoraRequest, handler: Handler, *, authenticated: bool = True, common_error: bool = False
 ) -> Response:
-    """Run a handler in one transaction; render its result, or its error in Zuora's envelope.
+    """Run a handler in one transaction (api.idempotent); render its result, or its error in Zuora's envelope.
 
     With `common_error` (POST /oauth/token) an error body also carries top-level `code` and
     `message` (the SDK's CommonErrorResponse, spec §1.2); an authentication failure keeps its
     ProxyUnauthorizedResponse shape (`message` only).
     """
-    try:
-        return _execute(call, handler, authenticated)
-    except BillingError as exc:
-        status, body = render_error(exc, legacy_status=call.legacy_status)
-        if isinstance(exc, IdempotencyKeyReused) and not call.legacy_status:
-            status = 422
-        if isinstance(exc, UnsupportedMediaType) and not call.legacy_status:
-            status = 415
-        if common_error and not isinstance(exc, Unauthenticated):
-            body = _common_error(body)
-        log.debug("zuora %s %s -> %s %s", call.method, call.path, status, exc.code)
-        _store_failure(call, status, body, exc)
-        return json_response(status, body, call)
-    except OperationalError:
-        log.warning("database busy on %s %s", call.method, call.path)
-        status, body = render_error(
-            Conflict("The request conflicted with another request; please retry."), legacy_status=call.legacy_status
-        )
-        return json_response(status, _common_error(body) if common_error else body, call)
-    except Exception:
-        log_unhandled(log, call.method, call.path, call.request_id)
-        status, body = internal_error(legacy_status=call.legacy_status)
-        return json_response(status, _common_error(body) if common_error else body, call)
-    finally:
-        if call.claim is not None:
-            _release(call, call.claim)  # nothing was stored for the key: a retry runs again
+    answer = execute_once(call.state, _Edge(call, authenticated, common_error), lambda uow: handler(uow, call))
+    # Stored answers carry the current versions' status; the caller's Zuora-Version decides what is sent.
+    status = versioned_status(answer.status, legacy=call.legacy_status)
+    return json_response(status, answer.body, call, replayed=answer.replayed)
 
 
-def _fingerprint(call: ZuoraRequest) -> str:
-    return idempotency.request_fingerprint(call.method, call.path, call.body)
+class _Edge:
+    """The Zuora side of a call: bearer tokens, Idempotency-Keys on POST and PATCH, failures replayed."""
 
+    dialect = DIALECT
+    replays_failures = True  # Zuora replays a failed call's response for its key too
 
-def _idempotency_key(call: ZuoraRequest) -> str | None:
-    key = call.idempotency_key if call.method in ("POST", "PATCH") else None
-    if key is not None and (not key or len(key) > idempotency.MAX_KEY_LENGTH):
-        raise InvalidInput(
-            [FieldError(("Idempotency-Key",), "invalid_value", "Idempotency-Key must be 1 to 255 characters long.")]
-        )
-    return key
+    def __init__(self, call: ZuoraRequest, authenticated: bool, common_error: bool) -> None:
+        self.call, self.authenticated, self.common_error = call, authenticated, common_error
+        self.method, self.path, self.request_id = call.method, call.path, call.request_id
+
+    def checked_key(self) -> str | None:
+        key = self.call.idempotency_key if self.method in ("POST", "PATCH") else None
+        if key is not None and (not key or len(key) > idempotency.MAX_KEY_LENGTH):
+            raise InvalidInput(
+                [
+                    FieldError(
+                        ("Idempotency-Key",),
+                        ErrorCode.INVALID_VALUE,
+                        "Idempotency-Key must be 1 to 255 characters long.",
+                    )
+                ]
+            )
+        return key if self.authenticated else None
+
+    def authenticate(self, uow: UnitOfWork) -> None:
+        if self.authenticated:
+            _authenticate(uow, self.call)
+        if self.call.problem is not None:
+            raise self.call.problem
+
+    def fingerprint(self) -> str:
+        # Everything that changes the answer, but not the version: the answer is stored at the current
+        # versions' status and sent at the caller's (`execute`), so one key serves every version.
+        call = self.call
+        scope = {"orgIds": call.org_ids, "entityIds": call.entity_ids}
+        body = call.body if call.form is None else call.form
+        return idempotency.request_fingerprint(call.method, call.path, {"query": call.query, "body": body, **scope})
+
+    def encode(self, body: dict[str, Any]) -> str:
+        return dumps(body)
+
+    def render_error(self, exc: BillingError) -> tuple[int, dict[str, Any]]:
+        status, body = render_error(exc)
+        return status, self._common(body, exc)
+
+    def render_internal_error(self) -> tuple[int, dict[str, Any]]:
+        status, body = internal_error(legacy_status=False)
+        return status, self._common(body, None)
+
+    def _common(self, body: dict[str, Any], exc: BillingError | None) -> dict[str, Any]:
+        return _common_error(body) if self.common_error and not isinstance(exc, Unauthenticated) else body
 
 
 def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
@@ -296,103 +308,12 @@ def _authenticate(uow: UnitOfWork, call: ZuoraRequest) -> None:
     uow.tenant_id = tenant.id
     call.tenant = tenant
     note_tenant(tenant.id)
-    # Out of the session: a rolled-back transaction would expire it, and _store_failure reads it after.
+    # Out of the session: a rolled-back transaction would expire it, and the response reads it after.
     uow.session.expunge(tenant)
     if call.entity_ids is not None:
         wanted = {e.strip() for e in call.entity_ids.split(",") if e.strip()}
         if not wanted <= {tenant.id, tenant.zuora_client_id}:
             raise PermissionDenied("The token cannot access the entity named in Zuora-Entity-Ids.")
-
-
-def _execute(call: ZuoraRequest, handler: Handler, authenticated: bool) -> Response:
-    state = call.state
-    key = _idempotency_key(call)
-    with database_refusals():
-        if key is not None and authenticated:
-            claimed = _claim(call, key)
-            if isinstance(claimed, idempotency.StoredResponse):
-                return json_response(claimed.status_code, claimed.body, call, replayed=True)
-            call.claim = claimed
-        with state.sessions.begin() as session:
-            uow = UnitOfWork(session, state.settings)
-            if authenticated:
-                _authenticate(uow, call)
-            if call.problem is not None:
-                raise call.problem
-            body = handler(uow, call)
-            text = json.dumps(body, separators=(",", ":"), default=_json_default)
-            if call.claim is not None:
-                idempotency.finish(uow, call.claim, status_code=200, body=text)
-        call.claim = None  # committed together with the work
-        return json_response(200, text, call)
-
-
-def _claim(call: ZuoraRequest, key: str) -> idempotency.Claim | idempotency.StoredResponse:
-    """In its own short transaction: replay a finished request, refuse one in flight, or hold the key."""
-    if call.state.engine.dialect.name == "sqlite":
-        # SQLite serializes writers: look first without the write lock, so that a retry meeting its
-        # key in flight answers at once (and a replay needs no lock) instead of queueing behind the work.
-        with call.state.sessions() as session, session.begin():
-            read_only(session)
-            uow = UnitOfWork(session, call.state.settings)
-            _authenticate(uow, call)
-            if call.problem is not None:
-                raise call.problem
-            stored = idempotency.look(uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call))
-            if stored is not None:
-                return stored
-    for attempt in range(2):
-        try:
-            with call.state.sessions.begin() as session:
-                uow = UnitOfWork(session, call.state.settings)
-                _authenticate(uow, call)
-                if call.problem is not None:
-                    raise call.problem
-                return idempotency.claim(
-                    uow, dialect=DIALECT, key=key, fingerprint=_fingerprint(call), owner=call.request_id
-                )
-        except IntegrityError:
-            # A concurrent request claimed the key first: the next attempt sees its row.
-            if attempt == 1:
-                raise Conflict("The request conflicted with a concurrent request; please retry.") from None
-    raise AssertionError("unreachable")
-
-
-def _release(call: ZuoraRequest, held: idempotency.Claim) -> None:
-    call.claim = None
-    try:
-        with call.state.sessions.begin() as session:
-            idempotency.release(UnitOfWork(session, call.state.settings, tenant_id=held.tenant_id), held)
-    except DBAPIError:
-        # The key stays in flight until settings.idempotency_in_flight_timeout_seconds, then is taken over.
-        log.warning("could not release idempotency key %r", held.key, exc_info=True)
-
-
-def _store_failure(call: ZuoraRequest, status: int, body: dict[str, Any], exc: BillingError) -> None:
-    """Zuora replays a failed call's response for its Idempotency-Key too (not auth or key errors)."""
-    if call.tenant is None or call.method not in ("POST", "PATCH") or not call.idempotency_key:
-        return
-    if isinstance(exc, Unauthenticated | Conflict) or len(call.idempotency_key) > idempotency.MAX_KEY_LENGTH:
-        return  # a held key is released instead: a retry runs again
-    held = call.claim
-    try:
-        with call.state.sessions.begin() as session:
-            uow = UnitOfWork(session, call.state.settings, tenant_id=call.tenant.id)
-            if held is not None:
-                idempotency.finish(uow, held, status_code=status, body=json.dumps(body))
-            else:  # refused before the key was claimed
-                idempotency.record(
-                    uow,
-                    dialect=DIALECT,
-                    key=call.idempotency_key,
-                    fingerprint=_fingerprint(call),
-                    status_code=status,
-                    body=json.dumps(body),
-                    request_id=call.request_id,
-                )
-        call.claim = None
-    except (IntegrityError, OperationalError, Conflict):
-        pass  # a concurrent request stored its own response first; a held key is released
 
 
 __all__ = ["ZuoraRequest", "execute", "json_response", "zuora_request"]

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from bulkbill.api.access_log import note_tenant
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.openapi import SCHEMAS, doc, form_body, public, responds
-from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.services.platform.oauth import issue_token
 from bulkbill.services.platform.uow import UnitOfWork
 
@@ -33,9 +33,9 @@ def create_token(call: ZuoraRequest = Depends(zuora_request)) -> Response:
         form = c.form or {}
         missing = [n for n in ("client_id", "client_secret", "grant_type") if not form.get(n)]
         if missing:
-            raise InvalidInput([FieldError((n,), "parameter_missing", "is required") for n in missing])
+            raise InvalidInput([FieldError((n,), ErrorCode.PARAMETER_MISSING, "is required") for n in missing])
         if form["grant_type"] != "client_credentials":
-            raise InvalidInput([FieldError(("grant_type",), "invalid_value", "must be client_credentials")])
+            raise InvalidInput([FieldError(("grant_type",), ErrorCode.INVALID_VALUE, "must be client_credentials")])
         token = issue_token(uow, form["client_id"], form["client_secret"])
         note_tenant(token.tenant_id)
         return {

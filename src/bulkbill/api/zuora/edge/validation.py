@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from bulkbill.core.errors import FieldError, InvalidInput
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -107,7 +107,7 @@ def parse_model(model: type[M], data: Any, path: tuple[str | int, ...] = ()) -> 
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise InvalidInput([FieldError(path, "invalid_value", "The request body must be a JSON object.")])
+        raise InvalidInput([FieldError(path, ErrorCode.INVALID_VALUE, "The request body must be a JSON object.")])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -116,9 +116,9 @@ def parse_model(model: type[M], data: Any, path: tuple[str | int, ...] = ()) -> 
             where = (*path, *_path(err["loc"]))
             kind = err["type"]
             if kind == "missing":
-                errors.append(FieldError(where, "parameter_missing", "is required"))
+                errors.append(FieldError(where, ErrorCode.PARAMETER_MISSING, "is required"))
             elif kind == "extra_forbidden":
-                errors.append(FieldError(where, "parameter_unknown", "is not a known field"))
+                errors.append(FieldError(where, ErrorCode.PARAMETER_UNKNOWN, "is not a known field"))
             else:
-                errors.append(FieldError(where, "invalid_value", str(err["msg"])))
+                errors.append(FieldError(where, ErrorCode.INVALID_VALUE, str(err["msg"])))
         raise InvalidInput(errors) from None

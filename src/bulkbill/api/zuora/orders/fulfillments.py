@@ -25,7 +25,7 @@ from bulkbill.api.zuora.orders.order_common import (
     zuora_reasons,
 )
 from bulkbill.api.zuora.orders.order_render import document_lists, render_fulfillment
-from bulkbill.core.errors import InputCollector
+from bulkbill.core.errors import ErrorCode, InputCollector
 from bulkbill.core.orders.fulfillments import FulfillmentState, FulfillmentType, parse_state
 from bulkbill.services.platform.uow import UnitOfWork
 
@@ -90,15 +90,19 @@ def _fields(model: UpdateModel, path: Path, errors: InputCollector, *, create: b
     if model.state is not None:
         state = parse_state(model.state)
         if state is None:
-            errors.add((*path, "state"), "invalid_value", "state must be one of: " + ", ".join(FulfillmentState))
+            errors.add(
+                (*path, "state"), ErrorCode.INVALID_VALUE, "state must be one of: " + ", ".join(FulfillmentState)
+            )
     kind: FulfillmentType | None = None
     if create and model.fulfillment_type is not None:
         try:
             kind = FulfillmentType(model.fulfillment_type)
         except ValueError:
-            errors.add((*path, "fulfillmentType"), "invalid_value", "fulfillmentType must be Delivery or Return.")
+            errors.add(
+                (*path, "fulfillmentType"), ErrorCode.INVALID_VALUE, "fulfillmentType must be Delivery or Return."
+            )
     if model.quantity is not None and model.quantity < 0:
-        errors.add((*path, "quantity"), "invalid_value", "Negative quantities are not supported.")
+        errors.add((*path, "quantity"), ErrorCode.INVALID_VALUE, "Negative quantities are not supported.")
     data = model.model_dump(by_alias=True, exclude_unset=True)
     items: tuple[service.ItemFields, ...] = ()
     if isinstance(model, CreateModel) and model.fulfillment_items:

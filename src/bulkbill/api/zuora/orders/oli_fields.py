@@ -22,7 +22,7 @@ from bulkbill.api.zuora.orders.order_common import (
     Str500,
     check_custom_fields,
 )
-from bulkbill.core.errors import InputCollector
+from bulkbill.core.errors import ErrorCode, InputCollector
 from bulkbill.core.money import places
 from bulkbill.core.orders.line_items import BillingRule, DiscountType, ItemCategory, ItemState
 from bulkbill.services.orders.order_fields import LineFields
@@ -220,9 +220,9 @@ def check_prices(model: OliCommon, path: tuple[str | int, ...], errors: InputCol
         if value is None:
             continue
         if places(value) > 9:
-            errors.add((*path, name), "invalid_value", "At most 9 decimal places are allowed.")
+            errors.add((*path, name), ErrorCode.INVALID_VALUE, "At most 9 decimal places are allowed.")
         elif value < 0:
-            errors.add((*path, name), "invalid_value", "Must be greater than or equal to 0.")
+            errors.add((*path, name), ErrorCode.INVALID_VALUE, "Must be greater than or equal to 0.")
 
 
 def _snake(name: str) -> str:

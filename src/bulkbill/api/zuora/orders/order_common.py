@@ -12,19 +12,14 @@ from pydantic import ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from bulkbill.api.zuora.edge.call import ZuoraRequest
-from bulkbill.api.zuora.edge.errors import Refused, zuora_code, zuora_path
+from bulkbill.api.zuora.edge.errors import refusal
 from bulkbill.api.zuora.edge.money import to_major, to_minor
 from bulkbill.api.zuora.edge.validation import ZDate, ZuoraModel
-from bulkbill.core.errors import FieldError, InputCollector, InvalidInput
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidInput
 from bulkbill.core.orders.line_items import ChargeType, bills_order_lines
 from bulkbill.services.customers.org_scope import resolve_orgs
 from bulkbill.services.orders.order_fields import BillingRequest
 from bulkbill.services.platform.uow import UnitOfWork
-
-# Field-error codes that are business-rule refusals (category 30) rather than malformed input.
-RULE_CODES = frozenset({"rule_violation", "closed_period", "duplicate", "overlap"})
-_CATEGORY = {"parameter_missing": 22, "parameter_unknown": 21, "resource_missing": 40, "invalid_json": 90}
-
 
 Str25 = Annotated[str, StringConstraints(max_length=25)]
 Str32 = Annotated[str, StringConstraints(max_length=32)]
@@ -50,23 +45,13 @@ class CamelModel(ZuoraModel):
         return frozenset(fields[name].alias or name for name in self.model_fields_set if name in fields)
 
 
-def category_of(error: FieldError) -> int:
-    if error.code in RULE_CODES:
-        return 30
-    return _CATEGORY.get(error.code, 20)
-
-
 @contextmanager
 def zuora_reasons() -> Iterator[None]:
-    """Collected problems become one reason each, rule refusals in category 30 (Decisions 2 and 7)."""
+    """Collected problems become one reason each, categorised by the one table (errors.CATEGORY_OF)."""
     try:
         yield
     except InvalidInput as exc:
-        reasons = []
-        for e in exc.errors:
-            where = zuora_path(e.path)
-            reasons.append((zuora_code(category_of(e)), f"{where}: {e.message}" if where else e.message))
-        raise Refused(reasons) from None
+        raise refusal(exc) from None
 
 
 def orgs_of(uow: UnitOfWork, call: ZuoraRequest) -> frozenset[str] | None:
@@ -100,7 +85,9 @@ def check_custom_fields(
     out: dict[str, Any] = {}
     for key, value in (values or {}).items():
         if not key.endswith("__c"):
-            errors.add((*path, "customFields", key), "parameter_unknown", "is not a custom field (names end in __c)")
+            errors.add(
+                (*path, "customFields", key), ErrorCode.PARAMETER_UNKNOWN, "is not a custom field (names end in __c)"
+            )
         else:
             out[key] = value
     return out
@@ -135,12 +122,14 @@ class ProcessingOptionsModel(CamelModel):
         """
         if self.collect_payment and not self.run_billing:
             errors.add(
-                (*path, "collectPayment"), "invalid_value", "collectPayment cannot be true when runBilling is false."
+                (*path, "collectPayment"),
+                ErrorCode.INVALID_VALUE,
+                "collectPayment cannot be true when runBilling is false.",
             )
         elif self.collect_payment:
             errors.add(
                 (*path, "collectPayment"),
-                "invalid_value",
+                ErrorCode.INVALID_VALUE,
                 "bulkbill processes no payments: collectPayment is not supported.",
             )
         options = self.billing_options or BillingOptionsModel()

@@ -26,7 +26,7 @@ from bulkbill.api.zuora.orders.order_common import (
     zuora_reasons,
 )
 from bulkbill.api.zuora.orders.order_render import document_lists, render_order
-from bulkbill.core.errors import InputCollector
+from bulkbill.core.errors import ErrorCode, InputCollector
 from bulkbill.core.orders.line_items import OrderStatus, processing_options_error
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.platform.uow import UnitOfWork
@@ -67,21 +67,21 @@ def create_order(call: ZuoraRequest = Depends(zuora_request)) -> Response:
             if body.new_account is not None:
                 errors.add(
                     ("newAccount",),
-                    "invalid_value",
+                    ErrorCode.INVALID_VALUE,
                     "newAccount is not supported: create the account with POST /v1/accounts, "
                     "then pass existingAccountNumber.",
                 )
             elif body.existing_account_number is None:
                 errors.missing(("existingAccountNumber",))
             if body.subscriptions:
-                errors.add(("subscriptions",), "invalid_value", "Orders with subscriptions are not supported.")
+                errors.add(("subscriptions",), ErrorCode.INVALID_VALUE, "Orders with subscriptions are not supported.")
             lines = []
             for i, oli in enumerate(body.order_line_items or []):
                 check_prices(oli, ("orderLineItems", i), errors)
                 lines.append(line_fields(oli, ("orderLineItems", i), errors))
             options = body.processing_options
             if options is not None and (problem := processing_options_error(body.status)):
-                errors.add(("processingOptions",), "rule_violation", problem)
+                errors.add(("processingOptions",), ErrorCode.RULE_VIOLATION, problem)
             billing = options.billing(("processingOptions",), errors) if options else None
             runs_billing = options is not None and options.runs_billing
             custom = check_custom_fields(body.custom, (), errors)
