@@ -13,9 +13,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.test_zuora_bill_runs import run, sent
-from tests.api.test_zuora_generated_documents import to_billing
-from tests.api.test_zuora_orders import bulk, codes, create_order, line, new_account, returned_line_id
+from tests.api.zuora.billing.test_bill_runs import run, sent
+from tests.api.zuora.documents.test_generated_documents import to_billing
+from tests.api.zuora.orders.test_orders import bulk, codes, create_order, line, new_account, returned_line_id
 from tests.api.zuora_documents import account, standalone
 from tests.helpers import StripeClient, ZuoraClient
 

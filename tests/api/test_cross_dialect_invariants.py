@@ -15,8 +15,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.test_zuora_generated_documents import to_billing
-from tests.api.test_zuora_orders import bulk, new_account, returned_line_id
+from tests.api.zuora.documents.test_generated_documents import to_billing
+from tests.api.zuora.orders.test_orders import bulk, new_account, returned_line_id
 from tests.api.zuora_documents import closed_period, codes, dec, get, item, items_of, standalone
 from tests.helpers import StripeClient, ZuoraClient
 

@@ -88,8 +88,8 @@ class TestCreditMemosStayZuoraOnly:
     def test_stripe_cannot_see_or_edit_a_credit_memo(
         self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient, stripe: StripeClient
     ) -> None:
-        from tests.api.test_zuora_bill_runs import run
-        from tests.api.test_zuora_orders import create_order, line, new_account
+        from tests.api.zuora.billing.test_bill_runs import run
+        from tests.api.zuora.orders.test_orders import create_order, line, new_account
 
         account = new_account(client, tenant)
         sale = create_order(zuora, account, [line(itemState="SentToBilling", billTargetDate="2021-01-01")])

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.test_zuora_bill_runs import SDK_DEFAULTS, sent
-from tests.api.test_zuora_orders import NOT_FOUND, RULE, bulk, codes, documents, new_account, new_line
+from tests.api.zuora.billing.test_bill_runs import SDK_DEFAULTS, sent
+from tests.api.zuora.orders.test_orders import NOT_FOUND, RULE, bulk, codes, documents, new_account, new_line
 from tests.helpers import ZuoraClient
 
 PLAN_ONLY = {"bulkbillOptions": {"planOnly": True}}

@@ -23,7 +23,7 @@ from bulkbill.jobs import worker as workers
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import BillRun, BillRunChunk
-from tests.api.test_zuora_bill_runs import SDK_DEFAULTS
+from tests.api.zuora.billing.test_bill_runs import SDK_DEFAULTS
 from tests.conftest import new_tenant, zuora_for
 from tests.scale.data import NOW, TARGET, make_dataset
 
