@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from bulkbill.services.platform.tenants import NewTenant, create_tenant
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables import InvoiceItem
-from tests.conftest import BACKENDS, new_database_url
+from tests.helpers import BACKENDS, new_database_url
 from tests.reliability.conftest import Figures, database_name
 from tests.reliability.flows import (
     FUL,

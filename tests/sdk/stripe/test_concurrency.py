@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.sdk.conftest import SdkTenant, assert_totals_match_lines
+from tests.helpers.sdk import SdkTenant, assert_totals_match_lines
 
 pytestmark = pytest.mark.sdk
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import stripe
 
-from tests.sdk.conftest import SdkTenant, assert_totals_match_lines, validate_tree
+from tests.helpers.sdk import SdkTenant, assert_totals_match_lines, validate_tree
 
 pytestmark = pytest.mark.sdk
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from tests.sdk.conftest import SdkTenant
+from tests.helpers.sdk import SdkTenant
 
 pytestmark = pytest.mark.sdk
 

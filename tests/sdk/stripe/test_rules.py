@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.sdk.conftest import SdkTenant
+from tests.helpers.sdk import SdkTenant
 
 pytestmark = pytest.mark.sdk
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.sdk.conftest import SdkTenant, check_response
+from tests.helpers.sdk import SdkTenant, check_response
 
 pytestmark = pytest.mark.sdk
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from tests.sdk.conftest import SdkTenant, assert_totals_match_lines
+from tests.helpers.sdk import SdkTenant, assert_totals_match_lines
 
 pytestmark = pytest.mark.sdk
 

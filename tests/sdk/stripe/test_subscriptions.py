@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.schema import assert_stripe_schema
-from tests.sdk.conftest import (
+from tests.helpers.schema import assert_stripe_schema
+from tests.helpers.sdk import (
     DELETED_SCHEMAS,
     LiveServer,
     SdkTenant,

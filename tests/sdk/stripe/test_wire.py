@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import stripe
 
-from tests.sdk.conftest import SdkTenant, assert_totals_match_lines
+from tests.helpers.sdk import SdkTenant, assert_totals_match_lines
 
 pytestmark = pytest.mark.sdk
 

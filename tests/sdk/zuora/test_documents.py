@@ -24,7 +24,7 @@ from zuora_sdk.exceptions import ApiException, BadRequestException, ForbiddenExc
 
 from bulkbill.services.platform.tenants import create_tenant
 from bulkbill.storage.tables import Invoice
-from tests.sdk.conftest import LiveServer
+from tests.helpers.sdk import LiveServer
 
 pytestmark = pytest.mark.sdk
 

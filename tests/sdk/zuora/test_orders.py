@@ -43,7 +43,7 @@ from bulkbill.services.customers.customers import CustomerFields, create_custome
 from bulkbill.services.platform.tenants import create_tenant
 from bulkbill.services.platform.uow import UnitOfWork
 from tests.helpers import zuora_seed_body
-from tests.sdk.conftest import LiveServer
+from tests.helpers.sdk import LiveServer
 
 pytestmark = pytest.mark.sdk
 SEED_001_OLI = "4028828c82819b74018286e02e041bd6"

@@ -20,7 +20,7 @@ from bulkbill.services.platform.tenants import NewTenant
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Coupon
 from tests.helpers import StripeClient
-from tests.schema import assert_stripe_schema
+from tests.helpers.schema import assert_stripe_schema
 
 
 def call(

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.api.stripe.subscriptions.test_subscriptions import world
 from tests.helpers import StripeClient
-from tests.schema import assert_stripe_schema
-
-
-def _draft_with_item(stripe: StripeClient, *, percent_off: int | None = None) -> tuple[str, dict[str, Any]]:
-    customer = stripe.ok("POST", "/v1/customers", {"name": "Net"})["id"]
-    draft = stripe.ok("POST", "/v1/invoices", {"customer": customer})["id"]
-    params: dict[str, Any] = {"customer": customer, "invoice": draft, "amount": 1000, "currency": "usd"}
-    if percent_off is not None:
-        coupon = stripe.ok("POST", "/v1/coupons", {"percent_off": percent_off, "duration": "once"})["id"]
-        params["discounts"] = [{"coupon": coupon}]
-    return draft, stripe.ok("POST", "/v1/invoiceitems", params)
+from tests.helpers.schema import assert_stripe_schema
+from tests.helpers.stripe import draft_with_item, world
 
 
 class TestExpansions:
     def test_an_items_invoice_expands_to_the_invoice(self, stripe: StripeClient) -> None:
         # given an item on a draft
-        draft, item = _draft_with_item(stripe)
+        draft, item = draft_with_item(stripe)
         # when its invoice is expanded, retrieved or listed
         one = stripe.ok("GET", f"/v1/invoiceitems/{item['id']}", {"expand": ["invoice"]})
         listed = stripe.ok("GET", "/v1/invoiceitems", {"customer": item["customer"], "expand": ["data.invoice"]})
@@ -54,6 +42,6 @@ class TestExpansions:
         assert {line["subscription"] for line in plain["lines"]["data"]} == {w["sub"]["id"]}
 
     def test_payments_are_not_expandable(self, stripe: StripeClient) -> None:
-        draft, _ = _draft_with_item(stripe)
+        draft, _ = draft_with_item(stripe)
         error = stripe.error("GET", f"/v1/invoices/{draft}", {"expand": ["payments"]})
         assert "payments" in error["message"]

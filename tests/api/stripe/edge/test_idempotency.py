@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.stripe.invoicing.test_bulk_lines import all_lines, setup_invoice
 from tests.helpers import StripeClient
+from tests.helpers.stripe import all_lines, setup_invoice
 
 
 class TestIdempotency:

@@ -23,8 +23,7 @@ import bulkbill.api.stripe.edge.params as params
 from bulkbill.api.docs import DOCS_PATHS
 from bulkbill.api.stripe.app import create_stripe_app
 from bulkbill.api.stripe.edge.openapi import query_params
-from tests.helpers import StripeClient
-from tests.reliability_input.world import app_routes
+from tests.helpers import StripeClient, app_routes
 
 ROUTES = [(m, p) for m, p in app_routes(create_stripe_app()) if p != "/openapi.json" and p not in DOCS_PATHS]
 FORM = "application/x-www-form-urlencoded"

@@ -7,36 +7,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import StripeClient
-
-
-def setup_invoice(stripe: StripeClient, **invoice: Any) -> dict[str, Any]:
-    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})
-    return stripe.ok("POST", "/v1/invoices", {"customer": customer["id"], "currency": "usd", **invoice})
-
-
-def price(stripe: StripeClient, unit_amount: int = 1500, currency: str = "usd", **extra: Any) -> str:
-    product = stripe.ok("POST", "/v1/products", {"name": "Widget"})
-    return str(
-        stripe.ok(
-            "POST", "/v1/prices", {"product": product["id"], "currency": currency, "unit_amount": unit_amount, **extra}
-        )["id"]
-    )
-
-
-def tax_rate(stripe: StripeClient, percentage: str = "20", inclusive: bool = False) -> str:
-    return str(
-        stripe.ok("POST", "/v1/tax_rates", {"display_name": "VAT", "percentage": percentage, "inclusive": inclusive})[
-            "id"
-        ]
-    )
-
-
-def coupon(stripe: StripeClient, **terms: Any) -> str:
-    return str(stripe.ok("POST", "/v1/coupons", terms)["id"])
-
-
-def all_lines(stripe: StripeClient, invoice_id: str) -> list[dict[str, Any]]:
-    return list(stripe.ok("GET", f"/v1/invoices/{invoice_id}/lines", {"limit": 100})["data"])
+from tests.helpers.stripe import all_lines, coupon, pending_item, price, setup_invoice, tax_rate
 
 
 def assert_totals_match_lines(stripe: StripeClient, invoice: dict[str, Any]) -> None:
@@ -95,12 +66,6 @@ class TestWorkedExample:
             300,
             3240,
         )
-
-
-def pending_item(stripe: StripeClient, customer: str, amount: int = 500, currency: str = "usd") -> str:
-    return str(
-        stripe.ok("POST", "/v1/invoiceitems", {"customer": customer, "amount": amount, "currency": currency})["id"]
-    )
 
 
 def count_rows(stripe: StripeClient, invoice_id: str) -> tuple[int, int, dict[str, Any]]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.stripe.edge.test_expansions import _draft_with_item
-from tests.api.stripe.invoicing.test_bulk_lines import all_lines, price, setup_invoice
-from tests.api.stripe.invoicing.test_product_data import _items
 from tests.helpers import StripeClient
+from tests.helpers.stripe import all_lines, customer_items, draft_with_item, price, setup_invoice
 
 
 class TestInvoiceItems:
@@ -87,7 +85,7 @@ class TestInvoiceItemOnADraft:
             "POST", "/v1/invoiceitems", {"customer": bob, "invoice": invoice["id"], "amount": 100, "currency": "usd"}
         )
         assert error["param"] == "invoice" and error["message"] == "The invoice belongs to another customer."
-        assert _items(stripe, bob) == [] and _items(stripe, invoice["customer"]) == []
+        assert customer_items(stripe, bob) == [] and customer_items(stripe, invoice["customer"]) == []
         assert all_lines(stripe, invoice["id"]) == []
 
     def test_another_currency_is_refused(self, stripe: StripeClient) -> None:
@@ -99,13 +97,13 @@ class TestInvoiceItemOnADraft:
         )
         assert error["param"] == "currency"
         assert error["message"] == "The item currency eur does not match the invoice currency usd."
-        assert _items(stripe, invoice["customer"]) == [] and all_lines(stripe, invoice["id"]) == []
+        assert customer_items(stripe, invoice["customer"]) == [] and all_lines(stripe, invoice["id"]) == []
 
 
 class TestNetAmount:
     def test_an_item_on_an_invoice_shows_its_amount_after_discounts(self, stripe: StripeClient) -> None:
         # given an item of 1000 with a 10 % coupon on a draft
-        _, item = _draft_with_item(stripe, percent_off=10)
+        _, item = draft_with_item(stripe, percent_off=10)
         # then its net amount is 900, created, retrieved and listed alike
         assert (item["amount"], item["net_amount"]) == (1000, 900)
         assert stripe.ok("GET", f"/v1/invoiceitems/{item['id']}")["net_amount"] == 900
@@ -113,5 +111,5 @@ class TestNetAmount:
         assert [i["net_amount"] for i in listed] == [900]
 
     def test_without_discounts_it_is_the_amount(self, stripe: StripeClient) -> None:
-        _, item = _draft_with_item(stripe)
+        _, item = draft_with_item(stripe)
         assert item["net_amount"] == item["amount"] == 1000

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.stripe.invoicing.test_bulk_lines import coupon, pending_item, setup_invoice, tax_rate
 from tests.helpers import StripeClient
+from tests.helpers.stripe import coupon, pending_item, setup_invoice, tax_rate
 
 
 class TestCreate:

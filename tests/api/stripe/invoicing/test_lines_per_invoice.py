@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.stripe.invoicing.test_bulk_lines import all_lines, setup_invoice
 from tests.helpers import StripeClient
+from tests.helpers.stripe import all_lines, setup_invoice
 
 MAX_LINES = 250  # Settings.stripe_max_lines_per_invoice, the default the tests run with
 

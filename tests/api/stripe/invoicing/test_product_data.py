@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.stripe.invoicing.test_bulk_lines import all_lines, setup_invoice
 from tests.helpers import StripeClient
+from tests.helpers.stripe import all_lines, customer_items, setup_invoice
 
 PRODUCT_DATA = {
     "name": "Inline widget",
@@ -25,10 +25,6 @@ def _price_data(product_data: dict[str, Any]) -> dict[str, Any]:
 
 def _products(stripe: StripeClient) -> list[dict[str, Any]]:
     return list(stripe.ok("GET", "/v1/products", {"limit": 100})["data"])
-
-
-def _items(stripe: StripeClient, customer: str) -> list[dict[str, Any]]:
-    return list(stripe.ok("GET", "/v1/invoiceitems", {"customer": customer, "limit": 100})["data"])
 
 
 def _add_line(stripe: StripeClient, invoice: dict[str, Any], product_data: dict[str, Any]) -> Any:
@@ -111,7 +107,7 @@ class TestProductData:
         # Only update_lines' own line (added before the refused call) is there, unchanged.
         kept = [100] if way == "update_lines" else []
         assert [ln["amount"] for ln in all_lines(stripe, invoice["id"])] == kept
-        assert [i["amount"] for i in _items(stripe, invoice["customer"])] == kept
+        assert [i["amount"] for i in customer_items(stripe, invoice["customer"])] == kept
         assert stripe.ok("GET", f"/v1/invoices/{invoice['id']}")["total"] == sum(kept)
 
     def test_tax_details_is_not_a_parameter(self, stripe: StripeClient) -> None:

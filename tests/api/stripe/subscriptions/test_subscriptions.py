@@ -7,75 +7,35 @@ real-time path (due work done lazily when the subscription is read).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import stripe as stripe_sdk
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from bulkbill.storage.tables_subscriptions import Subscription
 from tests.helpers import StripeClient
-from tests.schema import assert_stripe_schema
+from tests.helpers.schema import assert_stripe_schema
+from tests.helpers.stripe import (
+    DAY,
+    FEB1,
+    ITEM_FIELDS,
+    MAR1,
+    T0,
+    advance,
+    assert_subscription_shape,
+    coupon,
+    invoice,
+    invoices_of,
+    new_clock,
+    new_customer,
+    recurring_price,
+    subscribe,
+    tax_rate,
+    world,
+)
 
-DAY = 86400
-
-
-def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
-    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp())
-
-
-T0 = ts(2025, 1, 1)
-FEB1 = ts(2025, 2, 1)
-MAR1 = ts(2025, 3, 1)
-
-
-# --- helpers shared with test_test_clocks.py ----------------------------------------------------
-
-
-def new_clock(stripe: StripeClient, frozen_time: int = T0) -> str:
-    clock = stripe.ok("POST", "/v1/test_helpers/test_clocks", {"frozen_time": frozen_time, "name": "billing"})
-    assert_stripe_schema(clock, "test_helpers.test_clock")
-    return str(clock["id"])
-
-
-def advance(stripe: StripeClient, clock_id: str, frozen_time: int) -> dict[str, Any]:
-    clock = stripe.ok("POST", f"/v1/test_helpers/test_clocks/{clock_id}/advance", {"frozen_time": frozen_time})
-    assert_stripe_schema(clock, "test_helpers.test_clock")
-    assert (clock["frozen_time"], clock["status"]) == (frozen_time, "ready")
-    return clock
-
-
-def new_customer(stripe: StripeClient, clock: str | None = None, **extra: Any) -> str:
-    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada", "test_clock": clock, **extra})
-    assert_stripe_schema(customer, "customer")
-    assert customer["test_clock"] == clock
-    return str(customer["id"])
-
-
-def recurring_price(
-    stripe: StripeClient,
-    unit_amount: int,
-    *,
-    interval: str = "month",
-    count: int = 1,
-    currency: str = "usd",
-    name: str = "Seat",
-) -> str:
-    product = stripe.ok("POST", "/v1/products", {"name": name})
-    return str(
-        stripe.ok(
-            "POST",
-            "/v1/prices",
-            {
-                "product": product["id"],
-                "currency": currency,
-                "unit_amount": unit_amount,
-                "recurring": {"interval": interval, "interval_count": count},
-            },
-        )["id"]
-    )
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def one_time_price(stripe: StripeClient, unit_amount: int = 900) -> str:
@@ -83,79 +43,6 @@ def one_time_price(stripe: StripeClient, unit_amount: int = 900) -> str:
     return str(
         stripe.ok("POST", "/v1/prices", {"product": product["id"], "currency": "usd", "unit_amount": unit_amount})["id"]
     )
-
-
-def tax_rate(stripe: StripeClient, percentage: str = "20", inclusive: bool = False) -> str:
-    body = {"display_name": "VAT", "percentage": percentage, "inclusive": inclusive}
-    return str(stripe.ok("POST", "/v1/tax_rates", body)["id"])
-
-
-def coupon(stripe: StripeClient, **terms: Any) -> str:
-    return str(stripe.ok("POST", "/v1/coupons", terms)["id"])
-
-
-SUBSCRIPTION_FIELDS = frozenset(
-    k for k in stripe_sdk.Subscription.__annotations__ if not k.isupper() and not k.startswith("_")
-)
-ITEM_FIELDS = frozenset(
-    k for k in stripe_sdk.SubscriptionItem.__annotations__ if not k.isupper() and not k.startswith("_")
-) - {"deleted"}
-PLAN_FIELDS = frozenset(k for k in stripe_sdk.Plan.__annotations__ if not k.isupper() and not k.startswith("_")) - {
-    "deleted"
-}
-
-
-def assert_subscription_shape(sub: dict[str, Any]) -> None:
-    """Stripe's schema subset prunes `subscription`: every attribute stripe-python declares must be there,
-    and every object inside that the subset does cover must match its schema."""
-    assert sub["object"] == "subscription"
-    assert set(sub) >= SUBSCRIPTION_FIELDS, SUBSCRIPTION_FIELDS - set(sub)
-    assert "current_period_start" not in sub  # basil and later: the period lives on the items
-    items = sub["items"]
-    assert items["object"] == "list" and items["url"].startswith("/v1/subscription_items")
-    for item in items["data"]:
-        assert item["object"] == "subscription_item" and set(item) >= ITEM_FIELDS, ITEM_FIELDS - set(item)
-        assert item["plan"]["object"] == "plan" and set(item["plan"]) >= PLAN_FIELDS
-        assert_stripe_schema(item["price"], "price")
-        for rate in item["tax_rates"]:
-            assert_stripe_schema(rate, "tax_rate")
-    for rate in sub["default_tax_rates"]:
-        assert_stripe_schema(rate, "tax_rate")
-    if isinstance(sub["latest_invoice"], dict):
-        assert_stripe_schema(sub["latest_invoice"], "invoice")
-
-
-def assert_invoice(invoice: dict[str, Any]) -> None:
-    assert_stripe_schema(invoice, "invoice")
-    for line in invoice["lines"]["data"]:
-        assert_stripe_schema(line, "line_item")
-
-
-def subscribe(stripe: StripeClient, customer: str, items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    sub = stripe.ok("POST", "/v1/subscriptions", {"customer": customer, "items": items, **extra})
-    assert_subscription_shape(sub)
-    return sub
-
-
-def invoice(stripe: StripeClient, invoice_id: str) -> dict[str, Any]:
-    body = stripe.ok("GET", f"/v1/invoices/{invoice_id}")
-    assert_invoice(body)
-    return body
-
-
-def invoices_of(stripe: StripeClient, customer: str) -> list[dict[str, Any]]:
-    """The customer's invoices, oldest first."""
-    body = stripe.ok("GET", "/v1/invoices", {"customer": customer, "limit": 100})
-    return list(reversed(body["data"]))
-
-
-def world(stripe: StripeClient, **extra: Any) -> dict[str, Any]:
-    """A clock at 2025-01-01, a customer on it, and a monthly subscription of 2 × 1500 + 1 × 500."""
-    clock = new_clock(stripe)
-    customer = new_customer(stripe, clock)
-    seat, support = recurring_price(stripe, 1500), recurring_price(stripe, 500, name="Support")
-    sub = subscribe(stripe, customer, [{"price": seat, "quantity": 2}, {"price": support}], **extra)
-    return {"clock": clock, "customer": customer, "seat": seat, "support": support, "sub": sub}
 
 
 # --- create ----------------------------------------------------------------------------------

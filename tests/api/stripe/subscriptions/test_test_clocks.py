@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.stripe.subscriptions.test_subscriptions import (
+from tests.helpers import StripeClient
+from tests.helpers.schema import assert_stripe_schema
+from tests.helpers.stripe import (
     DAY,
     FEB1,
     MAR1,
@@ -30,8 +32,6 @@ from tests.api.stripe.subscriptions.test_subscriptions import (
     ts,
     world,
 )
-from tests.helpers import StripeClient
-from tests.schema import assert_stripe_schema
 
 HOUR = 3600
 

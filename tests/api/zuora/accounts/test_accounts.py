@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.zuora_documents import CONTACT, account, codes, gzipped, standalone
 from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers.zuora import CONTACT, account, codes, gzipped, standalone
 
 
 class TestCreateAccount:

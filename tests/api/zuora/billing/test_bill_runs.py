@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora.orders.test_fulfillments import booked_line, create, fulfillment
-from tests.api.zuora.orders.test_orders import (
+from tests.helpers import ZuoraClient
+from tests.helpers.zuora import (
     MISSING,
     NOT_FOUND,
     RULE,
+    booked_line,
     bulk,
     codes,
+    create,
     create_order,
     documents,
+    fulfillment,
     line,
     new_account,
     new_line,
+    run,
+    sent,
 )
-from tests.helpers import ZuoraClient
-
-# What zuora-sdk sends on every CreateBillRunRequest, whatever the caller set.
-SDK_DEFAULTS = {
-    "autoEmail": False,
-    "autoPost": False,
-    "autoRenewal": False,
-    "noEmailForZeroAmountInvoice": False,
-    "includeSubscriptions": True,
-    "includeOrderLineItems": True,
-}
-
-
-def run(zuora: ZuoraClient, target: str = "2021-06-30", **kw: Any) -> dict[str, Any]:
-    return zuora.ok("POST", "/v1/bill-runs", {**SDK_DEFAULTS, "targetDate": target, "invoiceDate": "2021-07-01", **kw})
-
-
-def sent(zuora: ZuoraClient, account: str, bill_target: str, **kw: Any) -> str:
-    return new_line(zuora, account, itemState="SentToBilling", billTargetDate=bill_target, **kw)
 
 
 class TestSelection:

@@ -11,19 +11,22 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora.billing.test_bill_runs import SDK_DEFAULTS, sent
-from tests.api.zuora.orders.test_orders import (
+from tests.helpers import ZuoraClient
+from tests.helpers.zuora import (
+    BOTH,
+    DENIED,
+    EAST,
     INVALID,
     MISSING,
+    NORTH,
     NOT_FOUND,
+    SDK_DEFAULTS,
+    WEST,
     codes,
     documents,
     new_account,
+    sent,
 )
-from tests.helpers import ZuoraClient
-
-DENIED = 50000010
-EAST, WEST, BOTH, NORTH = ({"Zuora-Org-Ids": orgs} for orgs in ("east", "west", "east,west", "north"))
 
 
 def new_run(zuora: ZuoraClient, headers: dict[str, str] | None = None, **kw: Any) -> dict[str, Any]:

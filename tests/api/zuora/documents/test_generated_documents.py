@@ -21,10 +21,20 @@ from bulkbill.core.billing.plan import BillableSource, SourceType
 from bulkbill.core.orders.line_items import ItemCategory
 from bulkbill.services.billing.billing_sets import SourceRecord, extras_json, record_extras
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora.billing.test_bill_runs import SDK_DEFAULTS
-from tests.api.zuora.orders.test_fulfillments import booked_line, create, fulfillment
-from tests.api.zuora.orders.test_orders import B, bulk, documents, new_account, new_line, returned_line_id
 from tests.helpers import ZuoraClient
+from tests.helpers.zuora import (
+    SDK_DEFAULTS,
+    B,
+    booked_line,
+    bulk,
+    create,
+    documents,
+    fulfillment,
+    new_account,
+    new_line,
+    returned_line_id,
+    to_billing,
+)
 
 BILL_TO = "b" * 32
 ATTRIBUTES = {
@@ -34,10 +44,6 @@ ATTRIBUTES = {
     "sequenceSetId": "S-1",
     "invoiceGroupNumber": "G-1",
 }
-
-
-def to_billing(*ids: str, target: str = "2021-01-01") -> list[dict[str, Any]]:
-    return [{"id": i, "itemState": "SentToBilling", "billTargetDate": target} for i in ids]
 
 
 def invoice(zuora: ZuoraClient, key: str) -> dict[str, Any]:

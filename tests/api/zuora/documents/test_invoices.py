@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.zuora_documents import (
+from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers.zuora import (
     account,
     cancel,
     closed_period,
@@ -25,7 +26,6 @@ from tests.api.zuora_documents import (
     post,
     standalone,
 )
-from tests.helpers import StripeClient, ZuoraClient
 
 
 class TestStandalone:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.zuora_documents import account, codes, item, make_credit_memo, post, standalone
 from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers.zuora import account, codes, item, make_credit_memo, post, standalone
 
 
 def query(zuora: ZuoraClient, path: str = "/object-query/invoices", **params: Any) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora.orders.test_orders import INVALID
 from tests.helpers import ZuoraClient
+from tests.helpers.zuora import INVALID
 
 
 class TestOAuth:

@@ -13,7 +13,7 @@ from bulkbill.cli.main import app
 from bulkbill.services.platform.tenants import NewTenant, check_zuora_version, set_zuora_default_version
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables import Tenant
-from tests.conftest import zuora_for
+from tests.helpers import zuora_for
 
 
 def _set_default(client: TestClient, tenant: NewTenant, version: str | None) -> None:

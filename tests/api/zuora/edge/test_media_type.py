@@ -8,8 +8,8 @@ import json
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora.orders.test_orders import codes, line, new_account, order_body
 from tests.helpers import ZuoraClient
+from tests.helpers.zuora import codes, line, new_account, order_body
 
 UNSUPPORTED = 50000045
 

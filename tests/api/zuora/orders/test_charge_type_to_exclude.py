@@ -6,20 +6,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora.orders.test_fulfillments import booked_line, fulfillment
-from tests.api.zuora.orders.test_orders import (
+from tests.helpers import ZuoraClient
+from tests.helpers.zuora import (
     INVALID,
     SENT,
+    booked_line,
     codes,
     create_order,
     documents,
+    fulfillment,
     get_line,
     line,
     new_account,
     order_body,
     run_billing,
 )
-from tests.helpers import ZuoraClient
 
 
 class TestChargeTypeToExclude:

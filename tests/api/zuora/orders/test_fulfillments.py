@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,37 +10,25 @@ from sqlalchemy import update
 
 from bulkbill.services.platform.tenants import NewTenant
 from bulkbill.storage.tables_orders import OrderLineItem
-from tests.api.zuora.orders.test_orders import (
+from tests.helpers import ZuoraClient, zuora_seed_body
+from tests.helpers.zuora import (
     INVALID,
     MISSING,
     NOT_FOUND,
     RULE,
     B,
+    booked_line,
     codes,
+    create,
     documents,
+    fulfillment,
     get_line,
     new_account,
     new_line,
     returned_line_id,
 )
-from tests.helpers import ZuoraClient, zuora_seed_body
 
 SEED_OLI = "4028828c82819b74018286e02e041bd6"
-
-
-def booked_line(zuora: ZuoraClient, account: str, quantity: int = 10, **kw: Any) -> str:
-    return new_line(zuora, account, quantity=quantity, amountPerUnit=20, itemState="Booked", billingRule=B, **kw)
-
-
-def fulfillment(oli: str, quantity: Any = 5, **kw: Any) -> dict[str, Any]:
-    return {"orderLineItemId": oli, "fulfillmentDate": "2022-01-01", "quantity": quantity, **kw}
-
-
-def create(zuora: ZuoraClient, *items: dict[str, Any], **options: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"fulfillments": list(items)}
-    if options:
-        body["processingOptions"] = options
-    return zuora.ok("POST", "/v1/fulfillments", body)
 
 
 def relabel(client: TestClient, tenant: NewTenant, old: str, new: str) -> None:

@@ -4,119 +4,40 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bulkbill.services.customers.customers import CustomerFields, create_customer
 from bulkbill.services.platform.tenants import NewTenant
-from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Invoice, InvoiceItem
+from bulkbill.storage.tables import InvoiceItem
 from tests.helpers import ZuoraClient, zuora_seed_body
-
-RULE, MISSING, INVALID, NOT_FOUND, UNKNOWN = 50000030, 50000022, 50000020, 50000040, 50000021
-A, B = "TriggerWithoutFulfillment", "TriggerAsFulfillmentOccurs"
-
+from tests.helpers.zuora import (
+    INVALID,
+    MISSING,
+    NOT_FOUND,
+    RULE,
+    SENT,
+    UNKNOWN,
+    A,
+    B,
+    bulk,
+    codes,
+    create_order,
+    documents,
+    get_line,
+    line,
+    new_account,
+    new_line,
+    order_body,
+    return_line,
+    run_billing,
+)
 
 # --- helpers shared with the fulfillment and bill-run tests -----------------------------------
-
-
-def new_account(
-    client: TestClient, tenant: NewTenant, *, currency: str = "usd", org: str | None = None, term: str | None = None
-) -> str:
-    """A core customer with a Zuora account number (what POST /v1/accounts makes)."""
-    state = client.app.state.bulkbill  # type: ignore[attr-defined]
-    number = "A" + uuid.uuid4().hex[:10].upper()
-    with state.sessions.begin() as session:
-        uow = UnitOfWork(session, state.settings, tenant_id=tenant.id)
-        customer = create_customer(uow, CustomerFields(name="Acme " + number))
-        customer.account_number = number
-        customer.currency = currency
-        customer.org_label = org
-        customer.profile = {"paymentTerm": term} if term else {}
-    return number
-
-
-SENT = {"itemState": "SentToBilling", "billTargetDate": "2021-01-01"}
-
-
-def order_body(account: str, lines: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
-    return {"orderDate": "2021-01-01", "existingAccountNumber": account, "orderLineItems": lines, **kw}
-
-
-def run_billing(*excluded: Any) -> dict[str, Any]:
-    return {"runBilling": True, "billingOptions": {"targetDate": "2021-01-01", "chargeTypeToExclude": list(excluded)}}
-
-
-def line(**kw: Any) -> dict[str, Any]:
-    return {"itemName": "Widget", "itemType": "Product", "quantity": 10, "amountPerUnit": 10, **kw}
-
-
-def create_order(zuora: ZuoraClient, account: str, lines: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
-    return zuora.ok(
-        "POST",
-        "/v1/orders",
-        {"orderDate": "2021-01-01", "existingAccountNumber": account, "orderLineItems": lines, **kw},
-    )
-
-
-def returned_line_id(zuora: ZuoraClient, account: str, **kw: Any) -> str:
-    """A sale of 5 × 30 sent to billing, and a return order of 2 of its line 1; returns the return line's id."""
-    sale = create_order(
-        zuora, account, [line(quantity=5, amountPerUnit=30, itemState="SentToBilling", billTargetDate="2021-01-01")]
-    )
-    returned = return_line(sale, 2, **kw)
-    return str(create_order(zuora, account, [returned], category="Return")["orderLineItems"][0]["id"])
-
-
-def new_line(zuora: ZuoraClient, account: str, **kw: Any) -> str:
-    """One order line item; returns its id."""
-    return str(create_order(zuora, account, [line(**kw)])["orderLineItems"][0]["id"])
-
-
-def get_line(zuora: ZuoraClient, item_id: str, **params: Any) -> dict[str, Any]:
-    body = zuora.ok("GET", f"/v1/order-line-items/{item_id}", params=params or None)
-    result: dict[str, Any] = body["orderLineItem"]
-    return result
-
-
-def bulk(zuora: ZuoraClient, items: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"orderLineItems": items}
-    if options:
-        body["processingOptions"] = options
-    return zuora.ok("POST", "/v1/order-line-items/bulk", body)
-
-
-@dataclass
-class Doc:
-    invoice: Invoice
-    items: list[InvoiceItem] = field(default_factory=list)
-
-
-def documents(client: TestClient, tenant: NewTenant) -> list[Doc]:
-    """Every billing document of the tenant with its items, oldest first (read straight from the database)."""
-    state = client.app.state.bulkbill  # type: ignore[attr-defined]
-    with state.sessions.begin() as session:
-        invoices = session.scalars(select(Invoice).where(Invoice.tenant_id == tenant.id).order_by(Invoice.id)).all()
-        out = []
-        for inv in invoices:
-            items = session.scalars(
-                select(InvoiceItem)
-                .where(InvoiceItem.tenant_id == tenant.id, InvoiceItem.invoice_id == inv.id)
-                .order_by(InvoiceItem.id)
-            ).all()
-            out.append(Doc(inv, list(items)))
-        return out
-
-
-def codes(body: dict[str, Any]) -> list[int]:
-    return [r["code"] for r in body["reasons"]]
 
 
 # --- POST /v1/orders ---------------------------------------------------------------------------
@@ -724,17 +645,6 @@ def sold(zuora: ZuoraClient, account: str, quantity: int = 5, state: str = "Sent
     return create_order(
         zuora, account, [line(quantity=quantity, amountPerUnit=30, itemState=state, billTargetDate="2021-01-01")]
     )
-
-
-def return_line(order: dict[str, Any], quantity: int, **kw: Any) -> dict[str, Any]:
-    return {
-        "itemCategory": "Return",
-        "itemName": "Widget back",
-        "quantity": quantity,
-        "originalOrderNumber": order["orderNumber"],
-        "originalOrderLineItemNumber": "1",
-        **kw,
-    }
 
 
 class TestReturns:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora.billing.test_org_scope import BOTH, DENIED, EAST, NORTH
-from tests.api.zuora.orders.test_orders import NOT_FOUND, codes, create_order, line, new_account
 from tests.helpers import ZuoraClient
+from tests.helpers.zuora import BOTH, DENIED, EAST, NORTH, NOT_FOUND, codes, create_order, line, new_account
 
 
 class TestOrderReferences:

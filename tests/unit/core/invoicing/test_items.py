@@ -25,7 +25,7 @@ from bulkbill.core.invoicing.items import (
     check_tax_rates,
 )
 from bulkbill.core.metadata import CLEAR
-from tests.unit.core import CUSTOMER, NOW, PRICE, changes, make_refs, make_values
+from tests.helpers.core import CUSTOMER, NOW, PRICE, changes, make_refs, make_values
 
 OWNER = ItemOwner(CUSTOMER, "usd")
 PATH: Path = ("lines", 0)

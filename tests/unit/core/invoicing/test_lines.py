@@ -23,7 +23,7 @@ from bulkbill.core.invoicing.lines import (
     with_kind,
 )
 from bulkbill.core.metadata import CLEAR
-from tests.unit.core import (
+from tests.helpers.core import (
     CUSTOMER,
     LIMITS,
     NOW,

@@ -43,7 +43,7 @@ from bulkbill.core.subscriptions.rules import (
     split_discounts,
     subscription_line,
 )
-from tests.unit.core import CUSTOMER, make_refs
+from tests.helpers.core import CUSTOMER, make_refs
 
 
 def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:

@@ -1,17 +1,26 @@
-"""Test helpers: a thin Stripe-dialect client over the ASGI test client, and a form encoder."""
+"""Test helpers every suite uses: thin Stripe- and Zuora-dialect clients over the ASGI test client, a form
+encoder, tenants and test databases. Dialect helpers are in tests/helpers/stripe.py and zuora.py, the SDK
+tests' in sdk.py, the core factories in core.py, Stripe's schemas in schema.py. Fixtures stay in conftest.py."""
 
 from __future__ import annotations
 
 import json
+import os
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
+from bulkbill.devtools.pg_cluster import PgCluster
+from bulkbill.services.platform.tenants import NewTenant, create_tenant
+
 # Copies of outside documents the tests replay (see tests/data/README.md for where each came from).
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def zuora_seed_body(name: str) -> dict[str, Any]:
@@ -154,3 +163,61 @@ def _json_dumps(body: Any) -> str:
     from decimal import Decimal
 
     return json.dumps(body, default=lambda v: str(v) if isinstance(v, Decimal) else v)
+
+
+def app_routes(app: Any) -> list[tuple[str, str]]:
+    """Every (method, full path) the application serves, mounted sub-apps included, from the app object."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Mount
+
+    out: list[tuple[str, str]] = []
+
+    def walk(routes: Any, prefix: str) -> None:
+        for route in iter_route_contexts(routes):
+            original = route.original_route
+            if isinstance(original, Mount):
+                walk(original.routes, prefix + original.path)
+                continue
+            for method in sorted(route.methods or ()):
+                if method != "HEAD":
+                    out.append((method, prefix + str(route.path)))
+
+    walk(app.routes, "")
+    return out
+
+
+# --- tenants and databases -------------------------------------------------------------------------
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def new_database_url(backend: str, request: pytest.FixtureRequest, tmp_dir: Path) -> str:
+    """A fresh, empty database for `backend`: a new SQLite file, or a new database in the test cluster."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_dir / ('bulkbill-' + uuid.uuid4().hex[:8] + '.db')}"
+    if os.environ.get("BULKBILL_TEST_PG_URL"):
+        return os.environ["BULKBILL_TEST_PG_URL"]
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database("bb_" + uuid.uuid4().hex[:10])
+
+
+def new_tenant(client: TestClient, name: str = "t") -> NewTenant:
+    """A fresh tenant in the test client's database (tests are isolated by tenant)."""
+    state = client.app.state.bulkbill  # type: ignore[attr-defined]
+    with state.sessions.begin() as session:
+        return create_tenant(session, name + "-" + uuid.uuid4().hex[:6], now=int(time.time()))
+
+
+def zuora_for(client: TestClient, tenant: NewTenant, headers: dict[str, str] | None = None) -> ZuoraClient:
+    """A Zuora client holding a fresh token for the tenant's client credentials (`headers` on the token call)."""
+    response = client.post(
+        "/zuora/oauth/token",
+        data={
+            "client_id": tenant.zuora_client_id,
+            "client_secret": tenant.zuora_client_secret,
+            "grant_type": "client_credentials",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return ZuoraClient(client, response.json()["access_token"])

@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema
 
-SCHEMAS_PATH = Path(__file__).resolve().parent / "data" / "stripe_schemas.json"
+SCHEMAS_PATH = Path(__file__).resolve().parents[1] / "data" / "stripe_schemas.json"
 
 
 def _fix_nullable(node: Any) -> Any:
