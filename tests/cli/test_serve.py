@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 from bulkbill.cli.main import app as cli
 from bulkbill.cli.serve import base_url, masked_database_url, startup_line
+from bulkbill.devtools.listener import listening_socket, spawn_serve
 
 CHOICES = {"--log-format": "plain, json", "--log-level": "debug, info, warning, error, critical"}
 LINE_WAIT_SECONDS = 90  # only a bound on a hung child; nothing asserts how long anything took
@@ -79,16 +80,20 @@ def test_an_unknown_log_format_or_level_is_one_line_and_exit_code_2(tmp_path: Pa
 
 
 @contextmanager
-def serving(tmp_path: Path, *options: str, port: int = 0) -> Iterator[queue.Queue[str]]:
-    """`bulkbill serve` (on a free port by default) with a temporary SQLite database; yields its output lines.
+def serving(tmp_path: Path, *options: str, sock: socket.socket | None = None) -> Iterator[queue.Queue[str]]:
+    """`bulkbill serve` (on a free port it picks, or on `sock`) with a temporary SQLite database; yields its
+    output lines.
 
     On leaving, the server is stopped and everything it printed is in the queue."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BULKBILL_")}
     database = f"sqlite:///{tmp_path}/s.db"
-    command = [sys.executable, "-m", "bulkbill", "serve", "--port", str(port), "--database-url", database]
-    process = subprocess.Popen(
-        [*command, *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    pipe = subprocess.PIPE
+    if sock is None:
+        command = [sys.executable, "-m", "bulkbill", "serve", "--port", "0", "--database-url", database, *options]
+        process = subprocess.Popen(command, env=env, stdout=pipe, stderr=subprocess.STDOUT, text=True)
+    else:
+        args = ("--database-url", database, *options)
+        process = spawn_serve(sock, *args, env=env, stdout=pipe, stderr=subprocess.STDOUT, text=True)
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
@@ -142,10 +147,9 @@ def test_serve_logs_json_when_asked(tmp_path: Path) -> None:
 
 
 def test_log_level_warning_keeps_requests_out_of_the_log(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with serving(tmp_path, "--log-level", "warning", port=port) as lines:
+    # Nothing is printed to learn the port from: the test binds it and the server inherits the socket.
+    with listening_socket() as sock, serving(tmp_path, "--log-level", "warning", sock=sock) as lines:
+        port = sock.getsockname()[1]
         deadline = time.monotonic() + LINE_WAIT_SECONDS
         while not _answers(f"http://127.0.0.1:{port}/healthz"):
             assert time.monotonic() < deadline, "the server did not start"
