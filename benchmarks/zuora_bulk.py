@@ -38,7 +38,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -150,12 +149,6 @@ class ZuoraHttp:
 # --- server lifecycle -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def create_tenant(database_url: str) -> tuple[str, str]:
     """Create a tenant through the CLI; return its Zuora client id and secret."""
     cmd = [sys.executable, "-m", "bulkbill", "tenants", "create", "bench", "--database-url", database_url, "--json"]
@@ -193,12 +186,15 @@ class Server:
 
 
 def start_server(database_url: str, log_path: Path, timeout: float = 60.0) -> Server:
-    port = free_port()
-    cmd = [sys.executable, "-m", "bulkbill", "serve", "--port", str(port), "--database-url", database_url]
-    with log_path.open("wb") as log:
+    from bulkbill.devtools.listener import listening_socket, spawn_serve
+
+    # The server inherits a socket bound here: no other process can take the port before it serves.
+    with listening_socket() as sock, log_path.open("wb") as log:
+        port = sock.getsockname()[1]
         # Measure the engine, not the rate limiter (its default would refuse a benchmark's burst).
         env = {**os.environ, "BULKBILL_RATE_LIMIT": "off"}
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent, env=env)
+        args = ("--database-url", database_url)
+        process = spawn_serve(sock, *args, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent, env=env)
     server = Server(process, port, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

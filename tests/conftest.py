@@ -9,10 +9,7 @@ which is exactly the isolation bulkbill promises its users.
 from __future__ import annotations
 
 import os
-import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +18,8 @@ from fastapi.testclient import TestClient
 from bulkbill.api.app import create_app
 from bulkbill.config import Settings
 from bulkbill.devtools.pg_cluster import PgCluster, PostgresUnavailable
-from bulkbill.services.platform.tenants import NewTenant, create_tenant
-from tests.helpers import StripeClient, ZuoraClient
-
-BACKENDS = ["sqlite", "postgres"]
+from bulkbill.services.platform.tenants import NewTenant
+from tests.helpers import BACKENDS, StripeClient, ZuoraClient, new_database_url, new_tenant, zuora_for
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,15 +48,6 @@ def pg_cluster() -> Iterator[PgCluster | None]:
         pytest.skip(f"PostgreSQL not available: {exc}")
     yield cluster
     cluster.stop()
-
-
-def new_database_url(backend: str, request: pytest.FixtureRequest, tmp_dir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_dir / ('bulkbill-' + uuid.uuid4().hex[:8] + '.db')}"
-    if os.environ.get("BULKBILL_TEST_PG_URL"):
-        return os.environ["BULKBILL_TEST_PG_URL"]
-    cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    return cluster.create_database("bb_" + uuid.uuid4().hex[:10])
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -93,35 +79,11 @@ def stripe(client: TestClient, tenant_key: str) -> StripeClient:
 
 @pytest.fixture
 def other_stripe(client: TestClient) -> StripeClient:
-    state = client.app.state.bulkbill  # type: ignore[attr-defined]
-    with state.sessions.begin() as session:
-        tenant = create_tenant(session, "other-" + uuid.uuid4().hex[:6], now=int(time.time()))
-    return StripeClient(client, tenant.stripe_secret_key)
+    return StripeClient(client, new_tenant(client, "other").stripe_secret_key)
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: Any, argname: str) -> str | None:
     return None
-
-
-def new_tenant(client: TestClient, name: str = "t") -> NewTenant:
-    state = client.app.state.bulkbill  # type: ignore[attr-defined]
-    with state.sessions.begin() as session:
-        return create_tenant(session, name + "-" + uuid.uuid4().hex[:6], now=int(time.time()))
-
-
-def zuora_for(client: TestClient, tenant: NewTenant, headers: dict[str, str] | None = None) -> ZuoraClient:
-    """A Zuora client holding a fresh token for the tenant's client credentials (`headers` on the token call)."""
-    response = client.post(
-        "/zuora/oauth/token",
-        data={
-            "client_id": tenant.zuora_client_id,
-            "client_secret": tenant.zuora_client_secret,
-            "grant_type": "client_credentials",
-        },
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
-    return ZuoraClient(client, response.json()["access_token"])
 
 
 @pytest.fixture

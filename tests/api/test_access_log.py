@@ -19,8 +19,7 @@ import bulkbill.services.customers.accounts as accounts
 import bulkbill.services.customers.customers as customers
 from bulkbill.cli.logs import PLAIN_FORMAT, JsonFormatter
 from bulkbill.services.platform.tenants import NewTenant
-from tests.conftest import zuora_for
-from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers import StripeClient, ZuoraClient, zuora_for
 
 ACCESS = "bulkbill.access"
 

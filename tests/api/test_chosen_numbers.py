@@ -13,11 +13,20 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.test_zuora_bill_runs import run, sent
-from tests.api.test_zuora_generated_documents import to_billing
-from tests.api.test_zuora_orders import bulk, codes, create_order, line, new_account, returned_line_id
-from tests.api.zuora_documents import account, standalone
 from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers.zuora import (
+    account,
+    bulk,
+    codes,
+    create_order,
+    line,
+    new_account,
+    returned_line_id,
+    run,
+    sent,
+    standalone,
+    to_billing,
+)
 
 DUPLICATE = 50000030  # Zuora's category 30 (rule): the chosen number exists
 

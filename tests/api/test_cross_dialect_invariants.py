@@ -15,10 +15,20 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.test_zuora_generated_documents import to_billing
-from tests.api.test_zuora_orders import bulk, new_account, returned_line_id
-from tests.api.zuora_documents import closed_period, codes, dec, get, item, items_of, standalone
 from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers.zuora import (
+    bulk,
+    closed_period,
+    codes,
+    dec,
+    get,
+    item,
+    items_of,
+    new_account,
+    returned_line_id,
+    standalone,
+    to_billing,
+)
 
 
 def discounted(zuora: ZuoraClient, stripe: StripeClient) -> tuple[str, dict[str, str], dict[str, str]]:

@@ -7,8 +7,8 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.zuora_documents import account, item, items_of, standalone
 from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers.zuora import account, create_order, item, items_of, line, new_account, run, standalone
 
 
 def minor(value: object) -> int:
@@ -88,9 +88,6 @@ class TestCreditMemosStayZuoraOnly:
     def test_stripe_cannot_see_or_edit_a_credit_memo(
         self, client: TestClient, tenant: NewTenant, zuora: ZuoraClient, stripe: StripeClient
     ) -> None:
-        from tests.api.test_zuora_bill_runs import run
-        from tests.api.test_zuora_orders import create_order, line, new_account
-
         account = new_account(client, tenant)
         sale = create_order(zuora, account, [line(itemState="SentToBilling", billTargetDate="2021-01-01")])
         back = {

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, text
 
 from bulkbill.core.billing.plan import SourceType
 from bulkbill.storage.db import normalize_url
 
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Live, StripeHTTP, ZuoraHTTP
+
 CONTACT = {"firstName": "Ada", "lastName": "Lovelace", "workEmail": "ada@example.com", "country": "United States"}
 RULE_A, RULE_B = "TriggerWithoutFulfillment", "TriggerAsFulfillmentOccurs"
+WRITERS = 8  # concurrent clients in the races
 # What zuora-sdk sends on every CreateBillRunRequest.
 BILL_RUN_DEFAULTS = {
     "autoEmail": False,
@@ -142,3 +146,11 @@ def numbers(engine: Engine, table: str, column: str, tenant_id: str) -> list[str
 def gapless(values: list[str], prefix: str, width: int) -> bool:
     """INV00000001, INV00000002, ...: every number from 1 to len(values), once."""
     return values == [f"{prefix}{n:0{width}d}" for n in range(1, len(values) + 1)]
+
+
+def zuora_world(live: Live) -> tuple[StripeHTTP, ZuoraHTTP, str]:
+    """A tenant seen through both dialects, and a Zuora account (a Stripe customer)."""
+    tenant = live.tenant("conc")
+    zuora = live.zuora(tenant)
+    account = zuora.ok("POST", "/v1/accounts", {"name": "Acme", "currency": "USD", "billToContact": CONTACT})
+    return live.stripe(tenant), zuora, str(account["accountId"])

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from tests.reliability.conftest import Figures, Live
-from tests.reliability.test_concurrency import WRITERS, zuora_world
+from tests.reliability.flows import WRITERS, zuora_world
 
 PART = "1 concurrency"
 ROUNDS = 3

@@ -39,23 +39,13 @@ from tests.reliability.conftest import (
     stripe_conflict,
     zuora_conflict,
 )
-from tests.reliability.flows import plain_engine
+from tests.reliability.flows import WRITERS, plain_engine, zuora_world
 
 PART = "1 concurrency"
-WRITERS = 8
 MAX_OWNED = 4  # lines a writer keeps at most: the invoice stays under one page of lines/items
 EDIT_SECONDS = 3.0
 LONG_EDIT_SECONDS = 30.0
 AFTER_FINALIZE_SECONDS = 0.5
-CONTACT = {"firstName": "Ada", "lastName": "Lovelace", "workEmail": "ada@example.com", "country": "United States"}
-
-
-def zuora_world(live: Live) -> tuple[StripeHTTP, ZuoraHTTP, str]:
-    """A tenant seen through both dialects, and a Zuora account (a Stripe customer)."""
-    tenant = live.tenant("conc")
-    zuora = live.zuora(tenant)
-    account = zuora.ok("POST", "/v1/accounts", {"name": "Acme", "currency": "USD", "billToContact": CONTACT})
-    return live.stripe(tenant), zuora, str(account["accountId"])
 
 
 def standalone(zuora: ZuoraHTTP, account_id: str, amount: str = "100") -> dict[str, Any]:

@@ -23,7 +23,6 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -38,10 +37,11 @@ import requests
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
+from bulkbill.devtools.listener import listening_socket, spawn_serve
 from bulkbill.services.platform.tenants import NewTenant, create_tenant
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
 from bulkbill.storage.tables import InvoiceItem
-from tests.conftest import BACKENDS, new_database_url
+from tests.helpers import BACKENDS, new_database_url
 from tests.reliability.conftest import Figures, database_name
 from tests.reliability.flows import (
     FUL,
@@ -69,25 +69,24 @@ AIMS = ["bulk", "fulfillment", "bill_run", "order", None]  # None: whatever is i
 IN_FLIGHT_TIMEOUT = 1  # seconds: a killed request's key is taken over by its retry after this
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
-    """`python -m bulkbill serve` as a child process that can be killed and started again."""
+    """`python -m bulkbill serve` as a child process that can be killed and started again.
+
+    The listening socket is the test's: every start inherits it, so the port stays this server's
+    across kills (no other process can take it between a kill and the restart; calls made while
+    the server is down wait in the socket's queue).
+    """
 
     database_url: str
     log: Path
-    port: int = field(default_factory=free_port)
+    sock: socket.socket = field(default_factory=listening_socket)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
 
     def start(self) -> None:
         env = {
@@ -96,10 +95,9 @@ class Server:
             "BULKBILL_IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS": str(IN_FLIGHT_TIMEOUT),
         }
         env.pop("BULKBILL_DATABASE_URL", None)
-        command = [sys.executable, "-m", "bulkbill", "serve", "--port", str(self.port)]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [*command, "--database-url", self.database_url], env=env, stdout=out, stderr=subprocess.STDOUT
+            self.process = spawn_serve(
+                self.sock, "--database-url", self.database_url, env=env, stdout=out, stderr=subprocess.STDOUT
             )
         self.starts += 1
         deadline = time.monotonic() + 90
@@ -122,6 +120,7 @@ class Server:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.kill()
+        self.sock.close()
 
 
 class Unexpected(Exception):
@@ -301,7 +300,7 @@ def run_crashes(database_url: str, tmp_path: Path, figures: Figures, kills: int)
                 time.sleep(rng.uniform(0, 0.02) if rng.random() < 0.5 else rng.uniform(0.02, 0.15))
                 kill_points[driver.in_flight or "between calls"] += 1
                 server.kill()
-                time.sleep(rng.uniform(0, 0.2))  # down for a moment: the client meets a closed port
+                time.sleep(rng.uniform(0, 0.2))  # down for a moment: the client's calls wait or are cut
                 server.start()
                 time.sleep(rng.uniform(0.1, 0.5))  # let the client retry and move on
                 if driver.error is not None:

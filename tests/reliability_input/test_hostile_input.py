@@ -21,10 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bulkbill.config import Settings
-from tests.conftest import new_tenant, zuora_for
-from tests.helpers import form
+from tests.helpers import app_routes, form, new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
-from tests.reliability_input.world import World, app_routes, build_world, changed, fingerprint
+from tests.reliability_input.world import World, build_world, changed, fingerprint
 
 HOLE = "__HOSTILE__"
 # Raw JSON tokens put where a number or date goes (not all are valid JSON: those must be a 400).

@@ -22,10 +22,9 @@ from fastapi.testclient import TestClient
 
 from bulkbill.api.docs import DOCS_PATHS
 from bulkbill.services.platform.tenants import NewTenant
-from tests.conftest import new_tenant, zuora_for
-from tests.helpers import StripeClient, ZuoraClient, form
+from tests.helpers import StripeClient, ZuoraClient, app_routes, form, new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
-from tests.reliability_input.world import World, app_routes, build_world, changed, fingerprint
+from tests.reliability_input.world import World, build_world, changed, fingerprint
 
 # (collection, path parameter) → the kind of object; the collection is the path segment before it.
 KINDS = {

@@ -19,8 +19,7 @@ from sqlalchemy import select, update
 
 from bulkbill.services.platform.tenants import hash_secret
 from bulkbill.storage.tables import OAuthToken, Tenant
-from tests.conftest import new_tenant, zuora_for
-from tests.helpers import StripeClient, ZuoraClient
+from tests.helpers import StripeClient, ZuoraClient, new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
 from tests.reliability_input.world import build_world, tenant_tables
 

@@ -22,8 +22,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import new_tenant, zuora_for
-from tests.helpers import StripeClient
+from tests.helpers import StripeClient, new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
 from tests.reliability_input.world import CaseLedger, World, build_world, fuzz_settings
 

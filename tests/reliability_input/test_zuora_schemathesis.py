@@ -33,9 +33,9 @@ from schemathesis.specs.openapi.checks import (
 
 from bulkbill.api.docs import DOCS_PATHS
 from bulkbill.api.zuora.app import create_zuora_app
-from tests.conftest import new_tenant, zuora_for
+from tests.helpers import app_routes, new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
-from tests.reliability_input.world import CaseLedger, World, app_routes, build_world, fuzz_settings
+from tests.reliability_input.world import CaseLedger, World, build_world, fuzz_settings
 
 MAX_EXAMPLES = 20
 SLOW_EXAMPLES = 400

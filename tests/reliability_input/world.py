@@ -303,24 +303,3 @@ class CaseLedger:
         counts.add(f"{name}: cases", self.cases)
         counts.add(f"{name}: refused cases checked for partial writes", self.refused)
         counts.add(f"{name}: accepted cases", self.accepted)
-
-
-def app_routes(app: Any) -> list[tuple[str, str]]:
-    """Every (method, full path) the application serves, mounted sub-apps included, from the app object."""
-    from fastapi.routing import iter_route_contexts
-    from starlette.routing import Mount
-
-    out: list[tuple[str, str]] = []
-
-    def walk(routes: Any, prefix: str) -> None:
-        for route in iter_route_contexts(routes):
-            original = route.original_route
-            if isinstance(original, Mount):
-                walk(original.routes, prefix + original.path)
-                continue
-            for method in sorted(route.methods or ()):
-                if method != "HEAD":
-                    out.append((method, prefix + str(route.path)))
-
-    walk(app.routes, "")
-    return out

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bulkbill.services.platform.tenants import NewTenant
-from tests.api.test_zuora_bill_runs import SDK_DEFAULTS, sent
-from tests.api.test_zuora_orders import NOT_FOUND, RULE, bulk, codes, documents, new_account, new_line
 from tests.helpers import ZuoraClient
+from tests.helpers.zuora import NOT_FOUND, RULE, SDK_DEFAULTS, bulk, codes, documents, new_account, new_line, sent
 
 PLAN_ONLY = {"bulkbillOptions": {"planOnly": True}}
 

@@ -35,7 +35,7 @@ from bulkbill.services.billing.run_billing import (
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 from bulkbill.storage.tables_orders import Fulfillment, OrderLineItem
-from tests.conftest import new_tenant
+from tests.helpers import new_tenant
 from tests.scale.data import NOW, TARGET, Dataset, make_dataset
 
 Snapshot = dict[str, Any]

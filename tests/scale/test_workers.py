@@ -23,8 +23,8 @@ from bulkbill.jobs import worker as workers
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import BillRun, BillRunChunk
-from tests.api.test_zuora_bill_runs import SDK_DEFAULTS
-from tests.conftest import new_tenant, zuora_for
+from tests.helpers import new_tenant, zuora_for
+from tests.helpers.zuora import SDK_DEFAULTS
 from tests.scale.data import NOW, TARGET, make_dataset
 
 SMALL_CHUNKS = {"bill_run_chunk_lines": 8, "bill_run_chunk_accounts": 3}

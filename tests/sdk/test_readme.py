@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.sdk.conftest import LiveServer
+from tests.helpers.sdk import LiveServer
 
 pytestmark = pytest.mark.sdk
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -57,6 +57,10 @@ def serve(
         str | None,
         typer.Option("--log-level", help="debug, info, warning or error; default $BULKBILL_LOG_LEVEL or info."),
     ] = None,
+    fd: Annotated[
+        int | None,
+        typer.Option(help="Serve on this inherited, already bound socket instead of --host/--port (a harness's)."),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the Stripe (/stripe) and Zuora (/zuora) APIs.
 
@@ -66,7 +70,7 @@ def serve(
 
     settings = serving.with_log_options(_settings(database_url), log_format, log_level)
     open_database(settings).dispose()
-    serving.run(settings, host, port)
+    serving.run(settings, host, port, fd)
 
 
 @app.command()

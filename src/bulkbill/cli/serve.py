@@ -88,8 +88,10 @@ def with_log_options(settings: Settings, log_format: str | None, log_level: str 
     return settings.model_copy(update=update)
 
 
-def run(settings: Settings, host: str, port: int) -> None:
-    """Serve both dialects until stopped, logging as settings.log_format and settings.log_level say."""
+def run(settings: Settings, host: str, port: int, fd: int | None = None) -> None:
+    """Serve both dialects until stopped, logging as settings.log_format and settings.log_level say.
+
+    With `fd`, on that inherited, already bound socket (a harness's: bulkbill.devtools.listener)."""
     configure_logging(settings.log_format, settings.log_level)
     # The application factory runs in uvicorn and reads its settings from the environment.
     os.environ["BULKBILL_DATABASE_URL"] = settings.database_url
@@ -99,6 +101,7 @@ def run(settings: Settings, host: str, port: int) -> None:
         factory=True,
         host=host,
         port=port,
+        fd=fd,
         log_config=None,  # our handler and format (configure_logging), not uvicorn's
         # uvicorn's start-up chatter is replaced by the start-up line, except when debugging.
         log_level=level if level < logging.INFO else max(level, logging.WARNING),

@@ -34,9 +34,15 @@ def find_pg_bin() -> Path | None:
 
 
 def _free_port() -> int:
+    """A port free at this instant; another process may take it before PostgreSQL binds it (start retries)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# PostgreSQL binds its port itself and cannot be handed a socket: when the port was taken between the
+# probe and its bind, it is started again on another one.
+START_ATTEMPTS = 5
 
 
 @dataclass
@@ -71,12 +77,31 @@ class PgCluster:
             os.chown(root, user.pw_uid, user.pw_gid)
         cluster = cls(root, _free_port(), bin_dir, run_as)
         cluster._run("initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                cluster._start_postmaster()
+                return cluster
+            except subprocess.CalledProcessError:
+                if attempt == START_ATTEMPTS or not cluster._port_was_taken():
+                    raise
+                cluster.port = _free_port()
+        raise AssertionError("unreachable")
+
+    def _start_postmaster(self) -> None:
+        (self.root / "log").unlink(missing_ok=True)
         opts = (
-            f"-p {cluster.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        cluster._run("pg_ctl", "-D", str(root / "data"), "-o", opts, "-l", str(root / "log"), "-w", "start")
-        return cluster
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-o", opts, "-l", str(self.root / "log"), "-w", "start")
+
+    def _port_was_taken(self) -> bool:
+        """Whether the last start failed because the TCP port was in use (PostgreSQL logs why it stopped)."""
+        try:
+            log = (self.root / "log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+        return "could not bind" in log or "Address already in use" in log
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -130,7 +130,7 @@ def document_figures(plan: DocumentPlan) -> InvoiceFigures:
     Its lines are not discountable and carry no tax rates, and the document has no discounts or
     default tax rates, so compute_invoice's discount and tax steps have nothing to do and every
     total is the sum of the line amounts. That is written out here, because a bill run does it
-    for every document of every account (tests/unit/core/test_billing_sets.py checks the two agree).
+    for every document of every account (tests/unit/core/billing/test_billing_sets.py checks the two agree).
     """
     if GENERATED_ITEMS_DISCOUNTABLE:
         return compute_invoice([LineTerms(line.amount) for line in plan.lines])

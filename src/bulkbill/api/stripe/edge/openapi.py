@@ -7,7 +7,7 @@ which OpenAPI calls the deepObject style), `query_params(SPEC)` on a GET or DELE
 come from the specs themselves (`Spec.json_schema`), so the document says what the checks accept.
 `stripe_openapi` adds the error envelope (every 4xx/5xx), the Stripe-Version and Idempotency-Key
 headers, and the two ways to send the secret key (Bearer, or Basic with the key as user name).
-Every route is in the document (tests/api/test_stripe_openapi.py checks it against the app's routes
+Every route is in the document (tests/api/stripe/edge/test_openapi.py checks it against the app's routes
 and sends every declared parameter to its route).
 """
 
