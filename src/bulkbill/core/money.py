@@ -10,6 +10,7 @@ so a total always equals the sum of what the lines show. Spreading an amount ove
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -89,13 +90,31 @@ def places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """A finite Decimal from text, or None when the text is not a plain finite number."""
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, ValueError):
+# The number syntax of both wire formats: ASCII digits only. Python's int() and Decimal() also take
+# "1_000", surrounding spaces and any Unicode digit ("١٢٣"), which no client means as a number.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DECIMAL_WITH_EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Longer numbers are refused unread: int() of thousands of digits is slow, and no bound needs them.
+MAX_NUMBER_TEXT = 100
+
+
+def parse_integer(text: str) -> int | None:
+    """An integer written in ASCII digits with an optional sign, or None for anything else."""
+    if len(text) > MAX_NUMBER_TEXT or _INTEGER.fullmatch(text) is None:
         return None
-    return value if value.is_finite() else None
+    return int(text)
+
+
+def parse_decimal(text: str, *, exponent: bool = True) -> Decimal | None:
+    """A finite Decimal written in ASCII digits (`-12.50`, with `exponent` also `1.5E+3`), or None."""
+    pattern = _DECIMAL_WITH_EXPONENT if exponent else _DECIMAL
+    if len(text) > MAX_NUMBER_TEXT or pattern.fullmatch(text) is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # an exponent past what the decimal module represents (1E+99999999999999999999)
+        return None
 
 
 def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:

@@ -21,6 +21,7 @@ from bulkbill.core.money import (
     major_to_minor,
     minor_to_major,
     parse_decimal,
+    parse_integer,
     places,
     round_half_up,
     truncate,
@@ -264,3 +265,22 @@ class TestParseDecimal:
     @pytest.mark.parametrize("text", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", "abc", "", "1,5"])
     def test_refuses_nan_infinity_and_garbage(self, text: str) -> None:
         assert parse_decimal(text) is None
+
+    @pytest.mark.parametrize("text", ["1_000", "١٢٣", "１２", " 1", "1 ", "1.5\n", "1e", "+", ".", "9" * 101])
+    def test_refuses_what_python_alone_would_take(self, text: str) -> None:
+        assert parse_decimal(text) is None
+
+    def test_exponent_only_when_asked(self) -> None:
+        assert parse_decimal("1.5E+3") == Decimal(1500)
+        assert parse_decimal("1.5E+3", exponent=False) is None
+        assert parse_decimal("1E+99999999999999999999") is None
+
+
+class TestParseInteger:
+    @pytest.mark.parametrize(("text", "expected"), [("0", 0), ("-12", -12), ("+7", 7), ("0012", 12)])
+    def test_ascii_digits(self, text: str, expected: int) -> None:
+        assert parse_integer(text) == expected
+
+    @pytest.mark.parametrize("text", ["1_000", "١٢٣", "１２", " 1", "1 ", "1.0", "1e3", "", "-", "0x10", "9" * 101])
+    def test_refuses_anything_else(self, text: str) -> None:
+        assert parse_integer(text) is None

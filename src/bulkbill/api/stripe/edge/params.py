@@ -15,7 +15,7 @@ from typing import Any
 
 from bulkbill.core.errors import InputCollector, Path, dotted
 from bulkbill.core.metadata import CLEAR
-from bulkbill.core.money import parse_decimal, places
+from bulkbill.core.money import parse_decimal, parse_integer, places
 
 MAX_INT = 2**63 - 1
 
@@ -84,11 +84,10 @@ class Int(Spec):
         if text == "":
             _empty(path, errors)
             return None
-        stripped = text[1:] if text[:1] in "+-" else text
-        if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 19:
+        number = parse_integer(text)
+        if number is None:
             errors.add(path, "parameter_invalid_integer", f"Invalid integer: {text[:40]}")
             return None
-        number = int(text)
         if not self.minimum <= number <= self.maximum:
             errors.add(
                 path,
@@ -121,7 +120,7 @@ class Dec(Spec):
         if text == "":
             _empty(path, errors)
             return None
-        number = parse_decimal(text) if len(text) <= 64 and "e" not in text.lower() else None
+        number = parse_decimal(text, exponent=False)  # Stripe's decimal strings have no exponent
         if number is None:
             errors.add(path, "parameter_invalid_decimal", f"Invalid decimal: {text[:40]}")
             return None

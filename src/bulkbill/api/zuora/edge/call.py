@@ -120,12 +120,16 @@ def _decode_body(raw: bytes, limit: int) -> Any:
     # compressing the body (spec §1.8), so a "gzip" body without gzip's magic bytes is plain JSON.
     if raw[:2] == b"\x1f\x8b":
         try:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing: header, CRC-32 and size checked
             raw = inflater.decompress(raw, limit + 1)
         except zlib.error as exc:
             raise InvalidInput([FieldError((), "invalid_json", "The gzip request body could not be read.")]) from exc
         if len(raw) > limit or inflater.unconsumed_tail:
             raise too_large(limit, "decompressed request body")
+        if not inflater.eof or inflater.unused_data:
+            # Cut short (no CRC-32 and size trailer: nothing proves the body whole) or followed by other bytes.
+            problem = "is cut short" if not inflater.eof else "has bytes after its end"
+            raise InvalidInput([FieldError((), "invalid_json", f"The gzip request body {problem}.")])
     if not raw.strip():
         return None
     try:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from bulkbill.api.zuora.edge.validation import ZDate, ZDecimal
+from bulkbill.api.zuora.edge.validation import ZDate, ZDecimal, ZInt
 from bulkbill.api.zuora.orders.order_common import (
     CamelModel,
     Hex32,
@@ -152,7 +152,7 @@ class OliCreate(OliCommon):
     unique_token: Str50 | None = None
     prepaid_quantity: ZDecimal | None = None
     prepaid_uom: Str50 | None = None
-    drawdown_priority: int | None = None
+    drawdown_priority: ZInt | None = None
     prepayment_unit_type: Literal["UNIT", "CURRENCY"] | None = None
     drawdown_scope: Literal["SUBSCRIPTION", "ACCOUNT"] | None = None
     fund_support_account_hierarchy: bool | None = None
@@ -160,8 +160,8 @@ class OliCreate(OliCommon):
         Literal["ANNUAL", "SEMI_ANNUAL", "QUARTER", "MONTH", "SPECIFIC_DAYS", "SPECIFIC_WEEKS", "SPECIFIC_MONTHS"]
         | None
     ) = None
-    specific_validity_period_length: int | None = None
-    number_of_validity_periods: int | None = None
+    specific_validity_period_length: ZInt | None = None
+    number_of_validity_periods: ZInt | None = None
 
 
 def _json_ready(value: Any) -> Any:

@@ -1,0 +1,102 @@
+"""Input exactly as strict as the wire formats (issue 12, defects 4, 5, 11 and 12), on both databases.
+
+Each class reproduces one defect as it was found: the request that was accepted (or answered 500),
+now refused in the dialect's envelope naming the field, with nothing written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import pytest
+
+from tests.api.zuora_documents import account, item, standalone
+from tests.helpers import StripeClient, ZuoraClient
+
+
+def zuora_reason(body: dict[str, Any], field: str) -> str:
+    """The message of the category-20 reason naming `field` (its Zuora path); fails when there is none."""
+    for reason in body["reasons"]:
+        if reason["code"] % 100 == 20 and reason["message"].startswith(field + ":"):
+            return str(reason["message"])
+    raise AssertionError(f"no category-20 reason names {field}: {body['reasons']}")
+
+
+def invoice_count(zuora: ZuoraClient, account_id: str) -> int:
+    query = {"filter[]": f"accountId.EQ:{account_id}", "pageSize": 50}
+    return len(zuora.ok("GET", "/object-query/invoices", params=query)["data"])
+
+
+class TestLenientParsing:
+    """Defect 11: Python's int()/Decimal()/date.fromisoformat and a lenient gunzip accepted too much."""
+
+    @pytest.mark.parametrize("text", ["1_000", "١٢٣", "１２", " 12", "12 ", "1__0"])
+    def test_stripe_numbers_take_ascii_digits_only(self, stripe: StripeClient, text: str) -> None:
+        error = stripe.error("POST", "/v1/customers", {"name": "A", "balance": text})
+        assert (error["param"], error["code"]) == ("balance", "parameter_invalid_integer")
+        body = {"currency": "usd", "unit_amount_decimal": text, "product_data": {"name": "W"}}
+        assert stripe.error("POST", "/v1/prices", body)["param"] == "unit_amount_decimal"
+        assert stripe.ok("GET", "/v1/prices")["data"] == []
+
+    @pytest.mark.parametrize("text", ["1_000", "١٢٣", "１２", " 12", "1e3 ", "0x10"])
+    def test_zuora_numbers_take_ascii_digits_only(self, zuora: ZuoraClient, text: str) -> None:
+        acct = account(zuora)
+        body = {"accountId": acct["accountId"], "invoiceDate": "2024-07-11", "invoiceItems": [item(text)]}
+        zuora_reason(zuora.fail("POST", "/v1/invoices", body, status=400), "invoiceItems[0].amount")
+        body = {"name": "P", "startDate": "2031-01-01", "endDate": "2031-01-31", "fiscalYear": "2_031"}
+        zuora_reason(zuora.fail("POST", "/v1/accounting-periods", body, status=400), "fiscalYear")
+        zuora.fail("GET", f"/v1/invoices/{'0' * 32}/items", params={"page": "1_0"}, status=400)
+        assert invoice_count(zuora, acct["accountId"]) == 0
+        # The same numbers in ASCII are read as before.
+        standalone(zuora, acct["accountId"], [item("1000")])
+        zuora.ok("POST", "/v1/accounting-periods", {**body, "fiscalYear": "2031"})
+
+    @pytest.mark.parametrize("text", ["20240711", "2024-W28-4", "2024-07-11T00:00:00", "2024-07-11x", "٢٠٢٤-07-11"])
+    def test_zuora_dates_are_yyyy_mm_dd(self, zuora: ZuoraClient, text: str) -> None:
+        acct = account(zuora)
+        body = {"accountId": acct["accountId"], "invoiceDate": text, "invoiceItems": [item()]}
+        zuora_reason(zuora.fail("POST", "/v1/invoices", body, status=400), "invoiceDate")
+        query = {"filter[]": f"invoiceDate.GE:{text}"}
+        refused = zuora.fail("GET", "/object-query/invoices", params=query, status=400)
+        assert refused["reasons"][0]["code"] % 100 == 27
+        assert invoice_count(zuora, acct["accountId"]) == 0
+        # The SDK's own pattern lets months and days have one digit.
+        assert standalone(zuora, acct["accountId"], invoiceDate="2024-7-1")["invoiceDate"] == "2024-07-01"
+
+    @pytest.mark.parametrize("text", ["2024-07-01 25:00:00", "2024-02-30 10:00:00", "2024-07-01T10:00:00"])
+    def test_zuora_charge_dates_are_real_date_times(self, zuora: ZuoraClient, text: str) -> None:
+        acct = account(zuora)
+        body = {"accountId": acct["accountId"], "invoiceDate": "2024-07-11", "invoiceItems": [item(chargeDate=text)]}
+        zuora_reason(zuora.fail("POST", "/v1/invoices", body, status=400), "invoiceItems[0].chargeDate")
+        assert invoice_count(zuora, acct["accountId"]) == 0
+
+    def test_gzip_bodies_must_be_whole(self, zuora: ZuoraClient) -> None:
+        body = json.dumps({"name": "Acme", "currency": "USD", "billToContact": {"firstName": "A", "lastName": "B"}})
+        packed = gzip.compress(body.encode())
+        for broken in (packed[:-8], packed[:-1], packed + b"junk", packed + packed):
+            refused = zuora.fail("POST", "/v1/accounts", broken, status=400)
+            assert refused["reasons"][0]["code"] % 100 == 90
+        assert zuora.ok("GET", "/object-query/invoices")["data"] == []  # nothing was created meanwhile
+        created = zuora.ok("POST", "/v1/accounts", packed)
+        assert created["accountNumber"] == "A00000001"  # the whole body is read; no number went to a refused one
+
+    def test_custom_field_values_hold_255_characters(self, zuora: ZuoraClient) -> None:
+        acct = account(zuora)
+        body = {"accountId": acct["accountId"], "invoiceDate": "2024-07-11", "invoiceItems": [item()]}
+        zuora_reason(zuora.fail("POST", "/v1/invoices", {**body, "x__c": "a" * 256}, status=400), "x__c")
+        nested = {**body, "invoiceItems": [item(y__c="b" * 100_000)]}
+        zuora_reason(zuora.fail("POST", "/v1/invoices", nested, status=400), "invoiceItems[0].y__c")
+        order = {
+            "orderDate": "2024-07-01",
+            "existingAccountNumber": acct["accountNumber"],
+            "customFields": {"z__c": "c" * 256},
+            "orderLineItems": [{"itemName": "W", "quantity": 1, "amountPerUnit": 1, "customFields": {"w__c": [1]}}],
+        }
+        refused = zuora.fail("POST", "/v1/orders", order, status=400)
+        zuora_reason(refused, "customFields.z__c")
+        zuora_reason(refused, "orderLineItems[0].customFields.w__c")
+        assert invoice_count(zuora, acct["accountId"]) == 0
+        assert standalone(zuora, acct["accountId"], x__c="a" * 255)["x__c"] == "a" * 255
+
