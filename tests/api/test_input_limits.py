@@ -100,3 +100,44 @@ class TestLenientParsing:
         assert invoice_count(zuora, acct["accountId"]) == 0
         assert standalone(zuora, acct["accountId"], x__c="a" * 255)["x__c"] == "a" * 255
 
+
+class TestNulCharacters:
+    """Defect 12: NUL was stored on SQLite and refused on PostgreSQL as "out of range"; now refused on both."""
+
+    def test_stripe_bodies_and_queries(self, stripe: StripeClient) -> None:
+        for body, param in (
+            ({"name": "a\x00b"}, "name"),
+            ({"name": "A", "metadata": {"k": "v\x00"}}, "metadata[k]"),
+            ({"name": "A", "metadata": {"k\x00": "v"}}, "metadata[k\x00]"),
+        ):
+            error = stripe.error("POST", "/v1/customers", body)
+            assert error["param"] == param and "NUL" in error["message"]
+        customer = stripe.ok("POST", "/v1/customers", {"name": "A"})
+        invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer["id"]})
+        lines = {"lines": [{"amount": 100, "description": "ok"}, {"amount": 100, "description": "x\x00"}]}
+        error = stripe.error("POST", f"/v1/invoices/{invoice['id']}/add_lines", lines)
+        assert error["param"] == "lines[1][description]"
+        assert stripe.ok("GET", f"/v1/invoices/{invoice['id']}")["lines"]["data"] == []
+        assert stripe.error("GET", "/v1/invoices", {"customer": "cus\x00"})["param"] == "customer"
+        assert "NUL" in stripe.error("GET", "/v1/customers/cus_a%00b")["message"]
+        assert [c["name"] for c in stripe.ok("GET", "/v1/customers")["data"]] == ["A"]
+
+    def test_zuora_bodies_queries_and_forms(self, client: Any, zuora: ZuoraClient) -> None:
+        contact = {"firstName": "A", "lastName": "B\x00"}
+        body = {"name": "Acme", "currency": "USD", "billToContact": contact}
+        zuora_reason(zuora.fail("POST", "/v1/accounts", body, status=400), "billToContact.lastName")
+        legacy = zuora.request("POST", "/v1/accounts", {**body, "x\x00__c": 1}, headers={"Zuora-Version": "196.0"})
+        assert legacy.status_code == 200 and legacy.json()["success"] is False
+        acct = account(zuora)
+        for value in ("INV\x00", "a\x00b"):
+            query = {"filter[]": f"invoiceNumber.EQ:{value}"}
+            refused = zuora.fail("GET", "/object-query/invoices", params=query, status=400)
+            assert "NUL" in refused["reasons"][0]["message"]
+        zuora.fail("GET", "/v1/accounts/A%00", status=400)
+        token = client.post(
+            "/zuora/oauth/token",
+            data={"client_id": "x\x00", "client_secret": "y", "grant_type": "client_credentials"},
+        )
+        assert token.status_code == 400 and "NUL" in token.json()["reasons"][0]["message"]
+        assert invoice_count(zuora, acct["accountId"]) == 0
+        assert zuora.ok("GET", f"/v1/accounts/{acct['accountNumber']}")["basicInfo"]["name"] == "Acme Corp"

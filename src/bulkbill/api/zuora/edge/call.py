@@ -29,6 +29,7 @@ from bulkbill.api.body import check_headers, read_body, too_large
 from bulkbill.api.db_refusals import database_refusals
 from bulkbill.api.envelope import log_unhandled
 from bulkbill.api.state import AppState
+from bulkbill.api.text_input import refuse_nul
 from bulkbill.api.zuora.edge.errors import PermissionDenied, Unsupported, internal_error, render_error
 from bulkbill.api.zuora.edge.validation import bounded_decimal
 from bulkbill.core.errors import (
@@ -138,6 +139,7 @@ def _decode_body(raw: bytes, limit: int) -> Any:
         raise InvalidInput([FieldError((), "invalid_json", f"Malformed JSON request body: {exc}")]) from exc
     if _depth(body) > MAX_JSON_DEPTH:
         raise InvalidInput([FieldError((), "invalid_json", f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")])
+    refuse_nul(body)
     return body
 
 
