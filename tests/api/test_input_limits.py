@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bulkbill.core.time_range import MAX_ANCHOR_TIMESTAMP, MAX_TIMESTAMP
 from tests.api.zuora_documents import account, item, standalone
 from tests.helpers import StripeClient, ZuoraClient
 
@@ -141,3 +142,80 @@ class TestNulCharacters:
         assert token.status_code == 400 and "NUL" in token.json()["reasons"][0]["message"]
         assert invoice_count(zuora, acct["accountId"]) == 0
         assert zuora.ok("GET", f"/v1/accounts/{acct['accountNumber']}")["basicInfo"]["name"] == "Acme Corp"
+
+
+class TestTimeRange:
+    """Defect 4: times past 9999-12-31 were accepted and then answered 500 wherever a date was shown."""
+
+    def test_line_periods_end_with_9999(self, stripe: StripeClient, zuora: ZuoraClient) -> None:
+        customer = stripe.ok("POST", "/v1/customers", {"name": "A"})
+        invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer["id"]})
+        url = f"/v1/invoices/{invoice['id']}/add_lines"
+        for start, end, param in ((MAX_TIMESTAMP + 1, MAX_TIMESTAMP, "start"), (0, MAX_TIMESTAMP + 1, "end")):
+            body = {"lines": [{"amount": 100, "period": {"start": start, "end": end}}]}
+            error = stripe.error("POST", url, body)
+            assert error["param"] == f"lines[0][period][{param}]" and "9999-12-31T23:59:59Z" in error["message"]
+        item = {"customer": customer["id"], "amount": 1, "period": {"start": -1, "end": 1}}
+        assert stripe.error("POST", "/v1/invoiceitems", item)["param"] == "period[start]"
+        assert stripe.ok("GET", url.removesuffix("/add_lines"))["lines"]["data"] == []
+        stripe.ok("POST", url, {"lines": [{"amount": 100, "period": {"start": MAX_TIMESTAMP, "end": MAX_TIMESTAMP}}]})
+        # Every read showing the line's dates works (they answered 500 for a second past 9999).
+        (line,) = zuora.ok("GET", f"/v1/invoices/{invoice['id']}/items")["invoiceItems"]
+        assert (line["serviceStartDate"], line["serviceEndDate"]) == ("9999-12-31", "9999-12-31")
+        (found,) = zuora.ok("GET", "/object-query/invoices", params={"expand[]": "invoiceitems"})["data"]
+        assert found["invoiceItems"][0]["serviceStartDate"] == "9999-12-31"
+        assert stripe.ok("GET", "/v1/invoices")["data"][0]["lines"]["data"][0]["period"]["end"] == MAX_TIMESTAMP
+
+    def test_other_stripe_times(self, stripe: StripeClient) -> None:
+        customer = stripe.ok("POST", "/v1/customers", {"name": "A"})
+        body = {"customer": customer["id"], "collection_method": "send_invoice", "due_date": MAX_TIMESTAMP + 1}
+        assert stripe.error("POST", "/v1/invoices", body)["param"] == "due_date"
+        assert stripe.error("POST", "/v1/coupons", {"percent_off": 5, "redeem_by": 2**40})["param"] == "redeem_by"
+        assert stripe.ok("GET", "/v1/invoices")["data"] == [] and stripe.ok("GET", "/v1/coupons")["data"] == []
+
+    def test_clocks_and_subscriptions_stop_at_9000(self, stripe: StripeClient) -> None:
+        for frozen in (2**40, MAX_ANCHOR_TIMESTAMP + 1, MAX_TIMESTAMP):
+            error = stripe.error("POST", "/v1/test_helpers/test_clocks", {"frozen_time": frozen})
+            assert error["param"] == "frozen_time" and "9000-01-01T00:00:00Z" in error["message"]
+        assert stripe.ok("GET", "/v1/test_helpers/test_clocks")["data"] == []
+        clock = stripe.ok("POST", "/v1/test_helpers/test_clocks", {"frozen_time": MAX_ANCHOR_TIMESTAMP - 86400})
+        customer = stripe.ok("POST", "/v1/customers", {"name": "C", "test_clock": clock["id"]})
+        yearly = {"interval": "year", "interval_count": 3}
+        price = {"currency": "usd", "unit_amount": 100, "recurring": yearly, "product_data": {"name": "P"}}
+        price = stripe.ok("POST", "/v1/prices", price)
+        terms = {"collection_method": "send_invoice", "days_until_due": 3650}
+        sub = stripe.ok(
+            "POST", "/v1/subscriptions", {"customer": customer["id"], "items": [{"price": price["id"]}], **terms}
+        )
+        first = stripe.ok("GET", f"/v1/invoices/{sub['latest_invoice']}")
+        assert first["status"] == "open" and first["due_date"] == MAX_ANCHOR_TIMESTAMP - 86400 + 3650 * 86400
+        advance = f"/v1/test_helpers/test_clocks/{clock['id']}/advance"
+        assert stripe.error("POST", advance, {"frozen_time": MAX_ANCHOR_TIMESTAMP + 1})["param"] == "frozen_time"
+        assert stripe.ok("POST", advance, {"frozen_time": MAX_ANCHOR_TIMESTAMP})["frozen_time"] == MAX_ANCHOR_TIMESTAMP
+        assert stripe.ok("GET", f"/v1/subscriptions/{sub['id']}")["status"] == "active"
+
+    @pytest.mark.parametrize("day", ["1969-12-31", "0001-01-01", "10000-01-01"])
+    def test_zuora_dates_from_1970_to_9999(self, zuora: ZuoraClient, day: str) -> None:
+        acct = account(zuora)
+        body = {"accountId": acct["accountId"], "invoiceDate": day, "invoiceItems": [item()]}
+        zuora_reason(zuora.fail("POST", "/v1/invoices", body, status=400), "invoiceDate")
+        refused = zuora.fail("GET", "/object-query/invoices", params={"filter[]": f"dueDate.LT:{day}"}, status=400)
+        assert refused["reasons"][0]["code"] % 100 == 27
+        assert invoice_count(zuora, acct["accountId"]) == 0
+
+    def test_zuora_due_dates_stop_at_9999(self, zuora: ZuoraClient) -> None:
+        acct = account(zuora, paymentTerm="Net 90")
+        last = standalone(zuora, acct["accountId"], invoiceDate="9999-12-31")
+        assert (last["invoiceDate"], last["dueDate"]) == ("9999-12-31", "9999-12-31")
+        line = {"itemName": "W", "itemType": "Product", "quantity": 1, "amountPerUnit": 1}
+        line |= {"itemState": "SentToBilling", "billTargetDate": "2024-01-01"}
+        zuora.ok(
+            "POST",
+            "/v1/orders",
+            {"orderDate": "2024-01-01", "existingAccountNumber": acct["accountNumber"], "orderLineItems": [line]},
+        )
+        run = zuora.ok("POST", "/v1/bill-runs", {"targetDate": "2024-01-01"})
+        # Posting the run's drafts on 9999-12-31 with Net 90 answered 500 (the due date overflowed).
+        zuora.ok("PUT", f"/v1/bill-runs/{run['id']}/post", {"invoiceDate": "9999-12-31"})
+        dates = {(i["invoiceDate"], i["dueDate"]) for i in zuora.ok("GET", "/object-query/invoices")["data"]}
+        assert dates == {("9999-12-31", "9999-12-31")}

@@ -21,6 +21,7 @@ from bulkbill.api.stripe.edge.params import (
     Metadata,
     Obj,
     Str,
+    Time,
     Unsettable,
     parse,
 )
@@ -42,7 +43,7 @@ CREATE = Obj(
         "duration": Enum(service.DURATIONS),
         "duration_in_months": Int(1, 1200),
         "max_redemptions": Int(1, _INT32),
-        "redeem_by": Int(0),
+        "redeem_by": Time(),
     }
 )
 UPDATE = Obj(_UPDATABLE)

@@ -16,6 +16,7 @@ from typing import Any
 from bulkbill.core.errors import InputCollector, Path, dotted
 from bulkbill.core.metadata import CLEAR
 from bulkbill.core.money import parse_decimal, parse_integer, places
+from bulkbill.core.time_range import MAX_ANCHOR_TIMESTAMP, MAX_TIMESTAMP, MIN_TIMESTAMP, timestamp_problem
 
 MAX_INT = 2**63 - 1
 
@@ -88,14 +89,31 @@ class Int(Spec):
         if number is None:
             errors.add(path, "parameter_invalid_integer", f"Invalid integer: {text[:40]}")
             return None
-        if not self.minimum <= number <= self.maximum:
-            errors.add(
-                path,
-                "parameter_invalid_integer",
-                f"Invalid {dotted(path)}: must be between {self.minimum} and {self.maximum}",
-            )
+        problem = self.range_problem(number)
+        if problem is not None:
+            errors.add(path, "parameter_invalid_integer", f"Invalid {dotted(path)}: {problem}")
             return None
         return number
+
+    def range_problem(self, number: int) -> str | None:
+        if self.minimum <= number <= self.maximum:
+            return None
+        return f"must be between {self.minimum} and {self.maximum}"
+
+
+@dataclass(frozen=True)
+class Time(Int):
+    """A Unix time in the one range of core.time_range; an anchor of later times takes its lower maximum."""
+
+    minimum: int = MIN_TIMESTAMP
+    maximum: int = MAX_TIMESTAMP
+
+    def range_problem(self, number: int) -> str | None:
+        return timestamp_problem(number, maximum=self.maximum)
+
+
+# A time later ones are counted from (a test clock's frozen time, so a subscription's start).
+ANCHOR_TIME = Time(maximum=MAX_ANCHOR_TIMESTAMP)
 
 
 @dataclass(frozen=True)

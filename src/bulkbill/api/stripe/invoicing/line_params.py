@@ -21,6 +21,7 @@ from bulkbill.api.stripe.edge.params import (
     Obj,
     Spec,
     Str,
+    Time,
     Unsettable,
 )
 from bulkbill.core.errors import FieldError, InputCollector, InvalidInput, Path
@@ -42,7 +43,7 @@ class NewMetadata(Metadata):
 
 DISCOUNTS = Unsettable(Array(Obj({"coupon": Str(), "discount": Str(), "promotion_code": Str()}), max_items=20))
 TAX_RATES = Unsettable(Array(Str(), max_items=10))
-PERIOD = Obj({"start": Int(0, 2**40), "end": Int(0, 2**40)}, required=frozenset({"start", "end"}))
+PERIOD = Obj({"start": Time(), "end": Time()}, required=frozenset({"start", "end"}))
 # images and tax_code are accepted but not stored: the product table has no column for them.
 # (tax_details is not in the spec, so it stays an unknown parameter.)
 PRODUCT_DATA = Obj(

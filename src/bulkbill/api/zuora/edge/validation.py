@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from bulkbill.core.errors import FieldError, InvalidInput
 from bulkbill.core.money import parse_decimal, parse_integer
+from bulkbill.core.time_range import date_problem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,22 +102,29 @@ _DATE_TIME = re.compile(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})(?: ([0-9]{1,2}):([0-9
 
 
 def parse_date(text: str) -> dt.date:
-    """A Zuora date (YYYY-MM-DD, a day that exists); ValueError with a message saying why not."""
+    """A Zuora date (YYYY-MM-DD, a day that exists, in core.time_range); ValueError saying why not."""
     match = _DATE.fullmatch(text)
     if match is None:
         raise ValueError(f"Invalid date {text[:40]!r}: use YYYY-MM-DD.")
     year, month, day = (int(part) for part in match.groups())
     try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise ValueError(f"Invalid date {text[:40]!r}: no such day.") from None
+        return _in_range(dt.date(year, month, day))
+    except ValueError as exc:
+        raise ValueError(f"Invalid date {text[:40]!r}: {exc}.") from None
+
+
+def _in_range(value: dt.date) -> dt.date:
+    problem = date_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 def _date(value: Any) -> Any:
     if isinstance(value, str):
         return parse_date(value)
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        return _in_range(value)
     raise ValueError("Invalid date: use a string YYYY-MM-DD.")
 
 
