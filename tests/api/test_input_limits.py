@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY, MAX_TOTAL
 from bulkbill.core.time_range import MAX_ANCHOR_TIMESTAMP, MAX_TIMESTAMP
 from tests.api.zuora_documents import account, item, standalone
 from tests.helpers import StripeClient, ZuoraClient
@@ -219,3 +220,71 @@ class TestTimeRange:
         zuora.ok("PUT", f"/v1/bill-runs/{run['id']}/post", {"invoiceDate": "9999-12-31"})
         dates = {(i["invoiceDate"], i["dueDate"]) for i in zuora.ok("GET", "/object-query/invoices")["data"]}
         assert dates == {("9999-12-31", "9999-12-31")}
+
+
+class TestAmountLimits:
+    """Defect 5: a balance of 2^63−1 and an invoice of 2×10^15 overflowed the BIGINT columns on finalize."""
+
+    def test_stripe_amounts_past_the_limit_are_refused(self, stripe: StripeClient) -> None:
+        for balance in (2**63 - 1, MAX_AMOUNT + 1, -MAX_AMOUNT - 1):
+            error = stripe.error("POST", "/v1/customers", {"name": "A", "balance": balance})
+            assert (error["param"], error["code"]) == ("balance", "parameter_invalid_integer")
+        customer = stripe.ok("POST", "/v1/customers", {"name": "A", "balance": MAX_AMOUNT})
+        invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer["id"]})
+        url = f"/v1/invoices/{invoice['id']}/add_lines"
+        assert stripe.error("POST", url, {"lines": [{"amount": 2 * 10**15}]})["param"] == "lines[0][amount]"
+        price = {"currency": "usd", "product_data": {"name": "W"}}
+        for name in ("unit_amount", "unit_amount_decimal"):
+            assert stripe.error("POST", "/v1/prices", {**price, name: MAX_AMOUNT + 1})["param"] == name
+        assert stripe.error("POST", "/v1/coupons", {"amount_off": 2**63, "currency": "usd"})["param"] == "amount_off"
+        item = {"customer": customer["id"], "unit_amount_decimal": MAX_AMOUNT + 1}
+        assert stripe.error("POST", "/v1/invoiceitems", item)["param"] == "unit_amount_decimal"
+        # Within the limits, the invoice of the defect finalizes: the balance is owed on top of it.
+        stripe.ok("POST", url, {"lines": [{"amount": MAX_AMOUNT}]})
+        final = stripe.ok("POST", f"/v1/invoices/{invoice['id']}/finalize")
+        assert (final["total"], final["amount_due"]) == (MAX_AMOUNT, 2 * MAX_AMOUNT)
+
+    def test_a_computed_line_amount_past_the_limit_is_refused(self, stripe: StripeClient) -> None:
+        customer = stripe.ok("POST", "/v1/customers", {"name": "A"})
+        invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer["id"]})
+        data = {"currency": "usd", "unit_amount": MAX_AMOUNT, "product_data": {"name": "W"}}
+        line = {"price_data": data, "quantity": 10**9}
+        error = stripe.error("POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": [line]})
+        assert (error["param"], error["code"]) == ("lines[0][quantity]", "amount_too_large")
+        assert stripe.error("POST", "/v1/invoiceitems", {"customer": customer["id"], **line})["param"] == "quantity"
+        assert stripe.ok("GET", f"/v1/invoices/{invoice['id']}")["lines"]["data"] == []
+
+    def test_a_total_past_the_limit_is_refused(self, stripe: StripeClient) -> None:
+        rates = [
+            stripe.ok("POST", "/v1/tax_rates", {"display_name": f"T{i}", "percentage": 100, "inclusive": False})["id"]
+            for i in range(10)
+        ]
+        customer = stripe.ok("POST", "/v1/customers", {"name": "A"})
+        invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer["id"], "default_tax_rates": rates})
+        url = f"/v1/invoices/{invoice['id']}/add_lines"
+        lines = {"lines": [{"amount": MAX_AMOUNT}] * 50}
+        assert stripe.ok("POST", url, lines)["total"] == 50 * 11 * MAX_AMOUNT  # each line taxed 10 × 100 %
+        error = stripe.error("POST", url, lines)  # 100 lines would total 1.1 × MAX_TOTAL
+        assert error["code"] == "amount_too_large" and str(MAX_TOTAL) in error["message"]
+        after = stripe.ok("GET", f"/v1/invoices/{invoice['id']}")
+        assert (len(after["lines"]["data"]), after["total"]) == (10, 50 * 11 * MAX_AMOUNT)  # first page of 50
+
+    def test_zuora_amounts_past_the_limit_are_refused(self, zuora: ZuoraClient) -> None:
+        acct = account(zuora)
+        major = MAX_AMOUNT // 100  # USD has two places
+        body = {"accountId": acct["accountId"], "invoiceDate": "2024-07-11"}
+        for items, field in (
+            ([item(str(MAX_AMOUNT + 1))], "invoiceItems[0].amount"),
+            ([item(f"{major}.01")], "invoiceItems[0].amount"),
+            ([item(None, unitPrice=f"{major}.01")], "invoiceItems[0].unitPrice"),
+            ([item(None, unitPrice=major, quantity=2)], "invoiceItems[0].quantity"),
+            ([item(None, unitPrice=1, quantity=MAX_QUANTITY + 1)], "invoiceItems[0].quantity"),
+        ):
+            zuora_reason(zuora.fail("POST", "/v1/invoices", {**body, "invoiceItems": items}, status=400), field)
+        line = {"itemName": "W", "itemType": "Product", "quantity": 2, "amountPerUnit": major}
+        order = {"orderDate": "2024-07-01", "existingAccountNumber": acct["accountNumber"], "orderLineItems": [line]}
+        zuora_reason(zuora.fail("POST", "/v1/orders", order, status=400), "orderLineItems[0].quantity")
+        order["orderLineItems"] = [{**line, "quantity": 1, "listPricePerUnit": f"{major}.01"}]
+        zuora_reason(zuora.fail("POST", "/v1/orders", order, status=400), "orderLineItems[0].listPricePerUnit")
+        assert invoice_count(zuora, acct["accountId"]) == 0
+        assert standalone(zuora, acct["accountId"], [item(major)])["amount"] == major

@@ -18,12 +18,34 @@ from fractions import Fraction
 
 from babel.numbers import get_currency_precision
 
-from bulkbill.core.errors import RuleViolation
+from bulkbill.core.errors import FieldError, InvalidInput, Path, RuleViolation
 
 # Stripe's unit_amount_decimal allows 12 decimal places; Zuora allows 9.
 MAX_UNIT_PRICE_PLACES = 12
-# Largest absolute amount in minor units we accept: fits BIGINT with room for sums.
-MAX_AMOUNT = 10**15
+
+# Limits (README, "Limits"). Every amount a client sends or a line computes (an amount, a unit price,
+# unit price × quantity, a coupon's amount_off, a customer's balance) is at most MAX_AMOUNT minor
+# units in absolute value (10 billion USD); a quantity at most MAX_QUANTITY. A document holds at most
+# 1,000 items with 10 discounts each, so its sums stay near MAX_TOTAL; every stored sum (a document's
+# totals, discounts and taxes, a customer's balance) is checked against it (check_total), so nothing
+# can approach a BIGINT column's 9.2 × 10^18.
+MAX_AMOUNT = 10**12
+MAX_QUANTITY = 10**12 - 1
+MAX_TOTAL = 10**15
+AMOUNT_TOO_LARGE = "amount_too_large"
+
+
+def amount_limit_message(limit: int = MAX_AMOUNT) -> str:
+    """The refusal of a value past a limit, naming the limit."""
+    return f"This value must be between -{limit} and {limit} (minor units)."
+
+
+def check_total(value: int, path: Path = (), *, what: str = "A total") -> int:
+    """A computed sum that is stored stays within ±MAX_TOTAL: past it, invalid input (never an overflow)."""
+    if abs(value) > MAX_TOTAL:
+        message = f"{what} would be {value} minor units, past the limit of {MAX_TOTAL} in absolute value."
+        raise InvalidInput([FieldError(path, AMOUNT_TOO_LARGE, message)])
+    return value
 
 
 @dataclass(frozen=True, slots=True)

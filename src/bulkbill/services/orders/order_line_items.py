@@ -263,7 +263,7 @@ def _reprice(line: OrderLineItem, changes: dict[str, Any], where: Path, errors: 
         quantity=_quantity(changes, line),
     )
     if problem:
-        errors.add((*where, "inlineDiscountPerUnit"), "invalid_value", f"{label}: {problem}")
+        errors.add((*where, problem.field), "invalid_value", f"{label}: {problem.message}")
     changes["listPricePerUnit"] = pricing.list_price_per_unit
     changes["amountPerUnit"] = pricing.amount_per_unit
 

@@ -333,7 +333,7 @@ def _price(
         quantity=row.quantity,
     )
     if problem:
-        errors.add((*path, "inlineDiscountPerUnit"), "invalid_value", problem)
+        errors.add((*path, problem.field), "invalid_value", problem.message)
     row.list_price_per_unit = pricing.list_price_per_unit
     row.amount_per_unit = pricing.amount_per_unit
     row.inline_discount_type = kind.value if kind is not None else None

@@ -11,12 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
+    AMOUNT_DECIMAL,
+    QUANTITY,
+    QUANTITY_DECIMAL,
     Array,
     Bool,
     Currency,
-    Dec,
     Enum,
-    Int,
     Metadata,
     Obj,
     Spec,
@@ -63,15 +65,15 @@ PRICE_DATA = Obj(
         "product": Str(),
         "product_data": PRODUCT_DATA,
         "tax_behavior": Enum(("exclusive", "inclusive", "unspecified")),
-        "unit_amount": Int(-(10**15), 10**15),
-        "unit_amount_decimal": Dec(12),
+        "unit_amount": AMOUNT,
+        "unit_amount_decimal": AMOUNT_DECIMAL,
     },
     required=frozenset({"currency"}),
 )
 TAX_AMOUNTS = Unsettable(Array(Obj({}), max_items=20))
 
 LINE_FIELDS: dict[str, Spec] = {
-    "amount": Int(-(10**15), 10**15),
+    "amount": AMOUNT,
     "currency": Currency(),
     "description": Str(),
     "discountable": Bool(),
@@ -81,8 +83,8 @@ LINE_FIELDS: dict[str, Spec] = {
     "price": Str(),
     "pricing": Obj({"price": Str()}),
     "price_data": PRICE_DATA,
-    "quantity": Int(0, 10**12),
-    "quantity_decimal": Dec(12, minimum=Decimal(0)),
+    "quantity": QUANTITY,
+    "quantity_decimal": QUANTITY_DECIMAL,
     "tax_rates": TAX_RATES,
 }
 ADD_LINE = Obj({**LINE_FIELDS, "invoice_item": Str()})

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 import bulkbill.services.customers.accounts as service
 from bulkbill.api.zuora.documents.documents_render import custom_fields, stored_custom
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.openapi import json_body
-from bulkbill.api.zuora.edge.validation import ZInt, ZuoraModel, custom_value_problem, parse_model
+from bulkbill.api.zuora.edge.validation import ZuoraModel, custom_value_problem, integer_input, parse_model
 from bulkbill.core.customers.terms import DEFAULT_PAYMENT_TERM
 from bulkbill.core.errors import FieldError, InvalidInput
 from bulkbill.services.platform.uow import UnitOfWork
@@ -86,7 +86,7 @@ class AccountIn(WireModel):
     currency: str = Field(min_length=3, max_length=3)
     bill_to_contact: ContactIn
     sold_to_contact: ContactIn | None = None
-    bill_cycle_day: ZInt = 0
+    bill_cycle_day: Annotated[int, Field(ge=0, le=31), BeforeValidator(integer_input)] = 0  # 0: set automatically
     auto_pay: bool = False
     payment_term: str = DEFAULT_PAYMENT_TERM
     account_number: str | None = Field(None, min_length=1, max_length=70)

@@ -18,17 +18,17 @@ call naming orgs reads, posts and commits only runs inside them; others are not 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 import bulkbill.services.billing.bill_runs as service
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.money import to_major
 from bulkbill.api.zuora.edge.openapi import json_body, no_body, query
-from bulkbill.api.zuora.edge.validation import ZDate, ZInt, parse_model, query_integer
+from bulkbill.api.zuora.edge.validation import ZDate, integer_input, parse_model, query_integer
 from bulkbill.api.zuora.orders.order_common import CamelModel, orgs_of, zuora_reasons
 from bulkbill.api.zuora.orders.order_render import render_bill_run
 from bulkbill.core.errors import InputCollector
@@ -68,12 +68,15 @@ class BulkbillOptions(CamelModel):
     plan_only: bool | None = None
 
 
+DayOfMonth = Annotated[int, Field(ge=1, le=31), BeforeValidator(integer_input)]
+
+
 class CreateBillRun(CamelModel):
     """CreateBillRunRequest: ad-hoc runs, for every account or one account."""
 
     name: str | None = None
     batches: list[str] | None = Field(default=None, min_length=1, max_length=300)
-    bill_cycle_day: str | ZInt | None = None
+    bill_cycle_day: Annotated[str, Field(max_length=16)] | DayOfMonth | None = None
     bill_run_filters: list[FilterModel] | None = None
     bill_run_type: Literal["Regular", "CatchUp"] | None = None
     charge_type_to_exclude: list[str] | None = Field(default=None, max_length=2)

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bulkbill.core.errors import FieldError, InvalidInput
-from bulkbill.core.money import parse_decimal, parse_integer
+from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY, parse_decimal, parse_integer
 from bulkbill.core.time_range import date_problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -67,7 +67,8 @@ def bounded_decimal(text: str) -> Decimal:
     return value
 
 
-def _decimal(value: Any) -> Any:
+def decimal_input(value: Any) -> Any:
+    """The value of a decimal field: a number or a numeric string (never a float's binary digits)."""
     # The SDK sends Decimal as a JSON string ("10.50"); plain clients send numbers. Never floats.
     if isinstance(value, bool):
         raise ValueError("expected a number")
@@ -80,7 +81,8 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-def _integer(value: Any) -> Any:
+def integer_input(value: Any) -> Any:
+    """The value of an integer field: a JSON integer or a string of ASCII digits."""
     # A JSON integer (12, or 12.0: JSON does not tell them apart), or a string of ASCII digits ("12").
     if isinstance(value, bool):
         raise ValueError("expected an integer")
@@ -143,8 +145,15 @@ def _date_time_text(value: Any) -> Any:
     return value
 
 
-ZDecimal = Annotated[Decimal, BeforeValidator(_decimal)]
-ZInt = Annotated[int, BeforeValidator(_integer)]
+# Every number field declares its bounds: Field(...) before the validator, so that the bounds are
+# checked on the parsed value and the OpenAPI document shows them as minimum/maximum.
+# Amounts and prices in major units: at most MAX_AMOUNT in absolute value whatever the currency (the
+# core then refuses more than MAX_AMOUNT minor units once the currency's exponent is applied).
+ZAmount = Annotated[Decimal, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT), BeforeValidator(decimal_input)]
+ZQuantity = Annotated[Decimal, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(decimal_input)]
+# Counts and other integers with no limit of their own are 32-bit.
+MAX_INT32 = 2**31 - 1
+ZCount = Annotated[int, Field(ge=0, le=MAX_INT32), BeforeValidator(integer_input)]
 ZDate = Annotated[dt.date, BeforeValidator(_date)]
 ZDateTimeText = Annotated[str, BeforeValidator(_date_time_text)]
 
