@@ -28,7 +28,7 @@ import bulkbill.services.billing.bill_runs as service
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.money import to_major
 from bulkbill.api.zuora.edge.openapi import json_body, no_body, query
-from bulkbill.api.zuora.edge.validation import ZDate, integer_input, parse_model, query_integer
+from bulkbill.api.zuora.edge.validation import PAGE_NUMBER, ZDate, integer_input, parse_model, query_integer
 from bulkbill.api.zuora.orders.order_common import CamelModel, orgs_of, zuora_reasons
 from bulkbill.api.zuora.orders.order_render import render_bill_run
 from bulkbill.core.errors import InputCollector
@@ -40,10 +40,10 @@ ACCOUNT_FILTERS = frozenset({"Account", "Subscription"})
 # GET /v1/bill-runs/{id}/accounts and the accounts a plan lists inline.
 DEFAULT_ACCOUNTS_PAGE, MAX_ACCOUNTS_PAGE = 100, 1000
 ACCOUNT_PAGING = query(
-    ("page", {"type": "integer", "minimum": 1}, "1-based page number"),
+    ("page", PAGE_NUMBER, "1-based page number"),
     (
         "pageSize",
-        {"type": "integer", "minimum": 1},
+        PAGE_NUMBER,
         f"accounts per page (default {DEFAULT_ACCOUNTS_PAGE}; at most {MAX_ACCOUNTS_PAGE})",
     ),
 )

@@ -29,7 +29,7 @@ from bulkbill.api.zuora.documents.invoice_models import (
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.errors import Refused, process_id, reasons_for
 from bulkbill.api.zuora.edge.openapi import json_body, query
-from bulkbill.api.zuora.edge.validation import parse_model, query_integer
+from bulkbill.api.zuora.edge.validation import PAGE_NUMBER, parse_model, query_integer
 from bulkbill.core.errors import (
     BillingError,
     FieldError,
@@ -49,12 +49,11 @@ from bulkbill.storage.tables import Customer, Invoice
 router = APIRouter()
 NOT_DRAFT = (59210020, "Only invoices with Draft status can be posted.")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 40
-_POSITIVE = {"type": "integer", "minimum": 1}
 PAGING = query(
-    ("page", _POSITIVE, "1-based page number"),
+    ("page", PAGE_NUMBER, "1-based page number"),
     (
         "pageSize",
-        _POSITIVE,
+        PAGE_NUMBER,
         f"items per page (default {DEFAULT_PAGE_SIZE}; more than {MAX_PAGE_SIZE} counts as {MAX_PAGE_SIZE})",
     ),
 )

@@ -186,6 +186,8 @@ def parse_model(model: type[M], data: Any, path: tuple[str | int, ...] = ()) -> 
 
 # Page numbers past this would only page past the end (and an SQL OFFSET must fit a BIGINT).
 MAX_PAGE = 10**9
+# How the OpenAPI document declares a query integer read by query_integer.
+PAGE_NUMBER: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
 
 
 def query_integer(raw: str | None, name: str, *, default: int, maximum: int = MAX_PAGE) -> int:
