@@ -113,9 +113,7 @@ def past_bounds(spec: Int | Dec) -> list[str]:
     return [format(spec.maximum + step, "f"), format(spec.minimum - step, "f")]
 
 
-def stripe_route_specs(
-    client: TestClient, world: World, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> dict[tuple[str, str], list[Obj]]:
+def stripe_route_specs(client: TestClient, world: World, headers: dict[str, str]) -> dict[tuple[str, str], list[Obj]]:
     """(method, path template) → the specs its handler parses, recorded by calling each Stripe route once."""
     recorded: list[Obj] = []
     real_parse = params.parse
@@ -124,22 +122,22 @@ def stripe_route_specs(
         recorded.append(spec)
         return real_parse(spec, values)
 
-    for name, module in list(sys.modules.items()):
-        if name.startswith("bulkbill.api.stripe.") and getattr(module, "parse", None) is real_parse:
-            monkeypatch.setattr(module, "parse", recording)
     out: dict[tuple[str, str], list[Obj]] = {}
-    for method, template in app_routes(client.app):
-        if not template.startswith("/stripe/"):
-            continue
-        recorded.clear()
-        url = own_path(template, world)
-        if method in QUERY_METHODS:
-            response = client.request(method, f"{url}?{PROBE}=1", headers=headers)
-        else:
-            response = client.request(method, url, content=f"{PROBE}=1", headers=headers)
-        assert response.status_code == 400 and recorded, (method, template, response.text[:300])
-        out[(method, template)] = list(recorded)
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:  # its own: undoing it leaves the test's other patches
+        for name, module in list(sys.modules.items()):
+            if name.startswith("bulkbill.api.stripe.") and getattr(module, "parse", None) is real_parse:
+                patch.setattr(module, "parse", recording)
+        for method, template in app_routes(client.app):
+            if not template.startswith("/stripe/"):
+                continue
+            recorded.clear()
+            url = own_path(template, world)
+            if method in QUERY_METHODS:
+                response = client.request(method, f"{url}?{PROBE}=1", headers=headers)
+            else:
+                response = client.request(method, url, content=f"{PROBE}=1", headers=headers)
+            assert response.status_code == 400 and recorded, (method, template, response.text[:300])
+            out[(method, template)] = list(recorded)
     return out
 
 

@@ -673,10 +673,8 @@ def stripe_cases(leaf: Leaf) -> list[tuple[Any, Path]]:
     return [(NUL_TEXT, leaf.path)]
 
 
-def test_stripe_fields_walked_from_the_specs(
-    setup: Setup, probe: Prober, counts: Counts, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    routes = stripe_route_specs(setup.client, setup.world, setup.stripe_headers, monkeypatch)
+def test_stripe_fields_walked_from_the_specs(setup: Setup, probe: Prober, counts: Counts) -> None:
+    routes = stripe_route_specs(setup.client, setup.world, setup.stripe_headers)
     assert len(routes) >= 40, sorted(routes)
     fields = {"number": 0, "time": 0, "text": 0}
     for (method, template), specs in sorted(routes.items()):
