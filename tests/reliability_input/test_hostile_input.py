@@ -20,9 +20,28 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from bulkbill.api.stripe.edge.errors import stripe_param
+from bulkbill.api.stripe.edge.params import Dec, Int, Metadata, Time
+from bulkbill.api.zuora.edge.errors import zuora_path
 from bulkbill.config import Settings
+from bulkbill.core.money import MAX_TOTAL
 from tests.helpers import app_routes, form, new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
+from tests.reliability_input.spec_walk import (
+    Leaf,
+    Path,
+    SchemaLeaf,
+    body_with,
+    json_body_schema,
+    json_with,
+    leaves,
+    own_path,
+    past_bounds,
+    schema_leaves,
+    stripe_request,
+    stripe_route_specs,
+    zuora_operations,
+)
 from tests.reliability_input.world import World, build_world, changed, fingerprint
 
 HOLE = "__HOSTILE__"
@@ -631,3 +650,94 @@ def test_stripe_numbers_and_times(setup: Setup, probe: Prober) -> None:
                     probe(method, url + "?" + body, headers=setup.stripe_headers)
                 else:
                     probe(method, url, content=body.encode(), headers=setup.stripe_headers)
+
+
+# --- every field's bounds, walked from what the routes declare (issue 12) --------------------------
+
+# Numbers Python alone would read, and text PostgreSQL cannot store: refused in every field.
+LENIENT_NUMBERS = ["1_0", "١٢", " 1"]
+NUL_TEXT = "a\x00b"
+PAST_DATES = ["10000-01-01", "1969-12-31", "20240711", "2024-W28-4"]
+
+
+def stripe_cases(leaf: Leaf) -> list[tuple[Any, Path]]:
+    """(value to put at the leaf, the parameter the refusal must name) for one leaf of a spec."""
+    name = leaf.path[-1] if leaf.path else ""
+    assert isinstance(leaf.spec, Time) or name not in TIME_FIELDS, f"{leaf.path} is a time read as {leaf.spec}"
+    if isinstance(leaf.spec, Int | Dec):
+        assert -MAX_TOTAL <= leaf.spec.minimum <= leaf.spec.maximum <= MAX_TOTAL, f"{leaf.path}: {leaf.spec}"
+        return [(value, leaf.path) for value in past_bounds(leaf.spec) + LENIENT_NUMBERS]
+    if isinstance(leaf.spec, Metadata):
+        return [({"k": NUL_TEXT}, (*leaf.path, "k"))]
+    return [(NUL_TEXT, leaf.path)]
+
+
+def test_stripe_fields_walked_from_the_specs(setup: Setup, probe: Prober, counts: Counts) -> None:
+    routes = stripe_route_specs(setup.client, setup.world, setup.stripe_headers)
+    assert len(routes) >= 40, sorted(routes)
+    fields = {"number": 0, "time": 0, "text": 0}
+    for (method, template), specs in sorted(routes.items()):
+        url = own_path(template, setup.world)
+        for root in specs:
+            for leaf in leaves(root):
+                kind = (
+                    "time" if isinstance(leaf.spec, Time) else "number" if isinstance(leaf.spec, Int | Dec) else "text"
+                )
+                fields[kind] += 1
+                for value, named in stripe_cases(leaf):
+                    body = body_with(root, leaf.path, value)
+                    response = stripe_request(method, url, body, probe, setup.stripe_headers)
+                    label = f"{method} {template} {stripe_param(leaf.path)}={value!r}"
+                    assert response.status_code == 400, f"{label}: {response.status_code} {response.text[:300]}"
+                    assert response.json()["error"].get("param") == stripe_param(named), (label, response.text[:300])
+    for kind, n in fields.items():
+        counts.add(f"spec walk: Stripe {kind} fields (route × field)", n)
+
+
+def zuora_cases(leaf: SchemaLeaf, text_paths: set[Path]) -> list[Any]:
+    if leaf.kind == "number":
+        low, high = leaf.schema.get("minimum"), leaf.schema.get("maximum")
+        assert low is not None and high is not None, f"{leaf.path} declares no bounds: {leaf.schema}"
+        assert -MAX_TOTAL <= low <= high <= MAX_TOTAL, f"{leaf.path} could hold more than any sum stored: {leaf.schema}"
+        lenient = [] if leaf.path in text_paths else LENIENT_NUMBERS  # a field that also takes text
+        return [high + 1, low - 1, *lenient]
+    if leaf.kind == "date":
+        return PAST_DATES
+    return [NUL_TEXT]
+
+
+def assert_zuora_names(response: httpx.Response, field: str, label: str) -> None:
+    assert response.status_code == 400, f"{label}: {response.status_code} {response.text[:300]}"
+    reasons = response.json()["reasons"]
+    assert any(field in r["message"] and r["code"] % 100 in (20, 27) for r in reasons), (label, reasons)
+
+
+def test_zuora_fields_walked_from_the_openapi_document(setup: Setup, probe: Prober, counts: Counts) -> None:
+    doc = setup.client.get("/zuora/openapi.json").json()
+    fields = {"number": 0, "date": 0, "string": 0, "query number": 0}
+    for method, template, operation in zuora_operations(doc):
+        url = own_path(template, setup.world)
+        schema = json_body_schema(operation)
+        found = list(schema_leaves(doc, schema)) if schema is not None else []
+        # A field that also takes text (billCycleDay: a day or "AllBillCycleDays") declares that text's
+        # length; a decimal's own string form ("10.50") does not, and must refuse "1_0" like the number.
+        text_paths = {leaf.path for leaf in found if leaf.kind == "string" and "maxLength" in leaf.schema}
+        for leaf in found:
+            fields[leaf.kind] += 1
+            for value in zuora_cases(leaf, text_paths):
+                content = json.dumps(json_with(leaf.path, value)).encode()
+                response = probe(method, url, content=content, headers=setup.zuora_headers)
+                field = zuora_path(leaf.path)
+                assert_zuora_names(response, field + ":", f"{method} {template} {field}={value!r}")
+        for parameter in operation.get("parameters", []):
+            bounds = parameter.get("schema", {})
+            if parameter["in"] != "query" or bounds.get("type") not in ("integer", "number"):
+                continue
+            fields["query number"] += 1
+            assert "maximum" in bounds and "minimum" in bounds, f"{template} ?{parameter['name']} declares no bounds"
+            for value in (bounds["maximum"] + 1, bounds["minimum"] - 1, *LENIENT_NUMBERS):
+                response = probe(method, url, params={parameter["name"]: value}, headers=setup.zuora_headers)
+                label = f"{method} {template}?{parameter['name']}={value!r}"
+                assert_zuora_names(response, parameter["name"], label)
+    for kind, n in fields.items():
+        counts.add(f"spec walk: Zuora {kind} fields (operation × field)", n)

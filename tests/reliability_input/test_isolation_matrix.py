@@ -24,32 +24,8 @@ from bulkbill.api.docs import DOCS_PATHS
 from bulkbill.services.platform.tenants import NewTenant
 from tests.helpers import StripeClient, ZuoraClient, app_routes, form, new_tenant, zuora_for
 from tests.reliability_input.conftest import Counts
-from tests.reliability_input.world import World, build_world, changed, fingerprint
+from tests.reliability_input.world import KINDS, World, build_world, changed, fingerprint, path_params
 
-# (collection, path parameter) → the kind of object; the collection is the path segment before it.
-KINDS = {
-    ("customers", "customer_id"): "customer",
-    ("products", "product_id"): "product",
-    ("prices", "price_id"): "price",
-    ("tax_rates", "tax_rate_id"): "tax_rate",
-    ("coupons", "coupon_id"): "coupon",
-    ("invoices", "invoice_id"): "invoice",
-    ("lines", "line_id"): "line",
-    ("invoiceitems", "item_id"): "invoice_item",
-    ("subscriptions", "subscription_id"): "subscription",
-    ("subscription_items", "item_id"): "subscription_item",
-    ("test_clocks", "clock_id"): "test_clock",
-    ("bill-runs", "bill_run_id"): "bill_run",
-    ("fulfillment-items", "item_id"): "fulfillment_item",
-    ("fulfillments", "key"): "fulfillment",
-    ("order-line-items", "item_id"): "order_line_item",
-    ("orders", "order_number"): "order",
-    ("accounts", "account_key"): "account",
-    ("accounting-periods", "period_id"): "accounting_period",
-    ("invoices", "invoice_key"): "document_invoice",
-    ("credit-memos", "memo_key"): "credit_memo",
-    ("creditmemos", "memo_key"): "credit_memo",
-}
 # One core: a Stripe invoice is a Zuora invoice and a Zuora account a Stripe customer, so each
 # dialect is also tried with the ids the other dialect made.
 ALSO = {"document_invoice": "invoice", "account": "customer", "invoice": "document_invoice", "customer": "account"}
@@ -148,12 +124,6 @@ class Caller:
             return self.client.request(method, path, content=content, params=query, headers=headers)
         content = json.dumps(body) if body is not None else (b"{}" if method in ("POST", "PUT") else None)
         return self.client.request(method, path, content=content, params=query, headers=self.zuora.headers())
-
-
-def path_params(path: str) -> list[tuple[str, str]]:
-    """(collection, parameter) for each {parameter} of the path."""
-    segments = path.strip("/").split("/")
-    return [(segments[i - 1], s[1:-1]) for i, s in enumerate(segments) if s.startswith("{")]
 
 
 def filled(path: str, values: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,32 @@ from tests.helpers import StripeClient, ZuoraClient
 # Rows every call may legitimately add whatever its outcome: Zuora replays a failed call's response
 # for its Idempotency-Key (README), and tokens are what POST /oauth/token is for.
 REPLAY_TABLES = frozenset({"idempotency_keys", "oauth_tokens"})
+
+
+# (collection, path parameter) → the kind of object; the collection is the path segment before it.
+KINDS = {
+    ("customers", "customer_id"): "customer",
+    ("products", "product_id"): "product",
+    ("prices", "price_id"): "price",
+    ("tax_rates", "tax_rate_id"): "tax_rate",
+    ("coupons", "coupon_id"): "coupon",
+    ("invoices", "invoice_id"): "invoice",
+    ("lines", "line_id"): "line",
+    ("invoiceitems", "item_id"): "invoice_item",
+    ("subscriptions", "subscription_id"): "subscription",
+    ("subscription_items", "item_id"): "subscription_item",
+    ("test_clocks", "clock_id"): "test_clock",
+    ("bill-runs", "bill_run_id"): "bill_run",
+    ("fulfillment-items", "item_id"): "fulfillment_item",
+    ("fulfillments", "key"): "fulfillment",
+    ("order-line-items", "item_id"): "order_line_item",
+    ("orders", "order_number"): "order",
+    ("accounts", "account_key"): "account",
+    ("accounting-periods", "period_id"): "accounting_period",
+    ("invoices", "invoice_key"): "document_invoice",
+    ("credit-memos", "memo_key"): "credit_memo",
+    ("creditmemos", "memo_key"): "credit_memo",
+}
 
 
 @dataclass
@@ -303,3 +330,15 @@ class CaseLedger:
         counts.add(f"{name}: cases", self.cases)
         counts.add(f"{name}: refused cases checked for partial writes", self.refused)
         counts.add(f"{name}: accepted cases", self.accepted)
+
+
+def path_params(path: str) -> list[tuple[str, str]]:
+    """(collection, parameter) for each {parameter} of the path."""
+    segments = path.strip("/").split("/")
+    return [(segments[i - 1], s[1:-1]) for i, s in enumerate(segments) if s.startswith("{")]
+
+
+def own_path(path: str, world: World) -> str:
+    """A route's path with each {parameter} filled with the world's first object of that kind."""
+    values = {name: world.first(KINDS[(collection, name)]) for collection, name in path_params(path)}
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)

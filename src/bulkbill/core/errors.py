@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     HEADERS_TOO_LARGE = "headers_too_large"
     # A value the rules refuse whatever the state.
     AMOUNT_TOO_LARGE = "amount_too_large"
+    INVALID_CHARACTERS = "invalid_characters"
     INVALID_COUNTRY = "invalid_country"
     INVALID_CURRENCY = "invalid_currency"
     CURRENCY_MISMATCH = "currency_mismatch"

@@ -10,6 +10,7 @@ so a total always equals the sum of what the lines show. Spreading an amount ove
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -17,12 +18,34 @@ from fractions import Fraction
 
 from babel.numbers import get_currency_precision
 
-from bulkbill.core.errors import RuleViolation
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, Path, RuleViolation
 
 # Stripe's unit_amount_decimal allows 12 decimal places; Zuora allows 9.
 MAX_UNIT_PRICE_PLACES = 12
-# Largest absolute amount in minor units we accept: fits BIGINT with room for sums.
-MAX_AMOUNT = 10**15
+
+# Limits (README, "Limits"). Every amount a client sends or a line computes (an amount, a unit price,
+# unit price × quantity, a coupon's amount_off, a customer's balance) is at most MAX_AMOUNT minor
+# units in absolute value (10 billion USD); a quantity at most MAX_QUANTITY. A document holds at most
+# 1,000 items with 10 discounts each, so its sums stay near MAX_TOTAL; every stored sum (a document's
+# totals, discounts and taxes, a customer's balance) is checked against it (check_total), so nothing
+# can approach a BIGINT column's 9.2 × 10^18.
+MAX_AMOUNT = 10**12
+MAX_QUANTITY = 10**12 - 1
+MAX_TOTAL = 10**15
+AMOUNT_TOO_LARGE = ErrorCode.AMOUNT_TOO_LARGE
+
+
+def amount_limit_message(limit: int = MAX_AMOUNT) -> str:
+    """The refusal of a value past a limit, naming the limit."""
+    return f"This value must be between -{limit} and {limit} (minor units)."
+
+
+def check_total(value: int, path: Path = (), *, what: str = "A total") -> int:
+    """A computed sum that is stored stays within ±MAX_TOTAL: past it, invalid input (never an overflow)."""
+    if abs(value) > MAX_TOTAL:
+        message = f"{what} would be {value} minor units, past the limit of {MAX_TOTAL} in absolute value."
+        raise InvalidInput([FieldError(path, AMOUNT_TOO_LARGE, message)])
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +112,31 @@ def places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """A finite Decimal from text, or None when the text is not a plain finite number."""
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, ValueError):
+# The number syntax of both wire formats: ASCII digits only. Python's int() and Decimal() also take
+# "1_000", surrounding spaces and any Unicode digit ("١٢٣"), which no client means as a number.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DECIMAL_WITH_EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Longer numbers are refused unread: int() of thousands of digits is slow, and no bound needs them.
+MAX_NUMBER_TEXT = 100
+
+
+def parse_integer(text: str) -> int | None:
+    """An integer written in ASCII digits with an optional sign, or None for anything else."""
+    if len(text) > MAX_NUMBER_TEXT or _INTEGER.fullmatch(text) is None:
         return None
-    return value if value.is_finite() else None
+    return int(text)
+
+
+def parse_decimal(text: str, *, exponent: bool = True) -> Decimal | None:
+    """A finite Decimal written in ASCII digits (`-12.50`, with `exponent` also `1.5E+3`), or None."""
+    pattern = _DECIMAL_WITH_EXPONENT if exponent else _DECIMAL
+    if len(text) > MAX_NUMBER_TEXT or pattern.fullmatch(text) is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # an exponent past what the decimal module represents (1E+99999999999999999999)
+        return None
 
 
 def allocate(total: int, weights: Sequence[int | Decimal]) -> list[int]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bulkbill.core.errors import RuleViolation
 from bulkbill.core.money import (
     MAX_AMOUNT,
+    MAX_TOTAL,
     Money,
     allocate,
     currency_exponent,
@@ -21,6 +22,7 @@ from bulkbill.core.money import (
     major_to_minor,
     minor_to_major,
     parse_decimal,
+    parse_integer,
     places,
     round_half_up,
     truncate,
@@ -124,8 +126,8 @@ class TestAllocate:
         assert allocate(0, [1, 2]) == [0, 0]
 
     def test_huge_amounts_still_sum_exactly(self) -> None:
-        parts = allocate(MAX_AMOUNT - 1, [1, MAX_AMOUNT - 2, 3])
-        assert sum(parts) == MAX_AMOUNT - 1
+        parts = allocate(MAX_TOTAL - 1, [1, MAX_TOTAL - 2, 3])
+        assert sum(parts) == MAX_TOTAL - 1
         assert parts == [1, 999_999_999_999_995, 3]
 
     @given(
@@ -264,3 +266,22 @@ class TestParseDecimal:
     @pytest.mark.parametrize("text", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf", "abc", "", "1,5"])
     def test_refuses_nan_infinity_and_garbage(self, text: str) -> None:
         assert parse_decimal(text) is None
+
+    @pytest.mark.parametrize("text", ["1_000", "١٢٣", "１２", " 1", "1 ", "1.5\n", "1e", "+", ".", "9" * 101])
+    def test_refuses_what_python_alone_would_take(self, text: str) -> None:
+        assert parse_decimal(text) is None
+
+    def test_exponent_only_when_asked(self) -> None:
+        assert parse_decimal("1.5E+3") == Decimal(1500)
+        assert parse_decimal("1.5E+3", exponent=False) is None
+        assert parse_decimal("1E+99999999999999999999") is None
+
+
+class TestParseInteger:
+    @pytest.mark.parametrize(("text", "expected"), [("0", 0), ("-12", -12), ("+7", 7), ("0012", 12)])
+    def test_ascii_digits(self, text: str, expected: int) -> None:
+        assert parse_integer(text) == expected
+
+    @pytest.mark.parametrize("text", ["1_000", "١٢٣", "１２", " 1", "1 ", "1.0", "1e3", "", "-", "0x10", "9" * 101])
+    def test_refuses_anything_else(self, text: str) -> None:
+        assert parse_integer(text) is None

@@ -8,17 +8,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.stripe.catalog import coupons, prices, products, tax_rates
 from bulkbill.api.stripe.customers import customers
 from bulkbill.api.stripe.edge.call import API_VERSION
-from bulkbill.api.stripe.edge.errors import error_body
+from bulkbill.api.stripe.edge.errors import error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.middleware import StripeEnvelope
 from bulkbill.api.stripe.edge.openapi import stripe_openapi
 from bulkbill.api.stripe.invoicing import invoice_items, invoice_lines, invoices
 from bulkbill.api.stripe.subscriptions import subscriptions, test_clocks
+from bulkbill.api.text_input import RefuseNulInUrl
+from bulkbill.core.errors import InvalidInput
 
 
 def create_stripe_app() -> FastAPI:
@@ -59,9 +62,17 @@ def create_stripe_app() -> FastAPI:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body("Invalid request."), status_code=400)
 
+    app.add_middleware(RefuseNulInUrl, refuse=_nul_refused)
     app.add_middleware(RateLimit, refuse=_rate_limited)
     app.add_middleware(StripeEnvelope)
     return app
+
+
+def _nul_refused(exc: InvalidInput, scope: Scope) -> tuple[int, dict[str, Any]]:
+    """A NUL in the URL: 400 invalid_request_error, naming the query parameter it is in."""
+    status, body = render_error(exc)
+    body["error"]["request_log_url"] = request_log_url(scope.get("bulkbill_request_id", ""))
+    return status, body
 
 
 def _rate_limited(_retry_after: int) -> tuple[int, dict[str, Any]]:

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
+from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.api.zuora.accounts import accounting_periods, accounts
 from bulkbill.api.zuora.billing import bill_runs
 from bulkbill.api.zuora.documents import credit_memos, invoices, object_query
@@ -22,7 +24,7 @@ from bulkbill.api.zuora.edge.errors import Category, one_reason, render_error
 from bulkbill.api.zuora.edge.middleware import ZuoraEnvelope
 from bulkbill.api.zuora.edge.openapi import zuora_openapi
 from bulkbill.api.zuora.orders import fulfillment_items, fulfillments, order_line_items, orders
-from bulkbill.core.errors import Unauthenticated
+from bulkbill.core.errors import InvalidInput, Unauthenticated
 from bulkbill.services.platform.oauth import tenant_for_token
 from bulkbill.services.platform.uow import UnitOfWork
 
@@ -74,11 +76,18 @@ def create_zuora_app() -> FastAPI:
 
     # Over the key's rate: category 70, HTTP 429 with Retry-After at every Zuora-Version (it is the
     # gateway's answer, given before the request is read, like an authentication failure's 401).
+    # A NUL in the path or query string: category 20, HTTP 400 at every Zuora-Version (refused before
+    # the request is read, like a body over the size cap).
+    app.add_middleware(RefuseNulInUrl, refuse=_nul_refused, content_type="application/json; charset=utf-8")
     app.add_middleware(RateLimit, refuse=_rate_limited, content_type="application/json; charset=utf-8")
     # Zuora compresses responses over 1,000 bytes when the client accepts gzip (§1.8).
     app.add_middleware(GZipMiddleware, minimum_size=1001)
     app.add_middleware(ZuoraEnvelope)
     return app
+
+
+def _nul_refused(exc: InvalidInput, _scope: Scope) -> tuple[int, dict[str, Any]]:
+    return render_error(exc)
 
 
 def _rate_limited(retry_after: int) -> tuple[int, dict[str, Any]]:

@@ -23,6 +23,7 @@ from bulkbill.core.invoicing.lifecycle import InvoiceStatus, balance_after_final
 from bulkbill.core.invoicing.totals import InvoiceFigures, LineFigures, LineTerms, compute_invoice
 from bulkbill.core.money import line_amount
 from bulkbill.core.orders.line_items import ItemCategory
+from bulkbill.core.time_range import days_after
 
 # States in which a source that went through SentToBilling may be billed (Complete after
 # SentToBilling without billing is still owed, spec §10 point 9).
@@ -271,10 +272,7 @@ def document_template(plan: DocumentPlan) -> str | None:
 
 def due_date(invoice_date: dt.date, term: str | None) -> dt.date:
     """An invoice is due its payment term's days after its invoice date (at the latest on 9999-12-31)."""
-    try:
-        return invoice_date + dt.timedelta(days=payment_term_days(term))
-    except OverflowError:
-        return dt.date.max
+    return days_after(invoice_date, payment_term_days(term))
 
 
 __all__ = [

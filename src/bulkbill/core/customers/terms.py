@@ -6,6 +6,7 @@ import datetime as dt
 
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.money import is_known_currency
+from bulkbill.core.time_range import days_after
 
 DEFAULT_PAYMENT_TERM = "Due Upon Receipt"
 PAYMENT_TERM_DAYS = {"Due Upon Receipt": 0, "Net 30": 30, "Net 60": 60, "Net 90": 90}
@@ -32,5 +33,5 @@ def check_currency(currency: str, path: Path, errors: InputCollector) -> None:
 
 
 def due_date_for(document_date: dt.date, payment_term: str | None) -> dt.date:
-    """A document is due its payment term's days after its date (Due Upon Receipt: the same day)."""
-    return document_date + dt.timedelta(days=PAYMENT_TERM_DAYS.get(payment_term or DEFAULT_PAYMENT_TERM, 0))
+    """A document is due its payment term's days after its date (Due Upon Receipt: the same day), by 9999-12-31."""
+    return days_after(document_date, PAYMENT_TERM_DAYS.get(payment_term or DEFAULT_PAYMENT_TERM, 0))

@@ -203,9 +203,10 @@ def price_item(
         values = build_new_item(owner, changes, NO_REFERENCES, path, local, now=now)
     else:
         values = apply_changes(base, owner, changes, NO_REFERENCES, path, local)
+    priced_by = "unitPrice" if pricing.unit_price is not None else "amount"  # the unit price came from the amount
     for e in local.errors:  # name the fields as the client sent them
         rest = e.path[len(path) :]
-        name = "unitPrice" if rest[:1] == ("price_data",) else ("serviceEndDate" if rest[:1] == ("period",) else None)
+        name = priced_by if rest[:1] == ("price_data",) else ("serviceEndDate" if rest[:1] == ("period",) else None)
         errors.add((*path, name) if name else e.path, e.code, e.message)
     if amount is not None and whole and not local.errors and values.amount != int(amount):
         errors.add((*path, "amount"), ErrorCode.INVALID_VALUE, "The amount must equal quantity × unitPrice.")

@@ -15,7 +15,15 @@ from typing import Any
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind, LineChanges, NewProduct, PriceData
 from bulkbill.core.metadata import Clear, check_metadata, merge_metadata, replace_metadata
-from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, line_amount, places
+from bulkbill.core.money import (
+    AMOUNT_TOO_LARGE,
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE_PLACES,
+    amount_limit_message,
+    line_amount,
+    places,
+)
 
 # Subscription lines accept only these changes (seed 002; spec Decision 6 adds metadata).
 SUBSCRIPTION_EDITABLE = frozenset({"tax_rates", "discounts", "metadata"})
@@ -235,7 +243,7 @@ def _apply_pricing(
                 "You may only specify one of these parameters: amount, quantity. `amount` is the line's total.",
             )
         if abs(changes.amount) > MAX_AMOUNT:
-            errors.add((*path, "amount"), ErrorCode.AMOUNT_TOO_LARGE, "This value must be less than 1000000000000000.")
+            errors.add((*path, "amount"), AMOUNT_TOO_LARGE, amount_limit_message())
         return replace(
             base,
             unit_amount_decimal=Decimal(changes.amount),
@@ -255,8 +263,8 @@ def _apply_pricing(
     if abs(amount) > MAX_AMOUNT:
         errors.add(
             (*path, changes.quantity_field),
-            ErrorCode.AMOUNT_TOO_LARGE,
-            "The line amount (unit amount × quantity) is too large.",
+            AMOUNT_TOO_LARGE,
+            f"The line amount (unit amount × quantity) would be {amount}, past the limit of {MAX_AMOUNT} minor units.",
         )
         amount = 0
     if values.amount_defined and changes.quantity is None:
@@ -269,8 +277,8 @@ def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
         errors.add(path, ErrorCode.INVALID_QUANTITY, "Quantity must be greater than or equal to 0.")
     elif places(quantity) > MAX_UNIT_PRICE_PLACES:
         errors.add(path, ErrorCode.INVALID_QUANTITY, "Quantity can have at most 12 decimal places.")
-    elif quantity >= Decimal(10) ** 12:
-        errors.add(path, ErrorCode.INVALID_QUANTITY, "Quantity must be less than 1000000000000.")
+    elif quantity > MAX_QUANTITY:
+        errors.add(path, ErrorCode.INVALID_QUANTITY, f"Quantity must be at most {MAX_QUANTITY}.")
     else:
         return True
     return False
@@ -360,7 +368,7 @@ def _priced_inline(
         )
         unit = Decimal(0)  # refused: priced at nothing meanwhile, so the other checks still run
     elif abs(unit) > MAX_AMOUNT:
-        errors.add((*path, "unit_amount"), ErrorCode.AMOUNT_TOO_LARGE, "This value must be less than 1000000000000000.")
+        errors.add((*path, "unit_amount"), AMOUNT_TOO_LARGE, amount_limit_message())
         unit = Decimal(0)
     return replace(
         base,

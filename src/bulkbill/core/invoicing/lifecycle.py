@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, InvoiceNotEditable
+from bulkbill.core.money import check_total
 
 
 class InvoiceStatus(StrEnum):
@@ -94,8 +95,11 @@ def due_date_at_finalization(
 
 
 def balance_after_finalize(total: int, starting_balance: int) -> tuple[int, int]:
-    """Apply the customer's balance: returns (amount_due, ending_balance); a credit left over stays a credit."""
-    net = total + starting_balance
+    """Apply the customer's balance: returns (amount_due, ending_balance); a credit left over stays a credit.
+
+    The balance left stays within MAX_TOTAL (a credit that would grow past it refuses the finalization).
+    """
+    net = check_total(total + starting_balance, what="The total with the customer's balance")
     return max(0, net), min(0, net)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bulkbill.core.money import allocate, round_half_up
+from bulkbill.core.money import allocate, check_total, round_half_up
 
 HUNDRED = Decimal(100)
 
@@ -151,7 +151,7 @@ def compute_invoice(
     inclusive_tax = sum(t.amount for t in all_taxes if t.inclusive)
     subtotal = sum(line.amount for line in lines) - item_discounts
     total = subtotal - invoice_discount_total + exclusive_tax
-    return InvoiceFigures(
+    result = InvoiceFigures(
         lines=tuple(figures),
         subtotal=subtotal,
         subtotal_excluding_tax=subtotal - inclusive_tax,
@@ -160,6 +160,18 @@ def compute_invoice(
         total_discount_amounts=_sum_discounts(d for f in figures for d in f.discount_amounts),
         total_taxes=_sum_taxes(all_taxes),
     )
+    _check_stored_sums(result)
+    return result
+
+
+def _check_stored_sums(figures: InvoiceFigures) -> None:
+    # Every line is within MAX_AMOUNT; enough of them (or of their taxes) could still pass what a
+    # document may total: refused as input, before any column could overflow.
+    sums = [figures.subtotal, figures.subtotal_excluding_tax, figures.total_excluding_tax, figures.total]
+    sums += [d.amount for d in figures.total_discount_amounts]
+    sums += [n for t in figures.total_taxes for n in (t.amount, t.taxable_amount)]
+    for value in sums:
+        check_total(value, what="The invoice's total")
 
 
 def amount_due(total: int, *, starting_balance: int) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, line_amount
+from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY, MAX_UNIT_PRICE_PLACES, line_amount
 
 
 class ItemState(StrEnum):
@@ -200,6 +200,14 @@ class LinePricing:
 _NO_PRICING = LinePricing(Decimal(0), Decimal(0), 0, 0, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class PricingProblem:
+    """Why a line cannot be priced, and the wire field that causes it."""
+
+    field: str
+    message: str
+
+
 def price_line(
     *,
     list_price_per_unit: Decimal | None,
@@ -207,24 +215,26 @@ def price_line(
     discount_type: DiscountType | None,
     discount_per_unit: Decimal | None,
     quantity: Decimal,
-) -> tuple[LinePricing, str | None]:
+) -> tuple[LinePricing, PricingProblem | None]:
     """amountPerUnit is computed from listPricePerUnit and an inline discount when one is set, else taken as given.
 
-    Prices and quantities beyond MAX_AMOUNT, and line amounts (price × quantity) beyond it, are refused
-    before any rounding: no such line can be billed, and the arithmetic would leave exact decimals.
+    Prices beyond MAX_AMOUNT (minor units), quantities beyond MAX_QUANTITY and line amounts (price ×
+    quantity) beyond MAX_AMOUNT are refused before any rounding: no such line can be billed, and the
+    arithmetic would leave exact decimals. A line amount too large is the quantity's problem.
     """
     fixed = discount_type == DiscountType.FIXED_AMOUNT
-    for name, value in (
-        ("listPricePerUnit", list_price_per_unit),
-        ("amountPerUnit", amount_per_unit),
-        ("inlineDiscountPerUnit", discount_per_unit if fixed else None),
-        ("quantity", quantity),
+    for name, value, limit, unit_text in (
+        ("listPricePerUnit", list_price_per_unit, MAX_AMOUNT, " (in minor units)"),
+        ("amountPerUnit", amount_per_unit, MAX_AMOUNT, " (in minor units)"),
+        ("inlineDiscountPerUnit", discount_per_unit if fixed else None, MAX_AMOUNT, " (in minor units)"),
+        ("quantity", quantity, MAX_QUANTITY, ""),
     ):
-        if value is not None and abs(value) > MAX_AMOUNT:
-            return _NO_PRICING, f"{name} must be at most {MAX_AMOUNT} (in minor units for prices)."
+        if value is not None and abs(value) > limit:
+            return _NO_PRICING, PricingProblem(name, f"{name} must be at most {limit}{unit_text}.")
     for unit_price in (list_price_per_unit, amount_per_unit):
         if unit_price is not None and abs(unit_price * quantity) > MAX_AMOUNT:
-            return _NO_PRICING, f"The line amount (quantity × price) must be at most {MAX_AMOUNT} minor units."
+            message = f"The line amount (quantity × price) must be at most {MAX_AMOUNT} minor units."
+            return _NO_PRICING, PricingProblem("quantity", message)
     list_unit = list_price_per_unit if list_price_per_unit is not None else amount_per_unit
     error = None
     unit = amount_per_unit
@@ -232,11 +242,13 @@ def price_line(
         base = list_unit if list_unit is not None else Decimal(0)
         if discount_type == DiscountType.PERCENTAGE:
             if not Decimal(0) <= discount_per_unit <= Decimal(100):
-                return _NO_PRICING, "inlineDiscountPerUnit must be a percentage between 0 and 100."
+                message = "inlineDiscountPerUnit must be a percentage between 0 and 100."
+                return _NO_PRICING, PricingProblem("inlineDiscountPerUnit", message)
             unit = base * (Decimal(100) - discount_per_unit) / Decimal(100)
         else:
             if not Decimal(0) <= discount_per_unit <= base:
-                error = "inlineDiscountPerUnit must be between 0 and the list price per unit."
+                message = "inlineDiscountPerUnit must be between 0 and the list price per unit."
+                error = PricingProblem("inlineDiscountPerUnit", message)
             unit = base - discount_per_unit
         unit = unit.quantize(Decimal(1).scaleb(-MAX_UNIT_PRICE_PLACES)).normalize()
     if unit is None:
@@ -244,7 +256,8 @@ def price_line(
     if list_unit is None:
         list_unit = unit
     if unit < 0 or list_unit < 0:
-        error = error or "Prices cannot be negative."
+        field = "amountPerUnit" if unit < 0 and list_price_per_unit is None else "listPricePerUnit"
+        error = error or PricingProblem(field, "Prices cannot be negative.")
     amount = line_amount(unit, quantity)
     list_price = line_amount(list_unit, quantity)
     return LinePricing(list_unit, unit, list_price, amount, list_price - amount), error
@@ -363,6 +376,7 @@ __all__ = [
     "ItemState",
     "LinePricing",
     "OrderStatus",
+    "PricingProblem",
     "Quantities",
     "bills_order_lines",
     "creation_state_error",

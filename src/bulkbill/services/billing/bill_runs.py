@@ -50,6 +50,7 @@ from bulkbill.core.billing.plan import AccountSummary, Chunk, plan_documents, sp
 from bulkbill.core.billing.plan import document_figures as figures_of
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
+from bulkbill.core.time_range import days_after
 from bulkbill.services.accounting.periods import ensure_open_period
 from bulkbill.services.billing.billing_sets import (
     DocumentRun,
@@ -617,7 +618,7 @@ def post_bill_run(
     for invoice in list(drafts):
         if invoice_date is not None:
             invoice.invoice_date = invoice_date.isoformat()
-            due = invoice_date + dt.timedelta(days=invoice.days_until_due or 0)
+            due = days_after(invoice_date, invoice.days_until_due or 0)
             invoice.due_date = calendar.timegm(due.timetuple())
         finalize_invoice(uow, invoice.id)
     if invoice_date is not None:

@@ -267,7 +267,7 @@ def _reprice(line: OrderLineItem, changes: dict[str, Any], where: Path, errors: 
         quantity=_quantity(changes, line),
     )
     if problem:
-        errors.add((*where, "inlineDiscountPerUnit"), ErrorCode.INVALID_VALUE, f"{label}: {problem}")
+        errors.add((*where, problem.field), ErrorCode.INVALID_VALUE, f"{label}: {problem.message}")
     changes["listPricePerUnit"] = pricing.list_price_per_unit
     changes["amountPerUnit"] = pricing.amount_per_unit
 

@@ -342,7 +342,7 @@ def _price(
         quantity=row.quantity,
     )
     if problem:
-        errors.add((*path, "inlineDiscountPerUnit"), ErrorCode.INVALID_VALUE, problem)
+        errors.add((*path, problem.field), ErrorCode.INVALID_VALUE, problem.message)
     row.list_price_per_unit = pricing.list_price_per_unit
     row.amount_per_unit = pricing.amount_per_unit
     row.inline_discount_type = kind.value if kind is not None else None

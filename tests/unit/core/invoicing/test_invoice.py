@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bulkbill.core.errors import InputCollector, InvalidStateError, InvalidTransition, InvoiceNotEditable
+from bulkbill.core.errors import InputCollector, InvalidInput, InvalidStateError, InvalidTransition, InvoiceNotEditable
 from bulkbill.core.invoicing.lifecycle import (
     InvoiceAction,
     InvoiceStatus,
@@ -18,6 +18,7 @@ from bulkbill.core.invoicing.lifecycle import (
     invoice_number,
     status_after_finalize,
 )
+from bulkbill.core.money import MAX_AMOUNT, MAX_TOTAL
 
 A, S = InvoiceAction, InvoiceStatus
 NOW = 1_700_000_000
@@ -115,6 +116,12 @@ class TestBalance:
     def test_negative_total_becomes_a_credit(self) -> None:
         assert balance_after_finalize(-300, 0) == (0, -300)
         assert balance_after_finalize(-300, 100) == (0, -200)
+
+    def test_a_balance_never_grows_past_the_limit(self) -> None:
+        assert balance_after_finalize(-MAX_AMOUNT, -(MAX_TOTAL - MAX_AMOUNT)) == (0, -MAX_TOTAL)
+        with pytest.raises(InvalidInput) as refused:
+            balance_after_finalize(-MAX_AMOUNT, -MAX_TOTAL)
+        assert refused.value.first.code == "amount_too_large"
 
 
 class TestCollection:

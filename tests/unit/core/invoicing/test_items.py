@@ -25,6 +25,7 @@ from bulkbill.core.invoicing.items import (
     check_tax_rates,
 )
 from bulkbill.core.metadata import CLEAR
+from bulkbill.core.money import MAX_AMOUNT
 from tests.helpers.core import CUSTOMER, NOW, PRICE, changes, make_refs, make_values
 
 OWNER = ItemOwner(CUSTOMER, "usd")
@@ -96,9 +97,9 @@ class TestPricingByAmount:
         assert codes(errors) == [(("lines", 0, field), "parameters_exclusive")]
 
     def test_amount_too_large(self) -> None:
-        _, errors = new_item(amount=10**15 + 1)
+        _, errors = new_item(amount=MAX_AMOUNT + 1)
         assert codes(errors) == [(("lines", 0, "amount"), "amount_too_large")]
-        _, errors = new_item(amount=-(10**15))
+        _, errors = new_item(amount=-MAX_AMOUNT)
         assert errors == []
 
 
@@ -242,7 +243,7 @@ class TestPricingByPriceData:
         assert codes(errors) == [(("lines", 0, "price_data", "unit_amount_decimal"), "invalid_unit_amount")]
 
     def test_unit_amount_too_large(self) -> None:
-        _, errors = new_item(price_data=price_data(unit_amount_decimal=Decimal(10**15 + 1)))
+        _, errors = new_item(price_data=price_data(unit_amount_decimal=Decimal(MAX_AMOUNT + 1)))
         # the unit amount is reported first (the line amount it yields is too large as well)
         assert codes(errors)[0] == (("lines", 0, "price_data", "unit_amount"), "amount_too_large")
         assert {e.code for e in errors} == {"amount_too_large"}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bulkbill.core.errors import InvalidInput
 from bulkbill.core.invoicing.totals import (
     CouponTerms,
     DiscountAmount,
@@ -19,6 +21,7 @@ from bulkbill.core.invoicing.totals import (
     discount_for,
     taxes_for,
 )
+from bulkbill.core.money import MAX_AMOUNT, MAX_TOTAL
 
 PROPERTY = settings(max_examples=200, derandomize=True, deadline=None)
 
@@ -262,6 +265,28 @@ class TestAmountDue:
     def test_never_below_zero(self) -> None:
         assert amount_due(1000, starting_balance=-5000) == 0
         assert amount_due(-100, starting_balance=0) == 0
+
+
+class TestStoredSums:
+    """Every line within MAX_AMOUNT still lets enough lines (or their taxes) pass MAX_TOTAL: refused, never stored."""
+
+    def test_a_total_at_the_limit_is_kept(self) -> None:
+        lines = [LineTerms(MAX_AMOUNT)] * (MAX_TOTAL // MAX_AMOUNT)
+        assert compute_invoice(lines).total == MAX_TOTAL
+        assert compute_invoice([LineTerms(-MAX_AMOUNT)] * (MAX_TOTAL // MAX_AMOUNT)).total == -MAX_TOTAL
+
+    @pytest.mark.parametrize(
+        ("lines", "rates"),
+        [
+            ([LineTerms(MAX_AMOUNT)] * (MAX_TOTAL // MAX_AMOUNT + 1), []),
+            ([LineTerms(-MAX_AMOUNT)] * (MAX_TOTAL // MAX_AMOUNT + 1), []),
+            ([LineTerms(MAX_AMOUNT)] * (MAX_TOTAL // MAX_AMOUNT // 2 + 1), [TaxRateTerms("t", Decimal(100), False)]),
+        ],
+    )
+    def test_past_the_limit_is_invalid_input(self, lines: list[LineTerms], rates: list[TaxRateTerms]) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            compute_invoice(lines, default_tax_rates=rates)
+        assert refused.value.first.code == "amount_too_large" and str(MAX_TOTAL) in refused.value.first.message
 
 
 def test_empty_invoice() -> None:

@@ -12,15 +12,18 @@ from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_number
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
     EXPAND,
     LIST_PARAMS,
+    MAX_INT32,
+    PERCENTAGE,
     Currency,
-    Dec,
     Enum,
     Int,
     Metadata,
     Obj,
     Str,
+    Time,
     Unsettable,
     parse,
 )
@@ -30,19 +33,18 @@ from bulkbill.storage.tables import Coupon
 
 router = APIRouter()
 
-_INT32 = 2**31 - 1
 _UPDATABLE = {"name": Unsettable(Str(40)), "metadata": Metadata(), "expand": EXPAND}
 CREATE = Obj(
     {
         **_UPDATABLE,
         "id": Str(64),
-        "percent_off": Dec(),
-        "amount_off": Int(),
+        "percent_off": PERCENTAGE,
+        "amount_off": AMOUNT,
         "currency": Currency(),
         "duration": Enum(service.DURATIONS),
         "duration_in_months": Int(1, 1200),
-        "max_redemptions": Int(1, _INT32),
-        "redeem_by": Int(0),
+        "max_redemptions": Int(1, MAX_INT32),
+        "redeem_by": Time(),
     }
 )
 UPDATE = Obj(_UPDATABLE)

@@ -13,12 +13,14 @@ from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
+    AMOUNT_DECIMAL,
     EXPAND,
     LIST_PARAMS,
+    MAX_INT32,
     Array,
     Bool,
     Currency,
-    Dec,
     Enum,
     Int,
     Metadata,
@@ -48,7 +50,11 @@ _PRODUCT_DATA = Obj(
     required=frozenset({"name"}),
 )
 _RECURRING = Obj(
-    {"interval": Enum(service.INTERVALS), "interval_count": Int(), "usage_type": Enum(("licensed",))},
+    {
+        "interval": Enum(service.INTERVALS),
+        "interval_count": Int(-MAX_INT32, MAX_INT32),
+        "usage_type": Enum(("licensed",)),
+    },
     required=frozenset({"interval"}),
 )
 CREATE = Obj(
@@ -57,8 +63,8 @@ CREATE = Obj(
         "currency": Currency(),
         "product": Str(64),
         "product_data": _PRODUCT_DATA,
-        "unit_amount": Int(),
-        "unit_amount_decimal": Dec(),
+        "unit_amount": AMOUNT,
+        "unit_amount_decimal": AMOUNT_DECIMAL,
         "recurring": _RECURRING,
     },
     required=frozenset({"currency"}),

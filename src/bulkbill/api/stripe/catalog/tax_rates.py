@@ -11,7 +11,18 @@ import bulkbill.services.catalog.tax_rates as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_number
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Bool, Dec, Enum, Metadata, Obj, Str, Unsettable, parse
+from bulkbill.api.stripe.edge.params import (
+    EXPAND,
+    LIST_PARAMS,
+    PERCENTAGE,
+    Bool,
+    Enum,
+    Metadata,
+    Obj,
+    Str,
+    Unsettable,
+    parse,
+)
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import TaxRate
@@ -30,7 +41,7 @@ _UPDATABLE = {
     "expand": EXPAND,
 }
 CREATE = Obj(
-    {**_UPDATABLE, "percentage": Dec(), "inclusive": Bool()},
+    {**_UPDATABLE, "percentage": PERCENTAGE, "inclusive": Bool()},
     required=frozenset({"display_name", "percentage", "inclusive"}),
 )
 UPDATE = Obj(_UPDATABLE)

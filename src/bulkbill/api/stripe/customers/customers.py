@@ -10,7 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.customers.customers as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Int, Metadata, Obj, Str, Unsettable, parse
+from bulkbill.api.stripe.edge.params import AMOUNT, EXPAND, LIST_PARAMS, Metadata, Obj, Str, Unsettable, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.core.metadata import Clear
 from bulkbill.services.platform.uow import UnitOfWork
@@ -23,7 +23,7 @@ _FIELDS = {
     "email": Unsettable(Str(512)),
     "description": Unsettable(Str()),
     "phone": Unsettable(Str(20)),
-    "balance": Int(),
+    "balance": AMOUNT,
     "invoice_prefix": Str(12),
     "metadata": Metadata(),
     "expand": EXPAND,

@@ -12,6 +12,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bulkbill.api.text_input import refuse_nul
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 
 MAX_DEPTH = 8
@@ -97,4 +98,5 @@ def decode_form(raw: bytes | str) -> dict[str, Any]:
         _insert(root, _segments(key), value)
     result = _finish(root)
     assert isinstance(result, dict)
+    refuse_nul(result)
     return result

@@ -15,9 +15,11 @@ from typing import Any
 
 from bulkbill.core.errors import ErrorCode, InputCollector, Path, dotted
 from bulkbill.core.metadata import CLEAR
-from bulkbill.core.money import parse_decimal, places
+from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY, MAX_UNIT_PRICE_PLACES, parse_decimal, parse_integer, places
+from bulkbill.core.time_range import MAX_ANCHOR_TIMESTAMP, MAX_TIMESTAMP, MIN_TIMESTAMP, iso_time, timestamp_problem
 
-MAX_INT = 2**63 - 1
+# Stripe's counts (max_redemptions, interval_count) are 32-bit integers.
+MAX_INT32 = 2**31 - 1
 
 
 class Spec:
@@ -71,8 +73,10 @@ class Str(Spec):
 
 @dataclass(frozen=True)
 class Int(Spec):
-    minimum: int = -MAX_INT
-    maximum: int = MAX_INT
+    """An integer within [minimum, maximum]: every integer parameter declares its bounds."""
+
+    minimum: int
+    maximum: int
 
     def json_schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
@@ -84,34 +88,54 @@ class Int(Spec):
         if text == "":
             _empty(path, errors)
             return None
-        stripped = text[1:] if text[:1] in "+-" else text
-        if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 19:
+        number = parse_integer(text)
+        if number is None:
             errors.add(path, ErrorCode.PARAMETER_INVALID_INTEGER, f"Invalid integer: {text[:40]}")
             return None
-        number = int(text)
-        if not self.minimum <= number <= self.maximum:
-            errors.add(
-                path,
-                ErrorCode.PARAMETER_INVALID_INTEGER,
-                f"Invalid {dotted(path)}: must be between {self.minimum} and {self.maximum}",
-            )
+        problem = self.range_problem(number)
+        if problem is not None:
+            errors.add(path, ErrorCode.PARAMETER_INVALID_INTEGER, f"Invalid {dotted(path)}: {problem}")
             return None
         return number
+
+    def range_problem(self, number: int) -> str | None:
+        if self.minimum <= number <= self.maximum:
+            return None
+        return f"must be between {self.minimum} and {self.maximum}"
+
+
+@dataclass(frozen=True)
+class Time(Int):
+    """A Unix time in the one range of core.time_range; an anchor of later times takes its lower maximum."""
+
+    minimum: int = MIN_TIMESTAMP
+    maximum: int = MAX_TIMESTAMP
+
+    def json_schema(self) -> dict[str, Any]:
+        low, high = iso_time(self.minimum), iso_time(self.maximum)
+        return {**super().json_schema(), "description": f"A Unix time (seconds), {low} to {high}."}
+
+    def range_problem(self, number: int) -> str | None:
+        return timestamp_problem(number, maximum=self.maximum)
+
+
+# A time later ones are counted from (a test clock's frozen time, so a subscription's start).
+ANCHOR_TIME = Time(maximum=MAX_ANCHOR_TIMESTAMP)
 
 
 @dataclass(frozen=True)
 class Dec(Spec):
+    """A decimal string within [minimum, maximum] with at most `max_places` places: bounds are declared."""
+
+    minimum: Decimal
+    maximum: Decimal
     max_places: int = 12
-    minimum: Decimal | None = None
-    maximum: Decimal | None = None
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"}
-        schema["description"] = f"A decimal number with at most {self.max_places} decimal places."
-        if self.minimum is not None:
-            schema["description"] += f" At least {self.minimum}."
-        if self.maximum is not None:
-            schema["description"] += f" At most {self.maximum}."
+        schema["description"] = (
+            f"A decimal number from {self.minimum} to {self.maximum}, with at most {self.max_places} decimal places."
+        )
         return schema
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
@@ -121,7 +145,7 @@ class Dec(Spec):
         if text == "":
             _empty(path, errors)
             return None
-        number = parse_decimal(text) if len(text) <= 64 and "e" not in text.lower() else None
+        number = parse_decimal(text, exponent=False)  # Stripe's decimal strings have no exponent
         if number is None:
             errors.add(path, ErrorCode.PARAMETER_INVALID_DECIMAL, f"Invalid decimal: {text[:40]}")
             return None
@@ -131,7 +155,7 @@ class Dec(Spec):
                 ErrorCode.PARAMETER_INVALID_DECIMAL,
                 f"Invalid {dotted(path)}: at most {self.max_places} decimal places",
             )
-        if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
+        if not self.minimum <= number <= self.maximum:
             errors.add(
                 path,
                 ErrorCode.PARAMETER_INVALID_DECIMAL,
@@ -294,6 +318,13 @@ def parse(spec: Obj, params: Mapping[str, Any]) -> dict[str, Any]:
     assert isinstance(result, dict)
     return result
 
+
+# Amounts and quantities (core.money's limits): one spec each, used by every route that reads them.
+AMOUNT = Int(-MAX_AMOUNT, MAX_AMOUNT)
+AMOUNT_DECIMAL = Dec(Decimal(-MAX_AMOUNT), Decimal(MAX_AMOUNT), MAX_UNIT_PRICE_PLACES)
+QUANTITY = Int(0, MAX_QUANTITY)
+QUANTITY_DECIMAL = Dec(Decimal(0), Decimal(MAX_QUANTITY), MAX_UNIT_PRICE_PLACES)
+PERCENTAGE = Dec(Decimal(0), Decimal(100))
 
 # Parameters every endpoint accepts.
 EXPAND = Array(Str(), max_items=50)

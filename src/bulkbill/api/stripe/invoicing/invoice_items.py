@@ -11,7 +11,7 @@ import bulkbill.services.invoicing.invoice_items as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.expansions import expand_item_invoice
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Bool, Dec, Obj, Str, parse
+from bulkbill.api.stripe.edge.params import AMOUNT_DECIMAL, EXPAND, LIST_PARAMS, Bool, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
 from bulkbill.api.stripe.invoicing.line_params import LINE_FIELDS, to_changes
@@ -27,11 +27,15 @@ router = APIRouter()
 
 _ITEM_FIELDS = {k: v for k, v in LINE_FIELDS.items() if k != "price"}
 CREATE = Obj(
-    {**_ITEM_FIELDS, "customer": Str(), "invoice": Str(), "unit_amount_decimal": Dec(12), "expand": EXPAND},
+    {**_ITEM_FIELDS, "customer": Str(), "invoice": Str(), "unit_amount_decimal": AMOUNT_DECIMAL, "expand": EXPAND},
     required=frozenset({"customer"}),
 )
 UPDATE = Obj(
-    {**{k: v for k, v in _ITEM_FIELDS.items() if k != "currency"}, "unit_amount_decimal": Dec(12), "expand": EXPAND}
+    {
+        **{k: v for k, v in _ITEM_FIELDS.items() if k != "currency"},
+        "unit_amount_decimal": AMOUNT_DECIMAL,
+        "expand": EXPAND,
+    }
 )
 EXPAND_ONLY = Obj({"expand": EXPAND})
 LIST = Obj({**LIST_PARAMS, "customer": Str(), "invoice": Str(), "pending": Bool()})

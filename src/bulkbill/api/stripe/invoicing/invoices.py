@@ -21,6 +21,7 @@ from bulkbill.api.stripe.edge.params import (
     Metadata,
     Obj,
     Str,
+    Time,
     Unsettable,
     parse,
 )
@@ -42,7 +43,7 @@ _EDIT = {
     "auto_advance": Bool(),
     "collection_method": Enum(("charge_automatically", "send_invoice")),
     "days_until_due": Int(0, 3650),
-    "due_date": Int(0, 2**40),
+    "due_date": Time(),
     "default_tax_rates": TAX_RATES,
     "discounts": DISCOUNTS,
     "description": Unsettable(Str(1500)),

@@ -11,16 +11,19 @@ from decimal import Decimal
 from typing import Any
 
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
+    AMOUNT_DECIMAL,
+    QUANTITY,
+    QUANTITY_DECIMAL,
     Array,
     Bool,
     Currency,
-    Dec,
     Enum,
-    Int,
     Metadata,
     Obj,
     Spec,
     Str,
+    Time,
     Unsettable,
 )
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, Path
@@ -42,7 +45,7 @@ class NewMetadata(Metadata):
 
 DISCOUNTS = Unsettable(Array(Obj({"coupon": Str(), "discount": Str(), "promotion_code": Str()}), max_items=20))
 TAX_RATES = Unsettable(Array(Str(), max_items=10))
-PERIOD = Obj({"start": Int(0, 2**40), "end": Int(0, 2**40)}, required=frozenset({"start", "end"}))
+PERIOD = Obj({"start": Time(), "end": Time()}, required=frozenset({"start", "end"}))
 # images and tax_code are accepted but not stored: the product table has no column for them.
 # (tax_details is not in the spec, so it stays an unknown parameter.)
 PRODUCT_DATA = Obj(
@@ -62,14 +65,14 @@ PRICE_DATA = Obj(
         "product": Str(),
         "product_data": PRODUCT_DATA,
         "tax_behavior": Enum(("exclusive", "inclusive", "unspecified")),
-        "unit_amount": Int(-(10**15), 10**15),
-        "unit_amount_decimal": Dec(12),
+        "unit_amount": AMOUNT,
+        "unit_amount_decimal": AMOUNT_DECIMAL,
     },
     required=frozenset({"currency"}),
 )
 
 LINE_FIELDS: dict[str, Spec] = {
-    "amount": Int(-(10**15), 10**15),
+    "amount": AMOUNT,
     "currency": Currency(),
     "description": Str(),
     "discountable": Bool(),
@@ -79,8 +82,8 @@ LINE_FIELDS: dict[str, Spec] = {
     "price": Str(),
     "pricing": Obj({"price": Str()}),
     "price_data": PRICE_DATA,
-    "quantity": Int(0, 10**12),
-    "quantity_decimal": Dec(12, minimum=Decimal(0)),
+    "quantity": QUANTITY,
+    "quantity_decimal": QUANTITY_DECIMAL,
     "tax_rates": TAX_RATES,
 }
 ADD_LINE = Obj({**LINE_FIELDS, "invoice_item": Str()})

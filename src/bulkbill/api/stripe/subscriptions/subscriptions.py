@@ -24,6 +24,7 @@ from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
     LIST_PARAMS,
+    QUANTITY,
     Array,
     Bool,
     Enum,
@@ -109,7 +110,7 @@ UNSUPPORTED = {
 
 _ITEM = {
     "price": Str(),
-    "quantity": Int(0, 10**12),
+    "quantity": QUANTITY,
     "tax_rates": TAX_RATES,
     "discounts": DISCOUNTS,
     "metadata": Metadata(),

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 import bulkbill.services.subscriptions.test_clocks as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Int, Obj, Str, parse
+from bulkbill.api.stripe.edge.params import ANCHOR_TIME, EXPAND, LIST_PARAMS, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_subscriptions import BillingClock
@@ -23,7 +23,7 @@ from bulkbill.storage.tables_subscriptions import BillingClock
 router = APIRouter()
 
 OBJECT = "test_helpers.test_clock"
-TIME = Int(0, 2**40)
+TIME = ANCHOR_TIME
 CREATE = Obj({"frozen_time": TIME, "name": Str(300), "expand": EXPAND}, required=frozenset({"frozen_time"}))
 ADVANCE = Obj({"frozen_time": TIME, "expand": EXPAND}, required=frozenset({"frozen_time"}))
 RETRIEVE = Obj({"expand": EXPAND})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 import bulkbill.services.accounting.periods as service
 from bulkbill.api.zuora.accounts.accounts import WireModel
@@ -14,7 +14,7 @@ from bulkbill.api.zuora.documents.documents_render import zdatetime
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.errors import refusal
 from bulkbill.api.zuora.edge.openapi import json_body, no_body
-from bulkbill.api.zuora.edge.validation import ZDate, parse_model
+from bulkbill.api.zuora.edge.validation import ZDate, integer_input, parse_model
 from bulkbill.core.accounting.periods import PeriodAction
 from bulkbill.core.errors import InvalidInput
 from bulkbill.services.customers.org_scope import resolve_orgs
@@ -27,8 +27,8 @@ class PeriodIn(WireModel):
     name: str = Field(min_length=1, max_length=100)
     start_date: ZDate
     end_date: ZDate
-    fiscal_year: int = Field(ge=1000, le=9999)
-    fiscal_quarter: int | None = Field(None, ge=1, le=4)
+    fiscal_year: Annotated[int, Field(ge=1000, le=9999), BeforeValidator(integer_input)]
+    fiscal_quarter: Annotated[int, Field(ge=1, le=4), BeforeValidator(integer_input)] | None = None
     notes: str | None = Field(None, max_length=255)
 
 

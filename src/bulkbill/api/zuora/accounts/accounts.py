@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 import bulkbill.services.customers.accounts as service
 from bulkbill.api.zuora.documents.documents_render import custom_fields, stored_custom
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.openapi import json_body
-from bulkbill.api.zuora.edge.validation import ZuoraModel, parse_model
+from bulkbill.api.zuora.edge.validation import ZuoraModel, custom_value_problem, integer_input, parse_model
 from bulkbill.core.customers.terms import DEFAULT_PAYMENT_TERM
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.services.platform.uow import UnitOfWork
@@ -86,7 +86,7 @@ class AccountIn(WireModel):
     currency: str = Field(min_length=3, max_length=3)
     bill_to_contact: ContactIn
     sold_to_contact: ContactIn | None = None
-    bill_cycle_day: int = 0
+    bill_cycle_day: Annotated[int, Field(ge=0, le=31), BeforeValidator(integer_input)] = 0  # 0: set automatically
     auto_pay: bool = False
     payment_term: str = DEFAULT_PAYMENT_TERM
     account_number: str | None = Field(None, min_length=1, max_length=70)
@@ -94,15 +94,14 @@ class AccountIn(WireModel):
 
 
 def check_custom_values(values: dict[str, Any], path: tuple[str | int, ...] = ()) -> dict[str, Any]:
-    """Custom fields hold scalars; __NS fields are strings of at most 255 characters."""
+    """Custom fields hold scalars, text of at most 255 characters; __NS fields are strings."""
     errors = []
     for key, value in values.items():
-        if isinstance(value, dict | list):
-            errors.append(FieldError((*path, key), ErrorCode.INVALID_VALUE, "A custom field takes a single value."))
-        elif key.endswith("__NS") and value is not None and (not isinstance(value, str) or len(value) > 255):
-            errors.append(
-                FieldError((*path, key), ErrorCode.INVALID_VALUE, "must be a string of at most 255 characters")
-            )
+        problem = custom_value_problem(value)
+        if problem is None and key.endswith("__NS") and value is not None and not isinstance(value, str):
+            problem = "must be a string of at most 255 characters"
+        if problem is not None:
+            errors.append(FieldError((*path, key), ErrorCode.INVALID_VALUE, problem))
     if errors:
         raise InvalidInput(errors)
     return stored_custom(values)

@@ -18,21 +18,21 @@ call naming orgs reads, posts and commits only runs inside them; others are not 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 import bulkbill.services.billing.bill_runs as service
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.money import to_major
 from bulkbill.api.zuora.edge.openapi import json_body, no_body, query
-from bulkbill.api.zuora.edge.validation import ZDate, parse_model
+from bulkbill.api.zuora.edge.validation import PAGE_NUMBER, ZDate, integer_input, parse_model, query_integer
 from bulkbill.api.zuora.orders.order_common import CamelModel, orgs_of, zuora_reasons
 from bulkbill.api.zuora.orders.order_render import render_bill_run
 from bulkbill.core.billing.bill_runs import BillRunStatus
-from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput
+from bulkbill.core.errors import ErrorCode, InputCollector
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_orders import BillRun
 
@@ -41,10 +41,10 @@ ACCOUNT_FILTERS = frozenset({"Account", "Subscription"})
 # GET /v1/bill-runs/{id}/accounts and the accounts a plan lists inline.
 DEFAULT_ACCOUNTS_PAGE, MAX_ACCOUNTS_PAGE = 100, 1000
 ACCOUNT_PAGING = query(
-    ("page", {"type": "integer", "minimum": 1}, "1-based page number"),
+    ("page", PAGE_NUMBER, "1-based page number"),
     (
         "pageSize",
-        {"type": "integer", "minimum": 1},
+        PAGE_NUMBER,
         f"accounts per page (default {DEFAULT_ACCOUNTS_PAGE}; at most {MAX_ACCOUNTS_PAGE})",
     ),
 )
@@ -69,12 +69,15 @@ class BulkbillOptions(CamelModel):
     plan_only: bool | None = None
 
 
+DayOfMonth = Annotated[int, Field(ge=1, le=31), BeforeValidator(integer_input)]
+
+
 class CreateBillRun(CamelModel):
     """CreateBillRunRequest: ad-hoc runs, for every account or one account."""
 
     name: str | None = None
     batches: list[str] | None = Field(default=None, min_length=1, max_length=300)
-    bill_cycle_day: str | int | None = None
+    bill_cycle_day: Annotated[str, Field(max_length=16)] | DayOfMonth | None = None
     bill_run_filters: list[FilterModel] | None = None
     bill_run_type: Literal["Regular", "CatchUp"] | None = None
     charge_type_to_exclude: list[str] | None = Field(default=None, max_length=2)
@@ -289,16 +292,9 @@ def commit_bill_run(bill_run_id: str, call: ZuoraRequest = Depends(zuora_request
 
 
 def _account_page(c: ZuoraRequest) -> tuple[int, int]:
-    values = []
-    for name, default in (("page", 1), ("pageSize", DEFAULT_ACCOUNTS_PAGE)):
-        raw = c.query_value(name)
-        if raw is None:
-            values.append(default)
-        elif raw.strip().isascii() and raw.strip().isdigit() and 1 <= int(raw) <= 10**9:  # an SQL OFFSET fits
-            values.append(int(raw))
-        else:
-            raise InvalidInput([FieldError((name,), ErrorCode.INVALID_VALUE, "must be a positive integer")])
-    return values[0], min(values[1], MAX_ACCOUNTS_PAGE)
+    page = query_integer(c.query_value("page"), "page", default=1)  # its SQL OFFSET fits a BIGINT
+    size = query_integer(c.query_value("pageSize"), "pageSize", default=DEFAULT_ACCOUNTS_PAGE)
+    return page, min(size, MAX_ACCOUNTS_PAGE)
 
 
 @router.get("/v1/bill-runs/{bill_run_id}/accounts", openapi_extra=ACCOUNT_PAGING)

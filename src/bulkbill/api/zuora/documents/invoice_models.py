@@ -16,7 +16,7 @@ from pydantic import Field
 
 from bulkbill.api.zuora.accounts.accounts import WireModel, check_custom_values
 from bulkbill.api.zuora.edge.money import to_minor
-from bulkbill.api.zuora.edge.validation import ZDate, ZDecimal, ZuoraModel
+from bulkbill.api.zuora.edge.validation import ZAmount, ZDate, ZDateTimeText, ZQuantity, ZuoraModel
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, Path
 from bulkbill.core.invoicing.document_edits import ItemPricing
 from bulkbill.services.documents.document_edits import DocumentEdit, ItemEdit
@@ -30,7 +30,6 @@ RevRecTrigger = Literal[
     "Customer Acceptance Date",
 ]
 TransferStatus = Literal["No", "Processing", "Yes", "Error", "Ignore"]
-CHARGE_DATE = r"^\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{2}:\d{2})?$"
 ADD_ONLY = ("bookingReference", "productRatePlanChargeId", "taxItems")
 HEADER = ("autoPay", "comments", "dueDate", "invoiceDate", "templateId", "transferredToAccounting")
 CLEARABLE = frozenset({"comments", "templateId"})
@@ -46,11 +45,11 @@ class ItemDetailsIn(WireModel):
     """Fields shared by invoice items and discount items."""
 
     id: str | None = Field(None, min_length=1, max_length=32)
-    amount: ZDecimal | None = None
-    unit_price: ZDecimal | None = None
+    amount: ZAmount | None = None
+    unit_price: ZAmount | None = None
     description: str | None = Field(None, max_length=500)
     charge_name: str | None = Field(None, max_length=130)
-    charge_date: str | None = Field(None, pattern=CHARGE_DATE)
+    charge_date: ZDateTimeText | None = None
     sku: str | None = Field(None, max_length=255)
     item_type: str | None = Field(None, max_length=50)
     booking_reference: str | None = Field(None, max_length=100)
@@ -78,7 +77,7 @@ class DiscountItemIn(ItemDetailsIn):
 
 class InvoiceItemIn(ItemDetailsIn):
     delete: bool | None = None
-    quantity: ZDecimal | None = None
+    quantity: ZQuantity | None = None
     service_start_date: ZDate | None = None
     service_end_date: ZDate | None = None
     rev_rec_start_date: ZDate | None = None

@@ -28,7 +28,7 @@ from bulkbill.api.zuora.documents.invoice_models import (
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.errors import Refused, process_id, reasons_for, refusal
 from bulkbill.api.zuora.edge.openapi import json_body, query
-from bulkbill.api.zuora.edge.validation import parse_model
+from bulkbill.api.zuora.edge.validation import PAGE_NUMBER, parse_model, query_integer
 from bulkbill.core.errors import (
     BillingError,
     ErrorCode,
@@ -49,12 +49,11 @@ from bulkbill.storage.tables import Customer, Invoice
 router = APIRouter()
 NOT_DRAFT = (59210020, "Only invoices with Draft status can be posted.")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 40
-_POSITIVE = {"type": "integer", "minimum": 1}
 PAGING = query(
-    ("page", _POSITIVE, "1-based page number"),
+    ("page", PAGE_NUMBER, "1-based page number"),
     (
         "pageSize",
-        _POSITIVE,
+        PAGE_NUMBER,
         f"items per page (default {DEFAULT_PAGE_SIZE}; more than {MAX_PAGE_SIZE} counts as {MAX_PAGE_SIZE})",
     ),
 )
@@ -89,16 +88,9 @@ def get_invoice(invoice_key: str, call: ZuoraRequest = Depends(zuora_request)) -
 
 def page_params(c: ZuoraRequest) -> tuple[int, int]:
     """page (≥ 1, default 1) and pageSize (≥ 1, default 20; larger than 40 is treated as 40)."""
-    values = []
-    for name, default in (("page", 1), ("pageSize", DEFAULT_PAGE_SIZE)):
-        raw = c.query_value(name)
-        if raw is None:
-            values.append(default)
-            continue
-        if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < 1:
-            raise InvalidInput([FieldError((name,), ErrorCode.INVALID_VALUE, "must be a positive integer")])
-        values.append(int(raw))
-    return values[0], min(values[1], MAX_PAGE_SIZE)
+    page = query_integer(c.query_value("page"), "page", default=1)
+    size = query_integer(c.query_value("pageSize"), "pageSize", default=DEFAULT_PAGE_SIZE)
+    return page, min(size, MAX_PAGE_SIZE)
 
 
 def paged(c: ZuoraRequest, path: str, rows: list[Any], key: str) -> dict[str, Any]:

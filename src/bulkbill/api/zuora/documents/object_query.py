@@ -6,7 +6,6 @@ Responses carry no `success` key; a bad query parameter is category 27 (HTTP 400
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import re
 from typing import Any
 
@@ -22,7 +21,9 @@ from bulkbill.api.zuora.documents.documents_render import (
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.errors import Category, Refused, zuora_code
 from bulkbill.api.zuora.edge.openapi import BOOLEAN_FLAG, query
+from bulkbill.api.zuora.edge.validation import parse_date
 from bulkbill.core.invoicing.document_edits import DocumentStatus
+from bulkbill.core.money import parse_integer
 from bulkbill.services.customers.customers import get_customers
 from bulkbill.services.documents.object_query import Filter, Sort, bill_run_numbers, query_documents
 from bulkbill.services.invoicing.invoice_totals import load_lines
@@ -84,9 +85,9 @@ def _filter(document_type: str, text: str) -> Filter:
     for value in texts:
         if field in ("document_date", "due_date"):
             try:
-                values.append(dt.date.fromisoformat(value))
-            except ValueError:
-                raise _bad(f"Invalid date {value!r} in filter {text!r}: use YYYY-MM-DD.") from None
+                values.append(parse_date(value))
+            except ValueError as exc:
+                raise _bad(f"{exc} (in filter {text[:100]!r})") from None
         elif field == "status":
             try:
                 values.append(STATUSES[DocumentStatus(value)])
@@ -109,9 +110,10 @@ def _page_size(c: ZuoraRequest) -> int:
     raw = c.query_value("pageSize")
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not (raw.strip().isascii() and raw.strip().isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = parse_integer(raw)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise _bad(f"pageSize must be between 1 and {MAX_PAGE_SIZE}.")
-    return int(raw)
+    return size
 
 
 def _offset(c: ZuoraRequest) -> int:

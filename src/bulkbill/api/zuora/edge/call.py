@@ -25,6 +25,7 @@ from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body, too_large
 from bulkbill.api.idempotent import execute_once
 from bulkbill.api.state import AppState
+from bulkbill.api.text_input import refuse_nul
 from bulkbill.api.zuora.edge.encoding import dumps
 from bulkbill.api.zuora.edge.errors import (
     PermissionDenied,
@@ -118,7 +119,7 @@ def _decode_body(raw: bytes, limit: int) -> Any:
     # compressing the body (spec §1.8), so a "gzip" body without gzip's magic bytes is plain JSON.
     if raw[:2] == b"\x1f\x8b":
         try:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing: header, CRC-32 and size checked
             raw = inflater.decompress(raw, limit + 1)
         except zlib.error as exc:
             raise InvalidInput(
@@ -126,6 +127,10 @@ def _decode_body(raw: bytes, limit: int) -> Any:
             ) from exc
         if len(raw) > limit or inflater.unconsumed_tail:
             raise too_large(limit, "decompressed request body")
+        if not inflater.eof or inflater.unused_data:
+            # Cut short (no CRC-32 and size trailer: nothing proves the body whole) or followed by other bytes.
+            problem = "is cut short" if not inflater.eof else "has bytes after its end"
+            raise InvalidInput([FieldError((), ErrorCode.INVALID_JSON, f"The gzip request body {problem}.")])
     if not raw.strip():
         return None
     try:
@@ -136,6 +141,7 @@ def _decode_body(raw: bytes, limit: int) -> Any:
         raise InvalidInput(
             [FieldError((), ErrorCode.INVALID_JSON, f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")]
         )
+    refuse_nul(body)
     return body
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from bulkbill.api.access_log import note_tenant
+from bulkbill.api.text_input import refuse_nul
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.openapi import SCHEMAS, doc, form_body, public, responds
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
@@ -31,6 +32,7 @@ TOKEN_RESPONSE = {"$ref": SCHEMAS + "TokenResponse"}
 def create_token(call: ZuoraRequest = Depends(zuora_request)) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         form = c.form or {}
+        refuse_nul(form)
         missing = [n for n in ("client_id", "client_secret", "grant_type") if not form.get(n)]
         if missing:
             raise InvalidInput([FieldError((n,), ErrorCode.PARAMETER_MISSING, "is required") for n in missing])

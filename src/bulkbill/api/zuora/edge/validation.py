@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
+from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY, parse_decimal, parse_integer
+from bulkbill.core.time_range import date_problem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,24 +52,23 @@ def is_custom_field(name: str) -> bool:
     return name.endswith("__c") or name in NS_FIELDS
 
 
-# Amounts, prices and quantities never come near these; a number past them (1E+999999999) would
-# make int() or quantize() run for minutes, so it is refused as it is read.
-MAX_NUMBER_TEXT = 100
+# Amounts, prices and quantities never come near this; a number past it (1E+999999999) would make
+# int() or quantize() run for minutes, so it is refused as it is read.
 MAX_EXPONENT = 60
 
 
 def bounded_decimal(text: str) -> Decimal:
-    """A JSON number or numeric string as an exact Decimal, refused when absurdly long or large."""
-    try:
-        value = Decimal(text.strip())
-    except ArithmeticError:
-        raise ValueError(f"not a number: {text[:40]}") from None
-    if len(text) > MAX_NUMBER_TEXT or (value.is_finite() and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT):
+    """A JSON number or numeric string as an exact Decimal: ASCII digits only, refused when absurdly large."""
+    value = parse_decimal(text)
+    if value is None:
+        raise ValueError(f"not a number: {text[:40]}")
+    if not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
         raise ValueError(f"number out of range: {text[:40]}")
     return value
 
 
-def _decimal(value: Any) -> Any:
+def decimal_input(value: Any) -> Any:
+    """The value of a decimal field: a number or a numeric string (never a float's binary digits)."""
     # The SDK sends Decimal as a JSON string ("10.50"); plain clients send numbers. Never floats.
     if isinstance(value, bool):
         raise ValueError("expected a number")
@@ -79,23 +81,81 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-def _date(value: Any) -> Any:
+def integer_input(value: Any) -> Any:
+    """The value of an integer field: a JSON integer or a string of ASCII digits."""
+    # A JSON integer (12, or 12.0: JSON does not tell them apart), or a string of ASCII digits ("12").
+    if isinstance(value, bool):
+        raise ValueError("expected an integer")
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10]) if len(value.strip()) >= 8 else value
-        except ValueError:
-            parts = value.split("-")
-            if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
-                try:
-                    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-                except OverflowError:  # pydantic reports ValueErrors only
-                    raise ValueError(f"date out of range: {value[:40]}") from None
-            raise
+        number = parse_integer(value)
+        if number is None:
+            raise ValueError(f"not an integer: {value[:40]}")
+        return number
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
     return value
 
 
-ZDecimal = Annotated[Decimal, BeforeValidator(_decimal)]
+# A Zuora date is YYYY-MM-DD (the SDK's own pattern also lets months and days have one digit);
+# date.fromisoformat would also take 20240711 and 2024-W28-4, which no Zuora client sends.
+_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+# Date-times (chargeDate) are YYYY-MM-DD, optionally followed by HH:MM:SS.
+_DATE_TIME = re.compile(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})(?: ([0-9]{1,2}):([0-9]{2}):([0-9]{2}))?")
+
+
+def parse_date(text: str) -> dt.date:
+    """A Zuora date (YYYY-MM-DD, a day that exists, in core.time_range); ValueError saying why not."""
+    match = _DATE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"Invalid date {text[:40]!r}: use YYYY-MM-DD.")
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        return _in_range(dt.date(year, month, day))
+    except ValueError as exc:
+        raise ValueError(f"Invalid date {text[:40]!r}: {exc}.") from None
+
+
+def _in_range(value: dt.date) -> dt.date:
+    problem = date_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_date(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return _in_range(value)
+    raise ValueError("Invalid date: use a string YYYY-MM-DD.")
+
+
+def _date_time_text(value: Any) -> Any:
+    """A date-time as Zuora writes it (YYYY-MM-DD HH:MM:SS or a date), checked, and kept as sent."""
+    if not isinstance(value, str):
+        raise ValueError("Invalid date-time: use a string YYYY-MM-DD HH:MM:SS.")
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        raise ValueError(f"Invalid date-time {value[:40]!r}: use YYYY-MM-DD HH:MM:SS.")
+    parse_date(match.group(1))
+    if match.group(2) is not None:
+        hour, minute, second = (int(match.group(i)) for i in (2, 3, 4))
+        if hour > 23 or minute > 59 or second > 59:
+            raise ValueError(f"Invalid date-time {value[:40]!r}: no such time of day.")
+    return value
+
+
+# Every number field declares its bounds: Field(...) before the validator, so that the bounds are
+# checked on the parsed value and the OpenAPI document shows them as minimum/maximum.
+# Amounts and prices in major units: at most MAX_AMOUNT in absolute value whatever the currency (the
+# core then refuses more than MAX_AMOUNT minor units once the currency's exponent is applied).
+ZAmount = Annotated[Decimal, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT), BeforeValidator(decimal_input)]
+ZQuantity = Annotated[Decimal, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(decimal_input)]
+# Counts and other integers with no limit of their own are 32-bit.
+MAX_INT32 = 2**31 - 1
+ZCount = Annotated[int, Field(ge=0, le=MAX_INT32), BeforeValidator(integer_input)]
 ZDate = Annotated[dt.date, BeforeValidator(_date)]
+ZDateTimeText = Annotated[str, BeforeValidator(_date_time_text)]
 
 
 def _path(loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
@@ -122,3 +182,36 @@ def parse_model(model: type[M], data: Any, path: tuple[str | int, ...] = ()) -> 
             else:
                 errors.append(FieldError(where, ErrorCode.INVALID_VALUE, str(err["msg"])))
         raise InvalidInput(errors) from None
+
+
+# Page numbers past this would only page past the end (and an SQL OFFSET must fit a BIGINT).
+MAX_PAGE = 10**9
+# How the OpenAPI document declares a query integer read by query_integer.
+PAGE_NUMBER: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
+
+
+def query_integer(raw: str | None, name: str, *, default: int, maximum: int = MAX_PAGE) -> int:
+    """A positive query-string integer in ASCII digits (page, pageSize), at most `maximum`; `default` when absent."""
+    if raw is None:
+        return default
+    number = parse_integer(raw)
+    if number is None or not 1 <= number <= maximum:
+        raise InvalidInput(
+            [FieldError((name,), ErrorCode.INVALID_VALUE, f"must be an integer between 1 and {maximum}")]
+        )
+    return number
+
+
+# Zuora's text custom fields hold at most 255 characters (as its __NS connector fields do).
+MAX_CUSTOM_FIELD_LENGTH = 255
+
+
+def custom_value_problem(value: Any) -> str | None:
+    """Why a custom field's value is refused, or None: a string of ≤ 255 characters, a number, a boolean or null."""
+    if isinstance(value, dict | list):
+        return "A custom field takes a single value."
+    if isinstance(value, str) and len(value) > MAX_CUSTOM_FIELD_LENGTH:
+        return f"must be at most {MAX_CUSTOM_FIELD_LENGTH} characters"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_EXPONENT:
+        return "number out of range"
+    return None

@@ -11,7 +11,7 @@ from pydantic import Field
 import bulkbill.services.orders.fulfillments as service
 from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.api.zuora.edge.openapi import BOOLEAN_FLAG, json_body, query
-from bulkbill.api.zuora.edge.validation import ZDate, ZDecimal, parse_model
+from bulkbill.api.zuora.edge.validation import ZDate, ZQuantity, parse_model
 from bulkbill.api.zuora.orders.order_common import (
     CamelModel,
     ProcessingOptionsModel,
@@ -55,7 +55,7 @@ class UpdateModel(CamelModel):
     fulfillment_date: ZDate | None = None
     fulfillment_location: Str50 | None = None
     fulfillment_system: Str25 | None = None
-    quantity: ZDecimal | None = None
+    quantity: ZQuantity | None = None
     state: str | None = None
     tracking_number: Str50 | None = None
     fulfillment_type: str | None = None

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from bulkbill.api.zuora.edge.validation import ZDate, ZDecimal
+from bulkbill.api.zuora.edge.validation import ZAmount, ZCount, ZDate, ZQuantity
 from bulkbill.api.zuora.orders.order_common import (
     CamelModel,
     Hex32,
@@ -27,7 +27,6 @@ from bulkbill.core.money import places
 from bulkbill.core.orders.line_items import BillingRule, DiscountType, ItemCategory, ItemState
 from bulkbill.services.orders.order_fields import LineFields
 
-NonNegative = Annotated[ZDecimal, Field(ge=0)]
 ItemType = Literal["Product", "Fee", "Services", "Prepayment"]
 TaxMode = Literal["TaxInclusive", "TaxExclusive"]
 
@@ -87,7 +86,7 @@ class OliCommon(CamelModel):
     accounting_code: Str100 | None = None
     adjustment_liability_accounting_code: Str100 | None = None
     adjustment_revenue_accounting_code: Str100 | None = None
-    amount_per_unit: ZDecimal | None = None
+    amount_per_unit: ZAmount | None = None
     bill_target_date: ZDate | None = None
     bill_to: Hex32 | None = None
     billing_rule: BillingRule | None = None
@@ -97,7 +96,7 @@ class OliCommon(CamelModel):
     custom: dict[str, Any] | None = Field(default=None, alias="customFields")
     deferred_revenue_accounting_code: Str100 | None = None
     description: Str500 | None = None
-    inline_discount_per_unit: ZDecimal | None = None
+    inline_discount_per_unit: ZAmount | None = None
     inline_discount_type: DiscountType | None = None
     invoice_group_number: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     is_allocation_eligible: bool | None = None
@@ -109,11 +108,11 @@ class OliCommon(CamelModel):
     item_name: Str255 | None = None
     item_state: ItemState | None = None
     item_type: ItemType | None = None
-    list_price_per_unit: ZDecimal | None = None
+    list_price_per_unit: ZAmount | None = None
     owner_account_number: Str70 | None = None
     product_code: Str100 | None = None
     purchase_order_number: Str100 | None = None
-    quantity: NonNegative | None = None
+    quantity: ZQuantity | None = None
     recognized_revenue_accounting_code: Str100 | None = None
     related_subscription_number: Str100 | None = None
     revenue_recognition_rule: Str50 | None = None
@@ -150,9 +149,9 @@ class OliCreate(OliCommon):
     original_order_number: Str100 | None = None
     product_rate_plan_charge_id: Id32to36 | None = None
     unique_token: Str50 | None = None
-    prepaid_quantity: ZDecimal | None = None
+    prepaid_quantity: ZQuantity | None = None
     prepaid_uom: Str50 | None = None
-    drawdown_priority: int | None = None
+    drawdown_priority: ZCount | None = None
     prepayment_unit_type: Literal["UNIT", "CURRENCY"] | None = None
     drawdown_scope: Literal["SUBSCRIPTION", "ACCOUNT"] | None = None
     fund_support_account_hierarchy: bool | None = None
@@ -160,8 +159,8 @@ class OliCreate(OliCommon):
         Literal["ANNUAL", "SEMI_ANNUAL", "QUARTER", "MONTH", "SPECIFIC_DAYS", "SPECIFIC_WEEKS", "SPECIFIC_MONTHS"]
         | None
     ) = None
-    specific_validity_period_length: int | None = None
-    number_of_validity_periods: int | None = None
+    specific_validity_period_length: ZCount | None = None
+    number_of_validity_periods: ZCount | None = None
 
 
 def _json_ready(value: Any) -> Any:

@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 from bulkbill.api.zuora.edge.call import ZuoraRequest
 from bulkbill.api.zuora.edge.errors import refusal
 from bulkbill.api.zuora.edge.money import to_major, to_minor
-from bulkbill.api.zuora.edge.validation import ZDate, ZuoraModel
+from bulkbill.api.zuora.edge.validation import ZDate, ZuoraModel, custom_value_problem
 from bulkbill.core.errors import ErrorCode, InputCollector, InvalidInput
 from bulkbill.core.orders.line_items import ChargeType, bills_order_lines
 from bulkbill.services.customers.org_scope import resolve_orgs
@@ -81,13 +81,16 @@ def timestamp(epoch: int) -> str:
 def check_custom_fields(
     values: Mapping[str, Any] | None, path: tuple[str | int, ...], errors: InputCollector
 ) -> dict[str, Any]:
-    """customFields holds only `*__c` keys (Decision 6)."""
+    """customFields holds only `*__c` keys (Decision 6), each with a single value (text of ≤ 255 characters)."""
     out: dict[str, Any] = {}
     for key, value in (values or {}).items():
+        problem = custom_value_problem(value)
         if not key.endswith("__c"):
             errors.add(
                 (*path, "customFields", key), ErrorCode.PARAMETER_UNKNOWN, "is not a custom field (names end in __c)"
             )
+        elif problem is not None:
+            errors.add((*path, "customFields", key), ErrorCode.INVALID_VALUE, problem)
         else:
             out[key] = value
     return out
