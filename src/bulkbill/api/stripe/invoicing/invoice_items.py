@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoice_items as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
-from bulkbill.api.stripe.edge.expansions import expand_item_invoice
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import AMOUNT_DECIMAL, EXPAND, LIST_PARAMS, Bool, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.invoicing.expansions import expand_item_invoice
 from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
 from bulkbill.api.stripe.invoicing.line_params import LINE_FIELDS, to_changes
 from bulkbill.core.errors import NotFound

@@ -9,10 +9,10 @@ from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoice_lines as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
-from bulkbill.api.stripe.edge.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Metadata, Obj, parse
 from bulkbill.api.stripe.edge.render import check_expand
+from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
 from bulkbill.api.stripe.invoicing.invoices import invoice_response
 from bulkbill.api.stripe.invoicing.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, UPDATE_LINE, to_changes

@@ -9,7 +9,6 @@ from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
-from bulkbill.api.stripe.edge.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
@@ -26,6 +25,7 @@ from bulkbill.api.stripe.edge.params import (
     parse,
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
 from bulkbill.core.invoicing.commands import DiscountRef
