@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/ensure_postgres.sh
 scripts/check.sh
-exec .venv/bin/pytest -p no:cacheprovider "$@"
+# One worker per core (pytest-xdist): each worker starts its own throw-away PostgreSQL cluster.
+exec .venv/bin/pytest -p no:cacheprovider -n auto "$@"
