@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
+from bulkbill.core.invoicing.items import ItemOwner, ItemValues, blank_item
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus, balance_after_finalize, status_after_finalize
 from bulkbill.core.invoicing.totals import InvoiceFigures, LineFigures, LineTerms, compute_invoice
 from bulkbill.core.money import line_amount
@@ -120,6 +121,15 @@ def plan_documents(sources: Iterable[BillableSource]) -> list[DocumentPlan]:
 
 # Items generated from order lines and fulfillments take no discount (and carry no tax rates).
 GENERATED_ITEMS_DISCOUNTABLE = False
+
+
+def generated_item(owner: ItemOwner, *, now: int) -> ItemValues:
+    """An item billing a source, before its line's own price, quantity, amount, description and period.
+
+    It takes no discount and no tax rate, and is priced by its source (unit price × quantity),
+    not defined by an amount.
+    """
+    return replace(blank_item(owner, now=now), discountable=GENERATED_ITEMS_DISCOUNTABLE, amount_defined=False)
 
 
 _NO_FIGURES: tuple[()] = ()
@@ -295,6 +305,7 @@ __all__ = [
     "due_date",
     "due_for_bill_run",
     "due_for_run_billing",
+    "generated_item",
     "payment_term_days",
     "plan_documents",
     "post_in_order",
