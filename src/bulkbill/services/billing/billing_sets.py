@@ -7,9 +7,11 @@ This module only reads the sources as plain rows and writes the results with one
 or one executemany (SQLite) per table: invoices, invoice items, invoice lines. Invoice numbers are
 taken in one block per batch (gapless: the block is taken in the writing transaction).
 
-The rows written are exactly those the one-invoice-at-a-time path writes (new_invoice_row,
-attach_item, recalculate, finalize_invoice; services.billing.generate_documents_per_invoice):
-tests/scale/test_set_based_agreement.py compares the two on randomised data.
+This is the one writer of generated documents: bill-run chunks and runBilling calls
+(services.billing.run_billing) both read their sources with select_records and write them with
+write_documents. The rows come from the same factories every other invoice, item and line comes
+from (services.invoicing.invoice_rows, item_rows), and posting is finalize_invoice's rule
+(posted_columns): tests/scale/test_billing_paths_agree.py bills random data both ways.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bulkbill.core.billing.plan import (
     document_template,
     due_date,
     due_for_bill_run,
+    due_for_run_billing,
     generated_item,
     payment_term_days,
     plan_documents,
@@ -227,10 +230,11 @@ class Scope:
 
 @dataclass(frozen=True)
 class Selection:
-    """What a bill run (or one of its chunks) picks up.
+    """What a bill run (or one of its chunks), or a runBilling call, picks up.
 
     `target_date`: billTargetDate ≤ target_date (an ordinary run); `frozen_run_id`: exactly the
-    items a planned run froze. `first_account`/`last_account` bound the account ids (a chunk).
+    items a planned run froze; `sources`: exactly these (a runBilling call, in its order).
+    `first_account`/`last_account` bound the account ids (a chunk).
     """
 
     scope: Scope = field(default_factory=Scope)
@@ -238,12 +242,21 @@ class Selection:
     frozen_run_id: str | None = None
     first_account: str | None = None
     last_account: str | None = None
+    sources: tuple[tuple[SourceType, str], ...] | None = None
 
     def is_due(self, source: BillableSource) -> bool:
+        if self.sources is not None:
+            return due_for_run_billing(source)
         if self.frozen_run_id is not None:
             return still_billable(source)
         assert self.target_date is not None
         return due_for_bill_run(source, self.target_date)
+
+    def ids(self, kind: SourceType) -> list[str] | None:
+        """The ids of this kind the selection is restricted to (None: no such restriction)."""
+        if self.sources is None:
+            return None
+        return [source_id for source_kind, source_id in self.sources if source_kind == kind]
 
 
 def _unbilled(uow: UnitOfWork, kind: SourceType, column: Any, *, after_join: Any = None) -> ColumnElement[bool]:
@@ -278,6 +291,9 @@ def _restrict(
         query = query.where(account <= selection.last_account)
     for condition in selection.scope.conditions(uow, account):
         query = query.where(condition)
+    ids = selection.ids(kind)
+    if ids is not None:
+        query = query.where(id_column.in_(ids))
     if selection.frozen_run_id is not None:
         frozen = BillRunItem
         query = query.join(
@@ -294,21 +310,20 @@ def _restrict(
 
 
 def line_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
-    """Rule-A lines that went to billing and are unbilled (and due by the target date, unless frozen)."""
+    """Rule-A lines that went to billing and are unbilled (and due by the target date, when there is one)."""
     query = select(*columns).where(
         OrderLineItem.tenant_id == uow.tenant_id,
         OrderLineItem.billing_rule == BillingRule.WITHOUT_FULFILLMENT.value,
         OrderLineItem.item_state.in_(BILLABLE_STATE_VALUES),
         OrderLineItem.sent_to_billing_at.is_not(None),
     )
-    if selection.frozen_run_id is None:
-        assert selection.target_date is not None
+    if selection.target_date is not None:
         query = query.where(OrderLineItem.bill_target_date <= selection.target_date.isoformat())
     return _restrict(uow, query, selection, SourceType.ORDER_LINE_ITEM, OrderLineItem.id)
 
 
 def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
-    """Fulfillments that went to billing and are unbilled (and due by the target date, unless frozen)."""
+    """Fulfillments that went to billing and are unbilled (and due by the target date, when there is one)."""
     query = (
         select(*columns)
         .select_from(Fulfillment)
@@ -322,8 +337,7 @@ def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[A
             Fulfillment.sent_to_billing_at.is_not(None),
         )
     )
-    if selection.frozen_run_id is None:
-        assert selection.target_date is not None
+    if selection.target_date is not None:
         query = query.where(Fulfillment.bill_target_date <= selection.target_date.isoformat())
     return _restrict(uow, query, selection, SourceType.FULFILLMENT, Fulfillment.id)
 
@@ -379,22 +393,23 @@ def _attrs(text: str | None) -> Mapping[str, Any]:
 def select_records(uow: UnitOfWork, selection: Selection) -> list[SourceRecord]:
     """The selection's due sources, account by account (ids in order), each account's lines before its fulfillments.
 
-    Within an account, rule-A lines come in id order, then fulfillments in id order: the order the
-    one-invoice-at-a-time path lists them in, so documents and line positions come out the same.
+    Within an account, rule-A lines come in id order, then fulfillments in id order. A selection
+    of named sources (runBilling) keeps the order it names them in. This is the one place a
+    source is read and made a BillableSource.
     """
     dates: dict[str, dt.date] = {}
     by_account: dict[str, list[SourceRecord]] = {}
     connection = uow.session.connection()  # plain rows: Core, not the ORM
-    line_rows = connection.execute(
-        line_query(uow, selection, _LINE_COLUMNS).order_by(OrderLineItem.account_id, OrderLineItem.id)
+    queries = (
+        (SourceType.ORDER_LINE_ITEM, line_query, _LINE_COLUMNS, OrderLineItem.id),
+        (SourceType.FULFILLMENT, fulfillment_query, _FULFILLMENT_COLUMNS, Fulfillment.id),
     )
-    fulfillment_rows = connection.execute(
-        fulfillment_query(uow, selection, _FULFILLMENT_COLUMNS).order_by(OrderLineItem.account_id, Fulfillment.id)
-    )
-    for kind, rows in (
-        (SourceType.ORDER_LINE_ITEM, line_rows.fetchall()),
-        (SourceType.FULFILLMENT, fulfillment_rows.fetchall()),
-    ):
+    for kind, query, columns, id_column in queries:
+        if selection.ids(kind) == []:
+            continue  # the call names none of this kind
+        rows = connection.execute(
+            query(uow, selection, columns).order_by(OrderLineItem.account_id, id_column)
+        ).fetchall()
         is_fulfillment = kind == SourceType.FULFILLMENT
         for row in rows:
             source_id, account, currency, category, state, quantity, unit, target, sent_at = row[:9]
@@ -429,7 +444,11 @@ def select_records(uow: UnitOfWork, selection: Selection) -> list[SourceRecord]:
             if group is None:
                 group = by_account[account] = []
             group.append(record)
-    return [record for account in sorted(by_account) for record in by_account[account]]
+    records = [record for account in sorted(by_account) for record in by_account[account]]
+    if selection.sources is not None:
+        order = {source: position for position, source in reversed(list(enumerate(selection.sources)))}
+        records.sort(key=lambda r: order[(r.source.source_type, r.source.source_id)])
+    return records
 
 
 _NO_SPLIT = splitting_attributes(_NO_ATTRS)
