@@ -26,14 +26,13 @@ from bulkbill.core.orders.line_items import (
     return_quantity_error,
     sent_to_billing_error,
 )
+from bulkbill.core.orders.line_updates import LineFields, ToMinor
 from bulkbill.services.billing.run_billing import run_billing
 from bulkbill.services.billing.sequences import ORDERS, chosen_number_taken, take_number
 from bulkbill.services.customers.org_scope import scope_condition
 from bulkbill.services.orders.line_locks import lock_lines
 from bulkbill.services.orders.order_fields import (
     BillingRequest,
-    LineFields,
-    ToMinor,
     account_currency,
     find_account,
     iso,
