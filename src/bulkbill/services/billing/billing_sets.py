@@ -285,15 +285,18 @@ def _restrict(
 ) -> Select[Any]:
     """The SQL side of the selection; the core predicate (Selection.is_due) has the last word."""
     account = OrderLineItem.account_id
+    conditions: list[ColumnElement[bool]] = []
+    if selection.target_date is not None:
+        due = Fulfillment.bill_target_date if kind == SourceType.FULFILLMENT else OrderLineItem.bill_target_date
+        conditions.append(due <= selection.target_date.isoformat())
     if selection.first_account is not None:
-        query = query.where(account >= selection.first_account)
+        conditions.append(account >= selection.first_account)
     if selection.last_account is not None:
-        query = query.where(account <= selection.last_account)
-    for condition in selection.scope.conditions(uow, account):
-        query = query.where(condition)
+        conditions.append(account <= selection.last_account)
+    conditions += selection.scope.conditions(uow, account)
     ids = selection.ids(kind)
     if ids is not None:
-        query = query.where(id_column.in_(ids))
+        conditions.append(id_column.in_(ids))
     if selection.frozen_run_id is not None:
         frozen = BillRunItem
         query = query.join(
@@ -306,7 +309,7 @@ def _restrict(
             ),
         )
     after_join = OrderLineItem.tenant_id if kind == SourceType.FULFILLMENT else None
-    return query.where(_unbilled(uow, kind, id_column, after_join=after_join))
+    return query.where(*conditions, _unbilled(uow, kind, id_column, after_join=after_join))
 
 
 def line_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
@@ -317,8 +320,6 @@ def line_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) ->
         OrderLineItem.item_state.in_(BILLABLE_STATE_VALUES),
         OrderLineItem.sent_to_billing_at.is_not(None),
     )
-    if selection.target_date is not None:
-        query = query.where(OrderLineItem.bill_target_date <= selection.target_date.isoformat())
     return _restrict(uow, query, selection, SourceType.ORDER_LINE_ITEM, OrderLineItem.id)
 
 
@@ -337,8 +338,6 @@ def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[A
             Fulfillment.sent_to_billing_at.is_not(None),
         )
     )
-    if selection.target_date is not None:
-        query = query.where(Fulfillment.bill_target_date <= selection.target_date.isoformat())
     return _restrict(uow, query, selection, SourceType.FULFILLMENT, Fulfillment.id)
 
 
