@@ -4,7 +4,7 @@ Stripe invoices, Zuora standalone invoices, runBilling and bill runs all start a
 new_invoice_columns and a line with new_line_columns (attribute → Python value, as the ORM takes
 them; the set-based writer encodes the same rows for COPY or executemany with storage.rows.
 RowLayout). The core's figures land on an invoice through figure_columns, and what finalizing does
-to it (core.billing.Posting) through posted_columns, whichever path computed them.
+to it (core.invoicing.lifecycle.Posting) through posted_columns, whichever path computed them.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bulkbill.core.billing.plan import Posting
-from bulkbill.core.invoicing.lifecycle import InvoiceStatus, due_date_at_finalization
+from bulkbill.core.invoicing.lifecycle import InvoiceStatus, Posting, due_date_at_finalization
 from bulkbill.core.invoicing.totals import DiscountAmount, InvoiceFigures, LineFigures, TaxAmount, amount_due
 
 

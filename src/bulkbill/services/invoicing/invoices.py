@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bulkbill.core.billing.plan import post_in_order
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemOwner, check_discounts, check_tax_rates
@@ -20,6 +19,7 @@ from bulkbill.core.invoicing.lifecycle import (
     ensure_editable,
     ensure_sendable,
     ensure_transition,
+    post_in_order,
 )
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import is_known_currency
