@@ -6,20 +6,21 @@ Each source becomes exactly one document line whose amount is unit price × quan
 once. Billing never changes a line's or fulfillment's state.
 
 Bill runs are executed in chunks: contiguous ranges of account ids (split_chunks), each billed in
-one transaction. The figures of a generated document (document_figures) and what posting it does
-to the account's balance (post_in_order) are computed here for every path that writes documents,
-whether one invoice at a time or a whole chunk at once.
+one transaction. The figures of a generated document (document_figures) are computed here for
+every path that writes documents; what posting one does to its account's balance is the finalize
+rule of core.invoicing.lifecycle (post_in_order), whether one invoice at a time or a chunk at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from bulkbill.core.invoicing.lifecycle import InvoiceStatus, balance_after_finalize, status_after_finalize
+from bulkbill.core.invoicing.items import ItemOwner, ItemValues, blank_item
+from bulkbill.core.invoicing.lifecycle import Posting, post_in_order
 from bulkbill.core.invoicing.totals import InvoiceFigures, LineFigures, LineTerms, compute_invoice
 from bulkbill.core.money import line_amount
 from bulkbill.core.orders.line_items import ItemCategory
@@ -122,6 +123,15 @@ def plan_documents(sources: Iterable[BillableSource]) -> list[DocumentPlan]:
 GENERATED_ITEMS_DISCOUNTABLE = False
 
 
+def generated_item(owner: ItemOwner, *, now: int) -> ItemValues:
+    """An item billing a source, before its line's own price, quantity, amount, description and period.
+
+    It takes no discount and no tax rate, and is priced by its source (unit price × quantity),
+    not defined by an amount.
+    """
+    return replace(blank_item(owner, now=now), discountable=GENERATED_ITEMS_DISCOUNTABLE, amount_defined=False)
+
+
 _NO_FIGURES: tuple[()] = ()
 
 
@@ -146,29 +156,6 @@ def document_figures(plan: DocumentPlan) -> InvoiceFigures:
         total_discount_amounts=_NO_FIGURES,
         total_taxes=_NO_FIGURES,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    """What finalizing one document does: the balance it starts from, what is due, the balance it leaves."""
-
-    starting_balance: int
-    amount_due: int
-    ending_balance: int
-    status: InvoiceStatus
-
-
-def post_in_order(balance: int, totals: Sequence[int]) -> tuple[list[Posting], int]:
-    """Post an account's documents one after the other, each applying the balance the previous one left.
-
-    Returns the postings and the account's balance afterwards (the finalize rule of core.invoice).
-    """
-    postings = []
-    for total in totals:
-        due, ending = balance_after_finalize(total, balance)
-        postings.append(Posting(balance, due, ending, status_after_finalize(due)))
-        balance = ending
-    return postings, balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +282,7 @@ __all__ = [
     "due_date",
     "due_for_bill_run",
     "due_for_run_billing",
+    "generated_item",
     "payment_term_days",
     "plan_documents",
     "post_in_order",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, InvoiceNotEditable
@@ -116,3 +118,26 @@ def ensure_deletable(status: str, *, subscription_id: str | None) -> None:
     ensure_transition(InvoiceAction.DELETE, status)
     if subscription_id is not None:
         raise InvalidTransition("Invoices of a subscription cannot be deleted; they can only be voided.")
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """What finalizing one document does: the balance it starts from, what is due, the balance it leaves."""
+
+    starting_balance: int
+    amount_due: int
+    ending_balance: int
+    status: InvoiceStatus
+
+
+def post_in_order(balance: int, totals: Sequence[int]) -> tuple[list[Posting], int]:
+    """Post a customer's documents one after the other, each applying the balance the previous one left.
+
+    Returns the postings and the account's balance afterwards (balance_after_finalize).
+    """
+    postings = []
+    for total in totals:
+        due, ending = balance_after_finalize(total, balance)
+        postings.append(Posting(balance, due, ending, status_after_finalize(due)))
+        balance = ending
+    return postings, balance

@@ -7,9 +7,11 @@ This module only reads the sources as plain rows and writes the results with one
 or one executemany (SQLite) per table: invoices, invoice items, invoice lines. Invoice numbers are
 taken in one block per batch (gapless: the block is taken in the writing transaction).
 
-The rows written are exactly those the one-invoice-at-a-time path writes (new_invoice_row,
-attach_item, recalculate, finalize_invoice; services.billing.generate_documents_per_invoice):
-tests/scale/test_set_based_agreement.py compares the two on randomised data.
+This is the one writer of generated documents: bill-run chunks and runBilling calls
+(services.billing.run_billing) both read their sources with select_records and write them with
+write_documents. The rows come from the same factories every other invoice, item and line comes
+from (services.invoicing.invoice_rows, item_rows), and posting is finalize_invoice's rule
+(posted_columns): tests/scale/test_billing_paths_agree.py bills random data both ways.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, literal, select, union_all, update
 
 from bulkbill.core.billing.plan import (
-    GENERATED_ITEMS_DISCOUNTABLE,
     AccountSummary,
     BillableSource,
     DocumentPlan,
@@ -36,22 +37,31 @@ from bulkbill.core.billing.plan import (
     document_template,
     due_date,
     due_for_bill_run,
+    due_for_run_billing,
+    generated_item,
     payment_term_days,
     plan_documents,
     post_in_order,
     still_billable,
 )
-from bulkbill.core.invoicing.commands import ItemKind
-from bulkbill.core.invoicing.lifecycle import InvoiceStatus, due_date_at_finalization
-from bulkbill.core.invoicing.totals import InvoiceFigures, amount_due
+from bulkbill.core.invoicing.items import ItemOwner
+from bulkbill.core.invoicing.totals import InvoiceFigures
 from bulkbill.core.orders.line_items import BillingRule, ItemCategory
 from bulkbill.services.accounting.periods import ensure_open_period
-from bulkbill.services.billing.sequences import CREDIT_MEMOS, INVOICES, take_numbers
+from bulkbill.services.billing.sequences import DOCUMENT_SEQUENCES, take_numbers
 from bulkbill.services.documents.documents import DOC_KEY
+from bulkbill.services.invoicing.invoice_rows import (
+    figure_columns,
+    new_invoice_columns,
+    new_line_columns,
+    posted_columns,
+)
+from bulkbill.services.invoicing.item_rows import new_item_columns, value_columns
 from bulkbill.services.orders.order_fields import profile_payment_term
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
 from bulkbill.storage.ids import new_ids
+from bulkbill.storage.rows import RowLayout, decimal_text
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 from bulkbill.storage.tables_orders import BillRunItem, Fulfillment, OrderLineItem, new_zuora_id
 
@@ -220,10 +230,11 @@ class Scope:
 
 @dataclass(frozen=True)
 class Selection:
-    """What a bill run (or one of its chunks) picks up.
+    """What a bill run (or one of its chunks), or a runBilling call, picks up.
 
     `target_date`: billTargetDate ≤ target_date (an ordinary run); `frozen_run_id`: exactly the
-    items a planned run froze. `first_account`/`last_account` bound the account ids (a chunk).
+    items a planned run froze; `sources`: exactly these (a runBilling call, in its order).
+    `first_account`/`last_account` bound the account ids (a chunk).
     """
 
     scope: Scope = field(default_factory=Scope)
@@ -231,12 +242,21 @@ class Selection:
     frozen_run_id: str | None = None
     first_account: str | None = None
     last_account: str | None = None
+    sources: tuple[tuple[SourceType, str], ...] | None = None
 
     def is_due(self, source: BillableSource) -> bool:
+        if self.sources is not None:
+            return due_for_run_billing(source)
         if self.frozen_run_id is not None:
             return still_billable(source)
         assert self.target_date is not None
         return due_for_bill_run(source, self.target_date)
+
+    def ids(self, kind: SourceType) -> list[str] | None:
+        """The ids of this kind the selection is restricted to (None: no such restriction)."""
+        if self.sources is None:
+            return None
+        return [source_id for source_kind, source_id in self.sources if source_kind == kind]
 
 
 def _unbilled(uow: UnitOfWork, kind: SourceType, column: Any, *, after_join: Any = None) -> ColumnElement[bool]:
@@ -265,12 +285,18 @@ def _restrict(
 ) -> Select[Any]:
     """The SQL side of the selection; the core predicate (Selection.is_due) has the last word."""
     account = OrderLineItem.account_id
+    conditions: list[ColumnElement[bool]] = []
+    if selection.target_date is not None:
+        due = Fulfillment.bill_target_date if kind == SourceType.FULFILLMENT else OrderLineItem.bill_target_date
+        conditions.append(due <= selection.target_date.isoformat())
     if selection.first_account is not None:
-        query = query.where(account >= selection.first_account)
+        conditions.append(account >= selection.first_account)
     if selection.last_account is not None:
-        query = query.where(account <= selection.last_account)
-    for condition in selection.scope.conditions(uow, account):
-        query = query.where(condition)
+        conditions.append(account <= selection.last_account)
+    conditions += selection.scope.conditions(uow, account)
+    ids = selection.ids(kind)
+    if ids is not None:
+        conditions.append(id_column.in_(ids))
     if selection.frozen_run_id is not None:
         frozen = BillRunItem
         query = query.join(
@@ -283,25 +309,22 @@ def _restrict(
             ),
         )
     after_join = OrderLineItem.tenant_id if kind == SourceType.FULFILLMENT else None
-    return query.where(_unbilled(uow, kind, id_column, after_join=after_join))
+    return query.where(*conditions, _unbilled(uow, kind, id_column, after_join=after_join))
 
 
 def line_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
-    """Rule-A lines that went to billing and are unbilled (and due by the target date, unless frozen)."""
+    """Rule-A lines that went to billing and are unbilled (and due by the target date, when there is one)."""
     query = select(*columns).where(
         OrderLineItem.tenant_id == uow.tenant_id,
         OrderLineItem.billing_rule == BillingRule.WITHOUT_FULFILLMENT.value,
         OrderLineItem.item_state.in_(BILLABLE_STATE_VALUES),
         OrderLineItem.sent_to_billing_at.is_not(None),
     )
-    if selection.frozen_run_id is None:
-        assert selection.target_date is not None
-        query = query.where(OrderLineItem.bill_target_date <= selection.target_date.isoformat())
     return _restrict(uow, query, selection, SourceType.ORDER_LINE_ITEM, OrderLineItem.id)
 
 
 def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
-    """Fulfillments that went to billing and are unbilled (and due by the target date, unless frozen)."""
+    """Fulfillments that went to billing and are unbilled (and due by the target date, when there is one)."""
     query = (
         select(*columns)
         .select_from(Fulfillment)
@@ -315,9 +338,6 @@ def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[A
             Fulfillment.sent_to_billing_at.is_not(None),
         )
     )
-    if selection.frozen_run_id is None:
-        assert selection.target_date is not None
-        query = query.where(Fulfillment.bill_target_date <= selection.target_date.isoformat())
     return _restrict(uow, query, selection, SourceType.FULFILLMENT, Fulfillment.id)
 
 
@@ -372,22 +392,23 @@ def _attrs(text: str | None) -> Mapping[str, Any]:
 def select_records(uow: UnitOfWork, selection: Selection) -> list[SourceRecord]:
     """The selection's due sources, account by account (ids in order), each account's lines before its fulfillments.
 
-    Within an account, rule-A lines come in id order, then fulfillments in id order: the order the
-    one-invoice-at-a-time path lists them in, so documents and line positions come out the same.
+    Within an account, rule-A lines come in id order, then fulfillments in id order. A selection
+    of named sources (runBilling) keeps the order it names them in. This is the one place a
+    source is read and made a BillableSource.
     """
     dates: dict[str, dt.date] = {}
     by_account: dict[str, list[SourceRecord]] = {}
     connection = uow.session.connection()  # plain rows: Core, not the ORM
-    line_rows = connection.execute(
-        line_query(uow, selection, _LINE_COLUMNS).order_by(OrderLineItem.account_id, OrderLineItem.id)
+    queries = (
+        (SourceType.ORDER_LINE_ITEM, line_query, _LINE_COLUMNS, OrderLineItem.id),
+        (SourceType.FULFILLMENT, fulfillment_query, _FULFILLMENT_COLUMNS, Fulfillment.id),
     )
-    fulfillment_rows = connection.execute(
-        fulfillment_query(uow, selection, _FULFILLMENT_COLUMNS).order_by(OrderLineItem.account_id, Fulfillment.id)
-    )
-    for kind, rows in (
-        (SourceType.ORDER_LINE_ITEM, line_rows.fetchall()),
-        (SourceType.FULFILLMENT, fulfillment_rows.fetchall()),
-    ):
+    for kind, query, columns, id_column in queries:
+        if selection.ids(kind) == []:
+            continue  # the call names none of this kind
+        rows = connection.execute(
+            query(uow, selection, columns).order_by(OrderLineItem.account_id, id_column)
+        ).fetchall()
         is_fulfillment = kind == SourceType.FULFILLMENT
         for row in rows:
             source_id, account, currency, category, state, quantity, unit, target, sent_at = row[:9]
@@ -422,7 +443,11 @@ def select_records(uow: UnitOfWork, selection: Selection) -> list[SourceRecord]:
             if group is None:
                 group = by_account[account] = []
             group.append(record)
-    return [record for account in sorted(by_account) for record in by_account[account]]
+    records = [record for account in sorted(by_account) for record in by_account[account]]
+    if selection.sources is not None:
+        order = {source: position for position, source in reversed(list(enumerate(selection.sources)))}
+        records.sort(key=lambda r: order[(r.source.source_type, r.source.source_id)])
+    return records
 
 
 _NO_SPLIT = splitting_attributes(_NO_ATTRS)
@@ -510,55 +535,11 @@ class WrittenDocuments:
         return len(self.documents) - self.invoices
 
 
-ITEM_COLUMNS = (
-    "tenant_id",
-    "id",
-    "customer_id",
-    "invoice_id",
-    "kind",
-    "currency",
-    "unit_amount_decimal",
-    "quantity_decimal",
-    "amount",
-    "amount_defined",
-    "description",
-    "discountable",
-    "discounts",
-    "tax_rates",
-    "period_start",
-    "period_end",
-    "metadata",
-    "price_id",
-    "product_id",
-    "subscription_id",
-    "subscription_item_id",
-    "created",
-    "source_type",
-    "source_id",
-    "custom_fields",
-    "extras",
-)
-LINE_COLUMNS = ("tenant_id", "id", "invoice_id", "item_id", "position", "discount_amounts", "taxes")
+# The generated rows, made by the same factories as every other invoice, item and line.
+INVOICES, ITEMS, LINES = RowLayout(Invoice), RowLayout(InvoiceItem), RowLayout(InvoiceLine)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value)
-
-
-def _discounts_json(figures: Iterable[Any]) -> str:
-    items = [{"amount": d.amount, "discount": d.discount_id} for d in figures]
-    return "[]" if not items else _json(items)
-
-
-def _taxes_json(figures: Iterable[Any]) -> str:
-    items = [
-        {"tax_rate": t.tax_rate_id, "inclusive": t.inclusive, "amount": t.amount, "taxable_amount": t.taxable_amount}
-        for t in figures
-    ]
-    return "[]" if not items else _json(items)
-
-
-def _invoice_row(
+def _document_row(
     uow: UnitOfWork,
     plan: DocumentPlan,
     figures: InvoiceFigures,
@@ -568,57 +549,32 @@ def _invoice_row(
     number: str,
     term: str,
 ) -> dict[str, Any]:
-    """A generated document's columns as new_invoice_row and recalculate leave them (a draft)."""
-    return {
-        "tenant_id": uow.tenant_id,
-        "id": invoice_id,
-        "customer_id": plan.account_id,
-        "currency": plan.currency.lower(),
-        "status": InvoiceStatus.DRAFT.value,
-        "collection_method": "send_invoice",
-        "days_until_due": payment_term_days(term),
-        "due_date": epoch(due_date(run.document_date, term)),
-        "auto_advance": False,
-        "description": None,
-        "footer": None,
-        "metadata": "{}",
-        "default_tax_rates": "[]",
-        "discounts": "[]",
-        "number": number,
-        "billing_reason": "manual",
-        "created": uow.now,
-        "period_start": epoch(run.target_date),
-        "period_end": epoch(run.target_date),
-        "finalized_at": None,
-        "paid_at": None,
-        "voided_at": None,
-        "marked_uncollectible_at": None,
-        "starting_balance": 0,
-        "ending_balance": None,
-        "amount_paid": 0,
-        "paid_out_of_band": False,
-        "subtotal": figures.subtotal,
-        "subtotal_excluding_tax": figures.subtotal_excluding_tax,
-        "total": figures.total,
-        "total_excluding_tax": figures.total_excluding_tax,
-        "amount_due": amount_due(figures.total, starting_balance=0),
-        "total_discount_amounts": _discounts_json(figures.total_discount_amounts),
-        "total_taxes": _taxes_json(figures.total_taxes),
-        "line_count": len(plan.lines),
-        "next_line_position": len(plan.lines),
-        "document_type": plan.document_type.value,
-        "origin": run.origin,
-        "invoice_date": run.document_date.isoformat(),
-        "target_date": run.target_date.isoformat(),
-        "comments": None,
-        "transferred_to_accounting": None,
-        "auto_pay": False,
-        "custom_fields": _json(document_custom_fields(plan, run, term)),
-        "bill_run_id": run.bill_run_id,
-        "template_id": document_template(plan),
-        "subscription_id": None,
-        "subscription_metadata": None,
-    }
+    """A generated document, a draft: new_invoice_columns with its dates, terms and attributes, and its figures."""
+    row = new_invoice_columns(
+        uow.tenant_id,
+        invoice_id=invoice_id,
+        customer_id=plan.account_id,
+        currency=plan.currency.lower(),
+        created=uow.now,
+        collection_method="send_invoice",
+        days_until_due=payment_term_days(term),
+        due_date=epoch(due_date(run.document_date, term)),
+        period_start=epoch(run.target_date),
+        period_end=epoch(run.target_date),
+        # Zuora numbers documents when it makes them, drafts included; posting keeps the number.
+        number=number,
+        next_line_position=len(plan.lines),
+        document_type=plan.document_type.value,
+        origin=run.origin,
+        invoice_date=run.document_date.isoformat(),
+        target_date=run.target_date.isoformat(),
+        auto_pay=False,
+        custom_fields=document_custom_fields(plan, run, term),
+        bill_run_id=run.bill_run_id,
+        template_id=document_template(plan),
+    )
+    row.update(figure_columns(figures, starting_balance=0))
+    return row
 
 
 def document_custom_fields(plan: DocumentPlan, run: DocumentRun, term: str) -> dict[str, Any]:
@@ -632,9 +588,6 @@ def document_custom_fields(plan: DocumentPlan, run: DocumentRun, term: str) -> d
         doc["reasonCode"] = run.credit_memo_reason_code
     doc.update(document_attributes(plan, term))
     return {DOC_KEY: doc}
-
-
-INVOICE_COLUMNS = tuple(c.name for c in Invoice.__table__.columns)
 
 
 def write_documents(
@@ -653,8 +606,13 @@ def write_documents(
         return written
     ensure_open_period(uow, run.document_date)  # no document is dated in a closed accounting period
     invoice_count = sum(1 for p in plans if p.document_type == DocumentType.INVOICE)
-    invoice_numbers = iter(take_numbers(uow, INVOICES, invoice_count))
-    memo_numbers = iter(take_numbers(uow, CREDIT_MEMOS, len(plans) - invoice_count))
+    numbers = {
+        kind: iter(take_numbers(uow, DOCUMENT_SEQUENCES[kind], count))
+        for kind, count in (
+            (DocumentType.INVOICE, invoice_count),
+            (DocumentType.CREDIT_MEMO, len(plans) - invoice_count),
+        )
+    }
     invoices: list[dict[str, Any]] = []
     documents: list[tuple[DocumentPlan, InvoiceFigures, str]] = []
     totals_by_account: dict[str, list[tuple[dict[str, Any], int]]] = {}
@@ -662,9 +620,9 @@ def write_documents(
         state = accounts.get(plan.account_id)
         term = document_payment_term(plan, state.payment_term if state is not None else None)
         figures = document_figures(plan)
-        number = next(invoice_numbers if plan.document_type == DocumentType.INVOICE else memo_numbers)
+        number = next(numbers[plan.document_type])
         invoice_id = new_zuora_id()
-        row = _invoice_row(uow, plan, figures, run, invoice_id=invoice_id, number=number, term=term)
+        row = _document_row(uow, plan, figures, run, invoice_id=invoice_id, number=number, term=term)
         invoices.append(row)
         documents.append((plan, figures, invoice_id))
         totals_by_account.setdefault(plan.account_id, []).append((row, figures.total))
@@ -675,13 +633,11 @@ def write_documents(
         written.documents.append((invoice_id, number, plan.document_type.value))
         written.lines += len(plan.lines)
     balances = _post(uow, totals_by_account, accounts) if run.post else {}
-    insert_rows(
-        uow.session, Invoice.__tablename__, INVOICE_COLUMNS, ([row[c] for c in INVOICE_COLUMNS] for row in invoices)
-    )
-    line_rows: list[tuple[Any, ...]] = []
+    insert_rows(uow.session, INVOICES.table, INVOICES.columns, (INVOICES.encode(row) for row in invoices))
+    line_rows: list[list[Any]] = []
     items = _item_rows(uow, documents, by_key, line_rows)
-    insert_rows(uow.session, InvoiceItem.__tablename__, ITEM_COLUMNS, items)
-    insert_rows(uow.session, InvoiceLine.__tablename__, LINE_COLUMNS, line_rows)
+    insert_rows(uow.session, ITEMS.table, ITEMS.columns, items)
+    insert_rows(uow.session, LINES.table, LINES.columns, line_rows)
     if balances:
         uow.session.execute(
             update(Customer),
@@ -695,14 +651,19 @@ def _item_rows(
     uow: UnitOfWork,
     documents: Sequence[tuple[DocumentPlan, InvoiceFigures, str]],
     by_key: Mapping[tuple[SourceType, str], SourceRecord],
-    line_rows: list[tuple[Any, ...]],
-) -> Iterator[tuple[Any, ...]]:
-    """Each document's item rows, in line order; the matching line rows are appended to `line_rows`."""
-    tenant, now = uow.tenant_id, uow.now
-    kind = ItemKind.INVOICE_ITEM.value
+    line_rows: list[list[Any]],
+) -> Iterator[list[Any]]:
+    """Each document's item rows, in line order; the matching line rows are appended to `line_rows`.
+
+    The rows come from the item and line factories, encoded once per document; each line then
+    fills in what is its own (this is a bill run's hot loop): its source, price, amount,
+    description, service period and extras, and its line's id, item and position.
+    """
+    tenant = uow.tenant_id
     periods: dict[str, int] = {}
     for plan, figures, invoice_id in documents:
-        currency = plan.currency.lower()
+        item_base = ITEMS.encode(_generated_item(uow, plan, invoice_id))
+        line_base = LINES.encode(new_line_columns(tenant, line_id="", invoice_id=invoice_id, item_id="", position=0))
         item_ids = new_ids("ii_", len(plan.lines))
         line_ids = new_ids("il_", len(plan.lines))
         for position, (planned, line_figures) in enumerate(zip(plan.lines, figures.lines, strict=True)):
@@ -715,45 +676,54 @@ def _item_rows(
             if end is None:
                 end = periods[record.end] = epoch(dt.date.fromisoformat(record.end))
             item_id = item_ids[position]
-            yield (
-                tenant,
-                item_id,
-                plan.account_id,
-                invoice_id,
-                kind,
-                currency,
-                format(source.unit_amount, "f"),
-                format(source.quantity, "f"),
-                planned.amount,
-                False,
-                item_description(record.description, record.item_name),
-                GENERATED_ITEMS_DISCOUNTABLE,
-                "[]",
-                None,
-                start,
-                end,
-                "{}",
-                None,
-                None,
-                None,
-                None,
-                now,
-                source.source_type.value,
-                source.source_id,
-                "{}",
-                extras_json(record),
-            )
-            line_rows.append(
-                (
+            item = item_base.copy()
+            item[_ITEM_ID] = item_id
+            item[_ITEM_UNIT] = decimal_text(source.unit_amount)
+            item[_ITEM_QUANTITY] = decimal_text(source.quantity)
+            item[_ITEM_AMOUNT] = planned.amount
+            item[_ITEM_DESCRIPTION] = item_description(record.description, record.item_name)
+            item[_ITEM_START], item[_ITEM_END] = start, end
+            item[_ITEM_SOURCE_TYPE], item[_ITEM_SOURCE_ID] = source.source_type.value, source.source_id
+            item[_ITEM_EXTRAS] = extras_json(record)
+            yield item
+            if line_figures.discount_amounts or line_figures.taxes:
+                columns = new_line_columns(
                     tenant,
-                    line_ids[position],
-                    invoice_id,
-                    item_id,
-                    position,
-                    _discounts_json(line_figures.discount_amounts) if line_figures.discount_amounts else "[]",
-                    _taxes_json(line_figures.taxes) if line_figures.taxes else "[]",
+                    line_id=line_ids[position],
+                    invoice_id=invoice_id,
+                    item_id=item_id,
+                    position=position,
+                    figures=line_figures,
                 )
-            )
+                line_rows.append(LINES.encode(columns))
+                continue
+            line = line_base.copy()
+            line[_LINE_ID], line[_LINE_ITEM], line[_LINE_POSITION] = line_ids[position], item_id, position
+            line_rows.append(line)
+
+
+def _generated_item(uow: UnitOfWork, plan: DocumentPlan, invoice_id: str) -> dict[str, Any]:
+    """A document's generated item before its line's own fields: the core's generated_item in the item factory."""
+    values = generated_item(ItemOwner(plan.account_id, plan.currency.lower()), now=uow.now)
+    return new_item_columns(
+        uow.tenant_id,
+        item_id="",
+        customer_id=plan.account_id,
+        invoice_id=invoice_id,
+        kind=values.kind.value,
+        created=uow.now,
+        values=value_columns(values, product_id=values.product_id, discount_ids=[]),
+    )
+
+
+# Where each line's own values go in an encoded item or line row.
+_ITEM_ID, _ITEM_UNIT, _ITEM_QUANTITY, _ITEM_AMOUNT, _ITEM_DESCRIPTION = map(
+    ITEMS.index, ("id", "unit_amount_decimal", "quantity_decimal", "amount", "description")
+)
+_ITEM_START, _ITEM_END, _ITEM_SOURCE_TYPE, _ITEM_SOURCE_ID, _ITEM_EXTRAS = map(
+    ITEMS.index, ("period_start", "period_end", "source_type", "source_id", "extras")
+)
+_LINE_ID, _LINE_ITEM, _LINE_POSITION = map(LINES.index, ("id", "item_id", "position"))
 
 
 _encode = json.encoder.encode_basestring_ascii  # what json.dumps writes a str as (ensure_ascii)
@@ -820,7 +790,7 @@ _NO_ATTR_TAIL = (
 def _post(
     uow: UnitOfWork, documents: Mapping[str, list[tuple[dict[str, Any], int]]], accounts: Mapping[str, AccountState]
 ) -> dict[str, int]:
-    """Finalize the documents as finalize_invoice does, account by account in plan order.
+    """Finalize the documents as finalize_invoice does (posted_columns), account by account in plan order.
 
     Returns the new balances of the accounts whose balance changed.
     """
@@ -830,16 +800,15 @@ def _post(
         balance = state.balance if state is not None else 0
         postings, after = post_in_order(balance, [total for _, total in rows])
         for (row, _), posting in zip(rows, postings, strict=True):
-            row["starting_balance"] = posting.starting_balance
-            row["amount_due"] = posting.amount_due
-            row["ending_balance"] = posting.ending_balance
-            row["finalized_at"] = uow.now
-            row["due_date"] = due_date_at_finalization(
-                row["collection_method"], row["days_until_due"], row["due_date"], finalized_at=uow.now
+            row.update(
+                posted_columns(
+                    posting,
+                    collection_method=row["collection_method"],
+                    days_until_due=row["days_until_due"],
+                    due_date=row["due_date"],
+                    now=uow.now,
+                )
             )
-            row["status"] = posting.status.value
-            if posting.status == InvoiceStatus.PAID:
-                row["paid_at"] = uow.now
         if after != balance:
             changed[account] = after
     return changed
@@ -853,7 +822,6 @@ def _expire_customers(uow: UnitOfWork, ids: set[str]) -> None:
 
 
 __all__ = [
-    "ITEM_COLUMNS",
     "SPLITTING_ATTRIBUTES",
     "AccountState",
     "DocumentRun",

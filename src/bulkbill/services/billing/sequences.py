@@ -44,6 +44,8 @@ class NumberSequence:
 
 INVOICES = NumberSequence("invoice", ("INV",), Invoice.number)
 CREDIT_MEMOS = NumberSequence("credit_memo", ("CM",), Invoice.number)
+# Zuora numbers its documents per kind: the sequence each document type takes its numbers from.
+DOCUMENT_SEQUENCES = {"invoice": INVOICES, "credit_memo": CREDIT_MEMOS}
 ACCOUNTS = NumberSequence("account", ("A",), Customer.account_number)
 ORDERS = NumberSequence("order", ("O-", "RMA-"), Order.order_number)
 FULFILLMENTS = NumberSequence("fulfillment", ("F-",), Fulfillment.fulfillment_number)

@@ -176,14 +176,19 @@ def add_item_row(
     applied_to: str | None = None,
 ) -> InvoiceItem:
     """Store a planned new item as the invoice's next line."""
-    row = new_item_row(uow, customer_id=invoice.customer_id, invoice_id=invoice.id, values=values)
     start = item.service_start or (None if applied_to else day_of(values.period[0]))
     end = item.service_end or start
     extras = item_extras(item, start=start, end=end)
     if applied_to is not None:
         extras.update(processingType="Discount", appliedToItemId=applied_to)
-    row.extras = extras
-    row.custom_fields = dict(item.custom_fields)
+    row = new_item_row(
+        uow,
+        customer_id=invoice.customer_id,
+        invoice_id=invoice.id,
+        values=values,
+        extras=extras,
+        custom_fields=item.custom_fields,
+    )
     attach_item(uow, invoice, row)
     return row
 

@@ -23,6 +23,7 @@ from bulkbill.core.invoicing.lines import (
     plan_update_lines,
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.invoicing.invoice_rows import new_line_columns
 from bulkbill.services.invoicing.invoice_totals import (
     FigureRow,
     LoadedLine,
@@ -34,11 +35,11 @@ from bulkbill.services.invoicing.invoice_totals import (
 )
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
 from bulkbill.services.invoicing.item_rows import (
-    NEW_ITEM_DEFAULTS,
     VALUE_COLUMNS,
     applied_to_of,
     item_values,
     lock_items,
+    new_item_columns,
     stored_columns,
     values_from_columns,
     write_many,
@@ -114,27 +115,24 @@ def add_lines(
         item_id, line_id = new_id("ii_"), new_id("il_")
         columns = stored_columns(uow, plan.values, customer_id=invoice.customer_id, item_id=item_id)
         new_items.append(
-            {
-                **NEW_ITEM_DEFAULTS,
-                **columns,
-                "tenant_id": uow.tenant_id,
-                "id": item_id,
-                "customer_id": invoice.customer_id,
-                "invoice_id": invoice.id,
-                "kind": plan.values.kind.value,
-                "created": uow.now,
-            }
+            new_item_columns(
+                uow.tenant_id,
+                item_id=item_id,
+                customer_id=invoice.customer_id,
+                invoice_id=invoice.id,
+                kind=plan.values.kind.value,
+                created=uow.now,
+                values=columns,
+            )
         )
         new_lines.append(
-            {
-                "tenant_id": uow.tenant_id,
-                "id": line_id,
-                "invoice_id": invoice.id,
-                "item_id": item_id,
-                "position": invoice.next_line_position,
-                "discount_amounts": [],
-                "taxes": [],
-            }
+            new_line_columns(
+                uow.tenant_id,
+                line_id=line_id,
+                invoice_id=invoice.id,
+                item_id=item_id,
+                position=invoice.next_line_position,
+            )
         )
         invoice.next_line_position += 1
         added.append(

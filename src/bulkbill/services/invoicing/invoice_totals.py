@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import Text, cast, select, update
 
-from bulkbill.core.invoicing.totals import LineTerms, TaxRateTerms, amount_due, compute_invoice
+from bulkbill.core.invoicing.totals import LineTerms, TaxRateTerms, compute_invoice
 from bulkbill.services.catalog.discounts import coupon_terms
+from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine, TaxRate
 
@@ -196,23 +197,13 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
     )
     changed: list[FigureRow] = []
     for row, fig in zip(rows, figures.lines, strict=True):
-        discount_amounts = [{"amount": d.amount, "discount": d.discount_id} for d in fig.discount_amounts]
-        taxes = [_tax_json(t.tax_rate_id, t.inclusive, t.amount, t.taxable_amount) for t in fig.taxes]
+        discount_amounts = discount_amounts_column(fig.discount_amounts)
+        taxes = taxes_column(fig.taxes)
         if not (_same(row.discount_amounts, discount_amounts) and _same(row.taxes, taxes)):
             row.discount_amounts, row.taxes = discount_amounts, taxes
             changed.append(row)
-    invoice.subtotal = figures.subtotal
-    invoice.subtotal_excluding_tax = figures.subtotal_excluding_tax
-    invoice.total = figures.total
-    invoice.total_excluding_tax = figures.total_excluding_tax
-    invoice.total_discount_amounts = [
-        {"amount": d.amount, "discount": d.discount_id} for d in figures.total_discount_amounts
-    ]
-    invoice.total_taxes = [
-        _tax_json(t.tax_rate_id, t.inclusive, t.amount, t.taxable_amount) for t in figures.total_taxes
-    ]
-    invoice.amount_due = amount_due(figures.total, starting_balance=invoice.starting_balance)
-    invoice.line_count = len(rows)
+    for name, value in figure_columns(figures, starting_balance=invoice.starting_balance).items():
+        setattr(invoice, name, value)
     return changed
 
 
@@ -227,7 +218,3 @@ def _same(stored: list[dict[str, Any]] | str, fresh: list[dict[str, Any]]) -> bo
             return stored == "[]"
         return stored == json.dumps(fresh)  # the same serializer SQLAlchemy's JSON type writes with
     return stored == fresh
-
-
-def _tax_json(rate_id: str, inclusive: bool, amount: int, taxable: int) -> dict[str, object]:
-    return {"tax_rate": rate_id, "inclusive": inclusive, "amount": amount, "taxable_amount": taxable}

@@ -14,26 +14,26 @@ from bulkbill.core.invoicing.items import ItemOwner, check_discounts, check_tax_
 from bulkbill.core.invoicing.lifecycle import (
     InvoiceAction,
     InvoiceStatus,
-    balance_after_finalize,
     check_collection,
-    due_date_at_finalization,
     ensure_deletable,
     ensure_editable,
     ensure_sendable,
     ensure_transition,
-    status_after_finalize,
+    post_in_order,
 )
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import is_known_currency
 from bulkbill.services.accounting.periods import ensure_open_period
-from bulkbill.services.billing.sequences import CREDIT_MEMOS, INVOICES, next_customer_number, take_number
+from bulkbill.services.billing.sequences import DOCUMENT_SEQUENCES, next_customer_number, take_number
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, new_line_columns, posted_columns
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
+from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 
 EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "auto_advance"})
@@ -90,36 +90,11 @@ def _check_refs(uow: UnitOfWork, fields: InvoiceFields, owner: ItemOwner, errors
 
 def new_invoice_row(uow: UnitOfWork, *, customer_id: str, currency: str, **fields: Any) -> Invoice:
     """A new draft invoice row with empty totals; `fields` set whatever differs (dates, origin, ...)."""
-    values: dict[str, Any] = {
-        "tenant_id": uow.tenant_id,
-        "id": new_id("in_"),
-        "customer_id": customer_id,
-        "currency": currency,
-        "status": InvoiceStatus.DRAFT.value,
-        "collection_method": "charge_automatically",
-        "auto_advance": False,
-        "metadata_": {},
-        "default_tax_rates": [],
-        "discounts": [],
-        "billing_reason": "manual",
-        "created": uow.now,
-        "period_start": uow.now,
-        "period_end": uow.now,
-        "starting_balance": 0,
-        "amount_paid": 0,
-        "paid_out_of_band": False,
-        "line_count": 0,
-        "next_line_position": 0,
-        "subtotal": 0,
-        "subtotal_excluding_tax": 0,
-        "total": 0,
-        "total_excluding_tax": 0,
-        "amount_due": 0,
-        "total_discount_amounts": [],
-        "total_taxes": [],
-    }
-    values.update(fields)
-    invoice = Invoice(**values)
+    invoice_id = fields.pop("id", None) or new_id("in_")
+    row = new_invoice_columns(
+        uow.tenant_id, invoice_id=invoice_id, customer_id=customer_id, currency=currency, created=uow.now, **fields
+    )
+    invoice = new_object(Invoice, row)
     uow.session.add(invoice)
     return invoice
 
@@ -196,14 +171,15 @@ def sweep_pending_items(uow: UnitOfWork, invoice: Invoice, *, room: int) -> None
 def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> InvoiceLine:
     """Put an item on an invoice as its next line."""
     item.invoice_id = invoice.id
-    line = InvoiceLine(
-        tenant_id=uow.tenant_id,
-        id=new_id("il_"),
-        invoice_id=invoice.id,
-        item_id=item.id,
-        position=invoice.next_line_position,
-        discount_amounts=[],
-        taxes=[],
+    line = new_object(
+        InvoiceLine,
+        new_line_columns(
+            uow.tenant_id,
+            line_id=new_id("il_"),
+            invoice_id=invoice.id,
+            item_id=item.id,
+            position=invoice.next_line_position,
+        ),
     )
     invoice.next_line_position += 1
     uow.session.add(line)
@@ -302,17 +278,17 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
         ensure_open_period(uow, dt.date.fromisoformat(invoice.invoice_date))
     customer = _lock_customer(uow, invoice.customer_id)
     recalculate(uow, invoice, load_lines(uow, invoice.id))
-    invoice.starting_balance = customer.balance
-    invoice.amount_due, invoice.ending_balance = balance_after_finalize(invoice.total, customer.balance)
-    customer.balance = invoice.ending_balance
+    (posting,), customer.balance = post_in_order(customer.balance, [invoice.total])
     _assign_number(uow, invoice, customer)
-    invoice.finalized_at = uow.now
-    invoice.due_date = due_date_at_finalization(
-        invoice.collection_method, invoice.days_until_due, invoice.due_date, finalized_at=uow.now
+    columns = posted_columns(
+        posting,
+        collection_method=invoice.collection_method,
+        days_until_due=invoice.days_until_due,
+        due_date=invoice.due_date,
+        now=uow.now,
     )
-    invoice.status = status_after_finalize(invoice.amount_due).value
-    if invoice.status == InvoiceStatus.PAID:
-        invoice.paid_at = uow.now
+    for name, value in columns.items():
+        setattr(invoice, name, value)
     uow.session.flush()
     return invoice
 
@@ -323,10 +299,8 @@ def _assign_number(uow: UnitOfWork, invoice: Invoice, customer: Customer) -> Non
         return  # numbered when created (Zuora standalone invoices): the number stays
     if invoice.origin == "stripe":
         invoice.number = next_customer_number(uow, customer)
-    elif invoice.document_type == "credit_memo":
-        invoice.number = take_number(uow, CREDIT_MEMOS)
     else:
-        invoice.number = take_number(uow, INVOICES)
+        invoice.number = take_number(uow, DOCUMENT_SEQUENCES[invoice.document_type])
 
 
 def _lock_customer(uow: UnitOfWork, customer_id: str) -> Customer:

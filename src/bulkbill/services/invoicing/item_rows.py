@@ -13,6 +13,7 @@ from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
+from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import InvoiceItem, Product
 
 # The item columns the core's ItemValues is made of (read as plain rows on hot paths).
@@ -77,7 +78,8 @@ def item_values(item: InvoiceItem) -> ItemValues:
     return values_from_columns([getattr(item, c.key) for c in VALUE_COLUMNS])
 
 
-def _columns(values: ItemValues, *, product_id: str | None, discount_ids: list[str]) -> dict[str, Any]:
+def value_columns(values: ItemValues, *, product_id: str | None, discount_ids: list[str]) -> dict[str, Any]:
+    """The columns ItemValues are stored in (the product and discounts already stored, by id)."""
     return {
         "currency": values.currency,
         "unit_amount_decimal": values.unit_amount_decimal,
@@ -116,7 +118,7 @@ def stored_columns(uow: UnitOfWork, values: ItemValues, *, customer_id: str, ite
         uow.session.add(product)
         product_id = product.id
     discount_ids = apply_discounts(uow, values.discounts, customer_id=customer_id, invoice_item_id=item_id)
-    return _columns(values, product_id=product_id, discount_ids=discount_ids)
+    return value_columns(values, product_id=product_id, discount_ids=discount_ids)
 
 
 def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None:
@@ -137,7 +139,7 @@ def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, Ite
     for item_id, (customer, before, after) in planned.items():
         columns = stored_columns(uow, after, customer_id=customer, item_id=item_id)
         # Stored values never carry new coupons or inline products, so `before` maps to columns as is.
-        old = _columns(
+        old = value_columns(
             before,
             product_id=before.product_id,
             discount_ids=[d.discount for d in before.discounts if d.discount is not None],
@@ -153,30 +155,64 @@ def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, Ite
     return stored
 
 
-# Columns a new item row starts with besides its values (see tables.InvoiceItem).
-NEW_ITEM_DEFAULTS: dict[str, Any] = {
-    "subscription_id": None,
-    "subscription_item_id": None,
-    "source_type": None,
-    "source_id": None,
-    "custom_fields": {},
-    "extras": {},
-}
+def new_item_columns(
+    tenant_id: str,
+    *,
+    item_id: str,
+    customer_id: str,
+    invoice_id: str | None,
+    kind: str,
+    created: int,
+    values: Mapping[str, Any],
+    subscription_id: str | None = None,
+    subscription_item_id: str | None = None,
+    source_type: str | None = None,
+    source_id: str | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
+    extras: Mapping[str, Any] | str | None = None,
+) -> dict[str, Any]:
+    """Every column of a new item: its value columns (stored_columns) and what it bills, for whom and where.
+
+    Every path that makes items builds them here: Stripe invoice items and lines, subscription
+    lines, Zuora standalone items, and the set-based writer of runBilling and bill runs (which
+    passes `extras` already written as JSON text, storage.rows.JsonText).
+    """
+    return {
+        "tenant_id": tenant_id,
+        "id": item_id,
+        "customer_id": customer_id,
+        "invoice_id": invoice_id,
+        "kind": kind,
+        **values,
+        "subscription_id": subscription_id,
+        "subscription_item_id": subscription_item_id,
+        "created": created,
+        "source_type": source_type,
+        "source_id": source_id,
+        "custom_fields": dict(custom_fields) if custom_fields is not None else {},
+        "extras": extras if isinstance(extras, str) else dict(extras) if extras is not None else {},
+    }
 
 
-def new_item_row(uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, values: ItemValues) -> InvoiceItem:
-    """A new item row carrying `values`."""
-    item = InvoiceItem(
-        tenant_id=uow.tenant_id,
-        id=new_id("ii_"),
-        customer_id=customer_id,
-        invoice_id=invoice_id,
-        kind=values.kind.value,
-        created=uow.now,
-        discounts=[],
-        metadata_={},
+def new_item_row(
+    uow: UnitOfWork, *, customer_id: str, invoice_id: str | None, values: ItemValues, **row: Any
+) -> InvoiceItem:
+    """A new item row carrying `values`; `row` names what else it carries (new_item_columns' keywords)."""
+    item_id = new_id("ii_")
+    columns = stored_columns(uow, values, customer_id=customer_id, item_id=item_id)
+    item = new_object(
+        InvoiceItem,
+        new_item_columns(
+            uow.tenant_id,
+            item_id=item_id,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            kind=values.kind.value,
+            created=uow.now,
+            values=columns,
+            **row,
+        ),
     )
-    write_values(uow, item, values)
     uow.session.add(item)
     return item
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
+from bulkbill.core.billing.plan import SourceType
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import ErrorCode, InputCollector, InvalidStateError, NotFound
 from bulkbill.core.metadata import merge_fields
@@ -34,7 +35,7 @@ from bulkbill.core.orders.fulfillments import (
     type_error,
 )
 from bulkbill.core.orders.line_items import BillingRule, ItemCategory, ItemState, should_auto_complete
-from bulkbill.services.billing.run_billing import fulfillment_sources, run_billing
+from bulkbill.services.billing.run_billing import run_billing
 from bulkbill.services.billing.sequences import FULFILLMENTS, take_numbers
 from bulkbill.services.orders.line_locks import lock_lines
 from bulkbill.services.orders.order_fields import BillingRequest, iso
@@ -159,7 +160,7 @@ def create_fulfillments(
     settle_lines(uow, lines.values())
     uow.session.flush()
     if billing is not None:
-        created.documents = bill_fulfillments(uow, created.fulfillments, lines, billing)
+        created.documents = bill_fulfillments(uow, created.fulfillments, billing)
     return created
 
 
@@ -222,11 +223,9 @@ def settle_lines(uow: UnitOfWork, lines: Any) -> None:
             line.updated = uow.now
 
 
-def bill_fulfillments(
-    uow: UnitOfWork, fulfillments: list[Fulfillment], lines: Mapping[str, OrderLineItem], billing: BillingRequest
-) -> list[Invoice]:
+def bill_fulfillments(uow: UnitOfWork, fulfillments: list[Fulfillment], billing: BillingRequest) -> list[Invoice]:
     """runBilling (Decision 3): bill the call's fulfillments that end it SentToBilling and are not yet billed."""
-    return run_billing(uow, fulfillment_sources(uow, fulfillments, dict(lines)), billing)
+    return run_billing(uow, [(SourceType.FULFILLMENT, f.id) for f in fulfillments], billing)
 
 
 def get_fulfillment(

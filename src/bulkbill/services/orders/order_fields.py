@@ -1,55 +1,21 @@
-"""What a client sends for an order line item, dialect-neutral, and helpers shared by its use cases."""
+"""Helpers the order use cases share: runBilling's request, accounts by number, ISO dates.
+
+What a client sends for an order line item is core.orders.line_updates.LineFields.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import NotFound
-from bulkbill.core.orders.line_items import BillingRule, DiscountType, ItemCategory, ItemState
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer
-
-# Prices arrive in the dialect's unit; the dialect hands in its converter (Zuora: major → minor units).
-ToMinor = Callable[[Decimal, str], Decimal]
-PRICE_FIELDS = ("listPricePerUnit", "amountPerUnit")
-
-
-@dataclass(frozen=True)
-class LineFields:
-    """The fields sent for one order line item; `given` holds their wire names (None then means cleared)."""
-
-    given: frozenset[str] = frozenset()
-    item_state: ItemState | None = None
-    item_category: ItemCategory | None = None
-    billing_rule: BillingRule | None = None
-    item_type: str | None = None
-    item_name: str | None = None
-    item_number: str | None = None
-    description: str | None = None
-    quantity: Decimal | None = None
-    list_price_per_unit: Decimal | None = None
-    amount_per_unit: Decimal | None = None
-    inline_discount_type: DiscountType | None = None
-    inline_discount_per_unit: Decimal | None = None
-    bill_target_date: dt.date | None = None
-    transaction_start_date: dt.date | None = None
-    transaction_end_date: dt.date | None = None
-    currency: str | None = None
-    uom: str | None = None
-    product_code: str | None = None
-    owner_account_number: str | None = None
-    original_order_number: str | None = None
-    original_order_line_item_number: str | None = None
-    # Every other wire field, JSON-ready, stored and echoed as sent.
-    attrs: Mapping[str, Any] = field(default_factory=dict)
-    custom_fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bulkbill.core.billing.plan import SourceType
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.money import is_known_currency
@@ -25,14 +26,13 @@ from bulkbill.core.orders.line_items import (
     return_quantity_error,
     sent_to_billing_error,
 )
-from bulkbill.services.billing.run_billing import line_sources, run_billing
+from bulkbill.core.orders.line_updates import LineFields, ToMinor
+from bulkbill.services.billing.run_billing import run_billing
 from bulkbill.services.billing.sequences import ORDERS, chosen_number_taken, take_number
 from bulkbill.services.customers.org_scope import scope_condition
 from bulkbill.services.orders.line_locks import lock_lines
 from bulkbill.services.orders.order_fields import (
     BillingRequest,
-    LineFields,
-    ToMinor,
     account_currency,
     find_account,
     iso,
@@ -87,7 +87,7 @@ class _Context:
 
 def bill_now(uow: UnitOfWork, lines: list[OrderLineItem], billing: BillingRequest) -> list[Invoice]:
     """runBilling (Decision 3): bill the call's lines that end it SentToBilling and are not yet billed."""
-    return run_billing(uow, line_sources(uow, lines), billing)
+    return run_billing(uow, [(SourceType.ORDER_LINE_ITEM, line.id) for line in lines], billing)
 
 
 def create_order(

@@ -575,9 +575,16 @@ def _bill_period(
             discounts=item_split.applied,
             metadata=sub.metadata_,
         )
-        row = new_item_row(uow, customer_id=sub.customer_id, invoice_id=invoice.id, values=values)
-        row.subscription_id, row.subscription_item_id = sub.id, si.id
-        row.source_type, row.source_id = SOURCE_TYPE, source_id(si.id, bills[0])
+        row = new_item_row(
+            uow,
+            customer_id=sub.customer_id,
+            invoice_id=invoice.id,
+            values=values,
+            subscription_id=sub.id,
+            subscription_item_id=si.id,
+            source_type=SOURCE_TYPE,
+            source_id=source_id(si.id, bills[0]),
+        )
         attach_item(uow, invoice, row)
         if list(item_split.kept) != si.discounts:
             si.discounts = list(item_split.kept)

@@ -1,4 +1,4 @@
-"""The order line item's wire fields (create and update) and their translation to LineFields."""
+"""The order line item's wire fields (create and update) and their translation to the core's LineFields."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from bulkbill.api.zuora.orders.order_common import (
 from bulkbill.core.errors import ErrorCode, InputCollector
 from bulkbill.core.money import places
 from bulkbill.core.orders.line_items import BillingRule, DiscountType, ItemCategory, ItemState
-from bulkbill.services.orders.order_fields import LineFields
+from bulkbill.core.orders.line_updates import LineField, LineFields
 
 ItemType = Literal["Product", "Fee", "Services", "Prepayment"]
 TaxMode = Literal["TaxInclusive", "TaxExclusive"]
@@ -76,6 +76,7 @@ OPTIONAL_ATTRS = (
     "numberOfValidityPeriods",
 )
 ATTR_FIELDS = STANDARD_ATTRS + OPTIONAL_ATTRS
+LINE_FIELDS = frozenset(f.value for f in LineField)  # the typed ones: a wire name is a LineField value
 NUMERIC_ATTRS = frozenset({"prepaidQuantity"})
 
 
@@ -172,13 +173,12 @@ def _json_ready(value: Any) -> Any:
 
 
 def line_fields(model: OliCommon, path: tuple[str | int, ...], errors: InputCollector) -> LineFields:
-    """The client's fields for one line, under the service's names; wire-only fields kept as attrs."""
-    given = model.given()
+    """The client's fields for one line, typed once here: the fields sent, and wire-only fields kept as attrs."""
     data = model.model_dump(by_alias=True, exclude_unset=True)
     attrs = {name: _json_ready(data[name]) for name in ATTR_FIELDS if name in data}
     custom = check_custom_fields(model.custom, path, errors)
     return LineFields(
-        given=given,
+        given=frozenset(LineField(name) for name in model.given() if name in LINE_FIELDS),
         item_state=model.item_state,
         item_category=getattr(model, "item_category", None),
         billing_rule=model.billing_rule,

@@ -1,0 +1,152 @@
+"""Invoice and invoice-line rows: one factory per table, for every path that writes documents.
+
+Stripe invoices, Zuora standalone invoices, runBilling and bill runs all start an invoice with
+new_invoice_columns and a line with new_line_columns (attribute → Python value, as the ORM takes
+them; the set-based writer encodes the same rows for COPY or executemany with storage.rows.
+RowLayout). The core's figures land on an invoice through figure_columns, and what finalizing does
+to it (core.invoicing.lifecycle.Posting) through posted_columns, whichever path computed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bulkbill.core.invoicing.lifecycle import InvoiceStatus, Posting, due_date_at_finalization
+from bulkbill.core.invoicing.totals import DiscountAmount, InvoiceFigures, LineFigures, TaxAmount, amount_due
+
+
+def new_invoice_columns(
+    tenant_id: str, *, invoice_id: str, customer_id: str, currency: str, created: int, **fields: Any
+) -> dict[str, Any]:
+    """Every column of a new draft with no lines; `fields` set whatever differs (dates, origin, number, ...)."""
+    row: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "id": invoice_id,
+        "customer_id": customer_id,
+        "currency": currency,
+        "status": InvoiceStatus.DRAFT.value,
+        "collection_method": "charge_automatically",
+        "days_until_due": None,
+        "due_date": None,
+        "auto_advance": False,
+        "description": None,
+        "footer": None,
+        "metadata_": {},
+        "default_tax_rates": [],
+        "discounts": [],
+        "number": None,
+        "billing_reason": "manual",
+        "created": created,
+        "period_start": created,
+        "period_end": created,
+        "finalized_at": None,
+        "paid_at": None,
+        "voided_at": None,
+        "marked_uncollectible_at": None,
+        "starting_balance": 0,
+        "ending_balance": None,
+        "amount_paid": 0,
+        "paid_out_of_band": False,
+        "subtotal": 0,
+        "subtotal_excluding_tax": 0,
+        "total": 0,
+        "total_excluding_tax": 0,
+        "amount_due": 0,
+        "total_discount_amounts": [],
+        "total_taxes": [],
+        "line_count": 0,
+        "next_line_position": 0,
+        "document_type": "invoice",
+        "origin": "stripe",
+        "invoice_date": None,
+        "target_date": None,
+        "comments": None,
+        "transferred_to_accounting": None,
+        "auto_pay": False,
+        "custom_fields": {},
+        "bill_run_id": None,
+        "template_id": None,
+        "subscription_id": None,
+        "subscription_metadata": None,
+    }
+    unknown = fields.keys() - row.keys()
+    if unknown:
+        raise TypeError(f"not invoice columns: {sorted(unknown)}")
+    row.update(fields)
+    return row
+
+
+def discount_amounts_column(amounts: Iterable[DiscountAmount]) -> list[dict[str, Any]]:
+    """Discount amounts as an invoice or a line stores them."""
+    return [{"amount": d.amount, "discount": d.discount_id} for d in amounts]
+
+
+def taxes_column(taxes: Iterable[TaxAmount]) -> list[dict[str, Any]]:
+    """Tax amounts as an invoice or a line stores them."""
+    return [
+        {"tax_rate": t.tax_rate_id, "inclusive": t.inclusive, "amount": t.amount, "taxable_amount": t.taxable_amount}
+        for t in taxes
+    ]
+
+
+def figure_columns(figures: InvoiceFigures, *, starting_balance: int) -> dict[str, Any]:
+    """An invoice's totals columns for the core's figures (amount due applies the starting balance)."""
+    return {
+        "subtotal": figures.subtotal,
+        "subtotal_excluding_tax": figures.subtotal_excluding_tax,
+        "total": figures.total,
+        "total_excluding_tax": figures.total_excluding_tax,
+        "total_discount_amounts": discount_amounts_column(figures.total_discount_amounts),
+        "total_taxes": taxes_column(figures.total_taxes),
+        "amount_due": amount_due(figures.total, starting_balance=starting_balance),
+        "line_count": len(figures.lines),
+    }
+
+
+def posted_columns(
+    posting: Posting, *, collection_method: str, days_until_due: int | None, due_date: int | None, now: int
+) -> dict[str, Any]:
+    """What finalizing writes on a document: the balance it applied, its due date, status and timestamps."""
+    row: dict[str, Any] = {
+        "starting_balance": posting.starting_balance,
+        "amount_due": posting.amount_due,
+        "ending_balance": posting.ending_balance,
+        "finalized_at": now,
+        "due_date": due_date_at_finalization(collection_method, days_until_due, due_date, finalized_at=now),
+        "status": posting.status.value,
+    }
+    if posting.status == InvoiceStatus.PAID:
+        row["paid_at"] = now
+    return row
+
+
+def new_line_columns(
+    tenant_id: str,
+    *,
+    line_id: str,
+    invoice_id: str,
+    item_id: str,
+    position: int,
+    figures: LineFigures | None = None,
+) -> dict[str, Any]:
+    """A new invoice line: an item at a position, with its discount and tax figures (none yet: empty)."""
+    return {
+        "tenant_id": tenant_id,
+        "id": line_id,
+        "invoice_id": invoice_id,
+        "item_id": item_id,
+        "position": position,
+        "discount_amounts": discount_amounts_column(figures.discount_amounts) if figures is not None else [],
+        "taxes": taxes_column(figures.taxes) if figures is not None else [],
+    }
+
+
+__all__ = [
+    "discount_amounts_column",
+    "figure_columns",
+    "new_invoice_columns",
+    "new_line_columns",
+    "posted_columns",
+    "taxes_column",
+]

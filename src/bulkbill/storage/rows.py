@@ -1,0 +1,83 @@
+"""Rows built once, written either way: as ORM objects, or in bulk (storage.bulk.insert_rows).
+
+Services build a new row as a mapping of the model's attribute names to Python values, with one
+factory per table (services.invoicing.invoice_rows, services.invoicing.item_rows). `new_object` makes the ORM object
+of such a row; a RowLayout encodes it as the stored values a bulk insert writes, in column order:
+exact decimals as text (format(value, "f"), what DecimalText writes on SQLite and what NUMERIC
+parses on PostgreSQL) and JSON as its text (json.dumps, what SQLAlchemy's JSON type writes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import JSON, inspect
+
+from bulkbill.storage.types import DecimalText
+
+T = TypeVar("T")
+
+
+class JsonText(str):
+    """A JSON value already written as text (json.dumps's output, made by hand on a hot path): stored as it is."""
+
+    __slots__ = ()
+
+
+def json_text(value: Any) -> str | None:
+    """A JSON column's stored text (None stays SQL NULL)."""
+    if value is None:
+        return None
+    if value.__class__ is JsonText:
+        return str(value)
+    if not value and isinstance(value, list | tuple | dict):
+        return "{}" if isinstance(value, dict) else "[]"  # the common case, without the encoder
+    return json.dumps(value)
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """An exact decimal as stored: its plain notation, never an exponent."""
+    return None if value is None else format(value, "f")
+
+
+def _encoder(column_type: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, JSON):
+        return json_text
+    if isinstance(column_type, DecimalText):
+        return decimal_text
+    return None
+
+
+class RowLayout:
+    """One table's rows in bulk: its columns in table order, and the attribute each is read from."""
+
+    def __init__(self, model: Any) -> None:
+        table = model.__table__
+        mapper = inspect(model)
+        self.table: str = table.name
+        self.columns: tuple[str, ...] = tuple(c.name for c in table.columns)
+        self.keys: tuple[str, ...] = tuple(mapper.get_property_by_column(c).key for c in table.columns)
+        self._encoders = tuple(_encoder(c.type) for c in table.columns)
+
+    def index(self, key: str) -> int:
+        """Where an attribute's value sits in an encoded row."""
+        return self.keys.index(key)
+
+    def encode(self, row: Mapping[str, Any]) -> list[Any]:
+        """The stored values of a row that names every attribute (a KeyError names one it lacks)."""
+        return [
+            value if encode is None else encode(value)
+            for encode, value in zip(self._encoders, [row[key] for key in self.keys], strict=True)
+        ]
+
+
+def new_object(model: Callable[..., T], row: Mapping[str, Any]) -> T:
+    """The ORM object of a row. None values are left unset: they are NULL either way, except that
+    SQLAlchemy would store a JSON column set to None as JSON null, where a bulk row stores NULL."""
+    return model(**{key: value for key, value in row.items() if value is not None})
+
+
+__all__ = ["JsonText", "RowLayout", "decimal_text", "json_text", "new_object"]
