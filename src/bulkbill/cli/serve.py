@@ -101,10 +101,19 @@ def run(settings: Settings, host: str, port: int, fd: int | None = None) -> None
         factory=True,
         host=host,
         port=port,
-        fd=fd,
         log_config=None,  # our handler and format (configure_logging), not uvicorn's
         # uvicorn's start-up chatter is replaced by the start-up line, except when debugging.
         log_level=level if level < logging.INFO else max(level, logging.WARNING),
         access_log=False,  # replaced by the application's access log
     )
-    _Server(config, settings.database_url).run()
+    sockets = None if fd is None else [inherited_socket(fd)]
+    _Server(config, settings.database_url).run(sockets=sockets)
+
+
+def inherited_socket(fd: int) -> socket.socket:
+    """The listening socket behind `fd`, with its real address family.
+
+    Not uvicorn's `fd=`: it wraps the descriptor as AF_UNIX, so asyncio takes every accepted TCP
+    connection for a Unix one and leaves Nagle's algorithm on; a small response then waits for the
+    client's delayed ACK (40 ms a request on loopback)."""
+    return socket.socket(fileno=fd)
