@@ -1,4 +1,5 @@
-"""A busy database is a retryable 409; a database that cannot answer at all is a 503, in each dialect's envelope."""
+"""A busy database is a retryable 409; a database that cannot answer at all is a 503; a statement past the
+database's limits is the request's 400; in each dialect's envelope."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 import bulkbill.services.customers.accounts as accounts
 import bulkbill.services.customers.customers as customers
 from bulkbill.api.app import create_app
-from bulkbill.api.db_refusals import is_busy
+from bulkbill.api.db_refusals import is_busy, is_too_large
 from bulkbill.config import Settings
 from tests.helpers import StripeClient, ZuoraClient
 
@@ -32,6 +33,13 @@ DOWN = [
     psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
 ]
 
+TOO_LARGE = [
+    sqlite3.OperationalError("Expression tree is too large (maximum depth 1000)"),
+    sqlite3.OperationalError("too many SQL variables"),
+    psycopg.errors.StatementTooComplex("stack depth limit exceeded"),
+    psycopg.errors.ProgramLimitExceeded("index row size exceeds maximum"),
+]
+
 
 def _raising(error: Exception) -> Callable[..., None]:
     def fail(*_args: object, **_kwargs: object) -> None:
@@ -43,6 +51,21 @@ def _raising(error: Exception) -> Callable[..., None]:
 @pytest.mark.parametrize("error", BUSY + DOWN, ids=lambda e: f"{type(e).__name__}:{str(e)[:24]}")
 def test_busy_is_told_from_down(error: Exception) -> None:
     assert is_busy(OperationalError("SELECT 1", {}, error)) == (error in BUSY)
+
+
+@pytest.mark.parametrize("error", BUSY + DOWN + TOO_LARGE, ids=lambda e: f"{type(e).__name__}:{str(e)[:24]}")
+def test_too_large_is_told_from_busy_and_down(error: Exception) -> None:
+    assert is_too_large(OperationalError("SELECT 1", {}, error)) == (error in TOO_LARGE)
+
+
+def test_a_statement_too_large_is_the_requests_400(
+    stripe: StripeClient, zuora: ZuoraClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(customers, "list_customers", _raising(TOO_LARGE[0]))
+    monkeypatch.setattr(accounts, "find_account", _raising(TOO_LARGE[2]))
+    assert stripe.error("GET", "/v1/customers")["type"] == "invalid_request_error"
+    body = zuora.fail("GET", "/v1/accounts/A00000001", status=400)
+    assert "smaller parts" in body["reasons"][0]["message"]
 
 
 @pytest.mark.parametrize(("error", "status"), [(BUSY[0], 409), (BUSY[2], 409), (DOWN[0], 503), (DOWN[2], 503)])

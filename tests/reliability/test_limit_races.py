@@ -432,6 +432,31 @@ def test_one_lookup_key_claimed_at_once(live: Live, figures: Figures, engine: En
         assert holders == 1
 
 
+def test_chosen_unique_values_claimed_at_once(live: Live, figures: Figures, engine: Engine) -> None:
+    """Four requests choosing one unique value at once (an invoice prefix, an account number, an order
+    number, a product id): one gets it, the others are refused for good with the field named, never
+    a 409 "please retry" (a retry could not cure it)."""
+    tenant = live.tenant("races-uq")
+    stripe, zuora = live.stripe(tenant), live.zuora(tenant)
+    account = new_account(zuora)
+    for round_no in range(ROUNDS):
+        prefix = stripe_race(stripe, [("POST", "/v1/customers", {"invoice_prefix": f"UQ{round_no}X"})] * 4)
+        settle(figures, live, "customers choosing one invoice prefix at once", prefix, allowed=1)
+        assert all(a.json()["error"]["param"] == "invoice_prefix" for a in prefix.refused)
+        product = stripe_race(stripe, [("POST", "/v1/products", {"id": f"prod_uq{round_no}", "name": "W"})] * 4)
+        settle(figures, live, "products choosing one id at once", product, allowed=1)
+        number = f"UQ-A-{round_no}"
+        accounts = zuora_race(zuora, [("POST", "/v1/accounts", {**account_body(), "accountNumber": number})] * 4)
+        settle(figures, live, "accounts choosing one account number at once", accounts, allowed=1)
+        order = {**order_body(account, [sales_line(1)]), "orderNumber": f"UQ-O-{round_no}"}
+        orders = zuora_race(zuora, [("POST", "/v1/orders", order)] * 4)
+        settle(figures, live, "orders choosing one order number at once", orders, allowed=1)
+    prefixes = scalar(
+        engine, "SELECT COUNT(*) FROM customers WHERE tenant_id = :t AND invoice_prefix LIKE 'UQ%'", t=tenant.id
+    )
+    assert prefixes == ROUNDS
+
+
 def test_subscription_item_limit_under_concurrent_updates(live: Live, figures: Figures, engine: Engine) -> None:
     """A subscription two items short of 20: four updates adding one item each, at once."""
     tenant = live.tenant("races-si")

@@ -49,7 +49,6 @@ pytestmark = pytest.mark.sdk
 SEED_001_OLI = "4028828c82819b74018286e02e041bd6"
 
 
-
 @dataclass
 class Zuora:
     """One tenant seen through zuora-sdk: an ApiClient with a bearer token, and an account."""

@@ -56,3 +56,22 @@ class TestCustomers:
         error = other_stripe.error("GET", f"/v1/customers/{created['id']}", status=404)
         assert error["code"] == "resource_missing" and "Secret" not in str(error)
         assert other_stripe.ok("GET", "/v1/customers")["data"] == []
+
+
+class TestInvoicePrefixIsUnique:
+    """A prefix another customer uses is the caller's error (400 with its param), never a 409 'retry'."""
+
+    def test_create_with_a_taken_prefix_is_refused_and_creates_nothing(self, stripe: StripeClient) -> None:
+        stripe.ok("POST", "/v1/customers", {"invoice_prefix": "ZZQQ"})
+        before = stripe.ok("GET", "/v1/customers", {"limit": 100})["data"]
+        error = stripe.error("POST", "/v1/customers", {"invoice_prefix": "zzqq"})
+        assert error["param"] == "invoice_prefix"
+        assert error["code"] == "resource_already_exists"
+        assert stripe.ok("GET", "/v1/customers", {"limit": 100})["data"] == before
+
+    def test_update_to_a_taken_prefix_is_refused_and_changes_nothing(self, stripe: StripeClient) -> None:
+        stripe.ok("POST", "/v1/customers", {"invoice_prefix": "TAKEN1"})
+        other = stripe.ok("POST", "/v1/customers", {"invoice_prefix": "FREE1", "name": "Ada"})
+        error = stripe.error("POST", f"/v1/customers/{other['id']}", {"invoice_prefix": "TAKEN1", "name": "Grace"})
+        assert error["param"] == "invoice_prefix"
+        assert stripe.ok("GET", f"/v1/customers/{other['id']}") == other

@@ -89,10 +89,21 @@ class TestInvoices:
             {"pageSize": "ten"},
             {"cursor": "not-a-cursor"},
             {"expand[]": "payments"},
+            {"filter[]": ["accountId.NE:x"] * 999},
+            {"filter[]": ["accountId.NE:x"] * 51},
+            {"filter[]": "accountId.IN:[" + ",".join(f"A{i}" for i in range(201)) + "]"},
+            {"sort[]": ["invoiceDate.ASC"] * 11},
         ],
     )
     def test_bad_parameters_are_category_27(self, zuora: ZuoraClient, params: dict[str, Any]) -> None:
         assert codes(zuora.fail("GET", "/object-query/invoices", params=params, status=400)) == [50000027]
+
+    def test_the_largest_query_allowed_is_answered(self, zuora: ZuoraClient) -> None:
+        params = {
+            "filter[]": ["accountId.NE:x"] * 49 + ["accountId.IN:[" + ",".join(f"A{i}" for i in range(200)) + "]"],
+            "sort[]": ["invoiceDate.ASC"] * 10,
+        }
+        assert zuora.ok("GET", "/object-query/invoices", params=params)["data"] == []
 
     def test_stripe_invoices_are_listed_and_tenants_apart(
         self, zuora: ZuoraClient, other_zuora: ZuoraClient, stripe: StripeClient

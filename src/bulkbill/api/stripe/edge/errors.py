@@ -29,6 +29,7 @@ _STRIPE_CODES: dict[ErrorCode, str] = {
     E.PARAMETER_INVALID_STRING: "parameter_invalid_string_blank",
     E.PARAMETERS_EXCLUSIVE: "parameters_exclusive",
     E.RESOURCE_MISSING: "resource_missing",
+    E.RESOURCE_ALREADY_EXISTS: "resource_already_exists",
     E.INVOICE_NOT_EDITABLE: "invoice_not_editable",
     E.AMOUNT_TOO_LARGE: "amount_too_large",
     E.COUPON_EXPIRED: "coupon_expired",

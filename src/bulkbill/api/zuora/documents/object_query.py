@@ -46,6 +46,9 @@ STATUSES = {
 _FILTER = re.compile(r"^([A-Za-z]+)\.(EQ|NE|LT|LE|GT|GE|IN):(.*)$", re.DOTALL)
 _EQUALITY_ONLY = frozenset({"status", "source_id"})
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 10, 50
+# One query's size, so no request builds a statement the database refuses (SQLite's expression
+# tree stops at depth 1,000) or holds it long: filters are ANDed, IN lists become bound parameters.
+MAX_FILTERS, MAX_IN_VALUES, MAX_SORTS = 50, 200, 10
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _SHAPE = (
     ("expand[]", _STRINGS, "invoiceitems (invoices) or creditmemoitems (credit memos); also accepted as expand"),
@@ -70,6 +73,12 @@ def _values(c: ZuoraRequest, name: str) -> list[str]:
     return [v for key in (f"{name}[]", name) for v in c.query.get(key, [])]
 
 
+def _at_most(values: list[str], limit: int, name: str) -> list[str]:
+    if len(values) > limit:
+        raise _bad(f"At most {limit} {name}[] parameters per query, not {len(values)}.")
+    return values
+
+
 def _filter(document_type: str, text: str) -> Filter:
     match = _FILTER.match(text)
     if match is None:
@@ -81,6 +90,8 @@ def _filter(document_type: str, text: str) -> Filter:
     if field in _EQUALITY_ONLY and op not in ("EQ", "NE", "IN"):
         raise _bad(f"The filter field {name!r} takes EQ, NE or IN only.")
     texts = [v.strip() for v in raw.strip().removeprefix("[").removesuffix("]").split(",")] if op == "IN" else [raw]
+    if len(texts) > MAX_IN_VALUES:
+        raise _bad(f"An IN filter takes at most {MAX_IN_VALUES} values, not {len(texts)} (filter on {name!r}).")
     values: list[Any] = []
     for value in texts:
         if field in ("document_date", "due_date"):
@@ -171,8 +182,8 @@ def _render(uow: UnitOfWork, c: ZuoraRequest, docs: list[Invoice], expand: bool)
 
 def _list(call: ZuoraRequest, document_type: str) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
-        filters = [_filter(document_type, f) for f in _values(c, "filter")]
-        sorts = [_sort(document_type, s) for s in _values(c, "sort")]
+        filters = [_filter(document_type, f) for f in _at_most(_values(c, "filter"), MAX_FILTERS, "filter")]
+        sorts = [_sort(document_type, s) for s in _at_most(_values(c, "sort"), MAX_SORTS, "sort")]
         size, offset, expand = _page_size(c), _offset(c), _expand(c, document_type)
         page = query_documents(
             uow,
