@@ -57,12 +57,13 @@ from bulkbill.services.invoicing.invoice_rows import (
     posted_columns,
 )
 from bulkbill.services.invoicing.item_rows import new_item_columns, value_columns
+from bulkbill.services.invoicing.new_items import ITEMS, LINES
 from bulkbill.services.orders.order_fields import profile_payment_term
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
 from bulkbill.storage.ids import new_ids
 from bulkbill.storage.rows import RowLayout, decimal_text
-from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import BillRunItem, Fulfillment, OrderLineItem, new_zuora_id
 
 # Attributes that put lines on separate documents when they differ (Flexible Billing Attributes).
@@ -536,7 +537,7 @@ class WrittenDocuments:
 
 
 # The generated rows, made by the same factories as every other invoice, item and line.
-INVOICES, ITEMS, LINES = RowLayout(Invoice), RowLayout(InvoiceItem), RowLayout(InvoiceLine)
+INVOICES = RowLayout(Invoice)
 
 
 def _document_row(

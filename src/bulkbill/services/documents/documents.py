@@ -28,10 +28,12 @@ from bulkbill.services.billing.sequences import INVOICES, chosen_invoice_number_
 from bulkbill.services.customers.accounts import account_auto_pay, account_payment_term
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.customers.org_scope import resolve_orgs
-from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
+from bulkbill.services.invoicing.invoice_totals import recalculate_rows
 from bulkbill.services.invoicing.invoices import attach_item, finalize_invoice, new_invoice_row
 from bulkbill.services.invoicing.item_rows import new_item_row
+from bulkbill.services.invoicing.new_items import NewItemRow, insert_new_items
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import new_zuora_id
 
@@ -176,21 +178,27 @@ def add_item_row(
     applied_to: str | None = None,
 ) -> InvoiceItem:
     """Store a planned new item as the invoice's next line."""
-    start = item.service_start or (None if applied_to else day_of(values.period[0]))
-    end = item.service_end or start
-    extras = item_extras(item, start=start, end=end)
-    if applied_to is not None:
-        extras.update(processingType="Discount", appliedToItemId=applied_to)
     row = new_item_row(
         uow,
         customer_id=invoice.customer_id,
         invoice_id=invoice.id,
         values=values,
-        extras=extras,
+        extras=new_item_extras(item, values, applied_to=applied_to),
         custom_fields=item.custom_fields,
     )
     attach_item(uow, invoice, row)
     return row
+
+
+def new_item_extras(item: NewItem, values: ItemValues, *, applied_to: str | None = None) -> dict[str, Any]:
+    """What a new item keeps beside its values: its Zuora details, service dates, and for a discount
+    item the item it applies to."""
+    start = item.service_start or (None if applied_to else day_of(values.period[0]))
+    end = item.service_end or start
+    extras = item_extras(item, start=start, end=end)
+    if applied_to is not None:
+        extras.update(processingType="Discount", appliedToItemId=applied_to)
+    return extras
 
 
 def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
@@ -225,12 +233,16 @@ def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
     attributes = {k: v for k, v in {**new.attributes, "paymentTerm": term}.items() if v is not None}
     invoice = _new_invoice(uow, account, currency, new, due=due)
     invoice.custom_fields = {**dict(new.custom_fields), DOC_KEY: attributes}
-    uow.session.flush()
+    rows: list[NewItemRow] = []
     for item, values, discounts in planned:
-        row = add_item_row(uow, invoice, values, item)
-        for d, dvalues in discounts:
-            add_item_row(uow, invoice, dvalues, d, applied_to=row.id)
-    recalculate(uow, invoice, load_lines(uow, invoice.id))
+        item_id = new_id("ii_")
+        rows.append(NewItemRow(item_id, values, new_item_extras(item, values), item.custom_fields))
+        rows.extend(
+            NewItemRow(new_id("ii_"), dvalues, new_item_extras(d, dvalues, applied_to=item_id), d.custom_fields)
+            for d, dvalues in discounts
+        )
+    # Up to 11,000 rows (1,000 items with 10 discount items each): written in bulk, not as ORM objects.
+    recalculate_rows(uow, invoice, insert_new_items(uow, invoice, rows))
     uow.session.flush()
     if new.post:
         finalize_invoice(uow, invoice.id)

@@ -28,7 +28,7 @@ from bulkbill.services.billing.sequences import DOCUMENT_SEQUENCES, next_custome
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, new_line_columns, posted_columns
-from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
+from bulkbill.services.invoicing.invoice_totals import load_figure_rows, load_lines, recalculate, recalculate_rows
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -277,7 +277,9 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     if invoice.invoice_date is not None:
         ensure_open_period(uow, dt.date.fromisoformat(invoice.invoice_date))
     customer = _lock_customer(uow, invoice.customer_id)
-    recalculate(uow, invoice, load_lines(uow, invoice.id))
+    # Narrow rows, not ORM objects: a document may hold thousands of lines (11,000 for a standalone
+    # Zuora invoice at its limits).
+    recalculate_rows(uow, invoice, load_figure_rows(uow, invoice.id))
     (posting,), customer.balance = post_in_order(customer.balance, [invoice.total])
     _assign_number(uow, invoice, customer)
     columns = posted_columns(

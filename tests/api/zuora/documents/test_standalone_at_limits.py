@@ -1,0 +1,92 @@
+"""A standalone invoice at its limits (1,000 items with 10 discount items each, issue 12 defect 10):
+stored whole and right, with a fixed number of statements however many items it holds (rows written
+in bulk, not one ORM object each), so one call cannot hold the write lock for seconds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+
+from bulkbill.storage.tables import InvoiceItem, InvoiceLine
+from tests.helpers import ZuoraClient
+from tests.helpers.zuora import account, item
+
+ITEMS, DISCOUNTS = 1000, 10
+
+
+def body(account_id: str, items: int, discounts: int, **fields: Any) -> dict[str, Any]:
+    one = item(100, discountItems=[{"amount": -1, "chargeName": "Promo"} for _ in range(discounts)])
+    lines = [{**one, "amount": 100 + k % 7, "description": f"line {k}"} for k in range(items)]
+    return {"accountId": account_id, "invoiceDate": "2024-07-11", "invoiceItems": lines, **fields}
+
+
+@contextmanager
+def counted(client: TestClient) -> Iterator[dict[str, int]]:
+    """The SQL statements the server runs meanwhile, and the item and line ORM objects it makes or loads."""
+    engine = client.app.state.bulkbill.engine  # type: ignore[attr-defined]
+    counts = {"statements": 0, "objects": 0}
+
+    def statement(*args: Any) -> None:
+        counts["statements"] += 1
+
+    def made(*args: Any) -> None:
+        counts["objects"] += 1
+
+    hooks = [(engine, "before_cursor_execute", statement)]
+    hooks += [(model, name, made) for model in (InvoiceItem, InvoiceLine) for name in ("init", "load")]
+    for target, name, fn in hooks:
+        event.listen(target, name, fn)
+    try:
+        yield counts
+    finally:
+        for target, name, fn in hooks:
+            event.remove(target, name, fn)
+
+
+def test_a_thousand_items_with_ten_discounts_each_are_stored_whole(zuora: ZuoraClient, client: TestClient) -> None:
+    acct = account(zuora)["accountId"]
+    created = zuora.ok("POST", "/v1/invoices", body(acct, ITEMS, DISCOUNTS, status="Posted"))
+    expected = sum(100 + k % 7 - DISCOUNTS for k in range(ITEMS))
+    assert Decimal(str(created["amount"])) == expected  # major units on the wire, cents stored
+    assert created["status"] == "Posted"
+    engine = client.app.state.bulkbill.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT l.position, i.id, i.amount, i.description, i.extras FROM invoice_lines l JOIN invoice_items i"
+                " ON i.tenant_id = l.tenant_id AND i.id = l.item_id WHERE l.invoice_id = :inv ORDER BY l.position"
+            ),
+            {"inv": created["id"]},
+        ).all()
+    assert [r.position for r in rows] == list(range(ITEMS * (DISCOUNTS + 1)))
+    charges = rows[:: DISCOUNTS + 1]
+    assert [r.description for r in charges] == [f"line {k}" for k in range(ITEMS)]
+    assert [r.amount for r in charges] == [(100 + k % 7) * 100 for k in range(ITEMS)]
+    ids = {r.position: r for r in rows}
+    for k in range(0, ITEMS, 97):  # each discount item follows and names its charge
+        charge_position = k * (DISCOUNTS + 1)
+        for d in range(1, DISCOUNTS + 1):
+            extras = ids[charge_position + d].extras
+            extras = extras if isinstance(extras, dict) else json.loads(extras)
+            assert extras["processingType"] == "Discount"
+            assert extras["appliedToItemId"] == ids[charge_position].id
+            assert ids[charge_position + d].amount == -100
+    first_page = zuora.ok("GET", f"/v1/invoices/{created['id']}/items", params={"pageSize": 40})["invoiceItems"]
+    assert first_page[0]["chargeName"] == "Consulting" and first_page[0]["description"] == "line 0"
+
+
+def test_the_work_does_not_grow_with_the_items(zuora: ZuoraClient, client: TestClient) -> None:
+    acct = account(zuora)["accountId"]
+    zuora.ok("POST", "/v1/invoices", body(acct, 2, 1))  # warm: first-use queries are not counted
+    with counted(client) as small:
+        zuora.ok("POST", "/v1/invoices", body(acct, 2, 1, status="Posted"))
+    with counted(client) as large:
+        zuora.ok("POST", "/v1/invoices", body(acct, 300, DISCOUNTS, status="Posted"))
+    assert large == small, (small, large)
+    assert large["objects"] == 0  # rows written and read as rows, never as one ORM object each
