@@ -14,8 +14,9 @@ from sqlalchemy.exc import OperationalError
 import bulkbill.services.customers.accounts as accounts
 import bulkbill.services.customers.customers as customers
 from bulkbill.api.app import create_app
-from bulkbill.api.db_refusals import is_busy, is_too_large
+from bulkbill.api.db_refusals import CHOSEN_KEYS, SERVER_MADE_KEYS, is_busy, is_too_large
 from bulkbill.config import Settings
+from bulkbill.storage.unique_keys import schema_keys
 from tests.helpers import StripeClient, ZuoraClient
 
 BUSY = [
@@ -118,3 +119,9 @@ def test_zuora_without_a_database(unreachable: TestClient) -> None:
         "/zuora/oauth/token", data={"client_id": "c", "client_secret": "s", "grant_type": "client_credentials"}
     )
     assert token.status_code == 503 and token.json()["code"] == 50000061  # CommonErrorResponse's code too
+
+
+def test_every_unique_key_of_the_schema_is_chosen_or_server_made() -> None:
+    # A new unique key must be classified: the caller's 400 naming a field, or a race's 409.
+    assert not CHOSEN_KEYS.keys() & SERVER_MADE_KEYS
+    assert schema_keys() == CHOSEN_KEYS.keys() | SERVER_MADE_KEYS

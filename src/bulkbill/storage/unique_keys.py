@@ -45,6 +45,11 @@ def _keys_by_name() -> dict[str, UniqueKey]:
     return keys
 
 
+def schema_keys() -> frozenset[UniqueKey]:
+    """Every unique key of the schema (primary keys, unique constraints, unique indexes)."""
+    return frozenset(_keys_by_name().values())
+
+
 def violated_key(exc: IntegrityError) -> UniqueKey | None:
     """The unique key a write clashed with; None when the refusal was of another kind (a foreign key, NOT NULL)."""
     orig = exc.orig
