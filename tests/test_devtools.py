@@ -71,3 +71,14 @@ def test_the_cluster_moves_to_another_port_when_its_port_was_taken(monkeypatch: 
             cluster.stop()
     finally:
         holder.close()
+
+
+def test_stripe_coverage_compares_the_sdk_with_the_served_parameters() -> None:
+    from bulkbill.devtools.stripe_coverage import coverage
+
+    rows = {(r.operation.verb, r.operation.path): r for r in coverage()}
+    assert len(rows) >= 50  # every SDK operation bulkbill routes is matched to its route
+    create = rows[("post", "/v1/customers")]
+    assert {"email", "name", "metadata", "invoice_prefix"} <= create.recognised
+    assert create.recognised <= create.declared and "api_key" not in create.declared  # request options left out
+    assert rows[("post", "/v1/invoices/{invoice}/add_lines")].recognised >= {"lines"}
