@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(
         10_000,
-        description="SQLite only: milliseconds a transaction waits for another's write lock before failing.",
+        description="SQLite only: milliseconds a write transaction waits for its turn (behind the writers queued "
+        "before it in this process, then for another process's write lock) before failing.",
     )
     bill_run_workers: bool = Field(
         False,
