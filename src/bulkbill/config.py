@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         description="Where the rate-limit windows are kept: this process's memory, or a shared `limits` storage "
         "URI (`redis://…`) for several processes.",
     )
+    serve_workers: int | None = Field(
+        None,
+        description="Processes `bulkbill serve` runs on its one listening socket (`--workers` overrides it); "
+        "unset: one per core on PostgreSQL, one on SQLite. Several processes on SQLite are allowed but meet "
+        "only at the database lock: a process's writers queue in order, those of different processes do not. "
+        "Each process has its own rate-limit windows unless `BULKBILL_RATE_LIMIT_STORAGE_URI` is shared.",
+    )
     log_format: Literal["plain", "json"] = Field(
         "plain",
         description='How `bulkbill serve` writes its logs to stderr: "plain" lines, or one JSON object per line.',
