@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         description="SQLite only: milliseconds a write transaction waits for its turn (behind the writers queued "
         "before it in this process, then for another process's write lock) before failing.",
     )
+    sqlite_writer_queue: bool = Field(
+        True,
+        description="SQLite only: a process's write transactions wait their turn in arrival order before taking "
+        "the database lock. Off: they poll for the lock (SQLite's busy handler) and the unlucky ones wait "
+        "longest; kept to measure the difference (benchmarks/concurrency.py).",
+    )
     bill_run_workers: bool = Field(
         False,
         description="PostgreSQL only, with `bulkbill worker` processes running: a bill run with more due lines "

@@ -25,11 +25,14 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10) -> Engine:
-    """An engine configured for bulkbill's transaction rules on either database."""
+def create_db_engine(
+    url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10, writer_queue: bool = True
+) -> Engine:
+    """An engine configured for bulkbill's transaction rules on either database (on SQLite, with
+    `writer_queue`, the process's writers take turns in arrival order: storage/writer_queue.py)."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url, busy_timeout_ms)
+        return _sqlite_engine(url, busy_timeout_ms, writer_queue)
     # No server-side prepared statements: a generic plan made before the planner has statistics
     # (a fresh or freshly loaded database) scanned a whole tenant per joined row; custom plans don't.
     return create_engine(
@@ -41,7 +44,7 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int 
     )
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, writer_queue: bool) -> Engine:
     path = make_url(url).database
     memory = path in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "factory": QueuedConnection}}
@@ -49,7 +52,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
     # One connection in memory (StaticPool): nothing to queue. A file: its writers queue in order.
-    writers = None if memory or path is None else queue_for(path)
+    writers = None if memory or path is None or not writer_queue else queue_for(path)
     queue_timeout = busy_timeout_ms / 1000
 
     @event.listens_for(engine, "connect")
