@@ -2,7 +2,8 @@
 
 Each client is a thread with its own keep-alive connection, calling Stripe `update_lines` with 50 lines
 (description + quantity + metadata, a real change every call) on a draft of 200 lines, as fast as the
-server answers, for --seconds (after --warmup seconds not counted). Scenarios:
+server answers: --rounds slices of --seconds each (after --warmup seconds not counted), alternating
+between the servers of one database so that the machine's other load falls on both. Scenarios:
 
   own drafts   8, 16, 32 clients, each on its own draft (no lock shared but SQLite's)
   one draft    8 clients on one shared draft (they queue on its row lock)
@@ -126,6 +127,12 @@ class Run:
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def merge(self, other: Run) -> None:
+        self.latencies.extend(other.latencies)
+        self.errors += other.errors
+        self.error_sample = self.error_sample or other.error_sample
+        self.seconds += other.seconds
+
     def calls_per_s(self) -> float:
         return (len(self.latencies) + self.errors) / self.seconds if self.seconds else 0.0
 
@@ -190,15 +197,27 @@ HEADER = (
 )
 
 
-def bench_server(setup: ServerSetup, args: argparse.Namespace, cluster_url: str | None) -> list[Row]:
+@dataclass
+class Served:
+    """A running server with its tenant's key and drafts ready: 32 of one's own, one shared."""
+
+    setup: ServerSetup
+    server: Server
+    key: str
+    own: list[Draft]
+    shared: Draft
+
+
+@contextlib.contextmanager
+def served(setup: ServerSetup, url: str | None) -> Iterator[Served]:
+    """`bulkbill serve` as `setup` says on a fresh database (SQLite: a file of its own; PostgreSQL: `url`)."""
     workdir = Path(tempfile.mkdtemp(prefix="bulkbill-concurrency-"))
     server: Server | None = None
-    rows: list[Row] = []
     try:
-        with database(setup.backend, workdir, cluster_url) as url:
-            key = create_tenant(url)
+        with database(setup.backend, workdir, url) as database_url:
+            key = create_tenant(database_url)
             serve_args = ("--workers", str(setup.workers))
-            server = start_server(url, workdir / "server.log", serve_args=serve_args, env=setup.env)
+            server = start_server(database_url, workdir / "server.log", serve_args=serve_args, env=setup.env)
             api = StripeHttp(server.port, key)
             try:
                 customer = api.json("POST", "/v1/customers", {"name": "Concurrency"})
@@ -209,15 +228,7 @@ def bench_server(setup: ServerSetup, args: argparse.Namespace, cluster_url: str 
                 shared = build_draft(api, price["id"], customer["id"], "shared")
             finally:
                 api.close()
-            scenarios: list[tuple[str, list[Draft]]] = [("own drafts", own[:n]) for n in OWN_DRAFT_CLIENTS]
-            scenarios.append(("one draft", [shared] * SHARED_DRAFT_CLIENTS))
-            for scenario, drafts in scenarios:
-                print(f"  [{setup.name}] {scenario}, {len(drafts)} clients ...", file=sys.stderr, flush=True)
-                run = run_clients(server.port, key, drafts, args.warmup, args.seconds)
-                rows.append(Row(setup.name, scenario, len(drafts), run))
-                print(rows[-1].line(), flush=True)
-                if run.error_sample:
-                    print(f"    first error: {run.error_sample}", flush=True)
+            yield Served(setup, server, key, own, shared)
     except BenchError as exc:
         tail = server.log_tail() if server is not None else ""
         raise BenchError(f"{exc}\n--- server log (tail) ---\n{tail}" if tail else str(exc)) from exc
@@ -225,6 +236,28 @@ def bench_server(setup: ServerSetup, args: argparse.Namespace, cluster_url: str 
         if server is not None:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_group(servers: Sequence[Served], args: argparse.Namespace) -> list[Row]:
+    """Every scenario on every server, in alternating slices (A B, B A, ...), so that the machine's other
+    load falls on the baseline and the change alike."""
+    scenarios: list[tuple[str, int]] = [("own drafts", n) for n in OWN_DRAFT_CLIENTS]
+    scenarios.append(("one draft", SHARED_DRAFT_CLIENTS))
+    rows: list[Row] = []
+    for scenario, clients in scenarios:
+        runs = {s.setup.name: Run() for s in servers}
+        for round_number in range(args.rounds):
+            order = servers if round_number % 2 == 0 else list(reversed(servers))
+            for s in order:
+                drafts = s.own[:clients] if scenario == "own drafts" else [s.shared] * clients
+                print(f"  [{s.setup.name}] {scenario}, {clients} clients, round {round_number + 1}", file=sys.stderr)
+                runs[s.setup.name].merge(run_clients(s.server.port, s.key, drafts, args.warmup, args.seconds))
+        for s in servers:
+            run = runs[s.setup.name]
+            rows.append(Row(s.setup.name, scenario, clients, run))
+            print(rows[-1].line(), flush=True)
+            if run.error_sample:
+                print(f"    first error: {run.error_sample}", flush=True)
     return rows
 
 
@@ -301,8 +334,9 @@ def ratios(rows: Sequence[Row]) -> list[str]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default=",".join(SERVERS), help=f"comma-separated, of: {', '.join(SERVERS)}")
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per scenario (default 8)")
-    parser.add_argument("--warmup", type=float, default=1.5, help="seconds before measuring (default 1.5)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per slice (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="slices per scenario and server (default 3)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each slice's (default 1)")
     parser.add_argument("--pg-url", default=os.environ.get("BULKBILL_BENCH_PG_URL"), help="use this PostgreSQL")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
     args = parser.parse_args(argv)
@@ -314,22 +348,29 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    print(f"== Concurrency: {BATCH}-line update_lines on {BASE_LINES}-line drafts, {args.seconds:g} s per row ==")
+    print(
+        f"== Concurrency: {BATCH}-line update_lines on {BASE_LINES}-line drafts, {args.rounds} x {args.seconds:g} s "
+        "per row, servers of one database measured in alternating slices =="
+    )
     print(f"start: {load_average()}")
     print(HEADER)
     print("-" * len(HEADER))
     rows: list[Row] = []
     wants_pg = any(SERVERS[s].backend == "postgres" for s in args.servers)
     with postgres(wants_pg, args.pg_url) as cluster:
-        for number, key in enumerate(args.servers):
-            setup = SERVERS[key]
-            url = args.pg_url
-            if cluster is not None and setup.backend == "postgres":
-                url = cluster.create_database(f"bulkbill_concurrency_{number}")
+        for backend in ("sqlite", "postgres"):
+            setups = [SERVERS[key] for key in args.servers if SERVERS[key].backend == backend]
             try:
-                rows.extend(bench_server(setup, args, url))
+                with contextlib.ExitStack() as stack:
+                    servers = []
+                    for number, setup in enumerate(setups):
+                        url = args.pg_url
+                        if cluster is not None and backend == "postgres":
+                            url = cluster.create_database(f"bulkbill_concurrency_{number}")
+                        servers.append(stack.enter_context(served(setup, url)))
+                    rows.extend(bench_group(servers, args))
             except BenchError as exc:
-                print(f"\nABORTED ({setup.name}): {exc}", file=sys.stderr)
+                print(f"\nABORTED ({backend}): {exc}", file=sys.stderr)
                 return 2
     print(f"end: {load_average()}")
     print()
