@@ -9,6 +9,7 @@ import os
 import queue
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -112,7 +113,29 @@ def test_workers_serve_from_separate_processes_and_survive_a_killed_one(tmp_path
         replaced = records.next(logger="bulkbill.serve", level="WARNING")
         assert replaced["exited_pid"] == pids[0] and replaced["started_pid"] not in pids
         assert parent_of(replaced["started_pid"]) == process.pid
-        assert serving_pids(port, records, {replaced["started_pid"]}) >= {replaced["started_pid"]}
     assert process.returncode == 0
-    for pid in (pids[1], replaced["started_pid"]):
-        assert not Path(f"/proc/{pid}").exists() or parent_of(pid) != process.pid
+    assert gone(pids[1]) and gone(replaced["started_pid"])  # stopped with their manager
+
+
+def test_workers_end_with_a_killed_manager(tmp_path: Path) -> None:
+    # As one process killed would: no worker is left serving the socket on its own.
+    with serving_workers(tmp_path, 2) as (process, _port, lines):
+        pids = Records(lines).next(logger="bulkbill.serve")["workers"]
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=LINE_WAIT_SECONDS)
+        for pid in pids:
+            assert gone(pid)
+
+
+def gone(pid: int) -> bool:
+    """Whether the process ended (waiting for it, within a bound on a hung one)."""
+    deadline = time.monotonic() + LINE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":  # ended, not yet reaped by its new parent
+            return True
+        time.sleep(0.05)
+    return False

@@ -11,10 +11,13 @@ that wrote it.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import re
+import signal
 import socket
+import sys
 from collections.abc import Sequence
 from typing import Any, get_args
 
@@ -109,7 +112,14 @@ class _Config(uvicorn.Config):
 
     def __init__(self, *, log_format: str, log_level_name: str, with_pid: bool, **kwargs: Any) -> None:
         self.bulkbill_logs = (log_format, log_level_name, with_pid)  # before uvicorn's __init__ uses them
+        self.manager_pid = os.getpid()
         super().__init__(**kwargs)
+
+    def load(self) -> None:
+        # Runs where the application is served: in each worker when there are several.
+        if self.workers > 1:
+            die_with_parent(self.manager_pid)
+        super().load()
 
     def configure_logging(self) -> None:
         super().configure_logging()
@@ -145,6 +155,17 @@ class _Supervisor(Multiprocess):
                     new.pid,
                     extra={"exited_pid": old.pid, "exit_code": old.exitcode, "started_pid": new.pid},
                 )
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """This worker process is killed when its manager ends, however it ends (SIGKILL, out of memory): no
+    worker is left serving the shared socket on its own, as one process would not be (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the manager was gone before the request took effect
+        os._exit(1)
 
 
 def with_log_options(settings: Settings, log_format: str | None, log_level: str | None) -> Settings:
