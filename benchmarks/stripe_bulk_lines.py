@@ -174,16 +174,25 @@ class Server:
                 self.process.wait()
 
 
-def start_server(database_url: str, log_path: Path, timeout: float = 60.0) -> Server:
+def start_server(
+    database_url: str,
+    log_path: Path,
+    timeout: float = 60.0,
+    *,
+    serve_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Server:
+    """`bulkbill serve` on `database_url` (plus `serve_args`, environment `env` on top of this one's), once
+    /healthz answers."""
     from bulkbill.devtools.listener import listening_socket, spawn_serve
 
     # The server inherits a socket bound here: no other process can take the port before it serves.
     with listening_socket() as sock, log_path.open("wb") as log:
         port = sock.getsockname()[1]
         # Measure the engine, not the rate limiter (its default would refuse a benchmark's burst).
-        env = {**os.environ, "BULKBILL_RATE_LIMIT": "off"}
-        args = ("--database-url", database_url)
-        process = spawn_serve(sock, *args, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent, env=env)
+        environment = {**os.environ, "BULKBILL_RATE_LIMIT": "off", **(env or {})}
+        args = ("--database-url", database_url, *serve_args)
+        process = spawn_serve(sock, *args, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent, env=environment)
     server = Server(process, port, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

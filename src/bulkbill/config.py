@@ -55,7 +55,14 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(
         10_000,
-        description="SQLite only: milliseconds a transaction waits for another's write lock before failing.",
+        description="SQLite only: milliseconds a write transaction waits for its turn (behind the writers queued "
+        "before it in this process, then for another process's write lock) before failing.",
+    )
+    sqlite_writer_queue: bool = Field(
+        True,
+        description="SQLite only: a process's write transactions wait their turn in arrival order before taking "
+        "the database lock. Off: they poll for the lock (SQLite's busy handler) and the unlucky ones wait "
+        "longest; kept to measure the difference (benchmarks/concurrency.py).",
     )
     bill_run_workers: bool = Field(
         False,
@@ -90,6 +97,13 @@ class Settings(BaseSettings):
         "memory://",
         description="Where the rate-limit windows are kept: this process's memory, or a shared `limits` storage "
         "URI (`redis://…`) for several processes.",
+    )
+    serve_workers: int | None = Field(
+        None,
+        description="Processes `bulkbill serve` runs on its one listening socket (`--workers` overrides it); "
+        "unset: one per core on PostgreSQL, one on SQLite. Several processes on SQLite are allowed but meet "
+        "only at the database lock: a process's writers queue in order, those of different processes do not. "
+        "Each process has its own rate-limit windows unless `BULKBILL_RATE_LIMIT_STORAGE_URI` is shared.",
     )
     log_format: Literal["plain", "json"] = Field(
         "plain",

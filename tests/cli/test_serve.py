@@ -94,6 +94,17 @@ def serving(tmp_path: Path, *options: str, sock: socket.socket | None = None) ->
     else:
         args = ("--database-url", database, *options)
         process = spawn_serve(sock, *args, env=env, stdout=pipe, stderr=subprocess.STDOUT, text=True)
+    with read_lines(process) as lines:
+        try:
+            yield lines
+        finally:
+            process.terminate()
+            process.wait(timeout=LINE_WAIT_SECONDS)
+
+
+@contextmanager
+def read_lines(process: subprocess.Popen[str]) -> Iterator[queue.Queue[str]]:
+    """The process's output lines as they come; on leaving (the process stopped), all of them are in."""
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
@@ -106,8 +117,6 @@ def serving(tmp_path: Path, *options: str, sock: socket.socket | None = None) ->
     try:
         yield lines
     finally:
-        process.terminate()
-        process.wait(timeout=LINE_WAIT_SECONDS)
         reader.join(timeout=LINE_WAIT_SECONDS)
 
 

@@ -21,5 +21,9 @@ class AppState:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
-        engine = create_db_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        engine = create_db_engine(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            writer_queue=settings.sqlite_writer_queue,
+        )
         return cls(settings, engine, make_sessionmaker(engine), RateLimiter.from_settings(settings))

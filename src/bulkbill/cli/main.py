@@ -61,6 +61,14 @@ def serve(
         int | None,
         typer.Option(help="Serve on this inherited, already bound socket instead of --host/--port (a harness's)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the socket; default $BULKBILL_SERVE_WORKERS, else one per core on "
+            "PostgreSQL and 1 on SQLite.",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the Stripe (/stripe) and Zuora (/zuora) APIs.
 
@@ -70,7 +78,7 @@ def serve(
 
     settings = serving.with_log_options(_settings(database_url), log_format, log_level)
     open_database(settings).dispose()
-    serving.run(settings, host, port, fd)
+    serving.run(settings, host, port, fd, workers)
 
 
 @app.command()

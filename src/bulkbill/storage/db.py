@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from bulkbill.storage.writer_queue import QueuedConnection, queue_for
 
 READ_ONLY = "bulkbill_read_only"
 
@@ -21,11 +25,14 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10) -> Engine:
-    """An engine configured for bulkbill's transaction rules on either database."""
+def create_db_engine(
+    url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10, writer_queue: bool = True
+) -> Engine:
+    """An engine configured for bulkbill's transaction rules on either database (on SQLite, with
+    `writer_queue`, the process's writers take turns in arrival order: storage/writer_queue.py)."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url, busy_timeout_ms)
+        return _sqlite_engine(url, busy_timeout_ms, writer_queue)
     # No server-side prepared statements: a generic plan made before the planner has statistics
     # (a fresh or freshly loaded database) scanned a whole tenant per joined row; custom plans don't.
     return create_engine(
@@ -37,15 +44,20 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int 
     )
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
-    memory = make_url(url).database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+def _sqlite_engine(url: str, busy_timeout_ms: int, writer_queue: bool) -> Engine:
+    path = make_url(url).database
+    memory = path in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "factory": QueuedConnection}}
     if memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
+    # One connection in memory (StaticPool): nothing to queue. A file: its writers queue in order.
+    writers = None if memory or path is None or not writer_queue else queue_for(path)
+    queue_timeout = busy_timeout_ms / 1000
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.writer_queue = writers
         # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -63,9 +75,21 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Every transaction takes the write lock up front: two writers never deadlock on a
-        # read-to-write upgrade, and the busy timeout queues them instead of failing. A
-        # transaction that only reads may begin without it (see `read_only`).
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        # read-to-write upgrade. A transaction that only reads may begin without it (see `read_only`).
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Writers of this process wait their turn in order (storage/writer_queue.py), not in the busy
+        # handler's lottery; the busy timeout still bounds the wait, and other processes' writers.
+        dbapi_connection = conn.connection.dbapi_connection
+        if not dbapi_connection.take_turn(queue_timeout):
+            locked = sqlite3.OperationalError("database is locked")
+            raise OperationalError("BEGIN IMMEDIATE", None, locked)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.end_turn()
+            raise
 
     return engine
 
