@@ -100,9 +100,7 @@ def invoice_views(uow: UnitOfWork, invoices: Sequence[Invoice], *, with_prices: 
     shown = (
         select(
             InvoiceLine.id.label("line_id"),
-            func.row_number()
-            .over(partition_by=InvoiceLine.invoice_id, order_by=InvoiceLine.position)
-            .label("rank"),
+            func.row_number().over(partition_by=InvoiceLine.invoice_id, order_by=InvoiceLine.position).label("rank"),
         )
         .where(InvoiceLine.tenant_id == t, InvoiceLine.invoice_id.in_(ids))
         .subquery()
