@@ -157,10 +157,13 @@ class Statements:
         from sqlalchemy import event
 
         self.count, self.seconds, self._start = 0, 0.0, 0.0
+        self.log: list[str] | None = None  # the statements' text, while a list is set
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
-    def _before(self, *_args: Any) -> None:
+    def _before(self, *args: Any) -> None:
+        if self.log is not None:
+            self.log.append(" ".join(str(args[2]).split())[:150])
         self._start = time.perf_counter()
 
     def _after(self, *_args: Any) -> None:
@@ -201,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary file")
+    parser.add_argument("--statements", action="store_true", help="also print the statements of one call")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions with most self time")
     args = parser.parse_args(argv)
     os.environ["BULKBILL_RATE_LIMIT"] = "off"
@@ -325,6 +329,17 @@ def main(argv: list[str] | None = None) -> int:
         print("  self time by layer (profiled ms per call):")
         for layer, ms in layer_times(stats, n):
             print(f"    {layer:<34}{ms:>8.2f}")
+        if args.statements:
+            if before:
+                before()
+            sql.log = []
+            fn()
+            print("  statements of one call:")
+            for text in sql.log:
+                print(f"    {text}")
+            sql.log = None
+            if after:
+                after()
         if args.top:
             stats.sort_stats("tottime").print_stats(args.top)
     loop.run_until_complete(lifespan.__aexit__(None, None, None))
