@@ -13,6 +13,8 @@ times per iteration:
                     (one posted invoice of 100 items comes back)
   invoices_put_50   PUT /v1/invoices: the 50 draft invoices, comments + dueDate + a custom field,
                     new values every iteration (read back and checked, untimed)
+  invoices_put_50x20  PUT /v1/invoices: 50 other drafts of 20 items each, every item's amount and
+                    description changed (1,000 items per call; totals read back and checked, untimed)
 
 The OLIs each timed call consumes are created untimed right before it (one POST /v1/orders).
 The data grows by 110 OLIs, 100 fulfillments and 2 invoices of 100 items per iteration. On a fresh
@@ -59,11 +61,18 @@ INVOICE_BATCH = 50  # invoices per PUT /v1/invoices (Zuora's maximum)
 TOKEN_REFRESH_SECONDS = 45 * 60.0  # tokens last an hour
 BILL_DATE = "2024-07-01"
 INVOICE_DATE = "2024-07-11"
-CALLS = ("oli_bulk_100", "fulfillments_100", "invoices_put_50")
+# Issue 16, item 5: p50 targets per backend.
+TARGETS_MS = {
+    "sqlite": {"oli_bulk_100": 30.0, "fulfillments_100": 30.0, "invoices_put_50x20": 100.0},
+    "postgres": {"oli_bulk_100": 50.0, "fulfillments_100": 50.0, "invoices_put_50x20": 100.0},
+}
+ITEMS_PER_INVOICE = 20  # items per draft in the 50 x 20 item PUT
+CALLS = ("oli_bulk_100", "fulfillments_100", "invoices_put_50", "invoices_put_50x20")
 LABELS = {
     "oli_bulk_100": f"POST /v1/order-line-items/bulk ({OLI_BATCH})",
     "fulfillments_100": f"POST /v1/fulfillments ({FULFILLMENT_BATCH})",
     "invoices_put_50": f"PUT /v1/invoices ({INVOICE_BATCH})",
+    "invoices_put_50x20": f"PUT /v1/invoices ({INVOICE_BATCH} x {ITEMS_PER_INVOICE} items)",
 }
 
 
@@ -369,6 +378,48 @@ def bench_invoices_put(api: ZuoraHttp, invoices: list[str], n: int, samples: lis
             raise BenchError(f"iteration {n}: invoice {inv} reads back {got} (status {status}), want {want}")
 
 
+def create_item_drafts(api: ZuoraHttp, account_id: str) -> dict[str, list[str]]:
+    """50 draft standalone invoices of 20 items each; returns each invoice's item ids."""
+    drafts: dict[str, list[str]] = {}
+    for _ in range(INVOICE_BATCH):
+        items = [
+            {"chargeName": f"Charge {j}", "amount": 10 + j, "serviceStartDate": BILL_DATE}
+            for j in range(ITEMS_PER_INVOICE)
+        ]
+        body = {"accountId": account_id, "invoiceDate": INVOICE_DATE, "invoiceItems": items}
+        invoice_id = str(api.call("POST", "/v1/invoices", body)["id"])
+        shown = api.call("GET", f"/v1/invoices/{invoice_id}/items?pageSize=40")["invoiceItems"]
+        expect_count(f"invoice {invoice_id} items", shown, ITEMS_PER_INVOICE)
+        drafts[invoice_id] = [str(i["id"]) for i in shown]
+    return drafts
+
+
+def item_amount(n: int, k: int, j: int) -> int:
+    return 10 + (n * 7 + k + j) % 90
+
+
+def bench_item_put(api: ZuoraHttp, drafts: dict[str, list[str]], n: int, samples: list[float] | None) -> None:
+    """(d) PUT /v1/invoices: every item of 50 drafts re-priced and renamed; totals read back untimed."""
+    body = {
+        "invoices": [
+            {
+                "id": inv,
+                "invoiceItems": [
+                    {"id": item, "amount": item_amount(n, k, j), "description": f"bench {n} item {j}"}
+                    for j, item in enumerate(items)
+                ],
+            }
+            for k, (inv, items) in enumerate(drafts.items())
+        ]
+    }
+    timed(samples, api.call, "PUT", "/v1/invoices", body)
+    for k, inv in list(enumerate(drafts))[:: INVOICE_BATCH // 5]:
+        shown = api.call("GET", f"/v1/invoices/{inv}")
+        want = sum(item_amount(n, k, j) for j in range(ITEMS_PER_INVOICE))
+        if float(shown.get("amount", -1)) != want:
+            raise BenchError(f"iteration {n}: invoice {inv} reads back amount {shown.get('amount')}, want {want}")
+
+
 def analyze(database_url: str) -> None:
     """Refresh the PostgreSQL planner statistics (what autovacuum would do on a long-lived database)."""
     from sqlalchemy import create_engine, text
@@ -388,6 +439,7 @@ def run_scenario(
     account_number = create_account(api)
     account_id = str(api.call("GET", f"/v1/accounts/{account_number}")["basicInfo"]["id"])
     invoices = create_draft_invoices(api, account_id)
+    drafts = create_item_drafts(api, account_id)
 
     samples = Samples()
     for n in range(warmup + iterations):
@@ -397,6 +449,7 @@ def run_scenario(
         bench_oli_bulk(api, account_number, n, samples.ms["oli_bulk_100"] if measured else None)
         bench_fulfillments(api, account_number, n, samples.ms["fulfillments_100"] if measured else None)
         bench_invoices_put(api, invoices, n, samples.ms["invoices_put_50"] if measured else None)
+        bench_item_put(api, drafts, n, samples.ms["invoices_put_50x20"] if measured else None)
         if progress:
             label = "warmup" if not measured else "iter"
             index = n + 1 if not measured else n - warmup + 1
@@ -445,6 +498,10 @@ def print_table(result: Result) -> None:
     per_ful = result.p("fulfillments_100", 50) / FULFILLMENT_BATCH
     per_inv = result.p("invoices_put_50", 50) / INVOICE_BATCH
     print(f"(p50 per object: OLI {per_oli:.2f} ms, fulfillment {per_ful:.2f} ms, invoice {per_inv:.2f} ms)")
+    for call, target in TARGETS_MS[result.backend].items():
+        p50 = result.p(call, 50)
+        verdict = "MET" if p50 <= target else "NOT MET"
+        print(f"target {call} p50 <= {target:g} ms: {p50:.2f} ms (x{p50 / target:.2f} of target) {verdict}")
 
 
 def summary_line(result: Result) -> str:

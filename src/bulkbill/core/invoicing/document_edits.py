@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.commands import LineChanges, PriceData
-from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, apply_changes, build_new_item
+from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, apply_changes, build_new_item, evolve
 from bulkbill.core.money import MAX_UNIT_PRICE_PLACES, places
 
 NO_REFERENCES = References(prices={}, coupons={}, discounts={}, tax_rates={}, products=set())
@@ -211,7 +211,7 @@ def price_item(
     if amount is not None and whole and not local.errors and values.amount != int(amount):
         errors.add((*path, "amount"), ErrorCode.INVALID_VALUE, "The amount must equal quantity × unitPrice.")
     if values.amount < 0:
-        values = replace(values, discountable=False)
+        values = evolve(values, discountable=False)
     return values
 
 

@@ -8,7 +8,7 @@ so a bulk call reports all of them and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -97,6 +97,26 @@ class ItemValues:
     amount_defined: bool = True
 
 
+_ITEM_FIELDS = tuple(f.name for f in fields(ItemValues))
+_ITEM_FIELD_SET = frozenset(_ITEM_FIELDS)
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+
+def evolve(values: ItemValues, **changes: Any) -> ItemValues:
+    """dataclasses.replace for ItemValues without its per-call field introspection (2-3x faster).
+
+    Pricing a line replaces its values several times, for every line of a bulk call: replace() was
+    most of the core's time on that path. ItemValues has no __post_init__ to skip.
+    """
+    if not _ITEM_FIELD_SET.issuperset(changes):
+        raise TypeError(f"ItemValues has no field {sorted(set(changes) - _ITEM_FIELD_SET)}")
+    new = _new_object(ItemValues)
+    for name in _ITEM_FIELDS:
+        _set_slot(new, name, changes[name] if name in changes else getattr(values, name))
+    return new
+
+
 @dataclass
 class References:
     """Every object a command refers to, loaded once by the service before planning."""
@@ -148,7 +168,7 @@ def build_new_item(
         )
     values = apply_changes(blank_item(owner, now=now), owner, changes, refs, path, errors)
     if "discountable" not in changes.given:
-        values = replace(values, discountable=values.amount >= 0)
+        values = evolve(values, discountable=values.amount >= 0)
     return values
 
 
@@ -188,7 +208,7 @@ def apply_changes(
     if changes.metadata is not None:
         check_metadata(changes.metadata, (*path, "metadata"), errors)
         updates["metadata"] = merge_metadata(base.metadata, changes.metadata, (*path, "metadata"), errors)
-    return replace(values, **updates) if updates else values
+    return evolve(values, **updates) if updates else values
 
 
 def _apply_subscription_changes(
@@ -209,7 +229,7 @@ def _apply_subscription_changes(
     updates = _discount_and_tax_updates(changes, refs, owner, path, errors)
     check_metadata(changes.metadata, (*path, "metadata"), errors)
     updates["metadata"] = replace_metadata(changes.metadata, base.metadata, (*path, "metadata"), errors)
-    return replace(base, **updates)
+    return evolve(base, **updates)
 
 
 def _apply_pricing(
@@ -244,7 +264,7 @@ def _apply_pricing(
             )
         if abs(changes.amount) > MAX_AMOUNT:
             errors.add((*path, "amount"), AMOUNT_TOO_LARGE, amount_limit_message())
-        return replace(
+        return evolve(
             base,
             unit_amount_decimal=Decimal(changes.amount),
             quantity=Decimal(1),
@@ -268,8 +288,8 @@ def _apply_pricing(
         )
         amount = 0
     if values.amount_defined and changes.quantity is None:
-        return replace(values, quantity=quantity)
-    return replace(values, quantity=quantity, amount=amount, amount_defined=False)
+        return evolve(values, quantity=quantity)
+    return evolve(values, quantity=quantity, amount=amount, amount_defined=False)
 
 
 def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
@@ -315,7 +335,7 @@ def _priced_by_id(
     if price.unit_amount_decimal is None:
         errors.add(price_path, ErrorCode.PRICE_UNSUPPORTED, "Only per-unit prices with a unit amount are supported.")
         return base
-    return replace(
+    return evolve(
         base,
         unit_amount_decimal=price.unit_amount_decimal,
         price_id=price.id,
@@ -370,7 +390,7 @@ def _priced_inline(
     elif abs(unit) > MAX_AMOUNT:
         errors.add((*path, "unit_amount"), AMOUNT_TOO_LARGE, amount_limit_message())
         unit = Decimal(0)
-    return replace(
+    return evolve(
         base,
         unit_amount_decimal=unit,
         price_id=None,

@@ -8,7 +8,7 @@ the plan only when the planner raised nothing, so a bulk call is all-or-nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal
@@ -20,6 +20,7 @@ from bulkbill.core.invoicing.items import (
     amount_field,
     apply_changes,
     build_new_item,
+    evolve,
 )
 from bulkbill.core.invoicing.lifecycle import ensure_editable
 
@@ -242,4 +243,4 @@ def _line_on_invoice(
 
 def with_kind(values: ItemValues, kind: ItemKind) -> ItemValues:
     """A copy of item values produced by another source (a subscription item's period)."""
-    return replace(values, kind=kind)
+    return evolve(values, kind=kind)

@@ -38,7 +38,7 @@ from bulkbill.core.metadata import merge_fields
 from bulkbill.services.accounting.periods import check_open_period, closed_periods
 from bulkbill.services.customers.org_scope import resolve_orgs
 from bulkbill.services.documents.documents import NewItem, add_item_row, inherit_dates, plan_new_item
-from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, recalculate
+from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, load_lines_of, recalculate_many
 from bulkbill.services.invoicing.item_rows import item_values, write_values
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
@@ -104,6 +104,7 @@ class _Plan:
     invoice: Invoice
     lines: list[LoadedLine]
     items: list[_ItemChange] = field(default_factory=list)
+    reshaped: bool = False  # items added or deleted: `lines` no longer lists them all
 
 
 def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: list[str] | None) -> list[Invoice]:
@@ -124,6 +125,8 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
         ).all()
     )
     periods = closed_periods(uow)
+    # Lines are loaded only for the edits that touch items (header-only edits stay one row each), in one query.
+    lines_of = load_lines_of(uow, {e.id for e in edits if e.items and e.id in invoices})
     errors = InputCollector()
     plans: list[_Plan] = []
     seen: set[str] = set()
@@ -138,13 +141,14 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
                 (*edit.path, "id"), ErrorCode.RESOURCE_MISSING, f"Cannot find a Invoice instance with id {edit.id}."
             )
             continue
-        # Lines are loaded only when the edit touches items: header-only edits stay one row each.
-        plan = _Plan(edit, invoice, load_lines(uow, invoice.id) if edit.items else [])
+        plan = _Plan(edit, invoice, lines_of.get(invoice.id, []))
         _check_document(uow, plan, periods, errors)
         plans.append(plan)
     errors.raise_if_any()
-    for plan in plans:
-        _apply(uow, plan)
+    edited = [plan for plan in plans if _apply(uow, plan)]
+    # Every invoice's totals after one flush of every item change; their writes go out together after.
+    uow.session.flush()
+    recalculate_many(uow, [(p.invoice, load_lines(uow, p.invoice.id) if p.reshaped else p.lines) for p in edited])
     uow.session.flush()
     return [p.invoice for p in plans]
 
@@ -269,7 +273,8 @@ def _stored_date(row: InvoiceItem, key: str, timestamp: int) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else day_of(timestamp)
 
 
-def _apply(uow: UnitOfWork, plan: _Plan) -> None:
+def _apply(uow: UnitOfWork, plan: _Plan) -> bool:
+    """Write one edit; True when its items changed (its totals are recalculated by the caller)."""
     edit, invoice = plan.edit, plan.invoice
     if edit.invoice_date is not None:
         invoice.invoice_date = edit.invoice_date.isoformat()
@@ -288,7 +293,7 @@ def _apply(uow: UnitOfWork, plan: _Plan) -> None:
     if edit.custom_fields:
         invoice.custom_fields = merge_fields(invoice.custom_fields or {}, edit.custom_fields)
     if not plan.items:
-        return
+        return False
     deleted: set[str] = set()
     for change in plan.items:
         if change.kind == "delete":
@@ -301,6 +306,7 @@ def _apply(uow: UnitOfWork, plan: _Plan) -> None:
             assert change.values is not None
             parent_id = change.parent.row.id if change.parent is not None and change.parent.row is not None else None
             change.row = add_item_row(uow, invoice, change.values, change.edit.as_new(), applied_to=parent_id)
+            plan.reshaped = True
     if deleted:
         # Deleting an item deletes its discount items (core.applied_items).
         deleted = removed_with({e.item.id: p for e in plan.lines if (p := _parent_of(e.item)) is not None}, deleted)
@@ -310,7 +316,8 @@ def _apply(uow: UnitOfWork, plan: _Plan) -> None:
         uow.session.flush()
         for entry in gone:
             uow.session.delete(entry.item)
-    recalculate(uow, invoice, load_lines(uow, invoice.id))
+        plan.reshaped = True
+    return True
 
 
 def _update_row(uow: UnitOfWork, row: InvoiceItem, values: ItemValues, edit: ItemEdit) -> None:

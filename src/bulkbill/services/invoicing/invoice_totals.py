@@ -9,6 +9,7 @@ line figures that changed are written, in one statement.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,23 @@ def load_lines(uow: UnitOfWork, invoice_id: str, *, limit: int | None = None) ->
     if limit is not None:
         query = query.limit(limit)
     return [LoadedLine(line, item) for line, item in uow.session.execute(query)]
+
+
+def load_lines_of(uow: UnitOfWork, invoice_ids: set[str]) -> dict[str, list[LoadedLine]]:
+    """The lines of several invoices with their items, in display order, in one query."""
+    by_invoice: dict[str, list[LoadedLine]] = {i: [] for i in invoice_ids}
+    if not invoice_ids:
+        return by_invoice
+    rows = uow.session.execute(
+        select(InvoiceLine, InvoiceItem)
+        .join(InvoiceItem, _join())
+        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id.in_(invoice_ids))
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        .execution_options(populate_existing=True)
+    )
+    for line, item in rows:
+        by_invoice[line.invoice_id].append(LoadedLine(line, item))
+    return by_invoice
 
 
 def load_lines_by_id(uow: UnitOfWork, invoice_id: str, line_ids: set[str]) -> dict[str, LoadedLine]:
@@ -149,7 +167,17 @@ def _tax_terms(uow: UnitOfWork, ids: set[str]) -> dict[str, TaxRateTerms]:
 
 def recalculate(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:
     """Line discounts and taxes, then invoice totals, always equal to the sum of the lines."""
+    recalculate_many(uow, [(invoice, lines)])
+
+
+def recalculate_many(uow: UnitOfWork, documents: Sequence[tuple[Invoice, list[LoadedLine]]]) -> None:
+    """recalculate() for several invoices after one flush: their changes are written together afterwards."""
     uow.session.flush()  # new discounts and lines must be visible to the queries below
+    for invoice, lines in documents:
+        _recalculate_loaded(uow, invoice, lines)
+
+
+def _recalculate_loaded(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:
     rows = [figure_row(e) for e in lines]
     changed = _compute(uow, invoice, rows)
     by_id = {e.line.id: e.line for e in lines}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bulkbill.services.catalog.discounts import get_discounts
 from bulkbill.services.customers.customers import get_customers
@@ -90,16 +90,26 @@ def invoice_view(
 
 
 def invoice_views(uow: UnitOfWork, invoices: Sequence[Invoice], *, with_prices: bool = False) -> list[InvoiceView]:
-    """Views for a page of invoices: their lines and related objects in a fixed number of queries."""
-    from bulkbill.storage.tables import InvoiceLine
-
+    """Views for a page of invoices: the lines they show and related objects in a fixed number of queries."""
     if not invoices:
         return []
     ids = [inv.id for inv in invoices]
+    t = uow.tenant_id
+    # Each invoice shows its first EMBEDDED_LINES lines (has_more comes from its line count): rank the
+    # lines per invoice in the database and read only those, not every line of every listed invoice.
+    shown = (
+        select(
+            InvoiceLine.id.label("line_id"),
+            func.row_number().over(partition_by=InvoiceLine.invoice_id, order_by=InvoiceLine.position).label("rank"),
+        )
+        .where(InvoiceLine.tenant_id == t, InvoiceLine.invoice_id.in_(ids))
+        .subquery()
+    )
     rows = uow.session.execute(
         select(InvoiceLine, InvoiceItem)
+        .join(shown, shown.c.line_id == InvoiceLine.id)
         .join(InvoiceItem, (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id))
-        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id.in_(ids))
+        .where(InvoiceLine.tenant_id == t, shown.c.rank <= EMBEDDED_LINES)
         .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
     )
     by_invoice: dict[str, list[LoadedLine]] = {i: [] for i in ids}

@@ -5,16 +5,14 @@ in bulk, not one ORM object each), so one call cannot hold the write lock for se
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import text
 
-from bulkbill.storage.tables import InvoiceItem, InvoiceLine
 from tests.helpers import ZuoraClient
+from tests.helpers.counting import counted
 from tests.helpers.zuora import account, item
 
 ITEMS, DISCOUNTS = 1000, 10
@@ -24,29 +22,6 @@ def body(account_id: str, items: int, discounts: int, **fields: Any) -> dict[str
     one = item(100, discountItems=[{"amount": -1, "chargeName": "Promo"} for _ in range(discounts)])
     lines = [{**one, "amount": 100 + k % 7, "description": f"line {k}"} for k in range(items)]
     return {"accountId": account_id, "invoiceDate": "2024-07-11", "invoiceItems": lines, **fields}
-
-
-@contextmanager
-def counted(client: TestClient) -> Iterator[dict[str, int]]:
-    """The SQL statements the server runs meanwhile, and the item and line ORM objects it makes or loads."""
-    engine = client.app.state.bulkbill.engine  # type: ignore[attr-defined]
-    counts = {"statements": 0, "objects": 0}
-
-    def statement(*args: Any) -> None:
-        counts["statements"] += 1
-
-    def made(*args: Any) -> None:
-        counts["objects"] += 1
-
-    hooks = [(engine, "before_cursor_execute", statement)]
-    hooks += [(model, name, made) for model in (InvoiceItem, InvoiceLine) for name in ("init", "load")]
-    for target, name, fn in hooks:
-        event.listen(target, name, fn)
-    try:
-        yield counts
-    finally:
-        for target, name, fn in hooks:
-            event.remove(target, name, fn)
 
 
 def test_a_thousand_items_with_ten_discounts_each_are_stored_whole(zuora: ZuoraClient, client: TestClient) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -89,6 +90,15 @@ async def stripe_request(request: Request) -> StripeRequest:
             [FieldError((), ErrorCode.INVALID_REQUEST_BODY, "The request body is not valid UTF-8.")]
         )
     return call
+
+
+def encode_body(body: dict[str, Any]) -> str:
+    """The body as compact JSON: orjson (several times faster on a 10-line invoice), or the json module
+    for what orjson refuses (an integer past 64 bits in metadata, a non-string key): same JSON either way."""
+    try:
+        return orjson.dumps(body).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(body, separators=(",", ":"))
 
 
 def parse_api_key(authorization: str | None) -> str:
@@ -172,7 +182,7 @@ class _Edge:
         return idempotency.request_fingerprint(self.method, self.path, self.call.params)
 
     def encode(self, body: dict[str, Any]) -> str:
-        return json.dumps(body, separators=(",", ":"))
+        return encode_body(body)
 
     def render_error(self, exc: BillingError) -> tuple[int, dict[str, Any]]:
         status, body = render_error(exc)

@@ -1,0 +1,51 @@
+"""PUT /v1/invoices re-pricing the items of many drafts (issue 16, item 5): right totals, and a fixed number
+of statements however many invoices the call names (set-based reads and writes, no per-invoice round trips)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.helpers import ZuoraClient
+from tests.helpers.counting import counted
+from tests.helpers.zuora import account, get, item, items_of, standalone
+
+ITEMS = 4
+
+
+def drafts(zuora: ZuoraClient, account_id: str, count: int) -> dict[str, list[str]]:
+    made = {}
+    for _ in range(count):
+        invoice = standalone(zuora, account_id, [item(10 + j, description=f"item {j}") for j in range(ITEMS)])
+        made[invoice["id"]] = [i["id"] for i in items_of(zuora, invoice["id"])]
+    return made
+
+
+def repricing(invoices: dict[str, list[str]], base: int) -> dict[str, Any]:
+    return {
+        "invoices": [
+            {
+                "id": inv,
+                "invoiceItems": [{"id": i, "amount": base + j, "description": f"new {j}"} for j, i in enumerate(ids)],
+            }
+            for inv, ids in invoices.items()
+        ]
+    }
+
+
+def test_item_updates_on_many_drafts_take_a_fixed_number_of_statements(zuora: ZuoraClient, client: TestClient) -> None:
+    account_id = account(zuora)["accountId"]
+    few, many = drafts(zuora, account_id, 2), drafts(zuora, account_id, 6)
+    with counted(client) as on_few:
+        zuora.ok("PUT", "/v1/invoices", repricing(few, 100))
+    with counted(client) as on_many:
+        zuora.ok("PUT", "/v1/invoices", repricing(many, 200))
+    assert on_many["statements"] == on_few["statements"]
+    for invoices, base in ((few, 100), (many, 200)):
+        for inv, ids in invoices.items():
+            assert Decimal(str(get(zuora, inv)["amount"])) == sum(base + j for j in range(ITEMS))
+            shown = {i["id"]: i for i in items_of(zuora, inv)}
+            assert [Decimal(str(shown[i]["chargeAmount"])) for i in ids] == [base + j for j in range(ITEMS)]
+            assert [shown[i]["description"] for i in ids] == [f"new {j}" for j in range(ITEMS)]
