@@ -6,7 +6,9 @@ the invoice_items and invoice_lines rows as COPY text. Then each variant, in its
 that is rolled back (PostgreSQL's DDL is transactional): empty both tables, change the schema as
 the variant says, COPY the items, then the lines, and time each COPY. The invoices and customers
 the rows point to stay, so each foreign key is checked as in a run. Variants run alternately
---repeat times; each keeps its best time.
+--repeat times; each keeps its best time. Each COPY is timed on the clock and as the CPU seconds
+the server process used (read from /proc on a local server): on a shared machine the clock
+measures the neighbours, the CPU seconds what the schema costs.
 
   all             the schema as it is (4 foreign keys, 7 indexes);
   -<constraint>   that foreign key or index dropped;
@@ -16,7 +18,11 @@ the rows point to stay, so each foreign key is checked as in a run. Variants run
                   guarantees of both (billed-once, tenant-carrying keys to customers and invoices,
                   unique line id and position);
   one row, no FK  the same without its foreign keys (the floor of that design);
-  sorted          the schema as it is, rows sent in primary-key order.
+  sorted          the schema as it is, rows sent in primary-key order;
+  line key carries its invoice
+                  one deferred key line -> item (tenant_id, invoice_id, item_id) instead of the
+                  line's two keys; the item's unique (tenant_id, invoice_id, id) replaces its
+                  (tenant_id, invoice_id) index.
 
     .venv/bin/python benchmarks/bill_run_schema.py --lines 100000 --accounts 10000 --repeat 2
 """
