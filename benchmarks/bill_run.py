@@ -387,6 +387,8 @@ class Outcome:
     lines: int
     rss_mb: float
     summary: dict[str, Any]
+    client_cpu: float = 0.0  # CPU seconds of the bulkbill processes (the CLI and its workers)
+    server_cpu: float = 0.0  # CPU seconds of the PostgreSQL server meanwhile (0: not measurable)
 
     @property
     def rate(self) -> float:
@@ -397,11 +399,11 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "bulkbill", *args]
 
 
-def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Wait for a child; its exit status and peak RSS in MB (Linux reports ru_maxrss in KB)."""
+def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float, float]:
+    """Wait for a child; its exit status, peak RSS in MB (Linux reports ru_maxrss in KB) and CPU seconds."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024
+    return process.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def bill_with_cli(url: str, *, workers: int = 0, env: dict[str, str] | None = None) -> Outcome:
@@ -426,7 +428,7 @@ def bill_with_cli(url: str, *, workers: int = 0, env: dict[str, str] | None = No
             args.append("--no-work")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             process = subprocess.Popen(_cli(*args), env=env, stdout=out, stderr=err)
-            code, rss = _wait(process)
+            code, rss, cpu = _wait(process)
             out.seek(0)
             err.seek(0)
             stdout, stderr = out.read().decode(), err.read().decode()
@@ -438,10 +440,11 @@ def bill_with_cli(url: str, *, workers: int = 0, env: dict[str, str] | None = No
         for helper in helpers:
             helper.send_signal(signal.SIGTERM)
         for helper in helpers:
-            _, helper_rss = _wait(helper)
+            _, helper_rss, helper_cpu = _wait(helper)
             rss = max(rss, helper_rss)
+            cpu += helper_cpu
         helpers.clear()
-        return Outcome(summary["seconds"], summary["lines"], rss, summary)
+        return Outcome(summary["seconds"], summary["lines"], rss, summary, client_cpu=cpu)
     finally:
         for helper in helpers:
             with contextlib.suppress(ProcessLookupError):
@@ -480,6 +483,7 @@ def check_documents(url: str, tenant_id: str, lines: int) -> tuple[int, int]:
 class PgServer:
     admin_dsn: str  # libpq DSN of a database to run CREATE DATABASE from
     url_for: Any  # database name -> SQLAlchemy URL
+    cpu: Any = lambda: 0.0  # CPU seconds the server's processes have used so far (0 when not on this machine)
 
     def create(self, name: str, template: str | None = None) -> str:
         import psycopg
@@ -519,9 +523,29 @@ def pg_server(database_url: str | None) -> Iterator[PgServer]:
     except (PostgresUnavailable, OSError, subprocess.CalledProcessError) as exc:
         raise BenchError(f"cannot start a PostgreSQL cluster (pass --database-url): {exc}") from exc
     try:
-        yield PgServer(libpq(cluster.admin_url), cluster.url)
+        postmaster = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
+        yield PgServer(libpq(cluster.admin_url), cluster.url, lambda: server_cpu(postmaster))
     finally:
         cluster.stop()
+
+
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (field 3 first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def server_cpu(postmaster: int) -> float:
+    """CPU seconds of a PostgreSQL server: the postmaster, its live children, and the children it reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = proc_stat(postmaster)
+    total = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                child = proc_stat(int(entry.name))
+                if int(child[1]) == postmaster:
+                    total += int(child[11]) + int(child[12])
+    return total / ticks
 
 
 @dataclass
@@ -531,6 +555,7 @@ class PgResults:
     workers: dict[int, Outcome]  # by number of worker processes
     lines: int
     accounts: int
+    baseline_cpu: float  # the server's CPU seconds for the baseline
 
     @property
     def baseline_rate(self) -> float:
@@ -548,13 +573,15 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
         log(f"[postgres] loaded in {time.perf_counter() - started:.1f} s")
         try:
             ours: Outcome | None = None
-            baseline = float("inf")
+            baseline = baseline_cpu = float("inf")
             invoices = total = 0
             for attempt in range(args.repeat):
                 note = f" (round {attempt + 1} of {args.repeat})" if args.repeat > 1 else ""
                 copy = server.create("bb_bench_1", template=base)
                 log(f"[postgres] bulkbill bill run (1 process){note} ...")
+                before = server.cpu()
                 outcome = bill_with_cli(copy, env=args.env)
+                outcome.server_cpu = server.cpu() - before
                 invoices, total = check_documents(copy, tenant_id, args.lines)
                 rate = f"{outcome.lines:,} lines in {outcome.seconds:.2f} s"
                 log(f"[postgres]   {rate}, {invoices:,} invoices, total {total}")
@@ -564,7 +591,9 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
 
                 copy = server.create("bb_bench_2", template=base)
                 log(f"[postgres] raw-SQL baseline{note} ...")
+                before = server.cpu()
                 seconds = run_baseline(libpq(copy), tenant_id)
+                baseline_cpu = min(baseline_cpu, server.cpu() - before)
                 b_invoices, b_total = check_documents(copy, tenant_id, args.lines)
                 log(f"[postgres]   {args.lines:,} lines in {seconds:.2f} s, {b_invoices:,} invoices, total {b_total}")
                 if (b_invoices, b_total) != (invoices, total):
@@ -580,7 +609,9 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
                 for _ in range(args.repeat):
                     copy = server.create("bb_bench_3", template=base)
                     log(f"[postgres] bulkbill bill run shared by {count} workers ...")
+                    before = server.cpu()
                     outcome = bill_with_cli(copy, workers=count, env=args.env)
+                    outcome.server_cpu = server.cpu() - before
                     w_invoices, w_total = check_documents(copy, tenant_id, args.lines)
                     if (w_invoices, w_total) != (invoices, total):
                         raise BenchError(f"the workers made {w_invoices} invoices totalling {w_total}")
@@ -591,7 +622,7 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
         finally:
             with contextlib.suppress(Exception):
                 server.drop(base)
-        return PgResults(ours, baseline, workers, args.lines, args.accounts)
+        return PgResults(ours, baseline, workers, args.lines, args.accounts, baseline_cpu)
 
 
 def bench_sqlite(args: argparse.Namespace) -> Outcome:
@@ -678,13 +709,26 @@ def report_postgres(pg: PgResults) -> None:
     """One data set's PostgreSQL figures: the table, workers scaling, and the summary line."""
     ours = pg.bulkbill
     print(f"== bill run on PostgreSQL: {pg.lines:,} lines, {pg.accounts:,} accounts ({load_average()}) ==")
-    print(f"{'':<30}{'seconds':>10}{'lines/s':>12}{'peak RSS MB':>14}{'vs 1 process':>14}")
-    print(f"{'bulkbill, 1 process':<30}{ours.seconds:>10.2f}{ours.rate:>12,.0f}{ours.rss_mb:>14.0f}{1:>14.2f}")
+    print("CPU s: seconds of CPU used by the bulkbill processes and by the PostgreSQL server (the load does not")
+    print("inflate them); lines/CPU-s: billed lines per CPU second of both, what one free core would bill")
+    print(
+        f"{'':<24}{'seconds':>9}{'lines/s':>9}{'RSS MB':>8}{'vs 1 proc':>10}{'bulkbill CPU s':>15}"
+        f"{'server CPU s':>13}{'lines/CPU-s':>12}"
+    )
+
+    def cpu(outcome_cpu: float, server: float) -> str:
+        used = outcome_cpu + server
+        return f"{outcome_cpu:>15.1f}{server:>13.1f}{(pg.lines / used if used else 0):>12,.0f}"
+
+    print(f"{'bulkbill, 1 process':<24}{ours.seconds:>9.2f}{ours.rate:>9,.0f}{ours.rss_mb:>8.0f}{1:>10.2f}", end="")
+    print(cpu(ours.client_cpu, ours.server_cpu))
     for count, outcome in sorted(pg.workers.items()):
         label = f"bulkbill, {count} worker{'s' if count > 1 else ''}"
         scale = outcome.rate / ours.rate
-        print(f"{label:<30}{outcome.seconds:>10.2f}{outcome.rate:>12,.0f}{outcome.rss_mb:>14.0f}{scale:>14.2f}")
-    print(f"{'raw-SQL baseline':<30}{pg.baseline_seconds:>10.2f}{pg.baseline_rate:>12,.0f}")
+        print(f"{label:<24}{outcome.seconds:>9.2f}{outcome.rate:>9,.0f}{outcome.rss_mb:>8.0f}{scale:>10.2f}", end="")
+        print(cpu(outcome.client_cpu, outcome.server_cpu))
+    print(f"{'raw-SQL baseline':<24}{pg.baseline_seconds:>9.2f}{pg.baseline_rate:>9,.0f}{'':>18}", end="")
+    print(cpu(0.0, pg.baseline_cpu))
     for count, outcome in sorted(pg.workers.items()):
         print(
             f"workers={count} lines/s bulkbill={outcome.rate:.0f} baseline={pg.baseline_rate:.0f} "

@@ -47,6 +47,7 @@ from benchmarks.bill_run import (
     log,
     pg_server,
     prepare_schema,
+    proc_stat,
     run_baseline,
 )
 
@@ -159,7 +160,7 @@ def dump(conn: object, query: str) -> bytes:
 def backend_cpu(pid: int) -> float:
     """CPU seconds the server process `pid` has used (user + system); 0 when it is not on this machine."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = proc_stat(pid)
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
