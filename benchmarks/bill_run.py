@@ -13,8 +13,9 @@ accounting code; every fourth account has a Net 45 payment term). Then, each on 
                hand for this data set (one invoice per account: the data has no splitting
                attributes and no returns): invoices, invoice items with the same extras, invoice
                lines, bill-run memberships, the invoice number block;
-  2 workers    two `bulkbill worker` processes bill the run `bulkbill bill-run create --no-work`
-               queued (the reported time is from the run's creation to its completion).
+  N workers    N `bulkbill worker` processes (--workers 1,2: each count in turn) bill the run
+               `bulkbill bill-run create --no-work` queued (the reported time is from the run's
+               creation to its completion); "vs 1 process" is the workers' scaling.
 
 With --repeat N, bulkbill and the baseline run alternately N times and each keeps its best time
 (the machine may be shared: alternating spreads its load over both).
@@ -25,10 +26,13 @@ file and billed by `bulkbill bill-run create` in-process. Lines/s is billed line
 time from the run's creation to its completion (planning included).
 
     .venv/bin/python benchmarks/bill_run.py --lines 100000 --accounts 10000
-    .venv/bin/python benchmarks/bill_run.py --lines 1000000 --accounts 100000
+    .venv/bin/python benchmarks/bill_run.py --backends postgres --sizes 200000:20000,1000000:100000 --workers 1,2
     .venv/bin/python benchmarks/bill_run.py --backends postgres --database-url postgresql://postgres@host/postgres
 
-The last line reads: lines/s bulkbill=<n> baseline=<n> ratio=<x> rss_mb=<n>
+Each PostgreSQL data set's figures are printed as soon as they are known, and all again at the
+end, with the machine's load average; each ends with the line
+lines=<n> lines/s bulkbill=<n> baseline=<n> ratio=<x> rss_mb=<n> (ratio: to the raw-SQL baseline
+on the same schema, measured in the same run).
 """
 
 from __future__ import annotations
@@ -383,6 +387,8 @@ class Outcome:
     lines: int
     rss_mb: float
     summary: dict[str, Any]
+    client_cpu: float = 0.0  # CPU seconds of the bulkbill processes (the CLI and its workers)
+    server_cpu: float = 0.0  # CPU seconds of the PostgreSQL server meanwhile (0: not measurable)
 
     @property
     def rate(self) -> float:
@@ -393,11 +399,11 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "bulkbill", *args]
 
 
-def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Wait for a child; its exit status and peak RSS in MB (Linux reports ru_maxrss in KB)."""
+def _wait(process: subprocess.Popen[bytes]) -> tuple[int, float, float]:
+    """Wait for a child; its exit status, peak RSS in MB (Linux reports ru_maxrss in KB) and CPU seconds."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024
+    return process.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def bill_with_cli(url: str, *, workers: int = 0, env: dict[str, str] | None = None) -> Outcome:
@@ -422,7 +428,7 @@ def bill_with_cli(url: str, *, workers: int = 0, env: dict[str, str] | None = No
             args.append("--no-work")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             process = subprocess.Popen(_cli(*args), env=env, stdout=out, stderr=err)
-            code, rss = _wait(process)
+            code, rss, cpu = _wait(process)
             out.seek(0)
             err.seek(0)
             stdout, stderr = out.read().decode(), err.read().decode()
@@ -434,10 +440,11 @@ def bill_with_cli(url: str, *, workers: int = 0, env: dict[str, str] | None = No
         for helper in helpers:
             helper.send_signal(signal.SIGTERM)
         for helper in helpers:
-            _, helper_rss = _wait(helper)
+            _, helper_rss, helper_cpu = _wait(helper)
             rss = max(rss, helper_rss)
+            cpu += helper_cpu
         helpers.clear()
-        return Outcome(summary["seconds"], summary["lines"], rss, summary)
+        return Outcome(summary["seconds"], summary["lines"], rss, summary, client_cpu=cpu)
     finally:
         for helper in helpers:
             with contextlib.suppress(ProcessLookupError):
@@ -476,6 +483,7 @@ def check_documents(url: str, tenant_id: str, lines: int) -> tuple[int, int]:
 class PgServer:
     admin_dsn: str  # libpq DSN of a database to run CREATE DATABASE from
     url_for: Any  # database name -> SQLAlchemy URL
+    cpu: Any = lambda: 0.0  # CPU seconds the server's processes have used so far (0 when not on this machine)
 
     def create(self, name: str, template: str | None = None) -> str:
         import psycopg
@@ -515,17 +523,39 @@ def pg_server(database_url: str | None) -> Iterator[PgServer]:
     except (PostgresUnavailable, OSError, subprocess.CalledProcessError) as exc:
         raise BenchError(f"cannot start a PostgreSQL cluster (pass --database-url): {exc}") from exc
     try:
-        yield PgServer(libpq(cluster.admin_url), cluster.url)
+        postmaster = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
+        yield PgServer(libpq(cluster.admin_url), cluster.url, lambda: server_cpu(postmaster))
     finally:
         cluster.stop()
+
+
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (field 3 first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def server_cpu(postmaster: int) -> float:
+    """CPU seconds of a PostgreSQL server: the postmaster, its live children, and the children it reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = proc_stat(postmaster)
+    total = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                child = proc_stat(int(entry.name))
+                if int(child[1]) == postmaster:
+                    total += int(child[11]) + int(child[12])
+    return total / ticks
 
 
 @dataclass
 class PgResults:
     bulkbill: Outcome
     baseline_seconds: float
-    workers: Outcome | None
+    workers: dict[int, Outcome]  # by number of worker processes
     lines: int
+    accounts: int
+    baseline_cpu: float  # the server's CPU seconds for the baseline
 
     @property
     def baseline_rate(self) -> float:
@@ -543,13 +573,15 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
         log(f"[postgres] loaded in {time.perf_counter() - started:.1f} s")
         try:
             ours: Outcome | None = None
-            baseline = float("inf")
+            baseline = baseline_cpu = float("inf")
             invoices = total = 0
             for attempt in range(args.repeat):
                 note = f" (round {attempt + 1} of {args.repeat})" if args.repeat > 1 else ""
                 copy = server.create("bb_bench_1", template=base)
                 log(f"[postgres] bulkbill bill run (1 process){note} ...")
+                before = server.cpu()
                 outcome = bill_with_cli(copy, env=args.env)
+                outcome.server_cpu = server.cpu() - before
                 invoices, total = check_documents(copy, tenant_id, args.lines)
                 rate = f"{outcome.lines:,} lines in {outcome.seconds:.2f} s"
                 log(f"[postgres]   {rate}, {invoices:,} invoices, total {total}")
@@ -559,7 +591,9 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
 
                 copy = server.create("bb_bench_2", template=base)
                 log(f"[postgres] raw-SQL baseline{note} ...")
+                before = server.cpu()
                 seconds = run_baseline(libpq(copy), tenant_id)
+                baseline_cpu = min(baseline_cpu, server.cpu() - before)
                 b_invoices, b_total = check_documents(copy, tenant_id, args.lines)
                 log(f"[postgres]   {args.lines:,} lines in {seconds:.2f} s, {b_invoices:,} invoices, total {b_total}")
                 if (b_invoices, b_total) != (invoices, total):
@@ -570,23 +604,25 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
                 baseline = min(baseline, seconds)
             assert ours is not None
 
-            workers = None
-            if args.workers:
+            workers: dict[int, Outcome] = {}
+            for count in args.workers:
                 for _ in range(args.repeat):
                     copy = server.create("bb_bench_3", template=base)
-                    log(f"[postgres] bulkbill bill run shared by {args.workers} workers ...")
-                    outcome = bill_with_cli(copy, workers=args.workers, env=args.env)
+                    log(f"[postgres] bulkbill bill run shared by {count} workers ...")
+                    before = server.cpu()
+                    outcome = bill_with_cli(copy, workers=count, env=args.env)
+                    outcome.server_cpu = server.cpu() - before
                     w_invoices, w_total = check_documents(copy, tenant_id, args.lines)
                     if (w_invoices, w_total) != (invoices, total):
                         raise BenchError(f"the workers made {w_invoices} invoices totalling {w_total}")
                     log(f"[postgres]   {outcome.lines:,} lines in {outcome.seconds:.2f} s")
                     server.drop("bb_bench_3")
-                    if workers is None or outcome.seconds < workers.seconds:
-                        workers = outcome
+                    if count not in workers or outcome.seconds < workers[count].seconds:
+                        workers[count] = outcome
         finally:
             with contextlib.suppress(Exception):
                 server.drop(base)
-        return PgResults(ours, baseline, workers, args.lines)
+        return PgResults(ours, baseline, workers, args.lines, args.accounts, baseline_cpu)
 
 
 def bench_sqlite(args: argparse.Namespace) -> Outcome:
@@ -612,13 +648,34 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _counts(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _sizes(text: str) -> list[tuple[int, int]]:
+    sizes = []
+    for part in text.split(","):
+        lines, _, accounts = part.partition(":")
+        sizes.append((int(lines), int(accounts or max(1, int(lines) // 10))))
+    return sizes
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=100_000, help="due lines to bill (default 100,000)")
     parser.add_argument("--accounts", type=int, default=10_000, help="accounts they belong to (default 10,000)")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=None,
+        help="several data sets, each billed on its own: LINES:ACCOUNTS,... (e.g. 200000:20000,1000000:100000);"
+        " replaces --lines/--accounts",
+    )
     parser.add_argument("--backends", default="postgres,sqlite", help="comma-separated: postgres,sqlite")
     parser.add_argument("--sqlite-lines", type=int, default=None, help="lines for the SQLite run (default --lines)")
-    parser.add_argument("--workers", type=int, default=2, help="workers for the shared run (0: skip it)")
+    parser.add_argument(
+        "--workers", type=_counts, default=[2], help="worker counts for the shared runs, e.g. 1,2 (0 or empty: skip)"
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BULKBILL_BENCH_PG_URL"),
@@ -632,55 +689,81 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if set(args.backends) - {"postgres", "sqlite"} or not args.backends:
         parser.error("--backends takes postgres and/or sqlite")
-    if args.lines < 1 or not 1 <= args.accounts <= args.lines:
-        parser.error("need 1 <= --accounts <= --lines")
+    args.sizes = args.sizes or [(args.lines, args.accounts)]
+    if any(lines < 1 or not 1 <= accounts <= lines for lines, accounts in args.sizes):
+        parser.error("need 1 <= accounts <= lines")
+    args.workers = [count for count in args.workers if count > 0]
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
     args.env = {"BULKBILL_BILL_RUN_CHUNK_LINES": str(args.chunk_lines)} if args.chunk_lines else {}
     return args
 
 
+def load_average() -> str:
+    """The machine's load when the figures were taken (the cores may be shared)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def report_postgres(pg: PgResults) -> None:
+    """One data set's PostgreSQL figures: the table, workers scaling, and the summary line."""
+    ours = pg.bulkbill
+    print(f"== bill run on PostgreSQL: {pg.lines:,} lines, {pg.accounts:,} accounts ({load_average()}) ==")
+    print("CPU s: seconds of CPU used by the bulkbill processes and by the PostgreSQL server (the load does not")
+    print("inflate them); lines/CPU-s: billed lines per CPU second of both, what one free core would bill")
+    print(
+        f"{'':<24}{'seconds':>9}{'lines/s':>9}{'RSS MB':>8}{'vs 1 proc':>10}{'bulkbill CPU s':>15}"
+        f"{'server CPU s':>13}{'lines/CPU-s':>12}"
+    )
+
+    def cpu(outcome_cpu: float, server: float) -> str:
+        used = outcome_cpu + server
+        return f"{outcome_cpu:>15.1f}{server:>13.1f}{(pg.lines / used if used else 0):>12,.0f}"
+
+    print(f"{'bulkbill, 1 process':<24}{ours.seconds:>9.2f}{ours.rate:>9,.0f}{ours.rss_mb:>8.0f}{1:>10.2f}", end="")
+    print(cpu(ours.client_cpu, ours.server_cpu))
+    for count, outcome in sorted(pg.workers.items()):
+        label = f"bulkbill, {count} worker{'s' if count > 1 else ''}"
+        scale = outcome.rate / ours.rate
+        print(f"{label:<24}{outcome.seconds:>9.2f}{outcome.rate:>9,.0f}{outcome.rss_mb:>8.0f}{scale:>10.2f}", end="")
+        print(cpu(outcome.client_cpu, outcome.server_cpu))
+    print(f"{'raw-SQL baseline':<24}{pg.baseline_seconds:>9.2f}{pg.baseline_rate:>9,.0f}{'':>18}", end="")
+    print(cpu(0.0, pg.baseline_cpu))
+    for count, outcome in sorted(pg.workers.items()):
+        print(
+            f"workers={count} lines/s bulkbill={outcome.rate:.0f} baseline={pg.baseline_rate:.0f} "
+            f"ratio={outcome.rate / pg.baseline_rate:.2f} rss_mb={outcome.rss_mb:.0f}"
+        )
+    print(
+        f"lines={pg.lines} lines/s bulkbill={ours.rate:.0f} baseline={pg.baseline_rate:.0f} "
+        f"ratio={ours.rate / pg.baseline_rate:.2f} rss_mb={ours.rss_mb:.0f}"
+    )
+    print()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    pg: PgResults | None = None
+    results: list[PgResults] = []
     lite: Outcome | None = None
     try:
-        if "postgres" in args.backends:
-            pg = bench_postgres(args)
+        for lines, accounts in args.sizes:
+            args.lines, args.accounts = lines, accounts
+            if "postgres" in args.backends:
+                results.append(bench_postgres(args))
+                report_postgres(results[-1])  # as soon as it is known: a large run may be interrupted
         if "sqlite" in args.backends:
             lite = bench_sqlite(args)
     except BenchError as exc:
         log(f"ABORTED: {exc}")
         return 2
     print()
-    print(f"== bill run: {args.lines:,} lines, {args.accounts:,} accounts ==")
-    print(f"{'':<30}{'seconds':>10}{'lines/s':>12}{'peak RSS MB':>14}")
-    if pg is not None:
-        ours = pg.bulkbill
-        print(f"{'PostgreSQL bulkbill':<30}{ours.seconds:>10.2f}{ours.rate:>12,.0f}{ours.rss_mb:>14.0f}")
-        print(f"{'PostgreSQL raw-SQL baseline':<30}{pg.baseline_seconds:>10.2f}{pg.baseline_rate:>12,.0f}{'':>14}")
-        if pg.workers is not None:
-            label = f"PostgreSQL {args.workers} workers"
-            print(f"{label:<30}{pg.workers.seconds:>10.2f}{pg.workers.rate:>12,.0f}{pg.workers.rss_mb:>14.0f}")
+    for pg in results:
+        report_postgres(pg)
     if lite is not None:
-        print(f"{'SQLite bulkbill':<30}{lite.seconds:>10.2f}{lite.rate:>12,.0f}{lite.rss_mb:>14.0f}")
-    print()
-    if pg is not None:
-        ratio = pg.bulkbill.rate / pg.baseline_rate
-        if pg.workers is not None:
-            w_ratio = pg.workers.rate / pg.baseline_rate
-            print(
-                f"workers={args.workers} lines/s bulkbill={pg.workers.rate:.0f} baseline={pg.baseline_rate:.0f} "
-                f"ratio={w_ratio:.2f} rss_mb={pg.workers.rss_mb:.0f}"
-            )
-        if lite is not None:
-            print(f"sqlite lines/s bulkbill={lite.rate:.0f} rss_mb={lite.rss_mb:.0f}")
-        print(
-            f"lines/s bulkbill={pg.bulkbill.rate:.0f} baseline={pg.baseline_rate:.0f} ratio={ratio:.2f} "
-            f"rss_mb={pg.bulkbill.rss_mb:.0f}"
-        )
-    elif lite is not None:
-        print(f"lines/s bulkbill={lite.rate:.0f} baseline=n/a ratio=n/a rss_mb={lite.rss_mb:.0f}")
+        print(f"== bill run on SQLite ({load_average()}) ==")
+        print(f"sqlite lines/s bulkbill={lite.rate:.0f} rss_mb={lite.rss_mb:.0f}")
+        if not results:
+            print(f"lines/s bulkbill={lite.rate:.0f} baseline=n/a ratio=n/a rss_mb={lite.rss_mb:.0f}")
     return 0
 
 
