@@ -1,21 +1,19 @@
-"""What the SDK tests share: a live server's handle, a tenant seen through stripe-python, and the checks
-every response gets (Request-Id, JSON, every object against Stripe's published schema of the same name).
-The fixtures that start the server and hand out tenants are in tests/sdk/conftest.py."""
+"""What the SDK tests share: a tenant seen through stripe-python, and the checks every response gets
+(Request-Id, JSON, every object against Stripe's published schema of the same name). The server and
+the tenants come from bulkbill's own pytest plugin (bulkbill.testing); tests/sdk/conftest.py wraps them."""
 
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 import stripe
-from fastapi import FastAPI
 
-from bulkbill.services.platform.tenants import create_tenant
+from bulkbill.testing.server import BulkbillServer
+from bulkbill.testing.tenant import Tenant
 from tests.helpers.schema import assert_stripe_schema
 
 # Object types the tests may receive, each validated against the schema of the same name.
@@ -95,37 +93,18 @@ class ValidatingHTTPClient(stripe.RequestsClient):
 
 
 @dataclass
-class LiveServer:
-    url: str
-    app: FastAPI
-
-    @property
-    def stripe_base(self) -> str:
-        return self.url + "/stripe"
-
-    def new_key(self, name: str) -> str:
-        state = self.app.state.bulkbill
-        with state.sessions.begin() as session:
-            tenant = create_tenant(session, f"{name}-{uuid.uuid4().hex[:6]}", now=int(time.time()))
-        return tenant.stripe_secret_key
-
-
-@dataclass
 class SdkTenant:
     """One tenant: its key, a validating StripeClient, and raw-HTTP access for the seeds' curl bodies."""
 
-    server: LiveServer
-    key: str
+    server: BulkbillServer
+    tenant: Tenant
     http: ValidatingHTTPClient = field(default_factory=ValidatingHTTPClient)
     raw_session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
-        self.client = stripe.StripeClient(
-            self.key,
-            base_addresses={"api": self.server.stripe_base},
-            max_network_retries=0,
-            http_client=self.http,
-        )
+        self.key = self.tenant.stripe_secret_key
+        # The plugin's own client factory (what the `stripe_client` fixture hands out), with the checks.
+        self.client: stripe.StripeClient = self.tenant.stripe_client(http_client=self.http)
 
     def close(self) -> None:
         self.http.close()

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.sdk import LiveServer
+from bulkbill.testing.server import BulkbillServer
 
 pytestmark = pytest.mark.sdk
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -59,7 +59,7 @@ def expected_output(code: str) -> re.Pattern[str] | None:
 
 
 @pytest.fixture(scope="module")
-def readme_tenant(sdk_server: LiveServer, database_url: str) -> dict[str, Any]:
+def readme_tenant(bulkbill_server: BulkbillServer, database_url: str) -> dict[str, Any]:
     done = subprocess.run(
         [*tenants_create_command(), "--database-url", database_url], capture_output=True, text=True, timeout=120
     )
@@ -76,10 +76,12 @@ def test_the_readme_has_the_quickstarts() -> None:
 
 
 @pytest.mark.parametrize("index", range(len(python_blocks())))
-def test_readme_block_runs_as_written(index: int, sdk_server: LiveServer, readme_tenant: dict[str, Any]) -> None:
+def test_readme_block_runs_as_written(
+    index: int, bulkbill_server: BulkbillServer, readme_tenant: dict[str, Any]
+) -> None:
     line, code = python_blocks()[index]
     filled = (
-        code.replace(SERVER, sdk_server.url)
+        code.replace(SERVER, bulkbill_server.url)
         .replace('"sk_test_…"', json.dumps(readme_tenant["stripe_secret_key"]))
         .replace('"<zuora_client_id>"', json.dumps(readme_tenant["zuora_client_id"]))
         .replace('"<zuora_client_secret>"', json.dumps(readme_tenant["zuora_client_secret"]))

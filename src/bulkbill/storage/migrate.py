@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -29,10 +29,19 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+# Held (PostgreSQL, for the migration's transaction) while migrating: servers starting together on one
+# database (pytest-xdist workers, a rolling restart) migrate one after the other; the later ones find
+# the schema current and change nothing. SQLite's write lock already does this.
+MIGRATION_LOCK = 0x62756C6B  # "bulk"
+
+
 def upgrade(engine: Engine, to: str = "heads") -> None:
-    """Apply every pending migration, or those up to revision `to` (idempotent; safe to run at every start)."""
+    """Apply every pending migration, or those up to revision `to` (idempotent; safe to run at every start,
+    by several processes at once)."""
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, to)
 

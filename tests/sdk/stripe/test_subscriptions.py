@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 import stripe
 
+from bulkbill.testing.server import BulkbillServer
+from bulkbill.testing.tenant import Tenant
 from tests.helpers.schema import assert_stripe_schema
 from tests.helpers.sdk import (
     DELETED_SCHEMAS,
-    LiveServer,
     SdkTenant,
     ValidatingHTTPClient,
     assert_totals_match_lines,
@@ -103,8 +104,8 @@ class SubscriptionsHTTPClient(ValidatingHTTPClient):
 
 
 @pytest.fixture
-def billing(sdk_server: LiveServer) -> Iterator[SdkTenant]:
-    tenant = SdkTenant(sdk_server, sdk_server.new_key("subscriptions"), http=SubscriptionsHTTPClient())
+def billing(bulkbill_server: BulkbillServer, bulkbill_tenant: Tenant) -> Iterator[SdkTenant]:
+    tenant = SdkTenant(bulkbill_server, bulkbill_tenant, http=SubscriptionsHTTPClient())
     yield tenant
     tenant.close()
 

@@ -1,6 +1,7 @@
 """zuora-sdk 3.21.0 against a real bulkbill server: accounts, periods, invoices (seed 004), Object Query.
 
-The server is the shared live one (tests/sdk/conftest.py: uvicorn in a thread, once per database).
+The server is the shared live one (the plugin's `bulkbill_server`, once per database), the client the
+plugin's `zuora_api_client` on a fresh tenant.
 Every call goes through the SDK's own ApiClient and comes back as the SDK's models; the seed's raw
 JSON, sent with plain HTTP, must have exactly the effect the SDK call has.
 """
@@ -8,9 +9,7 @@ JSON, sent with plain HTTP, must have exactly the effect the SDK call has.
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,16 +21,15 @@ import zuora_sdk as z
 from sqlalchemy import update
 from zuora_sdk.exceptions import ApiException, BadRequestException, ForbiddenException, NotFoundException
 
-from bulkbill.services.platform.tenants import create_tenant
 from bulkbill.storage.tables import Invoice
-from tests.helpers.sdk import LiveServer
+from bulkbill.testing.server import BulkbillServer
 
 pytestmark = pytest.mark.sdk
 
 
 @dataclass
 class ZuoraTenant:
-    server: LiveServer
+    server: BulkbillServer
     token: str
     client: z.ApiClient
 
@@ -50,23 +48,8 @@ class ZuoraTenant:
 
 
 @pytest.fixture
-def zt(sdk_server: LiveServer) -> Iterator[ZuoraTenant]:
-    state = sdk_server.app.state.bulkbill
-    with state.sessions.begin() as session:
-        tenant = create_tenant(session, "zsdk-" + uuid.uuid4().hex[:6], now=int(time.time()))
-    response = requests.post(
-        sdk_server.url + "/zuora/oauth/token",
-        data={
-            "client_id": tenant.zuora_client_id,
-            "client_secret": tenant.zuora_client_secret,
-            "grant_type": "client_credentials",
-        },
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    token = response.json()["access_token"]
-    with z.ApiClient(z.Configuration(host=sdk_server.url + "/zuora", access_token=token)) as client:
-        yield ZuoraTenant(sdk_server, token, client)
+def zt(bulkbill_server: BulkbillServer, zuora_api_client: z.ApiClient) -> ZuoraTenant:
+    return ZuoraTenant(bulkbill_server, zuora_api_client.configuration.access_token, zuora_api_client)
 
 
 def new_account(zt: ZuoraTenant, **fields: Any) -> z.CreateAccountResponse:

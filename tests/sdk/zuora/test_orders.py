@@ -9,15 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
 from zuora_sdk import (
     ApiClient,
     BillRunApi,
@@ -36,14 +33,13 @@ from zuora_sdk import (
     OrdersApi,
     PostBillRunRequest,
 )
-from zuora_sdk.configuration import Configuration
 from zuora_sdk.exceptions import BadRequestException, NotFoundException
 
 from bulkbill.services.customers.customers import CustomerFields, create_customer
-from bulkbill.services.platform.tenants import create_tenant
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.testing.server import BulkbillServer
+from bulkbill.testing.tenant import Tenant
 from tests.helpers import zuora_seed_body
-from tests.helpers.sdk import LiveServer
 
 pytestmark = pytest.mark.sdk
 SEED_001_OLI = "4028828c82819b74018286e02e041bd6"
@@ -53,7 +49,7 @@ SEED_001_OLI = "4028828c82819b74018286e02e041bd6"
 class Zuora:
     """One tenant seen through zuora-sdk: an ApiClient with a bearer token, and an account."""
 
-    server: LiveServer
+    server: BulkbillServer
     client: ApiClient
     token: str
     account: str
@@ -100,28 +96,15 @@ def check_raw(headers: Any, track_id: str | None = None) -> None:
 
 
 @pytest.fixture
-def zuora(sdk_server: LiveServer) -> Iterator[Zuora]:
-    state = sdk_server.app.state.bulkbill
-    with state.sessions.begin() as session:
-        tenant = create_tenant(session, "zsdk-" + uuid.uuid4().hex[:6], now=int(time.time()))
+def zuora(bulkbill_server: BulkbillServer, bulkbill_tenant: Tenant, zuora_api_client: ApiClient) -> Zuora:
+    state = bulkbill_server.app.state.bulkbill
     account = "A" + uuid.uuid4().hex[:10].upper()
     with state.sessions.begin() as session:
         customer = create_customer(
-            UnitOfWork(session, state.settings, tenant_id=tenant.id), CustomerFields(name="Acme")
+            UnitOfWork(session, state.settings, tenant_id=bulkbill_tenant.id), CustomerFields(name="Acme")
         )
         customer.account_number, customer.currency = account, "usd"
-    token = requests.post(
-        sdk_server.url + "/zuora/oauth/token",
-        data={
-            "client_id": tenant.zuora_client_id,
-            "client_secret": tenant.zuora_client_secret,
-            "grant_type": "client_credentials",
-        },
-        timeout=30,
-    ).json()["access_token"]
-    client = ApiClient(Configuration(host=sdk_server.url + "/zuora", access_token=token))
-    yield Zuora(sdk_server, client, token, account)
-    client.rest_client.pool_manager.clear()
+    return Zuora(bulkbill_server, zuora_api_client, zuora_api_client.configuration.access_token, account)
 
 
 class TestOrderLineItems:
