@@ -1,0 +1,70 @@
+"""How an event's `data.object` is rendered: exactly as the Stripe dialect renders the object itself.
+
+Registered with the outbox once per process (`register()`: the Stripe app and the command line call it),
+so events written by either dialect, a bill run or a worker carry the same shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from bulkbill.api.stripe.catalog.coupons import render_coupon
+from bulkbill.api.stripe.catalog.prices import render_price
+from bulkbill.api.stripe.catalog.products import render_product
+from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
+from bulkbill.api.stripe.customers.customers import render_customer
+from bulkbill.api.stripe.edge.call import API_VERSION
+from bulkbill.api.stripe.invoicing.invoice_render import render_invoice, render_item
+from bulkbill.core.events.types import EventObject
+from bulkbill.services.events.outbox import Renderer, register_renderers
+from bulkbill.services.invoicing.invoice_views import invoice_view, invoice_views, load_related
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Coupon, Customer, Invoice, InvoiceItem, Price, Product, TaxRate
+
+
+def _rows(model: Any) -> Callable[[UnitOfWork, Sequence[str]], list[Any]]:
+    def load(uow: UnitOfWork, ids: Sequence[str]) -> list[Any]:
+        return list(uow.session.scalars(select(model).where(model.tenant_id == uow.tenant_id, model.id.in_(ids))))
+
+    return load
+
+
+def _simple(model: Any, render: Callable[[Any], dict[str, Any]]) -> Renderer:
+    load = _rows(model)
+    return lambda uow, ids: {row.id: render(row) for row in load(uow, ids)}
+
+
+def _invoices(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    invoices = [i for i in _rows(Invoice)(uow, ids) if i.document_type == "invoice"]
+    # One invoice (an API call's): its embedded first page of lines only; many (a bill run's): in bulk.
+    views = [invoice_view(uow, i) for i in invoices] if len(invoices) == 1 else invoice_views(uow, invoices)
+    return {view.invoice.id: render_invoice(view) for view in views}
+
+
+def _items(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    items = _rows(InvoiceItem)(uow, ids)
+    related = load_related(uow, [], items, with_item_discounts=True)
+    return {item.id: render_item(item, related, set()) for item in items}
+
+
+def _coupons(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    return {c.id: render_coupon(c, uow.now) for c in _rows(Coupon)(uow, ids)}
+
+
+RENDERERS: dict[EventObject, Renderer] = {
+    EventObject.CUSTOMER: _simple(Customer, render_customer),
+    EventObject.INVOICE: _invoices,
+    EventObject.INVOICEITEM: _items,
+    EventObject.PRODUCT: _simple(Product, render_product),
+    EventObject.PRICE: _simple(Price, render_price),
+    EventObject.COUPON: _coupons,
+    EventObject.TAX_RATE: _simple(TaxRate, render_tax_rate),
+}
+
+
+def register() -> None:
+    """Give the outbox the Stripe renderers and API version (idempotent)."""
+    register_renderers(API_VERSION, RENDERERS)
