@@ -43,6 +43,9 @@ def _bulkbill(
     ] = False,
 ) -> None:
     """bulkbill: a self-hostable billing engine."""
+    from bulkbill.api.stripe.events.renderers import register
+
+    register()  # events written by any command carry their objects as the Stripe dialect renders them
 
 
 @app.command()
@@ -61,6 +64,13 @@ def serve(
         int | None,
         typer.Option(help="Serve on this inherited, already bound socket instead of --host/--port (a harness's)."),
     ] = None,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            help="Refuse webhook URLs that resolve to loopback, private or link-local addresses (SSRF).",
+        ),
+    ] = False,
 ) -> None:
     """Migrate the database, then serve the Stripe (/stripe) and Zuora (/zuora) APIs.
 
@@ -69,6 +79,8 @@ def serve(
     from bulkbill.cli import serve as serving
 
     settings = serving.with_log_options(_settings(database_url), log_format, log_level)
+    if production:
+        settings = settings.model_copy(update={"webhook_allow_private_urls": False})
     open_database(settings).dispose()
     serving.run(settings, host, port, fd)
 
@@ -151,7 +163,9 @@ def worker(
     if poll_interval is not None:
         settings = settings.model_copy(update={"worker_poll_seconds": poll_interval})
     open_database(settings).dispose()
-    raise typer.Exit(run_workers(settings, processes, once=once))
+    from bulkbill.api.stripe.events.renderers import register
+
+    raise typer.Exit(run_workers(settings, processes, once=once, setup=register))
 
 
 def main() -> None:

@@ -6,10 +6,12 @@ uvicorn's own access log stays off: the application writes its own line per requ
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import socket
+from collections.abc import Iterator
 from typing import Any, get_args
 
 import typer
@@ -19,6 +21,8 @@ from sqlalchemy.exc import ArgumentError
 
 from bulkbill.cli.logs import configure_logging
 from bulkbill.config import Settings
+from bulkbill.jobs.webhooks import sending_in_background
+from bulkbill.storage.db import create_db_engine, make_sessionmaker
 
 log = logging.getLogger("bulkbill.serve")
 DIALECTS = {"stripe": "Stripe-compatible", "zuora": "Zuora-compatible"}
@@ -107,7 +111,22 @@ def run(settings: Settings, host: str, port: int, fd: int | None = None) -> None
         access_log=False,  # replaced by the application's access log
     )
     sockets = None if fd is None else [inherited_socket(fd)]
-    _Server(config, settings.database_url).run(sockets=sockets)
+    with delivering_webhooks(settings):
+        _Server(config, settings.database_url).run(sockets=sockets)
+
+
+@contextlib.contextmanager
+def delivering_webhooks(settings: Settings) -> Iterator[None]:
+    """Deliver webhooks from a background thread of this process while it serves (off: BULKBILL_WEBHOOKS_IN_SERVE)."""
+    if not settings.webhooks_in_serve:
+        yield
+        return
+    engine = create_db_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, pool_size=2)
+    try:
+        with sending_in_background(make_sessionmaker(engine), settings):
+            yield
+    finally:
+        engine.dispose()
 
 
 def inherited_socket(fd: int) -> socket.socket:
