@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in turn; 200 once they run out
     redirect_to: str | None = None
+    delay: float = 0.0  # seconds before each answer (a slow receiver)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_status(self) -> int:
@@ -41,6 +43,8 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             with me.lock:
                 me.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            if me.delay:
+                time.sleep(me.delay)
             status = me.next_status()
             self.send_response(status)
             if 300 <= status < 400 and me.redirect_to:
