@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bulkbill.cli import bill_runs as bill_run_commands
+from bulkbill.cli import events as event_commands
 from bulkbill.cli.options import DatabaseUrl, fail, open_database, settings_for, tenant_id_for
 from bulkbill.services.platform.tenants import (
     TenantNameRefused,
@@ -25,6 +26,8 @@ app = typer.Typer(help="bulkbill: a self-hostable billing engine.", no_args_is_h
 tenants = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants, name="tenants")
 app.add_typer(bill_run_commands.app, name="bill-run")
+app.add_typer(event_commands.app, name="events")
+app.command("listen")(event_commands.listen)
 
 _settings = settings_for
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,3 +94,16 @@ def prune_events(uow: UnitOfWork, older_than: int) -> int:
     uow.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(old)))
     result = uow.session.execute(delete(Event).where(Event.created < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def events_since(uow: UnitOfWork, created_from: int, *, skip: Collection[str], limit: int = 500) -> list[Event]:
+    """The tenant's events created at or after `created_from`, oldest first, but those in `skip` (already seen).
+
+    Read by `bulkbill listen`: an event committed late with an earlier second is still found."""
+    query = (
+        select(Event)
+        .where(Event.tenant_id == uow.tenant_id, Event.created >= created_from)
+        .order_by(Event.created, Event.id)
+        .limit(limit + len(skip))
+    )
+    return [e for e in uow.session.scalars(query) if e.id not in skip][:limit]
