@@ -194,7 +194,7 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
     invoice = get_invoice(uow, invoice_id, for_update=True)
     if fields.given - EDITABLE_AFTER_DRAFT:
         ensure_editable(invoice.status)
-    changing(uow, EventObject.INVOICE, [invoice.id])
+    _changing(uow, invoice)
     errors = InputCollector()
     method = fields.collection_method or invoice.collection_method
     if method != invoice.collection_method:
@@ -236,7 +236,7 @@ def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
     """Only drafts are deleted; their items go back to pending rather than being lost."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_deletable(invoice.status, subscription_id=invoice.subscription_id)
-    changing(uow, EventObject.INVOICE, [invoice.id])
+    _changing(uow, invoice)
     lines = load_lines(uow, invoice.id)
     for entry in lines:
         uow.session.delete(entry.line)
@@ -281,7 +281,7 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     """
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.FINALIZE, invoice.status)
-    changing(uow, EventObject.INVOICE, [invoice.id])
+    _changing(uow, invoice)
     if invoice.invoice_date is not None:
         ensure_open_period(uow, dt.date.fromisoformat(invoice.invoice_date))
     customer = _lock_customer(uow, invoice.customer_id)
@@ -328,7 +328,7 @@ def pay_invoice(uow: UnitOfWork, invoice_id: str, *, paid_out_of_band: bool) -> 
     """bulkbill moves no money: an invoice is paid by recording an out-of-band payment."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.PAY, invoice.status)
-    changing(uow, EventObject.INVOICE, [invoice.id])
+    _changing(uow, invoice)
     if not paid_out_of_band:
         raise InvalidInput(
             [
@@ -362,7 +362,7 @@ def send_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
 def void_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.VOID, invoice.status)
-    changing(uow, EventObject.INVOICE, [invoice.id])
+    _changing(uow, invoice)
     invoice.status = InvoiceStatus.VOID.value
     invoice.voided_at = uow.now
     uow.session.flush()
@@ -373,7 +373,7 @@ def void_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
 def mark_uncollectible(uow: UnitOfWork, invoice_id: str) -> Invoice:
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.MARK_UNCOLLECTIBLE, invoice.status)
-    changing(uow, EventObject.INVOICE, [invoice.id])
+    _changing(uow, invoice)
     invoice.status = InvoiceStatus.UNCOLLECTIBLE.value
     invoice.marked_uncollectible_at = uow.now
     uow.session.flush()
@@ -381,8 +381,19 @@ def mark_uncollectible(uow: UnitOfWork, invoice_id: str) -> Invoice:
     return invoice
 
 
+def _changing(uow: UnitOfWork, invoice: Invoice) -> None:
+    kind = EventObject.CREDIT_NOTE if invoice.document_type == "credit_memo" else EventObject.INVOICE
+    changing(uow, kind, [invoice.id])
+
+
 def _emit_transition(uow: UnitOfWork, event_type: EventType, invoice: Invoice) -> None:
-    """A status change is told twice, as Stripe does: its own event, and `invoice.updated` with what changed."""
+    """A status change is told twice, as Stripe does: its own event, and `invoice.updated` with what changed.
+
+    A Zuora credit memo is told as a `credit_note` (posted: updated; cancelled: voided)."""
+    if invoice.document_type == "credit_memo":
+        voided = event_type == EventType.INVOICE_VOIDED
+        emit(uow, EventType.CREDIT_NOTE_VOIDED if voided else EventType.CREDIT_NOTE_UPDATED, invoice.id)
+        return
     emit(uow, event_type, invoice.id)
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
 

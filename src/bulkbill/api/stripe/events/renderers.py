@@ -54,6 +54,32 @@ def _coupons(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     return {c.id: render_coupon(c, uow.now) for c in _rows(Coupon)(uow, ids)}
 
 
+def render_credit_note(memo: Invoice) -> dict[str, Any]:
+    """A Zuora credit memo as a Stripe `credit_note` (bulkbill adds `status: "draft"` for one not yet posted)."""
+    status = {"draft": "draft", "void": "void"}.get(memo.status, "issued")
+    return {
+        "id": memo.id,
+        "object": "credit_note",
+        "amount": memo.total,
+        "created": memo.created,
+        "currency": memo.currency,
+        "customer": memo.customer_id,
+        "livemode": False,
+        "memo": memo.description,
+        "metadata": memo.metadata_,
+        "number": memo.number,
+        "status": status,
+        "subtotal": memo.subtotal,
+        "total": memo.total,
+        "type": "post_payment" if memo.status == "paid" else "pre_payment",
+        "voided_at": memo.voided_at,
+    }
+
+
+def _credit_notes(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    return {m.id: render_credit_note(m) for m in _rows(Invoice)(uow, ids) if m.document_type == "credit_memo"}
+
+
 RENDERERS: dict[EventObject, Renderer] = {
     EventObject.CUSTOMER: _simple(Customer, render_customer),
     EventObject.INVOICE: _invoices,
@@ -62,6 +88,7 @@ RENDERERS: dict[EventObject, Renderer] = {
     EventObject.PRICE: _simple(Price, render_price),
     EventObject.COUPON: _coupons,
     EventObject.TAX_RATE: _simple(TaxRate, render_tax_rate),
+    EventObject.CREDIT_NOTE: _credit_notes,
 }
 
 
