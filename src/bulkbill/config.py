@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         description="The least severe log level `bulkbill serve` writes (debug, info, warning, error, critical); "
         "info shows every request.",
     )
+    events_enabled: bool = Field(
+        True,
+        description="Whether changes write events (GET /v1/events) and so webhooks; off, nothing is written or sent "
+        "(for a benchmark's baseline, or a deployment that wants neither).",
+    )
     events_retention_seconds: int = Field(
         30 * 24 * 3600,
         description="Seconds an event (and its delivery log) is kept; `bulkbill serve` and `bulkbill worker` prune "

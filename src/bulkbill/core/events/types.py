@@ -72,7 +72,7 @@ class EventType(StrEnum):
 
     @property
     def is_deletion(self) -> bool:
-        """A deletion carries the object as it was just before it was deleted (it is gone afterwards)."""
+        """A deletion carries the object as it is left, or as it was just before when it is gone."""
         return self.value.endswith(".deleted")
 
 

@@ -99,6 +99,8 @@ def set_request(session: Session, request_id: str, idempotency_key: str | None) 
 
 def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> None:
     """Before a change: keep the objects as they are now (the first state seen in this transaction wins)."""
+    if not uow.settings.events_enabled:
+        return
     box = _outbox(uow)
     missing = [i for i in object_ids if (uow.tenant_id, kind, i) not in box.before]
     renderer = _registry.renderers.get(kind)
@@ -111,6 +113,8 @@ def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> N
 
 def emit(uow: UnitOfWork, event_type: EventType, object_ids: Sequence[str] | str) -> None:
     """After a change: the event is written when the transaction commits (nothing if it rolls back)."""
+    if not uow.settings.events_enabled:
+        return
     box = _outbox(uow)
     ids = [object_ids] if isinstance(object_ids, str) else object_ids
     box.pending.extend(_Pending(uow.tenant_id, event_type, i) for i in ids)
@@ -141,9 +145,9 @@ def _write(session: Session, box: _Outbox) -> None:
 
 def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> None:
     after: dict[EventObject, dict[str, dict[str, Any]]] = {}
-    for kind in {p.type.object for p in pending if not p.type.is_deletion}:
+    for kind in {p.type.object for p in pending}:
         renderer = _registry.renderers.get(kind)
-        ids = sorted({p.object_id for p in pending if p.type.object == kind and not p.type.is_deletion})
+        ids = sorted({p.object_id for p in pending if p.type.object == kind})
         after[kind] = renderer(uow, ids) if renderer is not None else {}
     request = {"id": box.request_id, "idempotency_key": box.idempotency_key}
     now = int(time.time())
@@ -152,7 +156,8 @@ def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> Non
     for p in pending:
         kind = p.type.object
         before = box.before.get((uow.tenant_id, kind, p.object_id))
-        obj = before if p.type.is_deletion else after[kind].get(p.object_id)
+        # A deletion shows the object as it is left (a canceled subscription), or as it was when it is gone.
+        obj = after[kind].get(p.object_id) or (before if p.type.is_deletion else None)
         if obj is None:
             continue  # not an object the API shows (a Zuora credit memo under an invoice renderer, say)
         data: dict[str, Any] = {"object": obj}

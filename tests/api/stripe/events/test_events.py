@@ -132,3 +132,24 @@ def test_events_of_another_tenant_are_invisible(stripe: StripeClient, other_stri
     mine = events(stripe)[0]
     assert events(other_stripe) == []
     other_stripe.error("GET", f"/v1/events/{mine['id']}", status=404)
+
+
+def test_subscriptions_and_test_clocks_emit_their_events(stripe: StripeClient) -> None:
+    from tests.helpers.stripe import FEB1, T0
+
+    clock = stripe.ok("POST", "/v1/test_helpers/test_clocks", {"frozen_time": T0})
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Sub", "test_clock": clock["id"]})
+    recurring = price(stripe, recurring={"interval": "month"})
+    sub = stripe.ok("POST", "/v1/subscriptions", {"customer": customer["id"], "items": [{"price": recurring}]})
+    stripe.ok("POST", f"/v1/test_helpers/test_clocks/{clock['id']}/advance", {"frozen_time": FEB1 + 7200})
+    renewed = events(stripe, type="customer.subscription.updated")[0]
+    assert renewed["data"]["object"]["id"] == sub["id"]
+    assert renewed["data"]["previous_attributes"]["latest_invoice"] == sub["latest_invoice"]
+    stripe.ok("DELETE", f"/v1/subscriptions/{sub['id']}")
+    deleted = events(stripe, type="customer.subscription.deleted")[0]
+    assert deleted["data"]["object"]["status"] == "canceled"
+    stripe.ok("DELETE", f"/v1/test_helpers/test_clocks/{clock['id']}")
+    kinds = types_of(stripe)
+    assert kinds[0] == "test_helpers.test_clock.created" and kinds[-1] == "test_helpers.test_clock.deleted"
+    assert "customer.subscription.created" in kinds and "test_helpers.test_clock.ready" in kinds
+    assert kinds.count("invoice.created") == 2

@@ -18,11 +18,15 @@ from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.invoicing.invoice_render import render_invoice, render_item
+from bulkbill.api.stripe.subscriptions.subscriptions import render_subscription
+from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
 from bulkbill.core.events.types import EventObject
 from bulkbill.services.events.outbox import Renderer, register_renderers
 from bulkbill.services.invoicing.invoice_views import invoice_view, invoice_views, load_related
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.subscriptions import views as subscription_views
 from bulkbill.storage.tables import Coupon, Customer, Invoice, InvoiceItem, Price, Product, TaxRate
+from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
 
 
 def _rows(model: Any) -> Callable[[UnitOfWork, Sequence[str]], list[Any]]:
@@ -80,6 +84,11 @@ def _credit_notes(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, An
     return {m.id: render_credit_note(m) for m in _rows(Invoice)(uow, ids) if m.document_type == "credit_memo"}
 
 
+def _subscriptions(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    subs = _rows(Subscription)(uow, ids)
+    return {view.subscription.id: render_subscription(view) for view in subscription_views(uow, subs)}
+
+
 RENDERERS: dict[EventObject, Renderer] = {
     EventObject.CUSTOMER: _simple(Customer, render_customer),
     EventObject.INVOICE: _invoices,
@@ -89,6 +98,8 @@ RENDERERS: dict[EventObject, Renderer] = {
     EventObject.COUPON: _coupons,
     EventObject.TAX_RATE: _simple(TaxRate, render_tax_rate),
     EventObject.CREDIT_NOTE: _credit_notes,
+    EventObject.SUBSCRIPTION: _subscriptions,
+    EventObject.TEST_CLOCK: _simple(BillingClock, render_clock),
 }
 
 
