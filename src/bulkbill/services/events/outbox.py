@@ -102,7 +102,9 @@ def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> N
     if not uow.settings.events_enabled:
         return
     box = _outbox(uow)
-    missing = [i for i in object_ids if (uow.tenant_id, kind, i) not in box.before]
+    # An object created in this transaction needs no "before": its updates are not told beside its creation.
+    created = {p.object_id for p in box.pending if p.type.object == kind and p.type.value.endswith(".created")}
+    missing = [i for i in object_ids if (uow.tenant_id, kind, i) not in box.before and i not in created]
     renderer = _registry.renderers.get(kind)
     if not missing or renderer is None:
         return
