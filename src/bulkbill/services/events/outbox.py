@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import event as orm_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bulkbill.config import Settings
 from bulkbill.core.events.changes import previous_attributes
@@ -79,6 +79,7 @@ class _Outbox:
     request_id: str | None = None
     idempotency_key: str | None = None
     queued_deliveries: int = 0
+    savepoints: dict[int, int] = field(default_factory=dict)  # open savepoint -> pending count at its start
 
 
 def _outbox(uow: UnitOfWork) -> _Outbox:
@@ -218,7 +219,7 @@ def _endpoints(uow: UnitOfWork) -> list[tuple[str, list[str]]]:
 @orm_event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     box: _Outbox | None = session.info.get(_INFO_KEY)
-    if box is None or not box.pending:
+    if box is None or not box.pending or session.in_nested_transaction():  # a savepoint's release: not yet
         return
     request = session.info.pop("bulkbill.request", None)
     if request is not None and box.request_id is None:
@@ -228,6 +229,8 @@ def _before_commit(session: Session) -> None:
 
 @orm_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     box: _Outbox | None = session.info.pop(_INFO_KEY, None)
     session.info.pop("bulkbill.request", None)
     if box is not None and box.queued_deliveries:
@@ -238,7 +241,21 @@ def _after_commit(session: Session) -> None:
                 _log.exception("could not wake a webhook sender")
 
 
-@orm_event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_INFO_KEY, None)  # the change is undone: so are its events
+@orm_event.listens_for(Session, "after_transaction_create")
+def _savepoint_started(session: Session, transaction: SessionTransaction) -> None:
+    box: _Outbox | None = session.info.get(_INFO_KEY)
+    if transaction.nested and box is not None:
+        box.savepoints[id(transaction)] = len(box.pending)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    """The change is undone: so are its events (a savepoint's rollback undoes only those emitted within it)."""
+    box: _Outbox | None = session.info.get(_INFO_KEY)
+    if previous_transaction.nested:
+        mark = box.savepoints.pop(id(previous_transaction), None) if box is not None else None
+        if box is not None:
+            del box.pending[mark or 0 :]
+        return
+    session.info.pop(_INFO_KEY, None)
     session.info.pop("bulkbill.request", None)
