@@ -22,7 +22,7 @@ from bulkbill.api.stripe.subscriptions.subscriptions import render_subscription
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
 from bulkbill.core.events.types import EventObject
 from bulkbill.services.events.outbox import Renderer, register_renderers
-from bulkbill.services.invoicing.invoice_views import invoice_view, invoice_views, load_related
+from bulkbill.services.invoicing.invoice_views import InvoiceView, invoice_view, load_related
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.subscriptions import views as subscription_views
 from bulkbill.storage.tables import Coupon, Customer, Invoice, InvoiceItem, Price, Product, TaxRate
@@ -41,11 +41,19 @@ def _simple(model: Any, render: Callable[[Any], dict[str, Any]]) -> Renderer:
     return lambda uow, ids: {row.id: render(row) for row in load(uow, ids)}
 
 
+# Most invoices one transaction's events embed lines for (an API call's); past it, a bill run's chunk.
+EMBED_LINES_UP_TO = 50
+
+
 def _invoices(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     invoices = [i for i in _rows(Invoice)(uow, ids) if i.document_type == "invoice"]
-    # One invoice (an API call's): its embedded first page of lines only; many (a bill run's): in bulk.
-    views = [invoice_view(uow, i) for i in invoices] if len(invoices) == 1 else invoice_views(uow, invoices)
-    return {view.invoice.id: render_invoice(view) for view in views}
+    if len(invoices) > EMBED_LINES_UP_TO:
+        # A bill run's chunk: the invoices without their embedded lines (`lines.data` empty, `has_more`
+        # true; GET /v1/invoices/{id}/lines pages them), so its events cost no load of every line.
+        related = load_related(uow, invoices, [])
+        return {i.id: render_invoice(InvoiceView(i, [], related)) for i in invoices}
+    # An API call's few: each with its embedded first page of lines, as GET shows it.
+    return {i.id: render_invoice(invoice_view(uow, i)) for i in invoices}
 
 
 def _items(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
