@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 
 from bulkbill.core.events.retries import DeliveryStatus, RetryPolicy
 from bulkbill.services.events.endpoints import DISABLED, ENABLED, get_endpoint
@@ -84,14 +84,15 @@ def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed
     )
     if uow.is_postgres:
         due = due.with_for_update(of=WebhookDelivery, skip_locked=True)
-    keys = [tuple(row) for row in uow.session.execute(due)]
+    keys = uow.session.execute(due).all()  # PostgreSQL: locked, skipping what another sender holds
     if not keys:
         return []
     lease_until = now_ms + int(lease_seconds * 1000)
     claimed = uow.session.execute(
         update(WebhookDelivery)
         .where(
-            tuple_(WebhookDelivery.tenant_id, WebhookDelivery.id).in_(keys),
+            WebhookDelivery.tenant_id.in_({tenant for tenant, _ in keys}),
+            WebhookDelivery.id.in_([delivery_id for _, delivery_id in keys]),
             WebhookDelivery.status == DeliveryStatus.PENDING.value,
             WebhookDelivery.next_attempt_ms <= now_ms,  # not claimed by another sender meanwhile
         )
@@ -119,7 +120,10 @@ def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed
             & (WebhookEndpoint.id == WebhookDelivery.endpoint_id),
         )
         .join(Event, (Event.tenant_id == WebhookDelivery.tenant_id) & (Event.id == WebhookDelivery.event_id))
-        .where(tuple_(WebhookDelivery.tenant_id, WebhookDelivery.id).in_([tuple(k) for k in claimed]))
+        .where(
+            WebhookDelivery.tenant_id.in_({tenant for tenant, _ in claimed}),
+            WebhookDelivery.id.in_([delivery_id for _, delivery_id in claimed]),
+        )
         .order_by(WebhookDelivery.created, WebhookDelivery.id)
     )
     return [Claimed(*row) for row in rows]
