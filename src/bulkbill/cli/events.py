@@ -43,6 +43,7 @@ def listen(
     database_url: DatabaseUrl = None,
     poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between looks.")] = 0.25,
     stop_after: Annotated[float | None, typer.Option(hidden=True)] = None,
+    stop_after_events: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Forward every new event of a tenant to --forward-to, signed with a secret printed at start (Ctrl-C stops)."""
     settings = settings_for(database_url)
@@ -58,7 +59,7 @@ def listen(
     typer.echo(f"Ready! Your webhook signing secret is {secret} (^C to quit)")
     client = new_client(settings)
     since, seen = int(time.time()), dict[str, int]()  # id -> created of the events already handled
-    stop = threading.Event()
+    stop, forwarded = threading.Event(), 0
     ends = None if stop_after is None else time.monotonic() + stop_after
     try:
         while not stop.is_set() and (ends is None or time.monotonic() < ends):
@@ -75,6 +76,10 @@ def listen(
                 outcome = send(client, settings, claimed)
                 answer = outcome.response_status if outcome.response_status is not None else outcome.error
                 typer.echo(f"{at}  <--  [{answer}] POST {forward_to} [{event.id}]")
+                forwarded += 1
+                if stop_after_events is not None and forwarded >= stop_after_events:
+                    stop.set()
+                    break
             if found:
                 since = max(since, max(e.created for e in found) - LOOK_BACK_SECONDS)
                 seen = {i: created for i, created in seen.items() if created >= since}
