@@ -11,7 +11,7 @@ from fastapi.responses import Response
 import bulkbill.services.events.events as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Bool, Obj, Spec, Str, Time, parse
+from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Bool, Obj, Str, Time, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.core.errors import InputCollector, Path
 from bulkbill.services.platform.uow import UnitOfWork
@@ -21,16 +21,16 @@ router = APIRouter()
 _RANGE = Obj({"gt": Time(), "gte": Time(), "lt": Time(), "lte": Time()})
 
 
-class CreatedFilter(Spec):
-    """`created=<t>` (exactly) or `created[gt|gte|lt|lte]=<t>`."""
+class CreatedFilter(Time):
+    """`created=<t>` (exactly) or `created[gt|gte|lt|lte]=<t>`: a Unix time, or a range of them."""
 
     def json_schema(self) -> dict[str, Any]:
-        return {"anyOf": [{"type": "integer"}, _RANGE.json_schema()]}
+        return {"anyOf": [super().json_schema(), _RANGE.json_schema()]}
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         if isinstance(value, Mapping):
             return _RANGE.check(value, path, errors)
-        exact = Time().check(value, path, errors)
+        exact = super().check(value, path, errors)
         return None if exact is None else {"gte": exact, "lte": exact}
 
 
