@@ -139,9 +139,9 @@ class StripeHttp:
 # --- server lifecycle -------------------------------------------------------------------------
 
 
-def create_tenant(database_url: str) -> str:
+def create_tenant(database_url: str, name: str = "bench") -> str:
     """Create a tenant through the CLI; return its Stripe secret key."""
-    cmd = [sys.executable, "-m", "bulkbill", "tenants", "create", "bench", "--database-url", database_url, "--json"]
+    cmd = [sys.executable, "-m", "bulkbill", "tenants", "create", name, "--database-url", database_url, "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])

@@ -114,3 +114,50 @@ class Settings(BaseSettings):
         description="The least severe log level `bulkbill serve` writes (debug, info, warning, error, critical); "
         "info shows every request.",
     )
+    events_enabled: bool = Field(
+        True,
+        description="Whether changes write events (GET /v1/events) and so webhooks; off, nothing is written or sent "
+        "(for a benchmark's baseline, or a deployment that wants neither).",
+    )
+    events_retention_seconds: int = Field(
+        30 * 24 * 3600,
+        description="Seconds an event (and its delivery log) is kept; `bulkbill serve` and `bulkbill worker` prune "
+        "older ones at each idempotency sweep (Stripe keeps events 30 days).",
+    )
+    webhook_allow_private_urls: bool = Field(
+        True,
+        description="Whether webhooks may be delivered to URLs resolving to loopback, private, link-local or other "
+        "non-public addresses (checked at each delivery, on the resolved address; redirects are never followed). "
+        "On for local development; `bulkbill serve --production` turns it off (server-side request forgery).",
+    )
+    webhook_retry_first_delay_seconds: float = Field(
+        60, description="Seconds before a failed webhook delivery is tried again; each later retry waits twice as long."
+    )
+    webhook_retry_max_delay_seconds: float = Field(
+        6 * 3600, description="Longest wait between two attempts of one webhook delivery, in seconds."
+    )
+    webhook_retry_for_seconds: float = Field(
+        3 * 24 * 3600,
+        description="Seconds after its first attempt a failing webhook delivery is given up (Stripe: 3 days).",
+    )
+    webhook_disable_after_failures: int = Field(
+        100,
+        description="Failed attempts in a row (no success between) after which an endpoint is disabled; 0: never. "
+        "Re-enable it with `POST /v1/webhook_endpoints/{id}` `disabled=false`: its pending deliveries resume.",
+    )
+    webhook_timeout_seconds: float = Field(10, description="Seconds a webhook receiver has to answer one delivery.")
+    webhook_concurrency: int = Field(
+        8, description="Deliveries one sender has in flight at once (and connections kept)."
+    )
+    webhook_batch_size: int = Field(200, description="Most deliveries a sender claims at once.")
+    webhook_lease_seconds: float = Field(
+        60,
+        description="Seconds a claimed delivery is reserved for its sender; one that died mid-send (its claim "
+        "unrecorded) is claimed again after it.",
+    )
+    webhook_poll_seconds: float = Field(
+        0.5, description="Seconds between an idle sender's looks for due deliveries (a commit in-process wakes it)."
+    )
+    webhooks_in_serve: bool = Field(
+        True, description="Whether `bulkbill serve` delivers webhooks itself, in a background thread."
+    )

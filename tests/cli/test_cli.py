@@ -51,6 +51,8 @@ DATABASE_COMMANDS = {
     "bill-run follow": ["bill-run", "follow", "BR-00000001", "--tenant", "acme"],
     "bill-run commit": ["bill-run", "commit", "BR-00000001", "--tenant", "acme"],
     "bill-run retry": ["bill-run", "retry", "BR-00000001", "--tenant", "acme"],
+    "listen": ["listen", "--forward-to", "http://127.0.0.1:9/", "--tenant", "acme"],
+    "events resend": ["events", "resend", "evt_x", "--endpoint", "we_x", "--tenant", "acme"],
 }
 
 

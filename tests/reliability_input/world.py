@@ -50,6 +50,8 @@ KINDS = {
     ("invoices", "invoice_key"): "document_invoice",
     ("credit-memos", "memo_key"): "credit_memo",
     ("creditmemos", "memo_key"): "credit_memo",
+    ("events", "event_id"): "event",
+    ("webhook_endpoints", "endpoint_id"): "webhook_endpoint",
 }
 
 
@@ -124,6 +126,9 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
     world.add("subscription", sub["id"])
     world.add("subscription_item", *(item["id"] for item in sub["items"]["data"]))
     world.add("test_clock", clock["id"])
+    hook = stripe.ok("POST", "/v1/webhook_endpoints", {"url": f"http://127.0.0.1:9/{m}", "enabled_events": ["*"]})
+    world.add("webhook_endpoint", hook["id"])
+    world.add("event", *(e["id"] for e in stripe.ok("GET", "/v1/events", {"limit": 3})["data"]))
 
 
 def _zuora_objects(zuora: ZuoraClient, world: World) -> None:

@@ -56,6 +56,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "bill_runs",
                 "customers",
                 "discounts",
+                "events",
                 "fulfillment_items",
                 "fulfillments",
                 "invoice_items",
@@ -69,6 +70,8 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "tax_rates",
                 "tenants",
                 "test_clocks",
+                "webhook_deliveries",
+                "webhook_endpoints",
             )
         ),
         UniqueKey.of("bill_run_accounts", "bill_run_id", "customer_id"),

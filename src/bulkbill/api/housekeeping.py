@@ -16,15 +16,19 @@ from starlette.concurrency import run_in_threadpool
 
 import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.api.state import AppState
+from bulkbill.services.events.events import prune_events
 from bulkbill.services.platform.uow import UnitOfWork
 
 log = logging.getLogger("bulkbill")
 
 
 def prune_idempotency_keys(state: AppState) -> int:
-    """One sweep, in its own transaction; returns how many keys were forgotten."""
+    """One sweep, in its own transaction; returns how many keys were forgotten (events past their
+    retention go in the same sweep)."""
     with state.sessions.begin() as session:
-        return idempotency.prune_expired(UnitOfWork(session, state.settings))
+        uow = UnitOfWork(session, state.settings)
+        prune_events(uow, uow.now - state.settings.events_retention_seconds)
+        return idempotency.prune_expired(uow)
 
 
 @contextlib.asynccontextmanager

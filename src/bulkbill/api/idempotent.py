@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+import bulkbill.services.events.outbox as outbox
 import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.api.db_refusals import database_refusals
 from bulkbill.api.envelope import log_unhandled
@@ -107,6 +108,7 @@ class _Call:
                 self.held = claimed
             with self.state.sessions.begin() as session:
                 uow = self._authenticated(UnitOfWork(session, self.state.settings))
+                outbox.set_request(session, self.edge.request_id, self.key)  # the events' `request`
                 text = self.edge.encode(work(uow))
                 if self.held is not None:
                     idempotency.finish(uow, self.held, status_code=200, body=text)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bulkbill.cli import bill_runs as bill_run_commands
+from bulkbill.cli import events as event_commands
 from bulkbill.cli.options import DatabaseUrl, fail, open_database, settings_for, tenant_id_for
 from bulkbill.services.platform.tenants import (
     TenantNameRefused,
@@ -25,6 +26,8 @@ app = typer.Typer(help="bulkbill: a self-hostable billing engine.", no_args_is_h
 tenants = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants, name="tenants")
 app.add_typer(bill_run_commands.app, name="bill-run")
+app.add_typer(event_commands.app, name="events")
+app.command("listen")(event_commands.listen)
 
 _settings = settings_for
 
@@ -43,6 +46,9 @@ def _bulkbill(
     ] = False,
 ) -> None:
     """bulkbill: a self-hostable billing engine."""
+    from bulkbill.api.stripe.events.renderers import register
+
+    register()  # events written by any command carry their objects as the Stripe dialect renders them
 
 
 @app.command()
@@ -69,6 +75,13 @@ def serve(
             "PostgreSQL and 1 on SQLite.",
         ),
     ] = None,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            help="Refuse webhook URLs that resolve to loopback, private or link-local addresses (SSRF).",
+        ),
+    ] = False,
 ) -> None:
     """Migrate the database, then serve the Stripe (/stripe) and Zuora (/zuora) APIs.
 
@@ -77,6 +90,8 @@ def serve(
     from bulkbill.cli import serve as serving
 
     settings = serving.with_log_options(_settings(database_url), log_format, log_level)
+    if production:
+        settings = settings.model_copy(update={"webhook_allow_private_urls": False})
     open_database(settings).dispose()
     serving.run(settings, host, port, fd, workers)
 
@@ -159,7 +174,9 @@ def worker(
     if poll_interval is not None:
         settings = settings.model_copy(update={"worker_poll_seconds": poll_interval})
     open_database(settings).dispose()
-    raise typer.Exit(run_workers(settings, processes, once=once))
+    from bulkbill.api.stripe.events.renderers import register
+
+    raise typer.Exit(run_workers(settings, processes, once=once, setup=register))
 
 
 def main() -> None:

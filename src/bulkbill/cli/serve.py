@@ -11,6 +11,7 @@ that wrote it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -18,7 +19,7 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, get_args
 
 import typer
@@ -29,6 +30,8 @@ from uvicorn.supervisors import Multiprocess
 
 from bulkbill.cli.logs import configure_logging
 from bulkbill.config import Settings
+from bulkbill.jobs.webhooks import sending_in_background
+from bulkbill.storage.db import create_db_engine, make_sessionmaker
 
 log = logging.getLogger("bulkbill.serve")
 DIALECTS = {"stripe": "Stripe-compatible", "zuora": "Zuora-compatible"}
@@ -206,12 +209,28 @@ def run(settings: Settings, host: str, port: int, fd: int | None = None, workers
         log_level=level if level < logging.INFO else max(level, logging.WARNING),
         access_log=False,  # replaced by the application's access log
     )
-    if workers == 1:
-        sockets = None if fd is None else [inherited_socket(fd)]
-        _Server(config, settings.database_url).run(sockets=sockets)
+    # One webhook sender per server, in this process (the supervisor's when there are workers).
+    with delivering_webhooks(settings):
+        if workers == 1:
+            sockets = None if fd is None else [inherited_socket(fd)]
+            _Server(config, settings.database_url).run(sockets=sockets)
+            return
+        sock = config.bind_socket() if fd is None else inherited_socket(fd)
+        _Supervisor(config, [sock], settings.database_url).run()
+
+
+@contextlib.contextmanager
+def delivering_webhooks(settings: Settings) -> Iterator[None]:
+    """Deliver webhooks from a background thread of this process while it serves (off: BULKBILL_WEBHOOKS_IN_SERVE)."""
+    if not settings.webhooks_in_serve:
+        yield
         return
-    sock = config.bind_socket() if fd is None else inherited_socket(fd)
-    _Supervisor(config, [sock], settings.database_url).run()
+    engine = create_db_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, pool_size=2)
+    try:
+        with sending_in_background(make_sessionmaker(engine), settings):
+            yield
+    finally:
+        engine.dispose()
 
 
 def inherited_socket(fd: int) -> socket.socket:

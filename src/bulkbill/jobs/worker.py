@@ -39,6 +39,7 @@ import bulkbill.services.billing.bill_runs as bill_runs
 import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.config import Settings
 from bulkbill.core.billing.bill_runs import OPEN_STATUSES
+from bulkbill.jobs.webhooks import sending_in_background
 from bulkbill.services.billing.bill_runs import ChunkResult
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.db import create_db_engine, make_sessionmaker
@@ -200,6 +201,10 @@ def run_worker(
     stats = WorkerStats()
     next_prune = time.monotonic()
     log.info("worker %s started", name)
+    # Each worker also sends webhooks (PostgreSQL: claims skip what another sender holds).
+    sending = contextlib.ExitStack()
+    if not once:
+        sending.enter_context(sending_in_background(sessions, settings))
     try:
         while not stop.is_set():
             next_prune = prune_when_due(sessions, settings, next_prune)
@@ -216,13 +221,16 @@ def run_worker(
             stats.idle_polls += 1
             waiter.wait(stop)
     finally:
+        sending.close()
         waiter.close()
         engine.dispose()
         log.info("worker %s stopped after %d chunks", name, stats.chunks)
     return stats
 
 
-def _process_main(settings_json: str, worker: str, once: bool) -> None:
+def _process_main(settings_json: str, worker: str, once: bool, setup: Callable[[], None] | None) -> None:
+    if setup is not None:
+        setup()  # what the parent process set up (the event renderers), in this spawned one
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: Any) -> None:
@@ -233,7 +241,9 @@ def _process_main(settings_json: str, worker: str, once: bool) -> None:
     run_worker(Settings.model_validate_json(settings_json), worker=worker, once=once, stop=stop)
 
 
-def run_workers(settings: Settings, processes: int, *, once: bool = False) -> int:
+def run_workers(
+    settings: Settings, processes: int, *, once: bool = False, setup: Callable[[], None] | None = None
+) -> int:
     """Run `processes` worker processes until SIGTERM/SIGINT (each finishes its chunk first)."""
     if processes <= 1:
         stop = threading.Event()
@@ -245,7 +255,7 @@ def run_workers(settings: Settings, processes: int, *, once: bool = False) -> in
     children = [
         context.Process(
             target=_process_main,
-            args=(settings.model_dump_json(), f"{worker_name()}/{i}", once),
+            args=(settings.model_dump_json(), f"{worker_name()}/{i}", once, setup),
             name=f"bulkbill-worker-{i}",
         )
         for i in range(processes)

@@ -333,5 +333,6 @@ class OAuthToken(Base):
 
 # Models kept in their own modules register on the same metadata when this module is imported.
 from bulkbill.storage import tables_accounting as _accounting  # noqa: E402,F401
+from bulkbill.storage import tables_events as _events  # noqa: E402,F401
 from bulkbill.storage import tables_orders as _orders  # noqa: E402,F401
 from bulkbill.storage import tables_subscriptions as _subscriptions  # noqa: E402,F401

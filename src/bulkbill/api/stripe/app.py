@@ -18,6 +18,7 @@ from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.edge.errors import error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.middleware import StripeEnvelope
 from bulkbill.api.stripe.edge.openapi import stripe_openapi
+from bulkbill.api.stripe.events import events, renderers, webhook_endpoints
 from bulkbill.api.stripe.invoicing import invoice_items, invoice_lines, invoices
 from bulkbill.api.stripe.subscriptions import subscriptions, test_clocks
 from bulkbill.api.text_input import RefuseNulInUrl
@@ -43,8 +44,11 @@ def create_stripe_app() -> FastAPI:
         invoice_items,
         subscriptions,
         test_clocks,
+        events,
+        webhook_endpoints,
     ):
         app.include_router(module.router, tags=[module_tag(module)])
+    renderers.register()  # events carry objects as this dialect renders them
     app.openapi = lambda: stripe_openapi(app)  # type: ignore[method-assign]
     add_docs(app)
 

@@ -44,12 +44,14 @@ from bulkbill.core.billing.plan import (
     post_in_order,
     still_billable,
 )
+from bulkbill.core.events.types import EventType
 from bulkbill.core.invoicing.items import ItemOwner
 from bulkbill.core.invoicing.totals import InvoiceFigures
 from bulkbill.core.orders.line_items import BillingRule, ItemCategory
 from bulkbill.services.accounting.periods import ensure_open_period
 from bulkbill.services.billing.sequences import DOCUMENT_SEQUENCES, take_numbers
 from bulkbill.services.documents.documents import DOC_KEY
+from bulkbill.services.events.outbox import emit
 from bulkbill.services.invoicing.invoice_rows import (
     figure_columns,
     new_invoice_columns,
@@ -645,7 +647,18 @@ def write_documents(
             [{"tenant_id": uow.tenant_id, "id": account, "balance": balance} for account, balance in balances.items()],
         )
         _expire_customers(uow, set(balances))
+    _emit_documents(uow, written, posted=run.post)
     return written
+
+
+def _emit_documents(uow: UnitOfWork, written: WrittenDocuments, *, posted: bool) -> None:
+    """The batch's events, set-based: written with its rows in this transaction, in one insert each."""
+    invoices = [i for i, _, kind in written.documents if kind == DocumentType.INVOICE.value]
+    memos = [i for i, _, kind in written.documents if kind != DocumentType.INVOICE.value]
+    emit(uow, EventType.INVOICE_CREATED, invoices)
+    if posted:
+        emit(uow, EventType.INVOICE_FINALIZED, invoices)
+    emit(uow, EventType.CREDIT_NOTE_CREATED, memos)
 
 
 def _item_rows(

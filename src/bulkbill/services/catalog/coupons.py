@@ -17,9 +17,11 @@ from typing import Literal
 from sqlalchemy import select
 
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT
 from bulkbill.services.catalog.prices import check_currency
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -139,6 +141,7 @@ def create_coupon(uow: UnitOfWork, fields: CouponFields, *, coupon_id: str | Non
     )
     uow.session.add(coupon)
     uow.session.flush()
+    emit(uow, EventType.COUPON_CREATED, coupon.id)
     return coupon
 
 
@@ -155,6 +158,7 @@ def get_coupon(
 
 def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coupon:
     coupon = get_coupon(uow, coupon_id, lock="update")
+    changing(uow, EventObject.COUPON, [coupon.id])
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     coupon.metadata_ = merge_metadata(coupon.metadata_, fields.metadata, ("metadata",), errors)
@@ -162,13 +166,16 @@ def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coup
     if fields.name is not None:
         coupon.name = fields.name if isinstance(fields.name, str) else None
     uow.session.flush()
+    emit(uow, EventType.COUPON_UPDATED, coupon.id)
     return coupon
 
 
 def delete_coupon(uow: UnitOfWork, coupon_id: str) -> Coupon:
     coupon = get_coupon(uow, coupon_id, lock="update")
+    changing(uow, EventObject.COUPON, [coupon.id])
     coupon.deleted = True
     uow.session.flush()
+    emit(uow, EventType.COUPON_DELETED, coupon.id)
     return coupon
 
 

@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 import bulkbill.services.catalog.products as products
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path, RuleViolation
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, is_known_currency, places
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row, lock_tenant
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -169,6 +171,7 @@ def create_price(uow: UnitOfWork, fields: PriceFields) -> Price:
     )
     uow.session.add(price)
     uow.session.flush()
+    emit(uow, EventType.PRICE_CREATED, price.id)
     return price
 
 
@@ -183,6 +186,7 @@ def get_price(uow: UnitOfWork, price_id: str, *, lock: Literal["update"] | None 
 def update_price(uow: UnitOfWork, price_id: str, fields: PriceFields) -> Price:
     """Only the descriptive fields change; tax_behavior can be set once, while it is unspecified."""
     price = get_price(uow, price_id, lock="update")
+    changing(uow, EventObject.PRICE, [price.id])
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     price.metadata_ = merge_metadata(price.metadata_, fields.metadata, ("metadata",), errors)
@@ -205,6 +209,7 @@ def update_price(uow: UnitOfWork, price_id: str, fields: PriceFields) -> Price:
     if fields.active is not None:
         price.active = fields.active
     uow.session.flush()
+    emit(uow, EventType.PRICE_UPDATED, price.id)
     return price
 
 

@@ -8,7 +8,9 @@ from typing import Literal
 from sqlalchemy import select
 
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path, RuleViolation
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -59,6 +61,7 @@ def create_product(
     )
     uow.session.add(product)
     uow.session.flush()
+    emit(uow, EventType.PRODUCT_CREATED, product.id)
     return product
 
 
@@ -85,6 +88,7 @@ def _default_price(uow: UnitOfWork, product: Product, price_id: str) -> str:
 
 def update_product(uow: UnitOfWork, product_id: str, fields: ProductFields) -> Product:
     product = get_product(uow, product_id, lock="update")
+    changing(uow, EventObject.PRODUCT, [product.id])
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     product.metadata_ = merge_metadata(product.metadata_, fields.metadata, ("metadata",), errors)
@@ -103,6 +107,7 @@ def update_product(uow: UnitOfWork, product_id: str, fields: ProductFields) -> P
         product.default_price_id = _default_price(uow, product, fields.default_price)
     product.updated = uow.now
     uow.session.flush()
+    emit(uow, EventType.PRODUCT_UPDATED, product.id)
     return product
 
 
@@ -113,6 +118,7 @@ def delete_product(uow: UnitOfWork, product_id: str) -> Product:
     (create_price), so a deletion and a new price never both succeed.
     """
     product = get_product(uow, product_id, lock="update")
+    changing(uow, EventObject.PRODUCT, [product.id])
     has_prices = uow.session.scalars(
         select(Price.id).where(Price.tenant_id == uow.tenant_id, Price.product_id == product.id).limit(1)
     ).first()
@@ -121,6 +127,7 @@ def delete_product(uow: UnitOfWork, product_id: str) -> Product:
     product.deleted = True
     product.updated = uow.now
     uow.session.flush()
+    emit(uow, EventType.PRODUCT_DELETED, product.id)
     return product
 
 

@@ -13,7 +13,9 @@ from typing import Literal
 from sqlalchemy import select
 
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -99,6 +101,7 @@ def create_tax_rate(uow: UnitOfWork, fields: TaxRateFields) -> TaxRate:
     _apply_texts(rate, fields)
     uow.session.add(rate)
     uow.session.flush()
+    emit(uow, EventType.TAX_RATE_CREATED, rate.id)
     return rate
 
 
@@ -113,6 +116,7 @@ def get_tax_rate(uow: UnitOfWork, tax_rate_id: str, *, lock: Literal["update"] |
 def update_tax_rate(uow: UnitOfWork, tax_rate_id: str, fields: TaxRateFields) -> TaxRate:
     """Everything but percentage and inclusive can change."""
     rate = get_tax_rate(uow, tax_rate_id, lock="update")
+    changing(uow, EventObject.TAX_RATE, [rate.id])
     errors = InputCollector()
     _check(fields, errors)
     rate.metadata_ = merge_metadata(rate.metadata_, fields.metadata, ("metadata",), errors)
@@ -123,6 +127,7 @@ def update_tax_rate(uow: UnitOfWork, tax_rate_id: str, fields: TaxRateFields) ->
         rate.active = fields.active
     _apply_texts(rate, fields)
     uow.session.flush()
+    emit(uow, EventType.TAX_RATE_UPDATED, rate.id)
     return rate
 
 

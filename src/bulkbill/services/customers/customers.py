@@ -11,7 +11,9 @@ from typing import Literal
 from sqlalchemy import select
 
 from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -64,6 +66,7 @@ def create_customer(uow: UnitOfWork, fields: CustomerFields, *, customer_id: str
     )
     uow.session.add(customer)
     uow.session.flush()
+    emit(uow, EventType.CUSTOMER_CREATED, customer.id)
     return customer
 
 
@@ -79,6 +82,7 @@ def get_customer(
 
 def update_customer(uow: UnitOfWork, customer_id: str, fields: CustomerFields) -> Customer:
     customer = get_customer(uow, customer_id, lock="update")
+    changing(uow, EventObject.CUSTOMER, [customer.id])
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     customer.metadata_ = merge_metadata(customer.metadata_, fields.metadata, ("metadata",), errors)
@@ -90,14 +94,17 @@ def update_customer(uow: UnitOfWork, customer_id: str, fields: CustomerFields) -
     if fields.invoice_prefix is not None:
         customer.invoice_prefix = fields.invoice_prefix.upper()
     uow.session.flush()
+    emit(uow, EventType.CUSTOMER_UPDATED, customer.id)
     return customer
 
 
 def delete_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     """Deleting hides the customer; its invoices stay, as Stripe keeps them."""
     customer = get_customer(uow, customer_id, lock="update")
+    changing(uow, EventObject.CUSTOMER, [customer.id])
     customer.deleted = True
     uow.session.flush()
+    emit(uow, EventType.CUSTOMER_DELETED, customer.id)
     return customer
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.applied_items import (
     check_applied_amount,
     check_discount_target,
@@ -38,6 +39,7 @@ from bulkbill.core.metadata import merge_fields
 from bulkbill.services.accounting.periods import check_open_period, closed_periods
 from bulkbill.services.customers.org_scope import resolve_orgs
 from bulkbill.services.documents.documents import NewItem, add_item_row, inherit_dates, plan_new_item
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, load_lines_of, recalculate_many
 from bulkbill.services.invoicing.item_rows import item_values, write_values
 from bulkbill.services.platform.uow import UnitOfWork
@@ -145,11 +147,14 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
         _check_document(uow, plan, periods, errors)
         plans.append(plan)
     errors.raise_if_any()
+    changed = [p.invoice.id for p in plans]
+    changing(uow, EventObject.INVOICE, changed)
     edited = [plan for plan in plans if _apply(uow, plan)]
     # Every invoice's totals after one flush of every item change; their writes go out together after.
     uow.session.flush()
     recalculate_many(uow, [(p.invoice, load_lines(uow, p.invoice.id) if p.reshaped else p.lines) for p in edited])
     uow.session.flush()
+    emit(uow, EventType.INVOICE_UPDATED, changed)  # one per invoice, its items' changes in previous_attributes
     return [p.invoice for p in plans]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.customers.terms import check_payment_term, due_date_for
 from bulkbill.core.errors import BillingError, ErrorCode, InputCollector, NotFound, Path
+from bulkbill.core.events.types import EventType
 from bulkbill.core.invoicing.applied_items import check_applied_amount
 from bulkbill.core.invoicing.document_edits import ItemPricing, day_of, day_start, price_item
 from bulkbill.core.invoicing.items import ItemOwner, ItemValues
@@ -28,6 +29,7 @@ from bulkbill.services.billing.sequences import INVOICES, chosen_invoice_number_
 from bulkbill.services.customers.accounts import account_auto_pay, account_payment_term
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.customers.org_scope import resolve_orgs
+from bulkbill.services.events.outbox import emit
 from bulkbill.services.invoicing.invoice_totals import recalculate_rows
 from bulkbill.services.invoicing.invoices import attach_item, finalize_invoice, new_invoice_row
 from bulkbill.services.invoicing.item_rows import new_item_row
@@ -244,6 +246,7 @@ def create_standalone(uow: UnitOfWork, new: NewStandalone) -> Invoice:
     # Up to 11,000 rows (1,000 items with 10 discount items each): written in bulk, not as ORM objects.
     recalculate_rows(uow, invoice, insert_new_items(uow, invoice, rows))
     uow.session.flush()
+    emit(uow, EventType.INVOICE_CREATED, invoice.id)
     if new.post:
         finalize_invoice(uow, invoice.id)
     return invoice

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import Exists, exists, select
 
 from bulkbill.core.errors import ConcurrentModification, ErrorCode, InputCollector, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal, removed_with
 from bulkbill.core.invoicing.commands import LineChanges
 from bulkbill.core.invoicing.items import ItemOwner, amount_field, apply_changes, build_new_item
 from bulkbill.core.invoicing.lifecycle import ensure_editable
 from bulkbill.core.money import is_known_currency
 from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, recalculate
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
 from bulkbill.services.invoicing.item_rows import applied_to_of, item_values, lock_items, new_item_row, write_values
@@ -79,6 +81,7 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
         except NotFound as exc:
             raise NotFound("invoice", command.invoice, path=("invoice",)) from exc
         ensure_editable(invoice.status)
+        changing(uow, EventObject.INVOICE, [invoice.id])
     currency = _item_currency(uow, command, invoice, customer.currency)
     errors = InputCollector()
     if not is_known_currency(currency):
@@ -108,7 +111,9 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
         line = attach_item(uow, invoice, item)
         uow.session.flush()
         recalculate(uow, invoice, [*lines, LoadedLine(line, item)])
+        emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     uow.session.flush()
+    emit(uow, EventType.INVOICEITEM_CREATED, item.id)
     return item
 
 
@@ -146,6 +151,7 @@ def _lock_item(uow: UnitOfWork, item_id: str) -> tuple[InvoiceItem, Invoice | No
 def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceItem:
     """Items change while pending or on a draft; the invoice's totals follow."""
     item, invoice = _lock_item(uow, item_id)
+    _changing(uow, item, invoice)
     ids = ReferencedIds()
     ids.add_changes(changes)
     refs = load_references(uow, ids)
@@ -157,17 +163,28 @@ def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceI
     write_values(uow, item, values)
     if invoice is not None:
         recalculate(uow, invoice, load_lines(uow, invoice.id))
+        emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     uow.session.flush()
+    emit(uow, EventType.INVOICEITEM_UPDATED, item.id)
     return item
+
+
+def _changing(uow: UnitOfWork, item: InvoiceItem, invoice: Invoice | None) -> None:
+    changing(uow, EventObject.INVOICEITEM, [item.id])
+    if invoice is not None:
+        changing(uow, EventObject.INVOICE, [invoice.id])
 
 
 def delete_item(uow: UnitOfWork, item_id: str) -> None:
     """Items are deleted while pending or on a draft (their line goes with them, and their discount items)."""
     item, invoice = _lock_item(uow, item_id)
+    _changing(uow, item, invoice)
+    emit(uow, EventType.INVOICEITEM_DELETED, item.id)
     if invoice is None:
         uow.session.delete(item)
         uow.session.flush()
         return
+    emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     applied_to = applied_to_of(uow, invoice.id)
     errors = InputCollector()
     check_removal(applied_to, item.id, {item.id}, unassign=False, path=(), errors=errors)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.applied_items import removed_with
 from bulkbill.core.invoicing.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
 from bulkbill.core.invoicing.items import ItemValues
@@ -23,6 +24,7 @@ from bulkbill.core.invoicing.lines import (
     plan_update_lines,
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_rows import new_line_columns
 from bulkbill.services.invoicing.invoice_totals import (
     FigureRow,
@@ -81,6 +83,7 @@ def _open_draft(
     # Lines are edited on invoices only: a credit memo is not found here (Stripe does not show them).
     invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
     ensure_editable(invoice.status)
+    changing(uow, EventObject.INVOICE, [invoice.id])
     errors = InputCollector()
     check_metadata(invoice_metadata, ("invoice_metadata",), errors)
     metadata = merge_metadata(invoice.metadata_, invoice_metadata, ("invoice_metadata",), errors)
@@ -154,6 +157,9 @@ def add_lines(
         uow.session.execute(insert(InvoiceItem), new_items)
         uow.session.execute(insert(InvoiceLine), new_lines)
     recalculate_rows(uow, invoice, [*figures, *added])
+    # One invoice.updated for the call, and the items it made (a bulk call's events, set-based).
+    emit(uow, EventType.INVOICE_UPDATED, invoice.id)
+    emit(uow, EventType.INVOICEITEM_CREATED, [row["id"] for row in new_items])
     return EditedInvoice(invoice)
 
 
@@ -214,6 +220,7 @@ def update_lines(
             row.amount, row.discountable = columns["amount"], columns["discountable"]
             row.discounts, row.tax_rates = columns["discounts"], columns["tax_rates"]
     recalculate_rows(uow, invoice, figures)
+    emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     return EditedInvoice(invoice)
 
 
@@ -233,6 +240,7 @@ def remove_lines(
     deleted = removed_with(applied_to, {s.item_id for s, r in planned if r.behavior == RemoveBehavior.DELETE})
     removed = {state.id for state, _ in planned} | {r.line_id for r in figures if r.item_id in deleted}
     t = uow.tenant_id
+    changing(uow, EventObject.INVOICEITEM, sorted(deleted))
     uow.session.flush()
     # Lines go before the items they point at; then items are deleted or become pending again.
     uow.session.execute(delete(InvoiceLine).where(InvoiceLine.tenant_id == t, InvoiceLine.id.in_(removed)))
@@ -247,6 +255,8 @@ def remove_lines(
         )
     invoice.metadata_ = metadata
     recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
+    emit(uow, EventType.INVOICE_UPDATED, invoice.id)
+    emit(uow, EventType.INVOICEITEM_DELETED, sorted(deleted))
     return EditedInvoice(invoice)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemOwner, check_discounts, check_tax_rates
 from bulkbill.core.invoicing.lifecycle import (
@@ -27,6 +28,7 @@ from bulkbill.services.accounting.periods import ensure_open_period
 from bulkbill.services.billing.sequences import DOCUMENT_SEQUENCES, next_customer_number, take_number
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, new_line_columns, posted_columns
 from bulkbill.services.invoicing.invoice_totals import load_figure_rows, load_lines, recalculate, recalculate_rows
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
@@ -138,6 +140,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         sweep_pending_items(uow, invoice, room=uow.settings.stripe_max_lines_per_invoice)
     recalculate(uow, invoice, load_lines(uow, invoice.id))
     uow.session.flush()
+    emit(uow, EventType.INVOICE_CREATED, invoice.id)
     return invoice
 
 
@@ -191,6 +194,7 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
     invoice = get_invoice(uow, invoice_id, for_update=True)
     if fields.given - EDITABLE_AFTER_DRAFT:
         ensure_editable(invoice.status)
+    _changing(uow, invoice)
     errors = InputCollector()
     method = fields.collection_method or invoice.collection_method
     if method != invoice.collection_method:
@@ -224,6 +228,7 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
     if invoice.status == InvoiceStatus.DRAFT:
         recalculate(uow, invoice, load_lines(uow, invoice.id))
     uow.session.flush()
+    emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     return invoice
 
 
@@ -231,6 +236,7 @@ def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
     """Only drafts are deleted; their items go back to pending rather than being lost."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_deletable(invoice.status, subscription_id=invoice.subscription_id)
+    _changing(uow, invoice)
     lines = load_lines(uow, invoice.id)
     for entry in lines:
         uow.session.delete(entry.line)
@@ -243,6 +249,7 @@ def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
             uow.session.delete(entry.item)
     uow.session.delete(invoice)
     uow.session.flush()
+    emit(uow, EventType.INVOICE_DELETED, invoice_id)
 
 
 def list_invoices(
@@ -274,6 +281,7 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     """
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.FINALIZE, invoice.status)
+    _changing(uow, invoice)
     if invoice.invoice_date is not None:
         ensure_open_period(uow, dt.date.fromisoformat(invoice.invoice_date))
     customer = _lock_customer(uow, invoice.customer_id)
@@ -292,6 +300,7 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     for name, value in columns.items():
         setattr(invoice, name, value)
     uow.session.flush()
+    _emit_transition(uow, EventType.INVOICE_FINALIZED, invoice)
     return invoice
 
 
@@ -319,6 +328,7 @@ def pay_invoice(uow: UnitOfWork, invoice_id: str, *, paid_out_of_band: bool) -> 
     """bulkbill moves no money: an invoice is paid by recording an out-of-band payment."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.PAY, invoice.status)
+    _changing(uow, invoice)
     if not paid_out_of_band:
         raise InvalidInput(
             [
@@ -335,6 +345,7 @@ def pay_invoice(uow: UnitOfWork, invoice_id: str, *, paid_out_of_band: bool) -> 
     invoice.status = InvoiceStatus.PAID.value
     invoice.paid_at = uow.now
     uow.session.flush()
+    _emit_transition(uow, EventType.INVOICE_PAID, invoice)
     return invoice
 
 
@@ -343,26 +354,48 @@ def send_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_sendable(invoice.collection_method, invoice.status)
     if invoice.status == InvoiceStatus.DRAFT:
-        return finalize_invoice(uow, invoice_id)
+        invoice = finalize_invoice(uow, invoice_id)
+    emit(uow, EventType.INVOICE_SENT, invoice.id)
     return invoice
 
 
 def void_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.VOID, invoice.status)
+    _changing(uow, invoice)
     invoice.status = InvoiceStatus.VOID.value
     invoice.voided_at = uow.now
     uow.session.flush()
+    _emit_transition(uow, EventType.INVOICE_VOIDED, invoice)
     return invoice
 
 
 def mark_uncollectible(uow: UnitOfWork, invoice_id: str) -> Invoice:
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_transition(InvoiceAction.MARK_UNCOLLECTIBLE, invoice.status)
+    _changing(uow, invoice)
     invoice.status = InvoiceStatus.UNCOLLECTIBLE.value
     invoice.marked_uncollectible_at = uow.now
     uow.session.flush()
+    _emit_transition(uow, EventType.INVOICE_MARKED_UNCOLLECTIBLE, invoice)
     return invoice
+
+
+def _changing(uow: UnitOfWork, invoice: Invoice) -> None:
+    kind = EventObject.CREDIT_NOTE if invoice.document_type == "credit_memo" else EventObject.INVOICE
+    changing(uow, kind, [invoice.id])
+
+
+def _emit_transition(uow: UnitOfWork, event_type: EventType, invoice: Invoice) -> None:
+    """A status change is told twice, as Stripe does: its own event, and `invoice.updated` with what changed.
+
+    A Zuora credit memo is told as a `credit_note` (posted: updated; cancelled: voided)."""
+    if invoice.document_type == "credit_memo":
+        voided = event_type == EventType.INVOICE_VOIDED
+        emit(uow, EventType.CREDIT_NOTE_VOIDED if voided else EventType.CREDIT_NOTE_UPDATED, invoice.id)
+        return
+    emit(uow, event_type, invoice.id)
+    emit(uow, EventType.INVOICE_UPDATED, invoice.id)
 
 
 def _text(value: str | Clear | None) -> str | None:

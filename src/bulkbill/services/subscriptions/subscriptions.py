@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.invoicing.items import ItemOwner, References, check_discounts, check_tax_rates
 from bulkbill.core.invoicing.lifecycle import check_collection
@@ -46,6 +47,7 @@ from bulkbill.core.subscriptions.rules import (
 )
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoicing.invoices import (
     InvoiceFields,
@@ -305,6 +307,7 @@ def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscrip
     invoice = _bill_period(work, sub, BillingReason.CREATE, bills=(start, end), invoice_period=(now, now))
     finalize_invoice(work, invoice.id)
     work.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_CREATED, sub.id)
     return sub
 
 
@@ -341,6 +344,7 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
     sub = get_subscription(uow, subscription_id, for_update=True)
     catch_up(uow, [sub])
     ensure_updatable(sub.status, fields.given)
+    changing(uow, EventObject.SUBSCRIPTION, [sub.id])
     now = now_for(uow, sub.test_clock_id)
     work = at_time(uow, now)
     errors = InputCollector()
@@ -385,6 +389,7 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
     if fields.cancellation_details is not None:
         sub.cancellation_details = {**sub.cancellation_details, **fields.cancellation_details}
     work.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
     return sub
 
 
@@ -398,6 +403,7 @@ def cancel_subscription(
     now = now_for(uow, sub.test_clock_id)
     _end(sub, now, {**(details or {}), "reason": "cancellation_requested"})
     uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_DELETED, sub.id)
     return sub
 
 
@@ -497,9 +503,13 @@ def run_due(uow: UnitOfWork, subs: Sequence[Subscription], until: int) -> None:
         if event.kind == EventKind.FINALIZE:
             finalize_invoice(work, event.target)
         elif event.kind == EventKind.END:
+            changing(uow, EventObject.SUBSCRIPTION, [event.target])
             _end(by_id[event.target], event.at, {"reason": "cancellation_requested"})
+            emit(uow, EventType.SUBSCRIPTION_DELETED, event.target)
         else:
+            changing(uow, EventObject.SUBSCRIPTION, [event.target])
             _renew(work, by_id[event.target])
+            emit(uow, EventType.SUBSCRIPTION_UPDATED, event.target)
         uow.session.flush()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bulkbill.core.errors import NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.subscriptions.rules import (
     CLOCK_LIFETIME_SECONDS,
     Cadence,
@@ -20,6 +21,7 @@ from bulkbill.core.subscriptions.rules import (
     SubscriptionStatus,
     check_advance,
 )
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.subscriptions import run_due
@@ -44,6 +46,7 @@ def create_clock(uow: UnitOfWork, frozen_time: int, name: str | None = None) -> 
     )
     uow.session.add(clock)
     uow.session.flush()
+    emit(uow, EventType.TEST_CLOCK_CREATED, clock.id)
     return clock
 
 
@@ -85,14 +88,20 @@ def advance_clock(uow: UnitOfWork, clock_id: str, frozen_time: int) -> BillingCl
     clock.frozen_time = frozen_time
     clock.status = READY
     uow.session.flush()
+    # The advance runs within the call: advancing and ready are told together.
+    emit(uow, EventType.TEST_CLOCK_ADVANCING, clock.id)
+    emit(uow, EventType.TEST_CLOCK_READY, clock.id)
     return clock
 
 
 def delete_clock(uow: UnitOfWork, clock_id: str) -> BillingClock:
     """Deleting a clock deletes its customers and ends their subscriptions (invoices stay, as for any customer)."""
     clock = get_clock(uow, clock_id, for_update=True)
+    changing(uow, EventObject.TEST_CLOCK, [clock.id])
     for sub in _subscriptions(uow, clock.id):
         if sub.status != SubscriptionStatus.CANCELED:
+            changing(uow, EventObject.SUBSCRIPTION, [sub.id])
+            emit(uow, EventType.SUBSCRIPTION_DELETED, sub.id)
             sub.status = SubscriptionStatus.CANCELED.value
             sub.canceled_at = sub.canceled_at or clock.frozen_time
             sub.ended_at = clock.frozen_time
@@ -105,4 +114,5 @@ def delete_clock(uow: UnitOfWork, clock_id: str) -> BillingClock:
     )
     clock.deleted = True
     uow.session.flush()
+    emit(uow, EventType.TEST_CLOCK_DELETED, clock.id)
     return clock

@@ -1,0 +1,116 @@
+"""How an event's `data.object` is rendered: exactly as the Stripe dialect renders the object itself.
+
+Registered with the outbox once per process (`register()`: the Stripe app and the command line call it),
+so events written by either dialect, a bill run or a worker carry the same shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from bulkbill.api.stripe.catalog.coupons import render_coupon
+from bulkbill.api.stripe.catalog.prices import render_price
+from bulkbill.api.stripe.catalog.products import render_product
+from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
+from bulkbill.api.stripe.customers.customers import render_customer
+from bulkbill.api.stripe.edge.call import API_VERSION
+from bulkbill.api.stripe.invoicing.invoice_render import render_invoice, render_item
+from bulkbill.api.stripe.subscriptions.subscriptions import render_subscription
+from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
+from bulkbill.core.events.types import EventObject
+from bulkbill.services.events.outbox import Renderer, register_renderers
+from bulkbill.services.invoicing.invoice_views import InvoiceView, invoice_view, load_related
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.subscriptions import views as subscription_views
+from bulkbill.storage.tables import Coupon, Customer, Invoice, InvoiceItem, Price, Product, TaxRate
+from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
+
+
+def _rows(model: Any) -> Callable[[UnitOfWork, Sequence[str]], list[Any]]:
+    def load(uow: UnitOfWork, ids: Sequence[str]) -> list[Any]:
+        return list(uow.session.scalars(select(model).where(model.tenant_id == uow.tenant_id, model.id.in_(ids))))
+
+    return load
+
+
+def _simple(model: Any, render: Callable[[Any], dict[str, Any]]) -> Renderer:
+    load = _rows(model)
+    return lambda uow, ids: {row.id: render(row) for row in load(uow, ids)}
+
+
+# Most invoices one transaction's events embed lines for (an API call's); past it, a bill run's chunk.
+EMBED_LINES_UP_TO = 50
+
+
+def _invoices(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    invoices = [i for i in _rows(Invoice)(uow, ids) if i.document_type == "invoice"]
+    if len(invoices) > EMBED_LINES_UP_TO:
+        # A bill run's chunk: the invoices without their embedded lines (`lines.data` empty, `has_more`
+        # true; GET /v1/invoices/{id}/lines pages them), so its events cost no load of every line.
+        related = load_related(uow, invoices, [])
+        return {i.id: render_invoice(InvoiceView(i, [], related)) for i in invoices}
+    # An API call's few: each with its embedded first page of lines, as GET shows it.
+    return {i.id: render_invoice(invoice_view(uow, i)) for i in invoices}
+
+
+def _items(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    items = _rows(InvoiceItem)(uow, ids)
+    related = load_related(uow, [], items, with_item_discounts=True)
+    return {item.id: render_item(item, related, set()) for item in items}
+
+
+def _coupons(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    return {c.id: render_coupon(c, uow.now) for c in _rows(Coupon)(uow, ids)}
+
+
+def render_credit_note(memo: Invoice) -> dict[str, Any]:
+    """A Zuora credit memo as a Stripe `credit_note` (bulkbill adds `status: "draft"` for one not yet posted)."""
+    status = {"draft": "draft", "void": "void"}.get(memo.status, "issued")
+    return {
+        "id": memo.id,
+        "object": "credit_note",
+        "amount": memo.total,
+        "created": memo.created,
+        "currency": memo.currency,
+        "customer": memo.customer_id,
+        "livemode": False,
+        "memo": memo.description,
+        "metadata": memo.metadata_,
+        "number": memo.number,
+        "status": status,
+        "subtotal": memo.subtotal,
+        "total": memo.total,
+        "type": "post_payment" if memo.status == "paid" else "pre_payment",
+        "voided_at": memo.voided_at,
+    }
+
+
+def _credit_notes(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    return {m.id: render_credit_note(m) for m in _rows(Invoice)(uow, ids) if m.document_type == "credit_memo"}
+
+
+def _subscriptions(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    subs = _rows(Subscription)(uow, ids)
+    return {view.subscription.id: render_subscription(view) for view in subscription_views(uow, subs)}
+
+
+RENDERERS: dict[EventObject, Renderer] = {
+    EventObject.CUSTOMER: _simple(Customer, render_customer),
+    EventObject.INVOICE: _invoices,
+    EventObject.INVOICEITEM: _items,
+    EventObject.PRODUCT: _simple(Product, render_product),
+    EventObject.PRICE: _simple(Price, render_price),
+    EventObject.COUPON: _coupons,
+    EventObject.TAX_RATE: _simple(TaxRate, render_tax_rate),
+    EventObject.CREDIT_NOTE: _credit_notes,
+    EventObject.SUBSCRIPTION: _subscriptions,
+    EventObject.TEST_CLOCK: _simple(BillingClock, render_clock),
+}
+
+
+def register() -> None:
+    """Give the outbox the Stripe renderers and API version (idempotent)."""
+    register_renderers(API_VERSION, RENDERERS)
