@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         description="Where the rate-limit windows are kept: this process's memory, or a shared `limits` storage "
         "URI (`redis://…`) for several processes.",
     )
+    public_url: str = Field(
+        "",
+        description="The address customers reach this server at (`https://billing.example.com`): the start of "
+        "the hosted invoice pages and PDF links (Stripe `hosted_invoice_url`, `invoice_pdf`). Empty: the host "
+        "each request was sent to.",
+    )
     log_format: Literal["plain", "json"] = Field(
         "plain",
         description='How `bulkbill serve` writes its logs to stderr: "plain" lines, or one JSON object per line.',

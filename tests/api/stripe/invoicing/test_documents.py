@@ -1,0 +1,94 @@
+"""Stripe hosted invoice pages and PDFs (issue 14): the figures the API shows, for finalized invoices only."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from bulkbill.core.documents.formatting import Formatter
+from tests.helpers import StripeClient
+from tests.helpers.documents import path_of, pdf_text
+from tests.helpers.stripe import all_lines, coupon, setup_invoice, tax_rate
+
+
+def finalized_invoice(stripe: StripeClient) -> dict:  # type: ignore[type-arg]
+    ten = coupon(stripe, percent_off="10", name="WELCOME")
+    invoice = setup_invoice(stripe, **{"discounts[0][coupon]": ten})
+    vat = tax_rate(stripe)
+    lines = [
+        {"amount": 7500, "description": "Setup fee"},
+        {"amount": 1234, "description": "Support $5 #hours [extra] *bold* _x_ `y` @z <w>"},
+        {"amount": 99, "description": "Storage", "tax_rates": [vat]},
+    ]
+    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": lines})
+    return stripe.ok("POST", f"/v1/invoices/{invoice['id']}/finalize")
+
+
+def test_a_draft_has_no_document(stripe: StripeClient) -> None:
+    invoice = setup_invoice(stripe)
+    assert invoice["hosted_invoice_url"] is None
+    assert invoice["invoice_pdf"] is None
+
+
+def test_the_pdf_holds_every_line_and_total_the_api_shows(stripe: StripeClient, client: TestClient) -> None:
+    invoice = finalized_invoice(stripe)
+    assert invoice["hosted_invoice_url"] and invoice["invoice_pdf"]
+    response = client.get(path_of(invoice["invoice_pdf"]))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = pdf_text(response.content)
+    money = Formatter("usd").money
+    for line in all_lines(stripe, invoice["id"]):
+        assert line["description"] in text
+        assert money(line["amount"]) in text
+    figures = [invoice["subtotal"], invoice["total"], invoice["amount_due"]]
+    figures += [-d["amount"] for d in invoice["total_discount_amounts"]]
+    figures += [t["amount"] for t in invoice["total_taxes"]]
+    for figure in figures:
+        assert money(figure) in text, figure
+    assert invoice["number"] in text
+
+
+def test_the_hosted_page_shows_the_figures_and_the_state(stripe: StripeClient, client: TestClient) -> None:
+    invoice = finalized_invoice(stripe)
+    page = client.get(path_of(invoice["hosted_invoice_url"]))
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    # User text is escaped, never markup.
+    assert "&lt;w&gt;" in page.text and "<w>" not in page.text
+    assert Formatter("usd").money(invoice["amount_due"]) in page.text
+    assert 'data-state="void"' not in page.text
+    voided = stripe.ok("POST", f"/v1/invoices/{invoice['id']}/void")
+    assert voided["hosted_invoice_url"] == invoice["hosted_invoice_url"]
+    page = client.get(path_of(invoice["hosted_invoice_url"]))
+    assert 'data-state="void"' in page.text
+    assert "VOID" in pdf_text(client.get(path_of(invoice["invoice_pdf"])).content)
+
+
+def test_a_changed_document_renders_a_new_version_and_an_unchanged_one_is_served_from_the_cache(
+    stripe: StripeClient, client: TestClient
+) -> None:
+    invoice = finalized_invoice(stripe)
+    first = client.get(path_of(invoice["invoice_pdf"])).content
+    assert client.get(path_of(invoice["invoice_pdf"])).content == first  # byte for byte: the stored file
+    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/pay", {"paid_out_of_band": True})
+    paid = client.get(path_of(invoice["invoice_pdf"])).content
+    assert paid != first
+    assert "PAID" in pdf_text(paid)
+
+
+def test_urls_are_unguessable_and_name_one_tenant_s_document(
+    stripe: StripeClient, other_stripe: StripeClient, client: TestClient
+) -> None:
+    mine = finalized_invoice(stripe)
+    theirs = finalized_invoice(other_stripe)
+    token = path_of(mine["hosted_invoice_url"]).rsplit("/", 1)[1]
+    assert len(token) >= 32
+    assert path_of(mine["hosted_invoice_url"]) != path_of(theirs["hosted_invoice_url"])
+    # Another tenant's key cannot reach my invoice, and a token altered by one character answers 404.
+    assert other_stripe.get(f"/v1/invoices/{mine['id']}").status_code == 404
+    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for path in (f"/documents/{altered}", f"/documents/{altered}/pdf", "/documents/" + "x" * 500):
+        assert client.get(path).status_code == 404
+    # A draft's token (it has one from creation) shows nothing.
+    draft = setup_invoice(stripe)
+    assert draft["hosted_invoice_url"] is None
