@@ -75,3 +75,14 @@ def render_png(document: Document, *, ppi: float = 110) -> list[bytes]:
     """The document's pages as PNG images (for the README's pictures and for looking at a layout)."""
     result = _engine().compile(typst_source(document), format="png", ppi=ppi)
     return list(result) if isinstance(result, list) else [result]
+
+
+def logo_renders(logo: bytes, content_type: str) -> bool:
+    """Whether typst can draw this logo (a file that only looks like a PNG must not break every document)."""
+    engine = _engine()
+    source = f"#image({typst_value(engine.logo_path(logo, content_type))}, width: 1cm)"
+    try:
+        engine.compile(source, format="pdf")
+    except typst.TypstError:
+        return False
+    return True

@@ -6,21 +6,8 @@ from fastapi.testclient import TestClient
 
 from bulkbill.core.documents.formatting import Formatter
 from tests.helpers import StripeClient
-from tests.helpers.documents import path_of, pdf_text
-from tests.helpers.stripe import all_lines, coupon, setup_invoice, tax_rate
-
-
-def finalized_invoice(stripe: StripeClient) -> dict:  # type: ignore[type-arg]
-    ten = coupon(stripe, percent_off="10", name="WELCOME")
-    invoice = setup_invoice(stripe, **{"discounts[0][coupon]": ten})
-    vat = tax_rate(stripe)
-    lines = [
-        {"amount": 7500, "description": "Setup fee"},
-        {"amount": 1234, "description": "Support $5 #hours [extra] *bold* _x_ `y` @z <w>"},
-        {"amount": 99, "description": "Storage", "tax_rates": [vat]},
-    ]
-    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": lines})
-    return stripe.ok("POST", f"/v1/invoices/{invoice['id']}/finalize")
+from tests.helpers.documents import finalized_invoice, path_of, pdf_text
+from tests.helpers.stripe import all_lines, setup_invoice
 
 
 def test_a_draft_has_no_document(stripe: StripeClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -17,7 +18,7 @@ def minor(value: object, currency: str) -> int:
     return int(major_to_minor(Decimal(str(value)), currency))
 
 
-def posted_invoice(zuora: ZuoraClient) -> dict:  # type: ignore[type-arg]
+def posted_invoice(zuora: ZuoraClient) -> dict[str, Any]:
     items = [
         item(120, chargeName="Consulting", description="Consulting, July"),
         item("33.33", chargeName="Hosting", description="Hosting $ # [eu-west] *fast*"),
@@ -26,7 +27,6 @@ def posted_invoice(zuora: ZuoraClient) -> dict:  # type: ignore[type-arg]
     created = standalone(zuora, items=items)
     post(zuora, created["id"])
     return get(zuora, created["id"])
-
 
 
 def test_a_draft_has_no_file(zuora: ZuoraClient) -> None:
