@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from bulkbill.cli import bill_runs as bill_run_commands
+from bulkbill.cli import documents as document_commands
 from bulkbill.cli.options import DatabaseUrl, fail, open_database, settings_for, tenant_id_for
 from bulkbill.core.documents.branding import BrandingRefused
 from bulkbill.services.platform.branding import BrandingChange, set_branding
@@ -28,6 +29,7 @@ app = typer.Typer(help="bulkbill: a self-hostable billing engine.", no_args_is_h
 tenants = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenants, name="tenants")
 app.add_typer(bill_run_commands.app, name="bill-run")
+app.add_typer(document_commands.app, name="documents")
 
 _settings = settings_for
 
