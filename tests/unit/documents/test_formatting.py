@@ -5,8 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency, format_decimal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bulkbill.core.documents.formatting import Formatter, choose_locale
+from bulkbill.core.money import minor_to_major
 
 
 @pytest.mark.parametrize(
@@ -39,3 +43,35 @@ def test_dates_follow_the_locale() -> None:
 )
 def test_the_first_known_preferred_locale_is_chosen(preferences: list[str] | None, chosen: str) -> None:
     assert choose_locale(preferences) == chosen
+
+
+LOCALES = ["en", "de", "fr", "ja", "en_IN", "de_CH", "ar", "nl", "es", "pl", "sv", "hi"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    minor=st.integers(-(10**15), 10**15),
+    extra=st.integers(0, 10**6),
+    currency=st.sampled_from(["USD", "EUR", "JPY", "KWD", "INR", "CHF"]),
+    locale=st.sampled_from(LOCALES),
+)
+def test_the_fast_formatting_is_babel_s_exactly(minor: int, extra: int, currency: str, locale: str) -> None:
+    """Whatever path a locale takes (the checked fast form, or babel), the text is babel's."""
+    fmt = Formatter(currency.lower(), locale)
+    major = minor_to_major(minor, currency)
+    assert fmt.money(minor) == format_currency(major, currency, locale=locale, currency_digits=True)
+    unit = Decimal(minor) + Decimal(extra) / 10**6
+    expected = format_currency(
+        minor_to_major(unit, currency).normalize() if unit != unit.to_integral() else minor_to_major(int(unit), currency),
+        currency,
+        locale=locale,
+        currency_digits=True,
+        decimal_quantization=False,
+    )
+    assert fmt.unit_price(unit) == expected
+    quantity = Decimal(extra) / 1000
+    assert fmt.quantity(quantity) == format_decimal(
+        quantity.normalize() if quantity != quantity.to_integral() else quantity.quantize(Decimal(1)),
+        locale=locale,
+        decimal_quantization=False,
+    )
