@@ -62,7 +62,9 @@ def test_the_fast_formatting_is_babel_s_exactly(minor: int, extra: int, currency
     assert fmt.money(minor) == format_currency(major, currency, locale=locale, currency_digits=True)
     unit = Decimal(minor) + Decimal(extra) / 10**6
     expected = format_currency(
-        minor_to_major(unit, currency).normalize() if unit != unit.to_integral() else minor_to_major(int(unit), currency),
+        minor_to_major(unit, currency).normalize()
+        if unit != unit.to_integral()
+        else minor_to_major(int(unit), currency),
         currency,
         locale=locale,
         currency_digits=True,
