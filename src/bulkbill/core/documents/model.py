@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 # Bumped whenever a renderer's output changes for the same document: cached files then re-render.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 class DocumentKind(StrEnum):

@@ -100,11 +100,11 @@ def present(document: Document) -> dict[str, Any]:
     totals.append(Row(labels["total"], fmt.money(document.total), strong=True))
     if document.balance_applied:
         totals.append(Row(labels["balance_applied"], fmt.money(document.balance_applied)))
-    if document.amount_paid:
-        totals.append(Row(labels["amount_paid"], fmt.money(-document.amount_paid)))
     due_label = labels["amount_credited"] if credit else labels["amount_due"]
     totals.append(Row(due_label, fmt.money(document.amount_due), strong=True))
+    # Then what was paid against it and what is left (as Stripe's page: due, paid, remaining).
     if document.amount_paid and not credit:
+        totals.append(Row(labels["amount_paid"], fmt.money(-document.amount_paid)))
         totals.append(Row(labels["amount_remaining"], fmt.money(document.amount_remaining), strong=True))
     facts = [Row(labels["number"], document.number), Row(labels["issued"], fmt.date(document.issued))]
     if document.due is not None and not credit:
