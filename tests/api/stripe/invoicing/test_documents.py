@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bulkbill.core.documents.formatting import Formatter
+from bulkbill.storage.tables import Invoice
 from tests.helpers import StripeClient
 from tests.helpers.documents import finalized_invoice, path_of, pdf_text
 from tests.helpers.stripe import all_lines, setup_invoice
@@ -76,6 +78,11 @@ def test_urls_are_unguessable_and_name_one_tenant_s_document(
     altered = token[:-1] + ("A" if token[-1] != "A" else "B")
     for path in (f"/documents/{altered}", f"/documents/{altered}/pdf", "/documents/" + "x" * 500):
         assert client.get(path).status_code == 404
-    # A draft's token (it has one from creation) shows nothing.
+    # A draft has its token from creation, but the token shows nothing until it is finalized.
     draft = setup_invoice(stripe)
     assert draft["hosted_invoice_url"] is None
+    with client.app.state.bulkbill.sessions() as session:  # type: ignore[attr-defined]
+        draft_token = session.scalar(select(Invoice.document_token).where(Invoice.id == draft["id"]))
+    assert draft_token
+    for path in (f"/documents/{draft_token}", f"/documents/{draft_token}/pdf"):
+        assert client.get(path).status_code == 404
