@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from types import SimpleNamespace
 
+import pypdf
 import pytest
+import typst
 
-from bulkbill.core.documents.model import DocumentKind, DocumentState, content_hash
+from bulkbill.core.documents.model import Branding, DocumentKind, DocumentState, content_hash
 from bulkbill.core.documents.presentation import present
 from bulkbill.devtools.sample_documents import invoice
 from bulkbill.services.rendering.build import customer_locale, format_address
+from bulkbill.services.rendering.html import render_html
 from bulkbill.services.rendering.pdf import render_pdf
 from tests.helpers.documents import pdf_text
 
@@ -62,3 +67,11 @@ def test_addresses_of_both_dialects_become_lines() -> None:
     assert format_address(stripe) == "1 Main St\n12345 Springfield\nUS"
     assert format_address(zuora) == "Hauptstr. 1\n10115 Berlin\nGermany"
     assert format_address(None) is None and format_address({}) is None
+
+
+def test_a_logo_is_drawn_on_the_pdf_and_embedded_in_the_page() -> None:
+    png = typst.compile(b"#set page(width: 2cm, height: 1cm)\n#rect(fill: red)", format="png", ppi=30)
+    document = dataclasses.replace(invoice(2), branding=Branding(logo=png, logo_type="image/png", accent="#00aa77"))
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(document)))
+    assert reader.pages[0].images, "the logo is an image on the first page"
+    assert 'src="data:image/png;base64,' in render_html(document, pdf_url=None)

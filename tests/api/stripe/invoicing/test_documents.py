@@ -20,7 +20,9 @@ def test_a_draft_has_no_document(stripe: StripeClient) -> None:
 
 def test_the_pdf_holds_every_line_and_total_the_api_shows(stripe: StripeClient, client: TestClient) -> None:
     invoice = finalized_invoice(stripe)
-    assert invoice["hosted_invoice_url"] and invoice["invoice_pdf"]
+    # Absolute links to this server (BULKBILL_PUBLIC_URL unset: the host the request went to).
+    assert invoice["hosted_invoice_url"].startswith("http://testserver/documents/")
+    assert invoice["invoice_pdf"] == invoice["hosted_invoice_url"] + "/pdf"
     response = client.get(path_of(invoice["invoice_pdf"]))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
