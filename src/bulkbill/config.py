@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         "only at the database lock: a process's writers queue in order, those of different processes do not. "
         "Each process has its own rate-limit windows unless `BULKBILL_RATE_LIMIT_STORAGE_URI` is shared.",
     )
+    public_url: str = Field(
+        "",
+        description="The address customers reach this server at (`https://billing.example.com`): the start of "
+        "the hosted invoice pages and PDF links (Stripe `hosted_invoice_url`, `invoice_pdf`). Empty: the host "
+        "each request was sent to.",
+    )
     log_format: Literal["plain", "json"] = Field(
         "plain",
         description='How `bulkbill serve` writes its logs to stderr: "plain" lines, or one JSON object per line.',

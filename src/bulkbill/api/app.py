@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
+from bulkbill.api import public_documents
 from bulkbill.api.access_log import AccessLog
 from bulkbill.api.housekeeping import pruning_idempotency_keys
 from bulkbill.api.state import AppState
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    app.include_router(public_documents.router)
     app.router.routes.append(DialectMount("/stripe", app=create_stripe_app()))
     app.router.routes.append(DialectMount("/zuora", app=create_zuora_app()))
     # Outermost: the AppState in every scope (mounted sub-apps included) and the access log.

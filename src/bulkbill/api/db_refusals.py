@@ -57,6 +57,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "customers",
                 "discounts",
                 "events",
+                "document_files",
                 "fulfillment_items",
                 "fulfillments",
                 "invoice_items",
@@ -78,6 +79,9 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
         UniqueKey.of("bill_run_chunks", "bill_run_id", "chunk_no"),
         UniqueKey.of("bill_run_items", "bill_run_id", "source_type", "source_id"),
         UniqueKey.of("bill_runs", "bill_run_number"),
+        # A document's file versions: two first requests at once render the same version (a retry reads it).
+        UniqueKey.of("document_files", "invoice_id", "version"),
+        UniqueKey.of("document_files", "invoice_id", "content_hash"),
         UniqueKey.of("fulfillments", "fulfillment_number"),
         UniqueKey.of("idempotency_keys", "dialect", "key"),
         UniqueKey.of("invoice_items", "source_type", "source_id"),
@@ -85,6 +89,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
         UniqueKey.of("invoice_lines", "item_id"),
         # Chosen numbers are checked first and the sequences skip taken ones: a clash is a race.
         UniqueKey.of("invoices", "number"),
+        UniqueKey.of("invoices", "document_token"),
         UniqueKey.of("oauth_tokens", "token_hash"),
         UniqueKey.of("sequences", "name"),
         UniqueKey.of("tenants", "stripe_key_hash"),

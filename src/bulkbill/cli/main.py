@@ -6,13 +6,17 @@ import datetime as dt
 import json
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bulkbill.cli import bill_runs as bill_run_commands
+from bulkbill.cli import documents as document_commands
 from bulkbill.cli import events as event_commands
 from bulkbill.cli.options import DatabaseUrl, fail, open_database, settings_for, tenant_id_for
+from bulkbill.core.documents.branding import BrandingRefused
+from bulkbill.services.platform.branding import BrandingChange, set_branding
 from bulkbill.services.platform.tenants import (
     TenantNameRefused,
     check_zuora_version,
@@ -28,6 +32,7 @@ app.add_typer(tenants, name="tenants")
 app.add_typer(bill_run_commands.app, name="bill-run")
 app.add_typer(event_commands.app, name="events")
 app.command("listen")(event_commands.listen)
+app.add_typer(document_commands.app, name="documents")
 
 _settings = settings_for
 
@@ -187,25 +192,67 @@ def main() -> None:
 def tenants_update(
     tenant: Annotated[str, typer.Argument(help="Tenant id or name.")],
     zuora_version: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--zuora-version",
             help="The tenant's default Zuora-Version (e.g. 196.0 or 2025-08-12); 'current' for the current behaviour.",
         ),
-    ],
+    ] = None,
+    business_name: Annotated[
+        str | None, typer.Option("--business-name", help="Name on documents (default: the tenant's name).")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Business address on documents ('\\n' ends a line).")
+    ] = None,
+    tax_id: Annotated[str | None, typer.Option("--tax-id", help="Tax id shown under the address.")] = None,
+    logo: Annotated[
+        Path | None, typer.Option("--logo", help="PNG, JPEG or SVG file, at most 512 KiB; '' removes it.")
+    ] = None,
+    accent: Annotated[str | None, typer.Option("--accent", help="Accent colour, #rgb or #rrggbb.")] = None,
+    footer: Annotated[str | None, typer.Option("--footer", help="Footer text of every document.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Change a tenant's settings."""
+    """Change a tenant's settings: its default Zuora-Version, and the branding of its documents."""
     version = None if zuora_version == "current" else zuora_version
-    _valid_version(version)
+    if zuora_version is not None:
+        _valid_version(version)
+    change = BrandingChange(
+        business_name=business_name,
+        address=address.replace("\\n", "\n") if address is not None else None,
+        tax_id=tax_id,
+        accent=accent,
+        footer=footer,
+        logo=_read_logo(logo),
+    )
+    if zuora_version is None and change.is_empty():
+        fail("nothing to change: give --zuora-version or a branding option (see --help)")
     engine = open_database(_settings(database_url))
     try:
         with make_sessionmaker(engine).begin() as session:
             tenant_id = tenant_id_for(session, tenant)
-            set_zuora_default_version(session, tenant_id, version)
+            if zuora_version is not None:
+                set_zuora_default_version(session, tenant_id, version)
+            if not change.is_empty():
+                set_branding(session, tenant_id, change)
+    except BrandingRefused as exc:
+        fail(str(exc))
     finally:
         engine.dispose()
-    typer.echo(f"tenant {tenant_id}: Zuora-Version default {version or 'current'}")
+    if zuora_version is not None:
+        typer.echo(f"tenant {tenant_id}: Zuora-Version default {version or 'current'}")
+    if not change.is_empty():
+        typer.echo(f"tenant {tenant_id}: branding updated")
+
+
+def _read_logo(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    if str(path) in ("", "."):
+        return b""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read the logo {str(path)!r}: {exc.strerror}")
 
 
 @tenants.command("list")

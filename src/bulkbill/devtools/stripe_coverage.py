@@ -21,7 +21,7 @@ from typing import Any
 # `params: Optional["CustomerCreateParams"]` ... `"post",` `"/v1/customers/{customer}"...`
 _METHOD = re.compile(
     r'params: (?:Optional\[\s*)?"(?P<params>\w+)"'  # the params class, optional or not
-    r'(?:(?!\n    (?:async )?def ).)*?'  # within the same method
+    r"(?:(?!\n    (?:async )?def ).)*?"  # within the same method
     r'self\._request\(\s*"(?P<verb>\w+)",\s*"(?P<path>[^"]+)"',
     re.S,
 )

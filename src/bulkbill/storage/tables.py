@@ -7,6 +7,7 @@ are exact decimals (DecimalText); nothing is a float.
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -46,6 +48,11 @@ def tenant_fk(columns: list[str], table: str, **kw: Any) -> ForeignKeyConstraint
     return ForeignKeyConstraint(["tenant_id", *columns], [f"{table}.tenant_id", f"{table}.id"], **kw)
 
 
+def new_document_token() -> str:
+    """A public document URL's secret: 32 URL-safe characters (192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
 class Tenant(Base):
     __tablename__ = "tenants"
     # Operators name tenants on the command line (`--tenant acme`): a name means one tenant. A unique
@@ -59,6 +66,14 @@ class Tenant(Base):
     created: Mapped[int] = mapped_column(BigInteger)
     # The Zuora-Version a request without the header is answered by (None: the current behaviour).
     zuora_default_version: Mapped[str | None] = mapped_column(String(32))
+    # Branding on the documents customers read (`bulkbill tenants update`); none of it is required.
+    business_name: Mapped[str | None] = mapped_column(String(200))
+    business_address: Mapped[str | None] = mapped_column(Text)
+    tax_id: Mapped[str | None] = mapped_column(String(64))
+    accent: Mapped[str | None] = mapped_column(String(7))
+    invoice_footer: Mapped[str | None] = mapped_column(Text)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str | None] = mapped_column(String(32))
 
 
 class Customer(Base):
@@ -228,9 +243,13 @@ class Invoice(Base):
     # Set on a subscription's invoices, with a snapshot of the subscription's metadata at creation.
     subscription_id: Mapped[str | None] = mapped_column(IdString)
     subscription_metadata: Mapped[dict[str, str] | None] = mapped_column(Json)
+    # The secret part of the public document URLs (hosted page, PDF): 192 random bits, so the URL is
+    # unguessable and names one tenant's one document; shown only once the invoice is finalized.
+    document_token: Mapped[str | None] = mapped_column(String(48), default=new_document_token)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         UniqueConstraint("tenant_id", "number"),
+        Index("uq_invoices_document_token", "document_token", unique=True),
         Index("ix_invoices_tenant_customer", "tenant_id", "customer_id", "created"),
         Index("ix_invoices_tenant_created", "tenant_id", "created"),
     )
@@ -333,6 +352,7 @@ class OAuthToken(Base):
 
 # Models kept in their own modules register on the same metadata when this module is imported.
 from bulkbill.storage import tables_accounting as _accounting  # noqa: E402,F401
+from bulkbill.storage import tables_documents as _documents  # noqa: E402,F401
 from bulkbill.storage import tables_events as _events  # noqa: E402,F401
 from bulkbill.storage import tables_orders as _orders  # noqa: E402,F401
 from bulkbill.storage import tables_subscriptions as _subscriptions  # noqa: E402,F401

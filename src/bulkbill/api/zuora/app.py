@@ -17,7 +17,7 @@ from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.api.zuora.accounts import accounting_periods, accounts
 from bulkbill.api.zuora.billing import bill_runs
-from bulkbill.api.zuora.documents import credit_memos, invoices, object_query
+from bulkbill.api.zuora.documents import credit_memos, files, invoices, object_query
 from bulkbill.api.zuora.edge import oauth
 from bulkbill.api.zuora.edge.call import bearer_token
 from bulkbill.api.zuora.edge.errors import Category, one_reason, render_error
@@ -39,6 +39,7 @@ ROUTERS = (
     accounting_periods,
     invoices,
     credit_memos,
+    files,
     object_query,
 )
 

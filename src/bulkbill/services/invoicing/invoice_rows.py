@@ -14,6 +14,7 @@ from typing import Any
 
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus, Posting, due_date_at_finalization
 from bulkbill.core.invoicing.totals import DiscountAmount, InvoiceFigures, LineFigures, TaxAmount, amount_due
+from bulkbill.storage.tables import new_document_token
 
 
 def new_invoice_columns(
@@ -69,6 +70,8 @@ def new_invoice_columns(
         "template_id": None,
         "subscription_id": None,
         "subscription_metadata": None,
+        # The public document URLs' secret (shown once the invoice is finalized).
+        "document_token": new_document_token(),
     }
     unknown = fields.keys() - row.keys()
     if unknown:

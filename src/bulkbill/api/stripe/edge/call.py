@@ -23,6 +23,7 @@ import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body
 from bulkbill.api.idempotent import execute_once
+from bulkbill.api.public_links import remember_public_base
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.edge.errors import internal_error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.forms import decode_form
@@ -76,6 +77,7 @@ async def stripe_request(request: Request) -> StripeRequest:
         request_id=request.scope.get("bulkbill_request_id") or new_request_id(),
         stripe_version=echoed_version(request.headers.get("stripe-version")),
     )
+    remember_public_base(request, state.settings)
     try:
         check_headers(request, state.settings.max_header_bytes)  # 431 past the cap
         params = decode_form(request.url.query) if request.url.query else {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bulkbill.api.public_links import hosted_page_url, pdf_url
 from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.core.money import truncate
@@ -215,8 +216,9 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "ending_balance": inv.ending_balance,
         "footer": inv.footer,
         "from_invoice": None,
-        "hosted_invoice_url": None,
-        "invoice_pdf": None,
+        # A draft has no document (as Stripe): the links appear at finalization.
+        "hosted_invoice_url": hosted_page_url(inv.document_token) if finalized and inv.document_token else None,
+        "invoice_pdf": pdf_url(inv.document_token) if finalized and inv.document_token else None,
         "issuer": {"type": "self"},
         "last_finalization_error": None,
         "latest_revision": None,

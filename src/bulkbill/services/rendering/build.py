@@ -1,0 +1,177 @@
+"""From stored rows to the core's document model: a finalized invoice or a posted credit memo, all its lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from bulkbill.core.documents.formatting import choose_locale
+from bulkbill.core.documents.model import (
+    Adjustment,
+    Branding,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    Party,
+    document_state,
+)
+from bulkbill.core.errors import NotFound
+from bulkbill.services.invoicing.invoice_totals import load_lines
+from bulkbill.services.invoicing.invoice_views import Related, load_related
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Customer, Invoice, Tenant
+
+DEFAULT_ACCENT = "#1f6feb"
+
+
+def has_document(invoice: Invoice) -> bool:
+    """Finalized (Stripe) or posted (Zuora) documents have one; drafts never do."""
+    return document_state(invoice.status) is not None
+
+
+def build_document(uow: UnitOfWork, invoice: Invoice) -> Document:
+    """The document a customer reads for a finalized invoice or credit memo (NotFound for a draft)."""
+    state = document_state(invoice.status)
+    if state is None:
+        raise NotFound("document", invoice.id)
+    entries = load_lines(uow, invoice.id)
+    related = load_related(uow, [invoice], [e.item for e in entries])
+    customer = related.customers.get(invoice.customer_id)
+    tenant = uow.session.get(Tenant, uow.tenant_id)
+    lines = tuple(
+        DocumentLine(
+            description=_line_description(e.item.description, e.item.extras),
+            quantity=e.item.quantity_decimal,
+            unit_amount=e.item.unit_amount_decimal,
+            amount=e.item.amount,
+            period_start=e.item.period_start,
+            period_end=e.item.period_end,
+        )
+        for e in entries
+    )
+    return Document(
+        kind=DocumentKind(invoice.document_type),
+        state=state,
+        number=invoice.number or invoice.id,
+        currency=invoice.currency,
+        locale=customer_locale(customer),
+        issued=_issued(invoice),
+        due=invoice.due_date,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        issuer=_issuer(tenant),
+        customer=_customer(customer),
+        branding=_branding(tenant, invoice),
+        lines=lines,
+        subtotal=invoice.subtotal,
+        discounts=_discounts(invoice, related),
+        taxes=_taxes(invoice, related),
+        total=invoice.total,
+        balance_applied=invoice.starting_balance,
+        amount_paid=invoice.amount_paid,
+        amount_due=invoice.amount_due,
+        memo=invoice.description or invoice.comments,
+        payment_terms=_payment_terms(invoice, customer),
+        custom_fields=tuple(
+            (str(k), str(v)) for k, v in sorted((invoice.custom_fields or {}).items()) if v not in (None, "")
+        ),
+    )
+
+
+def customer_locale(customer: Customer | None) -> str:
+    """The customer's first preferred locale babel knows (Stripe preferred_locales), else English."""
+    preferences = getattr(customer, "preferred_locales", None) if customer is not None else None
+    if not isinstance(preferences, list | tuple):
+        preferences = None
+    return choose_locale(preferences)
+
+
+def _line_description(description: str | None, extras: Mapping[str, Any] | None) -> str:
+    if description:
+        return description
+    extras = extras or {}
+    return str(extras.get("chargeName") or extras.get("productName") or "")
+
+
+def _issued(invoice: Invoice) -> int:
+    if invoice.invoice_date:
+        day = dt.date.fromisoformat(invoice.invoice_date)
+        return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    return invoice.finalized_at or invoice.created
+
+
+def _issuer(tenant: Tenant | None) -> Party:
+    if tenant is None:
+        return Party()
+    return Party(name=tenant.business_name or tenant.name, address=tenant.business_address, tax_id=tenant.tax_id)
+
+
+def _branding(tenant: Tenant | None, invoice: Invoice) -> Branding:
+    footer = invoice.footer or (tenant.invoice_footer if tenant is not None else None)
+    if tenant is None:
+        return Branding(footer=footer)
+    return Branding(logo=tenant.logo, logo_type=tenant.logo_type, accent=tenant.accent or DEFAULT_ACCENT, footer=footer)
+
+
+def _customer(customer: Customer | None) -> Party:
+    if customer is None:
+        return Party()
+    contact = (customer.profile or {}).get("billToContact")
+    address = getattr(customer, "address", None)
+    return Party(
+        name=customer.name,
+        address=format_address(address) or format_address(contact),
+        email=customer.email or (contact.get("workEmail") if isinstance(contact, dict) else None),
+    )
+
+
+def format_address(address: object) -> str | None:
+    """A Stripe address (line1, city, ...) or a Zuora contact (address1, zipCode, ...) as lines of text."""
+    if not isinstance(address, dict):
+        return None
+
+    def field(*names: str) -> str:
+        return next((str(address[n]) for n in names if address.get(n)), "")
+
+    city = " ".join(p for p in (field("postal_code", "zipCode"), field("city")) if p)
+    parts = [field("line1", "address1"), field("line2", "address2"), city, field("state"), field("country")]
+    text = "\n".join(p for p in parts if p)
+    return text or None
+
+
+def _discounts(invoice: Invoice, related: Related) -> tuple[Adjustment, ...]:
+    out = []
+    for entry in invoice.total_discount_amounts or []:
+        discount = related.discounts.get(entry["discount"])
+        coupon = related.coupons.get(discount.coupon_id) if discount is not None else None
+        label = (coupon.name or coupon.id) if coupon is not None else "Discount"
+        if coupon is not None and coupon.percent_off is not None:
+            label = f"{label} ({_percent(coupon.percent_off)} %)"
+        out.append(Adjustment(label, int(entry["amount"])))
+    return tuple(out)
+
+
+def _taxes(invoice: Invoice, related: Related) -> tuple[Adjustment, ...]:
+    out = []
+    for entry in invoice.total_taxes or []:
+        rate = related.tax_rates.get(entry.get("tax_rate", ""))
+        label = f"{rate.display_name} {_percent(rate.percentage)} %" if rate is not None else "Tax"
+        inclusive = bool(entry.get("inclusive"))
+        out.append(Adjustment(label + (" (incl.)" if inclusive else ""), int(entry["amount"]), inclusive))
+    return tuple(out)
+
+
+def _percent(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _payment_terms(invoice: Invoice, customer: Customer | None) -> str | None:
+    term = (customer.profile or {}).get("paymentTerm") if customer is not None else None
+    if isinstance(term, str) and term:
+        return term
+    if invoice.collection_method == "send_invoice" and invoice.days_until_due is not None:
+        return f"Net {invoice.days_until_due}"
+    return None
