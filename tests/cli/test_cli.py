@@ -53,6 +53,7 @@ DATABASE_COMMANDS = {
     "bill-run retry": ["bill-run", "retry", "BR-00000001", "--tenant", "acme"],
     "listen": ["listen", "--forward-to", "http://127.0.0.1:9/", "--tenant", "acme"],
     "events resend": ["events", "resend", "evt_x", "--endpoint", "we_x", "--tenant", "acme"],
+    "documents render": ["documents", "render", "--bill-run", "BR-00000001", "--tenant", "acme"],
 }
 
 
