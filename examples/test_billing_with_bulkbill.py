@@ -45,6 +45,12 @@ def test_a_subscription_renews_when_its_test_clock_moves(stripe_client, bulkbill
     assert [(r.billing_reason, r.total) for r in renewals] == [("subscription_cycle", 1500)]
 
 
+def test_a_webhook_receives_the_event_signed(stripe_client, stripe_webhooks):
+    customer = stripe_client.v1.customers.create({"name": "Ada"})
+    event = stripe_webhooks.wait_for("customer.created", lambda e: e.data.object.id == customer.id)
+    assert event.data.object.name == "Ada"
+
+
 def test_a_zuora_account(zuora_api_client):
     accounts = zuora_sdk.AccountsApi(zuora_api_client)
     created = accounts.create_account(

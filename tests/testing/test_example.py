@@ -57,7 +57,9 @@ def fresh_venv(work: Path, wheel: Path) -> Path:
     purelib = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
     outer = [p for p in dict.fromkeys(site.getsitepackages()) if Path(p).is_dir()]
     Path(purelib, "outer_environment.pth").write_text("".join(f"{p}\n" for p in outer))
-    run(sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index", wheel)
+    # --ignore-installed: the outer environment's bulkbill (visible through the path file) is not this one.
+    run(sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index",
+        "--ignore-installed", wheel)  # fmt: skip
     return python
 
 

@@ -3,6 +3,9 @@ point, and these tests take the fixtures with the defaults a user gets (SQLite i
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +13,7 @@ import pytest
 import stripe
 import zuora_sdk
 
-from bulkbill.testing import BulkbillServer, Clocks, Tenant
+from bulkbill.testing import BulkbillServer, Clocks, Tenant, WebhookReceiver, WebhookTimeout
 
 pytestmark = pytest.mark.sdk
 JAN1 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -85,3 +88,23 @@ def test_a_clock_refuses_an_unclear_move(bulkbill_clock: Clocks) -> None:
         clock.advance(to=FEB1, days=1)
     with pytest.raises(ValueError, match="aware datetime"):
         bulkbill_clock.create(datetime(2025, 1, 1))  # naive: the mistake under test
+
+
+def test_stripe_webhooks_hands_over_the_tenants_events_verified(
+    stripe_webhooks: WebhookReceiver, stripe_client: stripe.StripeClient
+) -> None:
+    customer = stripe_client.v1.customers.create({"name": "Ada"})
+    event = stripe_webhooks.wait_for("customer.created", lambda e: e.data.object.id == customer.id)
+    assert isinstance(event, stripe.Event) and event.data.object.name == "Ada"
+    # a delivery not signed with the endpoint's secret is answered 400 and kept out
+    forged = urllib.request.Request(
+        stripe_webhooks.url,
+        data=json.dumps(event.to_dict()).encode(),
+        headers={"Stripe-Signature": "t=1,v1=00"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=10)
+    assert refused.value.code == 400 and stripe_webhooks.refused == 1
+    with pytest.raises(WebhookTimeout, match=r"no invoice\.created event"):
+        stripe_webhooks.wait_for("invoice.created", timeout=0.2)

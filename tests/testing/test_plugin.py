@@ -100,11 +100,14 @@ def test_without_the_sdks_their_fixtures_skip_saying_what_to_install(tmp_path: P
 
             def test_clock(bulkbill_clock):
                 raise AssertionError("not reached")
+
+            def test_webhooks(stripe_webhooks):
+                raise AssertionError("not reached")
             """
         )
     )
     done = run_pytest(tmp_path, env={"BULKBILL_TEST_DATABASE_URL": database})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed, 3 skipped" in done.stdout, done.stdout
+    assert "1 passed, 4 skipped" in done.stdout, done.stdout
     assert "stripe is not installed: `pip install stripe` to use it with bulkbill" in done.stdout
     assert "zuora_sdk is not installed: `pip install zuora-sdk` to use it with bulkbill" in done.stdout

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bulkbill.testing.clock import Clock, ClockFailed, Clocks
     from bulkbill.testing.server import BulkbillServer, ServerDidNotStart, serve_in_thread
     from bulkbill.testing.tenant import SdkMissing, Tenant
+    from bulkbill.testing.webhooks import WebhookReceiver, WebhookTimeout
 
 _HOMES = {
     "Clock": "clock",
@@ -25,6 +26,8 @@ _HOMES = {
     "serve_in_thread": "server",
     "SdkMissing": "tenant",
     "Tenant": "tenant",
+    "WebhookReceiver": "webhooks",
+    "WebhookTimeout": "webhooks",
 }
 __all__ = [
     "BulkbillServer",
@@ -34,6 +37,8 @@ __all__ = [
     "SdkMissing",
     "ServerDidNotStart",
     "Tenant",
+    "WebhookReceiver",
+    "WebhookTimeout",
     "serve_in_thread",
 ]
 

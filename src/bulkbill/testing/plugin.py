@@ -1,6 +1,7 @@
 """The pytest plugin (entry point `pytest11`): a bulkbill server per test session and a clean tenant per test.
 
-Fixtures: `bulkbill_server`, `bulkbill_tenant`, `stripe_client`, `zuora_api_client`, `bulkbill_clock`, and
+Fixtures: `bulkbill_server`, `bulkbill_tenant`, `stripe_client`, `zuora_api_client`, `bulkbill_clock`,
+`stripe_webhooks`, and
 `bulkbill_database_url` (override it to choose the database in code). Under pytest-xdist each worker
 starts its own server (on its own SQLite file, or on the one PostgreSQL database named); tenants keep
 tests apart either way. Nothing heavy is imported until a fixture is used: installing bulkbill costs
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bulkbill.testing.clock import Clocks
     from bulkbill.testing.server import BulkbillServer
     from bulkbill.testing.tenant import Tenant
+    from bulkbill.testing.webhooks import WebhookReceiver
 
 DATABASE_URL_ENV = "BULKBILL_TEST_DATABASE_URL"
 
@@ -77,6 +79,20 @@ def bulkbill_clock(stripe_client: Any) -> Clocks:
     from bulkbill.testing.clock import Clocks
 
     return Clocks(stripe_client)
+
+
+@pytest.fixture
+def stripe_webhooks(stripe_client: Any) -> Iterator[WebhookReceiver]:
+    """A local receiver subscribed to every event of the test's tenant: `stripe_webhooks.wait_for(type,
+    predicate, timeout)` returns the event, verified with stripe-python's Webhook.construct_event."""
+    from bulkbill.testing.webhooks import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    try:
+        receiver.subscribe(stripe_client)
+        yield receiver
+    finally:
+        receiver.close()
 
 
 def _or_skip(make: Any) -> Any:

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from bulkbill.api.app import create_app
 from bulkbill.config import Settings
 from bulkbill.devtools.listener import listening_socket
+from bulkbill.jobs.webhooks import sending_in_background
 from bulkbill.services.platform.tenants import create_tenant
 from bulkbill.testing.tenant import Tenant
 
@@ -91,11 +92,23 @@ def serve_in_thread(
         thread.start()
         try:
             _wait_started(server, thread, port)
-            yield BulkbillServer(f"http://{host}:{port}", settings.database_url, app)
+            with _delivering_webhooks(app, settings):
+                yield BulkbillServer(f"http://{host}:{port}", settings.database_url, app)
         finally:
             server.should_exit = True
             thread.join(timeout=STOP_TIMEOUT_SECONDS)
             sock.close()
+
+
+@contextmanager
+def _delivering_webhooks(app: FastAPI, settings: Settings) -> Iterator[None]:
+    # As `bulkbill serve` does (BULKBILL_WEBHOOKS_IN_SERVE), on the app's own sessions; stopped before the
+    # server, whose shutdown disposes of the engine.
+    if not settings.webhooks_in_serve:
+        yield
+        return
+    with sending_in_background(app.state.bulkbill.sessions, settings):
+        yield
 
 
 def _run(server: uvicorn.Server, sock: socket.socket) -> None:
