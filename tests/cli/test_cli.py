@@ -51,6 +51,7 @@ DATABASE_COMMANDS = {
     "bill-run follow": ["bill-run", "follow", "BR-00000001", "--tenant", "acme"],
     "bill-run commit": ["bill-run", "commit", "BR-00000001", "--tenant", "acme"],
     "bill-run retry": ["bill-run", "retry", "BR-00000001", "--tenant", "acme"],
+    "documents render": ["documents", "render", "--bill-run", "BR-00000001", "--tenant", "acme"],
 }
 
 
