@@ -136,6 +136,10 @@ class Price(Base):
     lookup_key: Mapped[str | None] = mapped_column(String(200))
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
+    # Beyond a plain unit amount (None: per_unit at unit_amount_decimal): billing_scheme, tiers_mode,
+    # tiers, transform_quantity, custom_unit_amount, currency_options, decimals as strings
+    # (services/catalog/price_schemes.py reads and writes it).
+    pricing: Mapped[dict[str, Any] | None] = mapped_column(Json)
     __table_args__ = (tenant_fk(["product_id"], "products"),)
 
 

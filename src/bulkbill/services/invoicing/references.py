@@ -11,6 +11,7 @@ from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
 from bulkbill.core.invoicing.items import CouponInfo, DiscountInfo, PriceInfo, References, TaxRateInfo
 from bulkbill.core.metadata import Clear
 from bulkbill.services.catalog.coupons import coupon_is_valid, lock_coupons
+from bulkbill.services.catalog.price_schemes import scheme_of
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Discount, Price, Product, TaxRate
 
@@ -30,6 +31,11 @@ class ReferencedIds:
             if ref.discount:
                 self.discounts.add(ref.discount)
 
+    def add_item_price(self, price_id: str | None) -> None:
+        """An edited item's own price: a new quantity is priced through it (tiers, transform_quantity)."""
+        if price_id:
+            self.prices.add(price_id)
+
     def add_changes(self, changes: LineChanges) -> None:
         if changes.price:
             self.prices.add(changes.price)
@@ -48,7 +54,13 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
     if ids.prices:
         for p in uow.session.scalars(select(Price).where(Price.tenant_id == t, Price.id.in_(ids.prices))):
             prices[p.id] = PriceInfo(
-                p.id, p.currency, p.unit_amount_decimal, p.product_id, recurring=p.type == "recurring", active=p.active
+                p.id,
+                p.currency,
+                p.unit_amount_decimal,
+                p.product_id,
+                recurring=p.type == "recurring",
+                active=p.active,
+                scheme=scheme_of(p) if p.pricing else None,
             )
     discounts = {}
     if ids.discounts:

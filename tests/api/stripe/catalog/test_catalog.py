@@ -179,7 +179,7 @@ class TestPrices:
             ),
             ({**_PRICE, "recurring": {"interval": "year", "interval_count": 4}}, _BAD_INT, "recurring[interval_count]"),
             ({**_PRICE, "tax_behavior": "sometimes"}, None, "tax_behavior"),
-            ({**_PRICE, "tiers_mode": "graduated"}, "parameter_unknown", "tiers_mode"),
+            ({**_PRICE, "tiers_mode": "graduated"}, None, "tiers_mode"),
         ],
     )
     def test_validation(
