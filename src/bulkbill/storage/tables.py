@@ -250,12 +250,15 @@ class Invoice(Base):
     # The secret part of the public document URLs (hosted page, PDF): 192 random bits, so the URL is
     # unguessable and names one tenant's one document; shown only once the invoice is finalized.
     document_token: Mapped[str | None] = mapped_column(String(48), default=new_document_token)
+    # Set on a credit note (a credit memo made through Stripe's /v1/credit_notes): the invoice it credits.
+    credited_invoice_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         UniqueConstraint("tenant_id", "number"),
         Index("uq_invoices_document_token", "document_token", unique=True),
         Index("ix_invoices_tenant_customer", "tenant_id", "customer_id", "created"),
         Index("ix_invoices_tenant_created", "tenant_id", "created"),
+        Index("ix_invoices_tenant_credited", "tenant_id", "credited_invoice_id"),
     )
 
 
