@@ -30,6 +30,7 @@ OBJECT_SCHEMAS = frozenset(
         "discount",
         "credit_note",
         "credit_note_line_item",
+        "promotion_code",
     }
 )
 

@@ -191,7 +191,32 @@ class Discount(Base):
     invoice_id: Mapped[str | None] = mapped_column(IdString)
     invoice_item_id: Mapped[str | None] = mapped_column(IdString)
     start: Mapped[int] = mapped_column(BigInteger)
+    # The promotion code the customer redeemed to get this discount (Stripe's promo_), if any.
+    promotion_code_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (tenant_fk(["coupon_id"], "coupons"),)
+
+
+class PromotionCode(Base):
+    """A customer-facing code for a coupon (Stripe's promo_), with its own redemption limits."""
+
+    __tablename__ = "promotion_codes"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    code: Mapped[str] = mapped_column(String(500))
+    coupon_id: Mapped[str] = mapped_column(IdString)
+    customer_id: Mapped[str | None] = mapped_column(IdString)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_redemptions: Mapped[int | None] = mapped_column(Integer)
+    times_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    # first_time_transaction, minimum_amount, minimum_amount_currency, currency_options.
+    restrictions: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        tenant_fk(["coupon_id"], "coupons"),
+        Index("ix_promotion_codes_tenant_code", "tenant_id", "code"),
+    )
 
 
 class Invoice(Base):

@@ -12,7 +12,7 @@ from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
-from bulkbill.api.stripe.catalog import coupons, prices, products, tax_rates
+from bulkbill.api.stripe.catalog import coupons, prices, products, promotion_codes, tax_rates
 from bulkbill.api.stripe.customers import customers
 from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.edge.errors import error_body, render_error, request_log_url
@@ -39,6 +39,7 @@ def create_stripe_app() -> FastAPI:
         prices,
         tax_rates,
         coupons,
+        promotion_codes,
         invoices,
         invoice_lines,
         invoice_items,

@@ -97,6 +97,17 @@ class CouponInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PromotionCodeInfo:
+    """A promotion code as the checks see it: its coupon, whether it is usable now, for whom, how often."""
+
+    id: str
+    coupon_id: str
+    valid: bool  # active and not past expires_at
+    customer_id: str | None = None
+    redemptions_left: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DiscountInfo:
     id: str
     coupon_id: str
@@ -163,6 +174,7 @@ class References:
     products: set[str]
     # Applications of each coupon this command's checks have accepted so far: each is a redemption.
     coupon_uses: dict[str, int] = field(default_factory=dict)
+    promotion_codes: dict[str, PromotionCodeInfo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,7 +528,7 @@ def check_discounts(
             )
             continue
         if ref.promotion_code is not None:
-            errors.not_found((*path, i, "promotion_code"), "promotion code", ref.promotion_code)
+            check_promotion_code(ref.promotion_code, owner, refs, (*path, i, "promotion_code"), errors)
         elif ref.discount is not None:
             found = refs.discounts.get(ref.discount)
             if found is None or found.customer_id not in (None, owner.customer_id):
@@ -554,6 +566,28 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
                 f"Coupon {coupon_id} has {left} redemption(s) left (max_redemptions) "
                 "and this request applies it more often.",
             )
+
+
+def check_promotion_code(code_id: str, owner: ItemOwner, refs: References, path: Path, errors: InputCollector) -> None:
+    """A promotion code applies while active and unexpired, to its customer if it names one, within its
+    max_redemptions (every application counts), and only where its coupon applies."""
+    code = refs.promotion_codes.get(code_id)
+    if code is None or code.customer_id not in (None, owner.customer_id):
+        errors.not_found(path, "promotion code", code_id)
+        return
+    if not code.valid:
+        errors.add(path, ErrorCode.COUPON_EXPIRED, f"Promotion code {code_id} is inactive or expired.")
+        return
+    uses = refs.coupon_uses.get(code_id, 0) + 1
+    refs.coupon_uses[code_id] = uses
+    if code.redemptions_left is not None and uses > code.redemptions_left:
+        errors.add(
+            path,
+            ErrorCode.COUPON_EXPIRED,
+            f"Promotion code {code_id} has {code.redemptions_left} redemption(s) left (max_redemptions).",
+        )
+        return
+    check_coupon(code.coupon_id, owner.currency, refs, path, errors)
 
 
 def check_tax_rates(rates: tuple[str, ...], refs: References, path: Path, errors: InputCollector) -> None:
