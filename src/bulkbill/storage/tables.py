@@ -177,6 +177,10 @@ class Coupon(Base):
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # applies_to[products] (a list of product ids; None: every product) and currency_options
+    # ({currency: {"amount_off": n}}) for an amount_off coupon used in other currencies.
+    applies_to: Mapped[list[str] | None] = mapped_column(Json)
+    currency_options: Mapped[dict[str, Any] | None] = mapped_column(Json)
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
 
 

@@ -80,3 +80,46 @@ def test_limits_are_enforced(sdk: SdkTenant) -> None:
         _code(sdk, expires_at=int(time.time()) - 10)
     assert past.value.param == "expires_at"
     assert sdk.client.v1.promotion_codes.retrieve(once.id).times_redeemed == 1
+
+
+def test_coupon_applies_to_products(sdk: SdkTenant) -> None:
+    widget, gadget = sdk.price(1000), sdk.price(3000)
+    coupon = sdk.client.v1.coupons.create(
+        {"amount_off": 500, "currency": "usd", "applies_to": {"products": [widget.product]}, "expand": ["applies_to"]}
+    )
+    assert coupon.applies_to.products == [widget.product]
+    assert "applies_to" not in sdk.client.v1.coupons.retrieve(coupon.id).to_dict()  # only when expanded
+    invoice = sdk.invoice(discounts=[{"coupon": coupon.id}])
+    invoice = sdk.client.v1.invoices.add_lines(
+        invoice.id, {"lines": [{"pricing": {"price": widget.id}}, {"pricing": {"price": gadget.id}}]}
+    )
+    lines = sdk.lines(invoice.id)
+    # the whole 500 comes off the widget line; the gadget line takes nothing
+    assert [sum(d.amount for d in ln.discount_amounts) for ln in lines] == [500, 0]
+    assert invoice.total == 1000 + 3000 - 500
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.client.v1.coupons.create({"percent_off": 5, "applies_to": {"products": ["prod_missing"]}})
+    assert caught.value.param == "applies_to[products][0]"
+
+
+def test_coupon_currency_options(sdk: SdkTenant) -> None:
+    coupon = sdk.client.v1.coupons.create(
+        {
+            "amount_off": 500,
+            "currency": "usd",
+            "currency_options": {"eur": {"amount_off": 400}},
+            "expand": ["currency_options"],
+        }
+    )
+    assert coupon.currency_options["eur"].amount_off == 400
+    customer = sdk.customer().id
+    invoice = sdk.client.v1.invoices.create(
+        {"customer": customer, "currency": "eur", "discounts": [{"coupon": coupon.id}]}
+    )
+    invoice = sdk.client.v1.invoices.add_lines(invoice.id, {"lines": [{"amount": 2000}]})
+    assert (invoice.currency, invoice.total) == ("eur", 1600)
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.client.v1.invoices.create(
+            {"customer": sdk.customer().id, "currency": "gbp", "discounts": [{"coupon": coupon.id}]}
+        )
+    assert caught.value.param == "discounts[0][coupon]"

@@ -94,6 +94,8 @@ class CouponInfo:
     valid: bool = True
     # How many more times it may be redeemed before max_redemptions (None: no limit).
     redemptions_left: int | None = None
+    # Other currencies its amount_off is defined in (currency_options).
+    other_currencies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,7 +551,7 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
         errors.not_found(path, "coupon", coupon_id)
     elif not coupon.valid:
         errors.add(path, ErrorCode.COUPON_EXPIRED, f"Coupon {coupon_id} is no longer valid.")
-    elif coupon.amount_off is not None and coupon.currency != currency:
+    elif coupon.amount_off is not None and coupon.currency != currency and currency not in coupon.other_currencies:
         errors.add(
             path,
             ErrorCode.CURRENCY_MISMATCH,

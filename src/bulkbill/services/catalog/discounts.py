@@ -72,17 +72,30 @@ def _redeem(uow: UnitOfWork, coupon_id: str) -> None:
         raise RuleViolation(f"Coupon {coupon_id} has reached its max_redemptions.", path=("discounts",))
 
 
-def coupon_terms(uow: UnitOfWork, discount_ids: Iterable[str]) -> dict[str, CouponTerms]:
-    """What each discount takes off, from its coupon, in one query."""
+def coupon_terms(uow: UnitOfWork, discount_ids: Iterable[str], currency: str | None = None) -> dict[str, CouponTerms]:
+    """What each discount takes off, from its coupon, in one query: a fixed amount in `currency` comes from
+    the coupon's currency_options when the coupon is in another currency; applies_to limits the products."""
     wanted = set(discount_ids)
     if not wanted:
         return {}
     rows = uow.session.execute(
-        select(Discount.id, Coupon.percent_off, Coupon.amount_off)
+        select(
+            Discount.id,
+            Coupon.percent_off,
+            Coupon.amount_off,
+            Coupon.currency,
+            Coupon.currency_options,
+            Coupon.applies_to,
+        )
         .join(Coupon, (Coupon.tenant_id == Discount.tenant_id) & (Coupon.id == Discount.coupon_id))
         .where(Discount.tenant_id == uow.tenant_id, Discount.id.in_(wanted))
     )
-    return {d_id: CouponTerms(d_id, percent, amount) for d_id, percent, amount in rows}
+    terms: dict[str, CouponTerms] = {}
+    for d_id, percent, amount, coupon_currency, options, products in rows:
+        if amount is not None and currency is not None and currency != coupon_currency:
+            amount = (options or {}).get(currency, {}).get("amount_off", amount)
+        terms[d_id] = CouponTerms(d_id, percent, amount, frozenset(products) if products is not None else None)
+    return terms
 
 
 def get_discounts(uow: UnitOfWork, discount_ids: Iterable[str]) -> dict[str, Discount]:

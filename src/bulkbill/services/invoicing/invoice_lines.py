@@ -149,6 +149,7 @@ def add_lines(
                 columns["tax_rates"],
                 "[]",
                 "[]",
+                columns["product_id"],
             )
         )
     invoice.metadata_ = metadata

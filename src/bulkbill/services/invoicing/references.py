@@ -97,6 +97,7 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
                     c.currency,
                     valid=coupon_is_valid(c, uow.now),
                     redemptions_left=left,
+                    other_currencies=frozenset(c.currency_options or {}),
                 )
     tax_rates = {}
     if ids.tax_rates:

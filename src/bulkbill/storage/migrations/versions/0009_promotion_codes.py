@@ -1,4 +1,4 @@
-"""Promotion codes (Stripe's promo_), and the code a discount was redeemed with
+"""Promotion codes (Stripe's promo_), the code a discount was redeemed with, coupon applies_to and currency_options
 
 Revision ID: 0009_promotion_codes
 Revises: 0008_credit_notes
@@ -41,9 +41,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_promotion_codes_tenant_code", "promotion_codes", ["tenant_id", "code"])
     op.add_column("discounts", sa.Column("promotion_code_id", ID, nullable=True))
+    op.add_column("coupons", sa.Column("applies_to", sa.JSON(), nullable=True))
+    op.add_column("coupons", sa.Column("currency_options", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("coupons", "currency_options")
+    op.drop_column("coupons", "applies_to")
     op.drop_column("discounts", "promotion_code_id")
     op.drop_index("ix_promotion_codes_tenant_code", table_name="promotion_codes")
     op.drop_table("promotion_codes")
