@@ -46,16 +46,19 @@ router = APIRouter()
 
 
 @dataclass(frozen=True)
-class UpTo(Spec):
+class UpTo(Int):
     """A tier's up_to: a positive integer, or "inf" for the last tier (returned as None)."""
 
+    minimum: int = 1
+    maximum: int = MAX_AMOUNT
+
     def json_schema(self) -> dict[str, Any]:
-        return {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["inf"]}]}
+        return {"anyOf": [super().json_schema(), {"type": "string", "enum": ["inf"]}]}
 
     def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
         if value == "inf":
             return None
-        return Int(1, MAX_AMOUNT).check(value, path, errors)
+        return super().check(value, path, errors)
 
 
 @dataclass(frozen=True)
