@@ -1,7 +1,7 @@
 """Promotion codes (Stripe's promo_), the code a discount was redeemed with, coupon applies_to and currency_options
 
-Revision ID: 0010_promotion_codes
-Revises: 0009_credit_notes
+Revision ID: 0011_promotion_codes
+Revises: 0010_credit_notes
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_promotion_codes"
-down_revision: str | tuple[str, ...] | None = "0009_credit_notes"
+revision: str = "0011_promotion_codes"
+down_revision: str | tuple[str, ...] | None = "0010_credit_notes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

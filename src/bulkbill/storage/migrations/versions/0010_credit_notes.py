@@ -1,7 +1,7 @@
 """Credit notes: a credit memo made through Stripe's /v1/credit_notes names the invoice it credits
 
-Revision ID: 0009_credit_notes
-Revises: 0008_price_pricing
+Revision ID: 0010_credit_notes
+Revises: 0009_price_pricing
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_credit_notes"
-down_revision: str | tuple[str, ...] | None = "0008_price_pricing"
+revision: str = "0010_credit_notes"
+down_revision: str | tuple[str, ...] | None = "0009_price_pricing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

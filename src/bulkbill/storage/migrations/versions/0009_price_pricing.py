@@ -2,8 +2,8 @@
 
 Existing prices keep NULL: a plain per-unit price at its unit_amount_decimal, as before.
 
-Revision ID: 0008_price_pricing
-Revises: 0007
+Revision ID: 0009_price_pricing
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_price_pricing"
-down_revision: str | tuple[str, ...] | None = "0007"
+revision: str = "0009_price_pricing"
+down_revision: str | tuple[str, ...] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
