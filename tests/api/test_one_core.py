@@ -112,3 +112,28 @@ class TestCreditMemosStayZuoraOnly:
             assert stripe.error(method, path, data, status=404)["code"] == "resource_missing"
         listed = {i["id"] for i in stripe.ok("GET", "/v1/invoices", {"limit": 100})["data"]}
         assert memo_id not in listed and listed  # the sales invoice is there, the memo is not
+        # A return's memo credits no invoice, so it is no Stripe credit note either.
+        assert stripe.error("GET", f"/v1/credit_notes/{memo_id}", None, status=404)["code"] == "resource_missing"
+
+    def test_a_stripe_credit_note_is_a_zuora_credit_memo(self, zuora: ZuoraClient, stripe: StripeClient) -> None:
+        customer = stripe.ok("POST", "/v1/customers", {"name": "Stripe Co"})["id"]
+        invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer, "currency": "usd"})["id"]
+        stripe.ok("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": [{"amount": 1050, "description": "Setup"}]})
+        stripe.ok("POST", f"/v1/invoices/{invoice}/finalize")
+        lines = stripe.ok("GET", f"/v1/invoices/{invoice}/lines")["data"]
+        note = stripe.ok(
+            "POST",
+            "/v1/credit_notes",
+            {
+                "invoice": invoice,
+                "lines": [{"type": "invoice_line_item", "invoice_line_item": lines[0]["id"], "amount": 250}],
+                "memo": "partial refund",
+            },
+        )
+        memo = zuora.ok("GET", f"/v1/credit-memos/{note['id']}")
+        assert (memo["number"], memo["referredInvoiceId"], memo["accountId"]) == (note["number"], invoice, customer)
+        assert (minor(memo["amount"]), memo["status"], memo["comment"]) == (250, "Posted", "partial refund")
+        items = zuora.ok("GET", f"/v1/credit-memos/{note['id']}/items")["items"]
+        assert [minor(i["amount"]) for i in items] == [ln["amount"] for ln in note["lines"]["data"]] == [250]
+        stripe.ok("POST", f"/v1/credit_notes/{note['id']}/void")
+        assert zuora.ok("GET", f"/v1/credit-memos/{note['number']}")["status"] == "Canceled"

@@ -18,7 +18,20 @@ from tests.helpers.schema import assert_stripe_schema
 
 # Object types the tests may receive, each validated against the schema of the same name.
 OBJECT_SCHEMAS = frozenset(
-    {"invoice", "line_item", "invoiceitem", "customer", "product", "price", "tax_rate", "coupon", "discount"}
+    {
+        "invoice",
+        "line_item",
+        "invoiceitem",
+        "customer",
+        "product",
+        "price",
+        "tax_rate",
+        "coupon",
+        "discount",
+        "credit_note",
+        "credit_note_line_item",
+        "promotion_code",
+    }
 )
 
 

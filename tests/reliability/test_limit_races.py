@@ -314,6 +314,31 @@ def test_coupon_max_redemptions_under_concurrent_uses(live: Live, figures: Figur
         assert made == len(outcome.ok)
 
 
+def test_credit_notes_never_exceed_the_invoice_total(live: Live, figures: Figures, engine: Engine) -> None:
+    """A finalized 1,000 invoice: four credit notes of 400 at once, by create and by a line; two may win."""
+    tenant = live.tenant("races-cn")
+    stripe = live.stripe(tenant)
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Ada"})["id"]
+    for _ in range(ROUNDS):
+        invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer, "currency": "usd"})["id"]
+        stripe.ok("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": [{"amount": 1000}]})
+        stripe.ok("POST", f"/v1/invoices/{invoice}/finalize", {})
+        by_amount = {"invoice": invoice, "amount": 400}
+        by_line = {"invoice": invoice, "lines": [{"type": "custom_line_item", "unit_amount": 400}]}
+        outcome = stripe_race(
+            stripe, [("POST", "/v1/credit_notes", by_amount)] * 2 + [("POST", "/v1/credit_notes", by_line)] * 2
+        )
+        settle(figures, live, "credit notes of 400 on a 1,000 invoice at once", outcome, allowed=2)
+        credited = scalar(
+            engine,
+            "SELECT COALESCE(SUM(total), 0) FROM invoices WHERE tenant_id = :t AND credited_invoice_id = :i",
+            t=tenant.id,
+            i=invoice,
+        )
+        assert credited == 800
+        assert stripe.ok("GET", f"/v1/invoices/{invoice}")["amount_remaining"] == 200
+
+
 def test_invoice_line_limit_under_concurrent_adds(live: Live, figures: Figures, engine: Engine) -> None:
     """An invoice two lines short of 250: four single-line adds at once (add_lines, invoice items)."""
     tenant = live.tenant("races-250")

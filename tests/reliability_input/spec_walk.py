@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 import bulkbill.api.stripe.edge.params as params
 from bulkbill.api.docs import DOCS_PATHS
+from bulkbill.api.stripe.catalog.prices import CurrencyMap
 from bulkbill.api.stripe.edge.params import (
     Array,
     Bool,
@@ -61,6 +62,8 @@ def leaves(spec: Spec, path: Path = ()) -> Iterator[Leaf]:
         yield from leaves(spec.item, (*path, 0))
     elif isinstance(spec, Unsettable):
         yield from leaves(spec.inner, path)
+    elif isinstance(spec, CurrencyMap):
+        yield from leaves(spec.inner, (*path, "eur"))
     else:
         yield Leaf(path, spec)
 
@@ -73,6 +76,8 @@ def sample(spec: Spec) -> Any:
         return {name: sample(spec.fields[name]) for name in sorted(spec.required)}
     if isinstance(spec, Array):
         return [sample(spec.item)]
+    if isinstance(spec, CurrencyMap):
+        return {}
     if isinstance(spec, Time):
         return str(min(spec.maximum, MAX_ANCHOR_TIMESTAMP // 200))
     if isinstance(spec, Int):
@@ -98,6 +103,8 @@ def body_with(root: Spec, path: Path, value: Any) -> Any:
     if isinstance(root, Unsettable):
         return body_with(root.inner, path, value)
     head, *rest = path
+    if isinstance(root, CurrencyMap):
+        return {head: body_with(root.inner, tuple(rest), value)}
     if isinstance(root, Array):
         return [body_with(root.item, tuple(rest), value)]
     assert isinstance(root, Obj) and isinstance(head, str), (root, path)

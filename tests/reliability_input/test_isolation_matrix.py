@@ -70,6 +70,13 @@ def foreign_calls(a: World) -> dict[tuple[str, str], list[tuple[Any, dict[str, s
         ("GET", "/stripe/v1/subscriptions"): [(None, {"customer": a.first("customer")}), (None, None)],
         ("GET", "/stripe/v1/subscription_items"): [(None, {"subscription": a.first("subscription")})],
         ("GET", "/stripe/v1/prices"): [(None, {"product": a.first("product")}), (None, None)],
+        ("POST", "/stripe/v1/credit_notes"): [({"invoice": a.keys["invoice"][1], "amount": 1}, None)],
+        ("GET", "/stripe/v1/credit_notes/preview"): [(None, {"invoice": a.keys["invoice"][1], "amount": "1"})],
+        ("GET", "/stripe/v1/credit_notes"): [(None, {"invoice": a.keys["invoice"][1]}), (None, None)],
+        ("POST", "/stripe/v1/promotion_codes"): [
+            ({"promotion": {"type": "coupon", "coupon": a.first("coupon")}}, None)
+        ],
+        ("GET", "/stripe/v1/promotion_codes"): [(None, {"coupon": a.first("coupon")}), (None, None)],
         ("POST", "/zuora/v1/orders"): [
             ({"orderDate": "2021-01-01", "existingAccountNumber": acc_no, "orderLineItems": []}, None)
         ],

@@ -52,6 +52,8 @@ KINDS = {
     ("creditmemos", "memo_key"): "credit_memo",
     ("events", "event_id"): "event",
     ("webhook_endpoints", "endpoint_id"): "webhook_endpoint",
+    ("credit_notes", "credit_note_id"): "credit_note",
+    ("promotion_codes", "promo_id"): "promotion_code",
 }
 
 
@@ -109,6 +111,10 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
     final = stripe.ok("POST", "/v1/invoices", {"customer": customer["id"]})
     stripe.ok("POST", f"/v1/invoices/{final['id']}/add_lines", {"lines": [{"amount": 100, "description": m}]})
     stripe.ok("POST", f"/v1/invoices/{final['id']}/finalize")
+    note = stripe.ok("POST", "/v1/credit_notes", {"invoice": final["id"], "amount": 40, "memo": m})
+    promo = stripe.ok(
+        "POST", "/v1/promotion_codes", {"promotion": {"type": "coupon", "coupon": coupon["id"]}, "code": m}
+    )
     pending = stripe.ok("POST", "/v1/invoiceitems", {"customer": customer["id"], "amount": 300, "description": m})
     sub = stripe.ok(
         "POST",
@@ -129,6 +135,8 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
     hook = stripe.ok("POST", "/v1/webhook_endpoints", {"url": f"http://127.0.0.1:9/{m}", "enabled_events": ["*"]})
     world.add("webhook_endpoint", hook["id"])
     world.add("event", *(e["id"] for e in stripe.ok("GET", "/v1/events", {"limit": 3})["data"]))
+    world.add("credit_note", note["id"])
+    world.add("promotion_code", promo["id"])
 
 
 def _zuora_objects(zuora: ZuoraClient, world: World) -> None:

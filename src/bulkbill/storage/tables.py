@@ -136,6 +136,10 @@ class Price(Base):
     lookup_key: Mapped[str | None] = mapped_column(String(200))
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
+    # Beyond a plain unit amount (None: per_unit at unit_amount_decimal): billing_scheme, tiers_mode,
+    # tiers, transform_quantity, custom_unit_amount, currency_options, decimals as strings
+    # (services/catalog/price_schemes.py reads and writes it).
+    pricing: Mapped[dict[str, Any] | None] = mapped_column(Json)
     __table_args__ = (tenant_fk(["product_id"], "products"),)
 
 
@@ -173,6 +177,10 @@ class Coupon(Base):
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # applies_to[products] (a list of product ids; None: every product) and currency_options
+    # ({currency: {"amount_off": n}}) for an amount_off coupon used in other currencies.
+    applies_to: Mapped[list[str] | None] = mapped_column(Json)
+    currency_options: Mapped[dict[str, Any] | None] = mapped_column(Json)
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
 
 
@@ -187,7 +195,32 @@ class Discount(Base):
     invoice_id: Mapped[str | None] = mapped_column(IdString)
     invoice_item_id: Mapped[str | None] = mapped_column(IdString)
     start: Mapped[int] = mapped_column(BigInteger)
+    # The promotion code the customer redeemed to get this discount (Stripe's promo_), if any.
+    promotion_code_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (tenant_fk(["coupon_id"], "coupons"),)
+
+
+class PromotionCode(Base):
+    """A customer-facing code for a coupon (Stripe's promo_), with its own redemption limits."""
+
+    __tablename__ = "promotion_codes"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    code: Mapped[str] = mapped_column(String(500))
+    coupon_id: Mapped[str] = mapped_column(IdString)
+    customer_id: Mapped[str | None] = mapped_column(IdString)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_redemptions: Mapped[int | None] = mapped_column(Integer)
+    times_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    # first_time_transaction, minimum_amount, minimum_amount_currency, currency_options.
+    restrictions: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        tenant_fk(["coupon_id"], "coupons"),
+        Index("ix_promotion_codes_tenant_code", "tenant_id", "code"),
+    )
 
 
 class Invoice(Base):
@@ -246,12 +279,15 @@ class Invoice(Base):
     # The secret part of the public document URLs (hosted page, PDF): 192 random bits, so the URL is
     # unguessable and names one tenant's one document; shown only once the invoice is finalized.
     document_token: Mapped[str | None] = mapped_column(String(48), default=new_document_token)
+    # Set on a credit note (a credit memo made through Stripe's /v1/credit_notes): the invoice it credits.
+    credited_invoice_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         UniqueConstraint("tenant_id", "number"),
         Index("uq_invoices_document_token", "document_token", unique=True),
         Index("ix_invoices_tenant_customer", "tenant_id", "customer_id", "created"),
         Index("ix_invoices_tenant_created", "tenant_id", "created"),
+        Index("ix_invoices_tenant_credited", "tenant_id", "credited_invoice_id"),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -270,3 +271,39 @@ class TestSubscriptionLifecycle:
         with pytest.raises(stripe.InvalidRequestError) as caught:
             client.v1.test_helpers.test_clocks.retrieve(clock.id)
         assert caught.value.http_status == 404
+
+
+def test_a_subscription_item_is_priced_through_tiers(billing: SdkTenant) -> None:
+    product = billing.client.v1.products.create({"name": "Seats"})
+    tiers = [{"up_to": 5, "unit_amount": 1000}, {"up_to": "inf", "unit_amount_decimal": "800.5", "flat_amount": 300}]
+    price = billing.client.v1.prices.create(
+        {
+            "product": product.id,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+            "billing_scheme": "tiered",
+            "tiers_mode": "volume",
+            "tiers": tiers,
+        }
+    )
+    sub = billing.client.v1.subscriptions.create(
+        {"customer": billing.customer().id, "items": [{"price": price.id, "quantity": 7}]}
+    )
+    invoice = billing.client.v1.invoices.retrieve(sub.latest_invoice)
+    # volume: all 7 units at the second tier's 800.5, plus its flat 300, rounded once
+    assert billing.lines(invoice.id)[0].amount == int(Decimal("800.5") * 7 + 300 + Decimal("0.5")) == invoice.subtotal
+
+
+def test_a_subscription_redeems_a_promotion_code(billing: SdkTenant) -> None:
+    coupon = billing.client.v1.coupons.create({"percent_off": 10, "duration": "forever"}).id
+    promo = billing.client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon}})
+    sub = billing.client.v1.subscriptions.create(
+        {
+            "customer": billing.customer().id,
+            "items": [{"price": monthly(billing, 1000, "Plan").id}],
+            "discounts": [{"promotion_code": promo.id}],
+        }
+    )
+    invoice = billing.client.v1.invoices.retrieve(sub.latest_invoice)
+    assert (invoice.subtotal, invoice.total) == (1000, 900)
+    assert billing.client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 1

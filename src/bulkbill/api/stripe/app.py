@@ -12,14 +12,14 @@ from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
-from bulkbill.api.stripe.catalog import coupons, prices, products, tax_rates
+from bulkbill.api.stripe.catalog import coupons, prices, products, promotion_codes, tax_rates
 from bulkbill.api.stripe.customers import customers
 from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.edge.errors import error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.middleware import StripeEnvelope
 from bulkbill.api.stripe.edge.openapi import stripe_openapi
 from bulkbill.api.stripe.events import events, renderers, webhook_endpoints
-from bulkbill.api.stripe.invoicing import invoice_items, invoice_lines, invoices
+from bulkbill.api.stripe.invoicing import credit_notes, invoice_items, invoice_lines, invoices
 from bulkbill.api.stripe.subscriptions import subscriptions, test_clocks
 from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.core.errors import InvalidInput
@@ -39,9 +39,11 @@ def create_stripe_app() -> FastAPI:
         prices,
         tax_rates,
         coupons,
+        promotion_codes,
         invoices,
         invoice_lines,
         invoice_items,
+        credit_notes,
         subscriptions,
         test_clocks,
         events,

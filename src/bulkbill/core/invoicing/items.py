@@ -12,6 +12,13 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
+from bulkbill.core.catalog.pricing import (
+    BillingScheme,
+    PriceScheme,
+    custom_amount_fits,
+    price_amount,
+    shown_unit_amount,
+)
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind, LineChanges, NewProduct, PriceData
 from bulkbill.core.metadata import Clear, check_metadata, merge_metadata, replace_metadata
@@ -48,6 +55,34 @@ class PriceInfo:
     product_id: str
     recurring: bool = False
     active: bool = True
+    # Tiers, transform_quantity, custom_unit_amount, currency_options (None: plain per unit).
+    scheme: PriceScheme | None = None
+
+    def priced_in(self, currency: str) -> bool:
+        """The price has amounts in `currency`: its own, or one of its currency_options."""
+        if self.scheme is None:
+            return currency == self.currency
+        return self.scheme.in_currency(currency) is not None
+
+    def is_custom(self, currency: str) -> bool:
+        """The customer chooses the amount (custom_unit_amount) in `currency`."""
+        pricing = self.scheme.in_currency(currency) if self.scheme is not None else None
+        return pricing is not None and pricing.custom is not None
+
+
+def priced_line(scheme: PriceScheme | None, currency: str, unit: Decimal, quantity: Decimal) -> tuple[Decimal, int]:
+    """A line's shown unit amount and its amount: through the price's scheme when it has one, else unit × quantity.
+
+    A tiered line shows its amount spread over its quantity; a transformed one keeps the price's
+    unit amount (its amount counts the transformed quantity).
+    """
+    pricing = scheme.in_currency(currency) if scheme is not None else None
+    if scheme is None or pricing is None or pricing.custom is not None:
+        return unit, line_amount(unit, quantity)
+    amount = price_amount(scheme, pricing, quantity)
+    if scheme.billing_scheme == BillingScheme.TIERED:
+        return shown_unit_amount(amount, quantity), amount
+    return pricing.unit_amount if pricing.unit_amount is not None else unit, amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +93,19 @@ class CouponInfo:
     currency: str | None
     valid: bool = True
     # How many more times it may be redeemed before max_redemptions (None: no limit).
+    redemptions_left: int | None = None
+    # Other currencies its amount_off is defined in (currency_options).
+    other_currencies: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionCodeInfo:
+    """A promotion code as the checks see it: its coupon, whether it is usable now, for whom, how often."""
+
+    id: str
+    coupon_id: str
+    valid: bool  # active and not past expires_at
+    customer_id: str | None = None
     redemptions_left: int | None = None
 
 
@@ -128,6 +176,7 @@ class References:
     products: set[str]
     # Applications of each coupon this command's checks have accepted so far: each is a redemption.
     coupon_uses: dict[str, int] = field(default_factory=dict)
+    promotion_codes: dict[str, PromotionCodeInfo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +290,9 @@ def _apply_pricing(
     errors: InputCollector,
 ) -> ItemValues:
     definers: list[str] = [f for f in ("amount", "price_data") if f in changes.given]
-    if changes.price is not None:
+    named = refs.prices.get(changes.price) if changes.price is not None else None
+    custom = named is not None and named.is_custom(owner.currency)
+    if changes.price is not None and not custom:
         definers.insert(1 if "amount" in definers else 0, changes.price_path[0])
     if len(definers) > 1:
         errors.add(
@@ -250,6 +301,8 @@ def _apply_pricing(
             f"You may only specify one of these parameters: {', '.join(definers)}.",
         )
         return base
+    if custom:
+        return _priced_custom(base, owner, changes, refs, path, errors)
     if not definers and changes.quantity is None:
         return base  # nothing about the price changes
     quantity = base.quantity
@@ -278,8 +331,10 @@ def _apply_pricing(
         values = _priced_by_id(base, owner, changes, refs, path, errors)
     elif changes.price_data is not None:
         values = _priced_inline(base, owner, changes.price_data, refs, (*path, "price_data"), errors)
-    unit = values.unit_amount_decimal
-    amount = line_amount(unit, quantity)
+    price_info = refs.prices.get(values.price_id) if values.price_id is not None else None
+    scheme = price_info.scheme if price_info is not None else None
+    unit, amount = priced_line(scheme, owner.currency, values.unit_amount_decimal, quantity)
+    values = evolve(values, unit_amount_decimal=unit)
     if abs(amount) > MAX_AMOUNT:
         errors.add(
             (*path, changes.quantity_field),
@@ -290,6 +345,45 @@ def _apply_pricing(
     if values.amount_defined and changes.quantity is None:
         return evolve(values, quantity=quantity)
     return evolve(values, quantity=quantity, amount=amount, amount_defined=False)
+
+
+def _priced_custom(
+    base: ItemValues,
+    owner: ItemOwner,
+    changes: LineChanges,
+    refs: References,
+    path: Path,
+    errors: InputCollector,
+) -> ItemValues:
+    """A custom_unit_amount price: the line's `amount` (else the price's preset) is the amount chosen."""
+    values = _priced_by_id(base, owner, changes, refs, path, errors)
+    assert changes.price is not None
+    scheme = refs.prices[changes.price].scheme
+    pricing = scheme.in_currency(owner.currency) if scheme is not None else None
+    custom = pricing.custom if pricing is not None else None
+    assert custom is not None
+    if changes.quantity is not None and changes.quantity != 1:
+        errors.add(
+            (*path, changes.quantity_field),
+            ErrorCode.PARAMETER_INVALID,
+            "A price with custom_unit_amount bills one unit: its amount is the amount chosen.",
+        )
+    chosen = changes.amount if changes.amount is not None else custom.preset
+    if chosen is None:
+        errors.add(
+            (*path, "amount"),
+            ErrorCode.PARAMETER_MISSING,
+            f"The price {changes.price} has custom_unit_amount and no preset: send the amount chosen in `amount`.",
+        )
+        chosen = 0
+    elif not custom_amount_fits(custom, chosen):
+        errors.add(
+            (*path, "amount"),
+            ErrorCode.PARAMETER_INVALID,
+            f"The amount must be between the price's custom_unit_amount minimum ({custom.minimum}) "
+            f"and maximum ({custom.maximum}).",
+        )
+    return evolve(values, unit_amount_decimal=Decimal(chosen), quantity=Decimal(1), amount=chosen, amount_defined=False)
 
 
 def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
@@ -318,11 +412,12 @@ def _priced_by_id(
     if price is None:
         errors.not_found(price_path, "price", changes.price)
         return base
-    if price.currency != owner.currency:
+    if not price.priced_in(owner.currency):
         errors.add(
             price_path,
             ErrorCode.CURRENCY_MISMATCH,
-            f"The price's currency ({price.currency}) must match the invoice currency ({owner.currency}).",
+            f"The price's currency ({price.currency}) must match the invoice currency ({owner.currency}), "
+            "or the price must have currency_options for it.",
         )
     if price.recurring:
         errors.add(
@@ -332,12 +427,14 @@ def _priced_by_id(
         )
     if not price.active:
         errors.add(price_path, ErrorCode.PRICE_INACTIVE, "The price specified is inactive.")
-    if price.unit_amount_decimal is None:
-        errors.add(price_path, ErrorCode.PRICE_UNSUPPORTED, "Only per-unit prices with a unit amount are supported.")
+    if price.scheme is None and price.unit_amount_decimal is None:
+        errors.add(price_path, ErrorCode.PRICE_UNSUPPORTED, "The price has neither a unit amount nor tiers.")
         return base
+    pricing = price.scheme.in_currency(owner.currency) if price.scheme is not None else None
+    unit = pricing.unit_amount if pricing is not None else price.unit_amount_decimal
     return evolve(
         base,
-        unit_amount_decimal=price.unit_amount_decimal,
+        unit_amount_decimal=unit if unit is not None else Decimal(0),
         price_id=price.id,
         product_id=price.product_id,
         new_product=None,
@@ -433,7 +530,7 @@ def check_discounts(
             )
             continue
         if ref.promotion_code is not None:
-            errors.not_found((*path, i, "promotion_code"), "promotion code", ref.promotion_code)
+            check_promotion_code(ref.promotion_code, owner, refs, (*path, i, "promotion_code"), errors)
         elif ref.discount is not None:
             found = refs.discounts.get(ref.discount)
             if found is None or found.customer_id not in (None, owner.customer_id):
@@ -454,7 +551,7 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
         errors.not_found(path, "coupon", coupon_id)
     elif not coupon.valid:
         errors.add(path, ErrorCode.COUPON_EXPIRED, f"Coupon {coupon_id} is no longer valid.")
-    elif coupon.amount_off is not None and coupon.currency != currency:
+    elif coupon.amount_off is not None and coupon.currency != currency and currency not in coupon.other_currencies:
         errors.add(
             path,
             ErrorCode.CURRENCY_MISMATCH,
@@ -471,6 +568,28 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
                 f"Coupon {coupon_id} has {left} redemption(s) left (max_redemptions) "
                 "and this request applies it more often.",
             )
+
+
+def check_promotion_code(code_id: str, owner: ItemOwner, refs: References, path: Path, errors: InputCollector) -> None:
+    """A promotion code applies while active and unexpired, to its customer if it names one, within its
+    max_redemptions (every application counts), and only where its coupon applies."""
+    code = refs.promotion_codes.get(code_id)
+    if code is None or code.customer_id not in (None, owner.customer_id):
+        errors.not_found(path, "promotion code", code_id)
+        return
+    if not code.valid:
+        errors.add(path, ErrorCode.COUPON_EXPIRED, f"Promotion code {code_id} is inactive or expired.")
+        return
+    uses = refs.coupon_uses.get(code_id, 0) + 1
+    refs.coupon_uses[code_id] = uses
+    if code.redemptions_left is not None and uses > code.redemptions_left:
+        errors.add(
+            path,
+            ErrorCode.COUPON_EXPIRED,
+            f"Promotion code {code_id} has {code.redemptions_left} redemption(s) left (max_redemptions).",
+        )
+        return
+    check_coupon(code.coupon_id, owner.currency, refs, path, errors)
 
 
 def check_tax_rates(rates: tuple[str, ...], refs: References, path: Path, errors: InputCollector) -> None:

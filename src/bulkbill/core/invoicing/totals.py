@@ -6,7 +6,8 @@ Order of operations (Stripe's documented rules):
 3. taxes on each line's amount after all discounts: exclusive rates add to the total,
    inclusive rates are already inside the amount;
 4. invoice totals are sums of the line figures, so they always match the lines.
-Lines with `discountable = False` take no discount at all.
+Lines with `discountable = False` take no discount at all; a coupon with applies_to[products] discounts
+only the lines of those products (an amount_off spreads over them alone).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ class CouponTerms:
     discount_id: str
     percent_off: Decimal | None = None
     amount_off: int | None = None
+    # applies_to[products]: only lines of these products take the discount (None: every line).
+    products: frozenset[str] | None = None
+
+    def applies_to(self, line: LineTerms) -> bool:
+        """A coupon limited to products discounts only the lines of those products."""
+        return self.products is None or line.product_id in self.products
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,7 @@ class LineTerms:
     discounts: tuple[CouponTerms, ...] = ()
     # None: the invoice's default tax rates apply; a tuple (even empty) overrides them.
     tax_rates: tuple[TaxRateTerms, ...] | None = None
+    product_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +131,14 @@ def compute_invoice(
         if not line.discountable:
             continue
         for terms in line.discounts:
-            off = discount_for(terms, remaining[i])
+            off = discount_for(terms, remaining[i]) if terms.applies_to(line) else 0
             remaining[i] -= off
             applied[i].append(DiscountAmount(terms.discount_id, off))
     item_discounts = sum(d.amount for ds in applied for d in ds)
 
     invoice_discount_total = 0
-    eligible = [i for i, line in enumerate(lines) if line.discountable]
     for terms in invoice_discounts:
+        eligible = [i for i, line in enumerate(lines) if line.discountable and terms.applies_to(line)]
         if terms.percent_off is not None:
             shares = [discount_for(terms, remaining[i]) for i in eligible]
         else:

@@ -18,11 +18,19 @@ from enum import StrEnum
 
 from babel.numbers import format_currency
 
+from bulkbill.core.catalog.pricing import PriceScheme
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, InvalidTransition, Path
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
-from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, check_discounts, check_tax_rates
+from bulkbill.core.invoicing.items import (
+    ItemOwner,
+    ItemValues,
+    References,
+    check_discounts,
+    check_tax_rates,
+    priced_line,
+)
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
-from bulkbill.core.money import MAX_AMOUNT, line_amount, minor_to_major
+from bulkbill.core.money import MAX_AMOUNT, minor_to_major
 
 # Stripe caps a subscription at 20 items and a billing interval at three years.
 MAX_ITEMS = 20
@@ -224,6 +232,7 @@ class RecurringPrice:
     product_id: str
     cadence: Cadence | None  # None for a one-time price
     active: bool = True
+    scheme: PriceScheme | None = None  # tiers, transform_quantity (None: plain per unit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,8 +387,8 @@ def _checked_price(
             path, ErrorCode.PRICE_INACTIVE, "The price specified is inactive. This field only accepts active prices."
         )
         return None
-    if price.unit_amount_decimal is None:
-        errors.add(path, ErrorCode.PRICE_UNSUPPORTED, "Only per-unit prices with a unit amount are supported.")
+    if price.unit_amount_decimal is None and price.scheme is None:
+        errors.add(path, ErrorCode.PRICE_UNSUPPORTED, "Only prices with a unit amount or tiers are supported.")
         return None
     return price
 
@@ -402,9 +411,7 @@ def _apply_item_change(
     quantity = base.quantity if change.quantity is None else change.quantity
     if quantity < 0:
         errors.add((*path, "quantity"), ErrorCode.INVALID_QUANTITY, "Quantity must be greater than or equal to 0.")
-    elif price.unit_amount_decimal is not None and abs(line_amount(price.unit_amount_decimal, Decimal(quantity))) > (
-        MAX_AMOUNT
-    ):
+    elif abs(_item_amount(price, Decimal(quantity))) > MAX_AMOUNT:
         errors.add(
             (*path, "quantity"), ErrorCode.AMOUNT_TOO_LARGE, "The item amount (unit amount × quantity) is too large."
         )
@@ -475,14 +482,15 @@ def subscription_line(
     discounts: tuple[str, ...],
     metadata: Mapping[str, str],
 ) -> ItemValues:
-    """A subscription item's period as a billable line: unit price × quantity, kind SUBSCRIPTION."""
+    """A subscription item's period as a billable line priced through its price (per unit or tiers)."""
     unit = price.unit_amount_decimal if price.unit_amount_decimal is not None else Decimal(0)
+    unit, amount = priced_line(price.scheme, price.currency, unit, Decimal(quantity))
     return ItemValues(
         kind=ItemKind.SUBSCRIPTION,
         currency=currency,
         unit_amount_decimal=unit,
         quantity=Decimal(quantity),
-        amount=line_amount(unit, Decimal(quantity)),
+        amount=amount,
         description=description,
         discountable=True,
         discounts=tuple(DiscountRef(discount=d) for d in discounts),
@@ -493,6 +501,11 @@ def subscription_line(
         product_id=price.product_id,
         amount_defined=False,
     )
+
+
+def _item_amount(price: RecurringPrice, quantity: Decimal) -> int:
+    unit = price.unit_amount_decimal if price.unit_amount_decimal is not None else Decimal(0)
+    return priced_line(price.scheme, price.currency, unit, quantity)[1]
 
 
 def source_id(subscription_item_id: str, period_start: int) -> str:

@@ -25,7 +25,7 @@ from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Coupon
+from bulkbill.storage.tables import Coupon, Product
 
 DURATIONS = ("forever", "once", "repeating")
 _ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -44,6 +44,8 @@ class CouponFields:
     redeem_by: int | None = None
     name: str | Clear | None = None
     metadata: MetadataUpdate | None = None
+    applies_to_products: tuple[str, ...] | None = None
+    currency_options: dict[str, int] | None = None  # currency → amount_off
 
 
 def coupon_is_valid(coupon: Coupon, now: int) -> bool:
@@ -91,6 +93,31 @@ def _check_discount(fields: CouponFields, errors: InputCollector) -> None:
         if fields.currency is None:
             errors.missing(("currency",))
     check_currency(fields.currency, ("currency",), errors)
+    for cur, amount in (fields.currency_options or {}).items():
+        path = ("currency_options", cur, "amount_off")
+        check_currency(cur, ("currency_options", cur), errors)
+        if fields.amount_off is None:
+            errors.add(path, ErrorCode.PARAMETER_INVALID, "currency_options need an amount_off coupon.")
+        elif not 0 < amount <= MAX_AMOUNT:
+            errors.add(
+                path, ErrorCode.PARAMETER_INVALID_INTEGER, f"Invalid amount_off: must be between 1 and {MAX_AMOUNT}."
+            )
+
+
+def _check_products(uow: UnitOfWork, ids: tuple[str, ...] | None, errors: InputCollector) -> None:
+    """applies_to[products] names existing, undeleted products."""
+    if not ids:
+        return
+    found = set(
+        uow.session.scalars(
+            select(Product.id).where(
+                Product.tenant_id == uow.tenant_id, Product.id.in_(set(ids)), Product.deleted.is_(False)
+            )
+        )
+    )
+    for i, product_id in enumerate(ids):
+        if product_id not in found:
+            errors.not_found(("applies_to", "products", i), "product", product_id)
 
 
 def _check_duration(fields: CouponFields, now: int, errors: InputCollector) -> None:
@@ -120,6 +147,7 @@ def create_coupon(uow: UnitOfWork, fields: CouponFields, *, coupon_id: str | Non
     _check_duration(fields, uow.now, errors)
     if coupon_id is not None and uow.session.get(Coupon, (uow.tenant_id, coupon_id)) is not None:
         errors.add(("id",), ErrorCode.RESOURCE_ALREADY_EXISTS, "Coupon already exists.")
+    _check_products(uow, fields.applies_to_products, errors)
     check_metadata(fields.metadata, ("metadata",), errors)
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
     errors.raise_if_any()
@@ -138,6 +166,10 @@ def create_coupon(uow: UnitOfWork, fields: CouponFields, *, coupon_id: str | Non
         metadata_=metadata,
         created=uow.now,
         deleted=False,
+        applies_to=list(fields.applies_to_products) if fields.applies_to_products is not None else None,
+        currency_options={c: {"amount_off": a} for c, a in fields.currency_options.items()}
+        if fields.currency_options
+        else None,
     )
     uow.session.add(coupon)
     uow.session.flush()

@@ -7,17 +7,29 @@ is a Decimal without fractional part.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
 from sqlalchemy import select
 
 import bulkbill.services.catalog.products as products
+from bulkbill.core.catalog.pricing import (
+    BillingScheme,
+    CurrencyPricing,
+    CustomUnitAmount,
+    PriceScheme,
+    Tier,
+    TiersMode,
+    Transform,
+    check_custom,
+    check_tiers,
+)
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path, RuleViolation
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, is_known_currency, places
+from bulkbill.services.catalog.price_schemes import scheme_json, scheme_of
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row, lock_tenant
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
@@ -39,6 +51,16 @@ class Recurring:
 
 
 @dataclass(frozen=True)
+class CurrencyOption:
+    """currency_options[<currency>]: the price's amounts in another currency."""
+
+    unit_amount: int | None = None
+    unit_amount_decimal: Decimal | None = None
+    tiers: tuple[Tier, ...] | None = None
+    custom: CustomUnitAmount | None = None
+
+
+@dataclass(frozen=True)
 class PriceFields:
     """Create uses every field; update uses active, nickname, lookup_key, tax_behavior, metadata."""
 
@@ -54,6 +76,12 @@ class PriceFields:
     lookup_key: str | Clear | None = None
     transfer_lookup_key: bool = False
     metadata: MetadataUpdate | None = None
+    billing_scheme: str | None = None
+    tiers_mode: str | None = None
+    tiers: tuple[Tier, ...] | None = None
+    transform: Transform | None = None
+    custom: CustomUnitAmount | None = None
+    currency_options: dict[str, CurrencyOption] | None = None
 
 
 def check_currency(currency: str | None, path: Path, errors: InputCollector) -> None:
@@ -68,28 +96,104 @@ def _exclusive(errors: InputCollector, *names: str) -> None:
     errors.add((), ErrorCode.PARAMETERS_EXCLUSIVE, f"You may only specify one of these parameters: {', '.join(names)}.")
 
 
-def _unit_amount(fields: PriceFields, errors: InputCollector) -> Decimal | None:
-    if fields.unit_amount is not None and fields.unit_amount_decimal is not None:
+def _unit_amount(
+    unit_amount: int | None,
+    unit_amount_decimal: Decimal | None,
+    path: Path,
+    errors: InputCollector,
+    *,
+    required: bool,
+) -> Decimal | None:
+    if unit_amount is not None and unit_amount_decimal is not None:
         _exclusive(errors, "unit_amount", "unit_amount_decimal")
         return None
-    if fields.unit_amount is not None:
-        if not 0 <= fields.unit_amount <= MAX_AMOUNT:
+    if unit_amount is not None:
+        if not 0 <= unit_amount <= MAX_AMOUNT:
             errors.add(
-                ("unit_amount",),
+                (*path, "unit_amount"),
                 ErrorCode.PARAMETER_INVALID_INTEGER,
                 f"Invalid unit_amount: must be between 0 and {MAX_AMOUNT}.",
             )
-        return Decimal(fields.unit_amount)
-    value = fields.unit_amount_decimal
+        return Decimal(unit_amount)
+    value = unit_amount_decimal
     if value is None:
-        errors.missing(("unit_amount",))
+        if required:
+            errors.missing((*path, "unit_amount"))
     elif not 0 <= value <= MAX_AMOUNT or places(value) > MAX_UNIT_PRICE_PLACES:
         errors.add(
-            ("unit_amount_decimal",),
+            (*path, "unit_amount_decimal"),
             ErrorCode.PARAMETER_INVALID_DECIMAL,
             f"Invalid unit_amount_decimal: must be at least 0 with at most {MAX_UNIT_PRICE_PLACES} decimal places.",
         )
     return value
+
+
+def _refuse(errors: InputCollector, path: Path, message: str) -> None:
+    errors.add(path, ErrorCode.PARAMETER_INVALID, message)
+
+
+def _currency_pricing(
+    scheme: BillingScheme,
+    unit_amount: int | None,
+    unit_amount_decimal: Decimal | None,
+    tiers: tuple[Tier, ...] | None,
+    custom: CustomUnitAmount | None,
+    path: Path,
+    errors: InputCollector,
+) -> CurrencyPricing:
+    """One currency's amounts, as the billing scheme wants them: tiers, or one of unit amount and custom amount."""
+    if scheme == BillingScheme.TIERED:
+        for name, given in (("unit_amount", unit_amount), ("unit_amount_decimal", unit_amount_decimal)):
+            if given is not None:
+                _refuse(errors, (*path, name), f"{name} cannot be set on a tiered price: each tier has its amounts.")
+        if custom is not None:
+            _refuse(errors, (*path, "custom_unit_amount"), "custom_unit_amount cannot be set on a tiered price.")
+        check_tiers(tiers or (), (*path, "tiers"), errors)
+        return CurrencyPricing(None, tiers or ())
+    if tiers is not None:
+        _refuse(errors, (*path, "tiers"), "tiers can only be set with billing_scheme=tiered.")
+    if custom is not None:
+        if unit_amount is not None or unit_amount_decimal is not None:
+            _exclusive(errors, "unit_amount", "custom_unit_amount")
+        check_custom(custom, (*path, "custom_unit_amount"), errors)
+        return CurrencyPricing(None, (), custom)
+    return CurrencyPricing(_unit_amount(unit_amount, unit_amount_decimal, path, errors, required=True))
+
+
+def _scheme(fields: PriceFields, currency: str, errors: InputCollector) -> PriceScheme:
+    """The price's pricing definition, checked the way Stripe checks it."""
+    scheme = BillingScheme(fields.billing_scheme or "per_unit")
+    mode = TiersMode(fields.tiers_mode) if fields.tiers_mode else None
+    if scheme == BillingScheme.TIERED:
+        if mode is None:
+            errors.missing(("tiers_mode",))
+        if fields.transform is not None:
+            _refuse(errors, ("transform_quantity",), "transform_quantity cannot be combined with tiers.")
+    elif mode is not None:
+        _refuse(errors, ("tiers_mode",), "tiers_mode can only be set with billing_scheme=tiered.")
+    if fields.custom is not None and fields.recurring is not None:
+        _refuse(errors, ("custom_unit_amount",), "custom_unit_amount is only available on one-time prices.")
+    base = _currency_pricing(
+        scheme, fields.unit_amount, fields.unit_amount_decimal, fields.tiers, fields.custom, (), errors
+    )
+    options = _options(fields.currency_options, scheme, currency, errors)
+    return PriceScheme(currency, scheme, base, mode, fields.transform, options)
+
+
+def _options(
+    given: dict[str, CurrencyOption] | None, scheme: BillingScheme, currency: str, errors: InputCollector
+) -> dict[str, CurrencyPricing]:
+    """currency_options, each checked like the price's own amounts (tiers for a tiered price)."""
+    options: dict[str, CurrencyPricing] = {}
+    for cur, option in (given or {}).items():
+        path: Path = ("currency_options", cur)
+        check_currency(cur, path, errors)
+        if cur == currency:
+            _refuse(errors, path, f"currency_options[{cur}] repeats the price's own currency; set its amounts.")
+        options[cur] = _currency_pricing(
+            scheme, option.unit_amount, option.unit_amount_decimal, option.tiers, option.custom, path, errors
+        )
+    return options
 
 
 def _check_recurring(recurring: Recurring | None, errors: InputCollector) -> None:
@@ -141,7 +245,7 @@ def create_price(uow: UnitOfWork, fields: PriceFields) -> Price:
         _exclusive(errors, "product", "product_data")
     elif fields.product is None and fields.product_data is None:
         errors.missing(("product",))
-    amount = _unit_amount(fields, errors)
+    scheme = _scheme(fields, fields.currency or "", errors)
     _check_recurring(fields.recurring, errors)
     check_metadata(fields.metadata, ("metadata",), errors)
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
@@ -158,7 +262,8 @@ def create_price(uow: UnitOfWork, fields: PriceFields) -> Price:
         id=price_id,
         product_id=product_id,
         currency=fields.currency or "",
-        unit_amount_decimal=amount,
+        unit_amount_decimal=scheme.base.unit_amount,
+        pricing=scheme_json(scheme),
         type="recurring" if recurring else "one_time",
         recurring_interval=recurring.interval if recurring else None,
         recurring_interval_count=(recurring.interval_count or 1) if recurring else None,
@@ -192,7 +297,14 @@ def update_price(uow: UnitOfWork, price_id: str, fields: PriceFields) -> Price:
     price.metadata_ = merge_metadata(price.metadata_, fields.metadata, ("metadata",), errors)
     key = fields.lookup_key if isinstance(fields.lookup_key, str) else None
     holder = _lookup_key_holder(uow, key, price.id, fields.transfer_lookup_key, errors) if key else None
+    pricing = price.pricing
+    if fields.currency_options is not None:
+        # Stripe merges: each currency given is set anew, the others stay.
+        scheme = scheme_of(price)
+        added = _options(fields.currency_options, scheme.billing_scheme, price.currency, errors)
+        pricing = scheme_json(replace(scheme, options={**scheme.options, **added}))
     errors.raise_if_any()
+    price.pricing = pricing
     behavior = fields.tax_behavior
     if behavior is not None and behavior != price.tax_behavior:
         if price.tax_behavior != "unspecified":

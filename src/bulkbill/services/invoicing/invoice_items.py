@@ -154,6 +154,7 @@ def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceI
     _changing(uow, item, invoice)
     ids = ReferencedIds()
     ids.add_changes(changes)
+    ids.add_item_price(item.price_id)
     refs = load_references(uow, ids)
     errors = InputCollector()
     values = apply_changes(item_values(item), ItemOwner(item.customer_id, item.currency), changes, refs, (), errors)

@@ -149,6 +149,7 @@ def add_lines(
                 columns["tax_rates"],
                 "[]",
                 "[]",
+                columns["product_id"],
             )
         )
     invoice.metadata_ = metadata
@@ -201,6 +202,8 @@ def update_lines(
     ids = ReferencedIds()
     for change in updates:
         ids.add_changes(change.changes)
+    for target in targets.values():
+        ids.add_item_price(target.values.price_id)
     refs = load_references(uow, ids)
     states = {line_id: t.state for line_id, t in targets.items()}
     planned = plan_update_lines(

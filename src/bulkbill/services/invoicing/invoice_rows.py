@@ -72,6 +72,7 @@ def new_invoice_columns(
         "subscription_metadata": None,
         # The public document URLs' secret (shown once the invoice is finalized).
         "document_token": new_document_token(),
+        "credited_invoice_id": None,
     }
     unknown = fields.keys() - row.keys()
     if unknown:

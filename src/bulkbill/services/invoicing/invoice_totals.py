@@ -42,11 +42,14 @@ class FigureRow:
     # The figures the line shows now: lists, or the stored JSON text when read by load_figure_rows.
     discount_amounts: list[dict[str, Any]] | str
     taxes: list[dict[str, Any]] | str
+    # What a coupon's applies_to[products] compares with.
+    product_id: str | None = None
 
     def take_item(self, item: InvoiceItem) -> None:
         """Refresh the inputs from an item the call has just changed."""
         self.amount, self.discountable = item.amount, item.discountable
         self.discounts, self.tax_rates = list(item.discounts), item.tax_rates
+        self.product_id = item.product_id
 
 
 def _join() -> Any:
@@ -122,6 +125,7 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
             cast(InvoiceItem.tax_rates, Text),
             cast(InvoiceLine.discount_amounts, Text),
             cast(InvoiceLine.taxes, Text),
+            InvoiceItem.product_id,
         )
         .join(InvoiceItem, _join())
         .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
@@ -137,9 +141,10 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
             _json_text(discounts) or [],
             _json_text(rates),
             stored_discounts or "[]",
-            stored_taxes or "[]",
+            taxes or "[]",
+            product,
         )
-        for line_id, item_id, kind, amount, discountable, discounts, rates, stored_discounts, stored_taxes in rows
+        for line_id, item_id, kind, amount, discountable, discounts, rates, stored_discounts, taxes, product in rows
     ]
 
 
@@ -155,6 +160,7 @@ def figure_row(entry: LoadedLine) -> FigureRow:
         item.tax_rates,
         line.discount_amounts,
         line.taxes,
+        item.product_id,
     )
 
 
@@ -207,7 +213,7 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
     for row in rows:
         discount_ids.update(row.discounts)
         rate_ids.update(row.tax_rates or ())
-    coupons = coupon_terms(uow, discount_ids)
+    coupons = coupon_terms(uow, discount_ids, invoice.currency)
     rates = _tax_terms(uow, rate_ids)
     terms = [
         LineTerms(
@@ -215,6 +221,7 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
             discountable=r.discountable,
             discounts=tuple(coupons[d] for d in r.discounts if d in coupons),
             tax_rates=tuple(rates[t] for t in r.tax_rates if t in rates) if r.tax_rates is not None else None,
+            product_id=r.product_id,
         )
         for r in rows
     ]

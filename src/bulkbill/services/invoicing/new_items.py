@@ -73,6 +73,7 @@ def insert_new_items(uow: UnitOfWork, invoice: Invoice, items: Sequence[NewItemR
                 item["tax_rates"],
                 "[]",
                 "[]",
+                item["product_id"],
             )
         )
     invoice.next_line_position = first + len(items)

@@ -8,9 +8,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
-from bulkbill.core.invoicing.items import CouponInfo, DiscountInfo, PriceInfo, References, TaxRateInfo
+from bulkbill.core.invoicing.items import (
+    CouponInfo,
+    DiscountInfo,
+    PriceInfo,
+    PromotionCodeInfo,
+    References,
+    TaxRateInfo,
+)
 from bulkbill.core.metadata import Clear
 from bulkbill.services.catalog.coupons import coupon_is_valid, lock_coupons
+from bulkbill.services.catalog.price_schemes import scheme_of
+from bulkbill.services.catalog.promotion_codes import lock_promotion_codes
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Discount, Price, Product, TaxRate
 
@@ -22,6 +31,7 @@ class ReferencedIds:
     discounts: set[str] = field(default_factory=set)
     tax_rates: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
+    promotion_codes: set[str] = field(default_factory=set)
 
     def add_discounts(self, refs: Iterable[DiscountRef]) -> None:
         for ref in refs:
@@ -29,6 +39,13 @@ class ReferencedIds:
                 self.coupons.add(ref.coupon)
             if ref.discount:
                 self.discounts.add(ref.discount)
+            if ref.promotion_code:
+                self.promotion_codes.add(ref.promotion_code)
+
+    def add_item_price(self, price_id: str | None) -> None:
+        """An edited item's own price: a new quantity is priced through it (tiers, transform_quantity)."""
+        if price_id:
+            self.prices.add(price_id)
 
     def add_changes(self, changes: LineChanges) -> None:
         if changes.price:
@@ -48,15 +65,29 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
     if ids.prices:
         for p in uow.session.scalars(select(Price).where(Price.tenant_id == t, Price.id.in_(ids.prices))):
             prices[p.id] = PriceInfo(
-                p.id, p.currency, p.unit_amount_decimal, p.product_id, recurring=p.type == "recurring", active=p.active
+                p.id,
+                p.currency,
+                p.unit_amount_decimal,
+                p.product_id,
+                recurring=p.type == "recurring",
+                active=p.active,
+                scheme=scheme_of(p) if p.pricing else None,
             )
     discounts = {}
     if ids.discounts:
         for d in uow.session.scalars(select(Discount).where(Discount.tenant_id == t, Discount.id.in_(ids.discounts))):
             discounts[d.id] = DiscountInfo(d.id, d.coupon_id, d.customer_id)
+    codes = {}
+    coupon_ids = set(ids.coupons)
+    if ids.promotion_codes:
+        for code in lock_promotion_codes(uow, ids.promotion_codes):
+            left = None if code.max_redemptions is None else max(0, code.max_redemptions - code.times_redeemed)
+            valid = code.active and (code.expires_at is None or uow.now <= code.expires_at)
+            codes[code.id] = PromotionCodeInfo(code.id, code.coupon_id, valid, code.customer_id, left)
+            coupon_ids.add(code.coupon_id)
     coupons = {}
-    if ids.coupons:
-        for c in lock_coupons(uow, ids.coupons):
+    if coupon_ids:
+        for c in lock_coupons(uow, coupon_ids):
             if not c.deleted:
                 left = None if c.max_redemptions is None else max(0, c.max_redemptions - c.times_redeemed)
                 coupons[c.id] = CouponInfo(
@@ -66,6 +97,7 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
                     c.currency,
                     valid=coupon_is_valid(c, uow.now),
                     redemptions_left=left,
+                    other_currencies=frozenset(c.currency_options or {}),
                 )
     tax_rates = {}
     if ids.tax_rates:
@@ -80,4 +112,11 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
                 )
             )
         )
-    return References(prices=prices, coupons=coupons, discounts=discounts, tax_rates=tax_rates, products=products)
+    return References(
+        prices=prices,
+        coupons=coupons,
+        discounts=discounts,
+        tax_rates=tax_rates,
+        products=products,
+        promotion_codes=codes,
+    )

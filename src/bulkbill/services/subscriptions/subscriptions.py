@@ -46,6 +46,7 @@ from bulkbill.core.subscriptions.rules import (
     subscription_line,
 )
 from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.catalog.price_schemes import scheme_of
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
@@ -117,7 +118,8 @@ def _recurring(p: Price) -> RecurringPrice:
     cadence = None
     if p.type == "recurring" and p.recurring_interval is not None:
         cadence = Cadence(Interval(p.recurring_interval), p.recurring_interval_count or 1)
-    return RecurringPrice(p.id, p.currency, p.unit_amount_decimal, p.product_id, cadence, p.active)
+    scheme = scheme_of(p) if p.pricing else None
+    return RecurringPrice(p.id, p.currency, p.unit_amount_decimal, p.product_id, cadence, p.active, scheme)
 
 
 def _prices(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Price]:

@@ -179,7 +179,7 @@ class TestPrices:
             ),
             ({**_PRICE, "recurring": {"interval": "year", "interval_count": 4}}, _BAD_INT, "recurring[interval_count]"),
             ({**_PRICE, "tax_behavior": "sometimes"}, None, "tax_behavior"),
-            ({**_PRICE, "tiers_mode": "graduated"}, "parameter_unknown", "tiers_mode"),
+            ({**_PRICE, "tiers_mode": "graduated"}, None, "tiers_mode"),
         ],
     )
     def test_validation(
@@ -383,7 +383,11 @@ class TestCoupons:
             ({"percent_off": "10", "redeem_by": 1_000_000}, None, "redeem_by"),
             ({"percent_off": "10", "max_redemptions": 0}, "parameter_invalid_integer", "max_redemptions"),
             ({"percent_off": "10", "name": "n" * 41}, _TOO_LONG, "name"),
-            ({"percent_off": "10", "applies_to": {"products": ["prod_x"]}}, "parameter_unknown", "applies_to"),
+            (
+                {"percent_off": "10", "applies_to": {"products": ["prod_x"]}},
+                "resource_missing",
+                "applies_to[products][0]",
+            ),
         ],
     )
     def test_validation(

@@ -434,3 +434,21 @@ def test_taxes_follow_the_rates_and_the_discounted_base(
         for tax in line.taxes:
             if not tax.inclusive:
                 assert tax.taxable_amount == base
+
+
+class TestAppliesToProducts:
+    """A coupon with applies_to[products] discounts only the lines of those products."""
+
+    LINES = (LineTerms(1000, product_id="prod_a"), LineTerms(3000, product_id="prod_b"), LineTerms(600))
+
+    def test_invoice_level_amount_off_spreads_over_matching_lines_only(self) -> None:
+        terms = CouponTerms("di_1", amount_off=500, products=frozenset({"prod_a"}))
+        figures = compute_invoice(self.LINES, invoice_discounts=[terms])
+        assert [f.item_discount_total for f in figures.lines] == [500, 0, 0]
+        assert figures.total == sum(line.amount for line in self.LINES) - 500
+
+    def test_line_level_percent_off_skips_other_products(self) -> None:
+        terms = CouponTerms("di_2", percent_off=Decimal(10), products=frozenset({"prod_b"}))
+        lines = [LineTerms(line.amount, discounts=(terms,), product_id=line.product_id) for line in self.LINES]
+        figures = compute_invoice(lines)
+        assert [f.item_discount_total for f in figures.lines] == [0, 300, 0]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.catalog.coupons as service
+from bulkbill.api.stripe.catalog.prices import CurrencyMap
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_number
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
@@ -17,6 +18,7 @@ from bulkbill.api.stripe.edge.params import (
     LIST_PARAMS,
     MAX_INT32,
     PERCENTAGE,
+    Array,
     Currency,
     Enum,
     Int,
@@ -45,15 +47,18 @@ CREATE = Obj(
         "duration_in_months": Int(1, 1200),
         "max_redemptions": Int(1, MAX_INT32),
         "redeem_by": Time(),
+        "applies_to": Obj({"products": Array(Str(), max_items=100)}),
+        "currency_options": CurrencyMap(Obj({"amount_off": AMOUNT}, required=frozenset({"amount_off"}))),
     }
 )
+_EXPANDABLE = ("applies_to", "currency_options")
 UPDATE = Obj(_UPDATABLE)
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(LIST_PARAMS)
 
 
-def render_coupon(c: Coupon, now: int) -> dict[str, Any]:
-    return {
+def render_coupon(c: Coupon, now: int, expand: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "id": c.id,
         "object": "coupon",
         "amount_off": c.amount_off,
@@ -70,6 +75,12 @@ def render_coupon(c: Coupon, now: int) -> dict[str, Any]:
         "times_redeemed": c.times_redeemed,
         "valid": service.coupon_is_valid(c, now),
     }
+    # Like Stripe, applies_to and currency_options are included only when expanded.
+    if "applies_to" in expand and c.applies_to is not None:
+        body["applies_to"] = {"products": list(c.applies_to)}
+    if "currency_options" in expand:
+        body["currency_options"] = dict(c.currency_options or {})
+    return body
 
 
 def _fields(p: dict[str, Any]) -> service.CouponFields:
@@ -83,6 +94,10 @@ def _fields(p: dict[str, Any]) -> service.CouponFields:
         redeem_by=p.get("redeem_by"),
         name=p.get("name"),
         metadata=p.get("metadata"),
+        applies_to_products=tuple((p.get("applies_to") or {}).get("products") or ()) if p.get("applies_to") else None,
+        currency_options={c: o["amount_off"] for c, o in p["currency_options"].items()}
+        if p.get("currency_options")
+        else None,
     )
 
 
@@ -90,8 +105,8 @@ def _fields(p: dict[str, Any]) -> service.CouponFields:
 def create_coupon(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
-        check_expand(p, ())
-        return render_coupon(service.create_coupon(uow, _fields(p), coupon_id=p.get("id")), uow.now)
+        expand = check_expand(p, _EXPANDABLE)
+        return render_coupon(service.create_coupon(uow, _fields(p), coupon_id=p.get("id")), uow.now, expand)
 
     return execute(call, run)
 
@@ -99,8 +114,8 @@ def create_coupon(call: StripeRequest = Depends(stripe_request)) -> Response:
 @router.get("/v1/coupons/{coupon_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(RETRIEVE, params), ())
-        return render_coupon(service.get_coupon(uow, coupon_id), uow.now)
+        expand = check_expand(parse(RETRIEVE, params), _EXPANDABLE)
+        return render_coupon(service.get_coupon(uow, coupon_id), uow.now, expand)
 
     return execute(call, run)
 

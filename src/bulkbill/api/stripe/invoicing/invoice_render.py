@@ -43,7 +43,7 @@ def render_discount(d: Discount, related: Related) -> dict[str, Any]:
         "end": None,
         "invoice": d.invoice_id,
         "invoice_item": d.invoice_item_id,
-        "promotion_code": None,
+        "promotion_code": d.promotion_code_id,
         "source": {"type": "coupon", "coupon": d.coupon_id},
         "start": d.start,
         "subscription": None,

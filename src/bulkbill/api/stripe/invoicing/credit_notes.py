@@ -1,0 +1,263 @@
+"""Stripe /v1/credit_notes: credit notes on finalized invoices (the core's credit memos, Zuora's too)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+import bulkbill.services.documents.credit_notes as service
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.numbers import decimal_string
+from bulkbill.api.stripe.edge.openapi import body_params, query_params
+from bulkbill.api.stripe.edge.params import (
+    AMOUNT_DECIMAL,
+    EXPAND,
+    LIST_PARAMS,
+    MAX_INT32,
+    Array,
+    Enum,
+    Int,
+    Metadata,
+    Obj,
+    Str,
+    Time,
+    parse,
+)
+from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.core.invoicing.credit_notes import CreditLineInput
+from bulkbill.core.money import MAX_AMOUNT, truncate
+from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Invoice
+
+router = APIRouter()
+
+REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
+_POSITIVE = Int(0, MAX_AMOUNT)
+_LINE = Obj(
+    {
+        "type": Enum(("invoice_line_item", "custom_line_item")),
+        "invoice_line_item": Str(),
+        "amount": _POSITIVE,
+        "quantity": Int(0, MAX_INT32),
+        "unit_amount": _POSITIVE,
+        "unit_amount_decimal": AMOUNT_DECIMAL,
+        "description": Str(),
+        "metadata": Metadata(),
+    },
+    required=frozenset({"type"}),
+)
+_FIELDS = {
+    "invoice": Str(),
+    "lines": Array(_LINE, max_items=100),
+    "amount": _POSITIVE,
+    "credit_amount": _POSITIVE,
+    "out_of_band_amount": _POSITIVE,
+    "memo": Str(),
+    "reason": Enum(REASONS),
+    "metadata": Metadata(),
+    "effective_at": Time(),
+    "expand": EXPAND,
+}
+CREATE = Obj(_FIELDS, required=frozenset({"invoice"}))
+PREVIEW = Obj(_FIELDS, required=frozenset({"invoice"}))
+UPDATE = Obj({"memo": Str(), "metadata": Metadata(), "expand": EXPAND})
+RETRIEVE = Obj({"expand": EXPAND})
+VOID = Obj({"expand": EXPAND})
+LIST = Obj({**LIST_PARAMS, "invoice": Str(), "customer": Str()})
+LINES = Obj(LIST_PARAMS)
+
+
+def _fields(p: dict[str, Any]) -> service.CreditNoteFields:
+    lines = p.get("lines")
+    return service.CreditNoteFields(
+        invoice=p["invoice"],
+        lines=tuple(
+            CreditLineInput(
+                type=line["type"],
+                invoice_line_item=line.get("invoice_line_item"),
+                amount=line.get("amount"),
+                quantity=line.get("quantity"),
+                unit_amount=line["unit_amount_decimal"]
+                if line.get("unit_amount_decimal") is not None
+                else (None if line.get("unit_amount") is None else Decimal(line["unit_amount"])),
+                description=line.get("description"),
+            )
+            for line in lines
+        )
+        if lines
+        else None,
+        amount=p.get("amount"),
+        credit_amount=p.get("credit_amount"),
+        out_of_band_amount=p.get("out_of_band_amount"),
+        memo=p.get("memo"),
+        reason=p.get("reason"),
+        metadata=p.get("metadata"),
+        effective_at=p.get("effective_at"),
+    )
+
+
+def render_credit_note_line(entry: LoadedLine) -> dict[str, Any]:
+    item = entry.item
+    extras = item.extras or {}
+    unit = item.unit_amount_decimal
+    whole = unit == unit.to_integral_value()
+    body: dict[str, Any] = {
+        "id": entry.line.id,
+        "object": "credit_note_line_item",
+        "amount": item.amount,
+        "amount_excluding_tax": item.amount,
+        "description": item.description,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "invoice_line_item": extras.get("creditFromLineId"),
+        "livemode": False,
+        "metadata": dict(item.metadata_),
+        "pretax_credit_amounts": [],
+        "quantity": truncate(item.quantity_decimal),
+        "tax_amounts": [],
+        "tax_rates": [],
+        "taxes": [],
+        "type": extras.get("creditNoteLineType", "custom_line_item"),
+        "unit_amount": int(unit) if whole else None,
+        "unit_amount_decimal": decimal_string(unit),
+        "unit_amount_excluding_tax": decimal_string(unit),
+    }
+    if body["invoice_line_item"] is None:
+        del body["invoice_line_item"]  # only lines crediting an invoice line name one
+    return body
+
+
+def _lines_list(url: str, entries: list[LoadedLine]) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [render_credit_note_line(e) for e in entries[:10]],
+        "has_more": len(entries) > 10,
+        "url": url,
+    }
+
+
+def render_credit_note(uow: UnitOfWork, note: Invoice) -> dict[str, Any]:
+    info = service.info_of(note)
+    void = note.status == "void"
+    return {
+        "id": note.id,
+        "object": "credit_note",
+        "amount": note.total,
+        "amount_shipping": 0,
+        "created": note.created,
+        "currency": note.currency,
+        "customer": note.customer_id,
+        "customer_account": None,
+        "customer_balance_transaction": None,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "effective_at": info.effective_at,
+        "invoice": info.invoice_id,
+        "lines": _lines_list(f"/v1/credit_notes/{note.id}/lines", load_lines(uow, note.id)),
+        "livemode": False,
+        "memo": note.comments,
+        "metadata": dict(note.metadata_),
+        "number": note.number or note.id,
+        "out_of_band_amount": info.out_of_band_amount,
+        "pdf": "",
+        "post_payment_amount": info.post_payment,
+        "pre_payment_amount": info.pre_payment,
+        "pretax_credit_amounts": [],
+        "reason": info.reason,
+        "refunds": [],
+        "shipping_cost": None,
+        "status": "void" if void else "issued",
+        "subtotal": note.subtotal,
+        "subtotal_excluding_tax": note.subtotal_excluding_tax,
+        "tax_amounts": [],
+        "total": note.total,
+        "total_excluding_tax": note.total_excluding_tax,
+        "total_taxes": [],
+        "type": info.type,
+        "voided_at": note.voided_at,
+    }
+
+
+@router.post("/v1/credit_notes", openapi_extra=body_params(CREATE))
+def create_credit_note(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CREATE, params)
+        check_expand(p, ())
+        return render_credit_note(uow, service.issue_credit_note(uow, _fields(p)))
+
+    return execute(call, run)
+
+
+@router.get("/v1/credit_notes/preview", openapi_extra=query_params(PREVIEW))
+def preview_credit_note(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(PREVIEW, params)
+        check_expand(p, ())
+        return service.preview_credit_note(uow, _fields(p), lambda note: render_credit_note(uow, note))
+
+    return execute(call, run)
+
+
+@router.get("/v1/credit_notes", openapi_extra=query_params(LIST))
+def list_credit_notes(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST, params)
+        check_expand(p, ())
+        page = service.list_credit_notes(uow, cursor_from(p), invoice=p.get("invoice"), customer=p.get("customer"))
+        return list_object("/v1/credit_notes", page, lambda note: render_credit_note(uow, note))
+
+    return execute(call, run)
+
+
+@router.get("/v1/credit_notes/{credit_note_id}", openapi_extra=query_params(RETRIEVE))
+def retrieve_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        check_expand(parse(RETRIEVE, params), ())
+        return render_credit_note(uow, service.get_credit_note(uow, credit_note_id))
+
+    return execute(call, run)
+
+
+@router.post("/v1/credit_notes/{credit_note_id}", openapi_extra=body_params(UPDATE))
+def update_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(UPDATE, params)
+        check_expand(p, ())
+        note = service.update_credit_note(uow, credit_note_id, memo=p.get("memo"), metadata=p.get("metadata"))
+        return render_credit_note(uow, note)
+
+    return execute(call, run)
+
+
+@router.post("/v1/credit_notes/{credit_note_id}/void", openapi_extra=body_params(VOID))
+def void_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        check_expand(parse(VOID, params), ())
+        return render_credit_note(uow, service.void_credit_note(uow, credit_note_id))
+
+    return execute(call, run)
+
+
+@router.get("/v1/credit_notes/{credit_note_id}/lines", openapi_extra=query_params(LINES))
+def list_credit_note_lines(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LINES, params)
+        note = service.get_credit_note(uow, credit_note_id)
+        entries = load_lines(uow, note.id)
+        limit = p.get("limit") or 10
+        after = p.get("starting_after")
+        if after is not None:
+            ids = [e.line.id for e in entries]
+            entries = entries[ids.index(after) + 1 :] if after in ids else []
+        return {
+            "object": "list",
+            "data": [render_credit_note_line(e) for e in entries[:limit]],
+            "has_more": len(entries) > limit,
+            "url": f"/v1/credit_notes/{credit_note_id}/lines",
+        }
+
+    return execute(call, run)

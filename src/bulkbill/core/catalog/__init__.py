@@ -1,0 +1,1 @@
+"""Catalog rules: how prices turn quantities into amounts."""

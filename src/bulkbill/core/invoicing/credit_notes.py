@@ -1,0 +1,189 @@
+"""Credit notes (Stripe) / credit memos (Zuora) on a finalized invoice: how much, against what, and their states.
+
+A credit note never credits more than is left on its invoice: the invoice's total minus every
+credit note already issued on it (void ones give their amount back). Its amount first reduces what
+the invoice still asks for (pre-payment); the rest credits what was already paid (post-payment),
+which must be given as `credit_amount` (to the customer's balance) or `out_of_band_amount`
+(settled elsewhere): bulkbill moves no money, so it refunds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, Path, RuleViolation
+from bulkbill.core.invoicing.lifecycle import InvoiceStatus
+from bulkbill.core.money import MAX_AMOUNT, line_amount
+
+
+class CreditNoteStatus(StrEnum):
+    ISSUED = "issued"
+    VOID = "void"
+
+
+class CreditNoteAction(StrEnum):
+    VOID = "void"
+
+
+_ALLOWED_FROM = {CreditNoteAction.VOID: frozenset({CreditNoteStatus.ISSUED})}
+
+# Only finalized invoices take credit notes (a draft is edited instead; a void one owes nothing).
+CREDITABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE})
+
+
+class CreditLineType(StrEnum):
+    INVOICE_LINE_ITEM = "invoice_line_item"
+    CUSTOM_LINE_ITEM = "custom_line_item"
+
+
+def ensure_creditable(invoice_status: str) -> None:
+    """A credit note needs a finalized invoice (open, paid or uncollectible)."""
+    if invoice_status not in CREDITABLE:
+        raise InvalidTransition(
+            f"A credit note can only be issued on an open, paid or uncollectible invoice; this invoice is "
+            f"{invoice_status}.",
+            path=("invoice",),
+        )
+
+
+def ensure_credit_note_transition(action: CreditNoteAction, status: str) -> None:
+    """Only an issued credit note can be voided, once."""
+    if status not in _ALLOWED_FROM[action]:
+        raise InvalidTransition(f"You can only void an issued credit note; this credit note is {status}.")
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicedLine:
+    """What a credited invoice line holds: its amount, unit amount and quantity."""
+
+    id: str
+    amount: int
+    unit_amount: Decimal
+    quantity: Decimal
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditLineInput:
+    type: str
+    invoice_line_item: str | None = None
+    amount: int | None = None
+    quantity: int | None = None
+    unit_amount: Decimal | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditLine:
+    """One checked credit note line, in positive minor units."""
+
+    type: CreditLineType
+    amount: int
+    unit_amount: Decimal
+    quantity: Decimal
+    description: str | None
+    invoice_line_item: str | None
+
+
+def credit_line(
+    given: CreditLineInput, invoiced: dict[str, InvoicedLine], path: Path, errors: InputCollector
+) -> CreditLine | None:
+    """A line crediting an invoice line (by amount, or by quantity at its unit amount) or a custom amount."""
+    if given.type == CreditLineType.INVOICE_LINE_ITEM:
+        if given.invoice_line_item is None:
+            errors.missing((*path, "invoice_line_item"))
+            return None
+        line = invoiced.get(given.invoice_line_item)
+        if line is None:
+            errors.not_found((*path, "invoice_line_item"), "invoice line item on this invoice", given.invoice_line_item)
+            return None
+        if given.amount is not None and given.quantity is not None:
+            errors.add(
+                (*path, "quantity"),
+                ErrorCode.PARAMETERS_EXCLUSIVE,
+                "You may only specify one of these parameters: amount, quantity.",
+            )
+            return None
+        if given.quantity is not None and given.quantity > line.quantity:
+            errors.add(
+                (*path, "quantity"),
+                ErrorCode.PARAMETER_INVALID,
+                f"The quantity credited ({given.quantity}) exceeds the line's quantity ({line.quantity}).",
+            )
+            return None
+        if given.amount is not None:
+            amount, quantity, unit = given.amount, Decimal(1), Decimal(given.amount)
+        elif given.quantity is not None:
+            quantity, unit = Decimal(given.quantity), line.unit_amount
+            amount = line_amount(unit, quantity)
+        else:
+            amount, quantity, unit = line.amount, line.quantity, line.unit_amount
+        if amount > line.amount:
+            errors.add(
+                (*path, "amount"),
+                ErrorCode.PARAMETER_INVALID,
+                f"The amount credited ({amount}) exceeds the line's amount ({line.amount}).",
+            )
+        return CreditLine(
+            CreditLineType.INVOICE_LINE_ITEM, amount, unit, quantity, given.description or line.description, line.id
+        )
+    if given.invoice_line_item is not None:
+        errors.add(
+            (*path, "invoice_line_item"),
+            ErrorCode.PARAMETER_INVALID,
+            "invoice_line_item can only be set on lines of type invoice_line_item.",
+        )
+    quantity = Decimal(given.quantity if given.quantity is not None else 1)
+    if given.unit_amount is None:
+        errors.missing((*path, "unit_amount"))
+        return None
+    amount = line_amount(given.unit_amount, quantity)
+    if not 0 <= amount <= MAX_AMOUNT:
+        errors.add((*path, "unit_amount"), ErrorCode.AMOUNT_TOO_LARGE, f"A line is at most {MAX_AMOUNT}.")
+    return CreditLine(CreditLineType.CUSTOM_LINE_ITEM, amount, given.unit_amount, quantity, given.description, None)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditSplit:
+    """How a credit note's total divides: what it takes off the amount still due, what it credits after payment."""
+
+    pre_payment: int
+    post_payment: int
+
+    @property
+    def type(self) -> str:
+        if self.post_payment and self.pre_payment:
+            return "mixed"
+        return "post_payment" if self.post_payment else "pre_payment"
+
+
+def split_credit(
+    total: int,
+    *,
+    invoice_total: int,
+    already_credited: int,
+    amount_remaining: int,
+    credit_amount: int | None,
+    out_of_band_amount: int | None,
+) -> CreditSplit:
+    """Check a credit note's total against what is left to credit, and split it (see the module docstring)."""
+    left = invoice_total - already_credited
+    if total <= 0:
+        raise RuleViolation("A credit note must credit a positive amount.", path=("amount",))
+    if total > left:
+        raise RuleViolation(
+            f"The credit note's amount ({total}) exceeds what is left to credit on the invoice ({max(left, 0)}).",
+            path=("amount",),
+        )
+    pre = min(total, max(amount_remaining, 0))
+    post = total - pre
+    settled = (credit_amount or 0) + (out_of_band_amount or 0)
+    if settled != post:
+        raise RuleViolation(
+            f"This credit note credits {post} after payment: credit_amount + out_of_band_amount must equal it "
+            f"(they are {settled}); bulkbill moves no money, so refunds are not available.",
+            path=("credit_amount",),
+        )
+    return CreditSplit(pre, post)
