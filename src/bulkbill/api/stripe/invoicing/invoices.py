@@ -11,6 +11,7 @@ import bulkbill.services.invoicing.invoices as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AUTOMATIC_TAX,
     EXPAND,
     LIST_PARAMS,
     Bool,
@@ -49,6 +50,7 @@ _EDIT = {
     "description": Unsettable(Str(1500)),
     "footer": Unsettable(Str(5000)),
     "metadata": Metadata(),
+    "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
 }
 CREATE = Obj(
@@ -94,7 +96,7 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
         discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
         pending_invoice_items_behavior=p.get("pending_invoice_items_behavior"),
-        given=frozenset(k for k in p if k != "expand"),
+        given=frozenset(k for k in p if k not in ("expand", "automatic_tax")),
     )
 
 

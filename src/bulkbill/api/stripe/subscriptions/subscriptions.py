@@ -3,8 +3,9 @@
 Subscriptions render in the current (basil and later) shape: the billing period lives on each item
 (`items.data[].current_period_start/end`). Stripe Billing features bulkbill does not implement
 (trials, prorations, billing anchors, usage thresholds, Connect, payments) are refused with a 400
-naming the parameter rather than silently ignored; payment-only knobs (`payment_behavior`,
-`off_session`) are accepted and have no effect, since bulkbill moves no money.
+naming the parameter rather than silently ignored (payments and Connect: edge/no_money.py);
+payment-only knobs (`payment_behavior`, `off_session`) are accepted and have no effect, since
+bulkbill moves no money.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AUTOMATIC_TAX,
     EXPAND,
     LIST_PARAMS,
     QUANTITY,
@@ -78,7 +80,8 @@ FEEDBACK = (
     "too_expensive",
     "unused",
 )
-# Stripe Billing parameters bulkbill does not implement, and what to call them in the refusal.
+# Stripe Billing parameters bulkbill does not implement, and what to call them in the refusal
+# (payments and Connect parameters are refused on every route: api/stripe/edge/no_money.py).
 UNSUPPORTED = {
     "trial_period_days": "Trials",
     "trial_end": "Trials",
@@ -92,13 +95,6 @@ UNSUPPORTED = {
     "pause_collection": "Pausing collection",
     "billing_thresholds": "Usage thresholds",
     "add_invoice_items": "Adding invoice items through a subscription",
-    "automatic_tax": "Stripe Tax",
-    "application_fee_percent": "Connect",
-    "on_behalf_of": "Connect",
-    "transfer_data": "Connect",
-    "default_payment_method": "Payment methods",
-    "default_source": "Payment methods",
-    "payment_settings": "Payment methods",
     "pending_invoice_item_interval": "Pending invoice item intervals",
     "billing_mode": "Billing modes",
     "billing_schedules": "Billing schedules",
@@ -127,6 +123,7 @@ _COMMON = {
     "payment_behavior": Enum(PAYMENT_BEHAVIORS),
     "proration_behavior": Enum(PRORATION_BEHAVIORS),
     "off_session": Bool(),
+    "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
 }
 CREATE = Obj(
@@ -345,7 +342,7 @@ def _fields(p: dict[str, Any]) -> service.SubscriptionFields:
         description=p.get("description"),
         cancel_at_period_end=p.get("cancel_at_period_end"),
         cancellation_details=_cancellation(p.get("cancellation_details")),
-        given=frozenset(p) - {"expand", "payment_behavior", "proration_behavior", "off_session"},
+        given=frozenset(p) - {"expand", "payment_behavior", "proration_behavior", "off_session", "automatic_tax"},
     )
 
 
