@@ -20,12 +20,12 @@ from tests.helpers.schema import assert_stripe_schema
 
 # Object types the tests may receive, each validated against the schema of the same name.
 OBJECT_SCHEMAS = frozenset(
-    {"invoice", "line_item", "invoiceitem", "customer", "product", "price", "tax_rate", "coupon", "discount"}
+    {"invoice", "line_item", "invoiceitem", "customer", "product", "price", "tax_rate", "coupon", "discount", "tax_id"}
 )
 
 
 # `{"deleted": true}` stubs Stripe publishes a schema for; the others get a shape check.
-DELETED_SCHEMAS = frozenset({"invoice", "invoiceitem", "customer", "product", "discount"})
+DELETED_SCHEMAS = frozenset({"invoice", "invoiceitem", "customer", "product", "discount", "tax_id"})
 
 
 def validate_tree(node: Any, where: str = "$") -> int:

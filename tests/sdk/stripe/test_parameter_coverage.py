@@ -118,32 +118,6 @@ NOT_YET: dict[tuple[str, str], set[str]] = {
     },
     # Test clocks for a v2 account's customer.
     ("post", "/v1/test_helpers/test_clocks"): {"customer"},
-    # Customers (issue 15 part 2, this change's next steps).
-    ("post", "/v1/customers"): {
-        "address",
-        "business_name",
-        "individual_name",
-        "invoice_settings",
-        "next_invoice_sequence",
-        "preferred_locales",
-        "shipping",
-        "tax",
-        "tax_exempt",
-        "tax_id_data",
-        "validate",
-    },
-    ("post", "/v1/customers/{customer}"): {
-        "address",
-        "business_name",
-        "individual_name",
-        "invoice_settings",
-        "next_invoice_sequence",
-        "preferred_locales",
-        "shipping",
-        "tax",
-        "tax_exempt",
-        "validate",
-    },
     # List filters (issue 15 part 2).
     ("get", "/v1/coupons"): {"created"},
     ("get", "/v1/customers"): {"created", "test_clock"},

@@ -116,6 +116,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
     _check_refs(uow, fields, ItemOwner(customer.id, currency), errors)
     errors.raise_if_any()
+    settings = (customer.details or {}).get("invoice_settings") or {}
     invoice = new_invoice_row(
         uow,
         customer_id=customer.id,
@@ -125,7 +126,9 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         due_date=fields.due_date,
         auto_advance=bool(fields.auto_advance),
         description=_text(fields.description),
-        footer=_text(fields.footer),
+        # The customer's invoice settings are the new invoice's defaults (Stripe copies them).
+        footer=_text(fields.footer) if fields.footer is not None else settings.get("footer"),
+        document_custom_fields=settings.get("custom_fields"),
         metadata_=metadata,
         default_tax_rates=list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else [],
     )
