@@ -121,6 +121,8 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     default_price_id: Mapped[str | None] = mapped_column(IdString)
     unit_label: Mapped[str | None] = mapped_column(String(12))
+    # Stripe's product type: good or service (what it is, it changes nothing billed).
+    type: Mapped[str] = mapped_column(String(8), default="service", server_default="service")
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
     updated: Mapped[int] = mapped_column(BigInteger)

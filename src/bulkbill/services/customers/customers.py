@@ -124,10 +124,14 @@ def delete_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     return customer
 
 
-def list_customers(uow: UnitOfWork, cursor: Cursor, *, email: str | None = None) -> Page[Customer]:
+def list_customers(
+    uow: UnitOfWork, cursor: Cursor, *, email: str | None = None, test_clock: str | None = None
+) -> Page[Customer]:
     query = select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.deleted.is_(False))
     if email is not None:
         query = query.where(Customer.email == email)
+    if test_clock is not None:
+        query = query.where(Customer.test_clock_id == test_clock)
     return paginate(uow, query, Customer, cursor)
 
 

@@ -30,7 +30,7 @@ from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, new_line_columns, posted_columns
 from bulkbill.services.invoicing.invoice_totals import load_figure_rows, load_lines, recalculate, recalculate_rows
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
-from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.rows import new_object
@@ -255,6 +255,8 @@ def list_invoices(
     customer: str | None = None,
     status: str | None = None,
     collection_method: str | None = None,
+    subscription: str | None = None,
+    due_date: Bounds | None = None,
     document_type: str | None = None,
 ) -> Page[Invoice]:
     query = select(Invoice).where(Invoice.tenant_id == uow.tenant_id)
@@ -266,6 +268,9 @@ def list_invoices(
         query = query.where(Invoice.status == status)
     if collection_method is not None:
         query = query.where(Invoice.collection_method == collection_method)
+    if subscription is not None:
+        query = query.where(Invoice.subscription_id == subscription)
+    query = within(query, Invoice.due_date, due_date)
     return paginate(uow, query, Invoice, cursor)
 
 

@@ -11,11 +11,11 @@ import bulkbill.services.customers.customers as service
 import bulkbill.services.customers.tax_ids as tax_ids_service
 from bulkbill.api.stripe.customers.tax_ids import TAX_ID_DATA, new_tax_ids, tax_id_list
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     AMOUNT,
     EXPAND,
-    LIST_PARAMS,
     MAX_INT32,
     Array,
     Bool,
@@ -77,7 +77,7 @@ EXPANDABLE = ("tax", "tax_ids")
 CREATE = Obj({**_FIELDS, "test_clock": Str(), "tax_id_data": TAX_ID_DATA})
 UPDATE = Obj(_FIELDS)
 RETRIEVE = Obj({"expand": EXPAND})
-LIST = Obj({**LIST_PARAMS, "email": Str(512)})
+LIST = Obj({**CREATED_LIST_PARAMS, "email": Str(512), "test_clock": Str()})
 # Customer.details keys, each a parameter of the same name.
 _DETAILS = ("address", "shipping", "preferred_locales", "business_name", "individual_name")
 
@@ -241,7 +241,7 @@ def list_customers(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
         expand = {e.removeprefix("data.") for e in check_expand(p, [f"data.{e}" for e in EXPANDABLE])}
-        page = service.list_customers(uow, cursor_from(p), email=p.get("email"))
+        page = service.list_customers(uow, cursor_from(p), email=p.get("email"), test_clock=p.get("test_clock"))
         return list_object("/v1/customers", page, lambda c: customer_response(uow, c, expand))
 
     return execute(call, run)

@@ -9,11 +9,11 @@ from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     AUTOMATIC_TAX,
     EXPAND,
-    LIST_PARAMS,
     Bool,
     Currency,
     Enum,
@@ -68,8 +68,10 @@ PAY = Obj({"paid_out_of_band": Bool(), "expand": EXPAND})
 FINALIZE = Obj({"auto_advance": Bool(), "expand": EXPAND})
 LIST = Obj(
     {
-        **LIST_PARAMS,
+        **CREATED_LIST_PARAMS,
         "customer": Str(),
+        "subscription": Str(),
+        "due_date": RANGE,
         "status": Enum(("draft", "open", "paid", "uncollectible", "void")),
         "collection_method": Enum(("charge_automatically", "send_invoice")),
     }
@@ -167,6 +169,8 @@ def list_invoices(call: StripeRequest = Depends(stripe_request)) -> Response:
             customer=p.get("customer"),
             status=p.get("status"),
             collection_method=p.get("collection_method"),
+            subscription=p.get("subscription"),
+            due_date=bounds(p, "due_date"),
             document_type=INVOICE,
         )
         views = invoice_views(uow, page.data, with_prices="lines.data.pricing.price_details.price" in expand)

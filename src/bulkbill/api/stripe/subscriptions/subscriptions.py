@@ -20,6 +20,7 @@ from bulkbill.api.stripe.catalog.prices import render_price
 from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
@@ -141,9 +142,13 @@ CANCEL = Obj({"invoice_now": Bool(), "prorate": Bool(), "cancellation_details": 
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(
     {
-        **LIST_PARAMS,
+        **CREATED_LIST_PARAMS,
         "customer": Str(),
         "price": Str(),
+        "plan": Str(),
+        "current_period_start": RANGE,
+        "current_period_end": RANGE,
+        "automatic_tax": Obj({"enabled": Bool()}, required=frozenset({"enabled"})),
         "status": Enum(STATUSES),
         "test_clock": Str(),
         "collection_method": Enum(("charge_automatically", "send_invoice")),
@@ -399,6 +404,30 @@ def update_subscription(subscription_id: str, call: StripeRequest = Depends(stri
     return execute(call, run)
 
 
+@router.delete("/v1/subscriptions/{subscription_id}/discount")
+def delete_subscription_discount(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        sub, d = service.delete_discount(uow, subscription_id)
+        return {
+            "id": d.id,
+            "object": "discount",
+            "deleted": True,
+            "checkout_session": None,
+            "customer": d.customer_id,
+            "customer_account": None,
+            "invoice": None,
+            "invoice_item": None,
+            "promotion_code": None,
+            "source": {"type": "coupon", "coupon": d.coupon_id},
+            "start": d.start,
+            "subscription": sub.id,
+            "subscription_item": None,
+        }
+
+    return execute(call, run)
+
+
 @router.delete("/v1/subscriptions/{subscription_id}", openapi_extra=query_params(CANCEL))
 def cancel_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
@@ -423,8 +452,10 @@ def list_subscriptions(call: StripeRequest = Depends(stripe_request)) -> Respons
             uow,
             cursor_from(p),
             customer=p.get("customer"),
-            price=p.get("price"),
+            price=p.get("price") or p.get("plan"),  # a plan is a recurring price's older name
             status=p.get("status"),
+            periods=(bounds(p, "current_period_start"), bounds(p, "current_period_end")),
+            none=(p.get("automatic_tax") or {}).get("enabled") is True,  # Stripe Tax is never on
             test_clock=p.get("test_clock"),
             collection_method=p.get("collection_method"),
         )

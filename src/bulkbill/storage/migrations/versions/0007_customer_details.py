@@ -1,4 +1,4 @@
-"""Stripe customer details (address, shipping, invoice settings, ...), tax exemption and tax IDs; invoices' document custom fields
+"""Stripe customer details (address, shipping, invoice settings, ...), tax exemption and tax IDs; product type; invoices' document custom fields
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +23,8 @@ def upgrade() -> None:
     with op.batch_alter_table("customers") as batch:
         batch.add_column(sa.Column("tax_exempt", sa.String(length=8), nullable=False, server_default="none"))
         batch.add_column(sa.Column("details", sa.JSON(), nullable=True))
+    with op.batch_alter_table("products") as batch:
+        batch.add_column(sa.Column("type", sa.String(length=8), nullable=False, server_default="service"))
     with op.batch_alter_table("invoices") as batch:
         batch.add_column(sa.Column("document_custom_fields", sa.JSON(), nullable=True))
     op.create_table(
@@ -49,6 +51,8 @@ def downgrade() -> None:
     op.drop_table("customer_tax_ids")
     with op.batch_alter_table("invoices") as batch:
         batch.drop_column("document_custom_fields")
+    with op.batch_alter_table("products") as batch:
+        batch.drop_column("type")
     with op.batch_alter_table("customers") as batch:
         batch.drop_column("details")
         batch.drop_column("tax_exempt")
