@@ -64,11 +64,18 @@ def test_new_invoices_take_the_customers_footer_custom_fields_and_numbering(sdk:
     assert invoice.footer == "Thanks" and invoice.customer_address is not None
     assert [f.to_dict() for f in invoice.custom_fields or []] == [{"name": "VAT", "value": "FR123"}]
     assert invoice.customer_address.country == "FR" and invoice.customer_tax_exempt == "none"
-    own = sdk.invoice(customer.id, footer="Own footer")
-    assert own.footer == "Own footer"
+    own = sdk.invoice(customer.id, footer="Own footer", custom_fields=[{"name": "Ref", "value": "A-1"}])
+    assert own.footer == "Own footer" and [f.name for f in own.custom_fields or []] == ["Ref"]
     invoice = sdk.client.v1.invoices.add_lines(invoice.id, {"lines": [{"amount": 1000, "description": "x"}]})
     finalized = sdk.client.v1.invoices.finalize_invoice(invoice.id)
     assert finalized.number is not None and finalized.number.endswith("-0041")
+    # a finalized invoice's custom fields can still change (Stripe freezes amounts, not these)
+    changed = sdk.client.v1.invoices.update(finalized.id, {"custom_fields": [{"name": "PO", "value": "7"}]})
+    assert [f.to_dict() for f in changed.custom_fields or []] == [{"name": "PO", "value": "7"}]
+    assert sdk.client.v1.invoices.update(finalized.id, {"custom_fields": ""}).custom_fields is None
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.client.v1.invoices.update(own.id, {"custom_fields": [{"name": "n", "value": str(i)} for i in range(5)]})
+    assert caught.value.param == "custom_fields"
 
 
 @pytest.mark.parametrize("status, reason", [("exempt", "customer_exempt"), ("reverse", "reverse_charge")])

@@ -60,7 +60,6 @@ NOT_YET: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/invoices"): {
         "account_tax_ids",
         "automatically_finalizes_at",
-        "custom_fields",
         "effective_at",
         "from_invoice",
         "number",
@@ -73,7 +72,6 @@ NOT_YET: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/invoices/{invoice}"): {
         "account_tax_ids",
         "automatically_finalizes_at",
-        "custom_fields",
         "effective_at",
         "number",
         "rendering",

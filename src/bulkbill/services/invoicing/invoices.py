@@ -36,7 +36,7 @@ from bulkbill.storage.ids import new_id
 from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 
-EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "auto_advance"})
+EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "custom_fields", "auto_advance"})
 COLLECTION_FIELDS = frozenset({"collection_method", "days_until_due", "due_date"})
 
 
@@ -50,6 +50,8 @@ class InvoiceFields:
     auto_advance: bool | None = None
     description: str | Clear | None = None
     footer: str | Clear | None = None
+    # Name-value pairs shown on the document (Stripe's custom_fields); default: the customer's invoice_settings.
+    custom_fields: list[dict[str, str]] | Clear | None = None
     metadata: MetadataUpdate | None = None
     default_tax_rates: tuple[str, ...] | Clear | None = None
     discounts: tuple[DiscountRef, ...] | Clear | None = None
@@ -128,7 +130,9 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         description=_text(fields.description),
         # The customer's invoice settings are the new invoice's defaults (Stripe copies them).
         footer=_text(fields.footer) if fields.footer is not None else settings.get("footer"),
-        document_custom_fields=settings.get("custom_fields"),
+        document_custom_fields=(
+            _fields_shown(fields.custom_fields) if fields.custom_fields is not None else settings.get("custom_fields")
+        ),
         metadata_=metadata,
         default_tax_rates=list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else [],
     )
@@ -189,6 +193,10 @@ def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> Invoice
     return line
 
 
+def _fields_shown(value: list[dict[str, str]] | Clear) -> list[dict[str, str]] | None:
+    return None if isinstance(value, Clear) or not value else value
+
+
 def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> Invoice:
     """Drafts take every field; finalized invoices only metadata, description, footer and auto_advance."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
@@ -217,6 +225,8 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
         invoice.description = _text(fields.description)
     if fields.footer is not None:
         invoice.footer = _text(fields.footer)
+    if fields.custom_fields is not None:
+        invoice.document_custom_fields = _fields_shown(fields.custom_fields)
     if fields.default_tax_rates is not None:
         invoice.default_tax_rates = (
             list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else []

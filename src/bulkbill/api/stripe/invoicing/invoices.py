@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
+from bulkbill.api.stripe.customers.customers import CUSTOM_FIELDS
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
@@ -49,6 +50,7 @@ _EDIT = {
     "discounts": DISCOUNTS,
     "description": Unsettable(Str(1500)),
     "footer": Unsettable(Str(5000)),
+    "custom_fields": CUSTOM_FIELDS,
     "metadata": Metadata(),
     "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
@@ -94,6 +96,7 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         auto_advance=p.get("auto_advance"),
         description=p.get("description"),
         footer=p.get("footer"),
+        custom_fields=p.get("custom_fields"),
         metadata=p.get("metadata"),
         default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
         discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
