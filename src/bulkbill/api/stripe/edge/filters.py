@@ -16,6 +16,10 @@ _BOUNDS = Obj({name: Time() for name in ("gt", "gte", "lt", "lte")})
 class Range(Spec):
     """A Unix time, or a hash of bounds; decoded into a services Bounds."""
 
+    @property
+    def bounds(self) -> Obj:
+        return _BOUNDS
+
     def json_schema(self) -> dict[str, Any]:
         return {"anyOf": [Time().json_schema(), _BOUNDS.json_schema()]}
 

@@ -346,7 +346,7 @@ LIST_PARAMS = {
 
 
 @dataclass(frozen=True)
-class _Off(Spec):
+class Off(Bool):
     """A boolean that may only be false: the feature it switches on is refused by design."""
 
     feature: str
@@ -367,4 +367,4 @@ class _Off(Spec):
 
 
 # Stripe Tax computes and remits tax on payments: accepted switched off only (no_money.py says why).
-AUTOMATIC_TAX = Obj({"enabled": _Off("Stripe Tax")}, required=frozenset({"enabled"}))
+AUTOMATIC_TAX = Obj({"enabled": Off("Stripe Tax")}, required=frozenset({"enabled"}))
