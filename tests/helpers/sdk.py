@@ -31,12 +31,13 @@ OBJECT_SCHEMAS = frozenset(
         "credit_note",
         "credit_note_line_item",
         "promotion_code",
+        "tax_id",
     }
 )
 
 
 # `{"deleted": true}` stubs Stripe publishes a schema for; the others get a shape check.
-DELETED_SCHEMAS = frozenset({"invoice", "invoiceitem", "customer", "product", "discount"})
+DELETED_SCHEMAS = frozenset({"invoice", "invoiceitem", "customer", "product", "discount", "tax_id"})
 
 
 def validate_tree(node: Any, where: str = "$") -> int:

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 import bulkbill.api.stripe.edge.params as params
 from bulkbill.api.docs import DOCS_PATHS
 from bulkbill.api.stripe.catalog.prices import CurrencyMap
+from bulkbill.api.stripe.edge.filters import Range
 from bulkbill.api.stripe.edge.params import (
     Array,
     Bool,
@@ -31,6 +32,7 @@ from bulkbill.api.stripe.edge.params import (
     Int,
     Metadata,
     Obj,
+    Off,
     Spec,
     Str,
     Time,
@@ -64,6 +66,9 @@ def leaves(spec: Spec, path: Path = ()) -> Iterator[Leaf]:
         yield from leaves(spec.inner, path)
     elif isinstance(spec, CurrencyMap):
         yield from leaves(spec.inner, (*path, "eur"))
+    elif isinstance(spec, Range):  # a time, or a hash of time bounds
+        yield Leaf(path, Time())
+        yield from leaves(spec.bounds, path)
     else:
         yield Leaf(path, spec)
 
@@ -86,6 +91,8 @@ def sample(spec: Spec) -> Any:
         return str(min(max(Decimal(1), spec.minimum), spec.maximum))
     if isinstance(spec, Enum):
         return spec.values[0]
+    if isinstance(spec, Off):
+        return "false"
     if isinstance(spec, Bool):
         return "true"
     if isinstance(spec, Currency):
@@ -102,6 +109,8 @@ def body_with(root: Spec, path: Path, value: Any) -> Any:
         return value
     if isinstance(root, Unsettable):
         return body_with(root.inner, path, value)
+    if isinstance(root, Range):
+        return body_with(root.bounds, path, value)
     head, *rest = path
     if isinstance(root, CurrencyMap):
         return {head: body_with(root.inner, tuple(rest), value)}

@@ -30,6 +30,7 @@ REPLAY_TABLES = frozenset({"idempotency_keys", "oauth_tokens"})
 # (collection, path parameter) → the kind of object; the collection is the path segment before it.
 KINDS = {
     ("customers", "customer_id"): "customer",
+    ("tax_ids", "tax_id"): "tax_id",
     ("products", "product_id"): "product",
     ("prices", "price_id"): "price",
     ("tax_rates", "tax_rate_id"): "tax_rate",
@@ -91,7 +92,11 @@ def build_world(client: TestClient, tenant: NewTenant, zuora: ZuoraClient) -> Wo
 def _stripe_objects(stripe: StripeClient, world: World) -> None:
     m = world.marker
     clock = stripe.ok("POST", "/v1/test_helpers/test_clocks", {"frozen_time": 1735689600, "name": m})
-    customer = stripe.ok("POST", "/v1/customers", {"name": f"Ada {m}", "email": f"{m}@example.com"})
+    customer = stripe.ok(
+        "POST",
+        "/v1/customers",
+        {"name": f"Ada {m}", "email": f"{m}@example.com", "tax_id_data": [{"type": "eu_vat", "value": f"DE{m}"}]},
+    )
     clocked = stripe.ok("POST", "/v1/customers", {"name": f"Clocked {m}", "test_clock": clock["id"]})
     product = stripe.ok("POST", "/v1/products", {"name": f"Widget {m}"})
     price = stripe.ok("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1500, "product": product["id"]})
@@ -122,6 +127,8 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
         {"customer": clocked["id"], "items": [{"price": recurring["id"]}], "description": m},
     )
     world.add("customer", customer["id"], clocked["id"])
+    tax_ids = stripe.ok("GET", f"/v1/customers/{customer['id']}/tax_ids")["data"]
+    world.add("tax_id", *(t["id"] for t in tax_ids))
     world.add("product", product["id"])
     world.add("price", price["id"], recurring["id"])
     world.add("tax_rate", tax["id"])

@@ -97,10 +97,33 @@ class Customer(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # The Stripe test clock whose frozen time this customer lives in (tables_subscriptions.BillingClock).
     test_clock_id: Mapped[str | None] = mapped_column(IdString)
+    # none, exempt or reverse (core.customers.tax_exemption): exempt and reverse-charge customers are taxed nothing.
+    tax_exempt: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
+    # What Stripe stores and shows of a customer and bulkbill only renders: address, shipping,
+    # preferred_locales, invoice_settings (footer and custom_fields are copied onto new invoices),
+    # business_name, individual_name, tax.
+    details: Mapped[dict[str, Any] | None] = mapped_column(Json)
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         UniqueConstraint("tenant_id", "invoice_prefix"),
         UniqueConstraint("tenant_id", "account_number"),
+    )
+
+
+class CustomerTaxId(Base):
+    """A customer's tax ID (Stripe's tax_id object): shown on the customer and its invoices."""
+
+    __tablename__ = "customer_tax_ids"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(IdString)
+    type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(256))
+    country: Mapped[str | None] = mapped_column(String(2))
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+        Index("ix_customer_tax_ids_customer", "tenant_id", "customer_id", "created"),
     )
 
 
@@ -113,6 +136,8 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     default_price_id: Mapped[str | None] = mapped_column(IdString)
     unit_label: Mapped[str | None] = mapped_column(String(12))
+    # Stripe's product type: good or service (what it is, it changes nothing billed).
+    type: Mapped[str] = mapped_column(String(8), default="service", server_default="service")
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
     updated: Mapped[int] = mapped_column(BigInteger)
@@ -236,6 +261,9 @@ class Invoice(Base):
     auto_advance: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text)
     footer: Mapped[str | None] = mapped_column(Text)
+    # Name-value pairs shown on the document (Stripe custom_fields, at most 4; not the Zuora custom_fields
+    # column): a new invoice takes its customer's invoice_settings.custom_fields.
+    document_custom_fields: Mapped[list[dict[str, str]] | None] = mapped_column(Json)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     default_tax_rates: Mapped[list[str]] = mapped_column(Json, default=list)
     discounts: Mapped[list[str]] = mapped_column(Json, default=list)

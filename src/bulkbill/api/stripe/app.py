@@ -13,7 +13,7 @@ from starlette.types import Scope
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.stripe.catalog import coupons, prices, products, promotion_codes, tax_rates
-from bulkbill.api.stripe.customers import customers
+from bulkbill.api.stripe.customers import customers, tax_ids
 from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.edge.errors import error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.middleware import StripeEnvelope
@@ -48,6 +48,7 @@ def create_stripe_app() -> FastAPI:
         test_clocks,
         events,
         webhook_endpoints,
+        tax_ids,
     ):
         app.include_router(module.router, tags=[module_tag(module)])
     renderers.register()  # events carry objects as this dialect renders them

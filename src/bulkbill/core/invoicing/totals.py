@@ -15,10 +15,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from bulkbill.core.money import allocate, check_total, round_half_up
 
 HUNDRED = Decimal(100)
+
+
+class TaxExempt(StrEnum):
+    """A customer's tax status: exempt and reverse-charge customers are charged no tax (Stripe's tax_exempt)."""
+
+    NONE = "none"
+    EXEMPT = "exempt"
+    REVERSE = "reverse"
+
+    @property
+    def taxability_reason(self) -> str:
+        """Why a tax line is what it is, in Stripe's words."""
+        return _REASONS[self]
+
+
+_REASONS = {TaxExempt.NONE: "standard_rated", TaxExempt.EXEMPT: "customer_exempt", TaxExempt.REVERSE: "reverse_charge"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +84,7 @@ class TaxAmount:
     inclusive: bool
     amount: int
     taxable_amount: int
+    exempt: TaxExempt = TaxExempt.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +118,10 @@ def discount_for(terms: CouponTerms, base: int) -> int:
     return min(base, terms.amount_off or 0)
 
 
-def taxes_for(base: int, rates: Sequence[TaxRateTerms]) -> tuple[TaxAmount, ...]:
-    """Exclusive tax is base × r; inclusive tax is the part of base above base / (1 + Σr)."""
+def taxes_for(base: int, rates: Sequence[TaxRateTerms], exempt: TaxExempt = TaxExempt.NONE) -> tuple[TaxAmount, ...]:
+    """Exclusive tax is base × r; inclusive tax is the part of base above base / (1 + Σr); none when exempt."""
+    if exempt is not TaxExempt.NONE:  # each rate still shows, at 0 and with the reason (Stripe)
+        return tuple(TaxAmount(r.tax_rate_id, r.inclusive, 0, base, exempt) for r in rates)
     out: list[TaxAmount] = []
     inclusive = [r for r in rates if r.inclusive]
     if inclusive:
@@ -122,6 +142,7 @@ def compute_invoice(
     *,
     invoice_discounts: Sequence[CouponTerms] = (),
     default_tax_rates: Sequence[TaxRateTerms] = (),
+    tax_exempt: TaxExempt = TaxExempt.NONE,
 ) -> InvoiceFigures:
     """Totals equal the sums of the line figures; item discounts apply before invoice ones."""
     remaining = [line.amount for line in lines]
@@ -152,7 +173,7 @@ def compute_invoice(
     figures: list[LineFigures] = []
     for i, line in enumerate(lines):
         rates = line.tax_rates if line.tax_rates is not None else tuple(default_tax_rates)
-        figures.append(LineFigures(line.amount, tuple(applied[i]), taxes_for(remaining[i], rates)))
+        figures.append(LineFigures(line.amount, tuple(applied[i]), taxes_for(remaining[i], rates, tax_exempt)))
 
     all_taxes = [t for f in figures for t in f.taxes]
     exclusive_tax = sum(t.amount for t in all_taxes if not t.inclusive)
@@ -195,9 +216,9 @@ def _sum_discounts(items: Iterable[DiscountAmount]) -> tuple[DiscountAmount, ...
 
 
 def _sum_taxes(items: Sequence[TaxAmount]) -> tuple[TaxAmount, ...]:
-    sums: dict[tuple[str, bool], list[int]] = {}
+    sums: dict[tuple[str, bool, TaxExempt], list[int]] = {}
     for t in items:
-        entry = sums.setdefault((t.tax_rate_id, t.inclusive), [0, 0])
+        entry = sums.setdefault((t.tax_rate_id, t.inclusive, t.exempt), [0, 0])
         entry[0] += t.amount
         entry[1] += t.taxable_amount
-    return tuple(TaxAmount(rate, inc, amt, taxable) for (rate, inc), (amt, taxable) in sums.items())
+    return tuple(TaxAmount(rate, inc, amt, taxable, ex) for (rate, inc, ex), (amt, taxable) in sums.items())

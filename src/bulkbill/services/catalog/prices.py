@@ -6,12 +6,12 @@ is a Decimal without fractional part.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 import bulkbill.services.catalog.products as products
 from bulkbill.core.catalog.pricing import (
@@ -332,6 +332,8 @@ class PriceFilter:
     currency: str | None = None
     type: str | None = None
     lookup_keys: Sequence[str] | None = None
+    # Stripe's recurring[interval|usage_type|meter]: every price bulkbill holds is licensed, none metered.
+    recurring: Mapping[str, str] | None = None
 
 
 def list_prices(uow: UnitOfWork, cursor: Cursor, where: PriceFilter) -> Page[Price]:
@@ -346,4 +348,10 @@ def list_prices(uow: UnitOfWork, cursor: Cursor, where: PriceFilter) -> Page[Pri
         query = query.where(Price.type == where.type)
     if where.lookup_keys:
         query = query.where(Price.lookup_key.in_(list(where.lookup_keys)))
+    if where.recurring is not None:
+        query = query.where(Price.recurring_interval.is_not(None))
+        if "interval" in where.recurring:
+            query = query.where(Price.recurring_interval == where.recurring["interval"])
+        if where.recurring.get("usage_type") == "metered" or "meter" in where.recurring:
+            query = query.where(false())
     return paginate(uow, query, Price, cursor)

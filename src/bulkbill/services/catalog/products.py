@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +29,7 @@ class ProductFields:
     unit_label: str | Clear | None = None
     metadata: MetadataUpdate | None = None
     default_price: str | Clear | None = None  # update only: a price of this product
+    type: str | None = None  # create only: good or service
 
 
 def _text(value: str | Clear | None) -> str | None:
@@ -54,6 +56,7 @@ def create_product(
         active=True if fields.active is None else fields.active,
         default_price_id=None,
         unit_label=_text(fields.unit_label),
+        type=fields.type or "service",
         metadata_=metadata,
         created=uow.now,
         updated=uow.now,
@@ -131,8 +134,19 @@ def delete_product(uow: UnitOfWork, product_id: str) -> Product:
     return product
 
 
-def list_products(uow: UnitOfWork, cursor: Cursor, *, active: bool | None = None) -> Page[Product]:
+def list_products(
+    uow: UnitOfWork,
+    cursor: Cursor,
+    *,
+    active: bool | None = None,
+    ids: Sequence[str] | None = None,
+    type_: str | None = None,
+) -> Page[Product]:
     query = select(Product).where(Product.tenant_id == uow.tenant_id, Product.deleted.is_(False))
+    if ids is not None:
+        query = query.where(Product.id.in_(list(ids)))
+    if type_ is not None:
+        query = query.where(Product.type == type_)
     if active is not None:
         query = query.where(Product.active.is_(active))
     return paginate(uow, query, Product, cursor)

@@ -6,7 +6,7 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -33,6 +33,10 @@ class CustomerFields:
     metadata: MetadataUpdate | None = None
     # Only on create: the test clock whose frozen time the customer lives in.
     test_clock: str | None = None
+    next_invoice_sequence: int | None = None
+    tax_exempt: str | None = None
+    # Shown, not acted on (Customer.details): a key with None removes it; invoice_settings merge key by key.
+    details: Mapping[str, Any] | None = None
 
 
 def _prefix() -> str:
@@ -63,11 +67,28 @@ def create_customer(uow: UnitOfWork, fields: CustomerFields, *, customer_id: str
         created=uow.now,
         deleted=False,
         test_clock_id=fields.test_clock,
+        tax_exempt=fields.tax_exempt or "none",
+        details=merge_details({}, fields.details),
     )
+    if fields.next_invoice_sequence is not None:
+        customer.next_invoice_sequence = fields.next_invoice_sequence
     uow.session.add(customer)
     uow.session.flush()
     emit(uow, EventType.CUSTOMER_CREATED, customer.id)
     return customer
+
+
+def merge_details(stored: Mapping[str, Any] | None, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The stored details with the given keys set (None removes one); invoice_settings merge key by key."""
+    out = dict(stored or {})
+    for key, value in (given or {}).items():
+        if key == "invoice_settings" and value is not None:
+            value = merge_details(out.get(key), value) or None
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def get_customer(
@@ -87,12 +108,14 @@ def update_customer(uow: UnitOfWork, customer_id: str, fields: CustomerFields) -
     check_metadata(fields.metadata, ("metadata",), errors)
     customer.metadata_ = merge_metadata(customer.metadata_, fields.metadata, ("metadata",), errors)
     errors.raise_if_any()
-    for name in ("name", "email", "description", "phone", "balance"):
+    for name in ("name", "email", "description", "phone", "balance", "next_invoice_sequence", "tax_exempt"):
         value = getattr(fields, name)
         if value is not None:
             setattr(customer, name, value)
     if fields.invoice_prefix is not None:
         customer.invoice_prefix = fields.invoice_prefix.upper()
+    if fields.details:
+        customer.details = merge_details(customer.details, fields.details)
     uow.session.flush()
     emit(uow, EventType.CUSTOMER_UPDATED, customer.id)
     return customer
@@ -108,10 +131,14 @@ def delete_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     return customer
 
 
-def list_customers(uow: UnitOfWork, cursor: Cursor, *, email: str | None = None) -> Page[Customer]:
+def list_customers(
+    uow: UnitOfWork, cursor: Cursor, *, email: str | None = None, test_clock: str | None = None
+) -> Page[Customer]:
     query = select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.deleted.is_(False))
     if email is not None:
         query = query.where(Customer.email == email)
+    if test_clock is not None:
+        query = query.where(Customer.test_clock_id == test_clock)
     return paginate(uow, query, Customer, cursor)
 
 

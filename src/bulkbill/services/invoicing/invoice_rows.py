@@ -13,7 +13,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus, Posting, due_date_at_finalization
-from bulkbill.core.invoicing.totals import DiscountAmount, InvoiceFigures, LineFigures, TaxAmount, amount_due
+from bulkbill.core.invoicing.totals import (
+    DiscountAmount,
+    InvoiceFigures,
+    LineFigures,
+    TaxAmount,
+    TaxExempt,
+    amount_due,
+)
 from bulkbill.storage.tables import new_document_token
 
 
@@ -33,6 +40,7 @@ def new_invoice_columns(
         "auto_advance": False,
         "description": None,
         "footer": None,
+        "document_custom_fields": None,
         "metadata_": {},
         "default_tax_rates": [],
         "discounts": [],
@@ -88,10 +96,18 @@ def discount_amounts_column(amounts: Iterable[DiscountAmount]) -> list[dict[str,
 
 def taxes_column(taxes: Iterable[TaxAmount]) -> list[dict[str, Any]]:
     """Tax amounts as an invoice or a line stores them."""
-    return [
-        {"tax_rate": t.tax_rate_id, "inclusive": t.inclusive, "amount": t.amount, "taxable_amount": t.taxable_amount}
-        for t in taxes
-    ]
+    rows = []
+    for t in taxes:
+        row: dict[str, Any] = {
+            "tax_rate": t.tax_rate_id,
+            "inclusive": t.inclusive,
+            "amount": t.amount,
+            "taxable_amount": t.taxable_amount,
+        }
+        if t.exempt is not TaxExempt.NONE:  # the customer's exemption, as its taxability reason shows it
+            row["taxability_reason"] = t.exempt.taxability_reason
+        rows.append(row)
+    return rows
 
 
 def figure_columns(figures: InvoiceFigures, *, starting_balance: int) -> dict[str, Any]:

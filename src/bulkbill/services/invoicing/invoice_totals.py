@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Text, cast, select, update
 
-from bulkbill.core.invoicing.totals import LineTerms, TaxRateTerms, compute_invoice
+from bulkbill.core.invoicing.totals import LineTerms, TaxExempt, TaxRateTerms, compute_invoice
 from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine, TaxRate
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine, TaxRate
 
 
 @dataclass
@@ -229,6 +229,7 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
         terms,
         invoice_discounts=[coupons[d] for d in invoice.discounts if d in coupons],
         default_tax_rates=[rates[r] for r in invoice.default_tax_rates if r in rates],
+        tax_exempt=_tax_exempt(uow, invoice.customer_id),
     )
     changed: list[FigureRow] = []
     for row, fig in zip(rows, figures.lines, strict=True):
@@ -240,6 +241,11 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
     for name, value in figure_columns(figures, starting_balance=invoice.starting_balance).items():
         setattr(invoice, name, value)
     return changed
+
+
+def _tax_exempt(uow: UnitOfWork, customer_id: str) -> TaxExempt:
+    customer = uow.session.get(Customer, (uow.tenant_id, customer_id))  # usually in the session already
+    return TaxExempt(customer.tax_exempt) if customer is not None and customer.tax_exempt else TaxExempt.NONE
 
 
 def _fresh(value: list[dict[str, Any]] | str) -> list[dict[str, Any]]:

@@ -32,13 +32,13 @@ from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, new_line_columns, posted_columns
 from bulkbill.services.invoicing.invoice_totals import load_figure_rows, load_lines, recalculate, recalculate_rows
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
-from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 
-EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "auto_advance"})
+EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "custom_fields", "auto_advance"})
 COLLECTION_FIELDS = frozenset({"collection_method", "days_until_due", "due_date"})
 
 
@@ -52,6 +52,8 @@ class InvoiceFields:
     auto_advance: bool | None = None
     description: str | Clear | None = None
     footer: str | Clear | None = None
+    # Name-value pairs shown on the document (Stripe's custom_fields); default: the customer's invoice_settings.
+    custom_fields: list[dict[str, str]] | Clear | None = None
     metadata: MetadataUpdate | None = None
     default_tax_rates: tuple[str, ...] | Clear | None = None
     discounts: tuple[DiscountRef, ...] | Clear | None = None
@@ -118,6 +120,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
     _check_refs(uow, fields, ItemOwner(customer.id, currency), errors)
     errors.raise_if_any()
+    settings = (customer.details or {}).get("invoice_settings") or {}
     invoice = new_invoice_row(
         uow,
         customer_id=customer.id,
@@ -127,7 +130,11 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         due_date=fields.due_date,
         auto_advance=bool(fields.auto_advance),
         description=_text(fields.description),
-        footer=_text(fields.footer),
+        # The customer's invoice settings are the new invoice's defaults (Stripe copies them).
+        footer=_text(fields.footer) if fields.footer is not None else settings.get("footer"),
+        document_custom_fields=(
+            _fields_shown(fields.custom_fields) if fields.custom_fields is not None else settings.get("custom_fields")
+        ),
         metadata_=metadata,
         default_tax_rates=list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else [],
     )
@@ -189,6 +196,10 @@ def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> Invoice
     return line
 
 
+def _fields_shown(value: list[dict[str, str]] | Clear) -> list[dict[str, str]] | None:
+    return None if isinstance(value, Clear) or not value else value
+
+
 def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> Invoice:
     """Drafts take every field; finalized invoices only metadata, description, footer and auto_advance."""
     invoice = get_invoice(uow, invoice_id, for_update=True)
@@ -218,6 +229,8 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
         invoice.description = _text(fields.description)
     if fields.footer is not None:
         invoice.footer = _text(fields.footer)
+    if fields.custom_fields is not None:
+        invoice.document_custom_fields = _fields_shown(fields.custom_fields)
     if fields.default_tax_rates is not None:
         invoice.default_tax_rates = (
             list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else []
@@ -259,6 +272,8 @@ def list_invoices(
     customer: str | None = None,
     status: str | None = None,
     collection_method: str | None = None,
+    subscription: str | None = None,
+    due_date: Bounds | None = None,
     document_type: str | None = None,
 ) -> Page[Invoice]:
     query = select(Invoice).where(Invoice.tenant_id == uow.tenant_id)
@@ -270,6 +285,9 @@ def list_invoices(
         query = query.where(Invoice.status == status)
     if collection_method is not None:
         query = query.where(Invoice.collection_method == collection_method)
+    if subscription is not None:
+        query = query.where(Invoice.subscription_id == subscription)
+    query = within(query, Invoice.due_date, due_date)
     return paginate(uow, query, Invoice, cursor)
 
 

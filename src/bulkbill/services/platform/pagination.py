@@ -21,16 +21,47 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """A range of a whole-number column (Unix times): each bound is optional; `eq` is an exact value."""
+
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+    eq: int | None = None
+
+
+def within(query: Select[Any], column: Any, bounds: Bounds | None) -> Select[Any]:
+    """The query narrowed to rows whose column lies within the bounds (NULLs never do)."""
+    if bounds is None:
+        return query
+    if bounds.gt is not None:
+        query = query.where(column > bounds.gt)
+    if bounds.gte is not None:
+        query = query.where(column >= bounds.gte)
+    if bounds.lt is not None:
+        query = query.where(column < bounds.lt)
+    if bounds.lte is not None:
+        query = query.where(column <= bounds.lte)
+    if bounds.eq is not None:
+        query = query.where(column == bounds.eq)
+    return query
+
+
+@dataclass(frozen=True)
 class Cursor:
     limit: int = 10
     starting_after: str | None = None
     ending_before: str | None = None
+    # Every list filters on its objects' creation time (Stripe's `created`).
+    created: Bounds | None = None
 
 
 def paginate(uow: UnitOfWork, query: Select[Any], model: Any, cursor: Cursor) -> Page[Any]:
     """One page of `query` (already filtered by tenant) after or before a cursor object."""
     created: InstrumentedAttribute[int] = model.created
     ident: InstrumentedAttribute[str] = model.id
+    query = within(query, created, cursor.created)
     if cursor.starting_after and cursor.ending_before:
         raise InvalidInput(
             [

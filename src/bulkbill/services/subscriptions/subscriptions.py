@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, false, select
 
 from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.invoicing.items import ItemOwner, References, check_discounts, check_tax_rates
 from bulkbill.core.invoicing.lifecycle import check_collection
-from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.core.metadata import CLEAR, Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.subscriptions.rules import (
     BillingReason,
     Cadence,
@@ -59,7 +59,7 @@ from bulkbill.services.invoicing.invoices import (
 )
 from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
-from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, Price, Product, TaxRate
@@ -341,6 +341,16 @@ def _write_items(uow: UnitOfWork, sub: Subscription, plan: ItemsPlan, existing: 
     uow.session.flush()
 
 
+def delete_discount(uow: UnitOfWork, subscription_id: str) -> tuple[Subscription, Discount]:
+    """The subscription's discounts end (its next invoices are not discounted); the first one is returned."""
+    sub = get_subscription(uow, subscription_id, for_update=True)
+    first = uow.session.get(Discount, (uow.tenant_id, sub.discounts[0])) if sub.discounts else None
+    if first is None:
+        raise NotFound("discount", f"{subscription_id}/discount")
+    update_subscription(uow, subscription_id, SubscriptionFields(discounts=CLEAR, given=frozenset({"discounts"})))
+    return sub, first
+
+
 def update_subscription(uow: UnitOfWork, subscription_id: str, fields: SubscriptionFields) -> Subscription:
     """Changes apply from the next period on: bulkbill never prorates (as proration_behavior=none)."""
     sub = get_subscription(uow, subscription_id, for_update=True)
@@ -427,9 +437,15 @@ def list_subscriptions(
     status: str | None = None,
     test_clock: str | None = None,
     collection_method: str | None = None,
+    periods: tuple[Bounds | None, Bounds | None] = (None, None),
+    none: bool = False,
 ) -> Page[Subscription]:
     """Newest first; without a status, canceled subscriptions are left out (Stripe's default)."""
     query = select(Subscription).where(Subscription.tenant_id == uow.tenant_id)
+    if none:
+        query = query.where(false())
+    query = within(query, Subscription.current_period_start, periods[0])
+    query = within(query, Subscription.current_period_end, periods[1])
     if customer is not None:
         query = query.where(Subscription.customer_id == customer)
     if test_clock is not None:

@@ -10,12 +10,12 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.coupons as service
 from bulkbill.api.stripe.catalog.prices import CurrencyMap
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.numbers import decimal_number
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     AMOUNT,
     EXPAND,
-    LIST_PARAMS,
     MAX_INT32,
     PERCENTAGE,
     Array,
@@ -54,7 +54,7 @@ CREATE = Obj(
 _EXPANDABLE = ("applies_to", "currency_options")
 UPDATE = Obj(_UPDATABLE)
 RETRIEVE = Obj({"expand": EXPAND})
-LIST = Obj(LIST_PARAMS)
+LIST = Obj(CREATED_LIST_PARAMS)
 
 
 def render_coupon(c: Coupon, now: int, expand: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:

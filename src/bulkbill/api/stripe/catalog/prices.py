@@ -13,13 +13,13 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.prices as service
 from bulkbill.api.stripe.catalog.products import render_deleted_product, render_product
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     AMOUNT,
     AMOUNT_DECIMAL,
     EXPAND,
-    LIST_PARAMS,
     MAX_INT32,
     Array,
     Bool,
@@ -153,7 +153,14 @@ UPDATE = Obj({**_UPDATABLE, "currency_options": CurrencyMap(_CURRENCY_OPTION)})
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(
     {
-        **LIST_PARAMS,
+        **CREATED_LIST_PARAMS,
+        "recurring": Obj(
+            {
+                "interval": Enum(("day", "month", "week", "year")),
+                "meter": Str(),
+                "usage_type": Enum(("licensed", "metered")),
+            }
+        ),
         "active": Bool(),
         "product": Str(64),
         "currency": Currency(),
@@ -383,6 +390,7 @@ def list_prices(call: StripeRequest = Depends(stripe_request)) -> Response:
             currency=p.get("currency"),
             type=p.get("type"),
             lookup_keys=p.get("lookup_keys"),
+            recurring=p.get("recurring"),
         )
         page = service.list_prices(uow, cursor_from(p), where)
         return list_object("/v1/prices", page, lambda price: _render(uow, price, expand))

@@ -9,8 +9,9 @@ from fastapi.responses import Response
 
 import bulkbill.services.catalog.products as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Bool, Metadata, Obj, Str, Unsettable, parse
+from bulkbill.api.stripe.edge.params import EXPAND, Array, Bool, Enum, Metadata, Obj, Str, Unsettable, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Product
@@ -25,10 +26,11 @@ _FIELDS = {
     "metadata": Metadata(),
     "expand": EXPAND,
 }
-CREATE = Obj({**_FIELDS, "id": Str(64)}, required=frozenset({"name"}))
+TYPES = ("good", "service")
+CREATE = Obj({**_FIELDS, "id": Str(64), "type": Enum(TYPES)}, required=frozenset({"name"}))
 UPDATE = Obj({**_FIELDS, "default_price": Unsettable(Str(64))})
 RETRIEVE = Obj({"expand": EXPAND})
-LIST = Obj({**LIST_PARAMS, "active": Bool()})
+LIST = Obj({**CREATED_LIST_PARAMS, "active": Bool(), "ids": Array(Str(64), max_items=100), "type": Enum(TYPES)})
 
 
 def render_product(p: Product) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def render_product(p: Product) -> dict[str, Any]:
         "shippable": None,
         "statement_descriptor": None,
         "tax_code": None,
-        "type": "service",
+        "type": p.type,
         "unit_label": p.unit_label,
         "updated": p.updated,
         "url": None,
@@ -68,6 +70,7 @@ def product_fields(p: dict[str, Any]) -> service.ProductFields:
         unit_label=p.get("unit_label"),
         metadata=p.get("metadata"),
         default_price=p.get("default_price"),
+        type=p.get("type"),
     )
 
 
@@ -114,7 +117,7 @@ def list_products(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
         check_expand(p, ())
-        page = service.list_products(uow, cursor_from(p), active=p.get("active"))
+        page = service.list_products(uow, cursor_from(p), active=p.get("active"), ids=p.get("ids"), type_=p.get("type"))
         return list_object("/v1/products", page, render_product)
 
     return execute(call, run)

@@ -9,11 +9,11 @@ from fastapi.responses import Response
 
 import bulkbill.services.catalog.tax_rates as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.numbers import decimal_number
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
-    LIST_PARAMS,
     PERCENTAGE,
     Bool,
     Enum,
@@ -46,7 +46,7 @@ CREATE = Obj(
 )
 UPDATE = Obj(_UPDATABLE)
 RETRIEVE = Obj({"expand": EXPAND})
-LIST = Obj({**LIST_PARAMS, "active": Bool(), "inclusive": Bool()})
+LIST = Obj({**CREATED_LIST_PARAMS, "active": Bool(), "inclusive": Bool()})
 
 
 def render_tax_rate(t: TaxRate) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bulkbill.core.errors import ErrorCode, InputCollector, Path, dotted
+from bulkbill.api.stripe.edge.errors import stripe_param
+from bulkbill.api.stripe.edge.no_money import money_refusal
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidInput, Path, dotted
 from bulkbill.core.metadata import CLEAR
 from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY, MAX_UNIT_PRICE_PLACES, parse_decimal, parse_integer, places
 from bulkbill.core.time_range import MAX_ANCHOR_TIMESTAMP, MAX_TIMESTAMP, MIN_TIMESTAMP, iso_time, timestamp_problem
@@ -301,6 +303,10 @@ class Obj(Spec):
         for key, item in value.items():
             spec = self.fields.get(str(key))
             if spec is None:
+                refusal = money_refusal((*path, str(key)))  # bulkbill moves no money: one 400 on every route
+                if refusal is not None:
+                    errors.add(refusal.path, refusal.code, refusal.message)
+                    continue
                 name = dotted((*path, str(key))) if path else str(key)
                 errors.add((*path, str(key)), ErrorCode.PARAMETER_UNKNOWN, f"Received unknown parameter: {name}")
                 continue
@@ -314,6 +320,9 @@ def parse(spec: Obj, params: Mapping[str, Any]) -> dict[str, Any]:
     """Check decoded params against a spec; raise one InvalidInput listing every problem."""
     errors = InputCollector()
     result = spec.check(params, (), errors)
+    refused = [e for e in errors.errors if e.code is ErrorCode.PARAMETER_UNSUPPORTED]
+    if refused:  # refused by design (no_money.py): that is the answer, whatever else is wrong with the call
+        raise InvalidInput(refused)
     errors.raise_if_any()
     assert isinstance(result, dict)
     return result
@@ -334,3 +343,28 @@ LIST_PARAMS = {
     "ending_before": Str(),
     "expand": EXPAND,
 }
+
+
+@dataclass(frozen=True)
+class Off(Bool):
+    """A boolean that may only be false: the feature it switches on is refused by design."""
+
+    feature: str
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "boolean", "enum": [False], "description": f"false only: {self.feature} is not supported."}
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        on = Bool().check(value, path, errors)
+        if on:
+            errors.add(
+                path,
+                ErrorCode.PARAMETER_UNSUPPORTED,
+                f"{self.feature} is not supported (`{stripe_param(path)}=true`): bulkbill moves no money; "
+                "taxes come from the tax rates you attach.",
+            )
+        return on
+
+
+# Stripe Tax computes and remits tax on payments: accepted switched off only (no_money.py says why).
+AUTOMATIC_TAX = Obj({"enabled": Off("Stripe Tax")}, required=frozenset({"enabled"}))

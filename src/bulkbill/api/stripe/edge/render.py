@@ -21,6 +21,7 @@ def cursor_from(params: dict[str, Any]) -> Cursor:
         limit=params.get("limit") or 10,
         starting_after=params.get("starting_after"),
         ending_before=params.get("ending_before"),
+        created=params.get("created"),  # a Bounds, from edge.filters.RANGE in LIST_PARAMS
     )
 
 

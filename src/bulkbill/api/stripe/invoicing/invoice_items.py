@@ -9,8 +9,9 @@ from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoice_items as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import AMOUNT_DECIMAL, EXPAND, LIST_PARAMS, Bool, Obj, Str, parse
+from bulkbill.api.stripe.edge.params import AMOUNT_DECIMAL, EXPAND, Bool, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_item_invoice
 from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
@@ -38,7 +39,7 @@ UPDATE = Obj(
     }
 )
 EXPAND_ONLY = Obj({"expand": EXPAND})
-LIST = Obj({**LIST_PARAMS, "customer": Str(), "invoice": Str(), "pending": Bool()})
+LIST = Obj({**CREATED_LIST_PARAMS, "customer": Str(), "invoice": Str(), "pending": Bool()})
 
 
 def _changes(p: dict[str, Any]) -> Any:

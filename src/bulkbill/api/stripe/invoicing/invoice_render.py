@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulkbill.api.public_links import hosted_page_url, pdf_url
-from bulkbill.api.stripe.customers.customers import render_customer
+from bulkbill.api.stripe.customers.customers import render_address, render_customer, render_shipping
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.core.money import truncate
 from bulkbill.core.subscriptions.rules import auto_finalizes, finalizes_at
@@ -77,7 +77,7 @@ def _tax_entry(t: dict[str, Any]) -> dict[str, Any]:
         "amount": t["amount"],
         "tax_behavior": "inclusive" if t["inclusive"] else "exclusive",
         "tax_rate_details": {"tax_rate": t["tax_rate"]},
-        "taxability_reason": "standard_rated",
+        "taxability_reason": t.get("taxability_reason", "standard_rated"),
         "taxable_amount": t["taxable_amount"],
         "type": "tax_rate_details",
     }
@@ -161,6 +161,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
 
     inv, related = view.invoice, view.related
     customer = related.customers.get(inv.customer_id)
+    details = (customer.details if customer else None) or {}
     lines = view.lines[:EMBEDDED_LINES]
     finalized = inv.status != "draft"
     return {
@@ -194,15 +195,15 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "confirmation_secret": None,
         "created": inv.created,
         "currency": inv.currency,
-        "custom_fields": None,
+        "custom_fields": inv.document_custom_fields,
         "customer": render_customer(customer) if "customer" in expand and customer else inv.customer_id,
         "customer_account": None,
-        "customer_address": None,
+        "customer_address": render_address(details.get("address")),
         "customer_email": customer.email if customer else None,
         "customer_name": customer.name if customer else None,
         "customer_phone": customer.phone if customer else None,
-        "customer_shipping": None,
-        "customer_tax_exempt": "none",
+        "customer_shipping": render_shipping(details.get("shipping")),
+        "customer_tax_exempt": customer.tax_exempt if customer else None,
         "customer_tax_ids": [],
         "default_payment_method": None,
         "default_source": None,

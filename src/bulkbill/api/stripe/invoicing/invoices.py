@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
+from bulkbill.api.stripe.customers.customers import CUSTOM_FIELDS
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AUTOMATIC_TAX,
     EXPAND,
-    LIST_PARAMS,
     Bool,
     Currency,
     Enum,
@@ -48,7 +50,9 @@ _EDIT = {
     "discounts": DISCOUNTS,
     "description": Unsettable(Str(1500)),
     "footer": Unsettable(Str(5000)),
+    "custom_fields": CUSTOM_FIELDS,
     "metadata": Metadata(),
+    "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
 }
 CREATE = Obj(
@@ -66,8 +70,10 @@ PAY = Obj({"paid_out_of_band": Bool(), "expand": EXPAND})
 FINALIZE = Obj({"auto_advance": Bool(), "expand": EXPAND})
 LIST = Obj(
     {
-        **LIST_PARAMS,
+        **CREATED_LIST_PARAMS,
         "customer": Str(),
+        "subscription": Str(),
+        "due_date": RANGE,
         "status": Enum(("draft", "open", "paid", "uncollectible", "void")),
         "collection_method": Enum(("charge_automatically", "send_invoice")),
     }
@@ -90,11 +96,12 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         auto_advance=p.get("auto_advance"),
         description=p.get("description"),
         footer=p.get("footer"),
+        custom_fields=p.get("custom_fields"),
         metadata=p.get("metadata"),
         default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
         discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
         pending_invoice_items_behavior=p.get("pending_invoice_items_behavior"),
-        given=frozenset(k for k in p if k != "expand"),
+        given=frozenset(k for k in p if k not in ("expand", "automatic_tax")),
     )
 
 
@@ -165,6 +172,8 @@ def list_invoices(call: StripeRequest = Depends(stripe_request)) -> Response:
             customer=p.get("customer"),
             status=p.get("status"),
             collection_method=p.get("collection_method"),
+            subscription=p.get("subscription"),
+            due_date=bounds(p, "due_date"),
             document_type=INVOICE,
         )
         views = invoice_views(uow, page.data, with_prices="lines.data.pricing.price_details.price" in expand)

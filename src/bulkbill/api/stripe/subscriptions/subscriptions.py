@@ -3,8 +3,9 @@
 Subscriptions render in the current (basil and later) shape: the billing period lives on each item
 (`items.data[].current_period_start/end`). Stripe Billing features bulkbill does not implement
 (trials, prorations, billing anchors, usage thresholds, Connect, payments) are refused with a 400
-naming the parameter rather than silently ignored; payment-only knobs (`payment_behavior`,
-`off_session`) are accepted and have no effect, since bulkbill moves no money.
+naming the parameter rather than silently ignored (payments and Connect: edge/no_money.py);
+payment-only knobs (`payment_behavior`, `off_session`) are accepted and have no effect, since
+bulkbill moves no money.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from bulkbill.api.stripe.catalog.prices import render_price
 from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AUTOMATIC_TAX,
     EXPAND,
     LIST_PARAMS,
     QUANTITY,
@@ -78,7 +81,8 @@ FEEDBACK = (
     "too_expensive",
     "unused",
 )
-# Stripe Billing parameters bulkbill does not implement, and what to call them in the refusal.
+# Stripe Billing parameters bulkbill does not implement, and what to call them in the refusal
+# (payments and Connect parameters are refused on every route: api/stripe/edge/no_money.py).
 UNSUPPORTED = {
     "trial_period_days": "Trials",
     "trial_end": "Trials",
@@ -92,13 +96,6 @@ UNSUPPORTED = {
     "pause_collection": "Pausing collection",
     "billing_thresholds": "Usage thresholds",
     "add_invoice_items": "Adding invoice items through a subscription",
-    "automatic_tax": "Stripe Tax",
-    "application_fee_percent": "Connect",
-    "on_behalf_of": "Connect",
-    "transfer_data": "Connect",
-    "default_payment_method": "Payment methods",
-    "default_source": "Payment methods",
-    "payment_settings": "Payment methods",
     "pending_invoice_item_interval": "Pending invoice item intervals",
     "billing_mode": "Billing modes",
     "billing_schedules": "Billing schedules",
@@ -127,6 +124,7 @@ _COMMON = {
     "payment_behavior": Enum(PAYMENT_BEHAVIORS),
     "proration_behavior": Enum(PRORATION_BEHAVIORS),
     "off_session": Bool(),
+    "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
 }
 CREATE = Obj(
@@ -144,9 +142,13 @@ CANCEL = Obj({"invoice_now": Bool(), "prorate": Bool(), "cancellation_details": 
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(
     {
-        **LIST_PARAMS,
+        **CREATED_LIST_PARAMS,
         "customer": Str(),
         "price": Str(),
+        "plan": Str(),
+        "current_period_start": RANGE,
+        "current_period_end": RANGE,
+        "automatic_tax": Obj({"enabled": Bool()}, required=frozenset({"enabled"})),
         "status": Enum(STATUSES),
         "test_clock": Str(),
         "collection_method": Enum(("charge_automatically", "send_invoice")),
@@ -345,7 +347,7 @@ def _fields(p: dict[str, Any]) -> service.SubscriptionFields:
         description=p.get("description"),
         cancel_at_period_end=p.get("cancel_at_period_end"),
         cancellation_details=_cancellation(p.get("cancellation_details")),
-        given=frozenset(p) - {"expand", "payment_behavior", "proration_behavior", "off_session"},
+        given=frozenset(p) - {"expand", "payment_behavior", "proration_behavior", "off_session", "automatic_tax"},
     )
 
 
@@ -402,6 +404,30 @@ def update_subscription(subscription_id: str, call: StripeRequest = Depends(stri
     return execute(call, run)
 
 
+@router.delete("/v1/subscriptions/{subscription_id}/discount")
+def delete_subscription_discount(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        sub, d = service.delete_discount(uow, subscription_id)
+        return {
+            "id": d.id,
+            "object": "discount",
+            "deleted": True,
+            "checkout_session": None,
+            "customer": d.customer_id,
+            "customer_account": None,
+            "invoice": None,
+            "invoice_item": None,
+            "promotion_code": None,
+            "source": {"type": "coupon", "coupon": d.coupon_id},
+            "start": d.start,
+            "subscription": sub.id,
+            "subscription_item": None,
+        }
+
+    return execute(call, run)
+
+
 @router.delete("/v1/subscriptions/{subscription_id}", openapi_extra=query_params(CANCEL))
 def cancel_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
@@ -426,8 +452,10 @@ def list_subscriptions(call: StripeRequest = Depends(stripe_request)) -> Respons
             uow,
             cursor_from(p),
             customer=p.get("customer"),
-            price=p.get("price"),
+            price=p.get("price") or p.get("plan"),  # a plan is a recurring price's older name
             status=p.get("status"),
+            periods=(bounds(p, "current_period_start"), bounds(p, "current_period_end")),
+            none=(p.get("automatic_tax") or {}).get("enabled") is True,  # Stripe Tax is never on
             test_clock=p.get("test_clock"),
             collection_method=p.get("collection_method"),
         )
