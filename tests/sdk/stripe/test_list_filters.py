@@ -58,9 +58,7 @@ def test_invoices_by_due_date_and_customers_products_prices_by_their_filters(sdk
     good = sdk.client.v1.products.create({"name": "Box", "type": "good"})
     service = sdk.client.v1.products.create({"name": "Care"})
     assert (good.type, service.type) == ("good", "service")
-    assert [p.id for p in sdk.client.v1.products.list({"ids": [good.id, service.id], "type": "good"}).data] == [
-        good.id
-    ]
+    assert [p.id for p in sdk.client.v1.products.list({"ids": [good.id, service.id], "type": "good"}).data] == [good.id]
     assert {p.id for p in sdk.client.v1.products.list({"ids": [good.id, service.id]}).data} == {good.id, service.id}
     recurring = sdk.client.v1.prices.create(
         {"product": good.id, "currency": "usd", "unit_amount": 100, "recurring": {"interval": "year"}}
