@@ -1,7 +1,7 @@
 """Stripe customer details (address, shipping, invoice settings, ...), tax exemption and tax IDs; product type; invoices' document custom fields
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0011_promotion_codes
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import bulkbill.storage.types
 ID = bulkbill.storage.types.IdString
 
 revision: str = "0012"
-down_revision: str | tuple[str, ...] | None = "0011"
+down_revision: str | tuple[str, ...] | None = "0011_promotion_codes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
