@@ -67,6 +67,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "order_line_items",
                 "orders",
                 "prices",
+                "promotion_codes",
                 "subscription_items",
                 "subscriptions",
                 "tax_rates",

@@ -23,11 +23,11 @@ from tests.helpers.documents import pdf_text
     ("customer", "locale"),
     [
         (None, "en"),
-        (SimpleNamespace(), "en"),  # no preferred_locales attribute (a schema without it)
-        (SimpleNamespace(preferred_locales=None), "en"),
-        (SimpleNamespace(preferred_locales="de"), "en"),  # not a list: ignored
-        (SimpleNamespace(preferred_locales=["de-DE", "en"]), "de_DE"),
-        (SimpleNamespace(preferred_locales=["zz", "fr-CA"]), "fr_CA"),
+        (SimpleNamespace(details=None), "en"),
+        (SimpleNamespace(details={"preferred_locales": None}), "en"),
+        (SimpleNamespace(details={"preferred_locales": "de"}), "en"),  # not a list: ignored
+        (SimpleNamespace(details={"preferred_locales": ["de-DE", "en"]}), "de_DE"),
+        (SimpleNamespace(details={"preferred_locales": ["zz", "fr-CA"]}), "fr_CA"),
     ],
 )
 def test_the_customer_s_first_known_locale_is_used_else_english(customer: object, locale: str) -> None:

@@ -82,10 +82,16 @@ def build_document(uow: UnitOfWork, invoice: Invoice) -> Document:
 
 def customer_locale(customer: Customer | None) -> str:
     """The customer's first preferred locale babel knows (Stripe preferred_locales), else English."""
-    preferences = getattr(customer, "preferred_locales", None) if customer is not None else None
+    preferences = _details(customer).get("preferred_locales")
     if not isinstance(preferences, list | tuple):
         preferences = None
     return choose_locale(preferences)
+
+
+def _details(customer: Customer | None) -> dict[str, Any]:
+    """What Stripe stores of a customer beyond its columns (address, preferred_locales, ...); {} when none."""
+    details = getattr(customer, "details", None) if customer is not None else None
+    return details if isinstance(details, dict) else {}
 
 
 def _line_description(description: str | None, extras: Mapping[str, Any] | None) -> str:
@@ -119,7 +125,7 @@ def _customer(customer: Customer | None) -> Party:
     if customer is None:
         return Party()
     contact = (customer.profile or {}).get("billToContact")
-    address = getattr(customer, "address", None)
+    address = _details(customer).get("address")
     return Party(
         name=customer.name,
         address=format_address(address) or format_address(contact),

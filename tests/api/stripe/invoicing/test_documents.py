@@ -88,3 +88,26 @@ def test_urls_are_unguessable_and_name_one_tenant_s_document(
     assert draft_token
     for path in (f"/documents/{draft_token}", f"/documents/{draft_token}/pdf"):
         assert client.get(path).status_code == 404
+
+
+def test_a_customer_s_preferred_locale_and_address_are_on_the_document(
+    stripe: StripeClient, client: TestClient
+) -> None:
+    customer = stripe.ok(
+        "POST",
+        "/v1/customers",
+        {
+            "name": "Erika Muster",
+            "preferred_locales": ["de-DE"],
+            "address": {"line1": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
+        },
+    )
+    invoice = stripe.ok("POST", "/v1/invoices", {"customer": customer["id"], "currency": "eur"})
+    stripe.ok(
+        "POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": [{"amount": 123456, "description": "Miete"}]}
+    )
+    invoice = stripe.ok("POST", f"/v1/invoices/{invoice['id']}/finalize")
+    text = pdf_text(client.get(path_of(invoice["invoice_pdf"])).content)
+    assert "Rechnung" in text and "10115 Berlin" in text
+    assert " ".join(Formatter("eur", "de_DE").money(invoice["amount_due"]).split()) in text
+    assert "1.234,56" in text
