@@ -176,6 +176,10 @@ class Prober:
         if expect is not None:
             assert response.status_code == expect, f"{label}: {response.status_code} {response.text[:400]}"
         zuora = url.startswith("/zuora/")
+        if url.startswith("/documents/"):
+            # A hosted document page (no API, no envelope): anything but a live token is a plain 404.
+            assert response.status_code == 404, f"{label}: {response.status_code}"
+            return response
         assert response.headers["content-type"].startswith("application/json"), label
         body = response.json()
         if response.status_code >= 400:

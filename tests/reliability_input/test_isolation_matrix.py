@@ -36,6 +36,11 @@ PUBLIC = {
     ("POST", "/zuora/oauth/token"),
     *(("GET", f"/{dialect}{path}") for dialect in ("stripe", "zuora") for path in {"/openapi.json", *DOCS_PATHS}),
 }
+# The hosted document pages (/documents/{token}, /documents/{token}/pdf): no tenant key, the unguessable
+# token is the credential, as Stripe's hosted invoice URLs; a token answers for its one document to
+# anyone who holds it. tests/api/stripe/invoicing/test_documents.py covers them (unknown, malformed,
+# draft and voided documents: the same plain 404).
+PUBLIC_BY_TOKEN = "/documents/"
 # Bodies that are valid for the object's owner, so the lookup (not validation) decides the answer.
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/stripe/v1/invoices/{invoice_id}/add_lines"): {"lines": [{"amount": 100, "description": "x"}]},
@@ -186,7 +191,7 @@ def test_every_route_with_another_tenants_ids_is_not_found(
     tried = 0
     for method, path in routes:
         params = path_params(path)
-        if not params:
+        if not params or path.startswith(PUBLIC_BY_TOKEN):
             continue
         kinds = {name: KINDS[(collection, name)] for collection, name in params}
         variants = sorted({k for kind in kinds.values() for k in a.keys[kind] + a.keys.get(ALSO.get(kind, ""), [])})
@@ -286,6 +291,9 @@ def test_every_route_refuses_calls_without_valid_credentials(client: TestClient,
     tried = 0
     for method, path in app_routes(client.app):
         url = re.sub(r"\{\w+\}", "x" + secrets.token_hex(4), path)
+        if path.startswith(PUBLIC_BY_TOKEN):
+            assert client.request(method, url).status_code == 404, path  # no such token
+            continue
         if (method, path) in PUBLIC:
             status = client.request(method, url).status_code
             assert status == 200 if method == "GET" else status != 401 or path.endswith("/oauth/token"), (path, status)

@@ -50,6 +50,10 @@ KINDS = {
     ("accounting-periods", "period_id"): "accounting_period",
     ("invoices", "invoice_key"): "document_invoice",
     ("credit-memos", "memo_key"): "credit_memo",
+    ("credit-memos", "credit_memo_key"): "credit_memo",
+    ("files", "file_id"): "file",
+    # The public document pages: the token is the credential (no tenant key); see PUBLIC_BY_TOKEN.
+    ("documents", "token"): "document_token",
     ("creditmemos", "memo_key"): "credit_memo",
     ("events", "event_id"): "event",
     ("webhook_endpoints", "endpoint_id"): "webhook_endpoint",
@@ -244,6 +248,18 @@ def _zuora_objects(zuora: ZuoraClient, world: World) -> None:
         *order["invoiceNumbers"],
     )
     world.add("credit_memo", *returned["creditMemoIds"], *returned["creditMemoNumbers"])
+    posted = zuora.ok(
+        "POST",
+        "/v1/invoices",
+        {
+            "accountId": account["accountId"],
+            "invoiceDate": "2024-07-11",
+            "status": "Posted",
+            "invoiceItems": [{"chargeName": m, "amount": 100, "serviceStartDate": "2024-07-01"}],
+        },
+    )
+    world.add("document_invoice", posted["id"])
+    world.add("file", *(f["id"] for f in zuora.ok("GET", f"/v1/invoices/{posted['id']}/files")["invoiceFiles"]))
     world.add("bill_run", bill_run.get("id") or "f" * 32, bill_run.get("billRunNumber"))
     world.add("accounting_period", period["id"])
 

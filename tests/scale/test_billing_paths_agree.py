@@ -36,7 +36,7 @@ from tests.scale.data import NOW, TARGET, Dataset, make_dataset
 
 Snapshot = dict[str, Any]
 # What tells the two roads' documents apart by design.
-BY_ROAD = ("id", "number", "origin", "bill_run_id")
+BY_ROAD = ("id", "number", "origin", "bill_run_id", "document_token")
 
 
 def _columns(table: Any) -> list[Any]:

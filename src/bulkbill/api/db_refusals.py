@@ -91,7 +91,6 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
         UniqueKey.of("invoice_lines", "item_id"),
         # Chosen numbers are checked first and the sequences skip taken ones: a clash is a race.
         UniqueKey.of("invoices", "number"),
-        UniqueKey.of("invoices", "document_token"),
         UniqueKey.of("oauth_tokens", "token_hash"),
         UniqueKey.of("sequences", "name"),
         UniqueKey.of("tenants", "stripe_key_hash"),

@@ -7,6 +7,7 @@ token) answers the same plain 404, so a URL reveals nothing about other document
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -27,6 +28,8 @@ T = TypeVar("T")
 # The token travels in the URL: keep it out of Referer headers, search engines and shared caches.
 _PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 _TOKEN_MAX = 64
+# What a token is made of (secrets.token_urlsafe): anything else is not one, whatever the database says.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % _TOKEN_MAX)
 
 
 def _in_transaction(request: Request, work: Callable[[UnitOfWork], T]) -> T:
@@ -51,7 +54,7 @@ def _not_found() -> Response:
 
 @router.get(DOCUMENTS_PATH + "/{token}", response_class=HTMLResponse, include_in_schema=False)
 def hosted_page(token: str, request: Request) -> Response:
-    if len(token) > _TOKEN_MAX:
+    if not _TOKEN.fullmatch(token):
         return _not_found()
     state: AppState = request.app.state.bulkbill
     remember_public_base(request, state.settings)
@@ -68,7 +71,7 @@ def hosted_page(token: str, request: Request) -> Response:
 
 @router.get(DOCUMENTS_PATH + "/{token}/pdf", include_in_schema=False)
 def hosted_pdf(token: str, request: Request) -> Response:
-    if len(token) > _TOKEN_MAX:
+    if not _TOKEN.fullmatch(token):
         return _not_found()
 
     def pdf(uow: UnitOfWork) -> tuple[bytes, str]:

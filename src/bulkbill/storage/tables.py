@@ -312,7 +312,9 @@ class Invoice(Base):
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         UniqueConstraint("tenant_id", "number"),
-        Index("uq_invoices_document_token", "document_token", unique=True),
+        # Looked up by token alone (the public pages carry no tenant). Not a unique key: every key carries
+        # the tenant (a distributed PostgreSQL shards by it); 192 random bits do not collide.
+        Index("ix_invoices_document_token", "document_token"),
         Index("ix_invoices_tenant_customer", "tenant_id", "customer_id", "created"),
         Index("ix_invoices_tenant_created", "tenant_id", "created"),
         Index("ix_invoices_tenant_credited", "tenant_id", "credited_invoice_id"),

@@ -24,6 +24,7 @@ import bulkbill.services.platform.idempotency as idempotency
 from bulkbill.api.access_log import note_tenant
 from bulkbill.api.body import check_headers, read_body, too_large
 from bulkbill.api.idempotent import execute_once
+from bulkbill.api.public_links import remember_public_base
 from bulkbill.api.state import AppState
 from bulkbill.api.text_input import refuse_nul
 from bulkbill.api.zuora.edge.encoding import dumps
@@ -179,6 +180,7 @@ def _check_track_id(track_id: str | None) -> None:
 async def zuora_request(request: Request) -> ZuoraRequest:
     """FastAPI dependency: read and decode the body (async) so handlers stay synchronous."""
     state: AppState = request.scope["bulkbill_state"]
+    remember_public_base(request, state.settings)  # document links in the events this call writes
     org_header = request.headers.get("zuora-org-ids")
     call = ZuoraRequest(
         state=state,

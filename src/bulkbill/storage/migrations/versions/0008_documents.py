@@ -38,7 +38,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("logo_type", sa.String(length=32), nullable=True))
     op.add_column("invoices", sa.Column("document_token", sa.String(length=48), nullable=True))
     _give_tokens()
-    op.create_index("uq_invoices_document_token", "invoices", ["document_token"], unique=True)
+    op.create_index("ix_invoices_document_token", "invoices", ["document_token"])
     op.create_table(
         "document_files",
         sa.Column("tenant_id", sa.String(length=40), nullable=False),
@@ -66,7 +66,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("document_files")
-    op.drop_index("uq_invoices_document_token", table_name="invoices")
+    op.drop_index("ix_invoices_document_token", table_name="invoices")
     with op.batch_alter_table("invoices") as batch:
         batch.drop_column("document_token")
     with op.batch_alter_table("tenants") as batch:
