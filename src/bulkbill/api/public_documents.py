@@ -29,7 +29,7 @@ T = TypeVar("T")
 _PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 _TOKEN_MAX = 64
 # What a token is made of (secrets.token_urlsafe): anything else is not one, whatever the database says.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % _TOKEN_MAX)
+_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{1,{_TOKEN_MAX}}}")
 
 
 def _in_transaction(request: Request, work: Callable[[UnitOfWork], T]) -> T:
