@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Text, cast, select, update
+from sqlalchemy.orm.util import identity_key
 
 from bulkbill.core.invoicing.totals import LineTerms, TaxExempt, TaxRateTerms, compute_invoice
 from bulkbill.services.catalog.discounts import coupon_terms
@@ -179,8 +180,18 @@ def recalculate(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> N
 def recalculate_many(uow: UnitOfWork, documents: Sequence[tuple[Invoice, list[LoadedLine]]]) -> None:
     """recalculate() for several invoices after one flush: their changes are written together afterwards."""
     uow.session.flush()  # new discounts and lines must be visible to the queries below
+    # Their customers (tax exemption) in one query, held here: the session's identity map keeps only
+    # weak references, and a re-read per invoice would also flush the totals apart.
+    customer_ids = sorted({invoice.customer_id for invoice, _ in documents})
+    customers = [uow.session.identity_map.get(identity_key(Customer, (uow.tenant_id, c))) for c in customer_ids]
+    missing = [c for c, held in zip(customer_ids, customers, strict=True) if held is None]
+    if missing:
+        customers += uow.session.scalars(
+            select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(missing))
+        ).all()
     for invoice, lines in documents:
         _recalculate_loaded(uow, invoice, lines)
+    del customers
 
 
 def _recalculate_loaded(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:

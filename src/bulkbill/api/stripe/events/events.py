@@ -70,7 +70,8 @@ def list_events(call: StripeRequest = Depends(stripe_request)) -> Response:
             created_lte=created.get("lte"),
             delivery_success=p.get("delivery_success"),
         )
-        page = service.list_events(uow, cursor_from(p), where)
+        # `created` narrows through EventFilter (its own Time bounds), not the shared list Range.
+        page = service.list_events(uow, cursor_from({**p, "created": None}), where)
         data = service.event_bodies(uow, page.data)
         return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/events"}
 
