@@ -19,10 +19,6 @@ from bulkbill.storage.tables_events import Event, WebhookDelivery
 @dataclass(frozen=True)
 class EventFilter:
     types: Sequence[str] = ()  # exact names, or a prefix ending in ".*" (Stripe's `type=invoice.*`)
-    created_gt: int | None = None
-    created_gte: int | None = None
-    created_lt: int | None = None
-    created_lte: int | None = None
     delivery_success: bool | None = None
 
 
@@ -39,14 +35,6 @@ def list_events(uow: UnitOfWork, cursor: Cursor, where: EventFilter) -> Page[Eve
         exact = [t for t in where.types if not t.endswith("*")]
         prefixes = [t[:-1] for t in where.types if t.endswith("*")]
         query = query.where(Event.type.in_(exact) | _any_prefix(prefixes))
-    for bound, test in (
-        (where.created_gt, Event.created.__gt__),
-        (where.created_gte, Event.created.__ge__),
-        (where.created_lt, Event.created.__lt__),
-        (where.created_lte, Event.created.__le__),
-    ):
-        if bound is not None:
-            query = query.where(test(bound))
     if where.delivery_success is not None:
         unfinished = exists().where(
             WebhookDelivery.tenant_id == Event.tenant_id,
