@@ -52,6 +52,8 @@ PHASES: list[tuple[str, tuple[tuple[str, str], ...]]] = [
     ("totals (recalculate)", (("invoicing/invoice_totals.py", "recalculate_rows"),)),
     ("rendering (invoice_response)", (("invoicing/invoices.py", "invoice_response"),)),
     ("JSON encoding", (("edge/call.py", "encode"),)),
+    ("events: object before the change", (("events/outbox.py", "changing"),)),
+    ("events: written at commit", (("events/outbox.py", "_write"),)),
     ("commit", (("sqlalchemy/orm/session.py", "commit"),)),
 ]
 

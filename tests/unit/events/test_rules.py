@@ -17,6 +17,10 @@ def test_previous_attributes_hold_only_what_changed() -> None:
     after = {"id": "x", "name": "b", "total": 1, "metadata": {"k": "1", "new": "3"}, "lines": [1, 2]}
     assert previous_attributes(before, after) == {"name": "a", "metadata": {"gone": "2", "new": ""}, "lines": [1]}
     assert previous_attributes(before, before) == {}
+    # A field rendered more cheaply before the change (an invoice's embedded lines) is never told.
+    told = previous_attributes(before, after, frozenset({"lines"}))
+    assert told == {"name": "a", "metadata": {"gone": "2", "new": ""}}
+    assert previous_attributes({"a": 1}, {"a": 1, "lines": [2]}, frozenset({"lines"})) == {}
 
 
 def test_the_signature_is_what_the_official_sdk_verifies() -> None:

@@ -11,7 +11,6 @@ committed change always has its events (the delivery rows are the outbox the sen
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ from bulkbill.config import Settings
 from bulkbill.core.events.changes import previous_attributes
 from bulkbill.core.events.retries import DeliveryStatus
 from bulkbill.core.events.types import EventObject, EventType, wants
+from bulkbill.services.platform import compact_json
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
 from bulkbill.storage.ids import new_ids
@@ -39,10 +39,24 @@ _INFO_KEY = "bulkbill.outbox"
 _log = logging.getLogger("bulkbill.events")
 
 
+@dataclass(frozen=True)
+class Rendering:
+    """How the dialect renders one kind of object for events.
+
+    `render` shows objects as the API does. `before`, when given, renders the state an update starts
+    from more cheaply (an invoice without its embedded lines): the fields in `undiffed` are then left
+    out of `previous_attributes` (the item events tell which lines changed).
+    """
+
+    render: Renderer
+    before: Renderer | None = None
+    undiffed: frozenset[str] = frozenset()
+
+
 @dataclass
 class _Registry:
     api_version: str = ""
-    renderers: dict[EventObject, Renderer] = field(default_factory=dict)
+    renderers: dict[EventObject, Rendering] = field(default_factory=dict)
     # Called after a commit that queued deliveries: in-process senders wake up at once.
     on_queued: list[Callable[[], None]] = field(default_factory=list)
 
@@ -51,7 +65,7 @@ _registry = _Registry()
 _registry_lock = threading.Lock()
 
 
-def register_renderers(api_version: str, renderers: dict[EventObject, Renderer]) -> None:
+def register_renderers(api_version: str, renderers: dict[EventObject, Rendering]) -> None:
     """The dialect that renders `data.object` (the Stripe edge) says how, once per process."""
     with _registry_lock:
         _registry.api_version = api_version
@@ -76,6 +90,8 @@ class _Outbox:
     settings: Settings
     pending: list[_Pending] = field(default_factory=list)
     before: dict[tuple[str, EventObject, str], dict[str, Any]] = field(default_factory=dict)
+    # Objects the call's response already rendered after its last change: not rendered again at commit.
+    after: dict[tuple[str, EventObject, str], dict[str, Any]] = field(default_factory=dict)
     request_id: str | None = None
     idempotency_key: str | None = None
     queued_deliveries: int = 0
@@ -106,12 +122,12 @@ def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> N
     # An object created in this transaction needs no "before": its updates are not told beside its creation.
     created = {p.object_id for p in box.pending if p.type.object == kind and p.type.value.endswith(".created")}
     missing = [i for i in object_ids if (uow.tenant_id, kind, i) not in box.before and i not in created]
-    renderer = _registry.renderers.get(kind)
-    if not missing or renderer is None:
+    rendering = _registry.renderers.get(kind)
+    if not missing or rendering is None:
         return
-    for object_id, body in renderer(uow, missing).items():
+    for object_id, body in (rendering.before or rendering.render)(uow, missing).items():
         # A copy: the rendered body may share a dict (metadata) with the row about to change.
-        box.before[(uow.tenant_id, kind, object_id)] = json.loads(json.dumps(body))
+        box.before[(uow.tenant_id, kind, object_id)] = compact_json.detached(body)
 
 
 def emit(uow: UnitOfWork, event_type: EventType, object_ids: Sequence[str] | str) -> None:
@@ -121,6 +137,21 @@ def emit(uow: UnitOfWork, event_type: EventType, object_ids: Sequence[str] | str
     box = _outbox(uow)
     ids = [object_ids] if isinstance(object_ids, str) else object_ids
     box.pending.extend(_Pending(uow.tenant_id, event_type, i) for i in ids)
+
+
+def rendered(uow: UnitOfWork, body: dict[str, Any]) -> None:
+    """The call's response shows an object this transaction changed, exactly as an event would (no
+    expansions, nothing changed after): its events reuse the body instead of rendering it again."""
+    box: _Outbox | None = uow.session.info.get(_INFO_KEY)
+    if box is None or not box.pending or "deleted" in body:  # a deletion's stub is not the object
+        return
+    try:
+        kind = EventObject(str(body.get("object")))
+    except ValueError:
+        return
+    object_id = body.get("id")
+    if any(p.type.object == kind and p.object_id == object_id for p in box.pending):
+        box.after[(uow.tenant_id, kind, str(object_id))] = body
 
 
 def _coalesced(pending: list[_Pending]) -> list[_Pending]:
@@ -149,9 +180,11 @@ def _write(session: Session, box: _Outbox) -> None:
 def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> None:
     after: dict[EventObject, dict[str, dict[str, Any]]] = {}
     for kind in {p.type.object for p in pending}:
-        renderer = _registry.renderers.get(kind)
+        rendering = _registry.renderers.get(kind)
         ids = sorted({p.object_id for p in pending if p.type.object == kind})
-        after[kind] = renderer(uow, ids) if renderer is not None else {}
+        shown = {i: box.after[(uow.tenant_id, kind, i)] for i in ids if (uow.tenant_id, kind, i) in box.after}
+        rest = [i for i in ids if i not in shown]
+        after[kind] = shown | (rendering.render(uow, rest) if rendering is not None and rest else {})
     request = {"id": box.request_id, "idempotency_key": box.idempotency_key}
     now = int(time.time())
     endpoints = _endpoints(uow)
@@ -165,7 +198,9 @@ def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> Non
             continue  # not an object the API shows (a Zuora credit memo under an invoice renderer, say)
         data: dict[str, Any] = {"object": obj}
         if p.type.is_update:
-            changed = previous_attributes(before, obj) if before is not None else {}
+            rendering = _registry.renderers.get(kind)
+            undiffed = rendering.undiffed if rendering is not None else frozenset()
+            changed = previous_attributes(before, obj, undiffed) if before is not None else {}
             if before is not None and not changed:
                 continue  # nothing the API shows changed
             data["previous_attributes"] = changed
@@ -187,7 +222,7 @@ def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> Non
             "request": request,
             "type": event_type,
         }
-        event_rows.append((uow.tenant_id, event_id, event_type, now, json.dumps(body, separators=(",", ":"))))
+        event_rows.append((uow.tenant_id, event_id, event_type, now, compact_json.dumps(body)))
         delivery_ids = new_ids("whd_", len(targets)) if targets else []
         for delivery_id, endpoint_id in zip(delivery_ids, targets, strict=True):
             delivery_rows.append(

@@ -94,8 +94,20 @@ def test_invoice_lifecycle_and_bulk_lines(stripe: StripeClient) -> None:
     )
     assert types_of(stripe)[len(before) :] == ["invoice.updated", "invoiceitem.deleted"]
     upd = events(stripe, type="invoice.updated")[0]
-    assert upd["data"]["object"] == removed
+    assert upd["data"]["object"] == removed == stripe.ok("GET", f"/v1/invoices/{invoice['id']}")
     assert upd["data"]["previous_attributes"]["total"] == 300
+    assert "lines" not in upd["data"]["previous_attributes"]  # the item events tell the lines
+    # An expanded response is not what the event shows: the event renders the object itself.
+    expanded = stripe.ok(
+        "POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": [{"amount": 5}], "expand": ["customer"]}
+    )
+    assert isinstance(expanded["customer"], dict)
+    assert events(stripe, type="invoice.updated")[0]["data"]["object"] == {**expanded, "customer": invoice["customer"]}
+    stripe.ok(
+        "POST",
+        f"/v1/invoices/{invoice['id']}/remove_lines",
+        {"lines": [{"id": expanded["lines"]["data"][-1]["id"], "behavior": "delete"}]},
+    )
     finalized = stripe.ok("POST", f"/v1/invoices/{invoice['id']}/finalize")
     assert events(stripe, type="invoice.finalized")[0]["data"]["object"] == finalized
     stripe.ok("POST", f"/v1/invoices/{invoice['id']}/pay", {"paid_out_of_band": "true"})

@@ -21,7 +21,7 @@ from bulkbill.api.stripe.invoicing.invoice_render import render_invoice, render_
 from bulkbill.api.stripe.subscriptions.subscriptions import render_subscription
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
 from bulkbill.core.events.types import EventObject
-from bulkbill.services.events.outbox import Renderer, register_renderers
+from bulkbill.services.events.outbox import Renderer, Rendering, register_renderers
 from bulkbill.services.invoicing.invoice_views import InvoiceView, invoice_views, load_related
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.subscriptions import views as subscription_views
@@ -55,6 +55,14 @@ def _invoices(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     # An API call's few: each with its embedded first page of lines, as GET shows it, read for all
     # of them at once (a PUT /v1/invoices of 50 drafts costs the same statements as one of 2).
     return {view.invoice.id: render_invoice(view) for view in invoice_views(uow, invoices)}
+
+
+def _invoices_before(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    # Before a change only the invoice's own fields are compared (its `lines` are undiffed: the item
+    # events tell which lines changed), so its lines are not read.
+    invoices = [i for i in _rows(Invoice)(uow, ids) if i.document_type == "invoice"]
+    related = load_related(uow, invoices, [])
+    return {i.id: render_invoice(InvoiceView(i, [], related)) for i in invoices}
 
 
 def _items(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -98,17 +106,17 @@ def _subscriptions(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, A
     return {view.subscription.id: render_subscription(view) for view in subscription_views(uow, subs)}
 
 
-RENDERERS: dict[EventObject, Renderer] = {
-    EventObject.CUSTOMER: _simple(Customer, render_customer),
-    EventObject.INVOICE: _invoices,
-    EventObject.INVOICEITEM: _items,
-    EventObject.PRODUCT: _simple(Product, render_product),
-    EventObject.PRICE: _simple(Price, render_price),
-    EventObject.COUPON: _coupons,
-    EventObject.TAX_RATE: _simple(TaxRate, render_tax_rate),
-    EventObject.CREDIT_NOTE: _credit_notes,
-    EventObject.SUBSCRIPTION: _subscriptions,
-    EventObject.TEST_CLOCK: _simple(BillingClock, render_clock),
+RENDERERS: dict[EventObject, Rendering] = {
+    EventObject.CUSTOMER: Rendering(_simple(Customer, render_customer)),
+    EventObject.INVOICE: Rendering(_invoices, before=_invoices_before, undiffed=frozenset({"lines"})),
+    EventObject.INVOICEITEM: Rendering(_items),
+    EventObject.PRODUCT: Rendering(_simple(Product, render_product)),
+    EventObject.PRICE: Rendering(_simple(Price, render_price)),
+    EventObject.COUPON: Rendering(_coupons),
+    EventObject.TAX_RATE: Rendering(_simple(TaxRate, render_tax_rate)),
+    EventObject.CREDIT_NOTE: Rendering(_credit_notes),
+    EventObject.SUBSCRIPTION: Rendering(_subscriptions),
+    EventObject.TEST_CLOCK: Rendering(_simple(BillingClock, render_clock)),
 }
 
 
