@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from bulkbill.storage import json_codec
 from bulkbill.storage.writer_queue import QueuedConnection, queue_for
 
 READ_ONLY = "bulkbill_read_only"
@@ -41,13 +42,17 @@ def create_db_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"prepare_threshold": None},
+        json_deserializer=json_codec.loads,
     )
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, writer_queue: bool) -> Engine:
     path = make_url(url).database
     memory = path in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "factory": QueuedConnection}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "factory": QueuedConnection},
+        "json_deserializer": json_codec.loads,
+    }
     if memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)

@@ -20,6 +20,7 @@ from bulkbill.core.invoicing.totals import LineTerms, TaxExempt, TaxRateTerms, c
 from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage import json_codec
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine, TaxRate
 
 
@@ -106,7 +107,7 @@ def _json_text(value: str | None) -> Any:
     # Most lines carry "[]" or null here: skip the JSON parser for them.
     if value is None or value == "null":
         return None
-    return [] if value == "[]" else json.loads(value)
+    return [] if value == "[]" else json_codec.loads(value)
 
 
 def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
