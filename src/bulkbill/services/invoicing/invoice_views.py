@@ -44,8 +44,10 @@ def load_related(
     *,
     with_prices: bool = False,
     with_item_discounts: bool = False,
+    with_customers: bool = True,
 ) -> Related:
-    """Tax rates, discounts (with coupons) and customers for invoices and items, one query each."""
+    """Tax rates, discounts (with coupons) and customers for invoices and items, one query each
+    (no customers for items shown without their customer expanded: `with_customers=False`)."""
     items = list(items)
     rate_ids = {r for inv in invoices for r in inv.default_tax_rates} | {r for i in items for r in i.tax_rates or ()}
     discount_ids = {d for inv in invoices for d in inv.discounts} | {d for i in items for d in i.discounts}
@@ -64,7 +66,9 @@ def load_related(
         related.coupons = {
             c.id: c for c in uow.session.scalars(select(Coupon).where(Coupon.tenant_id == t, Coupon.id.in_(coupon_ids)))
         }
-    related.customers = dict(get_customers(uow, {inv.customer_id for inv in invoices} | {i.customer_id for i in items}))
+    if with_customers:
+        customer_ids = {inv.customer_id for inv in invoices} | {i.customer_id for i in items}
+        related.customers = dict(get_customers(uow, customer_ids))
     price_ids = {i.price_id for i in items if i.price_id}
     if with_prices and price_ids:
         related.prices = {

@@ -67,7 +67,8 @@ def _invoices_before(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str,
 
 def _items(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     items = _rows(InvoiceItem)(uow, ids)
-    related = load_related(uow, [], items, with_item_discounts=True)
+    # An event shows the item's customer as its id: no customers to read.
+    related = load_related(uow, [], items, with_item_discounts=True, with_customers=False)
     return {item.id: render_item(item, related, set()) for item in items}
 
 
