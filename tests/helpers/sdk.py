@@ -32,6 +32,7 @@ OBJECT_SCHEMAS = frozenset(
         "credit_note_line_item",
         "promotion_code",
         "tax_id",
+        "search_result",
     }
 )
 

@@ -83,6 +83,21 @@ def foreign_calls(a: World) -> dict[tuple[str, str], list[tuple[Any, dict[str, s
             ({"promotion": {"type": "coupon", "coupon": a.first("coupon")}}, None)
         ],
         ("GET", "/stripe/v1/promotion_codes"): [(None, {"coupon": a.first("coupon")}), (None, None)],
+        # Search: A's marker, ids and metadata named in B's queries find nothing of A's.
+        ("GET", "/stripe/v1/customers/search"): [
+            (None, {"query": f'email~"{a.marker}"'}),
+            (None, {"query": f'name:"Ada {a.marker}" OR created>0', "expand[]": "total_count"}),
+        ],
+        ("GET", "/stripe/v1/invoices/search"): [
+            (None, {"query": f'customer:"{a.first("customer")}"'}),
+            (None, {"query": "total>=0", "expand[]": "data.customer"}),
+        ],
+        ("GET", "/stripe/v1/prices/search"): [(None, {"query": f'product:"{a.first("product")}"'})],
+        ("GET", "/stripe/v1/products/search"): [
+            (None, {"query": f'name~"{a.marker}"'}),
+            (None, {"query": "active:true"}),
+        ],
+        ("GET", "/stripe/v1/subscriptions/search"): [(None, {"query": 'status:"active" OR status:"canceled"'})],
         ("POST", "/zuora/v1/orders"): [
             ({"orderDate": "2021-01-01", "existingAccountNumber": acc_no, "orderLineItems": []}, None)
         ],

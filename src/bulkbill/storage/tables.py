@@ -138,6 +138,11 @@ class Product(Base):
     unit_label: Mapped[str | None] = mapped_column(String(12))
     # Stripe's product type: good or service (what it is, it changes nothing billed).
     type: Mapped[str] = mapped_column(String(8), default="service", server_default="service")
+    # Searchable and list filters, so columns; the rest of Stripe's product details (images,
+    # package_dimensions, statement_descriptor, tax_code, marketing_features, tax_details) in `details`.
+    url: Mapped[str | None] = mapped_column(String(2048))
+    shippable: Mapped[bool | None] = mapped_column(Boolean)
+    details: Mapped[dict[str, Any] | None] = mapped_column(Json)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
     updated: Mapped[int] = mapped_column(BigInteger)

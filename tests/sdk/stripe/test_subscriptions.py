@@ -70,7 +70,9 @@ def validate(node: Any, where: str = "$") -> None:
         for key, value in node.items():
             validate(value, f"{where}.{key}")
         return
-    if kind == "list":
+    if kind in ("list", "search_result"):
+        if kind == "search_result":
+            assert_stripe_schema(node, kind)
         assert isinstance(node.get("has_more"), bool) and node["url"].startswith("/v1/"), f"{where}: bad list"
         assert all(isinstance(x, dict) and x.get("id") for x in node["data"]), f"{where}: item without id"
         validate(node["data"], f"{where}.data")
@@ -307,3 +309,21 @@ def test_a_subscription_redeems_a_promotion_code(billing: SdkTenant) -> None:
     invoice = billing.client.v1.invoices.retrieve(sub.latest_invoice)
     assert (invoice.subtotal, invoice.total) == (1000, 900)
     assert billing.client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 1
+
+
+def test_search_subscriptions_by_status_metadata_and_created(billing: SdkTenant) -> None:
+    client = billing.client
+    customer = client.v1.customers.create({"name": "Searcher"})
+    price = monthly(billing, 1000, "Searchable")
+    kept = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "metadata": {"team": "blue"}}
+    )
+    ended = client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    ended = client.v1.subscriptions.cancel(ended.id)
+    search = client.v1.subscriptions.search
+    assert [s.id for s in search({"query": 'status:"active"'}).data] == [kept.id]
+    assert [s.id for s in search({"query": 'status:"canceled"'}).data] == [ended.id]
+    assert [s.id for s in search({"query": 'metadata["team"]:"blue"'}).data] == [kept.id]
+    assert {s.id for s in search({"query": f"created>={kept.created}"}).data} == {kept.id, ended.id}
+    found = search({"query": 'metadata["team"]:"blue"', "expand": ["data.customer", "total_count"]})
+    assert (found.total_count, found.data[0].customer.name) == (1, "Searcher")

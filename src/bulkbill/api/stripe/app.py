@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
+from bulkbill.api.stripe import search
 from bulkbill.api.stripe.catalog import coupons, prices, products, promotion_codes, tax_rates
 from bulkbill.api.stripe.customers import customers, tax_ids
 from bulkbill.api.stripe.edge.call import API_VERSION
@@ -34,6 +35,7 @@ def create_stripe_app() -> FastAPI:
         servers=[{"url": "/stripe"}],
     )
     for module in (
+        search,  # before the routers whose /{id} would take "search" for an id
         customers,
         products,
         prices,
