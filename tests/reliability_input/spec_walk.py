@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 import bulkbill.api.stripe.edge.params as params
 from bulkbill.api.docs import DOCS_PATHS
-from bulkbill.api.stripe.catalog.prices import CurrencyMap
+from bulkbill.api.stripe.catalog.price_params import CurrencyMap
 from bulkbill.api.stripe.edge.filters import Range
 from bulkbill.api.stripe.edge.params import (
     Array,

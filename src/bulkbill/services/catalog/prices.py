@@ -25,7 +25,7 @@ from bulkbill.core.catalog.pricing import (
     check_custom,
     check_tiers,
 )
-from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path, RuleViolation
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidInput, NotFound, Path, RuleViolation
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, is_known_currency, places
@@ -35,7 +35,7 @@ from bulkbill.services.platform.locks import get_row, lock_tenant
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Price
+from bulkbill.storage.tables import Price, Product
 
 INTERVALS = ("day", "week", "month", "year")
 TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
@@ -355,3 +355,17 @@ def list_prices(uow: UnitOfWork, cursor: Cursor, where: PriceFilter) -> Page[Pri
         if where.recurring.get("usage_type") == "metered" or "meter" in where.recurring:
             query = query.where(false())
     return paginate(uow, query, Price, cursor)
+
+
+def create_product_with_default_price(
+    uow: UnitOfWork, product_fields: products.ProductFields, price_fields: PriceFields, *, product_id: str | None
+) -> Product:
+    """A product made with default_price_data: the product, its first price, and that price as its default."""
+    product = products.create_product(uow, product_fields, product_id=product_id)
+    try:
+        price = create_price(uow, replace(price_fields, product=product.id, product_data=None))
+    except InvalidInput as exc:  # the price's problems are named under default_price_data
+        raise InvalidInput([replace(e, path=("default_price_data", *e.path)) for e in exc.errors]) from None
+    product.default_price_id = price.id
+    uow.session.flush()
+    return product

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 
+from bulkbill.core.catalog.products import statement_descriptor_problem
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path, RuleViolation
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
@@ -30,10 +31,34 @@ class ProductFields:
     metadata: MetadataUpdate | None = None
     default_price: str | Clear | None = None  # update only: a price of this product
     type: str | None = None  # create only: good or service
+    url: str | Clear | None = None
+    shippable: bool | None = None
+    # What bulkbill stores and shows but bills nothing by (it moves no goods and computes no Stripe Tax):
+    # images, package_dimensions, statement_descriptor, tax_code, marketing_features, tax_details.
+    details: Mapping[str, Any | Clear] | None = None
 
 
 def _text(value: str | Clear | None) -> str | None:
     return None if isinstance(value, Clear) else value
+
+
+def _details(current: Mapping[str, Any] | None, update: Mapping[str, Any | Clear] | None) -> dict[str, Any] | None:
+    """The product's details with an update merged in: a CLEAR value removes its key."""
+    merged = dict(current or {})
+    for key, value in (update or {}).items():
+        if isinstance(value, Clear) or value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged or None
+
+
+def _check_details(fields: ProductFields, path: Path, errors: InputCollector) -> None:
+    descriptor = (fields.details or {}).get("statement_descriptor")
+    if isinstance(descriptor, str):
+        problem = statement_descriptor_problem(descriptor)
+        if problem is not None:
+            errors.add((*path, "statement_descriptor"), ErrorCode.PARAMETER_INVALID, problem)
 
 
 def create_product(
@@ -47,6 +72,7 @@ def create_product(
         errors.add((*path, "id"), ErrorCode.RESOURCE_ALREADY_EXISTS, "Product already exists.")
     check_metadata(fields.metadata, (*path, "metadata"), errors)
     metadata = merge_metadata({}, fields.metadata, (*path, "metadata"), errors)
+    _check_details(fields, path, errors)
     errors.raise_if_any()
     product = Product(
         tenant_id=uow.tenant_id,
@@ -57,6 +83,9 @@ def create_product(
         default_price_id=None,
         unit_label=_text(fields.unit_label),
         type=fields.type or "service",
+        url=_text(fields.url),
+        shippable=fields.shippable,
+        details=_details(None, fields.details),
         metadata_=metadata,
         created=uow.now,
         updated=uow.now,
@@ -95,6 +124,7 @@ def update_product(uow: UnitOfWork, product_id: str, fields: ProductFields) -> P
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     product.metadata_ = merge_metadata(product.metadata_, fields.metadata, ("metadata",), errors)
+    _check_details(fields, (), errors)
     errors.raise_if_any()
     if fields.name is not None:
         product.name = fields.name
@@ -104,6 +134,12 @@ def update_product(uow: UnitOfWork, product_id: str, fields: ProductFields) -> P
         product.description = _text(fields.description)
     if fields.unit_label is not None:
         product.unit_label = _text(fields.unit_label)
+    if fields.url is not None:
+        product.url = _text(fields.url)
+    if fields.shippable is not None:
+        product.shippable = fields.shippable
+    if fields.details:
+        product.details = _details(product.details, fields.details)
     if isinstance(fields.default_price, Clear):
         product.default_price_id = None
     elif fields.default_price is not None:
@@ -141,6 +177,8 @@ def list_products(
     active: bool | None = None,
     ids: Sequence[str] | None = None,
     type_: str | None = None,
+    shippable: bool | None = None,
+    url: str | None = None,
 ) -> Page[Product]:
     query = select(Product).where(Product.tenant_id == uow.tenant_id, Product.deleted.is_(False))
     if ids is not None:
@@ -149,4 +187,8 @@ def list_products(
         query = query.where(Product.type == type_)
     if active is not None:
         query = query.where(Product.active.is_(active))
+    if shippable is not None:
+        query = query.where(Product.shippable.is_(shippable))
+    if url is not None:
+        query = query.where(Product.url == url)
     return paginate(uow, query, Product, cursor)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.catalog.coupons as service
-from bulkbill.api.stripe.catalog.prices import CurrencyMap
+from bulkbill.api.stripe.catalog.price_params import CurrencyMap
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.numbers import decimal_number
