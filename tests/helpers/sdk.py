@@ -33,6 +33,7 @@ OBJECT_SCHEMAS = frozenset(
         "promotion_code",
         "tax_id",
         "search_result",
+        "test_helpers.test_clock",
     }
 )
 

@@ -327,3 +327,25 @@ def test_search_subscriptions_by_status_metadata_and_created(billing: SdkTenant)
     assert {s.id for s in search({"query": f"created>={kept.created}"}).data} == {kept.id, ended.id}
     found = search({"query": 'metadata["team"]:"blue"', "expand": ["data.customer", "total_count"]})
     assert (found.total_count, found.data[0].customer.name) == (1, "Searcher")
+
+
+def test_a_test_clock_made_with_a_customer_takes_it_for_good(billing: SdkTenant) -> None:
+    clocks = billing.client.v1.test_helpers.test_clocks
+    customer = billing.customer()
+    clock = clocks.create({"frozen_time": 1735689600, "customer": customer.id})
+    assert billing.client.v1.customers.retrieve(customer.id).test_clock == clock.id
+    assert [c.id for c in billing.client.v1.customers.list({"test_clock": clock.id}).data] == [customer.id]
+    for who, phrase in ((customer.id, "already attached"), ("cus_missing", "No such customer")):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            clocks.create({"frozen_time": 1735689600, "customer": who})
+        assert refused.value.error is not None and refused.value.error.param == "customer"
+        assert phrase in str(refused.value.error.message)
+    # A customer whose subscriptions already count real time cannot join a clock.
+    busy = billing.customer()
+    price = monthly(billing, 1000, "Busy")
+    billing.client.v1.subscriptions.create({"customer": busy.id, "items": [{"price": price.id}]})
+    before = len(clocks.list().data)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        clocks.create({"frozen_time": 1735689600, "customer": busy.id})
+    assert refused.value.error is not None and "has subscriptions" in str(refused.value.error.message)
+    assert len(clocks.list().data) == before and billing.client.v1.customers.retrieve(busy.id).test_clock is None

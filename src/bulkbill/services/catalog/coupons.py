@@ -93,10 +93,15 @@ def _check_discount(fields: CouponFields, errors: InputCollector) -> None:
         if fields.currency is None:
             errors.missing(("currency",))
     check_currency(fields.currency, ("currency",), errors)
-    for cur, amount in (fields.currency_options or {}).items():
+    _check_currency_options(fields.currency_options, fields.amount_off, errors)
+
+
+def _check_currency_options(options: dict[str, int] | None, amount_off: int | None, errors: InputCollector) -> None:
+    """Only an amount_off coupon has amounts off in other currencies, each a positive amount."""
+    for cur, amount in (options or {}).items():
         path = ("currency_options", cur, "amount_off")
         check_currency(cur, ("currency_options", cur), errors)
-        if fields.amount_off is None:
+        if amount_off is None:
             errors.add(path, ErrorCode.PARAMETER_INVALID, "currency_options need an amount_off coupon.")
         elif not 0 < amount <= MAX_AMOUNT:
             errors.add(
@@ -189,14 +194,20 @@ def get_coupon(
 
 
 def update_coupon(uow: UnitOfWork, coupon_id: str, fields: CouponFields) -> Coupon:
+    """name, metadata and currency_options change (the discount itself is fixed once made, as on Stripe)."""
     coupon = get_coupon(uow, coupon_id, lock="update")
     changing(uow, EventObject.COUPON, [coupon.id])
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
     coupon.metadata_ = merge_metadata(coupon.metadata_, fields.metadata, ("metadata",), errors)
+    _check_currency_options(fields.currency_options, coupon.amount_off, errors)
     errors.raise_if_any()
     if fields.name is not None:
         coupon.name = fields.name if isinstance(fields.name, str) else None
+    if fields.currency_options:  # merged currency by currency, as a price's currency_options
+        options = dict(coupon.currency_options or {})
+        options.update({c: {"amount_off": a} for c, a in fields.currency_options.items()})
+        coupon.currency_options = options
     uow.session.flush()
     emit(uow, EventType.COUPON_UPDATED, coupon.id)
     return coupon

@@ -7,7 +7,7 @@ tenant's active codes (checked under the tenant's lock, as Stripe checks them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,24 @@ class Restrictions:
     first_time_transaction: bool | None = None
     minimum_amount: int | None = None
     minimum_amount_currency: str | None = None
+    # The minimum amount in other currencies: {currency: minimum_amount}.
+    currency_options: Mapping[str, int] | None = None
+
+
+def _currency_options(
+    current: Mapping[str, Any], update: Mapping[str, int] | None, base: str | None, errors: InputCollector
+) -> dict[str, Any]:
+    """Per-currency minimums merged into the stored ones; none may restate the base minimum's currency."""
+    merged = dict(current)
+    for currency, minimum in (update or {}).items():
+        if currency == base:
+            errors.add(
+                ("restrictions", "currency_options", currency),
+                ErrorCode.PARAMETER_INVALID,
+                f"currency_options cannot name {currency}, the minimum_amount_currency.",
+            )
+        merged[currency] = {"minimum_amount": minimum}
+    return merged
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,7 @@ def create_promotion_code(uow: UnitOfWork, fields: PromotionCodeFields) -> Promo
         )
     if restrictions.minimum_amount is not None and not 0 <= restrictions.minimum_amount <= MAX_AMOUNT:
         errors.add(("restrictions", "minimum_amount"), ErrorCode.PARAMETER_INVALID, "Invalid minimum_amount.")
+    options = _currency_options({}, restrictions.currency_options, restrictions.minimum_amount_currency, errors)
     promo_id = new_id("promo_", 24)
     code = fields.code or new_id("", 8).upper()
     active = True if fields.active is None else fields.active
@@ -100,6 +119,7 @@ def create_promotion_code(uow: UnitOfWork, fields: PromotionCodeFields) -> Promo
             "first_time_transaction": bool(restrictions.first_time_transaction),
             "minimum_amount": restrictions.minimum_amount,
             "minimum_amount_currency": restrictions.minimum_amount_currency,
+            "currency_options": options,
         },
         metadata_=metadata,
         created=uow.now,
@@ -117,9 +137,15 @@ def get_promotion_code(uow: UnitOfWork, promo_id: str) -> PromotionCode:
 
 
 def update_promotion_code(
-    uow: UnitOfWork, promo_id: str, *, active: bool | None, metadata: MetadataUpdate | None
+    uow: UnitOfWork,
+    promo_id: str,
+    *,
+    active: bool | None,
+    metadata: MetadataUpdate | None,
+    currency_options: Mapping[str, int] | None = None,
 ) -> PromotionCode:
-    """active and metadata change; a code made active again must still be free."""
+    """active, metadata and restrictions' currency_options change (as on Stripe); a code made active again
+    must still be free."""
     promo = get_row(uow, PromotionCode, promo_id, lock="update")
     if promo is None:
         raise NotFound("promotion code", promo_id)
@@ -128,7 +154,13 @@ def update_promotion_code(
     merged = merge_metadata(promo.metadata_, metadata, ("metadata",), errors)
     if active and not promo.active:
         _check_code_free(uow, promo.code, promo.id, errors)
+    restrictions = dict(promo.restrictions or {})
+    if currency_options is not None:
+        stored = restrictions.get("currency_options") or {}
+        base = restrictions.get("minimum_amount_currency")
+        restrictions["currency_options"] = _currency_options(stored, currency_options, base, errors)
     errors.raise_if_any()
+    promo.restrictions = restrictions
     promo.metadata_ = merged
     if active is not None:
         promo.active = active

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bulkbill.core.errors import NotFound
+from bulkbill.core.errors import NotFound, RuleViolation
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.subscriptions.rules import (
     CLOCK_LIFETIME_SECONDS,
@@ -21,6 +21,7 @@ from bulkbill.core.subscriptions.rules import (
     SubscriptionStatus,
     check_advance,
 )
+from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
@@ -32,8 +33,12 @@ from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
 READY = "ready"
 
 
-def create_clock(uow: UnitOfWork, frozen_time: int, name: str | None = None) -> BillingClock:
-    """A clock starts ready at `frozen_time` and is deleted 30 days after its creation (Stripe's rule)."""
+def create_clock(
+    uow: UnitOfWork, frozen_time: int, name: str | None = None, *, customer: str | None = None
+) -> BillingClock:
+    """A clock starts ready at `frozen_time` and is deleted 30 days after its creation (Stripe's rule);
+    `customer` attaches an existing customer to it (see _attachable)."""
+    attached = _attachable(uow, customer) if customer is not None else None
     clock = BillingClock(
         tenant_id=uow.tenant_id,
         id=new_id("clock_"),
@@ -47,7 +52,39 @@ def create_clock(uow: UnitOfWork, frozen_time: int, name: str | None = None) -> 
     uow.session.add(clock)
     uow.session.flush()
     emit(uow, EventType.TEST_CLOCK_CREATED, clock.id)
+    if attached is not None:
+        changing(uow, EventObject.CUSTOMER, [attached.id])
+        attached.test_clock_id = clock.id
+        uow.session.flush()
+        emit(uow, EventType.CUSTOMER_UPDATED, attached.id)
     return clock
+
+
+def _attachable(uow: UnitOfWork, customer_id: str) -> Customer:
+    """A customer joins a new clock once, for good (as on Stripe), and only while nothing of it runs on real
+    time: one already on a clock stays there, and one with subscriptions keeps the time their periods count in."""
+    try:
+        customer = get_customer(uow, customer_id, lock="update")
+    except NotFound:
+        raise NotFound("customer", customer_id, path=("customer",)) from None
+    if customer.test_clock_id is not None:
+        raise RuleViolation(
+            f"The customer {customer_id} is already attached to the test clock {customer.test_clock_id}; "
+            "a customer cannot leave its test clock.",
+            path=("customer",),
+        )
+    has_subscription = uow.session.scalar(
+        select(Subscription.id)
+        .where(Subscription.tenant_id == uow.tenant_id, Subscription.customer_id == customer.id)
+        .limit(1)
+    )
+    if has_subscription is not None:
+        raise RuleViolation(
+            f"The customer {customer_id} has subscriptions, whose periods run on real time: only a customer "
+            "without subscriptions can be attached to a test clock.",
+            path=("customer",),
+        )
+    return customer
 
 
 def get_clock(uow: UnitOfWork, clock_id: str, *, for_update: bool = False) -> BillingClock:

@@ -36,9 +36,11 @@ from bulkbill.storage.tables import Coupon
 router = APIRouter()
 
 _UPDATABLE = {"name": Unsettable(Str(40)), "metadata": Metadata(), "expand": EXPAND}
+_CURRENCY_OPTIONS = CurrencyMap(Obj({"amount_off": AMOUNT}, required=frozenset({"amount_off"})))
 CREATE = Obj(
     {
         **_UPDATABLE,
+        "currency_options": _CURRENCY_OPTIONS,
         "id": Str(64),
         "percent_off": PERCENTAGE,
         "amount_off": AMOUNT,
@@ -48,11 +50,10 @@ CREATE = Obj(
         "max_redemptions": Int(1, MAX_INT32),
         "redeem_by": Time(),
         "applies_to": Obj({"products": Array(Str(), max_items=100)}),
-        "currency_options": CurrencyMap(Obj({"amount_off": AMOUNT}, required=frozenset({"amount_off"}))),
     }
 )
 _EXPANDABLE = ("applies_to", "currency_options")
-UPDATE = Obj(_UPDATABLE)
+UPDATE = Obj({**_UPDATABLE, "currency_options": _CURRENCY_OPTIONS})
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(CREATED_LIST_PARAMS)
 
@@ -124,8 +125,8 @@ def retrieve_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request
 def update_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
-        check_expand(p, ())
-        return render_coupon(service.update_coupon(uow, coupon_id, _fields(p)), uow.now)
+        expand = check_expand(p, _EXPANDABLE)
+        return render_coupon(service.update_coupon(uow, coupon_id, _fields(p)), uow.now, expand)
 
     return execute(call, run)
 

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.catalog.promotion_codes as service
+from bulkbill.api.stripe.catalog.price_params import CurrencyMap
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     EXPAND,
-    LIST_PARAMS,
     MAX_INT32,
     Bool,
     Currency,
@@ -31,11 +32,13 @@ from bulkbill.storage.tables import PromotionCode
 
 router = APIRouter()
 
+_CURRENCY_OPTIONS = CurrencyMap(Obj({"minimum_amount": Int(0, MAX_AMOUNT)}, required=frozenset({"minimum_amount"})))
 _RESTRICTIONS = Obj(
     {
         "first_time_transaction": Bool(),
         "minimum_amount": Int(0, MAX_AMOUNT),
         "minimum_amount_currency": Currency(),
+        "currency_options": _CURRENCY_OPTIONS,
     }
 )
 CREATE = Obj(
@@ -52,9 +55,17 @@ CREATE = Obj(
     },
     required=frozenset({"promotion"}),
 )
-UPDATE = Obj({"active": Bool(), "metadata": Metadata(), "expand": EXPAND})
+# Of the restrictions, Stripe lets an update change the per-currency minimums only.
+UPDATE = Obj(
+    {
+        "active": Bool(),
+        "metadata": Metadata(),
+        "restrictions": Obj({"currency_options": _CURRENCY_OPTIONS}),
+        "expand": EXPAND,
+    }
+)
 RETRIEVE = Obj({"expand": EXPAND})
-LIST = Obj({**LIST_PARAMS, "active": Bool(), "code": Str(500), "coupon": Str(), "customer": Str()})
+LIST = Obj({**CREATED_LIST_PARAMS, "active": Bool(), "code": Str(500), "coupon": Str(), "customer": Str()})
 
 
 def render_promotion_code(p: PromotionCode) -> dict[str, Any]:
@@ -73,13 +84,20 @@ def render_promotion_code(p: PromotionCode) -> dict[str, Any]:
         "metadata": dict(p.metadata_),
         "promotion": {"type": "coupon", "coupon": p.coupon_id},
         "restrictions": {
-            "currency_options": {},
+            "currency_options": {
+                currency: {"minimum_amount": option["minimum_amount"]}
+                for currency, option in sorted((r.get("currency_options") or {}).items())
+            },
             "first_time_transaction": bool(r.get("first_time_transaction")),
             "minimum_amount": r.get("minimum_amount"),
             "minimum_amount_currency": r.get("minimum_amount_currency"),
         },
         "times_redeemed": p.times_redeemed,
     }
+
+
+def _minimums(options: dict[str, dict[str, int]] | None) -> dict[str, int] | None:
+    return None if options is None else {currency: o["minimum_amount"] for currency, o in options.items()}
 
 
 @router.post("/v1/promotion_codes", openapi_extra=body_params(CREATE))
@@ -96,7 +114,10 @@ def create_promotion_code(call: StripeRequest = Depends(stripe_request)) -> Resp
             expires_at=p.get("expires_at"),
             max_redemptions=p.get("max_redemptions"),
             restrictions=service.Restrictions(
-                r.get("first_time_transaction"), r.get("minimum_amount"), r.get("minimum_amount_currency")
+                r.get("first_time_transaction"),
+                r.get("minimum_amount"),
+                r.get("minimum_amount_currency"),
+                _minimums(r.get("currency_options")),
             ),
             metadata=p.get("metadata"),
         )
@@ -119,7 +140,13 @@ def update_promotion_code(promo_id: str, call: StripeRequest = Depends(stripe_re
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
         check_expand(p, ())
-        promo = service.update_promotion_code(uow, promo_id, active=p.get("active"), metadata=p.get("metadata"))
+        promo = service.update_promotion_code(
+            uow,
+            promo_id,
+            active=p.get("active"),
+            metadata=p.get("metadata"),
+            currency_options=_minimums((p.get("restrictions") or {}).get("currency_options")),
+        )
         return render_promotion_code(promo)
 
     return execute(call, run)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 import bulkbill.services.documents.credit_notes as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
@@ -67,7 +68,7 @@ PREVIEW = Obj(_FIELDS, required=frozenset({"invoice"}))
 UPDATE = Obj({"memo": Str(), "metadata": Metadata(), "expand": EXPAND})
 RETRIEVE = Obj({"expand": EXPAND})
 VOID = Obj({"expand": EXPAND})
-LIST = Obj({**LIST_PARAMS, "invoice": Str(), "customer": Str()})
+LIST = Obj({**CREATED_LIST_PARAMS, "invoice": Str(), "customer": Str()})
 LINES = Obj(LIST_PARAMS)
 
 

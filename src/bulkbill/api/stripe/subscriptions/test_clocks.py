@@ -24,7 +24,9 @@ router = APIRouter()
 
 OBJECT = "test_helpers.test_clock"
 TIME = ANCHOR_TIME
-CREATE = Obj({"frozen_time": TIME, "name": Str(300), "expand": EXPAND}, required=frozenset({"frozen_time"}))
+CREATE = Obj(
+    {"frozen_time": TIME, "name": Str(300), "customer": Str(), "expand": EXPAND}, required=frozenset({"frozen_time"})
+)
 ADVANCE = Obj({"frozen_time": TIME, "expand": EXPAND}, required=frozenset({"frozen_time"}))
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(LIST_PARAMS)
@@ -49,7 +51,7 @@ def create_clock(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
         check_expand(p, ())
-        return render_clock(service.create_clock(uow, p["frozen_time"], p.get("name")))
+        return render_clock(service.create_clock(uow, p["frozen_time"], p.get("name"), customer=p.get("customer")))
 
     return execute(call, run)
 
