@@ -532,6 +532,10 @@ def _item_amount(price: RecurringPrice, quantity: Decimal) -> int:
     return priced_line(price.scheme, price.currency, unit, quantity)[1]
 
 
-def source_id(subscription_item_id: str, period_start: int) -> str:
-    """What a subscription line bills, unique per item and period: the database refuses a second bill."""
-    return f"{subscription_item_id}:{period_start}"
+def source_id(subscription_item_id: str, period_start: int, *, trial: bool = False) -> str:
+    """What a subscription line bills, unique per item and period: the database refuses a second bill.
+
+    A trial's 0 line is its own source: a trial ended at once (trial_end=now) and the paid period
+    that follows start at the same instant.
+    """
+    return f"{subscription_item_id}:{period_start}" + (":trial" if trial else "")

@@ -932,7 +932,7 @@ def _bill_period(
             subscription_id=sub.id,
             subscription_item_id=si.id,
             source_type=SOURCE_TYPE,
-            source_id=source_id(si.id, bills.start),
+            source_id=source_id(si.id, bills.start, trial=trial),
         )
         attach_item(uow, invoice, row)
         if list(item_split.kept) != si.discounts:
