@@ -304,7 +304,8 @@ def _plan(
 
 
 def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscription:
-    """A new active subscription; its first invoice covers the first period and is finalized at once."""
+    """A new subscription (trialing during a trial); its first invoice covers the first period (the trial at 0,
+    a partial period prorated) and is finalized at once."""
     assert fields.customer is not None
     try:
         customer = get_customer(uow, fields.customer)
