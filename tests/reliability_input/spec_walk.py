@@ -33,6 +33,7 @@ from bulkbill.api.stripe.edge.params import (
     Metadata,
     Obj,
     Off,
+    OrWord,
     Spec,
     Str,
     Time,
@@ -62,7 +63,7 @@ def leaves(spec: Spec, path: Path = ()) -> Iterator[Leaf]:
             yield from leaves(sub, (*path, name))
     elif isinstance(spec, Array):
         yield from leaves(spec.item, (*path, 0))
-    elif isinstance(spec, Unsettable):
+    elif isinstance(spec, Unsettable | OrWord):
         yield from leaves(spec.inner, path)
     elif isinstance(spec, CurrencyMap):
         yield from leaves(spec.inner, (*path, "eur"))
@@ -75,12 +76,16 @@ def leaves(spec: Spec, path: Path = ()) -> Iterator[Leaf]:
 
 def sample(spec: Spec) -> Any:
     """A value the spec accepts (form values are strings)."""
-    if isinstance(spec, Unsettable):
+    if isinstance(spec, Unsettable | OrWord):
         return sample(spec.inner)
     if isinstance(spec, Obj):
         return {name: sample(spec.fields[name]) for name in sorted(spec.required)}
     if isinstance(spec, Array):
-        return [sample(spec.item)]
+        item = sample(spec.item)
+        if item == {} and isinstance(spec.item, Obj):  # an array of empty objects sends nothing: fill one field
+            name, first = next(iter(spec.item.fields.items()))
+            item = {name: sample(first)}
+        return [item]
     if isinstance(spec, CurrencyMap):
         return {}
     if isinstance(spec, Time):
@@ -107,7 +112,7 @@ def body_with(root: Spec, path: Path, value: Any) -> Any:
     """A request holding `value` at `path`, each object on the way with its required fields filled."""
     if not path:
         return value
-    if isinstance(root, Unsettable):
+    if isinstance(root, Unsettable | OrWord):
         return body_with(root.inner, path, value)
     if isinstance(root, Range):
         return body_with(root.bounds, path, value)

@@ -67,6 +67,16 @@ class Subscription(Base):
     cancellation_details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     latest_invoice_id: Mapped[str | None] = mapped_column(IdString)
     test_clock_id: Mapped[str | None] = mapped_column(IdString)
+    # Terms (core.subscriptions.terms): a trial, a configured anchor day, a time to cancel at,
+    # paused collection ({"behavior", "resumes_at"}), and what is stored and rendered as given
+    # (billing_thresholds, pending_invoice_item_interval, invoice_settings, billing_mode).
+    trial_start: Mapped[int | None] = mapped_column(BigInteger)
+    trial_end: Mapped[int | None] = mapped_column(BigInteger)
+    trial_end_behavior: Mapped[str] = mapped_column(String(16), default="create_invoice")
+    anchor_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cancel_at: Mapped[int | None] = mapped_column(BigInteger)
+    pause_collection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         Index("ix_subscriptions_tenant_created", "tenant_id", "created"),

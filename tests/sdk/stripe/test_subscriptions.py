@@ -246,7 +246,7 @@ class TestSubscriptionLifecycle:
         )
         assert sub["items"].data[0].quantity == 3
         with pytest.raises(stripe.InvalidRequestError) as caught:
-            client.v1.subscriptions.update(sub.id, {"trial_end": FEB1})
+            client.v1.subscriptions.update(sub.id, {"trial_end": T0})  # a trial cannot end in the past
         assert caught.value.param == "trial_end"
         items = client.v1.subscription_items.list({"subscription": sub.id})
         assert [i.id for i in items.data] == [item_id]

@@ -52,8 +52,12 @@ class Interval(StrEnum):
 
 
 class SubscriptionStatus(StrEnum):
-    # bulkbill takes no payments, so a subscription is active from its creation until it ends.
+    # bulkbill takes no payments, so a subscription is never incomplete or past due: it is trialing,
+    # active, paused (a trial ended without a payment method, end behavior `pause`) or canceled.
+    # The moves between them are core.subscriptions.terms.TRANSITIONS.
+    TRIALING = "trialing"
     ACTIVE = "active"
+    PAUSED = "paused"
     CANCELED = "canceled"
 
 
@@ -100,8 +104,8 @@ def period(anchor: int, cadence: Cadence, index: int) -> tuple[int, int]:
 
 
 def is_due(status: str, current_period_end: int, at: int) -> bool:
-    """An active subscription renews (or ends) once the time reaches its current period's end."""
-    return status == SubscriptionStatus.ACTIVE and current_period_end <= at
+    """An active or trialing subscription renews (or ends) once the time reaches its current period's end."""
+    return status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING) and current_period_end <= at
 
 
 def finalizes_at(created: int) -> int:
@@ -120,7 +124,9 @@ def auto_finalizes(status: str, auto_advance: bool, billing_reason: str) -> bool
 class EventKind(StrEnum):
     FINALIZE = "finalize"  # a renewal draft's hour is over
     RENEW = "renew"  # a period ended: invoice the next one
-    END = "end"  # a period ended on a subscription set to cancel at period end
+    END = "end"  # a period ended on a subscription set to cancel at period end, or cancel_at came
+    TRIAL_END = "trial_end"  # the trial is over: its end behavior decides what follows
+    RESUME = "resume"  # paused collection resumes (pause_collection[resumes_at])
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +135,14 @@ class SubscriptionTiming:
     status: str
     current_period_end: int
     cancel_at_period_end: bool = False
+    cancel_at: int | None = None
+    resumes_at: int | None = None
+
+    def ends_at(self) -> int | None:
+        """When the subscription ends on its own: cancel_at, or the period end when set to cancel then."""
+        if self.cancel_at is not None and self.cancel_at <= self.current_period_end:
+            return self.cancel_at
+        return self.current_period_end if self.cancel_at_period_end else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +158,14 @@ class DueEvent:
     target: str
 
 
-_EVENT_ORDER = {EventKind.FINALIZE: 0, EventKind.END: 1, EventKind.RENEW: 2}
+_EVENT_ORDER = {
+    EventKind.FINALIZE: 0,
+    EventKind.RESUME: 1,
+    EventKind.END: 2,
+    EventKind.TRIAL_END: 3,
+    EventKind.RENEW: 4,
+}
+_LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAUSED)
 
 
 def next_event(
@@ -154,11 +175,15 @@ def next_event(
     events = [
         DueEvent(EventKind.FINALIZE, finalizes_at(d.created), d.id) for d in drafts if finalizes_at(d.created) <= until
     ]
-    events += [
-        DueEvent(EventKind.END if s.cancel_at_period_end else EventKind.RENEW, s.current_period_end, s.id)
-        for s in subscriptions
-        if is_due(s.status, s.current_period_end, until)
-    ]
+    for s in subscriptions:
+        ends_at = s.ends_at()
+        if s.resumes_at is not None and s.resumes_at <= until and s.status in _LIVE:
+            events.append(DueEvent(EventKind.RESUME, s.resumes_at, s.id))
+        if ends_at is not None and ends_at <= until and s.status in _LIVE:
+            events.append(DueEvent(EventKind.END, ends_at, s.id))
+        elif is_due(s.status, s.current_period_end, until):
+            kind = EventKind.TRIAL_END if s.status == SubscriptionStatus.TRIALING else EventKind.RENEW
+            events.append(DueEvent(kind, s.current_period_end, s.id))
     if not events:
         return None
     return min(events, key=lambda e: (e.at, _EVENT_ORDER[e.kind], e.target))
@@ -343,7 +368,7 @@ def plan_items(
     cadence = cadence or entries[0][1].price.cadence
     seen: set[str] = set()
     for where, item in entries:
-        if item.price.currency != plan_currency:
+        if not bills_in(item.price, plan_currency):
             errors.add(
                 where,
                 ErrorCode.CURRENCY_MISMATCH,
@@ -366,6 +391,11 @@ def plan_items(
     if cadence is None:
         return None
     return ItemsPlan(tuple(item for _, item in entries), tuple(deleted), plan_currency, cadence)
+
+
+def bills_in(price: RecurringPrice, currency: str) -> bool:
+    """A price bills in its own currency and in each of its currency_options."""
+    return price.currency == currency or (price.scheme is not None and price.scheme.in_currency(currency) is not None)
 
 
 def _checked_price(
@@ -442,12 +472,6 @@ def ensure_updatable(status: str, given: frozenset[str]) -> None:
         )
 
 
-def ensure_cancelable(status: str) -> None:
-    """A subscription is canceled once."""
-    if status == SubscriptionStatus.CANCELED:
-        raise InvalidTransition("This subscription has already been canceled.")
-
-
 def refuse_unsupported(name: str, reason: str) -> InvalidInput:
     """The error for a Stripe Billing feature bulkbill does not implement (proration, trials, ...)."""
     return InvalidInput(
@@ -477,14 +501,14 @@ def subscription_line(
     price: RecurringPrice,
     quantity: int,
     bills: tuple[int, int],
-    description: str,
+    description: str | None,
     tax_rates: tuple[str, ...] | None,
     discounts: tuple[str, ...],
     metadata: Mapping[str, str],
 ) -> ItemValues:
     """A subscription item's period as a billable line priced through its price (per unit or tiers)."""
     unit = price.unit_amount_decimal if price.unit_amount_decimal is not None else Decimal(0)
-    unit, amount = priced_line(price.scheme, price.currency, unit, Decimal(quantity))
+    unit, amount = priced_line(price.scheme, currency, unit, Decimal(quantity))
     return ItemValues(
         kind=ItemKind.SUBSCRIPTION,
         currency=currency,
@@ -508,6 +532,10 @@ def _item_amount(price: RecurringPrice, quantity: Decimal) -> int:
     return priced_line(price.scheme, price.currency, unit, quantity)[1]
 
 
-def source_id(subscription_item_id: str, period_start: int) -> str:
-    """What a subscription line bills, unique per item and period: the database refuses a second bill."""
-    return f"{subscription_item_id}:{period_start}"
+def source_id(subscription_item_id: str, period_start: int, *, trial: bool = False) -> str:
+    """What a subscription line bills, unique per item and period: the database refuses a second bill.
+
+    A trial's 0 line is its own source: a trial ended at once (trial_end=now) and the paid period
+    that follows start at the same instant.
+    """
+    return f"{subscription_item_id}:{period_start}" + (":trial" if trial else "")

@@ -1,6 +1,8 @@
 """Subscriptions: create (first invoice finalized at once), change items, cancel, and run what falls due.
 
 Time is the customer's: a test clock's frozen time when the customer has one, real time otherwise.
+Trials, the billing cycle anchor, prorated partial periods, cancel_at and paused collection follow
+core.subscriptions.terms.
 Renewals and the one-hour finalization of renewal drafts happen in `run_due`, called when a test
 clock advances, and, for subscriptions without a clock, lazily whenever the subscription is read or
 changed through this module (there is no background scheduler). Every rule is the core's
@@ -10,16 +12,16 @@ changed through this module (there is no background scheduler). Every rule is th
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import exists, false, select
 
-from bulkbill.core.errors import InputCollector, NotFound
+from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
 from bulkbill.core.events.types import EventObject, EventType
-from bulkbill.core.invoicing.commands import DiscountRef
-from bulkbill.core.invoicing.items import ItemOwner, References, check_discounts, check_tax_rates
+from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
+from bulkbill.core.invoicing.items import ItemOwner, References, check_discounts, check_tax_rates, evolve
 from bulkbill.core.invoicing.lifecycle import check_collection
 from bulkbill.core.metadata import CLEAR, Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.subscriptions.rules import (
@@ -35,27 +37,50 @@ from bulkbill.core.subscriptions.rules import (
     RecurringPrice,
     SubscriptionStatus,
     SubscriptionTiming,
-    ensure_cancelable,
     ensure_updatable,
     line_description,
     next_event,
-    period,
     plan_items,
     source_id,
     split_discounts,
     subscription_line,
 )
+from bulkbill.core.subscriptions.terms import (
+    NOW,
+    AnchorConfig,
+    Move,
+    PauseBehavior,
+    Period,
+    anchor_from_config,
+    check_anchor,
+    check_backdate,
+    check_cancel_at,
+    check_proration_date,
+    check_resumes_at,
+    check_trial_end,
+    cycle_boundary,
+    index_at,
+    pause_in_effect,
+    period_from,
+    prorated_amount,
+    transition,
+    trial_end_move,
+    trial_end_of,
+)
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.catalog.price_schemes import scheme_of
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
+from bulkbill.services.invoicing.invoice_items import NewItem, create_item
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoicing.invoices import (
     InvoiceFields,
     attach_item,
     create_invoice,
     finalize_invoice,
+    mark_uncollectible,
     sweep_pending_items,
+    void_invoice,
 )
 from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
@@ -82,7 +107,36 @@ class SubscriptionFields:
     description: str | Clear | None = None
     cancel_at_period_end: bool | None = None
     cancellation_details: dict[str, str | None] | None = None
+    # Terms (core.subscriptions.terms). `cancel_at` may be "min_period_end"/"max_period_end".
+    trial_end: int | str | None = None
+    trial_period_days: int | None = None
+    trial_from_plan: bool | None = None
+    trial_end_behavior: str | None = None
+    billing_cycle_anchor: int | None = None
+    anchor_now: bool = False  # update: billing_cycle_anchor[type]=now
+    anchor_config: AnchorConfig | None = None
+    backdate_start_date: int | None = None
+    cancel_at: int | str | Clear | None = None
+    currency: str | None = None
+    prorate: bool = True  # proration_behavior other than none: partial periods bill their share
+    proration_date: int | None = None
+    pause_collection: dict[str, Any] | Clear | None = None
+    # Stored and rendered: billing_thresholds, pending_invoice_item_interval, invoice_settings, billing_mode.
+    stored: dict[str, Any] = field(default_factory=dict)
+    add_invoice_items: tuple[AddedItem, ...] = ()
     given: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class AddedItem:
+    """One add_invoice_items entry: an invoice item for the subscription's next invoice.
+
+    `start`/`end` are (type, timestamp) as Stripe's period[start|end] give them, or None.
+    """
+
+    changes: LineChanges
+    start: tuple[str, int | None] | None = None
+    end: tuple[str, int | None] | None = None
 
 
 @dataclass
@@ -250,7 +304,8 @@ def _plan(
 
 
 def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscription:
-    """A new active subscription; its first invoice covers the first period and is finalized at once."""
+    """A new subscription (trialing during a trial); its first invoice covers the first period (the trial at 0,
+    a partial period prorated) and is finalized at once."""
     assert fields.customer is not None
     try:
         customer = get_customer(uow, fields.customer)
@@ -264,21 +319,71 @@ def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscrip
         errors.raise_if_any()
     refs = _references(work, fields)
     first_price = _prices(work, [c.price for c in fields.items or () if c.price][:1])
-    currency = customer.currency or next((p.currency for p in first_price.values()), "usd")
+    if fields.currency is not None and customer.currency is not None and fields.currency != customer.currency:
+        errors.add(
+            ("currency",),
+            ErrorCode.CURRENCY_MISMATCH,
+            f"The customer is billed in {customer.currency}; this subscription cannot be in {fields.currency}.",
+        )
+    wanted_currency = fields.currency or customer.currency
+    currency = wanted_currency or next((p.currency for p in first_price.values()), "usd")
     owner = ItemOwner(customer.id, currency)
-    plan = _plan(work, fields, [], refs, owner, errors, currency=customer.currency)
+    plan = _plan(work, fields, [], refs, owner, errors, currency=wanted_currency)
     method = fields.collection_method or "charge_automatically"
     check_collection(method, fields.days_until_due, None, errors, now=now)
     _check_common(fields, refs, owner, errors)
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
+    start = fields.backdate_start_date if fields.backdate_start_date is not None else now
+    if fields.backdate_start_date is not None:
+        check_backdate(now, fields.backdate_start_date, errors)
+    trial_end = trial_end_of(
+        now,
+        trial_end=fields.trial_end,
+        trial_period_days=fields.trial_period_days,
+        trial_from_plan=fields.trial_from_plan,
+        errors=errors,
+    )
+    if trial_end is not None and fields.backdate_start_date is not None:
+        errors.add(
+            ("backdate_start_date",),
+            ErrorCode.PARAMETERS_EXCLUSIVE,
+            "backdate_start_date cannot be combined with a trial in bulkbill.",
+        )
+    if fields.cancel_at_period_end and fields.cancel_at is not None:
+        errors.add(
+            ("cancel_at",),
+            ErrorCode.PARAMETERS_EXCLUSIVE,
+            "You may only specify one of these parameters: cancel_at, cancel_at_period_end.",
+        )
     errors.raise_if_any()
     assert plan is not None
-    start, end = period(now, plan.cadence, 0)
+    billing_start = trial_end if trial_end is not None else start
+    anchor, day_of_month = _anchor(fields, billing_start, plan.cadence, errors)
+    cancel_at = fields.cancel_at if isinstance(fields.cancel_at, int) else None
+    if cancel_at is not None:
+        check_cancel_at(now, cancel_at, start, errors)
+    errors.raise_if_any()
+    if trial_end is not None:
+        billed = Period(now, trial_end, prorated=False)
+        current = (now, trial_end)
+    else:
+        billed = period_from(start, anchor, plan.cadence, cancel_at=cancel_at, day_of_month=day_of_month)
+        if billed.end <= now:  # backdated more than a period: one line from the start to the current period's end
+            k = index_at(anchor, plan.cadence, now, day_of_month)
+            end = cycle_boundary(anchor, plan.cadence, k + 1, day_of_month)
+            end = min(end, cancel_at) if cancel_at is not None and cancel_at > now else end
+            billed = Period(start, end, prorated=True)
+            current = (cycle_boundary(anchor, plan.cadence, k, day_of_month), end)
+        else:
+            current = (billed.start, billed.end)
+    if isinstance(fields.cancel_at, str):  # min_period_end / max_period_end: one cadence, one period end
+        cancel_at = current[1]
+    status = SubscriptionStatus.TRIALING if trial_end is not None else SubscriptionStatus.ACTIVE
     sub = Subscription(
         tenant_id=uow.tenant_id,
         id=new_id("sub_"),
         customer_id=customer.id,
-        status=SubscriptionStatus.ACTIVE.value,
+        status=status.value,
         currency=plan.currency,
         collection_method=method,
         days_until_due=fields.days_until_due if method == "send_invoice" else None,
@@ -288,16 +393,23 @@ def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscrip
         metadata_=metadata,
         interval=plan.cadence.interval.value,
         interval_count=plan.cadence.count,
-        billing_cycle_anchor=now,
+        billing_cycle_anchor=anchor,
         period_index=0,
-        current_period_start=start,
-        current_period_end=end,
-        start_date=now,
+        current_period_start=current[0],
+        current_period_end=current[1],
+        start_date=start,
         created=now,
         cancel_at_period_end=bool(fields.cancel_at_period_end),
-        canceled_at=now if fields.cancel_at_period_end else None,
+        canceled_at=now if fields.cancel_at_period_end or cancel_at is not None else None,
         cancellation_details={},
         test_clock_id=customer.test_clock_id,
+        trial_start=now if trial_end is not None else None,
+        trial_end=trial_end,
+        trial_end_behavior=fields.trial_end_behavior or "create_invoice",
+        anchor_config=asdict(fields.anchor_config) if fields.anchor_config is not None else None,
+        cancel_at=cancel_at,
+        pause_collection=None,
+        terms=_stored({}, fields.stored),
     )
     work.session.add(sub)
     work.session.flush()
@@ -306,11 +418,97 @@ def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscrip
     _write_items(work, sub, plan, {})
     if customer.currency is None:
         customer.currency = plan.currency
-    invoice = _bill_period(work, sub, BillingReason.CREATE, bills=(start, end), invoice_period=(now, now))
+    _add_invoice_items(work, sub, fields.add_invoice_items)
+    invoice = _bill_period(
+        work,
+        sub,
+        BillingReason.CREATE,
+        bills=billed,
+        invoice_period=(now, now),
+        trial=trial_end is not None,
+        prorate=fields.prorate,
+    )
     finalize_invoice(work, invoice.id)
     work.session.flush()
     emit(uow, EventType.SUBSCRIPTION_CREATED, sub.id)
     return sub
+
+
+def _anchor(
+    fields: SubscriptionFields, billing_start: int, cadence: Cadence, errors: InputCollector
+) -> tuple[int, int | None]:
+    """The billing cycle anchor (chosen, configured, or the start of billing) and a configured day of month."""
+    if fields.billing_cycle_anchor is not None and fields.anchor_config is not None:
+        errors.add(
+            ("billing_cycle_anchor_config",),
+            ErrorCode.PARAMETERS_EXCLUSIVE,
+            "You may only specify one of these parameters: billing_cycle_anchor, billing_cycle_anchor_config.",
+        )
+        return billing_start, None
+    if fields.billing_cycle_anchor is not None:
+        check_anchor(billing_start, fields.billing_cycle_anchor, cadence, errors)
+        return fields.billing_cycle_anchor, None
+    if fields.anchor_config is not None:
+        anchor = anchor_from_config(billing_start, fields.anchor_config, cadence, errors)
+        return (anchor if anchor is not None else billing_start), fields.anchor_config.day_of_month
+    return billing_start, None
+
+
+def _day_of_month(sub: Subscription) -> int | None:
+    config = sub.anchor_config or {}
+    day = config.get("day_of_month")
+    return int(day) if day is not None else None
+
+
+def _stored(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Stored settings merged: a value replaces, CLEAR removes; invoice_settings merges key by key."""
+    out = dict(current)
+    for name, value in changes.items():
+        if isinstance(value, Clear):
+            out.pop(name, None)
+        elif name == "invoice_settings":
+            merged = {**(out.get(name) or {}), **value}
+            out[name] = {k: v for k, v in merged.items() if not isinstance(v, Clear)}
+        else:
+            out[name] = value
+    return out
+
+
+def _add_invoice_items(uow: UnitOfWork, sub: Subscription, added: Sequence[AddedItem]) -> None:
+    """add_invoice_items: pending invoice items of the subscription, which its next invoice takes."""
+    for i, entry in enumerate(added):
+        changes = entry.changes
+        period = _added_period(sub, entry, uow.now)
+        if period is not None:
+            changes = replace(changes, period=period, given=changes.given | {"period"})
+        if changes.price_data is None and changes.price is None:
+            _raise_at(("add_invoice_items", i), [FieldError(("price",), ErrorCode.PARAMETER_MISSING, "Missing price.")])
+        if changes.currency is None:
+            changes = replace(changes, currency=sub.currency)
+        try:
+            item = create_item(uow, NewItem(sub.customer_id, changes))
+        except InvalidInput as exc:
+            _raise_at(("add_invoice_items", i), exc.errors)
+        if item.currency != sub.currency:
+            _raise_at(
+                ("add_invoice_items", i),
+                [FieldError(("price",), ErrorCode.CURRENCY_MISMATCH, f"The item must be in {sub.currency}.")],
+            )
+        item.subscription_id = sub.id
+
+
+def _added_period(sub: Subscription, entry: AddedItem, now: int) -> tuple[int, int] | None:
+    if entry.start is None or entry.end is None:
+        return None
+    kind, at = entry.start
+    start = now if kind == "now" else sub.current_period_start if kind == "max_item_period_start" else at
+    kind, at = entry.end
+    end = sub.current_period_end if kind == "min_item_period_end" else at
+    return (start or now, end or sub.current_period_end)
+
+
+def _raise_at(prefix: tuple[str | int, ...], errors: Sequence[FieldError]) -> NoReturn:
+    raise InvalidInput([FieldError((*prefix, *e.path), e.code, e.message) for e in errors])
 
 
 def _write_items(uow: UnitOfWork, sub: Subscription, plan: ItemsPlan, existing: dict[str, SubscriptionItem]) -> None:
@@ -379,6 +577,7 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
         check_collection(method, days, None, errors, now=now)
     _check_common(fields, refs, owner, errors)
     metadata = merge_metadata(sub.metadata_, fields.metadata, ("metadata",), errors)
+    _check_terms(sub, fields, now, errors)
     errors.raise_if_any()
     if plan is not None:
         _write_items(work, sub, plan, {i.id: i for i in current})
@@ -400,9 +599,84 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
         sub.canceled_at = now if fields.cancel_at_period_end else None
     if fields.cancellation_details is not None:
         sub.cancellation_details = {**sub.cancellation_details, **fields.cancellation_details}
+    _apply_terms(work, sub, fields, now)
     work.session.flush()
     emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
+    if fields.trial_end == NOW or fields.anchor_now:
+        run_due(uow, [sub], now)  # the trial ends, or the new cycle starts, now
     return sub
+
+
+def _check_terms(sub: Subscription, fields: SubscriptionFields, now: int, errors: InputCollector) -> None:
+    """An update's terms: a trial end in the future, cancel_at after now, resumes_at in the future, ..."""
+    if fields.trial_from_plan and fields.trial_end is not None:
+        errors.add(
+            ("trial_from_plan",),
+            ErrorCode.PARAMETERS_EXCLUSIVE,
+            "trial_from_plan cannot be combined with trial_end.",
+        )
+    if isinstance(fields.trial_end, int):
+        check_trial_end(now, fields.trial_end, errors)
+        if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
+            errors.add(("trial_end",), ErrorCode.INVALID_VALUE, f"A {sub.status} subscription cannot start a trial.")
+    if fields.anchor_now and sub.status != SubscriptionStatus.ACTIVE:
+        errors.add(
+            ("billing_cycle_anchor",),
+            ErrorCode.INVALID_VALUE,
+            "Only an active subscription can reset its billing cycle anchor; end a trial with trial_end=now.",
+        )
+    if isinstance(fields.cancel_at, int):
+        check_cancel_at(now, fields.cancel_at, sub.start_date, errors)
+    if fields.cancel_at is not None and not isinstance(fields.cancel_at, Clear) and fields.cancel_at_period_end:
+        errors.add(
+            ("cancel_at",),
+            ErrorCode.PARAMETERS_EXCLUSIVE,
+            "You may only specify one of these parameters: cancel_at, cancel_at_period_end.",
+        )
+    if isinstance(fields.pause_collection, dict):
+        check_resumes_at(now, fields.pause_collection.get("resumes_at"), errors)
+    if fields.proration_date is not None:
+        check_proration_date(fields.proration_date, sub.current_period_start, sub.current_period_end, errors)
+
+
+def _apply_terms(uow: UnitOfWork, sub: Subscription, fields: SubscriptionFields, now: int) -> None:
+    """Write an update's checked terms; changes apply from the next period on (bulkbill credits nothing)."""
+    if fields.trial_end_behavior is not None:
+        sub.trial_end_behavior = fields.trial_end_behavior
+    if isinstance(fields.trial_end, int):
+        sub.status = transition(sub.status, Move.START_TRIAL).value
+        if sub.trial_start is None or sub.trial_end is None or sub.trial_end <= now:
+            sub.trial_start = now
+            sub.current_period_start = now
+        sub.trial_end = sub.current_period_end = sub.billing_cycle_anchor = fields.trial_end
+        sub.anchor_config = None
+    elif fields.trial_end == NOW and sub.status == SubscriptionStatus.TRIALING:
+        sub.trial_end = sub.current_period_end = sub.billing_cycle_anchor = now
+        sub.anchor_config = None
+    if fields.anchor_now:
+        # The new cycle starts now: its first period is billed at once (nothing credited for the old one).
+        sub.billing_cycle_anchor = sub.current_period_end = now
+        sub.anchor_config = None
+    if fields.cancel_at is not None:
+        if isinstance(fields.cancel_at, Clear):
+            sub.cancel_at = None
+        else:
+            sub.cancel_at = fields.cancel_at if isinstance(fields.cancel_at, int) else sub.current_period_end
+            sub.cancel_at_period_end = False
+        sub.canceled_at = now if sub.cancel_at is not None or sub.cancel_at_period_end else None
+    if fields.pause_collection is not None:
+        pause = fields.pause_collection
+        sub.pause_collection = (
+            None
+            if isinstance(pause, Clear)
+            else {
+                "behavior": pause["behavior"],
+                "resumes_at": pause.get("resumes_at"),
+            }
+        )
+    if fields.stored:
+        sub.terms = _stored(sub.terms or {}, fields.stored)
+    _add_invoice_items(uow, sub, fields.add_invoice_items)
 
 
 def cancel_subscription(
@@ -411,7 +685,7 @@ def cancel_subscription(
     """Cancel now: no further invoices; invoices already made keep their course."""
     sub = get_subscription(uow, subscription_id, for_update=True)
     catch_up(uow, [sub])
-    ensure_cancelable(sub.status)
+    transition(sub.status, Move.CANCEL)
     now = now_for(uow, sub.test_clock_id)
     _end(sub, now, {**(details or {}), "reason": "cancellation_requested"})
     uow.session.flush()
@@ -420,7 +694,7 @@ def cancel_subscription(
 
 
 def _end(sub: Subscription, at: int, details: dict[str, Any]) -> None:
-    sub.status = SubscriptionStatus.CANCELED.value
+    sub.status = transition(sub.status, Move.CANCEL).value
     if sub.canceled_at is None or not sub.cancel_at_period_end:
         sub.canceled_at = at
     sub.ended_at = at
@@ -512,7 +786,15 @@ def run_due(uow: UnitOfWork, subs: Sequence[Subscription], until: int) -> None:
             )
         ]
         timings = [
-            SubscriptionTiming(s.id, s.status, s.current_period_end, s.cancel_at_period_end) for s in by_id.values()
+            SubscriptionTiming(
+                s.id,
+                s.status,
+                s.current_period_end,
+                s.cancel_at_period_end,
+                s.cancel_at,
+                (s.pause_collection or {}).get("resumes_at"),
+            )
+            for s in by_id.values()
         ]
         event = next_event(timings, drafts, until)
         if event is None:
@@ -524,11 +806,31 @@ def run_due(uow: UnitOfWork, subs: Sequence[Subscription], until: int) -> None:
             changing(uow, EventObject.SUBSCRIPTION, [event.target])
             _end(by_id[event.target], event.at, {"reason": "cancellation_requested"})
             emit(uow, EventType.SUBSCRIPTION_DELETED, event.target)
+        elif event.kind == EventKind.RESUME:
+            changing(uow, EventObject.SUBSCRIPTION, [event.target])
+            by_id[event.target].pause_collection = None
+            emit(uow, EventType.SUBSCRIPTION_UPDATED, event.target)
+        elif event.kind == EventKind.TRIAL_END:
+            _end_trial(work, by_id[event.target])
         else:
             changing(uow, EventObject.SUBSCRIPTION, [event.target])
             _renew(work, by_id[event.target])
             emit(uow, EventType.SUBSCRIPTION_UPDATED, event.target)
         uow.session.flush()
+
+
+def _end_trial(uow: UnitOfWork, sub: Subscription) -> None:
+    """The trial is over: its end behavior cancels, pauses, or starts the first paid period."""
+    changing(uow, EventObject.SUBSCRIPTION, [sub.id])
+    move = trial_end_move(sub.trial_end_behavior, sub.collection_method)
+    if move == Move.CANCEL:
+        _end(sub, uow.now, {"reason": "cancellation_requested"})
+        emit(uow, EventType.SUBSCRIPTION_DELETED, sub.id)
+        return
+    sub.status = transition(sub.status, move).value
+    if move == Move.END_TRIAL:
+        _renew(uow, sub)
+    emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
 
 
 def _renew(uow: UnitOfWork, sub: Subscription) -> None:
@@ -540,10 +842,15 @@ def _renew(uow: UnitOfWork, sub: Subscription) -> None:
     previous = (sub.current_period_start, sub.current_period_end)
     cadence = Cadence(Interval(sub.interval), sub.interval_count)
     sub.period_index += 1
-    sub.current_period_start, sub.current_period_end = period(sub.billing_cycle_anchor, cadence, sub.period_index)
-    _bill_period(
-        uow, sub, BillingReason.CYCLE, bills=(sub.current_period_start, sub.current_period_end), invoice_period=previous
+    bills = period_from(
+        sub.current_period_end,
+        sub.billing_cycle_anchor,
+        cadence,
+        cancel_at=sub.cancel_at,
+        day_of_month=_day_of_month(sub),
     )
+    sub.current_period_start, sub.current_period_end = bills.start, bills.end
+    _bill_period(uow, sub, BillingReason.CYCLE, bills=bills, invoice_period=previous)
 
 
 def _bill_period(
@@ -551,10 +858,16 @@ def _bill_period(
     sub: Subscription,
     reason: BillingReason,
     *,
-    bills: tuple[int, int],
+    bills: Period,
     invoice_period: tuple[int, int],
+    trial: bool = False,
+    prorate: bool = True,
 ) -> Invoice:
-    """One invoice for one period: the customer's pending items first, then a line per item (Stripe's order)."""
+    """One invoice for one period: the customer's pending items first, then a line per item (Stripe's order).
+
+    A trial bills each item at 0; a partial period bills its prorated share (0 without prorations).
+    """
+    settings = (sub.terms or {}).get("invoice_settings") or {}
     invoice = create_invoice(
         uow,
         InvoiceFields(
@@ -564,6 +877,9 @@ def _bill_period(
             days_until_due=sub.days_until_due,
             auto_advance=True,
             pending_invoice_items_behavior="exclude",
+            description=settings.get("description"),
+            footer=settings.get("footer"),
+            custom_fields=settings.get("custom_fields"),
         ),
     )
     invoice.billing_reason = reason.value
@@ -589,20 +905,26 @@ def _bill_period(
     cadence = Cadence(Interval(sub.interval), sub.interval_count)
     for si in items:
         price = _recurring(prices[si.price_id])
-        unit = price.unit_amount_decimal if price.unit_amount_decimal is not None else Decimal(0)
         item_split = split_discounts(_discount_terms(uow, si.discounts), uow.now)
+        name = names.get(price.product_id, price.product_id)
         values = subscription_line(
             currency=sub.currency,
             price=price,
             quantity=si.quantity,
-            bills=bills,
-            description=line_description(
-                si.quantity, names.get(price.product_id, price.product_id), unit, sub.currency, cadence
-            ),
+            bills=(bills.start, bills.end),
+            description=None,
             tax_rates=tuple(si.tax_rates) if si.tax_rates is not None else None,
             discounts=item_split.applied,
             metadata=sub.metadata_,
         )
+        described = line_description(si.quantity, name, values.unit_amount_decimal, sub.currency, cadence)
+        if trial:
+            values = evolve(values, unit_amount_decimal=Decimal(0), amount=0, description=f"Trial period for {name}")
+        elif bills.prorated:
+            share = prorated_amount(values.amount, bills, cadence) if prorate else 0
+            values = evolve(values, amount=share, amount_defined=True, description=f"Remaining time on {described}")
+        else:
+            values = evolve(values, description=described)
         row = new_item_row(
             uow,
             customer_id=sub.customer_id,
@@ -611,11 +933,31 @@ def _bill_period(
             subscription_id=sub.id,
             subscription_item_id=si.id,
             source_type=SOURCE_TYPE,
-            source_id=source_id(si.id, bills[0]),
+            source_id=source_id(si.id, bills.start, trial=trial),
         )
         attach_item(uow, invoice, row)
         if list(item_split.kept) != si.discounts:
             si.discounts = list(item_split.kept)
     recalculate(uow, invoice, load_lines(uow, invoice.id))
     sub.latest_invoice_id = invoice.id
+    if reason == BillingReason.CYCLE:
+        _pause_collection(uow, sub, invoice)
     return invoice
+
+
+def _pause_collection(uow: UnitOfWork, sub: Subscription, invoice: Invoice) -> None:
+    """An invoice made while collection is paused: kept a draft (no auto-advance), or finalized and then
+    marked uncollectible or voided at once (one with nothing due is paid on finalizing and stays so)."""
+    behavior = pause_in_effect(sub.pause_collection, uow.now)
+    if behavior is None:
+        return
+    invoice.auto_advance = False
+    if behavior == PauseBehavior.KEEP_AS_DRAFT:
+        return
+    finalize_invoice(uow, invoice.id)
+    if invoice.status != "open":
+        return
+    if behavior == PauseBehavior.VOID:
+        void_invoice(uow, invoice.id)
+    else:
+        mark_uncollectible(uow, invoice.id)

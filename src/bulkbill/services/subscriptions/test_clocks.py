@@ -117,7 +117,9 @@ def advance_clock(uow: UnitOfWork, clock_id: str, frozen_time: int) -> BillingCl
     """Move the clock forward and run everything that fell due on the way, all or nothing."""
     clock = get_clock(uow, clock_id, for_update=True)
     subs = _subscriptions(uow, clock.id)
-    cadences = [Cadence(Interval(s.interval), s.interval_count) for s in subs if s.status == SubscriptionStatus.ACTIVE]
+    cadences = [
+        Cadence(Interval(s.interval), s.interval_count) for s in subs if s.status != SubscriptionStatus.CANCELED
+    ]
     check_advance(clock.frozen_time, frozen_time, cadences)
     if frozen_time == clock.frozen_time:
         return clock

@@ -216,7 +216,7 @@ class TestCreateRefusals:
         elif case == "unknown_customer":
             params["customer"] = "cus_nope"
         elif case == "trial":
-            params["trial_period_days"] = 14
+            params["trial_period_days"] = 731  # beyond Stripe's two years
         elif case == "price_data":
             params["items"] = [{"price_data": {"currency": "usd"}}]
         elif case == "days_on_charge_automatically":

@@ -31,7 +31,6 @@ from bulkbill.core.subscriptions.rules import (
     auto_finalizes,
     boundary,
     check_advance,
-    ensure_cancelable,
     ensure_updatable,
     finalizes_at,
     is_due,
@@ -43,6 +42,7 @@ from bulkbill.core.subscriptions.rules import (
     split_discounts,
     subscription_line,
 )
+from bulkbill.core.subscriptions.terms import Move, transition
 from tests.helpers.core import CUSTOMER, make_refs
 
 
@@ -347,6 +347,7 @@ class TestLifecycle:
             ensure_updatable("canceled", frozenset({"items"}))
 
     def test_cancel_once(self) -> None:
-        ensure_cancelable("active")
+        assert transition("active", Move.CANCEL) == "canceled"
+        assert transition("trialing", Move.CANCEL) == "canceled"
         with pytest.raises(InvalidTransition):
-            ensure_cancelable("canceled")
+            transition("canceled", Move.CANCEL)

@@ -259,6 +259,22 @@ class Unsettable(Spec):
 
 
 @dataclass(frozen=True)
+class OrWord(Spec):
+    """One of a few words (returned as is: "now", "max_period_end", ...), or what the inner spec accepts."""
+
+    words: tuple[str, ...]
+    inner: Spec
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"anyOf": [self.inner.json_schema(), {"type": "string", "enum": list(self.words)}]}
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        if isinstance(value, str) and value in self.words:
+            return value
+        return self.inner.check(value, path, errors)
+
+
+@dataclass(frozen=True)
 class Array(Spec):
     item: Spec
     max_items: int = 1000

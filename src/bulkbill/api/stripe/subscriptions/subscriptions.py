@@ -1,11 +1,18 @@
 """Stripe /v1/subscriptions and /v1/subscription_items: translation only, the rules are the core's.
 
 Subscriptions render in the current (basil and later) shape: the billing period lives on each item
-(`items.data[].current_period_start/end`). Stripe Billing features bulkbill does not implement
-(trials, prorations, billing anchors, usage thresholds, Connect, payments) are refused with a 400
-naming the parameter rather than silently ignored (payments and Connect: edge/no_money.py);
-payment-only knobs (`payment_behavior`, `off_session`) are accepted and have no effect, since
-bulkbill moves no money.
+(`items.data[].current_period_start/end`). Trials, the billing cycle anchor (and its config),
+backdating, cancel_at, paused collection, add_invoice_items and a currency option act as Stripe's
+(core.subscriptions.terms). Stored and rendered without acting, each for a stated reason:
+`billing_thresholds` (bulkbill has no metered usage, so nothing accrues between periods to reach a
+threshold), `pending_invoice_item_interval` (pending items are invoiced with the next period),
+`proration_date` (checked to lie in the current period; changes never prorate), `billing_mode`
+(classic and flexible bill alike here: one line per item and period), `invoice_settings[account_tax_ids]`
+(bulkbill keeps no account tax IDs; custom_fields, description and footer reach every invoice).
+Refused with a 400 naming the parameter: `billing_schedules` (prebilling several periods ahead needs
+flexible billing mode's schedules, which bulkbill does not model), prorations on change, the pre-basil
+`coupon`/`promotion_code`, and payments and Connect (edge/no_money.py); payment-only knobs
+(`payment_behavior`) are accepted and have no effect, since bulkbill moves no money.
 """
 
 from __future__ import annotations
@@ -24,28 +31,35 @@ from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
+    AMOUNT_DECIMAL,
     AUTOMATIC_TAX,
     EXPAND,
     LIST_PARAMS,
     QUANTITY,
     Array,
     Bool,
+    Currency,
     Enum,
     Int,
     Metadata,
     Obj,
+    OrWord,
     Str,
+    Time,
     Unsettable,
     parse,
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.invoices import invoice_response
-from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES, to_changes
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
+from bulkbill.core.money import MAX_AMOUNT
 from bulkbill.core.subscriptions.rules import ItemChange, refuse_unsupported
+from bulkbill.core.subscriptions.terms import MAX_TRIAL_DAYS, AnchorConfig, MissingPaymentMethod, PauseBehavior
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoices import get_invoice
 from bulkbill.services.platform.pagination import Page
@@ -84,25 +98,113 @@ FEEDBACK = (
 # Stripe Billing parameters bulkbill does not implement, and what to call them in the refusal
 # (payments and Connect parameters are refused on every route: api/stripe/edge/no_money.py).
 UNSUPPORTED = {
-    "trial_period_days": "Trials",
-    "trial_end": "Trials",
-    "trial_from_plan": "Trials",
-    "trial_settings": "Trials",
-    "billing_cycle_anchor": "A billing cycle anchor other than the start date",
-    "billing_cycle_anchor_config": "A billing cycle anchor other than the start date",
-    "backdate_start_date": "Backdating",
-    "proration_date": "Prorations",
-    "cancel_at": "Cancelling at a chosen time",
-    "pause_collection": "Pausing collection",
-    "billing_thresholds": "Usage thresholds",
-    "add_invoice_items": "Adding invoice items through a subscription",
-    "pending_invoice_item_interval": "Pending invoice item intervals",
-    "billing_mode": "Billing modes",
-    "billing_schedules": "Billing schedules",
-    "currency": "Multi-currency prices",
-    "invoice_settings": "Subscription invoice settings",
+    "billing_schedules": "Prebilling through billing schedules (flexible billing mode's schedules, not modelled)",
     "coupon": "The pre-basil coupon parameter (use discounts)",
-    "promotion_code": "Promotion codes",
+    "promotion_code": "The pre-basil promotion_code parameter (use discounts[][promotion_code])",
+}
+CANCEL_AT_WORDS = ("max_billed_until", "max_period_end", "min_period_end")
+INTERVALS = ("day", "week", "month", "year")
+_INVOICE_SETTINGS = Obj(
+    {
+        "account_tax_ids": Unsettable(Array(Str(), max_items=25)),
+        "custom_fields": Unsettable(
+            Array(Obj({"name": Str(40), "value": Str(140)}, required=frozenset({"name", "value"})), max_items=4)
+        ),
+        "description": Unsettable(Str(1500)),
+        "footer": Unsettable(Str(5000)),
+    }
+)
+_ADDED_PERIOD = Obj(
+    {
+        "start": Obj(
+            {"type": Enum(("max_item_period_start", "now", "timestamp")), "timestamp": Time()},
+            required=frozenset({"type"}),
+        ),
+        "end": Obj(
+            {"type": Enum(("min_item_period_end", "timestamp")), "timestamp": Time()}, required=frozenset({"type"})
+        ),
+    },
+    required=frozenset({"start", "end"}),
+)
+_ADD_INVOICE_ITEMS = Array(
+    Obj(
+        {
+            "discountable": Bool(),
+            "discounts": DISCOUNTS,
+            "metadata": Metadata(),
+            "period": _ADDED_PERIOD,
+            "price": Str(),
+            "price_data": Obj(
+                {
+                    "currency": Currency(),
+                    "product": Str(),
+                    "tax_behavior": Enum(("exclusive", "inclusive", "unspecified")),
+                    "unit_amount": AMOUNT,
+                    "unit_amount_decimal": AMOUNT_DECIMAL,
+                },
+                required=frozenset({"currency", "product"}),
+            ),
+            "quantity": QUANTITY,
+            "tax_rates": TAX_RATES,
+        }
+    ),
+    max_items=20,
+)
+_TERMS = {
+    "trial_end": OrWord(("now",), Time()),
+    "trial_from_plan": Bool(),
+    "trial_settings": Obj(
+        {
+            "end_behavior": Obj(
+                {"missing_payment_method": Enum(tuple(MissingPaymentMethod))},
+                required=frozenset({"missing_payment_method"}),
+            )
+        },
+        required=frozenset({"end_behavior"}),
+    ),
+    "invoice_settings": _INVOICE_SETTINGS,
+    "add_invoice_items": _ADD_INVOICE_ITEMS,
+    "pending_invoice_item_interval": Unsettable(
+        Obj({"interval": Enum(INTERVALS), "interval_count": Int(1, 365)}, required=frozenset({"interval"}))
+    ),
+    "billing_thresholds": Unsettable(Obj({"amount_gte": Int(1, MAX_AMOUNT), "reset_billing_cycle_anchor": Bool()})),
+}
+_CREATE_TERMS = {
+    **_TERMS,
+    "trial_period_days": Int(0, MAX_TRIAL_DAYS),
+    "billing_cycle_anchor": Time(),
+    "billing_cycle_anchor_config": Obj(
+        {
+            "day_of_month": Int(1, 31),
+            "hour": Int(0, 23),
+            "minute": Int(0, 59),
+            "second": Int(0, 59),
+            "month": Int(1, 12),
+        },
+        required=frozenset({"day_of_month"}),
+    ),
+    "backdate_start_date": Time(),
+    "cancel_at": OrWord(CANCEL_AT_WORDS, Time()),
+    "currency": Currency(),
+    "billing_mode": Obj(
+        {
+            "type": Enum(("classic", "flexible")),
+            "flexible": Obj({"proration_discounts": Enum(("included", "itemized"))}),
+        },
+        required=frozenset({"type"}),
+    ),
+}
+_UPDATE_TERMS = {
+    **_TERMS,
+    # The SDK sends billing_cycle_anchor[type]; Stripe's API also takes the bare word.
+    "billing_cycle_anchor": OrWord(
+        ("now", "unchanged"), Obj({"type": Enum(("now", "unchanged"))}, required=frozenset({"type"}))
+    ),
+    "cancel_at": Unsettable(OrWord(CANCEL_AT_WORDS, Time())),
+    "pause_collection": Unsettable(
+        Obj({"behavior": Enum(tuple(PauseBehavior)), "resumes_at": Time()}, required=frozenset({"behavior"}))
+    ),
+    "proration_date": Time(),
 }
 
 _ITEM = {
@@ -128,12 +230,13 @@ _COMMON = {
     "expand": EXPAND,
 }
 CREATE = Obj(
-    {**_COMMON, "customer": Str(), "items": Array(Obj(_ITEM), max_items=100)},
+    {**_COMMON, **_CREATE_TERMS, "customer": Str(), "items": Array(Obj(_ITEM), max_items=100)},
     required=frozenset({"customer", "items"}),
 )
 UPDATE = Obj(
     {
         **_COMMON,
+        **_UPDATE_TERMS,
         "items": Array(Obj({**_ITEM, "id": Str(), "deleted": Bool()}), max_items=100),
         "cancellation_details": _CANCELLATION,
     }
@@ -209,9 +312,41 @@ def render_item(view: service.SubscriptionView, item: SubscriptionItem) -> dict[
     }
 
 
+def _anchor_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not config:
+        return None
+    return {k: config.get(k) for k in ("day_of_month", "hour", "minute", "month", "second")}
+
+
+def _billing_mode(sub: Subscription, terms: dict[str, Any]) -> dict[str, Any]:
+    mode = terms.get("billing_mode") or {}
+    if mode.get("type") != "flexible":
+        return {"flexible": None, "type": "classic", "updated_at": None}
+    discounts = (mode.get("flexible") or {}).get("proration_discounts") or "included"
+    return {"flexible": {"proration_discounts": discounts}, "type": "flexible", "updated_at": sub.created}
+
+
+def _invoice_settings(terms: dict[str, Any]) -> dict[str, Any]:
+    settings = terms.get("invoice_settings") or {}
+    return {
+        "account_tax_ids": settings.get("account_tax_ids") or None,
+        "custom_fields": settings.get("custom_fields") or None,
+        "description": settings.get("description"),
+        "footer": settings.get("footer"),
+        "issuer": {"type": "self"},
+    }
+
+
 def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
     sub = view.subscription
     details = sub.cancellation_details or {}
+    terms = sub.terms or {}
+    interval = terms.get("pending_invoice_item_interval")
+    thresholds = terms.get("billing_thresholds")
+    pause = sub.pause_collection
+    cancel_at = sub.cancel_at if sub.cancel_at is not None else None
+    if cancel_at is None and sub.cancel_at_period_end:
+        cancel_at = sub.current_period_end
     return {
         "id": sub.id,
         "object": "subscription",
@@ -219,11 +354,16 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "application_fee_percent": None,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": sub.billing_cycle_anchor,
-        "billing_cycle_anchor_config": None,
-        "billing_mode": {"flexible": None, "type": "classic", "updated_at": None},
+        "billing_cycle_anchor_config": _anchor_config(sub.anchor_config),
+        "billing_mode": _billing_mode(sub, terms),
         "billing_schedules": [],
-        "billing_thresholds": None,
-        "cancel_at": sub.current_period_end if sub.cancel_at_period_end else None,
+        "billing_thresholds": {
+            "amount_gte": thresholds.get("amount_gte"),
+            "reset_billing_cycle_anchor": thresholds.get("reset_billing_cycle_anchor"),
+        }
+        if thresholds
+        else None,
+        "cancel_at": cancel_at,
         "cancel_at_period_end": sub.cancel_at_period_end,
         "canceled_at": sub.canceled_at,
         "cancellation_details": {
@@ -243,7 +383,7 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "description": sub.description,
         "discounts": list(sub.discounts),
         "ended_at": sub.ended_at,
-        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+        "invoice_settings": _invoice_settings(terms),
         "items": {
             "object": "list",
             "data": [render_item(view, i) for i in view.items],
@@ -257,13 +397,18 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "metadata": dict(sub.metadata_),
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
-        "pause_collection": None,
+        "pause_collection": {"behavior": pause["behavior"], "resumes_at": pause.get("resumes_at")} if pause else None,
         "payment_settings": {
             "payment_method_options": None,
             "payment_method_types": None,
             "save_default_payment_method": "off",
         },
-        "pending_invoice_item_interval": None,
+        "pending_invoice_item_interval": {
+            "interval": interval["interval"],
+            "interval_count": interval.get("interval_count") or 1,
+        }
+        if interval
+        else None,
         "pending_setup_intent": None,
         "pending_update": None,
         "presentment_details": None,
@@ -273,9 +418,9 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "status_details": None,
         "test_clock": sub.test_clock_id,
         "transfer_data": None,
-        "trial_end": None,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
-        "trial_start": None,
+        "trial_end": sub.trial_end,
+        "trial_settings": {"end_behavior": {"missing_payment_method": sub.trial_end_behavior}},
+        "trial_start": sub.trial_start,
     }
 
 
@@ -334,8 +479,45 @@ def _cancellation(p: dict[str, Any] | None) -> dict[str, str | None] | None:
     return {k: (None if isinstance(v, Clear) else v) for k, v in p.items()}
 
 
+def _added_item(p: dict[str, Any], i: int) -> service.AddedItem:
+    period = p.get("period")
+    line = {k: v for k, v in p.items() if k != "period"}
+    if p.get("price_data") is not None:
+        data = p["price_data"]
+        line["price_data"] = dict(data)
+    changes = to_changes(line, ("add_invoice_items", i))
+    if period is None:
+        return service.AddedItem(changes)
+    start, end = period["start"], period["end"]
+    for name, part in (("start", start), ("end", end)):
+        if part.get("type") == "timestamp" and part.get("timestamp") is None:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        ("add_invoice_items", i, "period", name, "timestamp"),
+                        ErrorCode.PARAMETER_MISSING,
+                        f"add_invoice_items[{i}][period][{name}][timestamp] is required when type=timestamp.",
+                    )
+                ]
+            )
+    return service.AddedItem(changes, (start["type"], start.get("timestamp")), (end["type"], end.get("timestamp")))
+
+
+def _config(p: dict[str, Any] | None) -> AnchorConfig | None:
+    if p is None:
+        return None
+    return AnchorConfig(p["day_of_month"], p.get("hour"), p.get("minute"), p.get("second"), p.get("month"))
+
+
+_STORED = ("billing_thresholds", "pending_invoice_item_interval", "invoice_settings", "billing_mode")
+_NOT_FIELDS = {"expand", "payment_behavior", "proration_behavior", "off_session", "automatic_tax"}
+
+
 def _fields(p: dict[str, Any]) -> service.SubscriptionFields:
     items = p.get("items")
+    anchor = p.get("billing_cycle_anchor")
+    anchor_reset = anchor.get("type") if isinstance(anchor, dict) else anchor if isinstance(anchor, str) else None
+    settings = p.get("trial_settings")
     return service.SubscriptionFields(
         customer=p.get("customer"),
         items=tuple(_item(i) for i in items) if items is not None else None,
@@ -347,7 +529,22 @@ def _fields(p: dict[str, Any]) -> service.SubscriptionFields:
         description=p.get("description"),
         cancel_at_period_end=p.get("cancel_at_period_end"),
         cancellation_details=_cancellation(p.get("cancellation_details")),
-        given=frozenset(p) - {"expand", "payment_behavior", "proration_behavior", "off_session", "automatic_tax"},
+        trial_end=p.get("trial_end"),
+        trial_period_days=p.get("trial_period_days"),
+        trial_from_plan=p.get("trial_from_plan"),
+        trial_end_behavior=settings["end_behavior"]["missing_payment_method"] if settings else None,
+        billing_cycle_anchor=anchor if isinstance(anchor, int) else None,
+        anchor_now=anchor_reset == "now",
+        anchor_config=_config(p.get("billing_cycle_anchor_config")),
+        backdate_start_date=p.get("backdate_start_date"),
+        cancel_at=p.get("cancel_at"),
+        currency=p.get("currency"),
+        prorate=p.get("proration_behavior") != "none",
+        proration_date=p.get("proration_date"),
+        pause_collection=p.get("pause_collection"),
+        stored={k: p[k] for k in _STORED if k in p},
+        add_invoice_items=tuple(_added_item(a, i) for i, a in enumerate(p.get("add_invoice_items") or ())),
+        given=frozenset(p) - _NOT_FIELDS,
     )
 
 
