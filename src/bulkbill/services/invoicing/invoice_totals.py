@@ -250,7 +250,8 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
         if not (_same(row.discount_amounts, discount_amounts) and _same(row.taxes, taxes)):
             row.discount_amounts, row.taxes = discount_amounts, taxes
             changed.append(row)
-    for name, value in figure_columns(figures, starting_balance=invoice.starting_balance).items():
+    columns = figure_columns(figures, starting_balance=invoice.starting_balance, shipping=invoice.amount_shipping or 0)
+    for name, value in columns.items():
         setattr(invoice, name, value)
     return changed
 

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
-from bulkbill.api.stripe.customers.customers import CUSTOM_FIELDS
+from bulkbill.api.stripe.catalog.prices import CurrencyMap
+from bulkbill.api.stripe.customers.customers import ADDRESS, CUSTOM_FIELDS
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
     AUTOMATIC_TAX,
     EXPAND,
+    Array,
     Bool,
     Currency,
     Enum,
@@ -30,17 +33,54 @@ from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
 from bulkbill.services.invoicing.invoice_views import invoice_view, invoice_views
+from bulkbill.services.invoicing.revisions import revise_invoice
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice
 
 router = APIRouter()
+_REVISION_ONLY = (
+    "from_invoice creates a revision that copies the invoice it revises (with metadata); "
+    "update the new draft for any other change."
+)
 # Stripe shows invoices only: Zuora credit memos (document_type "credit_memo") do not exist here.
 INVOICE = "invoice"
 
+# Stripe's shipping_rate_data: bulkbill serves no shipping-rate objects, so a rate is given by its data only.
+_DELIVERY_BOUND = Obj(
+    {"unit": Enum(("business_day", "day", "hour", "month", "week")), "value": Int(1, 1000)},
+    required=frozenset({"unit", "value"}),
+)
+_TAX_BEHAVIOR = Enum(("exclusive", "inclusive", "unspecified"))
+_SHIPPING_RATE_DATA = Obj(
+    {
+        "display_name": Str(100),
+        "type": Enum(("fixed_amount",)),
+        "fixed_amount": Obj(
+            {
+                "amount": Int(0, AMOUNT.maximum),
+                "currency": Currency(),
+                "currency_options": CurrencyMap(
+                    Obj({"amount": Int(0, AMOUNT.maximum), "tax_behavior": _TAX_BEHAVIOR}, frozenset({"amount"}))
+                ),
+            },
+            required=frozenset({"amount", "currency"}),
+        ),
+        "tax_behavior": _TAX_BEHAVIOR,
+        "tax_code": Str(),
+        "metadata": Metadata(),
+        "delivery_estimate": Obj({"maximum": _DELIVERY_BOUND, "minimum": _DELIVERY_BOUND}),
+    },
+    required=frozenset({"display_name"}),
+)
+SHIPPING_COST = Unsettable(Obj({"shipping_rate": Str(), "shipping_rate_data": _SHIPPING_RATE_DATA}))
+SHIPPING_DETAILS = Unsettable(
+    Obj({"address": ADDRESS, "name": Str(), "phone": Unsettable(Str())}, required=frozenset({"address", "name"}))
+)
 _EDIT = {
     "auto_advance": Bool(),
     "collection_method": Enum(("charge_automatically", "send_invoice")),
@@ -54,6 +94,13 @@ _EDIT = {
     "metadata": Metadata(),
     "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
+    "number": Unsettable(Str(26)),
+    "effective_at": Unsettable(Time()),
+    "statement_descriptor": Unsettable(Str(22)),
+    "shipping_cost": SHIPPING_COST,
+    "shipping_details": SHIPPING_DETAILS,
+    "account_tax_ids": Unsettable(Array(Str(), max_items=25)),
+    "automatically_finalizes_at": Time(),
 }
 CREATE = Obj(
     {
@@ -61,8 +108,11 @@ CREATE = Obj(
         "customer": Str(),
         "currency": Currency(),
         "pending_invoice_items_behavior": Enum(("exclude", "include")),
+        "subscription": Str(),
+        "from_invoice": Obj(
+            {"action": Enum(("revision",)), "invoice": Str()}, required=frozenset({"action", "invoice"})
+        ),
     },
-    required=frozenset({"customer"}),
 )
 UPDATE = Obj(_EDIT)
 EXPAND_ONLY = Obj({"expand": EXPAND})
@@ -87,6 +137,7 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
     rates = p.get("default_tax_rates")
     if isinstance(rates, list):
         rates = tuple(rates)
+    tax_ids = p.get("account_tax_ids")
     return service.InvoiceFields(
         customer=p.get("customer"),
         currency=p.get("currency"),
@@ -101,6 +152,14 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
         discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
         pending_invoice_items_behavior=p.get("pending_invoice_items_behavior"),
+        number=p.get("number"),
+        effective_at=p.get("effective_at"),
+        statement_descriptor=p.get("statement_descriptor"),
+        shipping_cost=p.get("shipping_cost"),
+        shipping_details=p.get("shipping_details"),
+        account_tax_ids=tuple(tax_ids) if isinstance(tax_ids, list) else tax_ids,
+        automatically_finalizes_at=p.get("automatically_finalizes_at"),
+        subscription=p.get("subscription"),
         given=frozenset(k for k in p if k not in ("expand", "automatic_tax")),
     )
 
@@ -124,6 +183,17 @@ def create_invoice(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
         expand = check_expand(p, INVOICE_EXPANDABLE)
+        source = p.get("from_invoice")
+        if source is not None:
+            others = sorted(set(p) - {"from_invoice", "expand", "metadata"})
+            if others:  # a revision copies the invoice it revises; edit it afterwards
+                raise InvalidInput([FieldError((others[0],), ErrorCode.PARAMETERS_EXCLUSIVE, _REVISION_ONLY)])
+            revision = revise_invoice(uow, source["invoice"], metadata=p.get("metadata"))
+            return invoice_response(uow, revision, expand)
+        if p.get("customer") is None:
+            raise InvalidInput(
+                [FieldError(("customer",), ErrorCode.PARAMETER_MISSING, "Missing required param: customer.")]
+            )
         return invoice_response(uow, service.create_invoice(uow, _fields(p)), expand)
 
     return execute(call, run)
