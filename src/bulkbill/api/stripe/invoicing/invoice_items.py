@@ -29,14 +29,14 @@ router = APIRouter()
 _ITEM_FIELDS = {k: v for k, v in LINE_FIELDS.items() if k != "price"}
 # Stripe Tax's inputs: stored (item extras), used by no tax computation here (taxes come from tax rates).
 _TAX_FIELDS = {"tax_behavior": Enum(("exclusive", "inclusive", "unspecified")), "tax_code": Str()}
+# What an item takes on create (also a preview's invoice_items[]).
+ITEM_FIELDS = {**_ITEM_FIELDS, **_TAX_FIELDS, "unit_amount_decimal": AMOUNT_DECIMAL}
 CREATE = Obj(
     {
-        **_ITEM_FIELDS,
-        **_TAX_FIELDS,
+        **ITEM_FIELDS,
         "customer": Str(),
         "invoice": Str(),
         "subscription": Str(),
-        "unit_amount_decimal": AMOUNT_DECIMAL,
         "expand": EXPAND,
     },
     required=frozenset({"customer"}),
@@ -51,12 +51,21 @@ UPDATE = Obj(
         "expand": EXPAND,
     }
 )
-_NOT_LINE_FIELDS = ("customer", "invoice", "unit_amount_decimal", "subscription", "invoicing_rules", *_TAX_FIELDS)
+_NOT_LINE_FIELDS = (
+    "customer",
+    "invoice",
+    "unit_amount_decimal",
+    "subscription",
+    "invoicing_rules",
+    "invoiceitem",
+    *_TAX_FIELDS,
+)
 EXPAND_ONLY = Obj({"expand": EXPAND})
 LIST = Obj({**CREATED_LIST_PARAMS, "customer": Str(), "invoice": Str(), "pending": Bool()})
 
 
-def _changes(p: dict[str, Any]) -> Any:
+def item_changes(p: dict[str, Any]) -> Any:
+    """The line changes an item's parameters make (its own unit_amount_decimal prices it as price_data does)."""
     changes = to_changes({k: v for k, v in p.items() if k not in _NOT_LINE_FIELDS})
     if p.get("unit_amount_decimal") is not None:
         # An item's own unit_amount_decimal prices it like price_data without a product.
@@ -75,7 +84,7 @@ def _changes(p: dict[str, Any]) -> Any:
     return changes
 
 
-def _tax_fields(p: dict[str, Any]) -> dict[str, str]:
+def tax_fields(p: dict[str, Any]) -> dict[str, str]:
     return {name: p[name] for name in _TAX_FIELDS if p.get(name) is not None}
 
 
@@ -114,7 +123,7 @@ def create_item(call: StripeRequest = Depends(stripe_request)) -> Response:
             raise NotFound("invoice", p["invoice"], path=("invoice",))
         item = service.create_item(
             uow,
-            service.NewItem(p["customer"], _changes(p), p.get("invoice"), p.get("subscription"), _tax_fields(p)),
+            service.NewItem(p["customer"], item_changes(p), p.get("invoice"), p.get("subscription"), tax_fields(p)),
         )
         return _render(uow, item, expand)
 
@@ -135,7 +144,7 @@ def update_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> 
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
         expand = check_expand(p, ITEM_EXPANDABLE)
-        return _render(uow, service.update_item(uow, item_id, _changes(p), _tax_fields(p)), expand)
+        return _render(uow, service.update_item(uow, item_id, item_changes(p), tax_fields(p)), expand)
 
     return execute(call, run)
 

@@ -14,12 +14,15 @@ from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Metadata
 from bulkbill.api.stripe.edge.render import check_expand
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
-from bulkbill.api.stripe.invoicing.invoices import invoice_response
+from bulkbill.api.stripe.invoicing.invoices import invoice_response, preview_line
 from bulkbill.api.stripe.invoicing.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, UPDATE_LINE, to_changes
 from bulkbill.core.errors import FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.services.invoicing.invoice_totals import load_lines
 from bulkbill.services.invoicing.invoice_views import load_related
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.upcoming import PreviewRequest, preview_upcoming
+from bulkbill.storage.tables import Invoice
 
 router = APIRouter()
 
@@ -108,6 +111,8 @@ def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -
         p = parse(LIST, params)
         expand = {e.removeprefix("data.") for e in p.get("expand") or []}
         check_expand({"expand": list(expand)}, LINE_EXPANDABLE)
+        if invoice_id.startswith(PREVIEW_PREFIX):
+            return _preview_lines(uow, invoice_id, p, expand)
         page = service.list_lines(
             uow,
             invoice_id,
@@ -129,3 +134,43 @@ def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -
         }
 
     return execute(call, run)
+
+
+PREVIEW_PREFIX = "upcoming_"
+
+
+def _preview_lines(uow: UnitOfWork, preview_id: str, p: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    """The lines of a customer's or subscription's upcoming invoice, made again (nothing written) and paged
+    by their temporary ids (`il_tmp_NNNN`, their place on the preview)."""
+    owner = preview_id.removeprefix(PREVIEW_PREFIX)
+    request = PreviewRequest(subscription=owner) if owner.startswith("sub_") else PreviewRequest(customer=owner)
+
+    def lines(invoice: Invoice) -> list[dict[str, Any]]:
+        entries = load_lines(uow, invoice.id)
+        related = load_related(uow, [], [e.item for e in entries], with_prices="pricing.price_details.price" in expand)
+        data = [render_line(e, related, expand) for e in entries]
+        if "subscription" in expand:
+            expand_line_subscriptions(uow, data)
+        for k, line in enumerate(data):
+            preview_line(line, preview_id, k)
+        return data
+
+    try:
+        data = preview_upcoming(uow, request, lines)
+    except (NotFound, InvalidInput) as exc:
+        raise NotFound("invoice", preview_id) from exc
+    ids = [line["id"] for line in data]
+    start, end = 0, len(data)
+    if p.get("starting_after") in ids:
+        start = ids.index(p["starting_after"]) + 1
+    if p.get("ending_before") in ids:
+        end = ids.index(p["ending_before"])
+    limit = p.get("limit") or 10
+    window = data[start:end]
+    page = window[-limit:] if p.get("ending_before") and not p.get("starting_after") else window[:limit]
+    return {
+        "object": "list",
+        "data": page,
+        "has_more": len(window) > len(page),
+        "url": f"/v1/invoices/{preview_id}/lines",
+    }
