@@ -370,6 +370,8 @@ class InvoiceItem(Base):
     custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # Dialect details with no core meaning (Zuora's chargeName, sku, accounting codes, ...).
     extras: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # Tax amounts given by hand (Stripe's line `tax_amounts`): the line's taxes are these, not computed.
+    manual_taxes: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         tenant_fk(["invoice_id"], "invoices"),

@@ -241,3 +241,53 @@ def test_invoice_item_tax_behavior_and_tax_code_are_kept_and_behavior_cannot_fli
     with pytest.raises(stripe.InvalidRequestError) as error:
         sdk.client.v1.invoice_items.update(item.id, {"tax_behavior": "sometimes"})  # type: ignore[typeddict-item]
     assert error.value.param == "tax_behavior"
+
+
+def test_a_lines_tax_amounts_are_its_taxes_exactly_and_add_up_on_the_invoice(sdk: SdkTenant) -> None:
+    customer = sdk.customer()
+    invoice = sdk.client.v1.invoices.add_lines(
+        sdk.invoice(customer.id).id, {"lines": [{"amount": 1000, "description": "A"}, {"amount": 333}]}
+    )
+    first, second = invoice.lines.data
+    vat = {"display_name": "VAT", "inclusive": False, "percentage": 19.6, "country": "FR"}
+    line = sdk.client.v1.invoices.line_items.update(
+        invoice.id,
+        first.id,
+        {
+            "tax_amounts": [
+                {"amount": 196, "taxable_amount": 1000, "tax_rate_data": vat, "taxability_reason": "standard_rated"}
+            ]
+        },
+    )
+    assert [(t.amount, t.taxable_amount, t.tax_behavior, t.taxability_reason) for t in line.taxes] == [
+        (196, 1000, "exclusive", "standard_rated")
+    ]
+    rate_id = line.taxes[0].tax_rate_details.tax_rate  # type: ignore[union-attr]
+    rate = sdk.client.v1.tax_rates.retrieve(rate_id)
+    assert (rate.display_name, rate.percentage, rate.country) == ("VAT", 19.6, "FR")
+    # The same terms name the same rate; the amount is taken as given (not 19.6 % of 333 = 65).
+    other = sdk.client.v1.invoices.line_items.update(
+        invoice.id, second.id, {"tax_amounts": [{"amount": 70, "taxable_amount": 333, "tax_rate_data": vat}]}
+    )
+    assert [(t.amount, t.tax_rate_details.tax_rate) for t in other.taxes] == [(70, rate_id)]  # type: ignore[union-attr]
+    invoice = sdk.client.v1.invoices.retrieve(invoice.id)
+    assert (invoice.subtotal, invoice.total) == (1333, 1333 + 196 + 70)
+    assert [(t.amount, t.taxable_amount) for t in invoice.total_taxes or []] == [(266, 1333)]
+    assert_totals_match_lines(sdk, invoice)
+    cleared = sdk.client.v1.invoices.line_items.update(invoice.id, second.id, {"tax_amounts": ""})
+    assert cleared.taxes == []
+    assert sdk.client.v1.invoices.retrieve(invoice.id).total == 1333 + 196
+    # Not beside tax rates: the invoice's defaults or the line's own.
+    sdk.client.v1.invoices.update(invoice.id, {"default_tax_rates": [sdk.tax_rate(10).id]})
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        sdk.client.v1.invoices.line_items.update(
+            invoice.id, second.id, {"tax_amounts": [{"amount": 1, "taxable_amount": 333, "tax_rate_data": vat}]}
+        )
+    assert (error.value.http_status, error.value.param) == (400, "tax_amounts")
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        sdk.client.v1.invoices.line_items.update(
+            invoice.id,
+            second.id,
+            {"tax_amounts": [{"amount": 1, "taxable_amount": 333}]},  # type: ignore[typeddict-item]
+        )
+    assert error.value.param == "tax_amounts[0][tax_rate_data]"

@@ -31,7 +31,6 @@ NOT_YET: dict[tuple[str, str], set[str]] = {
         "subscription_details",
     },
     ("post", "/v1/invoices/{invoice}"): {"rendering"},
-    ("post", "/v1/invoices/{invoice}/lines/{line_item_id}"): {"tax_amounts"},
     ("post", "/v1/products"): {
         "default_price_data",
         "images",

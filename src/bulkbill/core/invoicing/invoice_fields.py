@@ -78,3 +78,15 @@ def check_tax_behavior(current: str | None, new: str | None, errors: InputCollec
             ErrorCode.FIELD_NOT_EDITABLE,
             f"tax_behavior is {current}: once inclusive or exclusive, it cannot be changed.",
         )
+
+
+def check_manual_taxes(
+    line_tax_rates: Sequence[str] | None, default_tax_rates: Sequence[str], errors: InputCollector
+) -> None:
+    """Tax amounts given by hand replace computed ones: not on a line taxed by tax rates (its own or the invoice's)."""
+    if line_tax_rates or default_tax_rates:
+        errors.add(
+            ("tax_amounts",),
+            ErrorCode.INVALID_VALUE,
+            "You cannot set tax_amounts on a line that has tax_rates, or on an invoice with default_tax_rates.",
+        )

@@ -115,6 +115,8 @@ def taxes_column(taxes: Iterable[TaxAmount]) -> list[dict[str, Any]]:
         }
         if t.exempt is not TaxExempt.NONE:  # the customer's exemption, as its taxability reason shows it
             row["taxability_reason"] = t.exempt.taxability_reason
+        elif t.reason is not None:
+            row["taxability_reason"] = t.reason
         rows.append(row)
     return rows
 

@@ -10,7 +10,21 @@ from fastapi.responses import Response
 import bulkbill.services.invoicing.invoice_lines as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Metadata, Obj, parse
+from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
+    EXPAND,
+    LIST_PARAMS,
+    PERCENTAGE,
+    Array,
+    Bool,
+    Enum,
+    Int,
+    Metadata,
+    Obj,
+    Str,
+    Unsettable,
+    parse,
+)
 from bulkbill.api.stripe.edge.render import check_expand
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
@@ -18,8 +32,12 @@ from bulkbill.api.stripe.invoicing.invoices import invoice_response, preview_lin
 from bulkbill.api.stripe.invoicing.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, UPDATE_LINE, to_changes
 from bulkbill.core.errors import FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.core.metadata import Clear
+from bulkbill.core.money import MAX_AMOUNT
+from bulkbill.services.catalog.tax_rates import TAX_TYPES, TaxRateFields
 from bulkbill.services.invoicing.invoice_totals import load_lines
 from bulkbill.services.invoicing.invoice_views import load_related
+from bulkbill.services.invoicing.manual_taxes import ManualTax, set_manual_taxes
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.upcoming import PreviewRequest, preview_upcoming
 from bulkbill.storage.tables import Invoice
@@ -38,7 +56,53 @@ def _bulk(line_spec: Obj) -> Obj:
 ADD = _bulk(ADD_LINE)
 UPDATE = _bulk(UPDATE_LINE)
 REMOVE = _bulk(REMOVE_LINE)
-SINGLE_UPDATE = Obj({**LINE_FIELDS, "expand": EXPAND})
+_REASONS = (
+    "customer_exempt",
+    "not_collecting",
+    "not_subject_to_tax",
+    "not_supported",
+    "portion_product_exempt",
+    "portion_reduced_rated",
+    "portion_standard_rated",
+    "product_exempt",
+    "product_exempt_holiday",
+    "proportionally_rated",
+    "reduced_rated",
+    "reverse_charge",
+    "standard_rated",
+    "taxable_basis_reduced",
+    "zero_rated",
+)
+_TAX_RATE_DATA = Obj(
+    {
+        "display_name": Str(50),
+        "inclusive": Bool(),
+        "percentage": PERCENTAGE,
+        "country": Str(2),
+        "state": Str(8),
+        "jurisdiction": Str(200),
+        "jurisdiction_level": Enum(("city", "country", "county", "district", "multiple", "state")),
+        "description": Str(),
+        "tax_type": Enum(TAX_TYPES),
+    },
+    required=frozenset({"display_name", "inclusive", "percentage"}),
+)
+# Tax amounts computed elsewhere (Stripe: "if you calculate taxes on your own"): the line's taxes, exactly.
+TAX_AMOUNTS = Unsettable(
+    Array(
+        Obj(
+            {
+                "amount": Int(0, MAX_AMOUNT),
+                "taxable_amount": AMOUNT,
+                "tax_rate_data": _TAX_RATE_DATA,
+                "taxability_reason": Enum(_REASONS),
+            },
+            required=frozenset({"amount", "taxable_amount", "tax_rate_data"}),
+        ),
+        max_items=10,
+    )
+)
+SINGLE_UPDATE = Obj({**LINE_FIELDS, "tax_amounts": TAX_AMOUNTS, "expand": EXPAND})
 LIST = Obj(LIST_PARAMS)
 
 
@@ -84,6 +148,7 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(SINGLE_UPDATE, params)
         expand = check_expand(p, LINE_EXPANDABLE)
+        tax_amounts = p.pop("tax_amounts", None)
         try:
             entry = service.update_line(uow, invoice_id, UpdateLine(line_id, to_changes(p)))
         except InvalidInput as exc:
@@ -92,6 +157,8 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
                 raise NotFound("invoice line item", line_id) from exc
             # The single-line form names fields without the bulk call's lines[0] prefix.
             raise InvalidInput([FieldError(_unprefixed(e.path), e.code, e.message) for e in exc.errors]) from exc
+        if tax_amounts is not None:
+            entry = set_manual_taxes(uow, invoice_id, line_id, _manual_taxes(tax_amounts))
         related = load_related(uow, [], [entry.item], with_prices="pricing.price_details.price" in expand)
         body = render_line(entry, related, expand)
         if "subscription" in expand:
@@ -99,6 +166,28 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
         return body
 
     return execute(call, run)
+
+
+def _manual_taxes(value: list[dict[str, Any]] | Clear) -> list[ManualTax] | None:
+    if isinstance(value, Clear):
+        return None
+    return [
+        ManualTax(
+            amount=t["amount"],
+            taxable_amount=t["taxable_amount"],
+            rate=TaxRateFields(
+                display_name=t["tax_rate_data"]["display_name"],
+                percentage=t["tax_rate_data"]["percentage"],
+                inclusive=t["tax_rate_data"]["inclusive"],
+                **{
+                    k: t["tax_rate_data"].get(k)
+                    for k in ("country", "state", "jurisdiction", "description", "tax_type")
+                },
+            ),
+            taxability_reason=t.get("taxability_reason"),
+        )
+        for t in value
+    ]
 
 
 def _unprefixed(path: tuple[str | int, ...]) -> tuple[str | int, ...]:

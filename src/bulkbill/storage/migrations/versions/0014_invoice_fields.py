@@ -1,4 +1,4 @@
-"""Stripe invoice fields: chosen effective date and finalization time, statement descriptor, shipping, account tax ids, revisions
+"""Stripe invoice fields: chosen effective date and finalization time, statement descriptor, shipping, account tax ids, revisions; manual tax amounts of invoice items
 
 Revision ID: 0014_invoice_fields
 Revises: 0012
@@ -30,9 +30,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("account_tax_ids", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("from_invoice_id", ID, nullable=True))
         batch.add_column(sa.Column("latest_revision_id", ID, nullable=True))
+    with op.batch_alter_table("invoice_items") as batch:
+        batch.add_column(sa.Column("manual_taxes", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("invoice_items") as batch:
+        batch.drop_column("manual_taxes")
     with op.batch_alter_table("invoices") as batch:
         for name in (
             "latest_revision_id",
