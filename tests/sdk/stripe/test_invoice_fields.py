@@ -9,6 +9,7 @@ import time
 import pytest
 import stripe
 
+from tests.helpers.schema import assert_stripe_schema
 from tests.helpers.sdk import SdkTenant, assert_totals_match_lines
 
 pytestmark = pytest.mark.sdk
@@ -291,3 +292,27 @@ def test_a_lines_tax_amounts_are_its_taxes_exactly_and_add_up_on_the_invoice(sdk
             {"tax_amounts": [{"amount": 1, "taxable_amount": 333}]},  # type: ignore[typeddict-item]
         )
     assert error.value.param == "tax_amounts[0][tax_rate_data]"
+
+
+def test_an_invoice_with_every_new_field_set_matches_stripes_invoice_schema(sdk: SdkTenant) -> None:
+    customer = sdk.customer()
+    original = sdk.invoice(customer.id, number="FULL-1")
+    sdk.client.v1.invoice_items.create(
+        {"customer": customer.id, "invoice": original.id, "amount": 10, "currency": "usd"}
+    )
+    sdk.client.v1.invoices.finalize_invoice(original.id)
+    revision = sdk.client.v1.invoices.create({"from_invoice": {"action": "revision", "invoice": original.id}})
+    fields = {
+        "effective_at": 1735689600,
+        "statement_descriptor": "FULL",
+        "shipping_cost": _rate(5, tax_behavior="inclusive", delivery_estimate={"minimum": {"unit": "day", "value": 1}}),
+        "shipping_details": SHIPPING,
+        "account_tax_ids": ["txi_1"],
+        "automatically_finalizes_at": int(time.time()) + 3600,
+    }
+    sdk.client.v1.invoices.update(revision.id, fields)  # type: ignore[arg-type]
+    sdk.client.v1.invoices.finalize_invoice(revision.id)
+    for invoice_id in (original.id, revision.id):
+        body = sdk.raw("GET", f"/v1/invoices/{invoice_id}").json()
+        assert_stripe_schema(body, "invoice")
+        assert body["latest_revision"] or body["from_invoice"]

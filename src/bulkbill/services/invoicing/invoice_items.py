@@ -19,13 +19,12 @@ from bulkbill.core.money import is_known_currency
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, recalculate
-from bulkbill.services.invoicing.invoices import attach_item, get_invoice
+from bulkbill.services.invoicing.invoices import attach_item, get_invoice, subscription_of
 from bulkbill.services.invoicing.item_rows import applied_to_of, item_values, lock_items, new_item_row, write_values
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice, InvoiceItem
-from bulkbill.storage.tables_subscriptions import Subscription
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
             f"An invoice can hold at most {uow.settings.stripe_max_lines_per_invoice} line items.",
         )
     if command.subscription is not None:
-        _check_subscription(uow, command.subscription, customer.id, errors)
+        subscription_of(uow, command.subscription, customer.id)
     check_tax_behavior(None, command.tax_fields.get("tax_behavior"), errors)
     errors.raise_if_any()
     item = new_item_row(uow, customer_id=customer.id, invoice_id=None, values=values)
@@ -128,18 +127,6 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
     uow.session.flush()
     emit(uow, EventType.INVOICEITEM_CREATED, item.id)
     return item
-
-
-def _check_subscription(uow: UnitOfWork, subscription_id: str, customer_id: str, errors: InputCollector) -> None:
-    sub = uow.session.get(Subscription, (uow.tenant_id, subscription_id))
-    if sub is None:
-        errors.not_found(("subscription",), "subscription", subscription_id)
-    elif sub.customer_id != customer_id:
-        errors.add(
-            ("subscription",),
-            ErrorCode.INVOICE_CUSTOMER_MISMATCH,
-            f"The subscription {subscription_id} belongs to another customer.",
-        )
 
 
 def _invoice_of(uow: UnitOfWork, item: InvoiceItem) -> Invoice | None:

@@ -165,7 +165,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         customer.currency = currency
     apply_invoice_fields(uow, invoice, fields)
     if fields.subscription is not None:
-        sub = _subscription_of(uow, fields.subscription, customer.id)
+        sub = subscription_of(uow, fields.subscription, customer.id)
         invoice.subscription_id, invoice.subscription_metadata = sub.id, dict(sub.metadata_)
     if fields.pending_invoice_items_behavior == "include":
         sweep_pending_items(
@@ -177,7 +177,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
     return invoice
 
 
-def _subscription_of(uow: UnitOfWork, subscription_id: str, customer_id: str) -> Subscription:
+def subscription_of(uow: UnitOfWork, subscription_id: str, customer_id: str) -> Subscription:
     """The subscription an invoice is made for: one of the invoice's customer."""
     sub = uow.session.get(Subscription, (uow.tenant_id, subscription_id))
     if sub is None:
