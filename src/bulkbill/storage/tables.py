@@ -314,6 +314,22 @@ class Invoice(Base):
     document_token: Mapped[str | None] = mapped_column(String(48), default=new_document_token)
     # Set on a credit note (a credit memo made through Stripe's /v1/credit_notes): the invoice it credits.
     credited_invoice_id: Mapped[str | None] = mapped_column(IdString)
+    # Stripe invoice fields (migration 0014). `effective_at` is chosen on a draft, else set to the
+    # finalization time when it finalizes (older rows: null, shown as finalized_at).
+    statement_descriptor: Mapped[str | None] = mapped_column(String(22))
+    effective_at: Mapped[int | None] = mapped_column(BigInteger)
+    # A chosen `automatically_finalizes_at`: replaces the renewal draft's hour (core.subscriptions.rules).
+    chosen_finalizes_at: Mapped[int | None] = mapped_column(BigInteger)
+    # Shipping: the fixed amount of `shipping_cost[shipping_rate_data]` (with its display data), which
+    # adds to the total (`amount_shipping`), and the `shipping_details` shown.
+    shipping_cost: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    amount_shipping: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    shipping_details: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    account_tax_ids: Mapped[list[str] | None] = mapped_column(Json)
+    # A revision (`from_invoice[action]=revision`) names the finalized invoice it revises; that one names
+    # its latest revision.
+    from_invoice_id: Mapped[str | None] = mapped_column(IdString)
+    latest_revision_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         UniqueConstraint("tenant_id", "number"),
@@ -359,6 +375,8 @@ class InvoiceItem(Base):
     custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # Dialect details with no core meaning (Zuora's chargeName, sku, accounting codes, ...).
     extras: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # Tax amounts given by hand (Stripe's line `tax_amounts`): the line's taxes are these, not computed.
+    manual_taxes: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         tenant_fk(["invoice_id"], "invoices"),

@@ -145,3 +145,25 @@ def test_a_credit_note_is_not_a_stripe_invoice(sdk: SdkTenant) -> None:
     assert note.id not in {i.id for i in sdk.client.v1.invoices.list({"limit": 100}).data}
     with pytest.raises(stripe.InvalidRequestError):
         sdk.client.v1.invoices.retrieve(note.id)
+
+
+def test_email_type_is_accepted_and_refunds_and_shipping_rates_are_refused_clearly(sdk: SdkTenant) -> None:
+    invoice, _ = _finalized(sdk)
+    note = sdk.client.v1.credit_notes.create(
+        {"invoice": invoice.id, "amount": 500, "email_type": "none", "refund_amount": 0}
+    )
+    assert note.total == 500
+    preview = sdk.client.v1.credit_notes.preview({"invoice": invoice.id, "amount": 100, "email_type": "credit_note"})
+    assert preview.total == 100
+    for params, param, says in (
+        ({"refund_amount": 100}, "refund_amount", "moves no money"),
+        ({"refunds": [{"refund": "re_123", "amount_refunded": 100}]}, "refunds", "moves no money"),
+        ({"shipping_cost": {"shipping_rate": "shr_123"}}, "shipping_cost[shipping_rate]", "custom_line_item"),
+        ({"email_type": "sms"}, "email_type", "email_type"),
+    ):
+        for call in (sdk.client.v1.credit_notes.create, sdk.client.v1.credit_notes.preview):
+            with pytest.raises(stripe.InvalidRequestError) as error:
+                call({"invoice": invoice.id, "amount": 100, **params})  # type: ignore[arg-type]
+            assert (error.value.http_status, error.value.param) == (400, param)
+            assert says in str(error.value.user_message)
+    assert [n.id for n in sdk.client.v1.credit_notes.list({"invoice": invoice.id}).data] == [note.id]

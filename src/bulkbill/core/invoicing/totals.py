@@ -70,6 +70,8 @@ class LineTerms:
     # None: the invoice's default tax rates apply; a tuple (even empty) overrides them.
     tax_rates: tuple[TaxRateTerms, ...] | None = None
     product_id: str | None = None
+    # Tax amounts given by hand (computed elsewhere): the line's taxes, as given, instead of its rates'.
+    manual_taxes: tuple[TaxAmount, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ class TaxAmount:
     amount: int
     taxable_amount: int
     exempt: TaxExempt = TaxExempt.NONE
+    # A manual amount's own taxability reason (Stripe's tax_amounts[][taxability_reason]).
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +177,8 @@ def compute_invoice(
     figures: list[LineFigures] = []
     for i, line in enumerate(lines):
         rates = line.tax_rates if line.tax_rates is not None else tuple(default_tax_rates)
-        figures.append(LineFigures(line.amount, tuple(applied[i]), taxes_for(remaining[i], rates, tax_exempt)))
+        taxes = line.manual_taxes if line.manual_taxes is not None else taxes_for(remaining[i], rates, tax_exempt)
+        figures.append(LineFigures(line.amount, tuple(applied[i]), taxes))
 
     all_taxes = [t for f in figures for t in f.taxes]
     exclusive_tax = sum(t.amount for t in all_taxes if not t.inclusive)

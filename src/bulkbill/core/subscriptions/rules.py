@@ -108,9 +108,10 @@ def is_due(status: str, current_period_end: int, at: int) -> bool:
     return status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING) and current_period_end <= at
 
 
-def finalizes_at(created: int) -> int:
-    """A renewal invoice is finalized one hour after it was created, when it still auto-advances."""
-    return created + DRAFT_WINDOW_SECONDS
+def finalizes_at(created: int, chosen: int | None = None) -> int:
+    """A renewal invoice is finalized one hour after it was created, when it still auto-advances, or at the
+    time chosen for it (`automatically_finalizes_at`)."""
+    return chosen if chosen is not None else created + DRAFT_WINDOW_SECONDS
 
 
 def auto_finalizes(status: str, auto_advance: bool, billing_reason: str) -> bool:
@@ -149,6 +150,7 @@ class SubscriptionTiming:
 class DraftTiming:
     id: str
     created: int
+    chosen: int | None = None  # a chosen automatically_finalizes_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +175,9 @@ def next_event(
 ) -> DueEvent | None:
     """The earliest work due by `until`: older drafts finalize before periods roll over at the same instant."""
     events = [
-        DueEvent(EventKind.FINALIZE, finalizes_at(d.created), d.id) for d in drafts if finalizes_at(d.created) <= until
+        DueEvent(EventKind.FINALIZE, finalizes_at(d.created, d.chosen), d.id)
+        for d in drafts
+        if finalizes_at(d.created, d.chosen) <= until
     ]
     for s in subscriptions:
         ends_at = s.ends_at()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Exists, exists, select
@@ -11,13 +12,14 @@ from bulkbill.core.errors import ConcurrentModification, ErrorCode, InputCollect
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.applied_items import check_applied_amount, check_removal, removed_with
 from bulkbill.core.invoicing.commands import LineChanges
+from bulkbill.core.invoicing.invoice_fields import check_tax_behavior
 from bulkbill.core.invoicing.items import ItemOwner, amount_field, apply_changes, build_new_item
 from bulkbill.core.invoicing.lifecycle import ensure_editable
 from bulkbill.core.money import is_known_currency
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, recalculate
-from bulkbill.services.invoicing.invoices import attach_item, get_invoice
+from bulkbill.services.invoicing.invoices import attach_item, get_invoice, subscription_of
 from bulkbill.services.invoicing.item_rows import applied_to_of, item_values, lock_items, new_item_row, write_values
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
@@ -30,6 +32,10 @@ class NewItem:
     customer: str
     changes: LineChanges
     invoice: str | None = None
+    # A subscription whose invoices (and one-off invoices) take the item, never another subscription's.
+    subscription: str | None = None
+    # Stripe Tax inputs (tax_behavior, tax_code), kept in the item's extras.
+    tax_fields: Mapping[str, str] = field(default_factory=dict)
 
 
 def get_item(uow: UnitOfWork, item_id: str) -> InvoiceItem:
@@ -104,8 +110,14 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
             ErrorCode.TOO_MANY_LINES,
             f"An invoice can hold at most {uow.settings.stripe_max_lines_per_invoice} line items.",
         )
+    if command.subscription is not None:
+        subscription_of(uow, command.subscription, customer.id)
+    check_tax_behavior(None, command.tax_fields.get("tax_behavior"), errors)
     errors.raise_if_any()
     item = new_item_row(uow, customer_id=customer.id, invoice_id=None, values=values)
+    item.subscription_id = command.subscription
+    if command.tax_fields:
+        item.extras = {**(item.extras or {}), **command.tax_fields}
     if invoice is not None:
         lines = load_lines(uow, invoice.id)
         line = attach_item(uow, invoice, item)
@@ -148,7 +160,9 @@ def _lock_item(uow: UnitOfWork, item_id: str) -> tuple[InvoiceItem, Invoice | No
     raise ConcurrentModification("The invoice item moved between invoices while it was being changed; please retry.")
 
 
-def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceItem:
+def update_item(
+    uow: UnitOfWork, item_id: str, changes: LineChanges, tax_fields: Mapping[str, str] | None = None
+) -> InvoiceItem:
     """Items change while pending or on a draft; the invoice's totals follow."""
     item, invoice = _lock_item(uow, item_id)
     _changing(uow, item, invoice)
@@ -160,8 +174,12 @@ def update_item(uow: UnitOfWork, item_id: str, changes: LineChanges) -> InvoiceI
     values = apply_changes(item_values(item), ItemOwner(item.customer_id, item.currency), changes, refs, (), errors)
     if invoice is not None and item.id in applied_to_of(uow, invoice.id):
         check_applied_amount(values.amount, (amount_field(changes),), errors)
+    tax_fields = tax_fields or {}
+    check_tax_behavior((item.extras or {}).get("tax_behavior"), tax_fields.get("tax_behavior"), errors)
     errors.raise_if_any()
     write_values(uow, item, values)
+    if tax_fields:
+        item.extras = {**(item.extras or {}), **tax_fields}
     if invoice is not None:
         recalculate(uow, invoice, load_lines(uow, invoice.id))
         emit(uow, EventType.INVOICE_UPDATED, invoice.id)

@@ -81,6 +81,15 @@ def new_invoice_columns(
         # The public document URLs' secret (shown once the invoice is finalized).
         "document_token": new_document_token(),
         "credited_invoice_id": None,
+        "statement_descriptor": None,
+        "effective_at": None,
+        "chosen_finalizes_at": None,
+        "shipping_cost": None,
+        "amount_shipping": 0,
+        "shipping_details": None,
+        "account_tax_ids": None,
+        "from_invoice_id": None,
+        "latest_revision_id": None,
     }
     unknown = fields.keys() - row.keys()
     if unknown:
@@ -106,20 +115,26 @@ def taxes_column(taxes: Iterable[TaxAmount]) -> list[dict[str, Any]]:
         }
         if t.exempt is not TaxExempt.NONE:  # the customer's exemption, as its taxability reason shows it
             row["taxability_reason"] = t.exempt.taxability_reason
+        elif t.reason is not None:
+            row["taxability_reason"] = t.reason
         rows.append(row)
     return rows
 
 
-def figure_columns(figures: InvoiceFigures, *, starting_balance: int) -> dict[str, Any]:
-    """An invoice's totals columns for the core's figures (amount due applies the starting balance)."""
+def figure_columns(figures: InvoiceFigures, *, starting_balance: int, shipping: int = 0) -> dict[str, Any]:
+    """An invoice's totals columns for the core's figures (amount due applies the starting balance).
+
+    Shipping (untaxed: taxes come from tax rates on lines) adds to the totals, not to the subtotals, as
+    Stripe's `amount_shipping` does.
+    """
     return {
         "subtotal": figures.subtotal,
         "subtotal_excluding_tax": figures.subtotal_excluding_tax,
-        "total": figures.total,
-        "total_excluding_tax": figures.total_excluding_tax,
+        "total": figures.total + shipping,
+        "total_excluding_tax": figures.total_excluding_tax + shipping,
         "total_discount_amounts": discount_amounts_column(figures.total_discount_amounts),
         "total_taxes": taxes_column(figures.total_taxes),
-        "amount_due": amount_due(figures.total, starting_balance=starting_balance),
+        "amount_due": amount_due(figures.total + shipping, starting_balance=starting_balance),
         "line_count": len(figures.lines),
     }
 

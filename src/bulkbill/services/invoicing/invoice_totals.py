@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm.util import identity_key
 
-from bulkbill.core.invoicing.totals import LineTerms, TaxExempt, TaxRateTerms, compute_invoice
+from bulkbill.core.invoicing.totals import LineTerms, TaxAmount, TaxExempt, TaxRateTerms, compute_invoice
 from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
 from bulkbill.services.platform.uow import UnitOfWork
@@ -46,12 +46,14 @@ class FigureRow:
     taxes: list[dict[str, Any]] | str
     # What a coupon's applies_to[products] compares with.
     product_id: str | None = None
+    # Tax amounts given by hand (InvoiceItem.manual_taxes), or None.
+    manual_taxes: list[dict[str, Any]] | None = None
 
     def take_item(self, item: InvoiceItem) -> None:
         """Refresh the inputs from an item the call has just changed."""
         self.amount, self.discountable = item.amount, item.discountable
         self.discounts, self.tax_rates = list(item.discounts), item.tax_rates
-        self.product_id = item.product_id
+        self.product_id, self.manual_taxes = item.product_id, item.manual_taxes
 
 
 def _join() -> Any:
@@ -128,6 +130,7 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
             cast(InvoiceLine.discount_amounts, Text),
             cast(InvoiceLine.taxes, Text),
             InvoiceItem.product_id,
+            cast(InvoiceItem.manual_taxes, Text),
         )
         .join(InvoiceItem, _join())
         .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
@@ -145,8 +148,21 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
             stored_discounts or "[]",
             taxes or "[]",
             product,
+            _json_text(manual),
         )
-        for line_id, item_id, kind, amount, discountable, discounts, rates, stored_discounts, taxes, product in rows
+        for (
+            line_id,
+            item_id,
+            kind,
+            amount,
+            discountable,
+            discounts,
+            rates,
+            stored_discounts,
+            taxes,
+            product,
+            manual,
+        ) in rows
     ]
 
 
@@ -163,6 +179,7 @@ def figure_row(entry: LoadedLine) -> FigureRow:
         line.discount_amounts,
         line.taxes,
         item.product_id,
+        item.manual_taxes,
     )
 
 
@@ -234,6 +251,7 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
             discounts=tuple(coupons[d] for d in r.discounts if d in coupons),
             tax_rates=tuple(rates[t] for t in r.tax_rates if t in rates) if r.tax_rates is not None else None,
             product_id=r.product_id,
+            manual_taxes=_manual(r.manual_taxes),
         )
         for r in rows
     ]
@@ -250,9 +268,19 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
         if not (_same(row.discount_amounts, discount_amounts) and _same(row.taxes, taxes)):
             row.discount_amounts, row.taxes = discount_amounts, taxes
             changed.append(row)
-    for name, value in figure_columns(figures, starting_balance=invoice.starting_balance).items():
+    columns = figure_columns(figures, starting_balance=invoice.starting_balance, shipping=invoice.amount_shipping or 0)
+    for name, value in columns.items():
         setattr(invoice, name, value)
     return changed
+
+
+def _manual(stored: list[dict[str, Any]] | None) -> tuple[TaxAmount, ...] | None:
+    if stored is None:
+        return None
+    return tuple(
+        TaxAmount(t["tax_rate"], t["inclusive"], t["amount"], t["taxable_amount"], reason=t.get("taxability_reason"))
+        for t in stored
+    )
 
 
 def _tax_exempt(uow: UnitOfWork, customer_id: str) -> TaxExempt:

@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
+from bulkbill.core.invoicing.invoice_fields import check_account_tax_ids, check_finalizes_at, shipping_amount
 from bulkbill.core.invoicing.items import ItemOwner, check_discounts, check_tax_rates
 from bulkbill.core.invoicing.lifecycle import (
     InvoiceAction,
@@ -25,7 +26,12 @@ from bulkbill.core.invoicing.lifecycle import (
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import is_known_currency
 from bulkbill.services.accounting.periods import ensure_open_period
-from bulkbill.services.billing.sequences import DOCUMENT_SEQUENCES, next_customer_number, take_number
+from bulkbill.services.billing.sequences import (
+    DOCUMENT_SEQUENCES,
+    chosen_invoice_number_taken,
+    next_customer_number,
+    take_number,
+)
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
@@ -37,8 +43,11 @@ from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
+from bulkbill.storage.tables_subscriptions import Subscription
 
-EDITABLE_AFTER_DRAFT = frozenset({"metadata", "description", "footer", "custom_fields", "auto_advance"})
+EDITABLE_AFTER_DRAFT = frozenset(
+    {"metadata", "description", "footer", "custom_fields", "auto_advance", "statement_descriptor", "shipping_details"}
+)
 COLLECTION_FIELDS = frozenset({"collection_method", "days_until_due", "due_date"})
 
 
@@ -58,6 +67,17 @@ class InvoiceFields:
     default_tax_rates: tuple[str, ...] | Clear | None = None
     discounts: tuple[DiscountRef, ...] | Clear | None = None
     pending_invoice_items_behavior: str | None = None
+    # A number chosen by hand (unique per tenant; otherwise the customer's sequence numbers it at finalization).
+    number: str | Clear | None = None
+    effective_at: int | Clear | None = None
+    statement_descriptor: str | Clear | None = None
+    # {"shipping_rate": id} (refused: no shipping-rate objects) or {"shipping_rate_data": {...}}.
+    shipping_cost: dict[str, Any] | Clear | None = None
+    shipping_details: dict[str, Any] | Clear | None = None
+    account_tax_ids: tuple[str, ...] | Clear | None = None
+    automatically_finalizes_at: int | None = None
+    # On create: an invoice for this subscription's pending items.
+    subscription: str | None = None
     given: frozenset[str] = frozenset()
 
 
@@ -143,16 +163,44 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         invoice.discounts = apply_discounts(uow, fields.discounts, customer_id=customer.id, invoice_id=invoice.id)
     if customer.currency is None:
         customer.currency = currency
+    apply_invoice_fields(uow, invoice, fields)
+    if fields.subscription is not None:
+        sub = subscription_of(uow, fields.subscription, customer.id)
+        invoice.subscription_id, invoice.subscription_metadata = sub.id, dict(sub.metadata_)
     if fields.pending_invoice_items_behavior == "include":
-        sweep_pending_items(uow, invoice, room=uow.settings.stripe_max_lines_per_invoice)
+        sweep_pending_items(
+            uow, invoice, room=uow.settings.stripe_max_lines_per_invoice, only_subscription=invoice.subscription_id
+        )
     recalculate(uow, invoice, load_lines(uow, invoice.id))
     uow.session.flush()
     emit(uow, EventType.INVOICE_CREATED, invoice.id)
     return invoice
 
 
-def sweep_pending_items(uow: UnitOfWork, invoice: Invoice, *, room: int) -> None:
+def subscription_of(uow: UnitOfWork, subscription_id: str, customer_id: str) -> Subscription:
+    """The subscription an invoice is made for: one of the invoice's customer."""
+    sub = uow.session.get(Subscription, (uow.tenant_id, subscription_id))
+    if sub is None:
+        raise NotFound("subscription", subscription_id, path=("subscription",))
+    if sub.customer_id != customer_id:
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("subscription",),
+                    ErrorCode.INVOICE_CUSTOMER_MISMATCH,
+                    f"The subscription {subscription_id} belongs to another customer.",
+                )
+            ]
+        )
+    return sub
+
+
+def sweep_pending_items(uow: UnitOfWork, invoice: Invoice, *, room: int, only_subscription: str | None = None) -> None:
     """At most `room` of the customer's pending invoice items in the invoice currency join it, newest first.
+
+    An item made for a subscription (`subscription` on the item) joins only that subscription's
+    invoices or one-off invoices, never another subscription's; with `only_subscription`, only that
+    subscription's items join (Stripe's `subscription` on a new invoice).
 
     The items are row-locked as they are read (PostgreSQL): two invoices sweeping one customer at
     once take the items one after the other, and the second skips what the first took (a locked
@@ -168,6 +216,7 @@ def sweep_pending_items(uow: UnitOfWork, invoice: Invoice, *, room: int) -> None
             InvoiceItem.invoice_id.is_(None),
             InvoiceItem.kind == ItemKind.INVOICE_ITEM.value,
             InvoiceItem.currency == invoice.currency,
+            _subscription_filter(invoice.subscription_id, only_subscription),
         )
         .order_by(InvoiceItem.created.desc(), InvoiceItem.id.desc())
         .limit(room)
@@ -176,6 +225,14 @@ def sweep_pending_items(uow: UnitOfWork, invoice: Invoice, *, room: int) -> None
         query = query.with_for_update()
     for item in uow.session.scalars(query):
         attach_item(uow, invoice, item)
+
+
+def _subscription_filter(invoice_subscription: str | None, only: str | None) -> Any:
+    if only is not None:
+        return InvoiceItem.subscription_id == only
+    if invoice_subscription is not None:
+        return or_(InvoiceItem.subscription_id.is_(None), InvoiceItem.subscription_id == invoice_subscription)
+    return true()
 
 
 def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> InvoiceLine:
@@ -238,11 +295,64 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
     if fields.discounts is not None:
         refs = fields.discounts if isinstance(fields.discounts, tuple) else ()
         invoice.discounts = apply_discounts(uow, refs, customer_id=invoice.customer_id, invoice_id=invoice.id)
+    apply_invoice_fields(uow, invoice, fields)
     if invoice.status == InvoiceStatus.DRAFT:
         recalculate(uow, invoice, load_lines(uow, invoice.id))
     uow.session.flush()
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     return invoice
+
+
+def apply_invoice_fields(uow: UnitOfWork, invoice: Invoice, fields: InvoiceFields) -> None:
+    """Number, effective date, statement descriptor, shipping, account tax ids, scheduled finalization."""
+    errors = InputCollector()
+    if isinstance(fields.account_tax_ids, tuple):
+        check_account_tax_ids(fields.account_tax_ids, errors)
+    if fields.automatically_finalizes_at is not None:
+        check_finalizes_at(fields.automatically_finalizes_at, uow.now, errors)
+    shipping = _shipping(fields.shipping_cost, invoice.currency, errors)
+    number = fields.number
+    if isinstance(number, str) and number != invoice.number and chosen_invoice_number_taken(uow, number):
+        errors.add(("number",), ErrorCode.RESOURCE_ALREADY_EXISTS, "Invoice number already exists.")
+    errors.raise_if_any()
+    if fields.number is not None:
+        invoice.number = _text(fields.number)
+    if fields.effective_at is not None:
+        invoice.effective_at = None if isinstance(fields.effective_at, Clear) else fields.effective_at
+    if fields.statement_descriptor is not None:
+        invoice.statement_descriptor = _text(fields.statement_descriptor)
+    if fields.shipping_details is not None:
+        invoice.shipping_details = None if isinstance(fields.shipping_details, Clear) else fields.shipping_details
+    if fields.account_tax_ids is not None:
+        invoice.account_tax_ids = list(fields.account_tax_ids) if isinstance(fields.account_tax_ids, tuple) else None
+    if fields.automatically_finalizes_at is not None:
+        invoice.chosen_finalizes_at = fields.automatically_finalizes_at
+        if fields.auto_advance is None:
+            invoice.auto_advance = True  # a scheduled finalization is an automatic advance
+    if fields.shipping_cost is not None:
+        invoice.shipping_cost, invoice.amount_shipping = shipping if shipping is not None else (None, 0)
+
+
+def _shipping(
+    cost: dict[str, Any] | Clear | None, currency: str, errors: InputCollector
+) -> tuple[dict[str, Any], int] | None:
+    """The stored shipping rate data and its amount in the invoice currency, or None (unset, or refused)."""
+    if not isinstance(cost, dict):
+        return None
+    path = ("shipping_cost",)
+    if "shipping_rate" in cost:
+        errors.add(
+            (*path, "shipping_rate"),
+            ErrorCode.PARAMETER_UNSUPPORTED,
+            "bulkbill serves no shipping rate objects: give the rate with shipping_cost[shipping_rate_data].",
+        )
+        return None
+    data = cost.get("shipping_rate_data")
+    if data is None:
+        errors.missing((*path, "shipping_rate_data"))
+        return None
+    amount = shipping_amount(data, currency, (*path, "shipping_rate_data"), errors)
+    return None if amount is None else (data, amount)
 
 
 def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
@@ -317,15 +427,33 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     )
     for name, value in columns.items():
         setattr(invoice, name, value)
+    if invoice.effective_at is None:
+        invoice.effective_at = invoice.finalized_at
     uow.session.flush()
     _emit_transition(uow, EventType.INVOICE_FINALIZED, invoice)
+    if invoice.from_invoice_id is not None:
+        _replace_revised(uow, invoice)
     return invoice
+
+
+def _replace_revised(uow: UnitOfWork, revision: Invoice) -> None:
+    """A finalized revision replaces the invoice it revises: that one names it as its latest revision and
+    is voided, if still open or uncollectible (Stripe's revisions)."""
+    assert revision.from_invoice_id is not None
+    original = get_invoice(uow, revision.from_invoice_id, for_update=True)
+    _changing(uow, original)
+    original.latest_revision_id = revision.id
+    if original.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
+        void_invoice(uow, original.id)  # its events show the latest revision too
+    else:
+        uow.session.flush()
+        emit(uow, EventType.INVOICE_UPDATED, original.id)
 
 
 def _assign_number(uow: UnitOfWork, invoice: Invoice, customer: Customer) -> None:
     """Stripe-made invoices take the customer's prefix sequence; Zuora-made documents the tenant's INV/CM one."""
-    if invoice.origin != "stripe" and invoice.number is not None:
-        return  # numbered when created (Zuora standalone invoices): the number stays
+    if invoice.number is not None:
+        return  # numbered when created (Zuora standalone invoices) or chosen by hand: the number stays
     if invoice.origin == "stripe":
         invoice.number = next_customer_number(uow, customer)
     else:

@@ -191,6 +191,7 @@ def new_item_columns(
         "source_id": source_id,
         "custom_fields": dict(custom_fields) if custom_fields is not None else {},
         "extras": extras if isinstance(extras, str) else dict(extras) if extras is not None else {},
+        "manual_taxes": None,
     }
 
 

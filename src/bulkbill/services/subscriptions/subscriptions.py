@@ -774,9 +774,9 @@ def run_due(uow: UnitOfWork, subs: Sequence[Subscription], until: int) -> None:
         return
     while True:
         drafts = [
-            DraftTiming(i, created)
-            for i, created in uow.session.execute(
-                select(Invoice.id, Invoice.created).where(
+            DraftTiming(i, created, chosen)
+            for i, created, chosen in uow.session.execute(
+                select(Invoice.id, Invoice.created, Invoice.chosen_finalizes_at).where(
                     Invoice.tenant_id == uow.tenant_id,
                     Invoice.subscription_id.in_(list(by_id)),
                     Invoice.status == "draft",

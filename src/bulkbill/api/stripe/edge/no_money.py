@@ -30,6 +30,9 @@ MOVES_MONEY: dict[str, str] = {
     "mandate": _PAYMENTS,
     "off_session": _PAYMENTS,
     "forgive": _PAYMENTS,
+    # A credit note's refunds pay money back (refund_amount 0 is accepted: params.Zero).
+    "refunds": "refunds",
+    "refund_amount": "refunds",
     "cash_balance": "cash balances",
     "application_fee_amount": _CONNECT,
     "application_fee_percent": _CONNECT,

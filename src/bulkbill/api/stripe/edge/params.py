@@ -382,5 +382,25 @@ class Off(Bool):
         return on
 
 
+@dataclass(frozen=True)
+class Zero(Int):
+    """An amount that may only be 0: a larger one moves money, refused by design (no_money.py says why)."""
+
+    minimum: int = 0
+    maximum: int = MAX_AMOUNT
+    what: str = "refunds"
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "integer", "enum": [0], "description": f"0 only: bulkbill makes no {self.what}."}
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        amount = super().check(value, path, errors)
+        if amount:
+            refusal = money_refusal(path)
+            if refusal is not None:
+                errors.add(refusal.path, refusal.code, refusal.message)
+        return amount
+
+
 # Stripe Tax computes and remits tax on payments: accepted switched off only (no_money.py says why).
 AUTOMATIC_TAX = Obj({"enabled": Off("Stripe Tax")}, required=frozenset({"enabled"}))

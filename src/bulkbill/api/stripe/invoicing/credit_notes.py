@@ -25,9 +25,11 @@ from bulkbill.api.stripe.edge.params import (
     Obj,
     Str,
     Time,
+    Zero,
     parse,
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.core.invoicing.credit_notes import CreditLineInput
 from bulkbill.core.money import MAX_AMOUNT, truncate
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines
@@ -62,6 +64,10 @@ _FIELDS = {
     "metadata": Metadata(),
     "effective_at": Time(),
     "expand": EXPAND,
+    # bulkbill sends no e-mail: either choice is accepted and nothing is sent.
+    "email_type": Enum(("credit_note", "none")),
+    "refund_amount": Zero(),
+    "shipping_cost": Obj({"shipping_rate": Str()}),
 }
 CREATE = Obj(_FIELDS, required=frozenset({"invoice"}))
 PREVIEW = Obj(_FIELDS, required=frozenset({"invoice"}))
@@ -73,6 +79,19 @@ LINES = Obj(LIST_PARAMS)
 
 
 def _fields(p: dict[str, Any]) -> service.CreditNoteFields:
+    if p.get("shipping_cost") is not None:
+        # Stripe credits an invoice's shipping when this names the invoice's shipping rate; bulkbill's
+        # invoices carry shipping from rate data, never a shipping-rate object, so no rate can match.
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("shipping_cost", "shipping_rate"),
+                    ErrorCode.PARAMETER_UNSUPPORTED,
+                    "bulkbill serves no shipping rate objects, so the invoice has no shipping rate to credit: "
+                    "credit its shipping with a line of type custom_line_item.",
+                )
+            ]
+        )
     lines = p.get("lines")
     return service.CreditNoteFields(
         invoice=p["invoice"],

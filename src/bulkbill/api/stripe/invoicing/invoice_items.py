@@ -11,7 +11,7 @@ import bulkbill.services.invoicing.invoice_items as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import AMOUNT_DECIMAL, EXPAND, Bool, Obj, Str, parse
+from bulkbill.api.stripe.edge.params import AMOUNT_DECIMAL, EXPAND, Bool, Enum, Obj, Str, Unsettable, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_item_invoice
 from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
@@ -27,23 +27,46 @@ from bulkbill.storage.tables import InvoiceItem
 router = APIRouter()
 
 _ITEM_FIELDS = {k: v for k, v in LINE_FIELDS.items() if k != "price"}
+# Stripe Tax's inputs: stored (item extras), used by no tax computation here (taxes come from tax rates).
+_TAX_FIELDS = {"tax_behavior": Enum(("exclusive", "inclusive", "unspecified")), "tax_code": Str()}
+# What an item takes on create (also a preview's invoice_items[]).
+ITEM_FIELDS = {**_ITEM_FIELDS, **_TAX_FIELDS, "unit_amount_decimal": AMOUNT_DECIMAL}
 CREATE = Obj(
-    {**_ITEM_FIELDS, "customer": Str(), "invoice": Str(), "unit_amount_decimal": AMOUNT_DECIMAL, "expand": EXPAND},
+    {
+        **ITEM_FIELDS,
+        "customer": Str(),
+        "invoice": Str(),
+        "subscription": Str(),
+        "expand": EXPAND,
+    },
     required=frozenset({"customer"}),
 )
 UPDATE = Obj(
     {
         **{k: v for k, v in _ITEM_FIELDS.items() if k != "currency"},
+        **_TAX_FIELDS,
+        # Stripe takes "" only (no rules to set): accepted, nothing to unset.
+        "invoicing_rules": Unsettable(Obj({})),
         "unit_amount_decimal": AMOUNT_DECIMAL,
         "expand": EXPAND,
     }
+)
+_NOT_LINE_FIELDS = (
+    "customer",
+    "invoice",
+    "unit_amount_decimal",
+    "subscription",
+    "invoicing_rules",
+    "invoiceitem",
+    *_TAX_FIELDS,
 )
 EXPAND_ONLY = Obj({"expand": EXPAND})
 LIST = Obj({**CREATED_LIST_PARAMS, "customer": Str(), "invoice": Str(), "pending": Bool()})
 
 
-def _changes(p: dict[str, Any]) -> Any:
-    changes = to_changes({k: v for k, v in p.items() if k not in ("customer", "invoice", "unit_amount_decimal")})
+def item_changes(p: dict[str, Any]) -> Any:
+    """The line changes an item's parameters make (its own unit_amount_decimal prices it as price_data does)."""
+    changes = to_changes({k: v for k, v in p.items() if k not in _NOT_LINE_FIELDS})
     if p.get("unit_amount_decimal") is not None:
         # An item's own unit_amount_decimal prices it like price_data without a product.
         from dataclasses import replace
@@ -59,6 +82,10 @@ def _changes(p: dict[str, Any]) -> Any:
         else:
             changes = replace(changes, given=changes.given | {"unit_amount_decimal"})
     return changes
+
+
+def tax_fields(p: dict[str, Any]) -> dict[str, str]:
+    return {name: p[name] for name in _TAX_FIELDS if p.get(name) is not None}
 
 
 def _is_credit_memo(uow: UnitOfWork, invoice_id: str | None) -> bool:
@@ -94,7 +121,10 @@ def create_item(call: StripeRequest = Depends(stripe_request)) -> Response:
         expand = check_expand(p, ITEM_EXPANDABLE)
         if _is_credit_memo(uow, p.get("invoice")):
             raise NotFound("invoice", p["invoice"], path=("invoice",))
-        item = service.create_item(uow, service.NewItem(p["customer"], _changes(p), p.get("invoice")))
+        item = service.create_item(
+            uow,
+            service.NewItem(p["customer"], item_changes(p), p.get("invoice"), p.get("subscription"), tax_fields(p)),
+        )
         return _render(uow, item, expand)
 
     return execute(call, run)
@@ -114,7 +144,7 @@ def update_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> 
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
         expand = check_expand(p, ITEM_EXPANDABLE)
-        return _render(uow, service.update_item(uow, item_id, _changes(p)), expand)
+        return _render(uow, service.update_item(uow, item_id, item_changes(p), tax_fields(p)), expand)
 
     return execute(call, run)
 

@@ -10,16 +10,37 @@ from fastapi.responses import Response
 import bulkbill.services.invoicing.invoice_lines as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Metadata, Obj, parse
+from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
+    EXPAND,
+    LIST_PARAMS,
+    PERCENTAGE,
+    Array,
+    Bool,
+    Enum,
+    Int,
+    Metadata,
+    Obj,
+    Str,
+    Unsettable,
+    parse,
+)
 from bulkbill.api.stripe.edge.render import check_expand
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
-from bulkbill.api.stripe.invoicing.invoices import invoice_response
+from bulkbill.api.stripe.invoicing.invoices import invoice_response, preview_line
 from bulkbill.api.stripe.invoicing.line_params import ADD_LINE, LINE_FIELDS, REMOVE_LINE, UPDATE_LINE, to_changes
 from bulkbill.core.errors import FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import AddLine, RemoveBehavior, RemoveLine, UpdateLine
+from bulkbill.core.metadata import Clear
+from bulkbill.core.money import MAX_AMOUNT
+from bulkbill.services.catalog.tax_rates import TAX_TYPES, TaxRateFields
+from bulkbill.services.invoicing.invoice_totals import load_lines
 from bulkbill.services.invoicing.invoice_views import load_related
+from bulkbill.services.invoicing.manual_taxes import ManualTax, set_manual_taxes
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.upcoming import PreviewRequest, preview_upcoming
+from bulkbill.storage.tables import Invoice
 
 router = APIRouter()
 
@@ -35,7 +56,53 @@ def _bulk(line_spec: Obj) -> Obj:
 ADD = _bulk(ADD_LINE)
 UPDATE = _bulk(UPDATE_LINE)
 REMOVE = _bulk(REMOVE_LINE)
-SINGLE_UPDATE = Obj({**LINE_FIELDS, "expand": EXPAND})
+_REASONS = (
+    "customer_exempt",
+    "not_collecting",
+    "not_subject_to_tax",
+    "not_supported",
+    "portion_product_exempt",
+    "portion_reduced_rated",
+    "portion_standard_rated",
+    "product_exempt",
+    "product_exempt_holiday",
+    "proportionally_rated",
+    "reduced_rated",
+    "reverse_charge",
+    "standard_rated",
+    "taxable_basis_reduced",
+    "zero_rated",
+)
+_TAX_RATE_DATA = Obj(
+    {
+        "display_name": Str(50),
+        "inclusive": Bool(),
+        "percentage": PERCENTAGE,
+        "country": Str(2),
+        "state": Str(8),
+        "jurisdiction": Str(200),
+        "jurisdiction_level": Enum(("city", "country", "county", "district", "multiple", "state")),
+        "description": Str(),
+        "tax_type": Enum(TAX_TYPES),
+    },
+    required=frozenset({"display_name", "inclusive", "percentage"}),
+)
+# Tax amounts computed elsewhere (Stripe: "if you calculate taxes on your own"): the line's taxes, exactly.
+TAX_AMOUNTS = Unsettable(
+    Array(
+        Obj(
+            {
+                "amount": Int(0, MAX_AMOUNT),
+                "taxable_amount": AMOUNT,
+                "tax_rate_data": _TAX_RATE_DATA,
+                "taxability_reason": Enum(_REASONS),
+            },
+            required=frozenset({"amount", "taxable_amount", "tax_rate_data"}),
+        ),
+        max_items=10,
+    )
+)
+SINGLE_UPDATE = Obj({**LINE_FIELDS, "tax_amounts": TAX_AMOUNTS, "expand": EXPAND})
 LIST = Obj(LIST_PARAMS)
 
 
@@ -81,6 +148,7 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(SINGLE_UPDATE, params)
         expand = check_expand(p, LINE_EXPANDABLE)
+        tax_amounts = p.pop("tax_amounts", None)
         try:
             entry = service.update_line(uow, invoice_id, UpdateLine(line_id, to_changes(p)))
         except InvalidInput as exc:
@@ -89,6 +157,8 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
                 raise NotFound("invoice line item", line_id) from exc
             # The single-line form names fields without the bulk call's lines[0] prefix.
             raise InvalidInput([FieldError(_unprefixed(e.path), e.code, e.message) for e in exc.errors]) from exc
+        if tax_amounts is not None:
+            entry = set_manual_taxes(uow, invoice_id, line_id, _manual_taxes(tax_amounts))
         related = load_related(uow, [], [entry.item], with_prices="pricing.price_details.price" in expand)
         body = render_line(entry, related, expand)
         if "subscription" in expand:
@@ -96,6 +166,28 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
         return body
 
     return execute(call, run)
+
+
+def _manual_taxes(value: list[dict[str, Any]] | Clear) -> list[ManualTax] | None:
+    if isinstance(value, Clear):
+        return None
+    return [
+        ManualTax(
+            amount=t["amount"],
+            taxable_amount=t["taxable_amount"],
+            rate=TaxRateFields(
+                display_name=t["tax_rate_data"]["display_name"],
+                percentage=t["tax_rate_data"]["percentage"],
+                inclusive=t["tax_rate_data"]["inclusive"],
+                **{
+                    k: t["tax_rate_data"].get(k)
+                    for k in ("country", "state", "jurisdiction", "description", "tax_type")
+                },
+            ),
+            taxability_reason=t.get("taxability_reason"),
+        )
+        for t in value
+    ]
 
 
 def _unprefixed(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
@@ -108,6 +200,8 @@ def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -
         p = parse(LIST, params)
         expand = {e.removeprefix("data.") for e in p.get("expand") or []}
         check_expand({"expand": list(expand)}, LINE_EXPANDABLE)
+        if invoice_id.startswith(PREVIEW_PREFIX):
+            return _preview_lines(uow, invoice_id, p, expand)
         page = service.list_lines(
             uow,
             invoice_id,
@@ -129,3 +223,43 @@ def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -
         }
 
     return execute(call, run)
+
+
+PREVIEW_PREFIX = "upcoming_"
+
+
+def _preview_lines(uow: UnitOfWork, preview_id: str, p: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    """The lines of a customer's or subscription's upcoming invoice, made again (nothing written) and paged
+    by their temporary ids (`il_tmp_NNNN`, their place on the preview)."""
+    owner = preview_id.removeprefix(PREVIEW_PREFIX)
+    request = PreviewRequest(subscription=owner) if owner.startswith("sub_") else PreviewRequest(customer=owner)
+
+    def lines(invoice: Invoice) -> list[dict[str, Any]]:
+        entries = load_lines(uow, invoice.id)
+        related = load_related(uow, [], [e.item for e in entries], with_prices="pricing.price_details.price" in expand)
+        data = [render_line(e, related, expand) for e in entries]
+        if "subscription" in expand:
+            expand_line_subscriptions(uow, data)
+        for k, line in enumerate(data):
+            preview_line(line, preview_id, k)
+        return data
+
+    try:
+        data = preview_upcoming(uow, request, lines)
+    except (NotFound, InvalidInput) as exc:
+        raise NotFound("invoice", preview_id) from exc
+    ids = [line["id"] for line in data]
+    start, end = 0, len(data)
+    if p.get("starting_after") in ids:
+        start = ids.index(p["starting_after"]) + 1
+    if p.get("ending_before") in ids:
+        end = ids.index(p["ending_before"])
+    limit = p.get("limit") or 10
+    window = data[start:end]
+    page = window[-limit:] if p.get("ending_before") and not p.get("starting_after") else window[:limit]
+    return {
+        "object": "list",
+        "data": page,
+        "has_more": len(window) > len(page),
+        "url": f"/v1/invoices/{preview_id}/lines",
+    }

@@ -103,7 +103,7 @@ def _parent(item: InvoiceItem) -> dict[str, Any]:
             "invoice_item": item.id,
             "proration": False,
             "proration_details": {"credited_items": None},
-            "subscription": None,
+            "subscription": item.subscription_id,
         },
     }
 
@@ -156,6 +156,23 @@ def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: s
     }
 
 
+def _finalizes_at(inv: Invoice) -> int | None:
+    """A draft's scheduled finalization: the chosen time, or a renewal draft's hour (core.subscriptions.rules)."""
+    if inv.status != "draft" or not inv.auto_advance:
+        return None
+    if inv.chosen_finalizes_at is not None:
+        return inv.chosen_finalizes_at
+    return finalizes_at(inv.created) if auto_finalizes(inv.status, inv.auto_advance, inv.billing_reason) else None
+
+
+def _shipping_cost(inv: Invoice) -> dict[str, Any] | None:
+    """The shipping amount: untaxed (tax comes from tax rates on lines), from rate data (no shipping-rate object)."""
+    if inv.shipping_cost is None:
+        return None
+    amount = inv.amount_shipping
+    return {"amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "shipping_rate": None, "taxes": []}
+
+
 def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
     from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 
@@ -169,13 +186,13 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "object": "invoice",
         "account_country": None,
         "account_name": None,
-        "account_tax_ids": None,
+        "account_tax_ids": list(inv.account_tax_ids) if inv.account_tax_ids is not None else None,
         "amount_due": inv.amount_due,
         "amount_overpaid": 0,
         "amount_paid": inv.amount_paid,
         "amount_paid_off_stripe": inv.amount_paid if inv.paid_out_of_band else 0,
         "amount_remaining": inv.amount_due - inv.amount_paid,
-        "amount_shipping": 0,
+        "amount_shipping": inv.amount_shipping,
         "application": None,
         "attempt_count": 0,
         "attempted": False,
@@ -187,9 +204,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
             "provider": None,
             "status": None,
         },
-        "automatically_finalizes_at": (
-            finalizes_at(inv.created) if auto_finalizes(inv.status, inv.auto_advance, inv.billing_reason) else None
-        ),
+        "automatically_finalizes_at": _finalizes_at(inv),
         "billing_reason": inv.billing_reason,
         "collection_method": inv.collection_method,
         "confirmation_secret": None,
@@ -213,16 +228,18 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "description": inv.description,
         "discounts": [_discount_ref(d, related, "discounts" in expand) for d in inv.discounts],
         "due_date": inv.due_date,
-        "effective_at": inv.finalized_at,
+        "effective_at": inv.effective_at if inv.effective_at is not None else inv.finalized_at,
         "ending_balance": inv.ending_balance,
         "footer": inv.footer,
-        "from_invoice": None,
+        "from_invoice": (
+            {"action": "revision", "invoice": inv.from_invoice_id} if inv.from_invoice_id is not None else None
+        ),
         # A draft has no document (as Stripe): the links appear at finalization.
         "hosted_invoice_url": hosted_page_url(inv.document_token) if finalized and inv.document_token else None,
         "invoice_pdf": pdf_url(inv.document_token) if finalized and inv.document_token else None,
         "issuer": {"type": "self"},
         "last_finalization_error": None,
-        "latest_revision": None,
+        "latest_revision": inv.latest_revision_id,
         "lines": {
             "object": "list",
             "data": [render_line(e, related, expand, "lines.data.") for e in lines],
@@ -242,10 +259,10 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "pre_payment_credit_notes_amount": 0,
         "receipt_number": None,
         "rendering": None,
-        "shipping_cost": None,
-        "shipping_details": None,
+        "shipping_cost": _shipping_cost(inv),
+        "shipping_details": render_shipping(inv.shipping_details),
         "starting_balance": inv.starting_balance,
-        "statement_descriptor": None,
+        "statement_descriptor": inv.statement_descriptor,
         "status": inv.status,
         "status_transitions": {
             "finalized_at": inv.finalized_at,
@@ -304,12 +321,13 @@ def render_item(
         "parent": (
             {
                 "type": "subscription_details",
+                # Stripe's schema has subscription_item non-nullable: an item made for a subscription omits it.
                 "subscription_details": {
                     "subscription": item.subscription_id,
-                    "subscription_item": item.subscription_item_id,
+                    **({"subscription_item": item.subscription_item_id} if item.subscription_item_id else {}),
                 },
             }
-            if item.kind == "subscription"
+            if item.subscription_id is not None
             else None
         ),
         "period": {"end": item.period_end, "start": item.period_start},

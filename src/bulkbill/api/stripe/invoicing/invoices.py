@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
-from bulkbill.api.stripe.customers.customers import CUSTOM_FIELDS
+from bulkbill.api.stripe.catalog.prices import CurrencyMap
+from bulkbill.api.stripe.customers.customers import ADDRESS, CUSTOM_FIELDS
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
     AUTOMATIC_TAX,
     EXPAND,
+    Array,
     Bool,
     Currency,
     Enum,
@@ -28,19 +31,58 @@ from bulkbill.api.stripe.edge.params import (
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
+from bulkbill.api.stripe.invoicing.invoice_items import ITEM_FIELDS, item_changes, tax_fields
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
 from bulkbill.services.invoicing.invoice_views import invoice_view, invoice_views
+from bulkbill.services.invoicing.revisions import revise_invoice
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.upcoming import PreviewItem, PreviewRequest, preview_upcoming
 from bulkbill.storage.tables import Invoice
 
 router = APIRouter()
+_REVISION_ONLY = (
+    "from_invoice creates a revision that copies the invoice it revises (with metadata); "
+    "update the new draft for any other change."
+)
 # Stripe shows invoices only: Zuora credit memos (document_type "credit_memo") do not exist here.
 INVOICE = "invoice"
 
+# Stripe's shipping_rate_data: bulkbill serves no shipping-rate objects, so a rate is given by its data only.
+_DELIVERY_BOUND = Obj(
+    {"unit": Enum(("business_day", "day", "hour", "month", "week")), "value": Int(1, 1000)},
+    required=frozenset({"unit", "value"}),
+)
+_TAX_BEHAVIOR = Enum(("exclusive", "inclusive", "unspecified"))
+_SHIPPING_RATE_DATA = Obj(
+    {
+        "display_name": Str(100),
+        "type": Enum(("fixed_amount",)),
+        "fixed_amount": Obj(
+            {
+                "amount": Int(0, AMOUNT.maximum),
+                "currency": Currency(),
+                "currency_options": CurrencyMap(
+                    Obj({"amount": Int(0, AMOUNT.maximum), "tax_behavior": _TAX_BEHAVIOR}, frozenset({"amount"}))
+                ),
+            },
+            required=frozenset({"amount", "currency"}),
+        ),
+        "tax_behavior": _TAX_BEHAVIOR,
+        "tax_code": Str(),
+        "metadata": Metadata(),
+        "delivery_estimate": Obj({"maximum": _DELIVERY_BOUND, "minimum": _DELIVERY_BOUND}),
+    },
+    required=frozenset({"display_name"}),
+)
+SHIPPING_COST = Unsettable(Obj({"shipping_rate": Str(), "shipping_rate_data": _SHIPPING_RATE_DATA}))
+SHIPPING_DETAILS = Unsettable(
+    Obj({"address": ADDRESS, "name": Str(), "phone": Unsettable(Str())}, required=frozenset({"address", "name"}))
+)
 _EDIT = {
     "auto_advance": Bool(),
     "collection_method": Enum(("charge_automatically", "send_invoice")),
@@ -54,6 +96,13 @@ _EDIT = {
     "metadata": Metadata(),
     "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
+    "number": Unsettable(Str(26)),
+    "effective_at": Unsettable(Time()),
+    "statement_descriptor": Unsettable(Str(22)),
+    "shipping_cost": SHIPPING_COST,
+    "shipping_details": SHIPPING_DETAILS,
+    "account_tax_ids": Unsettable(Array(Str(), max_items=25)),
+    "automatically_finalizes_at": Time(),
 }
 CREATE = Obj(
     {
@@ -61,10 +110,26 @@ CREATE = Obj(
         "customer": Str(),
         "currency": Currency(),
         "pending_invoice_items_behavior": Enum(("exclude", "include")),
+        "subscription": Str(),
+        "from_invoice": Obj(
+            {"action": Enum(("revision",)), "invoice": Str()}, required=frozenset({"action", "invoice"})
+        ),
     },
-    required=frozenset({"customer"}),
 )
 UPDATE = Obj(_EDIT)
+PREVIEW = Obj(
+    {
+        "customer": Str(),
+        "subscription": Str(),
+        "currency": Currency(),
+        "discounts": DISCOUNTS,
+        "invoice_items": Array(Obj({**ITEM_FIELDS, "invoiceitem": Str()}), max_items=250),
+        # "next" and "recurring" preview the same invoice here: bulkbill never prorates.
+        "preview_mode": Enum(("next", "recurring")),
+        "automatic_tax": AUTOMATIC_TAX,
+        "expand": EXPAND,
+    }
+)
 EXPAND_ONLY = Obj({"expand": EXPAND})
 PAY = Obj({"paid_out_of_band": Bool(), "expand": EXPAND})
 FINALIZE = Obj({"auto_advance": Bool(), "expand": EXPAND})
@@ -87,6 +152,7 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
     rates = p.get("default_tax_rates")
     if isinstance(rates, list):
         rates = tuple(rates)
+    tax_ids = p.get("account_tax_ids")
     return service.InvoiceFields(
         customer=p.get("customer"),
         currency=p.get("currency"),
@@ -101,6 +167,14 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
         discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
         pending_invoice_items_behavior=p.get("pending_invoice_items_behavior"),
+        number=p.get("number"),
+        effective_at=p.get("effective_at"),
+        statement_descriptor=p.get("statement_descriptor"),
+        shipping_cost=p.get("shipping_cost"),
+        shipping_details=p.get("shipping_details"),
+        account_tax_ids=tuple(tax_ids) if isinstance(tax_ids, list) else tax_ids,
+        automatically_finalizes_at=p.get("automatically_finalizes_at"),
+        subscription=p.get("subscription"),
         given=frozenset(k for k in p if k not in ("expand", "automatic_tax")),
     )
 
@@ -124,9 +198,65 @@ def create_invoice(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
         expand = check_expand(p, INVOICE_EXPANDABLE)
+        source = p.get("from_invoice")
+        if source is not None:
+            others = sorted(set(p) - {"from_invoice", "expand", "metadata"})
+            if others:  # a revision copies the invoice it revises; edit it afterwards
+                raise InvalidInput([FieldError((others[0],), ErrorCode.PARAMETERS_EXCLUSIVE, _REVISION_ONLY)])
+            revision = revise_invoice(uow, source["invoice"], metadata=p.get("metadata"))
+            return invoice_response(uow, revision, expand)
+        if p.get("customer") is None:
+            raise InvalidInput(
+                [FieldError(("customer",), ErrorCode.PARAMETER_MISSING, "Missing required param: customer.")]
+            )
         return invoice_response(uow, service.create_invoice(uow, _fields(p)), expand)
 
     return execute(call, run)
+
+
+# Registered before POST /v1/invoices/{invoice_id}, which would otherwise take `create_preview` for an id.
+@router.post("/v1/invoices/create_preview", openapi_extra=body_params(PREVIEW))
+def create_preview(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(PREVIEW, params)
+        expand = check_expand(p, INVOICE_EXPANDABLE)
+        return preview_upcoming(uow, preview_request(p), lambda invoice: preview_body(uow, invoice, expand))
+
+    return execute(call, run)
+
+
+def preview_request(p: dict[str, Any]) -> PreviewRequest:
+    """A preview's parameters, as the upcoming-invoice service takes them."""
+    discounts = p.get("discounts")
+    return PreviewRequest(
+        customer=p.get("customer"),
+        subscription=p.get("subscription"),
+        currency=p.get("currency"),
+        discounts=(
+            tuple(DiscountRef(d.get("coupon"), d.get("discount"), d.get("promotion_code")) for d in discounts)
+            if isinstance(discounts, list)
+            else None
+        ),
+        items=tuple(
+            PreviewItem(item_changes(i), i.get("invoiceitem"), tax_fields(i)) for i in p.get("invoice_items") or []
+        ),
+    )
+
+
+def preview_body(uow: UnitOfWork, invoice: Invoice, expand: set[str]) -> dict[str, Any]:
+    """The upcoming invoice as Stripe shows a preview: `upcoming_…` id, `il_tmp_…` lines, no number."""
+    body = invoice_response(uow, invoice, expand)
+    preview_id = f"upcoming_{invoice.subscription_id or invoice.customer_id}"
+    body["id"] = preview_id
+    body["lines"]["url"] = f"/v1/invoices/{preview_id}/lines"
+    for k, line in enumerate(body["lines"]["data"]):
+        preview_line(line, preview_id, k)
+    return body
+
+
+def preview_line(line: dict[str, Any], preview_id: str, position: int) -> None:
+    """A preview's line: it belongs to the preview and has a temporary id (its place on the preview)."""
+    line["id"], line["invoice"] = f"il_tmp_{position:04d}", preview_id
 
 
 @router.get("/v1/invoices/{invoice_id}", openapi_extra=query_params(EXPAND_ONLY))

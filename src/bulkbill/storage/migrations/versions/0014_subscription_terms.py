@@ -1,7 +1,7 @@
 """Subscription terms: trials, a configured billing cycle anchor, cancel_at, paused collection, stored settings
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 from collections.abc import Sequence
