@@ -21,6 +21,7 @@ from bulkbill.api.stripe.edge.params import (
     Int,
     Metadata,
     Obj,
+    Refused,
     Str,
     Time,
     Unsettable,
@@ -30,6 +31,7 @@ from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.core.documents.display import AmountTaxDisplay, PageSize, RenderingChange
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
@@ -41,6 +43,21 @@ router = APIRouter()
 # Stripe shows invoices only: Zuora credit memos (document_type "credit_memo") do not exist here.
 INVOICE = "invoice"
 
+# Stripe's rendering: the tax display and the page size act on the PDF and the hosted page. Invoice
+# rendering templates are made in Stripe's Dashboard, and bulkbill has none to name: it refuses them.
+_NO_TEMPLATES = (
+    "bulkbill has no invoice rendering templates; every document uses its own layout, branded per tenant "
+    "(`bulkbill tenants update --logo --accent --footer`)."
+)
+RENDERING = Obj(
+    {
+        "amount_tax_display": Unsettable(Enum(tuple(v.value for v in AmountTaxDisplay))),
+        "pdf": Obj({"page_size": Enum(tuple(v.value for v in PageSize))}),
+        "template": Refused(_NO_TEMPLATES),
+        "template_version": Unsettable(Refused(_NO_TEMPLATES, {"type": "integer"})),
+    }
+)
+
 _EDIT = {
     "auto_advance": Bool(),
     "collection_method": Enum(("charge_automatically", "send_invoice")),
@@ -51,6 +68,7 @@ _EDIT = {
     "description": Unsettable(Str(1500)),
     "footer": Unsettable(Str(5000)),
     "custom_fields": CUSTOM_FIELDS,
+    "rendering": RENDERING,
     "metadata": Metadata(),
     "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
@@ -97,11 +115,22 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         description=p.get("description"),
         footer=p.get("footer"),
         custom_fields=p.get("custom_fields"),
+        rendering=_rendering(p.get("rendering")),
         metadata=p.get("metadata"),
         default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
         discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
         pending_invoice_items_behavior=p.get("pending_invoice_items_behavior"),
         given=frozenset(k for k in p if k not in ("expand", "automatic_tax")),
+    )
+
+
+def _rendering(p: dict[str, Any] | None) -> RenderingChange | None:
+    if p is None:
+        return None
+    display, page_size = p.get("amount_tax_display"), (p.get("pdf") or {}).get("page_size")
+    return RenderingChange(
+        amount_tax_display=display if isinstance(display, Clear) or display is None else AmountTaxDisplay(display),
+        page_size=PageSize(page_size) if page_size is not None else None,
     )
 
 
