@@ -114,3 +114,10 @@ def test_a_new_invoice_takes_the_customer_s_tax_display(sdk: SdkTenant) -> None:
     assert invoice.rendering is not None and invoice.rendering.amount_tax_display == "exclude_tax"
     own = sdk.invoice(customer.id, rendering={"amount_tax_display": "include_inclusive_tax"})
     assert own.rendering is not None and own.rendering.amount_tax_display == "include_inclusive_tax"
+
+
+def test_a_customer_s_rendering_template_is_refused_too(sdk: SdkTenant) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.customer(invoice_settings={"rendering_options": {"template": "inrtem_123"}})
+    assert caught.value.param == "invoice_settings[rendering_options][template]"
+    assert "no invoice rendering templates" in str(caught.value.user_message)

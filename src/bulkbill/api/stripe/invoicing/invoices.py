@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
-from bulkbill.api.stripe.customers.customers import CUSTOM_FIELDS
+from bulkbill.api.stripe.customers.customers import CUSTOM_FIELDS, NO_TEMPLATES
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
@@ -43,18 +43,14 @@ router = APIRouter()
 # Stripe shows invoices only: Zuora credit memos (document_type "credit_memo") do not exist here.
 INVOICE = "invoice"
 
-# Stripe's rendering: the tax display and the page size act on the PDF and the hosted page. Invoice
-# rendering templates are made in Stripe's Dashboard, and bulkbill has none to name: it refuses them.
-_NO_TEMPLATES = (
-    "bulkbill has no invoice rendering templates; every document uses its own layout, branded per tenant "
-    "(`bulkbill tenants update --logo --accent --footer`)."
-)
+# Stripe's rendering: the tax display and the page size act on the PDF and the hosted page; templates
+# are refused (customers.NO_TEMPLATES says why).
 RENDERING = Obj(
     {
         "amount_tax_display": Unsettable(Enum(tuple(v.value for v in AmountTaxDisplay))),
         "pdf": Obj({"page_size": Enum(tuple(v.value for v in PageSize))}),
-        "template": Refused(_NO_TEMPLATES),
-        "template_version": Unsettable(Refused(_NO_TEMPLATES, {"type": "integer"})),
+        "template": Refused(NO_TEMPLATES),
+        "template_version": Unsettable(Refused(NO_TEMPLATES, {"type": "integer"})),
     }
 )
 
