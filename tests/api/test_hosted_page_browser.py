@@ -7,11 +7,13 @@ PostgreSQL): scripts/ensure_chromium.sh installs Debian's package for the test s
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
+import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
@@ -31,6 +33,10 @@ def chromium() -> str:
 
 
 def printed_by_chromium(html: str, tmp_path: Path) -> str:
+    return pdf_text(chromium_pdf(html, tmp_path))
+
+
+def chromium_pdf(html: str, tmp_path: Path) -> bytes:
     page, printed = tmp_path / "page.html", tmp_path / "page.pdf"
     page.write_text(html, encoding="utf-8")
     subprocess.run(
@@ -48,7 +54,7 @@ def printed_by_chromium(html: str, tmp_path: Path) -> str:
         capture_output=True,
         timeout=120,
     )
-    return pdf_text(printed.read_bytes())
+    return printed.read_bytes()
 
 
 def test_the_hosted_page_shows_the_api_s_figures_in_chromium(
@@ -66,3 +72,22 @@ def test_the_hosted_page_shows_the_api_s_figures_in_chromium(
         assert money(figure) in text
     assert invoice["number"] in text
     assert "PAID" in text.upper()
+
+
+def test_a_french_letter_size_invoice_prints_in_french_on_letter_in_chromium(
+    stripe: StripeClient, client: TestClient, tmp_path: Path
+) -> None:
+    customer = stripe.ok("POST", "/v1/customers", {"name": "Élise", "preferred_locales": ["fr-FR"]})
+    invoice = stripe.ok(
+        "POST",
+        "/v1/invoices",
+        {"customer": customer["id"], "currency": "eur", "rendering": {"pdf": {"page_size": "letter"}}},
+    )
+    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": [{"amount": 123456, "description": "x"}]})
+    invoice = stripe.ok("POST", f"/v1/invoices/{invoice['id']}/finalize")
+    printed = chromium_pdf(client.get(path_of(invoice["hosted_invoice_url"])).text, tmp_path)
+    box = pypdf.PdfReader(io.BytesIO(printed)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # US Letter, in points
+    text = pdf_text(printed)
+    assert "Facture" in text and "Montant dû" in text
+    assert " ".join(Formatter("eur", "fr_FR").money(invoice["amount_due"]).split()) in text

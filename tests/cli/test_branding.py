@@ -1,4 +1,5 @@
-"""`bulkbill tenants update T --business-name --address --logo --accent --footer`: documents carry the branding."""
+"""`bulkbill tenants update T --business-name --address --logo --accent --footer --locale`: documents carry the
+branding, and read in the tenant's locale when the customer names none."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ def test_branding_is_stored_checked_and_normalized(tmp_path: Path) -> None:
         ("--logo", "not-an-image.txt", "PNG, JPEG or SVG"),
         ("--logo", "fake.png", "cannot be read"),
         ("--logo", "huge.png", "at most 524288"),
+        ("--locale", "klingon", "locale must be a language tag"),
     ],
 )
 def test_bad_branding_is_one_error_line_and_changes_nothing(
@@ -102,3 +104,14 @@ def test_an_update_with_nothing_to_change_is_refused(tmp_path: Path) -> None:
     new_tenant(url)
     result = runner.invoke(app, ["tenants", "update", "acme", "--database-url", url])
     assert result.exit_code == 2 and "nothing to change" in result.stderr
+
+
+def test_the_tenant_s_locale_is_stored_as_babel_names_it_and_cleared_by_an_empty_value(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    tenant_id = new_tenant(url)
+    result = runner.invoke(app, ["tenants", "update", "acme", "--locale", "fr-CA", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert stored(url, tenant_id).default_locale == "fr_CA"
+    result = runner.invoke(app, ["tenants", "update", "acme", "--locale", "", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert stored(url, tenant_id).default_locale is None

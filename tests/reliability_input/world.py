@@ -55,6 +55,7 @@ KINDS = {
     # The public document pages: the token is the credential (no tenant key); see PUBLIC_BY_TOKEN.
     ("documents", "token"): "document_token",
     ("creditmemos", "memo_key"): "credit_memo",
+    ("creditmemos", "credit_memo_key"): "credit_memo",
     ("events", "event_id"): "event",
     ("webhook_endpoints", "endpoint_id"): "webhook_endpoint",
     ("credit_notes", "credit_note_id"): "credit_note",

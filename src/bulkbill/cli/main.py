@@ -210,6 +210,10 @@ def tenants_update(
     ] = None,
     accent: Annotated[str | None, typer.Option("--accent", help="Accent colour, #rgb or #rrggbb.")] = None,
     footer: Annotated[str | None, typer.Option("--footer", help="Footer text of every document.")] = None,
+    locale: Annotated[
+        str | None,
+        typer.Option("--locale", help="Language of documents whose customer names none (fr, fr-CA, ja); '' = English."),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Change a tenant's settings: its default Zuora-Version, and the branding of its documents."""
@@ -223,6 +227,7 @@ def tenants_update(
         accent=accent,
         footer=footer,
         logo=_read_logo(logo),
+        locale=locale,
     )
     if zuora_version is None and change.is_empty():
         fail("nothing to change: give --zuora-version or a branding option (see --help)")

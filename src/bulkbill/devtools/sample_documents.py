@@ -1,7 +1,8 @@
 """Sample documents: the README's pictures and the renderer's benchmark draw the same ones.
 
 `python -m bulkbill.devtools.sample_documents docs/images` writes PNG pages of a 3-line USD invoice
-with a tax and a discount, a 250-line EUR invoice in German, a JPY credit memo and a void invoice.
+with a tax and a discount, a 250-line EUR invoice in German, a JPY credit memo, a void invoice, a JPY
+invoice in Japanese and a CAD invoice in Canadian French on US Letter.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from bulkbill.core.documents.display import DEFAULT_PAPER, Paper
 from bulkbill.core.documents.model import (
     Adjustment,
     Branding,
@@ -57,6 +59,7 @@ def invoice(
     minor: int = 100,
     kind: DocumentKind = DocumentKind.INVOICE,
     number: str = "NW-2026-000123",
+    paper: Paper = DEFAULT_PAPER,
 ) -> Document:
     """An invoice of `lines` lines with a 10 % discount and 19 % VAT, figures computed as the core does."""
     body = _lines(lines, minor)
@@ -87,6 +90,7 @@ def invoice(
         amount_paid=paid,
         amount_due=0 if state is DocumentState.VOID else total,
         payment_terms="Net 30" if kind is DocumentKind.INVOICE else None,
+        paper=paper,
     )
 
 
@@ -97,6 +101,10 @@ SAMPLES: dict[str, Callable[[], Document]] = {
         4, currency="jpy", minor=150, kind=DocumentKind.CREDIT_MEMO, number="CM00000042"
     ),
     "invoice-void": lambda: invoice(3, state=DocumentState.VOID, number="NW-2026-000124"),
+    "invoice-jpy-ja": lambda: invoice(5, currency="jpy", minor=150, locale="ja", number="NW-2026-000125"),
+    "invoice-cad-fr-ca-letter": lambda: invoice(
+        4, currency="cad", locale="fr_CA", number="NW-2026-000126", paper=Paper.US_LETTER
+    ),
 }
 
 

@@ -74,6 +74,8 @@ class Tenant(Base):
     invoice_footer: Mapped[str | None] = mapped_column(Text)
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_type: Mapped[str | None] = mapped_column(String(32))
+    # The locale of documents whose customer names none (a BCP 47 tag babel knows); None: English.
+    default_locale: Mapped[str | None] = mapped_column(String(35))
 
 
 class Customer(Base):
@@ -269,6 +271,8 @@ class Invoice(Base):
     # Name-value pairs shown on the document (Stripe custom_fields, at most 4; not the Zuora custom_fields
     # column): a new invoice takes its customer's invoice_settings.custom_fields.
     document_custom_fields: Mapped[list[dict[str, str]] | None] = mapped_column(Json)
+    # Stripe's invoice `rendering`: {"amount_tax_display": ..., "page_size": ...} as set; None when nothing is.
+    rendering: Mapped[dict[str, str] | None] = mapped_column(Json)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
     default_tax_rates: Mapped[list[str]] = mapped_column(Json, default=list)
     discounts: Mapped[list[str]] = mapped_column(Json, default=list)

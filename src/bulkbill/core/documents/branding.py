@@ -1,8 +1,10 @@
-"""The rules for a tenant's document branding: accent colours and logos."""
+"""The rules for a tenant's document branding: accent colours, logos and the default locale."""
 
 from __future__ import annotations
 
 import re
+
+from bulkbill.core.documents.formatting import known_locale
 
 MAX_LOGO_BYTES = 512 * 1024
 MAX_TEXT = 2000
@@ -42,3 +44,11 @@ def check_text(value: str, what: str) -> str:
     if len(value) > MAX_TEXT:
         raise BrandingRefused(f"{what} is {len(value)} characters long; at most {MAX_TEXT} are allowed")
     return value
+
+
+def check_locale(value: str) -> str:
+    """A tenant's default locale is a tag babel knows (`fr`, `fr-CA`, `ja_JP`); kept as babel writes it."""
+    locale = known_locale(value)
+    if locale is None:
+        raise BrandingRefused(f"locale must be a language tag such as fr, fr-CA or ja, not {value!r}")
+    return locale

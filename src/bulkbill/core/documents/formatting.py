@@ -26,15 +26,21 @@ DEFAULT_LOCALE = "en"
 _PROBES = ("0", "5", "-5", "1234.5", "-1234.56", "12345.67", "1234567.891", "-123456789.12", "0.12345")
 
 
+def known_locale(tag: str) -> str | None:
+    """A locale tag as babel names it (`de-DE` → `de_DE`); None when babel does not know it."""
+    if not tag.strip():
+        return None
+    try:
+        return str(Locale.parse(tag.strip().replace("-", "_")))
+    except (ValueError, UnknownLocaleError):
+        return None
+
+
 def choose_locale(preferences: list[str] | tuple[str, ...] | None) -> str:
     """The first preferred locale babel knows (`de-DE` → `de_DE`), else English."""
     for wanted in preferences or ():
-        if not isinstance(wanted, str) or not wanted.strip():
-            continue
-        try:
-            return str(Locale.parse(wanted.strip().replace("-", "_")))
-        except (ValueError, UnknownLocaleError):
-            continue
+        if isinstance(wanted, str) and (locale := known_locale(wanted)) is not None:
+            return locale
     return DEFAULT_LOCALE
 
 

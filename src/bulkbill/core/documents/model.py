@@ -13,8 +13,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bulkbill.core.documents.display import DEFAULT_PAPER, AmountTaxDisplay, Paper
+
 # Bumped whenever a renderer's output changes for the same document: cached files then re-render.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 class DocumentKind(StrEnum):
@@ -71,11 +73,13 @@ class DocumentLine:
     amount: int
     period_start: int | None = None
     period_end: int | None = None
+    # The part of `amount` that is inclusive tax (after the line's discounts), for amount_tax_display.
+    inclusive_tax: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Adjustment:
-    """A discount or a tax summed over the document: its label and amount (minor units)."""
+    """A discount or a tax summed over the document: its label ("" for the generic word) and amount (minor units)."""
 
     label: str
     amount: int
@@ -107,6 +111,9 @@ class Document:
     memo: str | None = None
     payment_terms: str | None = None
     custom_fields: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # Stripe's invoice `rendering`: whether line amounts show their inclusive tax, and the paper.
+    tax_display: AmountTaxDisplay | None = None
+    paper: Paper = DEFAULT_PAPER
 
     @property
     def amount_remaining(self) -> int:

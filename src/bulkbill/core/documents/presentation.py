@@ -8,72 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bulkbill.core.documents.display import shows_inclusive_tax, unit_amount_shown
 from bulkbill.core.documents.formatting import Formatter
-from bulkbill.core.documents.model import Document, DocumentKind, DocumentState
-
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "invoice": "Invoice",
-        "credit_memo": "Credit memo",
-        "number": "Number",
-        "issued": "Date of issue",
-        "due": "Due date",
-        "period": "Period",
-        "bill_to": "Bill to",
-        "from": "From",
-        "tax_id": "Tax ID",
-        "description": "Description",
-        "quantity": "Qty",
-        "unit_price": "Unit price",
-        "amount": "Amount",
-        "subtotal": "Subtotal",
-        "total": "Total",
-        "balance_applied": "Applied balance",
-        "amount_paid": "Amount paid",
-        "amount_due": "Amount due",
-        "amount_remaining": "Amount remaining",
-        "amount_credited": "Amount credited",
-        "payment_terms": "Payment terms",
-        "open": "",
-        "paid": "Paid",
-        "void": "Void",
-        "uncollectible": "Uncollectible",
-        "page": "Page",
-    },
-    "de": {
-        "invoice": "Rechnung",
-        "credit_memo": "Gutschrift",
-        "number": "Nummer",
-        "issued": "Rechnungsdatum",
-        "due": "Fällig am",
-        "period": "Zeitraum",
-        "bill_to": "Rechnungsempfänger",
-        "from": "Von",
-        "tax_id": "USt-IdNr.",
-        "description": "Beschreibung",
-        "quantity": "Menge",
-        "unit_price": "Einzelpreis",
-        "amount": "Betrag",
-        "subtotal": "Zwischensumme",
-        "total": "Gesamt",
-        "balance_applied": "Verrechnetes Guthaben",
-        "amount_paid": "Bezahlt",
-        "amount_due": "Fälliger Betrag",
-        "amount_remaining": "Offener Betrag",
-        "amount_credited": "Gutgeschriebener Betrag",
-        "payment_terms": "Zahlungsbedingungen",
-        "open": "",
-        "paid": "Bezahlt",
-        "void": "Storniert",
-        "uncollectible": "Uneinbringlich",
-        "page": "Seite",
-    },
-}
-
-
-def labels_for(locale: str) -> dict[str, str]:
-    """The labels in the locale's language; English for a language without its own."""
-    return _LABELS.get(locale.split("_")[0], _LABELS["en"])
+from bulkbill.core.documents.labels import labels_for, language_of
+from bulkbill.core.documents.model import Adjustment, Document, DocumentKind, DocumentLine, DocumentState
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +32,12 @@ def present(document: Document) -> dict[str, Any]:
     fmt = Formatter(document.currency, document.locale)
     labels = labels_for(document.locale)
     credit = document.kind is DocumentKind.CREDIT_MEMO
-    totals = [Row(labels["subtotal"], fmt.money(document.subtotal))]
-    totals += [Row(d.label, fmt.money(-d.amount)) for d in document.discounts]
-    totals += [Row(t.label, fmt.money(t.amount)) for t in document.taxes]
+    with_inclusive = shows_inclusive_tax(document.tax_display)
+    # Without inclusive tax in the lines, the subtotal leaves it out too and it is added below like any tax.
+    subtotal = document.subtotal - (0 if with_inclusive else sum(t.amount for t in document.taxes if t.inclusive))
+    totals = [Row(labels["subtotal"], fmt.money(subtotal))]
+    totals += [Row(d.label or labels["discount"], fmt.money(-d.amount)) for d in document.discounts]
+    totals += [Row(_tax_label(t, labels, with_inclusive), fmt.money(t.amount)) for t in document.taxes]
     totals.append(Row(labels["total"], fmt.money(document.total), strong=True))
     if document.balance_applied:
         totals.append(Row(labels["balance_applied"], fmt.money(document.balance_applied)))
@@ -116,7 +57,8 @@ def present(document: Document) -> dict[str, Any]:
         facts.append(Row(labels["payment_terms"], document.payment_terms))
     facts += [Row(name, value) for name, value in document.custom_fields]
     return {
-        "lang": document.locale.split("_")[0],
+        "lang": language_of(document.locale),
+        "paper": document.paper.value,
         "title": labels[document.kind.value],
         "state": document.state.value,
         "stamp": "" if document.state is DocumentState.OPEN else labels[document.state.value],
@@ -128,19 +70,27 @@ def present(document: Document) -> dict[str, Any]:
         "issuer": _party(document.issuer, labels),
         "customer": _party(document.customer, labels),
         "facts": [_row(r) for r in facts],
-        "lines": [
-            {
-                "description": line.description,
-                "period": _period(fmt, line.period_start, line.period_end),
-                "quantity": fmt.quantity(line.quantity),
-                "unit_price": fmt.unit_price(line.unit_amount),
-                "amount": fmt.money(line.amount),
-            }
-            for line in document.lines
-        ],
+        "lines": [_line(fmt, line, with_inclusive) for line in document.lines],
         "totals": [_row(r) for r in totals],
         "amount_due": fmt.money(document.amount_due),
     }
+
+
+def _line(fmt: Formatter, line: DocumentLine, with_inclusive: bool) -> dict[str, str]:
+    amount = line.amount if with_inclusive else line.amount - line.inclusive_tax
+    return {
+        "description": line.description,
+        "period": _period(fmt, line.period_start, line.period_end),
+        "quantity": fmt.quantity(line.quantity),
+        "unit_price": fmt.unit_price(unit_amount_shown(line.amount, line.quantity, line.unit_amount, amount)),
+        "amount": fmt.money(amount),
+    }
+
+
+def _tax_label(tax: Adjustment, labels: dict[str, str], with_inclusive: bool) -> str:
+    """A tax's name, marked as included when the lines carry it (exclude_tax adds it like any other)."""
+    label = tax.label or labels["tax"]
+    return f"{label} {labels['inclusive']}" if tax.inclusive and with_inclusive else label
 
 
 def _row(row: Row) -> dict[str, Any]:

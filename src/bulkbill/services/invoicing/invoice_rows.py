@@ -41,6 +41,7 @@ def new_invoice_columns(
         "description": None,
         "footer": None,
         "document_custom_fields": None,
+        "rendering": None,
         "metadata_": {},
         "default_tax_rates": [],
         "discounts": [],

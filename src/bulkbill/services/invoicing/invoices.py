@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, true
 
+from bulkbill.core.documents.display import RenderingChange, changed_rendering
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
@@ -45,8 +46,18 @@ from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
 from bulkbill.storage.tables_subscriptions import Subscription
 
+# `rendering` changes what the document shows, not a figure: a finalized invoice's next render shows it.
 EDITABLE_AFTER_DRAFT = frozenset(
-    {"metadata", "description", "footer", "custom_fields", "auto_advance", "statement_descriptor", "shipping_details"}
+    {
+        "metadata",
+        "description",
+        "footer",
+        "custom_fields",
+        "auto_advance",
+        "statement_descriptor",
+        "shipping_details",
+        "rendering",
+    }
 )
 COLLECTION_FIELDS = frozenset({"collection_method", "days_until_due", "due_date"})
 
@@ -63,6 +74,8 @@ class InvoiceFields:
     footer: str | Clear | None = None
     # Name-value pairs shown on the document (Stripe's custom_fields); default: the customer's invoice_settings.
     custom_fields: list[dict[str, str]] | Clear | None = None
+    # Stripe's rendering (tax display, page size); default: the customer's invoice_settings.rendering_options.
+    rendering: RenderingChange | None = None
     metadata: MetadataUpdate | None = None
     default_tax_rates: tuple[str, ...] | Clear | None = None
     discounts: tuple[DiscountRef, ...] | Clear | None = None
@@ -155,6 +168,7 @@ def create_invoice(uow: UnitOfWork, fields: InvoiceFields) -> Invoice:
         document_custom_fields=(
             _fields_shown(fields.custom_fields) if fields.custom_fields is not None else settings.get("custom_fields")
         ),
+        rendering=changed_rendering(_customer_rendering(settings), fields.rendering or RenderingChange()),
         metadata_=metadata,
         default_tax_rates=list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else [],
     )
@@ -253,6 +267,12 @@ def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> Invoice
     return line
 
 
+def _customer_rendering(settings: dict[str, Any]) -> dict[str, str] | None:
+    """The customer's default tax display (invoice_settings.rendering_options), which a new invoice starts from."""
+    display = (settings.get("rendering_options") or {}).get("amount_tax_display")
+    return {"amount_tax_display": display} if isinstance(display, str) else None
+
+
 def _fields_shown(value: list[dict[str, str]] | Clear) -> list[dict[str, str]] | None:
     return None if isinstance(value, Clear) or not value else value
 
@@ -288,6 +308,8 @@ def update_invoice(uow: UnitOfWork, invoice_id: str, fields: InvoiceFields) -> I
         invoice.footer = _text(fields.footer)
     if fields.custom_fields is not None:
         invoice.document_custom_fields = _fields_shown(fields.custom_fields)
+    if fields.rendering is not None:
+        invoice.rendering = changed_rendering(invoice.rendering, fields.rendering)
     if fields.default_tax_rates is not None:
         invoice.default_tax_rates = (
             list(fields.default_tax_rates) if isinstance(fields.default_tax_rates, tuple) else []

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bulkbill.core.documents.branding import BrandingRefused, check_accent, check_text, logo_type
+from bulkbill.core.documents.branding import BrandingRefused, check_accent, check_locale, check_text, logo_type
 from bulkbill.services.rendering.pdf import logo_renders
 from bulkbill.storage.tables import Tenant
 
@@ -21,11 +21,12 @@ class BrandingChange:
     accent: str | None = None
     footer: str | None = None
     logo: bytes | None = None
+    # The locale of documents whose customer names none ("" clears it: English).
+    locale: str | None = None
 
     def is_empty(self) -> bool:
-        return all(
-            v is None for v in (self.business_name, self.address, self.tax_id, self.accent, self.footer, self.logo)
-        )
+        values = (self.business_name, self.address, self.tax_id, self.accent, self.footer, self.logo, self.locale)
+        return all(v is None for v in values)
 
 
 def set_branding(session: Session, tenant_id: str, change: BrandingChange) -> None:
@@ -34,6 +35,7 @@ def set_branding(session: Session, tenant_id: str, change: BrandingChange) -> No
     if tenant is None:
         raise LookupError(f"no tenant {tenant_id!r}")
     accent = check_accent(change.accent) if change.accent else change.accent
+    locale = check_locale(change.locale) if change.locale else change.locale
     kind = logo_type(change.logo) if change.logo else None
     if change.logo and kind is not None and not logo_renders(change.logo, kind):
         raise BrandingRefused("the logo cannot be read as the image it claims to be")
@@ -48,5 +50,7 @@ def set_branding(session: Session, tenant_id: str, change: BrandingChange) -> No
             setattr(tenant, column, check_text(value, column.replace("_", " ")) or None)
     if accent is not None:
         tenant.accent = accent or None
+    if locale is not None:
+        tenant.default_locale = locale or None
     if change.logo is not None:
         tenant.logo, tenant.logo_type = (change.logo, kind) if change.logo else (None, None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from bulkbill.core.documents.display import AmountTaxDisplay, PageSize, paper_for
 from bulkbill.core.documents.formatting import choose_locale
 from bulkbill.core.documents.model import (
     Adjustment,
@@ -24,6 +25,7 @@ from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, Tenant
 
 DEFAULT_ACCENT = "#1f6feb"
+_E = TypeVar("_E", AmountTaxDisplay, PageSize)
 
 
 def has_document(invoice: Invoice) -> bool:
@@ -48,15 +50,18 @@ def build_document(uow: UnitOfWork, invoice: Invoice) -> Document:
             amount=e.item.amount,
             period_start=e.item.period_start,
             period_end=e.item.period_end,
+            inclusive_tax=sum(int(t["amount"]) for t in e.line.taxes or () if t.get("inclusive")),
         )
         for e in entries
     )
+    locale = document_locale(customer, tenant)
+    rendering = invoice.rendering or {}
     return Document(
         kind=DocumentKind(invoice.document_type),
         state=state,
         number=invoice.number or invoice.id,
         currency=invoice.currency,
-        locale=customer_locale(customer),
+        locale=locale,
         issued=_issued(invoice),
         due=invoice.due_date,
         period_start=invoice.period_start,
@@ -74,18 +79,46 @@ def build_document(uow: UnitOfWork, invoice: Invoice) -> Document:
         amount_due=invoice.amount_due,
         memo=invoice.description or invoice.comments,
         payment_terms=_payment_terms(invoice, customer),
-        custom_fields=tuple(
-            (str(k), str(v)) for k, v in sorted((invoice.custom_fields or {}).items()) if v not in (None, "")
-        ),
+        custom_fields=_custom_fields(invoice),
+        tax_display=_enum(AmountTaxDisplay, rendering.get("amount_tax_display")),
+        paper=paper_for(_enum(PageSize, rendering.get("page_size")), locale),
     )
 
 
-def customer_locale(customer: Customer | None) -> str:
-    """The customer's first preferred locale babel knows (Stripe preferred_locales), else English."""
+def _enum(kind: type[_E], value: object) -> _E | None:
+    """A stored choice as its enum; None when unset (or not one of today's values)."""
+    return kind(value) if isinstance(value, str) and value in kind._value2member_map_ else None
+
+
+def _custom_fields(invoice: Invoice) -> tuple[tuple[str, str], ...]:
+    """Stripe's custom_fields (name-value pairs, in their order), then Zuora's custom fields by name."""
+    stripe = [(str(f.get("name", "")), str(f.get("value", ""))) for f in invoice.document_custom_fields or ()]
+    zuora = [(str(k), str(v)) for k, v in sorted((invoice.custom_fields or {}).items()) if v not in (None, "")]
+    return tuple(stripe + zuora)
+
+
+# A Zuora account carries no language (its contacts' country is not one): bulkbill reads this custom
+# field of the account, a BCP 47 tag such as "fr" or "fr-CA" (README, "Billing documents").
+ZUORA_LOCALE_FIELD = "Locale__c"
+
+
+def customer_locale(customer: Customer | None, default: str | None = None) -> str:
+    """The customer's first preferred locale babel knows (Stripe preferred_locales; a Zuora account's
+    Locale__c), else `default` (the tenant's), else English."""
     preferences = _details(customer).get("preferred_locales")
-    if not isinstance(preferences, list | tuple):
-        preferences = None
-    return choose_locale(preferences)
+    wanted = [p for p in preferences if isinstance(p, str)] if isinstance(preferences, list | tuple) else []
+    profile = getattr(customer, "profile", None) if customer is not None else None
+    custom = profile.get("customFields") if isinstance(profile, dict) else None
+    if isinstance(custom, dict) and isinstance(custom.get(ZUORA_LOCALE_FIELD), str):
+        wanted.append(custom[ZUORA_LOCALE_FIELD])
+    if default:
+        wanted.append(default)
+    return choose_locale(wanted)
+
+
+def document_locale(customer: Customer | None, tenant: Tenant | None) -> str:
+    """The locale a customer's documents read in: the customer's own, else the tenant's default, else English."""
+    return customer_locale(customer, tenant.default_locale if tenant is not None else None)
 
 
 def _details(customer: Customer | None) -> dict[str, Any]:
@@ -152,7 +185,7 @@ def _discounts(invoice: Invoice, related: Related) -> tuple[Adjustment, ...]:
     for entry in invoice.total_discount_amounts or []:
         discount = related.discounts.get(entry["discount"])
         coupon = related.coupons.get(discount.coupon_id) if discount is not None else None
-        label = (coupon.name or coupon.id) if coupon is not None else "Discount"
+        label = (coupon.name or coupon.id) if coupon is not None else ""  # "": the document's word for it
         if coupon is not None and coupon.percent_off is not None:
             label = f"{label} ({_percent(coupon.percent_off)} %)"
         out.append(Adjustment(label, int(entry["amount"])))
@@ -163,9 +196,8 @@ def _taxes(invoice: Invoice, related: Related) -> tuple[Adjustment, ...]:
     out = []
     for entry in invoice.total_taxes or []:
         rate = related.tax_rates.get(entry.get("tax_rate", ""))
-        label = f"{rate.display_name} {_percent(rate.percentage)} %" if rate is not None else "Tax"
-        inclusive = bool(entry.get("inclusive"))
-        out.append(Adjustment(label + (" (incl.)" if inclusive else ""), int(entry["amount"]), inclusive))
+        label = f"{rate.display_name} {_percent(rate.percentage)} %" if rate is not None else ""
+        out.append(Adjustment(label, int(entry["amount"]), bool(entry.get("inclusive"))))
     return tuple(out)
 
 

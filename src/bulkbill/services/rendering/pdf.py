@@ -2,6 +2,10 @@
 
 One compiler is kept per process with the bundled fonts only, so a render costs milliseconds and looks
 the same on every machine. Logos are written once, named by their hash, under the compiler's root.
+
+typst's bundled fonts have no Japanese (or other CJK) glyphs: a Japanese document's words fall back to
+IPAex Gothic (Debian's `fonts-ipaexfont-gothic`, 3 MB) or Noto Sans CJK (`fonts-noto-cjk`), read from
+their Debian directories only (still no other system font). Without either, Japanese labels print empty.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from bulkbill.core.documents.typst_text import typst_value
 
 _TEMPLATE = files("bulkbill.services.rendering").joinpath("templates/document.typ").read_text(encoding="utf-8")
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}
+# Where Debian puts the CJK fonts the template falls back to (document.typ names them).
+CJK_FONT_DIRS = ("/usr/share/fonts/opentype/ipaexfont-gothic", "/usr/share/fonts/opentype/noto")
+
+
+def cjk_font_dirs() -> list[str]:
+    """The CJK font directories this machine has."""
+    return [d for d in CJK_FONT_DIRS if Path(d).is_dir()]
 
 
 class _Typst:
@@ -28,7 +39,7 @@ class _Typst:
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="bulkbill-typst-"))
-        self.compiler = typst.Compiler(root=str(self.root), ignore_system_fonts=True)
+        self.compiler = typst.Compiler(root=str(self.root), ignore_system_fonts=True, font_paths=cjk_font_dirs())
         self.lock = threading.Lock()
 
     def logo_path(self, logo: bytes, content_type: str | None) -> str:

@@ -111,3 +111,12 @@ def test_a_customer_s_preferred_locale_and_address_are_on_the_document(
     assert "Rechnung" in text and "10115 Berlin" in text
     assert " ".join(Formatter("eur", "de_DE").money(invoice["amount_due"]).split()) in text
     assert "1.234,56" in text
+
+
+def test_the_invoice_s_custom_fields_are_on_the_document(stripe: StripeClient, client: TestClient) -> None:
+    invoice = setup_invoice(stripe, **{"custom_fields[0][name]": "PO number", "custom_fields[0][value]": "PO-4711"})
+    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": [{"amount": 500, "description": "x"}]})
+    invoice = stripe.ok("POST", f"/v1/invoices/{invoice['id']}/finalize")
+    text = pdf_text(client.get(path_of(invoice["invoice_pdf"])).content)
+    assert "PO number PO-4711" in text
+    assert "PO-4711" in client.get(path_of(invoice["hosted_invoice_url"])).text

@@ -11,7 +11,7 @@ from bulkbill.core.documents.formatting import Formatter
 from bulkbill.core.money import major_to_minor
 from tests.helpers import StripeClient, ZuoraClient
 from tests.helpers.documents import pdf_text
-from tests.helpers.zuora import get, item, items_of, make_credit_memo, post, standalone
+from tests.helpers.zuora import account, get, item, items_of, make_credit_memo, post, standalone
 
 
 def minor(value: object, currency: str) -> int:
@@ -66,6 +66,8 @@ def test_a_credit_memo_has_a_file_in_its_currency(zuora: ZuoraClient, client: Te
     invoice = posted_invoice(zuora)
     make_credit_memo(client, invoice["id"], "CM00000001")
     [file] = zuora.ok("GET", "/v1/credit-memos/CM00000001/files")["creditMemoFiles"]
+    # The older reference's spelling lists the same file.
+    assert zuora.ok("GET", "/v1/creditmemos/CM00000001/files")["creditMemoFiles"] == [file]
     text = pdf_text(zuora.request("GET", file["pdfFileUrl"]).content)
     assert "Credit memo" in text and "CM00000001" in text
     assert Formatter("usd").money(minor(invoice["amount"], "usd")) in text
@@ -78,3 +80,14 @@ def test_files_are_the_tenant_s_own(zuora: ZuoraClient, other_zuora: ZuoraClient
     assert other_zuora.request("GET", f"/v1/invoices/{invoice['id']}/files").status_code == 404
     body = zuora.fail("GET", "/v1/files/" + "0" * 32, status=404)
     assert body["success"] is False
+
+
+def test_an_account_s_locale_custom_field_chooses_the_document_s_language(zuora: ZuoraClient) -> None:
+    # Zuora accounts carry no language: bulkbill reads the account's Locale__c custom field.
+    french = account(zuora, Locale__c="fr-CA", currency="EUR")
+    invoice = standalone(zuora, french["accountId"], items=[item(1234.5, chargeName="Conseil")])
+    post(zuora, invoice["id"])
+    [file] = zuora.ok("GET", f"/v1/invoices/{invoice['id']}/files")["invoiceFiles"]
+    text = pdf_text(zuora.request("GET", file["pdfFileUrl"]).content)
+    assert "Facture" in text and "Montant dû" in text
+    assert " ".join(Formatter("eur", "fr_CA").money(123450).split()) in text

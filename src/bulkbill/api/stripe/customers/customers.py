@@ -23,11 +23,13 @@ from bulkbill.api.stripe.edge.params import (
     Int,
     Metadata,
     Obj,
+    Refused,
     Str,
     Unsettable,
     parse,
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.core.documents.display import AmountTaxDisplay
 from bulkbill.core.invoicing.totals import TaxExempt
 from bulkbill.core.metadata import Clear
 from bulkbill.services.platform.uow import UnitOfWork
@@ -41,8 +43,17 @@ _SHIPPING = Obj({"address": ADDRESS, "name": Str(), "phone": Str()}, required=fr
 CUSTOM_FIELDS = Unsettable(
     Array(Obj({"name": Str(40), "value": Str(140)}, required=frozenset({"name", "value"})), max_items=4)
 )
+# Invoice rendering templates are made in Stripe's Dashboard; bulkbill has none to name, so it refuses them
+# (here and on invoices) rather than keep an id no document would ever use.
+NO_TEMPLATES = (
+    "bulkbill has no invoice rendering templates; every document uses its own layout, branded per tenant "
+    "(`bulkbill tenants update --logo --accent --footer`)."
+)
 _RENDERING_OPTIONS = Obj(
-    {"amount_tax_display": Unsettable(Enum(("exclude_tax", "include_inclusive_tax"))), "template": Str()}
+    {
+        "amount_tax_display": Unsettable(Enum(tuple(v.value for v in AmountTaxDisplay))),
+        "template": Refused(NO_TEMPLATES),
+    }
 )
 _INVOICE_SETTINGS = Obj(
     {

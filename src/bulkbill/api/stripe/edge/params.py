@@ -404,3 +404,18 @@ class Zero(Int):
 
 # Stripe Tax computes and remits tax on payments: accepted switched off only (no_money.py says why).
 AUTOMATIC_TAX = Obj({"enabled": Off("Stripe Tax")}, required=frozenset({"enabled"}))
+
+
+@dataclass(frozen=True)
+class Refused(Spec):
+    """A parameter bulkbill knows and refuses by design, whatever its value: the message says why."""
+
+    reason: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+    def json_schema(self) -> dict[str, Any]:
+        return {**self.schema, "description": f"Refused: {self.reason}"}
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        errors.add(path, ErrorCode.PARAMETER_UNSUPPORTED, f"`{stripe_param(path)}` is not supported: {self.reason}")
+        return None

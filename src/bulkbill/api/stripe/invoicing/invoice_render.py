@@ -258,7 +258,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
         "post_payment_credit_notes_amount": 0,
         "pre_payment_credit_notes_amount": 0,
         "receipt_number": None,
-        "rendering": None,
+        "rendering": _rendering(inv.rendering),
         "shipping_cost": _shipping_cost(inv),
         "shipping_details": render_shipping(inv.shipping_details),
         "starting_balance": inv.starting_balance,
@@ -342,4 +342,17 @@ def render_item(
             else []
         ),
         "test_clock": customer.test_clock_id if customer else None,
+    }
+
+
+def _rendering(stored: dict[str, str] | None) -> dict[str, Any] | None:
+    """Stripe's invoice `rendering` as set (never a template: bulkbill refuses them); null when nothing is."""
+    if not stored:
+        return None
+    page_size = stored.get("page_size")
+    return {
+        "amount_tax_display": stored.get("amount_tax_display"),
+        "pdf": {"page_size": page_size} if page_size else None,
+        "template": None,
+        "template_version": None,
     }

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 import bulkbill.services.invoicing.invoices as service
-from bulkbill.api.stripe.catalog.prices import CurrencyMap
-from bulkbill.api.stripe.customers.customers import ADDRESS, CUSTOM_FIELDS
+from bulkbill.api.stripe.catalog.price_params import CurrencyMap
+from bulkbill.api.stripe.customers.customers import ADDRESS, CUSTOM_FIELDS, NO_TEMPLATES
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
@@ -24,6 +24,7 @@ from bulkbill.api.stripe.edge.params import (
     Int,
     Metadata,
     Obj,
+    Refused,
     Str,
     Time,
     Unsettable,
@@ -34,6 +35,7 @@ from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_items import ITEM_FIELDS, item_changes, tax_fields
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.core.documents.display import AmountTaxDisplay, PageSize, RenderingChange
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
@@ -83,6 +85,17 @@ SHIPPING_COST = Unsettable(Obj({"shipping_rate": Str(), "shipping_rate_data": _S
 SHIPPING_DETAILS = Unsettable(
     Obj({"address": ADDRESS, "name": Str(), "phone": Unsettable(Str())}, required=frozenset({"address", "name"}))
 )
+# Stripe's rendering: the tax display and the page size act on the PDF and the hosted page; templates
+# are refused (customers.NO_TEMPLATES says why).
+RENDERING = Obj(
+    {
+        "amount_tax_display": Unsettable(Enum(tuple(v.value for v in AmountTaxDisplay))),
+        "pdf": Obj({"page_size": Enum(tuple(v.value for v in PageSize))}),
+        "template": Refused(NO_TEMPLATES),
+        "template_version": Unsettable(Refused(NO_TEMPLATES, {"type": "integer"})),
+    }
+)
+
 _EDIT = {
     "auto_advance": Bool(),
     "collection_method": Enum(("charge_automatically", "send_invoice")),
@@ -93,6 +106,7 @@ _EDIT = {
     "description": Unsettable(Str(1500)),
     "footer": Unsettable(Str(5000)),
     "custom_fields": CUSTOM_FIELDS,
+    "rendering": RENDERING,
     "metadata": Metadata(),
     "automatic_tax": AUTOMATIC_TAX,
     "expand": EXPAND,
@@ -163,6 +177,7 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         description=p.get("description"),
         footer=p.get("footer"),
         custom_fields=p.get("custom_fields"),
+        rendering=_rendering(p.get("rendering")),
         metadata=p.get("metadata"),
         default_tax_rates=rates if rates is None or isinstance(rates, tuple | Clear) else None,
         discounts=discounts if discounts is None or isinstance(discounts, tuple | Clear) else None,
@@ -176,6 +191,16 @@ def _fields(p: dict[str, Any]) -> service.InvoiceFields:
         automatically_finalizes_at=p.get("automatically_finalizes_at"),
         subscription=p.get("subscription"),
         given=frozenset(k for k in p if k not in ("expand", "automatic_tax")),
+    )
+
+
+def _rendering(p: dict[str, Any] | None) -> RenderingChange | None:
+    if p is None:
+        return None
+    display, page_size = p.get("amount_tax_display"), (p.get("pdf") or {}).get("page_size")
+    return RenderingChange(
+        amount_tax_display=display if isinstance(display, Clear) or display is None else AmountTaxDisplay(display),
+        page_size=PageSize(page_size) if page_size is not None else None,
     )
 
 

@@ -1,5 +1,9 @@
 """Document files (issue 14): GET /v1/invoices/{key}/files, /v1/credit-memos/{key}/files, /v1/files/{file-id}.
 
+Zuora's reference lists a credit memo's files at /v1/credit-memos/{key}/files (zuora-sdk 3.21.0 has no
+call for it: only the upload, POST on the same path); its older reference spells the credit memo paths
+/v1/creditmemos/..., which bulkbill serves for every credit memo read (spec §4.6), so here too.
+
 A posted document has a PDF, rendered on the first request for it and kept by content hash; an edit
 that changes what it shows makes the next request render a new version (versionNumber + 1). A draft
 has no file (an empty list). `pdfFileUrl` is relative, as Zuora's: /v1/files/{file-id}.
@@ -43,6 +47,11 @@ def invoice_files(invoice_key: str, call: ZuoraRequest = Depends(zuora_request))
 @router.get("/v1/credit-memos/{credit_memo_key}/files", openapi_extra=PAGING)
 def credit_memo_files(credit_memo_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
     return _list(credit_memo_key, call, document_type="credit_memo", spelling="credit-memos", field="creditMemoFiles")
+
+
+@router.get("/v1/creditmemos/{credit_memo_key}/files", openapi_extra=PAGING)
+def credit_memo_files_older_spelling(credit_memo_key: str, call: ZuoraRequest = Depends(zuora_request)) -> Response:
+    return _list(credit_memo_key, call, document_type="credit_memo", spelling="creditmemos", field="creditMemoFiles")
 
 
 @router.get("/v1/files/{file_id}")
