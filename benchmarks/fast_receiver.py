@@ -108,8 +108,8 @@ class FastReceiver:
     @contextlib.contextmanager
     def start(cls) -> Iterator[FastReceiver]:
         context = multiprocessing.get_context("spawn")
-        requests: Synchronized[int] = context.Value("q", 0)  # type: ignore[assignment]
-        distinct: Synchronized[int] = context.Value("q", 0)  # type: ignore[assignment]
+        requests: Synchronized[int] = context.Value("q", 0)
+        distinct: Synchronized[int] = context.Value("q", 0)
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
