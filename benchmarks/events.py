@@ -27,51 +27,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from benchmarks import bill_run
+from benchmarks.fast_receiver import FastReceiver
 from benchmarks.stripe_bulk_lines import StripeHttp, create_tenant, percentile, run_scenario, start_server
 
 BULK_CALLS = ("add_lines", "update_lines", "remove_lines")
-
-
-class Receiver:
-    """A local webhook receiver: answers 200 at once and counts the distinct events it got."""
-
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self.requests = 0
-        self.lock = threading.Lock()
-        me = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                event_id = json.loads(body)["id"]
-                with me.lock:
-                    me.ids.add(event_id)
-                    me.requests += 1
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def log(message: str) -> None:
@@ -85,7 +49,7 @@ def load() -> str:
 # --- (a) the hot path ---------------------------------------------------------------------------
 
 
-def hot_path(workdir: Path, receiver: Receiver, rounds: int, iterations: int) -> float:
+def hot_path(workdir: Path, receiver: FastReceiver, rounds: int, iterations: int) -> float:
     url = f"sqlite:///{workdir / 'hot.db'}"
     keys = {n: create_tenant(url, f"bench-{n}-endpoints") for n in (0, 3)}
     server = start_server(url, workdir / "hot.log")
@@ -111,7 +75,7 @@ def hot_path(workdir: Path, receiver: Receiver, rounds: int, iterations: int) ->
         print(f"    {call:<14}{p0:>15.1f} ms{p3:>15.1f} ms{p0 / p3:>8.2f}")
     every = {n: [x for call in BULK_CALLS for x in samples[n][call]] for n in samples}
     ratio = percentile(every[0], 50) / percentile(every[3], 50)
-    print(f"    all bulk calls p50 ratio (0 / 3 endpoints): {ratio:.2f}   deliveries received: {receiver.requests}")
+    print(f"    all bulk calls p50 ratio (0 / 3 endpoints): {ratio:.2f}   deliveries received: {receiver.requests()}")
     return ratio
 
 
@@ -174,12 +138,22 @@ def backlog(url: str, tenant_name: str, endpoint_url: str, count: int) -> None:
         engine.dispose()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def deliverer(backend: str, url: str, workdir: Path) -> Iterator[None]:
+def deliverer(backend: str, url: str, workdir: Path) -> Iterator[int]:
+    """The process that delivers (serve on SQLite, one worker on PostgreSQL); yields its pid."""
     if backend == "sqlite":
         server = start_server(url, workdir / "deliver.log")
         try:
-            yield
+            yield server.process.pid
         finally:
             server.stop()
         return
@@ -188,26 +162,29 @@ def deliverer(backend: str, url: str, workdir: Path) -> Iterator[None]:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     time.sleep(3)  # let it import and connect
     try:
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def throughput(backend: str, url: str, workdir: Path, receiver: Receiver, count: int) -> float:
+def throughput(backend: str, url: str, workdir: Path, receiver: FastReceiver, count: int) -> float:
+    """From the commit of the backlog until the receiver has every event (distinct ids)."""
     create_tenant(url, f"bench-deliver-{backend}")
-    with deliverer(backend, url, workdir):
-        before = len(receiver.ids)
-        started = time.perf_counter()
+    with deliverer(backend, url, workdir) as pid:
+        before = receiver.distinct()
         backlog(url, f"bench-deliver-{backend}", receiver.url, count)
-        while len(receiver.ids) - before < count:
+        started, cpu_before = time.perf_counter(), cpu_seconds(pid)
+        while receiver.distinct() - before < count:
             if time.perf_counter() - started > 600:
-                raise RuntimeError(f"only {len(receiver.ids) - before} of {count} delivered in 600 s")
-            time.sleep(0.01)
+                raise RuntimeError(f"only {receiver.distinct() - before} of {count} delivered in 600 s")
+            time.sleep(0.005)
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(pid) - cpu_before
     rate = count / elapsed
     who = "bulkbill serve (background sender)" if backend == "sqlite" else "one bulkbill worker"
     print(f"(c) delivery, {backend}, {who}: {count:,} events in {elapsed:.2f} s = {rate:,.0f} events/s, {load()}")
+    print(f"    CPU of the delivering process: {cpu * 1000 / count:.3f} ms per event ({cpu:.2f} s in all)")
     return rate
 
 
@@ -243,9 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     os.environ["BULKBILL_WEBHOOK_POLL_SECONDS"] = "0.05"
     workdir = Path(tempfile.mkdtemp(prefix="bulkbill-events-bench-"))
-    receiver = Receiver()
     hot = bill = rate = float("nan")
-    try:
+    with FastReceiver.start() as receiver:
         if "hot" not in skip:
             hot = hot_path(workdir, receiver, args.rounds, args.iterations)
         if "bill" not in skip:
@@ -254,9 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for backend in args.backends.split(","):
                 with database(backend, workdir) as url:
                     rate = throughput(backend, url, workdir, receiver, args.deliveries)
-    finally:
-        receiver.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+    shutil.rmtree(workdir, ignore_errors=True)
     print(f"events/s={rate:.0f} hot_path_ratio={hot:.2f} bill_run_ratio={bill:.2f}")
     return 0
 

@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         8, description="Deliveries one sender has in flight at once (and connections kept)."
     )
+    webhook_concurrency_per_endpoint: int = Field(
+        4, description="Of those, most deliveries in flight to one endpoint at once (each on a kept-alive connection)."
+    )
     webhook_batch_size: int = Field(200, description="Most deliveries a sender claims at once.")
     webhook_lease_seconds: float = Field(
         60,

@@ -16,7 +16,7 @@ from bulkbill.core.events.signature import new_signing_secret
 from bulkbill.core.events.types import is_known_selector, wants
 from bulkbill.services.events.deliveries import Claimed, resend
 from bulkbill.services.events.events import events_since
-from bulkbill.services.events.sender import new_client, send
+from bulkbill.services.events.sender import new_transport, send
 from bulkbill.services.platform.tenants import list_tenants
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.db import make_sessionmaker, read_only
@@ -57,7 +57,7 @@ def listen(
         tenant_id = _tenant(session, tenant)
     secret = new_signing_secret()
     typer.echo(f"Ready! Your webhook signing secret is {secret} (^C to quit)")
-    client = new_client(settings)
+    transport = new_transport(settings)
     since, seen = int(time.time()), dict[str, int]()  # id -> created of the events already handled
     stop, forwarded = threading.Event(), 0
     ends = None if stop_after is None else time.monotonic() + stop_after
@@ -73,7 +73,7 @@ def listen(
                 at = dt.datetime.fromtimestamp(event.created).strftime("%Y-%m-%d %H:%M:%S")
                 typer.echo(f"{at}   --> {event.type} [{event.id}]")
                 claimed = Claimed(tenant_id, "", event.id, "", forward_to, secret, event.payload, 0, None)
-                outcome = send(client, settings, claimed)
+                outcome = send(transport, claimed)
                 answer = outcome.response_status if outcome.response_status is not None else outcome.error
                 typer.echo(f"{at}  <--  [{answer}] POST {forward_to} [{event.id}]")
                 forwarded += 1
@@ -87,7 +87,7 @@ def listen(
     except KeyboardInterrupt:
         pass
     finally:
-        client.close()
+        transport.close()
         engine.dispose()
 
 

@@ -1,10 +1,12 @@
-"""Sending webhooks: claim due deliveries, send them concurrently on one reused client, record the outcomes.
+"""Sending webhooks: claim due deliveries, send them concurrently over reused connections, record the outcomes.
 
 `bulkbill serve` runs one sender in a background thread (so the SQLite default delivers too; a commit
 in that process wakes it at once) and so does each `bulkbill worker` process (PostgreSQL: claims skip
 rows another sender holds). Each batch is two short transactions, a claim and a record, with the HTTP
 in between and no transaction open: a sender killed in between leaves its claims to expire
-(`BULKBILL_WEBHOOK_LEASE_SECONDS`) and be sent again: at least once, never lost.
+(`BULKBILL_WEBHOOK_LEASE_SECONDS`) and be sent again: at least once, never lost. The two are set-based
+(one UPDATE each, whatever the batch size) and overlap the HTTP: while a batch is on the wire the sender
+claims the next one and then records the one before.
 """
 
 from __future__ import annotations
@@ -13,61 +15,89 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkbill.config import Settings
-from bulkbill.services.events.deliveries import claim_due, record
+from bulkbill.services.events.deliveries import Claimed, Outcome, claim_due, record
 from bulkbill.services.events.outbox import on_deliveries_queued
-from bulkbill.services.events.sender import new_client, send
+from bulkbill.services.events.sender import lanes, new_transport, send_lane
 from bulkbill.services.platform.uow import UnitOfWork
 
 log = logging.getLogger("bulkbill.webhooks")
 
 
 class WebhookSender:
-    """One sender: its HTTP client (connections reused) and the threads that wait on receivers."""
+    """One sender: its HTTP transport (connections reused) and the threads that wait on receivers."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.client = new_client(settings)
+        self.transport = new_transport(settings)
         self.pool = ThreadPoolExecutor(max(1, settings.webhook_concurrency), thread_name_prefix="bulkbill-webhook")
         self.wake = threading.Event()
 
-    def run_once(self) -> int:
-        """Claim one batch of due deliveries, send it, record it; returns how many were attempted."""
+    def claim(self) -> list[Claimed]:
         with self.sessions.begin() as session:
-            claimed = claim_due(
+            return claim_due(
                 UnitOfWork(session, self.settings),
                 self.settings.webhook_batch_size,
                 self.settings.webhook_lease_seconds,
             )
-        if not claimed:
-            return 0
-        outcomes = list(self.pool.map(lambda c: send(self.client, self.settings, c), claimed))
+
+    def send(self, claimed: list[Claimed]) -> list[Future[list[Outcome]]]:
+        """Start sending a batch: its lanes on the pool (at most `webhook_concurrency_per_endpoint` per endpoint)."""
+        per_endpoint = self.settings.webhook_concurrency_per_endpoint
+        return [self.pool.submit(send_lane, self.transport, lane) for lane in lanes(claimed, per_endpoint)]
+
+    def record(self, sending: list[Future[list[Outcome]]]) -> None:
+        outcomes = [o for lane in sending for o in lane.result()]
         with self.sessions.begin() as session:
             disabled = record(UnitOfWork(session, self.settings), outcomes)
         for endpoint_id in disabled:
             log.warning("webhook endpoint %s disabled after repeated failures", endpoint_id)
+
+    def run_once(self) -> int:
+        """Claim one batch of due deliveries, send it, record it; returns how many were attempted."""
+        claimed = self.claim()
+        if claimed:
+            self.record(self.send(claimed))
         return len(claimed)
 
     def run(self, stop: threading.Event) -> None:
-        """Send until `stop` is set; idle, wait for a wake-up or `BULKBILL_WEBHOOK_POLL_SECONDS`."""
-        while not stop.is_set():
-            try:
-                sent = self.run_once()
-            except Exception:  # the database went away, say: wait and try again
-                log.exception("webhook delivery failed")
-                sent = 0
-            if sent == 0:
+        """Send until `stop` is set; idle, wait for a wake-up or `BULKBILL_WEBHOOK_POLL_SECONDS`.
+
+        Pipelined: the next batch is claimed, and the one before recorded, while a batch is on the wire."""
+        in_flight: list[Future[list[Outcome]]] | None = None
+        while True:
+            claimed: list[Claimed] = []
+            if not stop.is_set():
+                with _logged("claiming webhook deliveries failed"):  # the database went away, say
+                    claimed = self.claim()
+            if in_flight is not None:
+                sending, in_flight = in_flight, None
+                with _logged("recording webhook deliveries failed"):  # they are sent again once their lease ends
+                    self.record(sending)
+            if claimed:
+                in_flight = self.send(claimed)
+            elif stop.is_set():
+                return
+            else:
                 self.wake.wait(self.settings.webhook_poll_seconds)
                 self.wake.clear()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
-        self.client.close()
+        self.transport.close()
+
+
+@contextlib.contextmanager
+def _logged(what: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception:
+        log.exception(what)
 
 
 @contextlib.contextmanager

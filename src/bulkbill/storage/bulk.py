@@ -1,5 +1,8 @@
 """Writing many rows at once, inside the session's transaction: COPY on PostgreSQL, executemany on SQLite.
 
+Updating many rows by key likewise: one UPDATE … FROM unnest(arrays) on PostgreSQL (one statement and
+one round trip, whatever the count), an executemany on SQLite (in-process, no round trips to save).
+
 Rows are tuples in the order of `columns`, holding values as stored: exact decimals as text
 (format(value, "f"), what DecimalText writes on SQLite and what NUMERIC parses on PostgreSQL),
 JSON as its text (json.dumps, what SQLAlchemy's JSON type writes), booleans, ints, strings, None.
@@ -8,11 +11,14 @@ No ORM object is made, so the session's identity map does not grow with the rows
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import Dialect, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -26,17 +32,67 @@ def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Iter
     else:
         marks = ", ".join("?" for _ in columns)
         statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+    if connection.dialect.name == "postgresql":
+        _run(driver, statement, lambda: _copy(raw, statement, rows))
+    else:
+        _run(driver, statement, lambda: raw.executemany(statement, rows))
+
+
+def update_rows(
+    session: Session, table: Table, keys: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set `columns` of the rows of `table` whose `keys` match, each row holding its key values then its new ones."""
+    if not rows:
+        return
+    connection = session.connection()
+    raw: Any = connection.connection.driver_connection
+    driver: Any = connection.dialect.loaded_dbapi
+    if connection.dialect.name == "postgresql":
+        names = [*keys, *columns]
+        arrays = ", ".join(f"CAST(%s AS {_array_of(table.c[n].type, connection.dialect)})" for n in names)
+        sets = ", ".join(f'"{n}" = given."{n}"' for n in columns)
+        matches = " AND ".join(
+            f'{table.name}."{n}" = given."{n}"{_collated(table.c[n].type, connection.dialect)}' for n in keys
+        )
+        aliases = ", ".join(f'"{n}"' for n in names)
+        statement = f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS given({aliases}) WHERE {matches}"
+        arguments = [list(column) for column in zip(*rows, strict=True)]
+        _run(driver, statement, lambda: raw.execute(statement, arguments))
+    else:
+        sets = ", ".join(f'"{n}" = ?' for n in columns)
+        matches = " AND ".join(f'"{n}" = ?' for n in keys)
+        statement = f"UPDATE {table.name} SET {sets} WHERE {matches}"
+        width = len(keys)
+        _run(driver, statement, lambda: raw.executemany(statement, [(*r[width:], *r[:width]) for r in rows]))
+
+
+def _array_of(type_: TypeEngine[Any], dialect: Dialect) -> str:
+    """The PostgreSQL array type of a column's values (a collation names no array: it goes on the comparison)."""
+    impl = type_.dialect_impl(dialect)
+    if getattr(impl, "collation", None):
+        impl = copy.copy(impl)
+        impl.collation = None  # type: ignore[attr-defined]
+    return f"{impl.compile(dialect=dialect)}[]"
+
+
+def _collated(type_: TypeEngine[Any], dialect: Dialect) -> str:
+    collation = getattr(type_.dialect_impl(dialect), "collation", None)
+    return f' COLLATE "{collation}"' if collation else ""
+
+
+def _copy(raw: Any, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+    with raw.cursor() as cursor, cursor.copy(statement) as writer:
+        for row in rows:
+            writer.write_row(row)
+
+
+def _run(driver: Any, statement: str, write: Callable[[], object]) -> None:
     try:
-        if connection.dialect.name == "postgresql":
-            with raw.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            raw.executemany(statement, rows)
+        write()
     except driver.Error as exc:
         # The driver's own error, as SQLAlchemy would have raised it (IntegrityError for a duplicate
         # billed source, OperationalError for a lock timeout), so callers handle it like any other.
         raise DBAPIError.instance(statement, None, exc, driver.Error, hide_parameters=True) from exc
 
 
-__all__ = ["insert_rows"]
+__all__ = ["insert_rows", "update_rows"]

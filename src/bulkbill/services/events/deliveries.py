@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, tuple_, update
 
 from bulkbill.core.events.retries import DeliveryStatus, RetryPolicy
 from bulkbill.services.events.endpoints import DISABLED, ENABLED, get_endpoint
 from bulkbill.services.events.events import get_event
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.bulk import insert_rows
+from bulkbill.storage.bulk import insert_rows, update_rows
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables_events import Event, WebhookDelivery, WebhookEndpoint
 
@@ -65,15 +66,14 @@ def retry_policy(uow: UnitOfWork) -> RetryPolicy:
 
 
 def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed]:
-    """Up to `limit` due deliveries to enabled endpoints (any tenant), leased to this sender."""
+    """Up to `limit` due deliveries to enabled endpoints (any tenant), leased to this sender.
+
+    One UPDATE leases them (on PostgreSQL its subquery locks them `FOR UPDATE SKIP LOCKED`, so two senders
+    never take the same one), one SELECT reads what to send."""
     now_ms = int(time.time() * 1000)
     due = (
         select(WebhookDelivery.tenant_id, WebhookDelivery.id)
-        .join(
-            WebhookEndpoint,
-            (WebhookEndpoint.tenant_id == WebhookDelivery.tenant_id)
-            & (WebhookEndpoint.id == WebhookDelivery.endpoint_id),
-        )
+        .join(WebhookEndpoint, _ENDPOINT_OF_DELIVERY)
         .where(
             WebhookDelivery.status == DeliveryStatus.PENDING.value,
             WebhookDelivery.next_attempt_ms <= now_ms,
@@ -84,19 +84,10 @@ def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed
     )
     if uow.is_postgres:
         due = due.with_for_update(of=WebhookDelivery, skip_locked=True)
-    keys = uow.session.execute(due).all()  # PostgreSQL: locked, skipping what another sender holds
-    if not keys:
-        return []
-    lease_until = now_ms + int(lease_seconds * 1000)
     claimed = uow.session.execute(
         update(WebhookDelivery)
-        .where(
-            WebhookDelivery.tenant_id.in_({tenant for tenant, _ in keys}),
-            WebhookDelivery.id.in_([delivery_id for _, delivery_id in keys]),
-            WebhookDelivery.status == DeliveryStatus.PENDING.value,
-            WebhookDelivery.next_attempt_ms <= now_ms,  # not claimed by another sender meanwhile
-        )
-        .values(next_attempt_ms=lease_until)
+        .where(tuple_(WebhookDelivery.tenant_id, WebhookDelivery.id).in_(due))
+        .values(next_attempt_ms=now_ms + int(lease_seconds * 1000))
         .returning(WebhookDelivery.tenant_id, WebhookDelivery.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -114,11 +105,7 @@ def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed
             WebhookDelivery.attempts,
             WebhookDelivery.first_attempt_ms,
         )
-        .join(
-            WebhookEndpoint,
-            (WebhookEndpoint.tenant_id == WebhookDelivery.tenant_id)
-            & (WebhookEndpoint.id == WebhookDelivery.endpoint_id),
-        )
+        .join(WebhookEndpoint, _ENDPOINT_OF_DELIVERY)
         .join(Event, (Event.tenant_id == WebhookDelivery.tenant_id) & (Event.id == WebhookDelivery.event_id))
         .where(
             WebhookDelivery.tenant_id.in_({tenant for tenant, _ in claimed}),
@@ -129,12 +116,30 @@ def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed
     return [Claimed(*row) for row in rows]
 
 
+# What recording an attempt writes, by primary key.
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_KEYS = ("tenant_id", "id")
+_RESULTS = (
+    "status",
+    "attempts",
+    "next_attempt_ms",
+    "first_attempt_ms",
+    "last_attempt_ms",
+    "response_status",
+    "duration_ms",
+    "error",
+)
+
+
 def record(uow: UnitOfWork, outcomes: Sequence[Outcome]) -> list[str]:
     """Log each attempt; schedule a retry or give up a failure; keep each endpoint's run of failures and
-    disable it when the run is long enough. Returns the endpoints disabled now."""
+    disable it when the run is long enough. Returns the endpoints disabled now.
+
+    The whole batch is one statement (storage.bulk.update_rows), whatever its size."""
     if not outcomes:
         return []
     policy = retry_policy(uow)
+    now = time.time()
     changes = []
     for o in outcomes:
         attempts = o.claimed.attempts + 1
@@ -142,24 +147,24 @@ def record(uow: UnitOfWork, outcomes: Sequence[Outcome]) -> list[str]:
         if o.succeeded:
             status, next_ms = DeliveryStatus.SUCCEEDED, o.attempted_ms
         else:
-            retry_at = policy.after_failure(attempts=attempts, first_attempt_at=first / 1000, now=time.time())
+            retry_at = policy.after_failure(attempts=attempts, first_attempt_at=first / 1000, now=now)
             status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.FAILED
             next_ms = int(retry_at * 1000) if retry_at is not None else o.attempted_ms
         changes.append(
-            {
-                "tenant_id": o.claimed.tenant_id,
-                "id": o.claimed.delivery_id,
-                "status": status.value,
-                "attempts": attempts,
-                "next_attempt_ms": next_ms,
-                "first_attempt_ms": first,
-                "last_attempt_ms": o.attempted_ms,
-                "response_status": o.response_status,
-                "duration_ms": o.duration_ms,
-                "error": o.error,
-            }
+            (
+                o.claimed.tenant_id,
+                o.claimed.delivery_id,
+                status.value,
+                attempts,
+                next_ms,
+                first,
+                o.attempted_ms,
+                o.response_status,
+                o.duration_ms,
+                o.error,
+            )
         )
-    uow.session.execute(update(WebhookDelivery), changes)  # one executemany by primary key
+    update_rows(uow.session, _DELIVERIES, _KEYS, _RESULTS, changes)
     return _update_endpoints(uow, policy, outcomes)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import stripe as stripe_sdk
@@ -127,6 +129,44 @@ def test_private_addresses_are_refused_when_the_setting_says_so(
     assert hook.received == []
     deliver(client)  # not yet due again: the refusal was recorded as a failed attempt
     assert hook.received == []
+
+
+def test_a_name_resolving_to_loopback_is_delivered_by_default_and_refused_in_production(
+    client: TestClient, stripe: StripeClient, hook: Receiver
+) -> None:
+    port = urlsplit(hook.url).port
+    endpoint(stripe, f"http://localhost:{port}/hook")
+    stripe.ok("POST", "/v1/customers", {"name": "Ada"})
+    deliver(client)  # the default: local development delivers to local receivers
+    assert len(hook.received) == 1 and hook.received[0].headers["host"] == f"localhost:{port}"
+    stripe.ok("POST", "/v1/customers", {"name": "Grace"})
+    deliver(client, webhook_allow_private_urls=False, webhook_retry_first_delay_seconds=3600)  # --production
+    assert len(hook.received) == 1
+    [refused] = [e for e in stripe.ok("GET", "/v1/events")["data"] if e["data"]["object"]["name"] == "Grace"]
+    assert refused["pending_webhooks"] == 1
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    client: TestClient, stripe: StripeClient, hook: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name only our resolver knows reaches the receiver: nothing resolved it a second time (DNS rebinding)."""
+    port = urlsplit(hook.url).port
+    resolved: list[str] = []
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "hooks.bulkbill.invalid":
+            return real(host, *args, **kwargs)
+        resolved.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    endpoint(stripe, f"http://hooks.bulkbill.invalid:{port}/hook")
+    for name in ("Ada", "Grace"):
+        stripe.ok("POST", "/v1/customers", {"name": name})
+    deliver(client, webhook_concurrency_per_endpoint=1)
+    assert [r.headers["host"] for r in hook.received] == [f"hooks.bulkbill.invalid:{port}"] * 2
+    assert resolved == ["hooks.bulkbill.invalid"]  # once, for the one kept-alive connection both went over
 
 
 def test_redirects_are_not_followed(client: TestClient, stripe: StripeClient, hook: Receiver) -> None:
