@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         4, description="Of those, most deliveries in flight to one endpoint at once (each on a kept-alive connection)."
     )
     webhook_batch_size: int = Field(200, description="Most deliveries a sender claims at once.")
+    webhook_yield_seconds: float = Field(
+        0.05,
+        description="`bulkbill serve`'s sender waits for a moment without API calls in flight before each delivery, "
+        "at most this long (0: never waits): calls come before the deliveries they cause.",
+    )
     webhook_lease_seconds: float = Field(
         60,
         description="Seconds a claimed delivery is reserved for its sender; one that died mid-send (its claim "

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bulkbill.api.state import AppState
+from bulkbill.services.platform.activity import API_CALLS
 
 log = logging.getLogger("bulkbill.access")
 
@@ -81,7 +82,8 @@ class AccessLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_noting_status)
+            with API_CALLS.call_in_flight():  # background delivery yields to calls (services/platform/activity.py)
+                await self.app(scope, receive, send_noting_status)
         except BaseException:
             status = status or 500
             raise

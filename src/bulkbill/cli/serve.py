@@ -227,7 +227,7 @@ def delivering_webhooks(settings: Settings) -> Iterator[None]:
         return
     engine = create_db_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, pool_size=2)
     try:
-        with sending_in_background(make_sessionmaker(engine), settings):
+        with sending_in_background(make_sessionmaker(engine), settings, yield_to_calls=True):
             yield
     finally:
         engine.dispose()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +24,7 @@ from bulkbill.config import Settings
 from bulkbill.services.events.deliveries import Claimed, Outcome, claim_due, record
 from bulkbill.services.events.outbox import on_deliveries_queued
 from bulkbill.services.events.sender import lanes, new_transport, send_lane
+from bulkbill.services.platform.activity import API_CALLS
 from bulkbill.services.platform.uow import UnitOfWork
 
 log = logging.getLogger("bulkbill.webhooks")
@@ -31,14 +33,24 @@ log = logging.getLogger("bulkbill.webhooks")
 class WebhookSender:
     """One sender: its HTTP transport (connections reused) and the threads that wait on receivers."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings, *, yield_to_calls: bool = False) -> None:
         self.sessions = sessions
         self.settings = settings
         self.transport = new_transport(settings)
-        self.pool = ThreadPoolExecutor(max(1, settings.webhook_concurrency), thread_name_prefix="bulkbill-webhook")
+        # Beside the API (serve): the sender's threads run at a lower priority and wait, before each
+        # transaction and each delivery, for a moment without calls in flight (a bounded wait).
+        self.yield_seconds = settings.webhook_yield_seconds if yield_to_calls else 0.0
+        initializer = _lower_priority if yield_to_calls else None
+        self.pool = ThreadPoolExecutor(
+            max(1, settings.webhook_concurrency), thread_name_prefix="bulkbill-webhook", initializer=initializer
+        )
         self.wake = threading.Event()
 
+    def _yield(self) -> None:
+        API_CALLS.wait_for_quiet(self.yield_seconds)
+
     def claim(self) -> list[Claimed]:
+        self._yield()
         with self.sessions.begin() as session:
             return claim_due(
                 UnitOfWork(session, self.settings),
@@ -49,10 +61,12 @@ class WebhookSender:
     def send(self, claimed: list[Claimed]) -> list[Future[list[Outcome]]]:
         """Start sending a batch: its lanes on the pool (at most `webhook_concurrency_per_endpoint` per endpoint)."""
         per_endpoint = self.settings.webhook_concurrency_per_endpoint
-        return [self.pool.submit(send_lane, self.transport, lane) for lane in lanes(claimed, per_endpoint)]
+        before_each = self._yield if self.yield_seconds > 0 else None
+        return [self.pool.submit(send_lane, self.transport, lane, before_each) for lane in lanes(claimed, per_endpoint)]
 
     def record(self, sending: list[Future[list[Outcome]]]) -> None:
         outcomes = [o for lane in sending for o in lane.result()]
+        self._yield()
         with self.sessions.begin() as session:
             disabled = record(UnitOfWork(session, self.settings), outcomes)
         for endpoint_id in disabled:
@@ -92,6 +106,12 @@ class WebhookSender:
         self.transport.close()
 
 
+def _lower_priority() -> None:
+    """This thread yields the CPU to the threads answering calls (Linux: a thread has its own nice value)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 @contextlib.contextmanager
 def _logged(what: str) -> Iterator[None]:
     try:
@@ -101,12 +121,21 @@ def _logged(what: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def sending_in_background(sessions: sessionmaker[Session], settings: Settings) -> Iterator[WebhookSender]:
-    """A sender in a daemon thread for as long as the block runs; commits in this process wake it."""
-    sender = WebhookSender(sessions, settings)
+def sending_in_background(
+    sessions: sessionmaker[Session], settings: Settings, *, yield_to_calls: bool = False
+) -> Iterator[WebhookSender]:
+    """A sender in a daemon thread for as long as the block runs; commits in this process wake it. Beside
+    the API (`yield_to_calls`: serve), it runs at a lower priority and lets calls in flight go first."""
+    sender = WebhookSender(sessions, settings, yield_to_calls=yield_to_calls)
     stop = threading.Event()
     unsubscribe = on_deliveries_queued(sender.wake.set)
-    thread = threading.Thread(target=sender.run, args=(stop,), name="bulkbill-webhooks", daemon=True)
+
+    def run() -> None:
+        if yield_to_calls:
+            _lower_priority()
+        sender.run(stop)
+
+    thread = threading.Thread(target=run, name="bulkbill-webhooks", daemon=True)
     thread.start()
     try:
         yield sender

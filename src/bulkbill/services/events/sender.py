@@ -17,7 +17,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpcore
@@ -227,6 +227,14 @@ def lanes(claimed: list[Claimed], per_endpoint: int) -> Iterator[list[Claimed]]:
             yield deliveries[lane::count]
 
 
-def send_lane(transport: PinnedTransport, lane: list[Claimed]) -> list[Outcome]:
-    """Send a lane's deliveries one after another (over one kept-alive connection, as long as it lasts)."""
-    return [send(transport, c) for c in lane]
+def send_lane(
+    transport: PinnedTransport, lane: list[Claimed], before_each: Callable[[], object] | None = None
+) -> list[Outcome]:
+    """Send a lane's deliveries one after another (over one kept-alive connection, as long as it lasts),
+    calling `before_each` before each one (serve's sender lets API calls go first there)."""
+    outcomes = []
+    for claimed in lane:
+        if before_each is not None:
+            before_each()
+        outcomes.append(send(transport, claimed))
+    return outcomes
