@@ -1,7 +1,7 @@
 """One row per billed line: an invoice item carries its line (id, position, figures); invoice_lines goes
 
 Revision ID: 0017_one_row_per_line
-Revises: 0015
+Revises: 0016
 
 Measured in docs/performance.md ("Bill run schema"): the second row, its primary key, its two
 unique keys and its two foreign keys cost a third of a bill run's writes. Every guarantee stays a
@@ -25,7 +25,7 @@ import bulkbill.storage.types
 ID = bulkbill.storage.types.IdString
 
 revision: str = "0017_one_row_per_line"
-down_revision: str | tuple[str, ...] | None = "0015"
+down_revision: str | tuple[str, ...] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
