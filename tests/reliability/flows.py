@@ -112,7 +112,7 @@ def document_problems(engine: Engine, tenant_id: str) -> list[str]:
                 " (SELECT COALESCE(SUM(it.amount), 0) FROM invoice_items it"
                 "   WHERE it.tenant_id = i.tenant_id AND it.invoice_id = i.id),"
                 " (SELECT COUNT(*) FROM invoice_items it WHERE it.tenant_id = i.tenant_id AND it.invoice_id = i.id),"
-                " (SELECT COUNT(*) FROM invoice_lines l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.id)"
+                " (SELECT COUNT(line_id) FROM invoice_items l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.id)"
                 " FROM invoices i WHERE i.tenant_id = :t"
             ),
             {"t": tenant_id},

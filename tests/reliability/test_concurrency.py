@@ -186,7 +186,7 @@ class Auditor:
         " (SELECT COALESCE(SUM(it.amount), 0) FROM invoice_items it"
         "   WHERE it.tenant_id = i.tenant_id AND it.invoice_id = i.id),"
         " (SELECT COUNT(*) FROM invoice_items it WHERE it.tenant_id = i.tenant_id AND it.invoice_id = i.id),"
-        " (SELECT COUNT(*) FROM invoice_lines l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.id)"
+        " (SELECT COUNT(line_id) FROM invoice_items l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.id)"
         " FROM invoices i WHERE i.tenant_id = :t AND i.id = :i"
     )
 

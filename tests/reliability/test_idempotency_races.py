@@ -139,7 +139,10 @@ def stripe_races(live: Live, figures: Figures, engine: Engine, rounds: int) -> N
         invoices = conn.execute(text("SELECT id FROM invoices WHERE tenant_id = :t"), {"t": tenant_id}).scalars().all()
         per_invoice = dict(
             conn.execute(
-                text("SELECT invoice_id, COUNT(*) FROM invoice_lines WHERE tenant_id = :t GROUP BY invoice_id"),
+                text(
+                    "SELECT invoice_id, COUNT(line_id) FROM invoice_items"
+                    " WHERE tenant_id = :t AND invoice_id IS NOT NULL GROUP BY invoice_id"
+                ),
                 {"t": tenant_id},
             ).all()
         )

@@ -356,7 +356,7 @@ def test_invoice_line_limit_under_concurrent_adds(live: Live, figures: Figures, 
     settle(figures, live, "single-line adds to an invoice 2 short of 250 at once", outcome, allowed=2)
     for refused in outcome.refused:
         assert "at most 250" in refused.json()["error"]["message"], refused.text
-    lines = scalar(engine, "SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = :i", i=invoice)
+    lines = scalar(engine, "SELECT COUNT(line_id) FROM invoice_items WHERE invoice_id = :i", i=invoice)
     counted = scalar(engine, "SELECT line_count FROM invoices WHERE id = :i", i=invoice)
     assert lines == counted == 248 + len(outcome.ok) == 250
 
@@ -372,7 +372,7 @@ def item_placements(engine: Engine, tenant_id: str, items: list[str]) -> dict[st
     """Per item: how many invoice lines show it."""
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT item_id, COUNT(*) FROM invoice_lines WHERE tenant_id = :t GROUP BY item_id"), {"t": tenant_id}
+            text("SELECT id, COUNT(line_id) FROM invoice_items WHERE tenant_id = :t GROUP BY id"), {"t": tenant_id}
         ).all()
     counts = {str(item): int(n) for item, n in rows}
     return {item: counts.get(item, 0) for item in items}
@@ -429,10 +429,9 @@ def test_pending_item_edited_while_assigned(live: Live, figures: Figures, engine
             for sql in (
                 "SELECT total FROM invoices WHERE id = :i",
                 "SELECT subtotal FROM invoices WHERE id = :i",
-                "SELECT COALESCE(SUM(it.amount), 0) FROM invoice_lines l JOIN invoice_items it"
-                " ON it.tenant_id = l.tenant_id AND it.id = l.item_id WHERE l.invoice_id = :i",
+                "SELECT COALESCE(SUM(amount), 0) FROM invoice_items WHERE invoice_id = :i AND line_id IS NOT NULL",
                 "SELECT line_count FROM invoices WHERE id = :i",
-                "SELECT COUNT(*) FROM invoice_lines WHERE invoice_id = :i",
+                "SELECT COUNT(line_id) FROM invoice_items WHERE invoice_id = :i",
             )
         )
         assert total == subtotal == line_sum and line_count == lines, (total, subtotal, line_sum, line_count, lines)

@@ -62,7 +62,6 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "fulfillment_items",
                 "fulfillments",
                 "invoice_items",
-                "invoice_lines",
                 "invoices",
                 "order_line_items",
                 "orders",
@@ -87,8 +86,9 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
         UniqueKey.of("fulfillments", "fulfillment_number"),
         UniqueKey.of("idempotency_keys", "dialect", "key"),
         UniqueKey.of("invoice_items", "source_type", "source_id"),
-        UniqueKey.of("invoice_lines", "invoice_id", "position"),
-        UniqueKey.of("invoice_lines", "item_id"),
+        # An item's invoice line: its id and its position on the invoice.
+        UniqueKey.of("invoice_items", "line_id"),
+        UniqueKey.of("invoice_items", "invoice_id", "position"),
         # Chosen numbers are checked first and the sequences skip taken ones: a clash is a race.
         UniqueKey.of("invoices", "number"),
         UniqueKey.of("oauth_tokens", "token_hash"),

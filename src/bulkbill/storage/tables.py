@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -37,6 +38,14 @@ NAMING = {
 }
 
 Json = JSON()
+# A JSON column where None is SQL NULL (not JSON null), so that IS NULL and CHECK constraints see it.
+JsonOrNull = JSON(none_as_null=True)
+# An item is pending (no invoice, no line) or a line of its invoice (all of the line's columns set).
+LINE_COLUMNS_RULE = (
+    '(invoice_id IS NULL AND line_id IS NULL AND "position" IS NULL AND discount_amounts IS NULL AND taxes IS NULL)'
+    ' OR (invoice_id IS NOT NULL AND line_id IS NOT NULL AND "position" IS NOT NULL'
+    " AND discount_amounts IS NOT NULL AND taxes IS NOT NULL)"
+)
 
 
 class Base(DeclarativeBase):
@@ -347,7 +356,12 @@ class Invoice(Base):
 
 
 class InvoiceItem(Base):
-    """A billable item: Stripe's invoice item (ii_), pending while invoice_id is null."""
+    """A billable item (Stripe's ii_), pending while invoice_id is null; on an invoice, also its line (il_).
+
+    A billed line is one row: the item carries its line's id, position and figures (discount and tax
+    amounts). A pending item has none of the four, an item on an invoice all four (a CHECK says so),
+    so one item is at most one line by construction.
+    """
 
     __tablename__ = "invoice_items"
     tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -381,31 +395,21 @@ class InvoiceItem(Base):
     extras: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # Tax amounts given by hand (Stripe's line `tax_amounts`): the line's taxes are these, not computed.
     manual_taxes: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
+    # Its invoice line, while on an invoice (all four null while pending): the line's id (il_), its
+    # place on the invoice, and the discount and tax amounts the invoice arithmetic gave it.
+    line_id: Mapped[str | None] = mapped_column(IdString)
+    position: Mapped[int | None] = mapped_column(Integer)
+    discount_amounts: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonOrNull)
+    taxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonOrNull)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         tenant_fk(["invoice_id"], "invoices"),
         UniqueConstraint("tenant_id", "source_type", "source_id"),
-        Index("ix_invoice_items_pending", "tenant_id", "customer_id", "invoice_id"),
-        Index("ix_invoice_items_invoice", "tenant_id", "invoice_id"),
-    )
-
-
-class InvoiceLine(Base):
-    """A line of an invoice (il_), backed by exactly one billable item; an item is billed once."""
-
-    __tablename__ = "invoice_lines"
-    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    id: Mapped[str] = mapped_column(IdString, primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(IdString)
-    item_id: Mapped[str] = mapped_column(IdString)
-    position: Mapped[int] = mapped_column(Integer)
-    discount_amounts: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
-    taxes: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
-    __table_args__ = (
-        tenant_fk(["invoice_id"], "invoices"),
-        tenant_fk(["item_id"], "invoice_items"),
-        UniqueConstraint("tenant_id", "item_id"),
+        UniqueConstraint("tenant_id", "line_id"),
+        # An invoice's lines in order; also what finds an invoice's items (and checks the invoice key).
         UniqueConstraint("tenant_id", "invoice_id", "position"),
+        CheckConstraint(LINE_COLUMNS_RULE, name="line_columns"),
+        Index("ix_invoice_items_pending", "tenant_id", "customer_id", "invoice_id"),
     )
 
 

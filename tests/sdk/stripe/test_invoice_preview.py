@@ -7,7 +7,7 @@ import pytest
 import stripe
 from sqlalchemy import create_engine, func, select
 
-from bulkbill.storage.tables import Discount, Invoice, InvoiceItem, InvoiceLine
+from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
 from tests.helpers.sdk import SdkTenant
 
 pytestmark = pytest.mark.sdk
@@ -23,7 +23,7 @@ def _counts(sdk: SdkTenant) -> dict[str, int]:
                     select(func.count()).select_from(table).where(table.tenant_id == sdk.tenant.id)
                 )
                 or 0
-                for table in (Invoice, InvoiceItem, InvoiceLine, Discount)
+                for table in (Invoice, InvoiceItem, Discount)
             }
     finally:
         engine.dispose()

@@ -4,8 +4,9 @@ What the documents contain is decided by the core: plan_documents groups sources
 and prices each line (unit price × quantity, rounded once), document_figures runs the invoice
 arithmetic (core.totals) and post_in_order applies account balances when documents are posted.
 This module only reads the sources as plain rows and writes the results with one COPY (PostgreSQL)
-or one executemany (SQLite) per table: invoices, invoice items, invoice lines. Invoice numbers are
-taken in one block per batch (gapless: the block is taken in the writing transaction).
+or one executemany (SQLite) per table: invoices, and invoice items (each carries its invoice line).
+Invoice numbers are taken in one block per batch (gapless: the block is taken in the writing
+transaction).
 
 This is the one writer of generated documents: bill-run chunks and runBilling calls
 (services.billing.run_billing) both read their sources with select_records and write them with
@@ -54,17 +55,17 @@ from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.events.outbox import emit
 from bulkbill.services.invoicing.invoice_rows import (
     figure_columns,
+    line_columns,
     new_invoice_columns,
-    new_line_columns,
     posted_columns,
 )
 from bulkbill.services.invoicing.item_rows import new_item_columns, value_columns
-from bulkbill.services.invoicing.new_items import ITEMS, LINES
+from bulkbill.services.invoicing.new_items import ITEMS
 from bulkbill.services.orders.order_fields import profile_payment_term
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
 from bulkbill.storage.ids import new_ids
-from bulkbill.storage.rows import RowLayout, decimal_text
+from bulkbill.storage.rows import RowLayout, decimal_text, json_text
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import BillRunItem, Fulfillment, OrderLineItem, new_zuora_id
 
@@ -596,7 +597,7 @@ def document_custom_fields(plan: DocumentPlan, run: DocumentRun, term: str) -> d
 def write_documents(
     uow: UnitOfWork, records: Sequence[SourceRecord], run: DocumentRun, accounts: Mapping[str, AccountState]
 ) -> WrittenDocuments:
-    """Plan the records' documents with the core and write them: three bulk inserts, one number block.
+    """Plan the records' documents with the core and write them: two bulk inserts, one number block.
 
     `accounts` holds every account of the records (payment terms; balances when posting, read
     under a row lock). Posted documents update their accounts' balances (one executemany). Item
@@ -637,10 +638,7 @@ def write_documents(
         written.lines += len(plan.lines)
     balances = _post(uow, totals_by_account, accounts) if run.post else {}
     insert_rows(uow.session, INVOICES.table, INVOICES.columns, (INVOICES.encode(row) for row in invoices))
-    line_rows: list[list[Any]] = []
-    items = _item_rows(uow, documents, by_key, line_rows)
-    insert_rows(uow.session, ITEMS.table, ITEMS.columns, items)
-    insert_rows(uow.session, LINES.table, LINES.columns, line_rows)
+    insert_rows(uow.session, ITEMS.table, ITEMS.columns, _item_rows(uow, documents, by_key))
     if balances:
         uow.session.execute(
             update(Customer),
@@ -665,19 +663,16 @@ def _item_rows(
     uow: UnitOfWork,
     documents: Sequence[tuple[DocumentPlan, InvoiceFigures, str]],
     by_key: Mapping[tuple[SourceType, str], SourceRecord],
-    line_rows: list[list[Any]],
 ) -> Iterator[list[Any]]:
-    """Each document's item rows, in line order; the matching line rows are appended to `line_rows`.
+    """Each document's item rows, each its invoice line, in line order.
 
     The rows come from the item and line factories, encoded once per document; each line then
     fills in what is its own (this is a bill run's hot loop): its source, price, amount,
-    description, service period and extras, and its line's id, item and position.
+    description, service period and extras, and its line's id, position and figures.
     """
-    tenant = uow.tenant_id
     periods: dict[str, int] = {}
     for plan, figures, invoice_id in documents:
         item_base = ITEMS.encode(_generated_item(uow, plan, invoice_id))
-        line_base = LINES.encode(new_line_columns(tenant, line_id="", invoice_id=invoice_id, item_id="", position=0))
         item_ids = new_ids("ii_", len(plan.lines))
         line_ids = new_ids("il_", len(plan.lines))
         for position, (planned, line_figures) in enumerate(zip(plan.lines, figures.lines, strict=True)):
@@ -699,21 +694,12 @@ def _item_rows(
             item[_ITEM_START], item[_ITEM_END] = start, end
             item[_ITEM_SOURCE_TYPE], item[_ITEM_SOURCE_ID] = source.source_type.value, source.source_id
             item[_ITEM_EXTRAS] = extras_json(record)
-            yield item
+            item[_LINE_ID], item[_LINE_POSITION] = line_ids[position], position
             if line_figures.discount_amounts or line_figures.taxes:
-                columns = new_line_columns(
-                    tenant,
-                    line_id=line_ids[position],
-                    invoice_id=invoice_id,
-                    item_id=item_id,
-                    position=position,
-                    figures=line_figures,
-                )
-                line_rows.append(LINES.encode(columns))
-                continue
-            line = line_base.copy()
-            line[_LINE_ID], line[_LINE_ITEM], line[_LINE_POSITION] = line_ids[position], item_id, position
-            line_rows.append(line)
+                figured = line_columns(line_id=line_ids[position], position=position, figures=line_figures)
+                item[_LINE_DISCOUNTS] = json_text(figured["discount_amounts"])
+                item[_LINE_TAXES] = json_text(figured["taxes"])
+            yield item
 
 
 def _generated_item(uow: UnitOfWork, plan: DocumentPlan, invoice_id: str) -> dict[str, Any]:
@@ -727,17 +713,20 @@ def _generated_item(uow: UnitOfWork, plan: DocumentPlan, invoice_id: str) -> dic
         kind=values.kind.value,
         created=uow.now,
         values=value_columns(values, product_id=values.product_id, discount_ids=[]),
+        line=line_columns(line_id="", position=0),
     )
 
 
-# Where each line's own values go in an encoded item or line row.
+# Where each line's own values go in an encoded item row.
 _ITEM_ID, _ITEM_UNIT, _ITEM_QUANTITY, _ITEM_AMOUNT, _ITEM_DESCRIPTION = map(
     ITEMS.index, ("id", "unit_amount_decimal", "quantity_decimal", "amount", "description")
 )
 _ITEM_START, _ITEM_END, _ITEM_SOURCE_TYPE, _ITEM_SOURCE_ID, _ITEM_EXTRAS = map(
     ITEMS.index, ("period_start", "period_end", "source_type", "source_id", "extras")
 )
-_LINE_ID, _LINE_ITEM, _LINE_POSITION = map(LINES.index, ("id", "item_id", "position"))
+_LINE_ID, _LINE_POSITION, _LINE_DISCOUNTS, _LINE_TAXES = map(
+    ITEMS.index, ("line_id", "position", "discount_amounts", "taxes")
+)
 
 
 _encode = json.encoder.encode_basestring_ascii  # what json.dumps writes a str as (ensure_ascii)

@@ -96,8 +96,8 @@ def info_of(memo: Invoice) -> CreditNoteInfo:
 
 def _invoiced_lines(uow: UnitOfWork, invoice: Invoice) -> dict[str, InvoicedLine]:
     return {
-        e.line.id: InvoicedLine(
-            e.line.id, e.item.amount, e.item.unit_amount_decimal, e.item.quantity_decimal, e.item.description
+        e.line_id: InvoicedLine(
+            e.line_id, e.item.amount, e.item.unit_amount_decimal, e.item.quantity_decimal, e.item.description
         )
         for e in load_lines(uow, invoice.id)
     }

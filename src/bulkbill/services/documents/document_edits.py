@@ -315,12 +315,9 @@ def _apply(uow: UnitOfWork, plan: _Plan) -> bool:
     if deleted:
         # Deleting an item deletes its discount items (core.applied_items).
         deleted = removed_with({e.item.id: p for e in plan.lines if (p := _parent_of(e.item)) is not None}, deleted)
-        gone = [e for e in plan.lines if e.item.id in deleted]
-        for entry in gone:
-            uow.session.delete(entry.line)
-        uow.session.flush()
-        for entry in gone:
-            uow.session.delete(entry.item)
+        for entry in plan.lines:
+            if entry.item.id in deleted:
+                uow.session.delete(entry.item)
         plan.reshaped = True
     return True
 

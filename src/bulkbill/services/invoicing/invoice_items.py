@@ -120,9 +120,9 @@ def create_item(uow: UnitOfWork, command: NewItem) -> InvoiceItem:
         item.extras = {**(item.extras or {}), **command.tax_fields}
     if invoice is not None:
         lines = load_lines(uow, invoice.id)
-        line = attach_item(uow, invoice, item)
+        attach_item(uow, invoice, item)
         uow.session.flush()
-        recalculate(uow, invoice, [*lines, LoadedLine(line, item)])
+        recalculate(uow, invoice, [*lines, LoadedLine(item)])
         emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     uow.session.flush()
     emit(uow, EventType.INVOICEITEM_CREATED, item.id)
@@ -210,10 +210,6 @@ def delete_item(uow: UnitOfWork, item_id: str) -> None:
     errors.raise_if_any()
     gone = removed_with(applied_to, {item.id})
     lines = load_lines(uow, invoice.id)
-    for entry in lines:
-        if entry.item.id in gone:
-            uow.session.delete(entry.line)
-    uow.session.flush()
     for entry in lines:
         if entry.item.id in gone:
             uow.session.delete(entry.item)

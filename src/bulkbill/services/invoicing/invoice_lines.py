@@ -25,8 +25,9 @@ from bulkbill.core.invoicing.lines import (
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.services.events.outbox import changing, emit
-from bulkbill.services.invoicing.invoice_rows import new_line_columns
+from bulkbill.services.invoicing.invoice_rows import NO_LINE, line_columns
 from bulkbill.services.invoicing.invoice_totals import (
+    LINE_ID,
     FigureRow,
     LoadedLine,
     figure_row,
@@ -50,7 +51,7 @@ from bulkbill.services.invoicing.item_rows import (
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine
+from bulkbill.storage.tables import Invoice, InvoiceItem
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,15 @@ def add_lines(
     planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)
     added: list[FigureRow] = []
     new_items: list[dict[str, Any]] = []
-    new_lines: list[dict[str, Any]] = []
     for plan in planned:
         if plan.existing_item_id is not None:
             # Assigning a pending item (the rarer case) goes through the loaded row.
             item = rows[plan.existing_item_id]
             write_values(uow, item, plan.values)
-            added.append(figure_row(LoadedLine(attach_item(uow, invoice, item), item)))
+            attach_item(uow, invoice, item)
+            added.append(figure_row(LoadedLine(item)))
             continue
-        # New items and their lines are inserted in one executemany each, after the loop.
+        # New items, each its line, are inserted in one executemany after the loop.
         item_id, line_id = new_id("ii_"), new_id("il_")
         columns = stored_columns(uow, plan.values, customer_id=invoice.customer_id, item_id=item_id)
         new_items.append(
@@ -126,15 +127,7 @@ def add_lines(
                 kind=plan.values.kind.value,
                 created=uow.now,
                 values=columns,
-            )
-        )
-        new_lines.append(
-            new_line_columns(
-                uow.tenant_id,
-                line_id=line_id,
-                invoice_id=invoice.id,
-                item_id=item_id,
-                position=invoice.next_line_position,
+                line=line_columns(line_id=line_id, position=invoice.next_line_position),
             )
         )
         invoice.next_line_position += 1
@@ -156,7 +149,6 @@ def add_lines(
     uow.session.flush()  # discounts, products and assigned items first
     if new_items:
         uow.session.execute(insert(InvoiceItem), new_items)
-        uow.session.execute(insert(InvoiceLine), new_lines)
     recalculate_rows(uow, invoice, [*figures, *added])
     # One invoice.updated for the call, and the items it made (a bulk call's events, set-based).
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
@@ -183,10 +175,10 @@ def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str,
     if not line_ids:
         return {}
     rows = uow.session.execute(
-        select(InvoiceLine.id, InvoiceLine.item_id, InvoiceItem.customer_id, *VALUE_COLUMNS)
-        .join(InvoiceItem, (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id))
-        .where(
-            InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice.id, InvoiceLine.id.in_(line_ids)
+        select(LINE_ID, InvoiceItem.id, InvoiceItem.customer_id, *VALUE_COLUMNS).where(
+            InvoiceItem.tenant_id == uow.tenant_id,
+            InvoiceItem.invoice_id == invoice.id,
+            InvoiceItem.line_id.in_(line_ids),
         )
     )
     return {r[0]: Target(r[0], r[1], r[2], values_from_columns(r[3:])) for r in rows}
@@ -245,8 +237,7 @@ def remove_lines(
     t = uow.tenant_id
     changing(uow, EventObject.INVOICEITEM, sorted(deleted))
     uow.session.flush()
-    # Lines go before the items they point at; then items are deleted or become pending again.
-    uow.session.execute(delete(InvoiceLine).where(InvoiceLine.tenant_id == t, InvoiceLine.id.in_(removed)))
+    # A line is its item: deleted with it, or gone when the item becomes pending again.
     unassigned = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.UNASSIGN}
     if deleted:
         uow.session.execute(delete(InvoiceItem).where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(deleted)))
@@ -254,7 +245,7 @@ def remove_lines(
         uow.session.execute(
             update(InvoiceItem)
             .where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(unassigned))
-            .values(invoice_id=None)
+            .values(invoice_id=None, **NO_LINE)
         )
     invoice.metadata_ = metadata
     recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
@@ -284,7 +275,7 @@ def list_lines(
 def page_lines(
     lines: list[LoadedLine], *, limit: int, starting_after: str | None = None, ending_before: str | None = None
 ) -> LinePage:
-    position = {e.line.id: i for i, e in enumerate(lines)}
+    position = {e.line_id: i for i, e in enumerate(lines)}
     if starting_after is not None:
         if starting_after not in position:
             raise NotFound("invoice line item", starting_after, path=("starting_after",))

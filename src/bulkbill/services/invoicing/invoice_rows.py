@@ -1,10 +1,11 @@
-"""Invoice and invoice-line rows: one factory per table, for every path that writes documents.
+"""Invoice and invoice-line rows: one factory each, for every path that writes documents.
 
 Stripe invoices, Zuora standalone invoices, runBilling and bill runs all start an invoice with
-new_invoice_columns and a line with new_line_columns (attribute → Python value, as the ORM takes
-them; the set-based writer encodes the same rows for COPY or executemany with storage.rows.
-RowLayout). The core's figures land on an invoice through figure_columns, and what finalizing does
-to it (core.invoicing.lifecycle.Posting) through posted_columns, whichever path computed them.
+new_invoice_columns, and make an item a line of it with line_columns (an invoice line is the
+columns of its item's row; attribute → Python value, as the ORM takes them; the set-based writer
+encodes the same rows for COPY or executemany with storage.rows.RowLayout). The core's figures
+land on an invoice through figure_columns, and what finalizing does to it
+(core.invoicing.lifecycle.Posting) through posted_columns, whichever path computed them.
 """
 
 from __future__ import annotations
@@ -157,32 +158,27 @@ def posted_columns(
     return row
 
 
-def new_line_columns(
-    tenant_id: str,
-    *,
-    line_id: str,
-    invoice_id: str,
-    item_id: str,
-    position: int,
-    figures: LineFigures | None = None,
-) -> dict[str, Any]:
-    """A new invoice line: an item at a position, with its discount and tax figures (none yet: empty)."""
+def line_columns(*, line_id: str, position: int, figures: LineFigures | None = None) -> dict[str, Any]:
+    """What makes an item a line of its invoice: the line's id, its position, and its discount and tax
+    figures (none yet: empty). An item on an invoice carries all four (the table's CHECK)."""
     return {
-        "tenant_id": tenant_id,
-        "id": line_id,
-        "invoice_id": invoice_id,
-        "item_id": item_id,
+        "line_id": line_id,
         "position": position,
         "discount_amounts": discount_amounts_column(figures.discount_amounts) if figures is not None else [],
         "taxes": taxes_column(figures.taxes) if figures is not None else [],
     }
 
 
+# A pending item's line columns: it is on no invoice, so it is no line.
+NO_LINE: dict[str, Any] = {"line_id": None, "position": None, "discount_amounts": None, "taxes": None}
+
+
 __all__ = [
+    "NO_LINE",
     "discount_amounts_column",
     "figure_columns",
+    "line_columns",
     "new_invoice_columns",
-    "new_line_columns",
     "posted_columns",
     "taxes_column",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Text, cast, select, type_coerce, update
 from sqlalchemy.orm.util import identity_key
 
 from bulkbill.core.invoicing.totals import LineTerms, TaxAmount, TaxExempt, TaxRateTerms, compute_invoice
@@ -21,13 +21,38 @@ from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage import json_codec
-from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine, TaxRate
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, TaxRate
+from bulkbill.storage.types import IdString
+
+# An item on an invoice always carries its line's id (the table's CHECK): selected as a str.
+LINE_ID = type_coerce(InvoiceItem.line_id, IdString)
 
 
 @dataclass
 class LoadedLine:
-    line: InvoiceLine
+    """An invoice line: the row of its item, which carries the line's id, position and figures."""
+
     item: InvoiceItem
+
+    @property
+    def line_id(self) -> str:
+        line_id = self.item.line_id
+        assert line_id is not None, "an item on an invoice is a line"
+        return line_id
+
+    @property
+    def invoice_id(self) -> str:
+        invoice_id = self.item.invoice_id
+        assert invoice_id is not None, "a line is on an invoice"
+        return invoice_id
+
+    @property
+    def discount_amounts(self) -> list[dict[str, Any]]:
+        return self.item.discount_amounts or []
+
+    @property
+    def taxes(self) -> list[dict[str, Any]]:
+        return self.item.taxes or []
 
 
 @dataclass
@@ -56,53 +81,47 @@ class FigureRow:
         self.product_id, self.manual_taxes = item.product_id, item.manual_taxes
 
 
-def _join() -> Any:
-    return (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id)
-
-
 def load_lines(uow: UnitOfWork, invoice_id: str, *, limit: int | None = None) -> list[LoadedLine]:
-    """The invoice's lines with their items, in display order, in one query (the first `limit` only)."""
+    """The invoice's lines, in display order, in one query (the first `limit` only): one index range, no join."""
     query = (
-        select(InvoiceLine, InvoiceItem)
-        .join(InvoiceItem, _join())
-        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
-        .order_by(InvoiceLine.position)
+        select(InvoiceItem)
+        .where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id == invoice_id)
+        .order_by(InvoiceItem.position)
         .execution_options(populate_existing=True)
     )
     if limit is not None:
         query = query.limit(limit)
-    return [LoadedLine(line, item) for line, item in uow.session.execute(query)]
+    return [LoadedLine(item) for item in uow.session.scalars(query)]
 
 
 def load_lines_of(uow: UnitOfWork, invoice_ids: set[str]) -> dict[str, list[LoadedLine]]:
-    """The lines of several invoices with their items, in display order, in one query."""
+    """The lines of several invoices, in display order, in one query."""
     by_invoice: dict[str, list[LoadedLine]] = {i: [] for i in invoice_ids}
     if not invoice_ids:
         return by_invoice
-    rows = uow.session.execute(
-        select(InvoiceLine, InvoiceItem)
-        .join(InvoiceItem, _join())
-        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id.in_(invoice_ids))
-        .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+    items = uow.session.scalars(
+        select(InvoiceItem)
+        .where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id.in_(invoice_ids))
+        .order_by(InvoiceItem.invoice_id, InvoiceItem.position)
         .execution_options(populate_existing=True)
     )
-    for line, item in rows:
-        by_invoice[line.invoice_id].append(LoadedLine(line, item))
+    for entry in map(LoadedLine, items):
+        by_invoice[entry.invoice_id].append(entry)
     return by_invoice
 
 
 def load_lines_by_id(uow: UnitOfWork, invoice_id: str, line_ids: set[str]) -> dict[str, LoadedLine]:
-    """Just the named lines of an invoice (a bulk call's targets), with their items."""
+    """Just the named lines of an invoice (a bulk call's targets)."""
     if not line_ids:
         return {}
-    rows = uow.session.execute(
-        select(InvoiceLine, InvoiceItem)
-        .join(InvoiceItem, _join())
-        .where(
-            InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id, InvoiceLine.id.in_(line_ids)
+    items = uow.session.scalars(
+        select(InvoiceItem).where(
+            InvoiceItem.tenant_id == uow.tenant_id,
+            InvoiceItem.invoice_id == invoice_id,
+            InvoiceItem.line_id.in_(line_ids),
         )
     )
-    return {line.id: LoadedLine(line, item) for line, item in rows}
+    return {entry.line_id: entry for entry in map(LoadedLine, items)}
 
 
 def _json_text(value: str | None) -> Any:
@@ -120,21 +139,20 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
     """
     rows = uow.session.execute(
         select(
-            InvoiceLine.id,
-            InvoiceLine.item_id,
+            LINE_ID,
+            InvoiceItem.id,
             InvoiceItem.kind,
             InvoiceItem.amount,
             InvoiceItem.discountable,
             cast(InvoiceItem.discounts, Text),
             cast(InvoiceItem.tax_rates, Text),
-            cast(InvoiceLine.discount_amounts, Text),
-            cast(InvoiceLine.taxes, Text),
+            cast(InvoiceItem.discount_amounts, Text),
+            cast(InvoiceItem.taxes, Text),
             InvoiceItem.product_id,
             cast(InvoiceItem.manual_taxes, Text),
         )
-        .join(InvoiceItem, _join())
-        .where(InvoiceLine.tenant_id == uow.tenant_id, InvoiceLine.invoice_id == invoice_id)
-        .order_by(InvoiceLine.position)
+        .where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id == invoice_id)
+        .order_by(InvoiceItem.position)
     )
     return [
         FigureRow(
@@ -167,17 +185,17 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
 
 
 def figure_row(entry: LoadedLine) -> FigureRow:
-    item, line = entry.item, entry.line
+    item = entry.item
     return FigureRow(
-        line.id,
+        entry.line_id,
         item.id,
         item.kind,
         item.amount,
         item.discountable,
         list(item.discounts),
         item.tax_rates,
-        line.discount_amounts,
-        line.taxes,
+        entry.discount_amounts,
+        entry.taxes,
         item.product_id,
         item.manual_taxes,
     )
@@ -215,10 +233,10 @@ def recalculate_many(uow: UnitOfWork, documents: Sequence[tuple[Invoice, list[Lo
 def _recalculate_loaded(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:
     rows = [figure_row(e) for e in lines]
     changed = _compute(uow, invoice, rows)
-    by_id = {e.line.id: e.line for e in lines}
+    by_id = {e.item.id: e.item for e in lines}
     for row in changed:
-        by_id[row.line_id].discount_amounts = _fresh(row.discount_amounts)
-        by_id[row.line_id].taxes = _fresh(row.taxes)
+        by_id[row.item_id].discount_amounts = _fresh(row.discount_amounts)
+        by_id[row.item_id].taxes = _fresh(row.taxes)
 
 
 def recalculate_rows(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> None:
@@ -227,9 +245,9 @@ def recalculate_rows(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -
     changed = _compute(uow, invoice, rows)
     if changed:
         uow.session.execute(
-            update(InvoiceLine),
+            update(InvoiceItem),
             [
-                {"tenant_id": uow.tenant_id, "id": r.line_id, "discount_amounts": r.discount_amounts, "taxes": r.taxes}
+                {"tenant_id": uow.tenant_id, "id": r.item_id, "discount_amounts": r.discount_amounts, "taxes": r.taxes}
                 for r in changed
             ],
         )

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from bulkbill.services.catalog.discounts import get_discounts
 from bulkbill.services.customers.customers import get_customers
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, InvoiceLine, Price, TaxRate
+from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, TaxRate
 
 
 @dataclass
@@ -74,14 +75,10 @@ def load_related(
         related.prices = {
             p.id: p for p in uow.session.scalars(select(Price).where(Price.tenant_id == t, Price.id.in_(price_ids)))
         }
-    invoiced = {i.id for i in items if i.invoice_id}
-    if with_item_discounts and invoiced:
-        rows = uow.session.execute(
-            select(InvoiceLine.item_id, InvoiceLine.discount_amounts).where(
-                InvoiceLine.tenant_id == t, InvoiceLine.item_id.in_(invoiced)
-            )
-        )
-        related.item_discounts = {item_id: sum(d["amount"] for d in amounts) for item_id, amounts in rows}
+    if with_item_discounts:  # an item on an invoice carries its line's discount amounts
+        related.item_discounts = {
+            i.id: sum(d["amount"] for d in i.discount_amounts or ()) for i in items if i.invoice_id
+        }
     return related
 
 
@@ -101,23 +98,20 @@ def invoice_views(uow: UnitOfWork, invoices: Sequence[Invoice], *, with_prices: 
     t = uow.tenant_id
     # Each invoice shows its first EMBEDDED_LINES lines (has_more comes from its line count): rank the
     # lines per invoice in the database and read only those, not every line of every listed invoice.
-    shown = (
+    ranked = (
         select(
-            InvoiceLine.id.label("line_id"),
-            func.row_number().over(partition_by=InvoiceLine.invoice_id, order_by=InvoiceLine.position).label("rank"),
+            InvoiceItem,
+            func.row_number().over(partition_by=InvoiceItem.invoice_id, order_by=InvoiceItem.position).label("rank"),
         )
-        .where(InvoiceLine.tenant_id == t, InvoiceLine.invoice_id.in_(ids))
+        .where(InvoiceItem.tenant_id == t, InvoiceItem.invoice_id.in_(ids))
         .subquery()
     )
-    rows = uow.session.execute(
-        select(InvoiceLine, InvoiceItem)
-        .join(shown, shown.c.line_id == InvoiceLine.id)
-        .join(InvoiceItem, (InvoiceItem.tenant_id == InvoiceLine.tenant_id) & (InvoiceItem.id == InvoiceLine.item_id))
-        .where(InvoiceLine.tenant_id == t, shown.c.rank <= EMBEDDED_LINES)
-        .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+    shown = aliased(InvoiceItem, ranked)
+    items = uow.session.scalars(
+        select(shown).where(ranked.c.rank <= EMBEDDED_LINES).order_by(shown.invoice_id, shown.position)
     )
     by_invoice: dict[str, list[LoadedLine]] = {i: [] for i in ids}
-    for line, item in rows:
-        by_invoice[line.invoice_id].append(LoadedLine(line, item))
+    for entry in map(LoadedLine, items):
+        by_invoice[entry.invoice_id].append(entry)
     related = load_related(uow, invoices, [e.item for ls in by_invoice.values() for e in ls], with_prices=with_prices)
     return [InvoiceView(inv, by_invoice[inv.id], related) for inv in invoices]

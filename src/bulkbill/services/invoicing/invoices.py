@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,14 +37,14 @@ from bulkbill.services.billing.sequences import (
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
-from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, new_line_columns, posted_columns
+from bulkbill.services.invoicing.invoice_rows import NO_LINE, line_columns, new_invoice_columns, posted_columns
 from bulkbill.services.invoicing.invoice_totals import load_figure_rows, load_lines, recalculate, recalculate_rows
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.rows import new_object
-from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, InvoiceLine
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 from bulkbill.storage.tables_subscriptions import Subscription
 
 # `rendering` changes what the document shows, not a figure: a finalized invoice's next render shows it.
@@ -249,22 +250,21 @@ def _subscription_filter(invoice_subscription: str | None, only: str | None) -> 
     return true()
 
 
-def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> InvoiceLine:
-    """Put an item on an invoice as its next line."""
-    item.invoice_id = invoice.id
-    line = new_object(
-        InvoiceLine,
-        new_line_columns(
-            uow.tenant_id,
-            line_id=new_id("il_"),
-            invoice_id=invoice.id,
-            item_id=item.id,
-            position=invoice.next_line_position,
-        ),
-    )
+def attach_item(uow: UnitOfWork, invoice: Invoice, item: InvoiceItem) -> None:
+    """Put an item on an invoice as its next line (the item's row carries the line)."""
+    _set_line(item, invoice.id, line_columns(line_id=new_id("il_"), position=invoice.next_line_position))
     invoice.next_line_position += 1
-    uow.session.add(line)
-    return line
+
+
+def detach_item(item: InvoiceItem) -> None:
+    """Take an item off its invoice: pending again, it is no line any more."""
+    _set_line(item, None, NO_LINE)
+
+
+def _set_line(item: InvoiceItem, invoice_id: str | None, line: Mapping[str, Any]) -> None:
+    item.invoice_id = invoice_id
+    for name, value in line.items():
+        setattr(item, name, value)
 
 
 def _customer_rendering(settings: dict[str, Any]) -> dict[str, str] | None:
@@ -382,13 +382,9 @@ def delete_invoice(uow: UnitOfWork, invoice_id: str) -> None:
     invoice = get_invoice(uow, invoice_id, for_update=True)
     ensure_deletable(invoice.status, subscription_id=invoice.subscription_id)
     _changing(uow, invoice)
-    lines = load_lines(uow, invoice.id)
-    for entry in lines:
-        uow.session.delete(entry.line)
-    uow.session.flush()
-    for entry in lines:
+    for entry in load_lines(uow, invoice.id):
         if entry.item.source_type is None:
-            entry.item.invoice_id = None
+            detach_item(entry.item)
         else:
             # An item that billed an order line or fulfillment goes, so its source can be billed again.
             uow.session.delete(entry.item)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.invoicing.invoice_rows import NO_LINE
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
@@ -170,8 +171,10 @@ def new_item_columns(
     source_id: str | None = None,
     custom_fields: Mapping[str, Any] | None = None,
     extras: Mapping[str, Any] | str | None = None,
+    line: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every column of a new item: its value columns (stored_columns) and what it bills, for whom and where.
+    """Every column of a new item: its value columns (stored_columns), what it bills, for whom and where,
+    and its line on that invoice (invoice_rows.line_columns; none: pending, or made a line later).
 
     Every path that makes items builds them here: Stripe invoice items and lines, subscription
     lines, Zuora standalone items, and the set-based writer of runBilling and bill runs (which
@@ -192,6 +195,7 @@ def new_item_columns(
         "custom_fields": dict(custom_fields) if custom_fields is not None else {},
         "extras": extras if isinstance(extras, str) else dict(extras) if extras is not None else {},
         "manual_taxes": None,
+        **(line if line is not None else NO_LINE),
     }
 
 

@@ -38,7 +38,7 @@ def set_manual_taxes(uow: UnitOfWork, invoice_id: str, line_id: str, taxes: Sequ
     invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
     ensure_editable(invoice.status)
     lines = load_lines(uow, invoice.id)
-    entry = next((e for e in lines if e.line.id == line_id), None)
+    entry = next((e for e in lines if e.line_id == line_id), None)
     if entry is None:
         raise NotFound("invoice line item", line_id)
     errors = InputCollector()

@@ -1,9 +1,9 @@
-"""Many new items on one draft at once: rows from the shared factories, written in two bulk inserts.
+"""Many new items on one draft at once: rows from the shared factories, written in one bulk insert.
 
 A standalone Zuora invoice may carry a thousand items with ten discount items each. Made as ORM
-objects they cost seconds of the write lock; here each item and line row comes from the same
-factories every writer uses (item_rows.new_item_columns, invoice_rows.new_line_columns), encoded
-with the layouts the set-based bill-run writer uses, and inserted with storage.bulk.insert_rows.
+objects they cost seconds of the write lock; here each item row, its line included, comes from the
+same factories every writer uses (item_rows.new_item_columns, invoice_rows.line_columns), encoded
+with the layout the set-based bill-run writer uses, and inserted with storage.bulk.insert_rows.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bulkbill.core.invoicing.items import ItemValues
-from bulkbill.services.invoicing.invoice_rows import new_line_columns
+from bulkbill.services.invoicing.invoice_rows import line_columns
 from bulkbill.services.invoicing.invoice_totals import FigureRow
 from bulkbill.services.invoicing.item_rows import new_item_columns, stored_columns
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
 from bulkbill.storage.ids import new_ids
 from bulkbill.storage.rows import RowLayout
-from bulkbill.storage.tables import Invoice, InvoiceItem, InvoiceLine
+from bulkbill.storage.tables import Invoice, InvoiceItem
 
-# The stored column order of each table, shared with the set-based writer (services.billing.billing_sets).
-ITEMS, LINES = RowLayout(InvoiceItem), RowLayout(InvoiceLine)
+# The stored column order of the items (each its line), shared with the set-based writer (billing_sets).
+ITEMS = RowLayout(InvoiceItem)
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,6 @@ def insert_new_items(uow: UnitOfWork, invoice: Invoice, items: Sequence[NewItemR
     """Put new items on a draft as its next lines, in order; returns their rows for the invoice arithmetic
     (invoice_totals.recalculate_rows), with no line figures yet."""
     item_rows: list[list[Any]] = []
-    line_rows: list[list[Any]] = []
     figure_rows: list[FigureRow] = []
     line_ids = new_ids("il_", len(items))
     first = invoice.next_line_position
@@ -56,12 +55,9 @@ def insert_new_items(uow: UnitOfWork, invoice: Invoice, items: Sequence[NewItemR
             values=columns,
             extras=new.extras,
             custom_fields=new.custom_fields,
+            line=line_columns(line_id=line_ids[k], position=first + k),
         )
         item_rows.append(ITEMS.encode(item))
-        line = new_line_columns(
-            uow.tenant_id, line_id=line_ids[k], invoice_id=invoice.id, item_id=new.item_id, position=first + k
-        )
-        line_rows.append(LINES.encode(line))
         figure_rows.append(
             FigureRow(
                 line_ids[k],
@@ -80,8 +76,7 @@ def insert_new_items(uow: UnitOfWork, invoice: Invoice, items: Sequence[NewItemR
     # The invoice, and any discount or product stored_columns made, exist before rows point at them.
     uow.session.flush()
     insert_rows(uow.session, ITEMS.table, ITEMS.columns, item_rows)
-    insert_rows(uow.session, LINES.table, LINES.columns, line_rows)
     return figure_rows
 
 
-__all__ = ["ITEMS", "LINES", "NewItemRow", "insert_new_items"]
+__all__ = ["ITEMS", "NewItemRow", "insert_new_items"]

@@ -17,6 +17,7 @@ from bulkbill.core.events.types import EventType
 from bulkbill.core.invoicing.invoice_fields import ensure_revisable
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.services.events.outbox import emit
+from bulkbill.services.invoicing.invoice_rows import NO_LINE
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice, new_invoice_row
 from bulkbill.services.platform.uow import UnitOfWork
@@ -80,6 +81,7 @@ def revise_invoice(uow: UnitOfWork, original_id: str, *, metadata: MetadataUpdat
 def _copy_item(uow: UnitOfWork, item: InvoiceItem, revision: Invoice) -> InvoiceItem:
     columns = {attr.key: getattr(item, attr.key) for attr in inspect(InvoiceItem).column_attrs}
     columns.update(id=new_id("ii_"), invoice_id=None, created=uow.now, source_type=None, source_id=None, discounts=[])
+    columns.update(NO_LINE)  # pending until attach_item makes it the revision's line
     return InvoiceItem(**columns)
 
 

@@ -50,7 +50,7 @@ def build_document(uow: UnitOfWork, invoice: Invoice) -> Document:
             amount=e.item.amount,
             period_start=e.item.period_start,
             period_end=e.item.period_end,
-            inclusive_tax=sum(int(t["amount"]) for t in e.line.taxes or () if t.get("inclusive")),
+            inclusive_tax=sum(int(t["amount"]) for t in e.taxes if t.get("inclusive")),
         )
         for e in entries
     )

@@ -126,7 +126,7 @@ def render_credit_note_line(entry: LoadedLine) -> dict[str, Any]:
     unit = item.unit_amount_decimal
     whole = unit == unit.to_integral_value()
     body: dict[str, Any] = {
-        "id": entry.line.id,
+        "id": entry.line_id,
         "object": "credit_note_line_item",
         "amount": item.amount,
         "amount_excluding_tax": item.amount,
@@ -271,7 +271,7 @@ def list_credit_note_lines(credit_note_id: str, call: StripeRequest = Depends(st
         limit = p.get("limit") or 10
         after = p.get("starting_after")
         if after is not None:
-            ids = [e.line.id for e in entries]
+            ids = [e.line_id for e in entries]
             entries = entries[ids.index(after) + 1 :] if after in ids else []
         return {
             "object": "list",

@@ -123,36 +123,36 @@ def _invoice_parent(inv: Invoice) -> dict[str, Any] | None:
 
 
 def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: str = "") -> dict[str, Any]:
-    line, item = entry.line, entry.item
+    item = entry.item
     exp_discounts = f"{prefix}discounts" in expand
     exp_amounts = f"{prefix}discount_amounts.discount" in expand
     return {
-        "id": line.id,
+        "id": entry.line_id,
         "object": "line_item",
         "amount": item.amount,
         "currency": item.currency,
         "description": item.description,
         "discount_amounts": [
             {"amount": d["amount"], "discount": _discount_ref(d["discount"], related, exp_amounts)}
-            for d in line.discount_amounts
+            for d in entry.discount_amounts
         ],
         "discountable": item.discountable,
         "discounts": [_discount_ref(d, related, exp_discounts) for d in item.discounts],
-        "invoice": line.invoice_id,
+        "invoice": entry.invoice_id,
         "livemode": False,
         "metadata": dict(item.metadata_),
         "parent": _parent(item),
         "period": {"end": item.period_end, "start": item.period_start},
         "pretax_credit_amounts": [
             {"amount": d["amount"], "credit_balance_transaction": None, "discount": d["discount"], "type": "discount"}
-            for d in line.discount_amounts
+            for d in entry.discount_amounts
         ],
         "pricing": _pricing(item, related, f"{prefix}pricing.price_details.price" in expand),
         "quantity": truncate(item.quantity_decimal),
         "quantity_decimal": decimal_string(item.quantity_decimal),
         "subscription": item.subscription_id,
         "subtotal": item.amount,
-        "taxes": [_tax_entry(t) for t in line.taxes],
+        "taxes": [_tax_entry(t) for t in entry.taxes],
     }
 
 

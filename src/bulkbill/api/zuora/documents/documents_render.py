@@ -230,7 +230,7 @@ def _unit_price(item: InvoiceItem, currency: str) -> Decimal:
 def render_item(entry: LoadedLine, invoice: Invoice) -> dict[str, Any]:
     """One invoice item (InvoiceItem of GET /v1/invoices/{key}/items)."""
     item, extras, cur = entry.item, entry.item.extras or {}, invoice.currency
-    tax = sum(int(t["amount"]) for t in entry.line.taxes or [] if not t.get("inclusive"))
+    tax = sum(int(t["amount"]) for t in entry.taxes if not t.get("inclusive"))
     open_amount = 0 if invoice.status in ("paid", "void") else item.amount
     body: dict[str, Any] = {
         "id": item.id,
