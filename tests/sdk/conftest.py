@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bulkbill.testing.server import BulkbillServer
+from bulkbill.config import Settings
+from bulkbill.testing.server import BulkbillServer, serve_in_thread
 from bulkbill.testing.tenant import Tenant
 from tests.helpers.sdk import SdkTenant
 
@@ -24,6 +25,15 @@ from tests.helpers.sdk import SdkTenant
 def bulkbill_database_url(database_url: str) -> str:
     """The plugin's server, once per database of the suite (SQLite, PostgreSQL)."""
     return database_url
+
+
+@pytest.fixture(scope="session")
+def bulkbill_server(bulkbill_database_url: str) -> Iterator[BulkbillServer]:
+    """The plugin's server without its webhook sender: the suite's database is shared with tests that run
+    senders of their own (tests/api/stripe/events), and a sender beside theirs would take their deliveries."""
+    settings = Settings(database_url=bulkbill_database_url, webhooks_in_serve=False)
+    with serve_in_thread(settings=settings) as server:
+        yield server
 
 
 @pytest.fixture
