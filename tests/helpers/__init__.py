@@ -205,7 +205,7 @@ def new_tenant(client: TestClient, name: str = "t") -> NewTenant:
     """A fresh tenant in the test client's database (tests are isolated by tenant)."""
     state = client.app.state.bulkbill  # type: ignore[attr-defined]
     with state.sessions.begin() as session:
-        return create_tenant(session, name + "-" + uuid.uuid4().hex[:6], now=int(time.time()))
+        return create_tenant(session, name + "-" + uuid.uuid4().hex[:12], now=int(time.time()))
 
 
 def zuora_for(client: TestClient, tenant: NewTenant, headers: dict[str, str] | None = None) -> ZuoraClient:

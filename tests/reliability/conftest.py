@@ -89,7 +89,7 @@ class Live:
     def tenant(self, name: str = "rel") -> NewTenant:
         state = self.app.state.bulkbill
         with state.sessions.begin() as session:
-            return create_tenant(session, f"{name}-{uuid.uuid4().hex[:6]}", now=int(time.time()))
+            return create_tenant(session, f"{name}-{uuid.uuid4().hex[:12]}", now=int(time.time()))
 
     def stripe(self, tenant: NewTenant) -> StripeHTTP:
         return StripeHTTP(self.url + "/stripe", tenant.stripe_secret_key)
