@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, true
 
+from bulkbill.core.catalog.products import statement_descriptor_problem
 from bulkbill.core.documents.display import RenderingChange, changed_rendering
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
 from bulkbill.core.events.types import EventObject, EventType
@@ -333,6 +334,10 @@ def apply_invoice_fields(uow: UnitOfWork, invoice: Invoice, fields: InvoiceField
     if fields.automatically_finalizes_at is not None:
         check_finalizes_at(fields.automatically_finalizes_at, uow.now, errors)
     shipping = _shipping(fields.shipping_cost, invoice.currency, errors)
+    descriptor = fields.statement_descriptor
+    problem = statement_descriptor_problem(descriptor) if isinstance(descriptor, str) else None
+    if problem is not None:  # the rule products follow too (Stripe's, one place)
+        errors.add(("statement_descriptor",), ErrorCode.PARAMETER_INVALID, problem)
     number = fields.number
     if isinstance(number, str) and number != invoice.number and chosen_invoice_number_taken(uow, number):
         errors.add(("number",), ErrorCode.RESOURCE_ALREADY_EXISTS, "Invoice number already exists.")

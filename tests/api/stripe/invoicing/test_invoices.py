@@ -192,3 +192,13 @@ class TestSend:
         assert again["number"] == sent["number"]
         stripe.ok("POST", f"/v1/invoices/{manual['id']}/void")
         assert stripe.error("POST", f"/v1/invoices/{manual['id']}/send")["message"]
+
+
+def test_an_invoice_statement_descriptor_follows_the_rule_products_follow(stripe: StripeClient) -> None:
+    invoice = setup_invoice(stripe)
+    for bad in ("12345", 'ACME "X"', "A*B"):
+        error = stripe.error("POST", f"/v1/invoices/{invoice['id']}", {"statement_descriptor": bad})
+        assert error["param"] == "statement_descriptor"
+    assert stripe.ok("GET", f"/v1/invoices/{invoice['id']}")["statement_descriptor"] is None  # nothing changed
+    ok = stripe.ok("POST", f"/v1/invoices/{invoice['id']}", {"statement_descriptor": "ACME 42"})
+    assert ok["statement_descriptor"] == "ACME 42"
