@@ -21,11 +21,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkbill.config import Settings
-from bulkbill.services.events.deliveries import Claimed, Outcome, claim_due, record
+from bulkbill.services.events.deliveries import Claimed, Outcome, any_due, claim_due, record
 from bulkbill.services.events.outbox import on_deliveries_queued
 from bulkbill.services.events.sender import lanes, new_transport, send_lane
 from bulkbill.services.platform.activity import API_CALLS
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.db import read_only
 
 log = logging.getLogger("bulkbill.webhooks")
 
@@ -51,6 +52,11 @@ class WebhookSender:
 
     def claim(self) -> list[Claimed]:
         self._yield()
+        with self.sessions() as session, session.begin():
+            # An idle sender only reads: on SQLite the claim's write lock would queue (or refuse) writers.
+            read_only(session)
+            if not any_due(UnitOfWork(session, self.settings)):
+                return []
         with self.sessions.begin() as session:
             return claim_due(
                 UnitOfWork(session, self.settings),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, select, tuple_, update
 
@@ -65,6 +65,21 @@ def retry_policy(uow: UnitOfWork) -> RetryPolicy:
     )
 
 
+def _due_condition(now_ms: int) -> Any:
+    return (
+        (WebhookDelivery.status == DeliveryStatus.PENDING.value)
+        & (WebhookDelivery.next_attempt_ms <= now_ms)
+        & (WebhookEndpoint.status == ENABLED)
+    )
+
+
+def any_due(uow: UnitOfWork) -> bool:
+    """Whether a delivery is due (a read: an idle sender looks without taking SQLite's write lock)."""
+    now_ms = int(time.time() * 1000)
+    due = select(WebhookDelivery.id).join(WebhookEndpoint, _ENDPOINT_OF_DELIVERY).where(_due_condition(now_ms))
+    return uow.session.execute(due.limit(1)).first() is not None
+
+
 def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed]:
     """Up to `limit` due deliveries to enabled endpoints (any tenant), leased to this sender.
 
@@ -74,11 +89,7 @@ def claim_due(uow: UnitOfWork, limit: int, lease_seconds: float) -> list[Claimed
     due = (
         select(WebhookDelivery.tenant_id, WebhookDelivery.id)
         .join(WebhookEndpoint, _ENDPOINT_OF_DELIVERY)
-        .where(
-            WebhookDelivery.status == DeliveryStatus.PENDING.value,
-            WebhookDelivery.next_attempt_ms <= now_ms,
-            WebhookEndpoint.status == ENABLED,
-        )
+        .where(_due_condition(now_ms))
         .order_by(WebhookDelivery.next_attempt_ms)
         .limit(limit)
     )

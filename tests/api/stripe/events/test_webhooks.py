@@ -202,3 +202,24 @@ def test_resend_delivers_again(client: TestClient, stripe: StripeClient, hook: R
         )
     deliver(client)
     assert [json.loads(r.body)["id"] for r in hook.received] == [event_id, event_id]
+
+
+def test_an_idle_sender_takes_no_write_lock(tmp_path: Any) -> None:
+    """Nothing due: the sender only reads, so on SQLite it neither waits for nor blocks a writer."""
+    import sqlite3
+
+    from bulkbill.api.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'idle.db'}"
+    with TestClient(create_app(Settings(database_url=url, sqlite_busy_timeout_ms=1, rate_limit="off"))) as app:
+        writer = sqlite3.connect(tmp_path / "idle.db", isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+        try:
+            s = sender(app)
+            try:
+                assert s.claim() == []  # with the claim's write lock first, this would be "database is locked"
+            finally:
+                s.close()
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
