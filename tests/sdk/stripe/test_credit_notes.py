@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import stripe
 
+from tests.helpers.schema import assert_stripe_schema
 from tests.helpers.sdk import SdkTenant
 
 pytestmark = pytest.mark.sdk
@@ -167,3 +170,71 @@ def test_email_type_is_accepted_and_refunds_and_shipping_rates_are_refused_clear
             assert (error.value.http_status, error.value.param) == (400, param)
             assert says in str(error.value.user_message)
     assert [n.id for n in sdk.client.v1.credit_notes.list({"invoice": invoice.id}).data] == [note.id]
+
+
+def _events(sdk: SdkTenant, event_type: str) -> list[dict[str, Any]]:
+    """The tenant's events of a type, oldest first, as sent (raw JSON: the SDK turns decimal strings into
+    Decimals, and the validating client has no `event` schema to check them against)."""
+    answer = sdk.raw_session.get(
+        sdk.server.stripe_base + "/v1/events",
+        params={"type": event_type, "limit": 100},
+        auth=(sdk.key, ""),
+        timeout=30,
+    )
+    assert answer.status_code == 200
+    return list(reversed(answer.json()["data"]))
+
+
+def _shown(sdk: SdkTenant, note_id: str) -> dict[str, Any]:
+    shown: dict[str, Any] = sdk.raw("GET", f"/v1/credit_notes/{note_id}").json()
+    return shown
+
+
+def test_creating_updating_and_voiding_emit_the_credit_note_as_the_api_shows_it(sdk: SdkTenant) -> None:
+    invoice, lines = _finalized(sdk)
+    note = sdk.client.v1.credit_notes.create(
+        {"invoice": invoice.id, "lines": [{"type": "invoice_line_item", "invoice_line_item": lines[0]}]}
+    )
+    [created] = _events(sdk, "credit_note.created")
+    assert created["data"]["object"] == _shown(sdk, note.id)
+    assert_stripe_schema(created["data"]["object"], "credit_note")
+    # The invoice asks less: told as Stripe tells it, with what changed.
+    [invoice_updated] = [e for e in _events(sdk, "invoice.updated") if e["request"]["id"] == created["request"]["id"]]
+    assert invoice_updated["data"]["previous_attributes"]["amount_remaining"] == 5000
+    assert invoice_updated["data"]["object"]["amount_remaining"] == 2000
+
+    sdk.client.v1.credit_notes.update(note.id, {"memo": "late delivery", "metadata": {"ticket": "7"}})
+    [updated] = _events(sdk, "credit_note.updated")
+    assert updated["data"]["object"] == _shown(sdk, note.id)
+    assert updated["data"]["previous_attributes"] == {"memo": None, "metadata": {"ticket": ""}}
+
+    sdk.client.v1.credit_notes.void_credit_note(note.id)
+    [voided] = _events(sdk, "credit_note.voided")
+    assert voided["data"]["object"] == _shown(sdk, note.id) and voided["data"]["object"]["status"] == "void"
+    assert len(_events(sdk, "credit_note.updated")) == 1  # voiding is told once, as Stripe does
+    assert _events(sdk, "invoice.updated")[-1]["data"]["object"]["amount_remaining"] == 5000
+
+
+def test_crediting_all_that_is_left_pays_the_invoice_and_a_credit_moves_the_balance(sdk: SdkTenant) -> None:
+    invoice, _ = _finalized(sdk)
+    sdk.client.v1.credit_notes.create({"invoice": invoice.id, "amount": 5000})
+    [paid] = _events(sdk, "invoice.paid")
+    assert paid["data"]["object"]["id"] == invoice.id and paid["data"]["object"]["status"] == "paid"
+
+    other, _ = _finalized(sdk)
+    sdk.client.v1.invoices.pay(other.id, {"paid_out_of_band": True})
+    sdk.client.v1.credit_notes.create({"invoice": other.id, "amount": 300, "credit_amount": 300})
+    balance = [e for e in _events(sdk, "customer.updated") if e["data"]["object"]["id"] == other.customer]
+    assert [e["data"]["previous_attributes"] for e in balance] == [{"balance": 0}]
+    assert balance[0]["data"]["object"]["balance"] == -300
+
+
+def test_a_preview_and_a_refused_credit_note_emit_nothing(sdk: SdkTenant) -> None:
+    invoice, _ = _finalized(sdk)
+    sdk.client.v1.credit_notes.preview({"invoice": invoice.id, "amount": 100})
+    with pytest.raises(stripe.InvalidRequestError):
+        sdk.client.v1.credit_notes.create({"invoice": invoice.id, "amount": 999999})
+    assert _events(sdk, "credit_note.created") == []
+    assert [e for e in _events(sdk, "invoice.updated") if e["data"]["object"]["id"] == invoice.id][-1]["data"][
+        "object"
+    ]["amount_remaining"] == 5000

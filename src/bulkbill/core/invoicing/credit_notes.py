@@ -38,6 +38,14 @@ class CreditLineType(StrEnum):
     CUSTOM_LINE_ITEM = "custom_line_item"
 
 
+def credit_note_status(document_status: str) -> CreditNoteStatus | None:
+    """A credit memo as a Stripe credit note: void once cancelled, else issued; a draft is none yet
+    (Stripe issues a credit note when it is made: a Zuora draft memo becomes one when it is posted)."""
+    if document_status == InvoiceStatus.DRAFT:
+        return None
+    return CreditNoteStatus.VOID if document_status == InvoiceStatus.VOID else CreditNoteStatus.ISSUED
+
+
 def ensure_creditable(invoice_status: str) -> None:
     """A credit note needs a finalized invoice (open, paid or uncollectible)."""
     if invoice_status not in CREDITABLE:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import ItemKind
 from bulkbill.core.invoicing.credit_notes import (
     CreditLine,
@@ -27,6 +28,7 @@ from bulkbill.core.invoicing.credit_notes import (
     CreditSplit,
     InvoicedLine,
     credit_line,
+    credit_note_status,
     ensure_credit_note_transition,
     ensure_creditable,
     split_credit,
@@ -37,6 +39,7 @@ from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadat
 from bulkbill.core.money import check_total
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.documents.documents import DOC_KEY
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_rows import new_invoice_columns
 from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
@@ -190,8 +193,8 @@ def issue_credit_note(uow: UnitOfWork, fields: CreditNoteFields) -> Invoice:
         attach_item(uow, memo, item)
     uow.session.flush()
     recalculate(uow, memo, load_lines(uow, memo.id))
+    emit(uow, EventType.CREDIT_NOTE_CREATED, memo.id)
     _apply(uow, invoice, fields.credit_amount, split.pre_payment, sign=1)
-    uow.session.flush()
     return memo
 
 
@@ -236,17 +239,25 @@ def _memo_row(
 
 def _apply(uow: UnitOfWork, invoice: Invoice, credit_amount: int | None, pre_payment: int, *, sign: int) -> None:
     """Take the pre-payment part off what the invoice asks (sign=1), or give it back on void (sign=-1);
-    the credit_amount goes to (or leaves) the customer's balance, where a credit is negative."""
+    the credit_amount goes to (or leaves) the customer's balance, where a credit is negative. Each change
+    is told as Stripe tells it: `invoice.updated` (and `invoice.paid` when nothing is left to pay),
+    `customer.updated` for the balance."""
     if pre_payment:
+        changing(uow, EventObject.INVOICE, [invoice.id])
         invoice.amount_due -= sign * pre_payment
         remaining = invoice.amount_due - invoice.amount_paid
         if sign > 0 and remaining <= 0 and invoice.status == InvoiceStatus.OPEN:
             invoice.status, invoice.paid_at = InvoiceStatus.PAID.value, uow.now
+            emit(uow, EventType.INVOICE_PAID, invoice.id)
         elif sign < 0 and remaining > 0 and invoice.status == InvoiceStatus.PAID:
             invoice.status, invoice.paid_at = InvoiceStatus.OPEN.value, None
+        emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     if credit_amount:
+        changing(uow, EventObject.CUSTOMER, [invoice.customer_id])
         customer = get_customer(uow, invoice.customer_id, include_deleted=True, lock="update")
         customer.balance = check_total(customer.balance - sign * credit_amount, ("credit_amount",))
+        emit(uow, EventType.CUSTOMER_UPDATED, customer.id)
+    uow.session.flush()
 
 
 def preview_credit_note(uow: UnitOfWork, fields: CreditNoteFields, render: Callable[[Invoice], T]) -> T:
@@ -297,10 +308,12 @@ def update_credit_note(
     check_metadata(metadata, ("metadata",), errors)
     merged = merge_metadata(note.metadata_, metadata, ("metadata",), errors)
     errors.raise_if_any()
+    changing(uow, EventObject.CREDIT_NOTE, [note.id])
     note.metadata_ = merged
     if memo is not None:
         note.comments = memo
     uow.session.flush()
+    emit(uow, EventType.CREDIT_NOTE_UPDATED, note.id)
     return note
 
 
@@ -309,11 +322,12 @@ def void_credit_note(uow: UnitOfWork, credit_note_id: str) -> Invoice:
     note = get_credit_note(uow, credit_note_id)
     invoice = get_invoice(uow, note.credited_invoice_id or "", for_update=True)  # invoice first, as issuing does
     note = get_credit_note(uow, credit_note_id, for_update=True)
-    ensure_credit_note_transition(CreditNoteAction.VOID, "void" if note.status == "void" else "issued")
+    ensure_credit_note_transition(CreditNoteAction.VOID, credit_note_status(note.status) or note.status)
     info = info_of(note)
     note.status, note.voided_at = InvoiceStatus.VOID.value, uow.now
-    _apply(uow, invoice, info.credit_amount, info.pre_payment, sign=-1)
     uow.session.flush()
+    emit(uow, EventType.CREDIT_NOTE_VOIDED, note.id)
+    _apply(uow, invoice, info.credit_amount, info.pre_payment, sign=-1)
     return note
 
 

@@ -555,13 +555,19 @@ def _changing(uow: UnitOfWork, invoice: Invoice) -> None:
     changing(uow, kind, [invoice.id])
 
 
+_CREDIT_NOTE_EVENTS = {
+    EventType.INVOICE_FINALIZED: EventType.CREDIT_NOTE_CREATED,
+    EventType.INVOICE_VOIDED: EventType.CREDIT_NOTE_VOIDED,
+}
+
+
 def _emit_transition(uow: UnitOfWork, event_type: EventType, invoice: Invoice) -> None:
     """A status change is told twice, as Stripe does: its own event, and `invoice.updated` with what changed.
 
-    A Zuora credit memo is told as a `credit_note` (posted: updated; cancelled: voided)."""
+    A Zuora credit memo is told as a `credit_note`: created when posted (a draft is no credit note yet),
+    voided when cancelled, else updated."""
     if invoice.document_type == "credit_memo":
-        voided = event_type == EventType.INVOICE_VOIDED
-        emit(uow, EventType.CREDIT_NOTE_VOIDED if voided else EventType.CREDIT_NOTE_UPDATED, invoice.id)
+        emit(uow, _CREDIT_NOTE_EVENTS.get(event_type, EventType.CREDIT_NOTE_UPDATED), invoice.id)
         return
     emit(uow, event_type, invoice.id)
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)

@@ -17,10 +17,12 @@ from bulkbill.api.stripe.catalog.products import render_product
 from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.call import API_VERSION
+from bulkbill.api.stripe.invoicing.credit_note_render import render_credit_notes
 from bulkbill.api.stripe.invoicing.invoice_render import render_invoice, render_item
 from bulkbill.api.stripe.subscriptions.subscriptions import render_subscription
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
 from bulkbill.core.events.types import EventObject
+from bulkbill.core.invoicing.credit_notes import credit_note_status
 from bulkbill.services.events.outbox import Renderer, Rendering, register_renderers
 from bulkbill.services.invoicing.invoice_views import InvoiceView, invoice_views, load_related
 from bulkbill.services.platform.uow import UnitOfWork
@@ -76,30 +78,14 @@ def _coupons(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     return {c.id: render_coupon(c, uow.now) for c in _rows(Coupon)(uow, ids)}
 
 
-def render_credit_note(memo: Invoice) -> dict[str, Any]:
-    """A Zuora credit memo as a Stripe `credit_note` (bulkbill adds `status: "draft"` for one not yet posted)."""
-    status = {"draft": "draft", "void": "void"}.get(memo.status, "issued")
-    return {
-        "id": memo.id,
-        "object": "credit_note",
-        "amount": memo.total,
-        "created": memo.created,
-        "currency": memo.currency,
-        "customer": memo.customer_id,
-        "livemode": False,
-        "memo": memo.description,
-        "metadata": memo.metadata_,
-        "number": memo.number,
-        "status": status,
-        "subtotal": memo.subtotal,
-        "total": memo.total,
-        "type": "post_payment" if memo.status == "paid" else "pre_payment",
-        "voided_at": memo.voided_at,
-    }
-
-
 def _credit_notes(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    return {m.id: render_credit_note(m) for m in _rows(Invoice)(uow, ids) if m.document_type == "credit_memo"}
+    # A draft Zuora memo is no credit note yet: its events are told when it is posted.
+    notes = [
+        m for m in _rows(Invoice)(uow, ids) if m.document_type == "credit_memo" and credit_note_status(m.status)
+    ]
+    # As for invoices: a bill run's many memos without their embedded lines.
+    rendered = render_credit_notes(uow, notes, with_lines=len(notes) <= EMBED_LINES_UP_TO)
+    return {body["id"]: body for body in rendered}
 
 
 def _subscriptions(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 import bulkbill.services.documents.credit_notes as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
-from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
     AMOUNT_DECIMAL,
@@ -29,10 +28,11 @@ from bulkbill.api.stripe.edge.params import (
     parse,
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.api.stripe.invoicing.credit_note_render import render_credit_note_line, render_credit_notes
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.core.invoicing.credit_notes import CreditLineInput
-from bulkbill.core.money import MAX_AMOUNT, truncate
-from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines
+from bulkbill.core.money import MAX_AMOUNT
+from bulkbill.services.invoicing.invoice_totals import load_lines
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice
 
@@ -120,86 +120,8 @@ def _fields(p: dict[str, Any]) -> service.CreditNoteFields:
     )
 
 
-def render_credit_note_line(entry: LoadedLine) -> dict[str, Any]:
-    item = entry.item
-    extras = item.extras or {}
-    unit = item.unit_amount_decimal
-    whole = unit == unit.to_integral_value()
-    body: dict[str, Any] = {
-        "id": entry.line_id,
-        "object": "credit_note_line_item",
-        "amount": item.amount,
-        "amount_excluding_tax": item.amount,
-        "description": item.description,
-        "discount_amount": 0,
-        "discount_amounts": [],
-        "invoice_line_item": extras.get("creditFromLineId"),
-        "livemode": False,
-        "metadata": dict(item.metadata_),
-        "pretax_credit_amounts": [],
-        "quantity": truncate(item.quantity_decimal),
-        "tax_amounts": [],
-        "tax_rates": [],
-        "taxes": [],
-        "type": extras.get("creditNoteLineType", "custom_line_item"),
-        "unit_amount": int(unit) if whole else None,
-        "unit_amount_decimal": decimal_string(unit),
-        "unit_amount_excluding_tax": decimal_string(unit),
-    }
-    if body["invoice_line_item"] is None:
-        del body["invoice_line_item"]  # only lines crediting an invoice line name one
-    return body
-
-
-def _lines_list(url: str, entries: list[LoadedLine]) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": [render_credit_note_line(e) for e in entries[:10]],
-        "has_more": len(entries) > 10,
-        "url": url,
-    }
-
-
-def render_credit_note(uow: UnitOfWork, note: Invoice) -> dict[str, Any]:
-    info = service.info_of(note)
-    void = note.status == "void"
-    return {
-        "id": note.id,
-        "object": "credit_note",
-        "amount": note.total,
-        "amount_shipping": 0,
-        "created": note.created,
-        "currency": note.currency,
-        "customer": note.customer_id,
-        "customer_account": None,
-        "customer_balance_transaction": None,
-        "discount_amount": 0,
-        "discount_amounts": [],
-        "effective_at": info.effective_at,
-        "invoice": info.invoice_id,
-        "lines": _lines_list(f"/v1/credit_notes/{note.id}/lines", load_lines(uow, note.id)),
-        "livemode": False,
-        "memo": note.comments,
-        "metadata": dict(note.metadata_),
-        "number": note.number or note.id,
-        "out_of_band_amount": info.out_of_band_amount,
-        "pdf": "",
-        "post_payment_amount": info.post_payment,
-        "pre_payment_amount": info.pre_payment,
-        "pretax_credit_amounts": [],
-        "reason": info.reason,
-        "refunds": [],
-        "shipping_cost": None,
-        "status": "void" if void else "issued",
-        "subtotal": note.subtotal,
-        "subtotal_excluding_tax": note.subtotal_excluding_tax,
-        "tax_amounts": [],
-        "total": note.total,
-        "total_excluding_tax": note.total_excluding_tax,
-        "total_taxes": [],
-        "type": info.type,
-        "voided_at": note.voided_at,
-    }
+def _render(uow: UnitOfWork, note: Invoice) -> dict[str, Any]:
+    return render_credit_notes(uow, [note])[0]
 
 
 @router.post("/v1/credit_notes", openapi_extra=body_params(CREATE))
@@ -207,7 +129,7 @@ def create_credit_note(call: StripeRequest = Depends(stripe_request)) -> Respons
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
         check_expand(p, ())
-        return render_credit_note(uow, service.issue_credit_note(uow, _fields(p)))
+        return _render(uow, service.issue_credit_note(uow, _fields(p)))
 
     return execute(call, run)
 
@@ -217,7 +139,7 @@ def preview_credit_note(call: StripeRequest = Depends(stripe_request)) -> Respon
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(PREVIEW, params)
         check_expand(p, ())
-        return service.preview_credit_note(uow, _fields(p), lambda note: render_credit_note(uow, note))
+        return service.preview_credit_note(uow, _fields(p), lambda note: _render(uow, note))
 
     return execute(call, run)
 
@@ -228,7 +150,8 @@ def list_credit_notes(call: StripeRequest = Depends(stripe_request)) -> Response
         p = parse(LIST, params)
         check_expand(p, ())
         page = service.list_credit_notes(uow, cursor_from(p), invoice=p.get("invoice"), customer=p.get("customer"))
-        return list_object("/v1/credit_notes", page, lambda note: render_credit_note(uow, note))
+        rendered = dict(zip((n.id for n in page.data), render_credit_notes(uow, page.data), strict=True))
+        return list_object("/v1/credit_notes", page, lambda note: rendered[note.id])
 
     return execute(call, run)
 
@@ -237,7 +160,7 @@ def list_credit_notes(call: StripeRequest = Depends(stripe_request)) -> Response
 def retrieve_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())
-        return render_credit_note(uow, service.get_credit_note(uow, credit_note_id))
+        return _render(uow, service.get_credit_note(uow, credit_note_id))
 
     return execute(call, run)
 
@@ -248,7 +171,7 @@ def update_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe
         p = parse(UPDATE, params)
         check_expand(p, ())
         note = service.update_credit_note(uow, credit_note_id, memo=p.get("memo"), metadata=p.get("metadata"))
-        return render_credit_note(uow, note)
+        return _render(uow, note)
 
     return execute(call, run)
 
@@ -257,7 +180,7 @@ def update_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe
 def void_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(VOID, params), ())
-        return render_credit_note(uow, service.void_credit_note(uow, credit_note_id))
+        return _render(uow, service.void_credit_note(uow, credit_note_id))
 
     return execute(call, run)
 

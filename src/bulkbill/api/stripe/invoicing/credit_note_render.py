@@ -1,0 +1,113 @@
+"""How a credit note looks: the one rendering of the core's credit memos, for /v1/credit_notes and for events.
+
+A credit memo made in either dialect (a Stripe credit note, a Zuora return's memo) is shown by these
+functions, so `GET /v1/credit_notes/{id}` and an event's `data.object` are the same JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bulkbill.api.stripe.edge.numbers import decimal_string
+from bulkbill.core.invoicing.credit_notes import credit_note_status
+from bulkbill.core.money import truncate
+from bulkbill.services.documents.credit_notes import info_of
+from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines_of
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.tables import Invoice
+
+# Lines a credit note embeds (`lines.data`), as Stripe: the rest are paged by GET /v1/credit_notes/{id}/lines.
+EMBEDDED_LINES = 10
+
+
+def render_credit_note_line(entry: LoadedLine) -> dict[str, Any]:
+    item = entry.item
+    extras = item.extras or {}
+    unit = item.unit_amount_decimal
+    whole = unit == unit.to_integral_value()
+    body: dict[str, Any] = {
+        "id": entry.line_id,
+        "object": "credit_note_line_item",
+        "amount": item.amount,
+        "amount_excluding_tax": item.amount,
+        "description": item.description,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "invoice_line_item": extras.get("creditFromLineId"),
+        "livemode": False,
+        "metadata": dict(item.metadata_),
+        "pretax_credit_amounts": [],
+        "quantity": truncate(item.quantity_decimal),
+        "tax_amounts": [],
+        "tax_rates": [],
+        "taxes": [],
+        "type": extras.get("creditNoteLineType", "custom_line_item"),
+        "unit_amount": int(unit) if whole else None,
+        "unit_amount_decimal": decimal_string(unit),
+        "unit_amount_excluding_tax": decimal_string(unit),
+    }
+    if body["invoice_line_item"] is None:
+        del body["invoice_line_item"]  # only lines crediting an invoice line name one
+    return body
+
+
+def render_credit_note(note: Invoice, lines: Sequence[LoadedLine] | None) -> dict[str, Any]:
+    """One credit memo as a `credit_note`; `lines` None shows an empty first page with `has_more`
+    (a bill run's many memos in events: their lines are paged by GET .../lines)."""
+    info = info_of(note)
+    status = credit_note_status(note.status)
+    if status is None:
+        raise ValueError(f"credit memo {note.id} is a draft: not a credit note yet")
+    shown = list(lines[:EMBEDDED_LINES]) if lines is not None else []
+    return {
+        "id": note.id,
+        "object": "credit_note",
+        "amount": note.total,
+        "amount_shipping": 0,
+        "created": note.created,
+        "currency": note.currency,
+        "customer": note.customer_id,
+        "customer_account": None,
+        "customer_balance_transaction": None,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "effective_at": info.effective_at,
+        # A Zuora return's memo credits no invoice: "" (Stripe's field is a string, never null).
+        "invoice": info.invoice_id,
+        "lines": {
+            "object": "list",
+            "data": [render_credit_note_line(e) for e in shown],
+            "has_more": lines is None or len(lines) > EMBEDDED_LINES,
+            "url": f"/v1/credit_notes/{note.id}/lines",
+        },
+        "livemode": False,
+        "memo": note.comments,
+        "metadata": dict(note.metadata_),
+        "number": note.number or note.id,
+        "out_of_band_amount": info.out_of_band_amount,
+        "pdf": "",
+        "post_payment_amount": info.post_payment,
+        "pre_payment_amount": info.pre_payment,
+        "pretax_credit_amounts": [],
+        "reason": info.reason,
+        "refunds": [],
+        "shipping_cost": None,
+        "status": status.value,
+        "subtotal": note.subtotal,
+        "subtotal_excluding_tax": note.subtotal_excluding_tax,
+        "tax_amounts": [],
+        "total": note.total,
+        "total_excluding_tax": note.total_excluding_tax,
+        "total_taxes": [],
+        "type": info.type,
+        "voided_at": note.voided_at,
+    }
+
+
+def render_credit_notes(
+    uow: UnitOfWork, notes: Sequence[Invoice], *, with_lines: bool = True
+) -> list[dict[str, Any]]:
+    """Several credit notes, their lines read in one query (none when `with_lines` is false)."""
+    lines = load_lines_of(uow, {n.id for n in notes}) if with_lines else {}
+    return [render_credit_note(n, lines[n.id] if with_lines else None) for n in notes]
