@@ -89,6 +89,7 @@ class ErrorCode(StrEnum):
     LOOKUP_KEY_EXISTS = "lookup_key_exists"
     RESOURCE_ALREADY_EXISTS = "resource_already_exists"
     COUPON_EXPIRED = "coupon_expired"
+    PROMOTION_CODE_RESTRICTED = "promotion_code_restricted"
     PRICE_INACTIVE = "price_inactive"
     TAX_RATE_INACTIVE = "tax_rate_inactive"
     PAYMENT_METHOD_UNAVAILABLE = "payment_method_unavailable"

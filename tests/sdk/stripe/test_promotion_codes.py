@@ -123,3 +123,68 @@ def test_coupon_currency_options(sdk: SdkTenant) -> None:
             {"customer": sdk.customer().id, "currency": "gbp", "discounts": [{"coupon": coupon.id}]}
         )
     assert caught.value.param == "discounts[0][coupon]"
+
+
+FIRST_TIME = "This promotion code cannot be redeemed because the associated customer has prior transactions."
+
+
+def test_a_first_time_code_is_only_for_customers_who_never_purchased(sdk: SdkTenant) -> None:
+    promo = _code(sdk, restrictions={"first_time_transaction": True})
+    customer = sdk.customer().id
+    # A draft is no purchase: the code applies to the customer's first invoice, and to its lines.
+    first = sdk.invoice(customer, discounts=[{"promotion_code": promo.id}])
+    first = sdk.client.v1.invoices.add_lines(
+        first.id, {"lines": [{"amount": 1000, "discounts": [{"promotion_code": promo.id}]}]}
+    )
+    sdk.client.v1.invoices.finalize_invoice(first.id)
+    for attempt in (
+        lambda: sdk.invoice(customer, discounts=[{"promotion_code": promo.id}]),
+        lambda: sdk.pending_item(customer, 500, discounts=[{"promotion_code": promo.id}]),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            attempt()
+        assert (refused.value.http_status, refused.value.param) == (400, "discounts[0][promotion_code]")
+        assert refused.value.user_message == FIRST_TIME
+    # Another customer still may; a voided invoice is no purchase either.
+    other = sdk.customer().id
+    voided = sdk.client.v1.invoices.add_lines(sdk.invoice(other).id, {"lines": [{"amount": 100}]})
+    sdk.client.v1.invoices.finalize_invoice(voided.id)
+    sdk.client.v1.invoices.void_invoice(voided.id)
+    sdk.invoice(other, discounts=[{"promotion_code": promo.id}])
+    assert sdk.client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 3
+
+
+def test_a_minimum_amount_is_checked_when_the_invoice_is_finalized(sdk: SdkTenant) -> None:
+    promo = _code(
+        sdk,
+        sdk.client.v1.coupons.create({"percent_off": 50}).id,
+        restrictions={
+            "minimum_amount": 1000,
+            "minimum_amount_currency": "usd",
+            "currency_options": {"eur": {"minimum_amount": 800}},
+        },
+    )
+    # Applied to an empty draft (lines come later), the code is accepted; finalizing checks the subtotal
+    # before discounts, and refuses it below the minimum, changing nothing.
+    invoice = sdk.invoice(discounts=[{"promotion_code": promo.id}])
+    invoice = sdk.client.v1.invoices.add_lines(invoice.id, {"lines": [{"amount": 999}]})
+    with pytest.raises(stripe.InvalidRequestError) as below:
+        sdk.client.v1.invoices.finalize_invoice(invoice.id)
+    assert (below.value.http_status, below.value.param) == (400, "discounts")
+    assert "minimum amount (1000 usd)" in str(below.value.user_message)
+    assert sdk.client.v1.invoices.retrieve(invoice.id).status == "draft"
+    sdk.client.v1.invoices.add_lines(invoice.id, {"lines": [{"amount": 1}]})
+    finalized = sdk.client.v1.invoices.finalize_invoice(invoice.id)
+    assert (finalized.status, finalized.subtotal, len(finalized.total_discount_amounts)) == ("open", 1000, 1)
+    # In another currency, that currency's option is the minimum; a currency without one refuses the code.
+    eur = sdk.client.v1.invoices.create({"customer": sdk.customer().id, "currency": "eur"})
+    eur = sdk.client.v1.invoices.add_lines(
+        eur.id, {"lines": [{"amount": 800, "discounts": [{"promotion_code": promo.id}]}]}
+    )
+    assert sdk.client.v1.invoices.finalize_invoice(eur.id).status == "open"
+    gbp = sdk.client.v1.invoices.create({"customer": sdk.customer().id, "currency": "gbp"})
+    gbp = sdk.client.v1.invoices.add_lines(gbp.id, {"lines": [{"amount": 5000}]})
+    gbp = sdk.client.v1.invoices.update(gbp.id, {"discounts": [{"promotion_code": promo.id}]})
+    with pytest.raises(stripe.InvalidRequestError) as no_minimum:
+        sdk.client.v1.invoices.finalize_invoice(gbp.id)
+    assert "set in eur, usd only" in str(no_minimum.value.user_message)

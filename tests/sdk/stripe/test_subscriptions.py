@@ -349,3 +349,33 @@ def test_a_test_clock_made_with_a_customer_takes_it_for_good(billing: SdkTenant)
         clocks.create({"frozen_time": 1735689600, "customer": busy.id})
     assert refused.value.error is not None and "has subscriptions" in str(refused.value.error.message)
     assert len(clocks.list().data) == before and billing.client.v1.customers.retrieve(busy.id).test_clock is None
+
+
+def test_a_subscription_redeems_a_restricted_promotion_code_on_its_first_invoice_only(billing: SdkTenant) -> None:
+    coupon = billing.client.v1.coupons.create({"percent_off": 10, "duration": "forever"}).id
+    promo = billing.client.v1.promotion_codes.create(
+        {
+            "promotion": {"type": "coupon", "coupon": coupon},
+            "restrictions": {"first_time_transaction": True, "minimum_amount": 1500, "minimum_amount_currency": "usd"},
+        }
+    )
+    customer = billing.customer().id
+    cheap = {"customer": customer, "items": [{"price": monthly(billing, 1000, "Cheap").id}]}
+    with pytest.raises(stripe.InvalidRequestError) as below:
+        billing.client.v1.subscriptions.create({**cheap, "discounts": [{"promotion_code": promo.id}]})
+    assert below.value.param == "discounts" and "minimum amount (1500 usd)" in str(below.value.user_message)
+    assert billing.client.v1.subscriptions.list({"customer": customer}).data == []
+    assert billing.client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 0
+    sub = billing.client.v1.subscriptions.create(
+        {
+            "customer": customer,
+            "items": [{"price": monthly(billing, 2000, "Plan").id}],
+            "discounts": [{"promotion_code": promo.id}],
+        }
+    )
+    assert billing.client.v1.invoices.retrieve(sub.latest_invoice).total == 1800
+    # The customer has purchased now: a first-time code is refused to their next subscription.
+    with pytest.raises(stripe.InvalidRequestError) as returning:
+        billing.client.v1.subscriptions.create({**cheap, "discounts": [{"promotion_code": promo.id}]})
+    assert returning.value.param == "discounts[0][promotion_code]"
+    assert "prior transactions" in str(returning.value.user_message)

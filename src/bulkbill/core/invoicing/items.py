@@ -7,7 +7,7 @@ so a bulk call reports all of them and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from bulkbill.core.catalog.pricing import (
     price_amount,
     shown_unit_amount,
 )
+from bulkbill.core.catalog.promotion_restrictions import NO_RESTRICTIONS, PromotionRestrictions, first_time_problem
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind, LineChanges, NewProduct, PriceData
 from bulkbill.core.metadata import Clear, check_metadata, merge_metadata, replace_metadata
@@ -107,6 +108,7 @@ class PromotionCodeInfo:
     valid: bool  # active and not past expires_at
     customer_id: str | None = None
     redemptions_left: int | None = None
+    restrictions: PromotionRestrictions = NO_RESTRICTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,8 @@ class References:
     # Applications of each coupon this command's checks have accepted so far: each is a redemption.
     coupon_uses: dict[str, int] = field(default_factory=dict)
     promotion_codes: dict[str, PromotionCodeInfo] = field(default_factory=dict)
+    # Whether a customer already made a purchase (first_time_transaction codes ask; read when asked).
+    has_purchased: Callable[[str], bool] = lambda _customer_id: False
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,14 +575,20 @@ def check_coupon(coupon_id: str, currency: str, refs: References, path: Path, er
 
 
 def check_promotion_code(code_id: str, owner: ItemOwner, refs: References, path: Path, errors: InputCollector) -> None:
-    """A promotion code applies while active and unexpired, to its customer if it names one, within its
-    max_redemptions (every application counts), and only where its coupon applies."""
+    """A promotion code applies while active and unexpired, to its customer if it names one, to a customer
+    who never purchased if it is first_time_transaction, within its max_redemptions (every application
+    counts), and only where its coupon applies."""
     code = refs.promotion_codes.get(code_id)
     if code is None or code.customer_id not in (None, owner.customer_id):
         errors.not_found(path, "promotion code", code_id)
         return
     if not code.valid:
         errors.add(path, ErrorCode.COUPON_EXPIRED, f"Promotion code {code_id} is inactive or expired.")
+        return
+    first_time = code.restrictions.first_time_transaction
+    problem = first_time_problem(code.restrictions, first_time and refs.has_purchased(owner.customer_id))
+    if problem is not None:
+        errors.add(path, ErrorCode.PROMOTION_CODE_RESTRICTED, problem)
         return
     uses = refs.coupon_uses.get(code_id, 0) + 1
     refs.coupon_uses[code_id] = uses

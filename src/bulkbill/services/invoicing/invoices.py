@@ -40,6 +40,7 @@ from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_rows import NO_LINE, line_columns, new_invoice_columns, posted_columns
 from bulkbill.services.invoicing.invoice_totals import load_figure_rows, load_lines, recalculate, recalculate_rows
+from bulkbill.services.invoicing.promotion_minimums import check_promotion_minimums
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
@@ -438,7 +439,9 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     customer = _lock_customer(uow, invoice.customer_id)
     # Narrow rows, not ORM objects: a document may hold thousands of lines (11,000 for a standalone
     # Zuora invoice at its limits).
-    recalculate_rows(uow, invoice, load_figure_rows(uow, invoice.id))
+    rows = load_figure_rows(uow, invoice.id)
+    check_promotion_minimums(uow, invoice, rows)
+    recalculate_rows(uow, invoice, rows)
     (posting,), customer.balance = post_in_order(customer.balance, [invoice.total])
     _assign_number(uow, invoice, customer)
     columns = posted_columns(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from bulkbill.core.catalog.promotion_restrictions import PromotionRestrictions
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
 from bulkbill.core.invoicing.items import (
     CouponInfo,
@@ -16,12 +17,13 @@ from bulkbill.core.invoicing.items import (
     References,
     TaxRateInfo,
 )
+from bulkbill.core.invoicing.lifecycle import InvoiceStatus
 from bulkbill.core.metadata import Clear
 from bulkbill.services.catalog.coupons import coupon_is_valid, lock_coupons
 from bulkbill.services.catalog.price_schemes import scheme_of
 from bulkbill.services.catalog.promotion_codes import lock_promotion_codes
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Discount, Price, Product, TaxRate
+from bulkbill.storage.tables import Discount, Invoice, Price, Product, TaxRate
 
 
 @dataclass
@@ -83,7 +85,8 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
         for code in lock_promotion_codes(uow, ids.promotion_codes):
             left = None if code.max_redemptions is None else max(0, code.max_redemptions - code.times_redeemed)
             valid = code.active and (code.expires_at is None or uow.now <= code.expires_at)
-            codes[code.id] = PromotionCodeInfo(code.id, code.coupon_id, valid, code.customer_id, left)
+            restrictions = PromotionRestrictions.stored(code.restrictions)
+            codes[code.id] = PromotionCodeInfo(code.id, code.coupon_id, valid, code.customer_id, left, restrictions)
             coupon_ids.add(code.coupon_id)
     coupons = {}
     if coupon_ids:
@@ -119,4 +122,25 @@ def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
         tax_rates=tax_rates,
         products=products,
         promotion_codes=codes,
+        has_purchased=lambda customer_id: customer_has_purchased(uow, customer_id),
     )
+
+
+# A purchase, for first_time_transaction: an invoice that was finalized and not voided (Stripe: "customers
+# without any successful payments or invoices"); drafts are not purchases, nor are credit memos.
+_PURCHASED = (InvoiceStatus.OPEN.value, InvoiceStatus.PAID.value, InvoiceStatus.UNCOLLECTIBLE.value)
+
+
+def customer_has_purchased(uow: UnitOfWork, customer_id: str) -> bool:
+    """Whether the customer has an invoice finalized and not voided, from either dialect."""
+    found = uow.session.scalar(
+        select(Invoice.id)
+        .where(
+            Invoice.tenant_id == uow.tenant_id,
+            Invoice.customer_id == customer_id,
+            Invoice.document_type == "invoice",
+            Invoice.status.in_(_PURCHASED),
+        )
+        .limit(1)
+    )
+    return found is not None

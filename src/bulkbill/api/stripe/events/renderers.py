@@ -80,9 +80,7 @@ def _coupons(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 def _credit_notes(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     # A draft Zuora memo is no credit note yet: its events are told when it is posted.
-    notes = [
-        m for m in _rows(Invoice)(uow, ids) if m.document_type == "credit_memo" and credit_note_status(m.status)
-    ]
+    notes = [m for m in _rows(Invoice)(uow, ids) if m.document_type == "credit_memo" and credit_note_status(m.status)]
     # As for invoices: a bill run's many memos without their embedded lines.
     rendered = render_credit_notes(uow, notes, with_lines=len(notes) <= EMBED_LINES_UP_TO)
     return {body["id"]: body for body in rendered}

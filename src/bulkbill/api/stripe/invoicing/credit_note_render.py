@@ -105,9 +105,7 @@ def render_credit_note(note: Invoice, lines: Sequence[LoadedLine] | None) -> dic
     }
 
 
-def render_credit_notes(
-    uow: UnitOfWork, notes: Sequence[Invoice], *, with_lines: bool = True
-) -> list[dict[str, Any]]:
+def render_credit_notes(uow: UnitOfWork, notes: Sequence[Invoice], *, with_lines: bool = True) -> list[dict[str, Any]]:
     """Several credit notes, their lines read in one query (none when `with_lines` is false)."""
     lines = load_lines_of(uow, {n.id for n in notes}) if with_lines else {}
     return [render_credit_note(n, lines[n.id] if with_lines else None) for n in notes]
