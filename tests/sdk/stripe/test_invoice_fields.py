@@ -316,3 +316,82 @@ def test_an_invoice_with_every_new_field_set_matches_stripes_invoice_schema(sdk:
         body = sdk.raw("GET", f"/v1/invoices/{invoice_id}").json()
         assert_stripe_schema(body, "invoice")
         assert body["latest_revision"] or body["from_invoice"]
+
+
+def test_update_lines_takes_tax_amounts_all_or_nothing(sdk: SdkTenant) -> None:
+    customer = sdk.customer()
+    invoice = sdk.client.v1.invoices.add_lines(
+        sdk.invoice(customer.id).id, {"lines": [{"amount": 1000}, {"amount": 500}, {"amount": 200}]}
+    )
+    first, second, third = invoice.lines.data
+    vat = {"display_name": "VAT", "inclusive": False, "percentage": 20, "country": "FR"}
+    invoice = sdk.client.v1.invoices.update_lines(
+        invoice.id,
+        {
+            "lines": [
+                {"id": first.id, "tax_amounts": [{"amount": 200, "taxable_amount": 1000, "tax_rate_data": vat}]},
+                {
+                    "id": second.id,
+                    "description": "half",
+                    "tax_amounts": [
+                        {
+                            "amount": 99,
+                            "taxable_amount": 500,
+                            "tax_rate_data": vat,
+                            "taxability_reason": "standard_rated",
+                        }
+                    ],
+                },
+            ]
+        },
+    )
+    lines = {ln.id: ln for ln in sdk.lines(invoice.id)}
+    assert [(t.amount, t.taxable_amount) for t in lines[first.id].taxes] == [(200, 1000)]
+    assert [(t.amount, t.taxability_reason) for t in lines[second.id].taxes] == [(99, "standard_rated")]
+    assert lines[second.id].description == "half" and lines[third.id].taxes == []
+    # The same as the single-line form: the same terms name the same tax rate.
+    rates = {t.tax_rate_details.tax_rate for ln in lines.values() for t in ln.taxes}  # type: ignore[union-attr]
+    assert len(rates) == 1
+    assert (invoice.subtotal, invoice.total) == (1700, 1700 + 299)
+    assert_totals_match_lines(sdk, invoice)
+    # Bad input anywhere refuses the whole call: nothing changes, the error names the line.
+    before = sdk.raw("GET", f"/v1/invoices/{invoice.id}").json()
+    rate = sdk.tax_rate(10).id
+    for lines_param, param in (
+        (
+            [
+                {
+                    "id": third.id,
+                    "description": "changed",
+                    "tax_amounts": [{"amount": 1, "taxable_amount": 200, "tax_rate_data": vat}],
+                },
+                {
+                    "id": first.id,
+                    "tax_rates": [rate],
+                    "tax_amounts": [{"amount": 1, "taxable_amount": 1000, "tax_rate_data": vat}],
+                },
+            ],
+            "lines[1][tax_amounts]",
+        ),
+        (
+            [
+                {"id": third.id, "description": "changed"},
+                {"id": second.id, "tax_amounts": [{"amount": 1, "taxable_amount": 500}]},
+            ],
+            "lines[1][tax_amounts][0][tax_rate_data]",
+        ),
+        (
+            [
+                {"id": third.id, "tax_amounts": [{"amount": 1, "taxable_amount": 200, "tax_rate_data": vat}]},
+                {"id": "il_missing", "description": "x"},
+            ],
+            "lines[1][id]",
+        ),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as error:
+            sdk.client.v1.invoices.update_lines(invoice.id, {"lines": lines_param})  # type: ignore[typeddict-item]
+        assert (error.value.http_status, error.value.param) == (400, param)
+        assert sdk.raw("GET", f"/v1/invoices/{invoice.id}").json() == before
+    # "" clears a line's amounts: its taxes are computed again (none here).
+    cleared = sdk.client.v1.invoices.update_lines(invoice.id, {"lines": [{"id": first.id, "tax_amounts": ""}]})
+    assert cleared.total == 1700 + 99

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition
+from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, Path
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
 
 # Stripe schedules a finalization up to five years ahead.
@@ -81,12 +81,15 @@ def check_tax_behavior(current: str | None, new: str | None, errors: InputCollec
 
 
 def check_manual_taxes(
-    line_tax_rates: Sequence[str] | None, default_tax_rates: Sequence[str], errors: InputCollector
+    line_tax_rates: Sequence[str] | None,
+    default_tax_rates: Sequence[str],
+    errors: InputCollector,
+    path: Path = ("tax_amounts",),
 ) -> None:
     """Tax amounts given by hand replace computed ones: not on a line taxed by tax rates (its own or the invoice's)."""
     if line_tax_rates or default_tax_rates:
         errors.add(
-            ("tax_amounts",),
+            path,
             ErrorCode.INVALID_VALUE,
             "You cannot set tax_amounts on a line that has tax_rates, or on an invoice with default_tax_rates.",
         )

@@ -37,7 +37,7 @@ from bulkbill.core.money import MAX_AMOUNT
 from bulkbill.services.catalog.tax_rates import TAX_TYPES, TaxRateFields
 from bulkbill.services.invoicing.invoice_totals import load_lines
 from bulkbill.services.invoicing.invoice_views import load_related
-from bulkbill.services.invoicing.manual_taxes import ManualTax, set_manual_taxes
+from bulkbill.services.invoicing.manual_taxes import ManualTax, set_lines_manual_taxes, set_manual_taxes
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.upcoming import PreviewRequest, preview_upcoming
 from bulkbill.storage.tables import Invoice
@@ -54,7 +54,6 @@ def _bulk(line_spec: Obj) -> Obj:
 
 
 ADD = _bulk(ADD_LINE)
-UPDATE = _bulk(UPDATE_LINE)
 REMOVE = _bulk(REMOVE_LINE)
 _REASONS = (
     "customer_exempt",
@@ -103,6 +102,7 @@ TAX_AMOUNTS = Unsettable(
     )
 )
 SINGLE_UPDATE = Obj({**LINE_FIELDS, "tax_amounts": TAX_AMOUNTS, "expand": EXPAND})
+UPDATE = _bulk(Obj({**UPDATE_LINE.fields, "tax_amounts": TAX_AMOUNTS}, required=UPDATE_LINE.required))
 LIST = Obj(LIST_PARAMS)
 
 
@@ -128,8 +128,18 @@ def add_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) ->
 @router.post("/v1/invoices/{invoice_id}/update_lines", openapi_extra=body_params(UPDATE))
 def update_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        taxes = {
+            line["id"]: (("lines", i, "tax_amounts"), _manual_taxes(line.pop("tax_amounts")))
+            for i, line in enumerate(lines)
+            if line.get("tax_amounts") is not None
+        }
         updates = [UpdateLine(line["id"], to_changes(line, ("lines", i))) for i, line in enumerate(lines)]
-        return service.update_lines(uow, invoice_id, updates, invoice_metadata=metadata)
+        edited = service.update_lines(uow, invoice_id, updates, invoice_metadata=metadata)
+        if taxes:
+            # After the lines' own changes (a line given tax_rates in this call takes no tax_amounts); a
+            # refusal rolls the whole call back.
+            set_lines_manual_taxes(uow, invoice_id, taxes)
+        return edited
 
     return _bulk_call(invoice_id, call, UPDATE, apply)
 
