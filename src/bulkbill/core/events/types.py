@@ -52,6 +52,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_CREATED = "customer.subscription.created"
     SUBSCRIPTION_UPDATED = "customer.subscription.updated"
     SUBSCRIPTION_DELETED = "customer.subscription.deleted"
+    SUBSCRIPTION_RESUMED = "customer.subscription.resumed"
     TEST_CLOCK_CREATED = "test_helpers.test_clock.created"
     TEST_CLOCK_ADVANCING = "test_helpers.test_clock.advancing"
     TEST_CLOCK_READY = "test_helpers.test_clock.ready"

@@ -38,6 +38,7 @@ class Move(StrEnum):
     END_TRIAL = "end_trial"  # the trial is over and its first paid period is invoiced
     PAUSE = "pause"  # the trial is over, no payment method, end behavior `pause`
     CANCEL = "cancel"  # now, at cancel_at, at period end, or at trial end with end behavior `cancel`
+    RESUME = "resume"  # POST /v1/subscriptions/{id}/resume: a paused subscription bills again
 
 
 _S = SubscriptionStatus
@@ -49,6 +50,7 @@ TRANSITIONS: dict[tuple[SubscriptionStatus, Move], SubscriptionStatus] = {
     (_S.TRIALING, Move.CANCEL): _S.CANCELED,
     (_S.ACTIVE, Move.CANCEL): _S.CANCELED,
     (_S.PAUSED, Move.CANCEL): _S.CANCELED,
+    (_S.PAUSED, Move.RESUME): _S.ACTIVE,
 }
 
 
@@ -58,6 +60,8 @@ def transition(status: str, move: Move) -> SubscriptionStatus:
     if target is None:
         if status == _S.CANCELED:
             raise InvalidTransition("This subscription has already been canceled.")
+        if move == Move.RESUME:
+            raise InvalidTransition(f"Only a paused subscription can be resumed; this subscription is {status}.")
         raise InvalidTransition(f"A {status} subscription cannot {move.value.replace('_', ' ')}.")
     return target
 

@@ -693,6 +693,38 @@ def cancel_subscription(
     return sub
 
 
+def resume_subscription(uow: UnitOfWork, subscription_id: str, *, anchor_now: bool) -> Subscription:
+    """A paused subscription becomes active (Stripe's resume; bulkbill awaits no payment, so at once).
+
+    With the billing cycle anchor reset to now (Stripe's default) a full period starts now, billed on
+    an invoice finalized at once; with the anchor unchanged the cycle's current period goes on unbilled
+    (no prorations) and its end renews as usual.
+    """
+    sub = get_subscription(uow, subscription_id, for_update=True)
+    catch_up(uow, [sub])
+    changing(uow, EventObject.SUBSCRIPTION, [sub.id])
+    sub.status = transition(sub.status, Move.RESUME).value
+    now = now_for(uow, sub.test_clock_id)
+    work = at_time(uow, now)
+    cadence = Cadence(Interval(sub.interval), sub.interval_count)
+    if anchor_now:
+        sub.billing_cycle_anchor, sub.anchor_config = now, None
+        bills = period_from(now, now, cadence, cancel_at=sub.cancel_at)
+        sub.current_period_start, sub.current_period_end = bills.start, bills.end
+        sub.period_index += 1
+        invoice = _bill_period(work, sub, BillingReason.CYCLE, bills=bills, invoice_period=(now, now))
+        finalize_invoice(work, invoice.id)
+    else:
+        day_of_month = _day_of_month(sub)
+        k = index_at(sub.billing_cycle_anchor, cadence, now, day_of_month)
+        sub.current_period_start = cycle_boundary(sub.billing_cycle_anchor, cadence, k, day_of_month)
+        sub.current_period_end = cycle_boundary(sub.billing_cycle_anchor, cadence, k + 1, day_of_month)
+    uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_RESUMED, sub.id)
+    emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
+    return sub
+
+
 def _end(sub: Subscription, at: int, details: dict[str, Any]) -> None:
     sub.status = transition(sub.status, Move.CANCEL).value
     if sub.canceled_at is None or not sub.cancel_at_period_end:

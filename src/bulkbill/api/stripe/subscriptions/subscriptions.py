@@ -243,6 +243,17 @@ UPDATE = Obj(
 )
 CANCEL = Obj({"invoice_now": Bool(), "prorate": Bool(), "cancellation_details": _CANCELLATION, "expand": EXPAND})
 RETRIEVE = Obj({"expand": EXPAND})
+RESUME = Obj(
+    {
+        "billing_cycle_anchor": Enum(("now", "unchanged")),
+        "proration_behavior": Enum(PRORATION_BEHAVIORS),
+        # Prorations as though resumed then: bulkbill prorates nothing on resume (see resume_subscription).
+        "proration_date": Time(),
+        # How payment failure affects the resumption: bulkbill takes no payment, so it has no effect.
+        "payment_behavior": Enum(("resume_on_payment_attempt", "resume_on_payment_success")),
+        "expand": EXPAND,
+    }
+)
 LIST = Obj(
     {
         **CREATED_LIST_PARAMS,
@@ -635,6 +646,19 @@ def cancel_subscription(subscription_id: str, call: StripeRequest = Depends(stri
                 raise refuse_unsupported(name, what)
         sub = service.cancel_subscription(uow, subscription_id, _cancellation(p.get("cancellation_details")))
         return _one(uow, sub, expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/resume", openapi_extra=body_params(RESUME))
+def resume_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(RESUME, params)
+        expand = check_expand(p, EXPANDABLE)
+        anchor_now = p.get("billing_cycle_anchor", "now") == "now"
+        if not anchor_now:
+            _no_prorations(p)  # with the anchor reset to now there is nothing to prorate (Stripe)
+        return _one(uow, service.resume_subscription(uow, subscription_id, anchor_now=anchor_now), expand)
 
     return execute(call, run)
 
