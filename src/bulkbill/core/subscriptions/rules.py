@@ -64,6 +64,7 @@ class SubscriptionStatus(StrEnum):
 class BillingReason(StrEnum):
     CREATE = "subscription_create"
     CYCLE = "subscription_cycle"
+    UPDATE = "subscription_update"  # prorations invoiced at once (always_invoice, cancel with invoice_now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,6 +535,10 @@ def subscription_line(
 def _item_amount(price: RecurringPrice, quantity: Decimal) -> int:
     unit = price.unit_amount_decimal if price.unit_amount_decimal is not None else Decimal(0)
     return priced_line(price.scheme, price.currency, unit, quantity)[1]
+
+
+# What subscription lines name as their source (an invoice item's source_type).
+LINE_SOURCE_TYPE = "subscription_item"
 
 
 def source_id(subscription_item_id: str, period_start: int, *, trial: bool = False) -> str:

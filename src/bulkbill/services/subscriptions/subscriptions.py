@@ -11,7 +11,7 @@ changed through this module (there is no background scheduler). Every rule is th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -24,7 +24,9 @@ from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
 from bulkbill.core.invoicing.items import ItemOwner, References, check_discounts, check_tax_rates, evolve
 from bulkbill.core.invoicing.lifecycle import check_collection
 from bulkbill.core.metadata import CLEAR, Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.core.subscriptions.prorations import ProrationBehavior
 from bulkbill.core.subscriptions.rules import (
+    LINE_SOURCE_TYPE,
     BillingReason,
     Cadence,
     DiscountTerm,
@@ -34,7 +36,6 @@ from bulkbill.core.subscriptions.rules import (
     ItemChange,
     ItemsPlan,
     ItemState,
-    RecurringPrice,
     SubscriptionStatus,
     SubscriptionTiming,
     ensure_updatable,
@@ -68,7 +69,6 @@ from bulkbill.core.subscriptions.terms import (
     trial_end_of,
 )
 from bulkbill.services.catalog.discounts import apply_discounts
-from bulkbill.services.catalog.price_schemes import scheme_of
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_items import NewItem, create_item
@@ -86,11 +86,18 @@ from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.item_prices import prices_by_id, product_names, recurring
+from bulkbill.services.subscriptions.prorations import (
+    add_prorations,
+    billed_items,
+    drop_pending_prorations,
+    has_pending_items,
+)
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, Price, Product, TaxRate
+from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, Price, TaxRate
 from bulkbill.storage.tables_subscriptions import BillingClock, Subscription, SubscriptionItem
 
-SOURCE_TYPE = "subscription_item"
+SOURCE_TYPE = LINE_SOURCE_TYPE
 
 
 @dataclass(frozen=True)
@@ -119,12 +126,16 @@ class SubscriptionFields:
     cancel_at: int | str | Clear | None = None
     currency: str | None = None
     prorate: bool = True  # proration_behavior other than none: partial periods bill their share
+    # On update: what a change in the current period does (core.subscriptions.prorations).
+    proration_behavior: ProrationBehavior = ProrationBehavior.CREATE_PRORATIONS
     proration_date: int | None = None
     pause_collection: dict[str, Any] | Clear | None = None
     # Stored and rendered: billing_thresholds, pending_invoice_item_interval, invoice_settings, billing_mode.
     stored: dict[str, Any] = field(default_factory=dict)
     add_invoice_items: tuple[AddedItem, ...] = ()
     given: frozenset[str] = frozenset()
+    # Made for a preview (create_preview): invoices made at once stay drafts, so they show as upcoming.
+    preview: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,22 +179,6 @@ def now_for(uow: UnitOfWork, test_clock_id: str | None) -> int:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def _recurring(p: Price) -> RecurringPrice:
-    cadence = None
-    if p.type == "recurring" and p.recurring_interval is not None:
-        cadence = Cadence(Interval(p.recurring_interval), p.recurring_interval_count or 1)
-    scheme = scheme_of(p) if p.pricing else None
-    return RecurringPrice(p.id, p.currency, p.unit_amount_decimal, p.product_id, cadence, p.active, scheme)
-
-
-def _prices(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Price]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = uow.session.scalars(select(Price).where(Price.tenant_id == uow.tenant_id, Price.id.in_(wanted)))
-    return {p.id: p for p in rows}
-
-
 def get_subscription(uow: UnitOfWork, subscription_id: str, *, for_update: bool = False) -> Subscription:
     query = select(Subscription).where(Subscription.tenant_id == uow.tenant_id, Subscription.id == subscription_id)
     if for_update and uow.is_postgres:
@@ -220,7 +215,7 @@ def views(uow: UnitOfWork, subs: Sequence[Subscription]) -> list[SubscriptionVie
     """Subscriptions with their items, prices and tax rates, in a fixed number of queries."""
     by_sub = items_of(uow, [s.id for s in subs])
     items = [i for rows in by_sub.values() for i in rows]
-    prices = _prices(uow, {i.price_id for i in items})
+    prices = prices_by_id(uow, {i.price_id for i in items})
     rate_ids = {r for s in subs for r in s.default_tax_rates} | {r for i in items for r in i.tax_rates or ()}
     rates: dict[str, TaxRate] = {}
     if rate_ids:
@@ -284,7 +279,7 @@ def _plan(
     cadence: Cadence | None = None,
 ) -> ItemsPlan | None:
     requested = {c.price for c in fields.items or () if c.price is not None}
-    rows = _prices(uow, requested | {i.price_id for i in current})
+    rows = prices_by_id(uow, requested | {i.price_id for i in current})
     states = [
         ItemState(
             i.id,
@@ -296,7 +291,7 @@ def _plan(
         )
         for i in current
     ]
-    prices = {p_id: _recurring(p) for p_id, p in rows.items()}
+    prices = {p_id: recurring(p) for p_id, p in rows.items()}
     return plan_items(states, fields.items or (), prices, refs, owner, errors, currency=currency, cadence=cadence)
 
 
@@ -318,7 +313,7 @@ def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscrip
         errors.missing(("items",))
         errors.raise_if_any()
     refs = _references(work, fields)
-    first_price = _prices(work, [c.price for c in fields.items or () if c.price][:1])
+    first_price = prices_by_id(work, [c.price for c in fields.items or () if c.price][:1])
     if fields.currency is not None and customer.currency is not None and fields.currency != customer.currency:
         errors.add(
             ("currency",),
@@ -428,7 +423,8 @@ def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscrip
         trial=trial_end is not None,
         prorate=fields.prorate,
     )
-    finalize_invoice(work, invoice.id)
+    if not fields.preview:
+        finalize_invoice(work, invoice.id)
     work.session.flush()
     emit(uow, EventType.SUBSCRIPTION_CREATED, sub.id)
     return sub
@@ -550,7 +546,9 @@ def delete_discount(uow: UnitOfWork, subscription_id: str) -> tuple[Subscription
 
 
 def update_subscription(uow: UnitOfWork, subscription_id: str, fields: SubscriptionFields) -> Subscription:
-    """Changes apply from the next period on: bulkbill never prorates (as proration_behavior=none)."""
+    """Changes apply at once; the next period bills the new items. In the current period a changed price or
+    quantity, a reset cycle, a trial started or an earlier cancel_at are prorated (core.subscriptions.prorations)
+    unless proration_behavior is none; always_invoice invoices the prorations at once."""
     sub = get_subscription(uow, subscription_id, for_update=True)
     catch_up(uow, [sub])
     ensure_updatable(sub.status, fields.given)
@@ -579,6 +577,9 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
     metadata = merge_metadata(sub.metadata_, fields.metadata, ("metadata",), errors)
     _check_terms(sub, fields, now, errors)
     errors.raise_if_any()
+    prorating = _prorating(sub, fields)
+    before = billed_items(work, sub, current) if prorating else []
+    period = (sub.current_period_start, sub.current_period_end)
     if plan is not None:
         _write_items(work, sub, plan, {i.id: i for i in current})
     sub.collection_method = method
@@ -599,12 +600,49 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
         sub.canceled_at = now if fields.cancel_at_period_end else None
     if fields.cancellation_details is not None:
         sub.cancellation_details = {**sub.cancellation_details, **fields.cancellation_details}
+    after = billed_items(work, sub, items_of(work, [sub.id])[sub.id]) if prorating else []
     _apply_terms(work, sub, fields, now)
+    if prorating:
+        at = fields.proration_date if fields.proration_date is not None else now
+        ends_now = fields.anchor_now or isinstance(fields.trial_end, int)
+        add_prorations(work, sub, before, [] if ends_now else after, at, period)
+        if isinstance(fields.cancel_at, int) and period[0] < fields.cancel_at < period[1] and not ends_now:
+            add_prorations(work, sub, after, [], fields.cancel_at, period)  # the time after cancel_at is credited
     work.session.flush()
     emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
     if fields.trial_end == NOW or fields.anchor_now:
         run_due(uow, [sub], now)  # the trial ends, or the new cycle starts, now
+    if fields.proration_behavior == ProrationBehavior.ALWAYS_INVOICE and has_pending_items(work, sub):
+        _invoice_now(work, sub, preview=fields.preview)
     return sub
+
+
+def _prorating(sub: Subscription, fields: SubscriptionFields) -> bool:
+    """An active subscription's change in its current period is prorated unless proration_behavior is none.
+
+    What is prorated: items (price or quantity), a cycle reset, a trial started, a cancel_at moved into
+    the current period. A trialing subscription bills nothing for its period, so nothing to prorate.
+    """
+    if fields.proration_behavior == ProrationBehavior.NONE or sub.status != SubscriptionStatus.ACTIVE:
+        return False
+    cancel_at = fields.cancel_at
+    return bool(
+        fields.items
+        or fields.anchor_now
+        or isinstance(fields.trial_end, int)
+        or (isinstance(cancel_at, int) and cancel_at < sub.current_period_end)
+    )
+
+
+def _invoice_now(uow: UnitOfWork, sub: Subscription, *, preview: bool = False) -> Invoice:
+    """The subscription's pending items (its prorations) on an invoice made and finalized at once."""
+    invoice = _subscription_invoice(uow, sub, BillingReason.UPDATE, (uow.now, uow.now))
+    sweep_pending_items(uow, invoice, room=uow.settings.stripe_max_lines_per_invoice, only_subscription=sub.id)
+    recalculate(uow, invoice, load_lines(uow, invoice.id))
+    sub.latest_invoice_id = invoice.id
+    if not preview:
+        finalize_invoice(uow, invoice.id)
+    return invoice
 
 
 def _check_terms(sub: Subscription, fields: SubscriptionFields, now: int, errors: InputCollector) -> None:
@@ -679,15 +717,36 @@ def _apply_terms(uow: UnitOfWork, sub: Subscription, fields: SubscriptionFields,
     _add_invoice_items(uow, sub, fields.add_invoice_items)
 
 
-def cancel_subscription(
-    uow: UnitOfWork, subscription_id: str, details: dict[str, str | None] | None = None
-) -> Subscription:
-    """Cancel now: no further invoices; invoices already made keep their course."""
+@dataclass(frozen=True)
+class Cancellation:
+    """DELETE /v1/subscriptions/{id}: `prorate` credits the unused time, `invoice_now` invoices what is pending."""
+
+    details: dict[str, str | None] | None = None
+    prorate: bool = False
+    invoice_now: bool = False
+    preview: bool = False  # made for a preview: the final invoice stays a draft
+
+
+def cancel_subscription(uow: UnitOfWork, subscription_id: str, cancel: Cancellation | None = None) -> Subscription:
+    """Cancel now: no further invoices but the final one (`invoice_now`); invoices already made keep their course.
+
+    `prorate` credits each item's unused time of the current period as pending proration items; without
+    `prorate` or `invoice_now`, the subscription's pending prorations are dropped (Stripe's rule).
+    """
+    cancel = cancel or Cancellation()
     sub = get_subscription(uow, subscription_id, for_update=True)
     catch_up(uow, [sub])
     transition(sub.status, Move.CANCEL)
     now = now_for(uow, sub.test_clock_id)
-    _end(sub, now, {**(details or {}), "reason": "cancellation_requested"})
+    work = at_time(uow, now)
+    if cancel.prorate and sub.status == SubscriptionStatus.ACTIVE:
+        before = billed_items(work, sub, items_of(work, [sub.id])[sub.id])
+        add_prorations(work, sub, before, [], now, (sub.current_period_start, sub.current_period_end))
+    elif not cancel.invoice_now:
+        drop_pending_prorations(work, sub)
+    _end(sub, now, {**(cancel.details or {}), "reason": "cancellation_requested"})
+    if cancel.invoice_now and (cancel.preview or has_pending_items(work, sub)):
+        _invoice_now(work, sub, preview=cancel.preview)
     uow.session.flush()
     emit(uow, EventType.SUBSCRIPTION_DELETED, sub.id)
     return sub
@@ -899,44 +958,14 @@ def _bill_period(
 
     A trial bills each item at 0; a partial period bills its prorated share (0 without prorations).
     """
-    settings = (sub.terms or {}).get("invoice_settings") or {}
-    invoice = create_invoice(
-        uow,
-        InvoiceFields(
-            customer=sub.customer_id,
-            currency=sub.currency,
-            collection_method=sub.collection_method,
-            days_until_due=sub.days_until_due,
-            auto_advance=True,
-            pending_invoice_items_behavior="exclude",
-            description=settings.get("description"),
-            footer=settings.get("footer"),
-            custom_fields=settings.get("custom_fields"),
-        ),
-    )
-    invoice.billing_reason = reason.value
-    invoice.subscription_id = sub.id
-    invoice.subscription_metadata = dict(sub.metadata_)
-    invoice.period_start, invoice.period_end = invoice_period
-    # Set directly, not re-checked: an archived tax rate keeps applying to the subscription it was on.
-    invoice.default_tax_rates = list(sub.default_tax_rates)
-    split = split_discounts(_discount_terms(uow, sub.discounts), uow.now)
-    invoice.discounts = list(split.applied)
-    if list(split.kept) != sub.discounts:
-        sub.discounts = list(split.kept)
+    invoice = _subscription_invoice(uow, sub, reason, invoice_period)
     items = items_of(uow, [sub.id])[sub.id]
     sweep_pending_items(uow, invoice, room=uow.settings.stripe_max_lines_per_invoice - len(items))
-    prices = _prices(uow, {i.price_id for i in items})
-    product_ids = {p.product_id for p in prices.values()}
-    names: dict[str, str] = {
-        product_id: name
-        for product_id, name in uow.session.execute(
-            select(Product.id, Product.name).where(Product.tenant_id == uow.tenant_id, Product.id.in_(product_ids))
-        )
-    }
+    prices = prices_by_id(uow, {i.price_id for i in items})
+    names = product_names(uow, {p.product_id for p in prices.values()})
     cadence = Cadence(Interval(sub.interval), sub.interval_count)
     for si in items:
-        price = _recurring(prices[si.price_id])
+        price = recurring(prices[si.price_id])
         item_split = split_discounts(_discount_terms(uow, si.discounts), uow.now)
         name = names.get(price.product_id, price.product_id)
         values = subscription_line(
@@ -974,6 +1003,38 @@ def _bill_period(
     sub.latest_invoice_id = invoice.id
     if reason == BillingReason.CYCLE:
         _pause_collection(uow, sub, invoice)
+    return invoice
+
+
+def _subscription_invoice(
+    uow: UnitOfWork, sub: Subscription, reason: BillingReason, invoice_period: tuple[int, int]
+) -> Invoice:
+    """A new draft invoice of the subscription: its settings, metadata, default tax rates and the discounts due."""
+    settings = (sub.terms or {}).get("invoice_settings") or {}
+    invoice = create_invoice(
+        uow,
+        InvoiceFields(
+            customer=sub.customer_id,
+            currency=sub.currency,
+            collection_method=sub.collection_method,
+            days_until_due=sub.days_until_due,
+            auto_advance=True,
+            pending_invoice_items_behavior="exclude",
+            description=settings.get("description"),
+            footer=settings.get("footer"),
+            custom_fields=settings.get("custom_fields"),
+        ),
+    )
+    invoice.billing_reason = reason.value
+    invoice.subscription_id = sub.id
+    invoice.subscription_metadata = dict(sub.metadata_)
+    invoice.period_start, invoice.period_end = invoice_period
+    # Set directly, not re-checked: an archived tax rate keeps applying to the subscription it was on.
+    invoice.default_tax_rates = list(sub.default_tax_rates)
+    split = split_discounts(_discount_terms(uow, sub.discounts), uow.now)
+    invoice.discounts = list(split.applied)
+    if list(split.kept) != sub.discounts:
+        sub.discounts = list(split.kept)
     return invoice
 
 

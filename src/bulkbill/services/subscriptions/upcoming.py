@@ -3,25 +3,45 @@
 A subscription's upcoming invoice is its next renewal, made by the same code that renews it (every
 piece of work due up to its period end, in a savepoint); a customer's is the renewal of its
 subscription renewing first, or, with no live subscription, a one-off invoice of its pending items.
+Previews of changes run the change itself in the savepoint, by the code that makes it:
+* `subscription_details` on a subscription updates it (its prorations become pending items): the
+  upcoming invoice is the one the change makes at once (`always_invoice`, a cycle reset, a trial ended
+  now), else the next renewal, which takes the prorations; `cancel_now` cancels it, the final invoice
+  carrying the credit for the unused time (unless proration_behavior is none).
+* `subscription_details` without a subscription creates one for the customer: its first invoice.
+* `customer_details` updates the customer first (address, shipping, tax_exempt, tax IDs), so taxes act as
+  they would on that customer; without a customer, a customer with those details is made.
 The preview's own invoice items and discounts are added to it as the same calls would add them.
 Nothing is written: the savepoint is rolled back before the answer leaves (events with it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from sqlalchemy import select
 
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
+from bulkbill.core.subscriptions.prorations import ProrationBehavior
 from bulkbill.core.subscriptions.rules import SubscriptionStatus
+from bulkbill.services.customers.customers import CustomerFields, create_customer, update_customer
+from bulkbill.services.customers.tax_ids import NewTaxId, add_tax_ids, delete_tax_id, tax_ids_of
 from bulkbill.services.invoicing.invoice_items import NewItem, create_item, update_item
 from bulkbill.services.invoicing.invoices import InvoiceFields, create_invoice, get_invoice, update_invoice
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.services.subscriptions.subscriptions import get_subscription, run_due
+from bulkbill.services.subscriptions.subscriptions import (
+    Cancellation,
+    SubscriptionFields,
+    cancel_subscription,
+    create_subscription,
+    get_subscription,
+    run_due,
+    update_subscription,
+)
 from bulkbill.storage.tables import Invoice
 from bulkbill.storage.tables_subscriptions import Subscription
 
@@ -40,18 +60,32 @@ class PreviewItem:
 
 
 @dataclass(frozen=True)
+class CustomerDetails:
+    """`customer_details`: the customer as the preview should see it (tax IDs replace the customer's)."""
+
+    fields: CustomerFields
+    tax_ids: tuple[NewTaxId, ...] | None = None
+
+
+@dataclass(frozen=True)
 class PreviewRequest:
     customer: str | None = None
     subscription: str | None = None
     currency: str | None = None
     discounts: tuple[DiscountRef, ...] | None = None
     items: tuple[PreviewItem, ...] = ()
+    # A change to preview (subscription_details): an update of `subscription`, or a new subscription.
+    subscription_details: SubscriptionFields | None = None
+    cancel_now: bool = False  # subscription_details[cancel_now]
+    customer_details: CustomerDetails | None = None
 
 
 def preview_upcoming(uow: UnitOfWork, request: PreviewRequest, render: Callable[[Invoice], T]) -> T:
     """The upcoming invoice, rendered, then rolled back: nothing is written."""
     savepoint = uow.session.begin_nested()
     try:
+        if request.customer_details is not None:
+            request = _with_customer_details(uow, request, request.customer_details)
         invoice = _upcoming(uow, request)
         for k, item in enumerate(request.items):
             _add_item(uow, invoice, item, k)
@@ -71,11 +105,21 @@ def _upcoming(uow: UnitOfWork, request: PreviewRequest) -> Invoice:
             raise NotFound("subscription", request.subscription, path=("subscription",)) from exc
         if request.customer is not None and sub.customer_id != request.customer:
             raise _refused(("subscription",), f"The subscription {sub.id} belongs to another customer.")
+        if request.subscription_details is not None:
+            return _changed(uow, sub, request.subscription_details, cancel_now=request.cancel_now)
         return _renewal(uow, sub)
     if request.customer is None:
         raise InvalidInput(
             [FieldError(("customer",), ErrorCode.PARAMETER_MISSING, "Give customer or subscription to preview.")]
         )
+    if request.subscription_details is not None:
+        if request.cancel_now:
+            raise _refused(("subscription_details", "cancel_now"), "cancel_now previews a subscription's end.")
+        details = replace(request.subscription_details, customer=request.customer, preview=True)
+        with _under("subscription_details"):
+            sub = create_subscription(uow, details)
+        assert sub.latest_invoice_id is not None
+        return get_invoice(uow, sub.latest_invoice_id)
     live = uow.session.scalars(
         select(Subscription)
         .where(
@@ -102,6 +146,57 @@ def _renewal(uow: UnitOfWork, sub: Subscription) -> Invoice:
     run_due(uow, [sub], sub.current_period_end)
     assert sub.latest_invoice_id is not None
     return get_invoice(uow, sub.latest_invoice_id)
+
+
+def _changed(uow: UnitOfWork, sub: Subscription, details: SubscriptionFields, *, cancel_now: bool) -> Invoice:
+    """The change made in the savepoint; the invoice it made at once, else the next renewal (with its prorations)."""
+    latest = sub.latest_invoice_id
+    with _under("subscription_details"):
+        if cancel_now:
+            prorate = details.proration_behavior != ProrationBehavior.NONE
+            cancel_subscription(uow, sub.id, Cancellation(prorate=prorate, invoice_now=True, preview=True))
+        else:
+            update_subscription(uow, sub.id, replace(details, preview=True))
+    if sub.latest_invoice_id != latest and sub.latest_invoice_id is not None:
+        return get_invoice(uow, sub.latest_invoice_id)
+    return _renewal(uow, sub)
+
+
+def _with_customer_details(uow: UnitOfWork, request: PreviewRequest, details: CustomerDetails) -> PreviewRequest:
+    """The customer updated as `customer_details` says (a new one when none is named)."""
+    customer_id = request.customer
+    if customer_id is None and request.subscription is not None:
+        try:
+            customer_id = get_subscription(uow, request.subscription).customer_id
+        except NotFound as exc:
+            raise NotFound("subscription", request.subscription, path=("subscription",)) from exc
+    with _under("customer_details"):
+        if customer_id is None:
+            customer_id = create_customer(uow, details.fields).id
+            request = replace(request, customer=customer_id)
+        else:
+            try:
+                update_customer(uow, customer_id, details.fields)
+            except NotFound as exc:
+                raise NotFound("customer", customer_id, path=("customer",)) from exc
+        if details.tax_ids is not None:
+            for row in tax_ids_of(uow, customer_id):
+                delete_tax_id(uow, customer_id, row.id)
+            add_tax_ids(uow, customer_id, details.tax_ids, ("tax_ids",))
+    return request
+
+
+@contextmanager
+def _under(prefix: str) -> Iterator[None]:
+    """Errors of a nested parameter's checks name it in full: subscription_details[items][0][id]."""
+    try:
+        yield
+    except InvalidInput as exc:
+        raise InvalidInput([FieldError((prefix, *e.path), e.code, e.message) for e in exc.errors]) from exc
+    except NotFound as exc:
+        if exc.path is None or exc.path[:1] == (prefix,):
+            raise
+        raise NotFound(exc.resource, exc.object_id, path=(prefix, *exc.path)) from exc
 
 
 def _add_item(uow: UnitOfWork, invoice: Invoice, item: PreviewItem, k: int) -> None:

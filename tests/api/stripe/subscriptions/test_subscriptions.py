@@ -287,13 +287,14 @@ class TestUpdate:
         assert renewal["parent"]["subscription_details"]["metadata"] == {"plan": "team"}
         assert invoice(stripe, sub["latest_invoice"])["parent"]["subscription_details"]["metadata"] == {}
 
-    def test_prorations_and_other_intervals_refused(self, stripe: StripeClient) -> None:
+    def test_other_intervals_and_bad_prorations_refused(self, stripe: StripeClient) -> None:
         w = world(stripe)
         path = f"/v1/subscriptions/{w['sub']['id']}"
         seat_item = w["sub"]["items"]["data"][0]["id"]
-        body = {"items": [{"id": seat_item, "quantity": 3}], "proration_behavior": "create_prorations"}
-        error = stripe.error("POST", path, body)
-        assert error["param"] == "proration_behavior"
+        body = {"items": [{"id": seat_item, "quantity": 3}], "proration_behavior": "sometimes"}
+        assert stripe.error("POST", path, body)["param"] == "proration_behavior"
+        body = {"items": [{"id": seat_item, "quantity": 3}], "proration_date": FEB1}
+        assert stripe.error("POST", path, body)["param"] == "proration_date"
         yearly = recurring_price(stripe, 10000, interval="year")
         assert stripe.error("POST", path, {"items": [{"id": seat_item, "price": yearly}]})["param"] == "items[0][price]"
         assert stripe.error("POST", path, {"items": [{"id": "si_nope", "quantity": 1}]})["param"] == "items[0][id]"
@@ -332,14 +333,24 @@ class TestCancel:
         assert stripe.error("POST", path, {"items": [{"price": w["seat"]}]})["type"] == "invalid_request_error"
         assert stripe.ok("POST", path, {"metadata": {"why": "moved"}})["metadata"] == {"why": "moved"}
 
-    def test_cancel_refuses_invoice_now(self, stripe: StripeClient) -> None:
+    def test_cancel_with_prorate_and_invoice_now_credits_the_unused_time_on_a_final_invoice(
+        self, stripe: StripeClient
+    ) -> None:
         w = world(stripe)
+        advance(stripe, w["clock"], T0 + 10 * DAY)
         response = stripe.client.request(
             "DELETE",
-            f"/stripe/v1/subscriptions/{w['sub']['id']}?invoice_now=true",
+            f"/stripe/v1/subscriptions/{w['sub']['id']}?invoice_now=true&prorate=true",
             headers={"Authorization": f"Bearer {stripe.key}"},
         )
-        assert response.status_code == 400 and response.json()["error"]["param"] == "invoice_now"
+        assert response.status_code == 200, response.text
+        final = invoice(stripe, response.json()["latest_invoice"])
+        assert_stripe_schema(final, "invoice")
+        assert (final["billing_reason"], final["status"]) == ("subscription_update", "paid")
+        # 21 of January's 31 days unused: 3000 × 21/31 = 2032.26 and 500 × 21/31 = 338.71, each rounded once
+        assert sorted(ln["amount"] for ln in final["lines"]["data"]) == [-2032, -339]
+        assert final["total"] == -2371
+        assert all(ln["parent"]["subscription_item_details"]["proration"] for ln in final["lines"]["data"])
 
     def test_cancel_at_period_end(self, stripe: StripeClient) -> None:
         w = world(stripe)

@@ -182,7 +182,7 @@ def _details(p: dict[str, Any]) -> dict[str, Any]:
     return details
 
 
-def _fields(p: dict[str, Any]) -> service.CustomerFields:
+def customer_fields(p: dict[str, Any]) -> service.CustomerFields:
     def text(name: str) -> str | None:
         value = p.get(name)
         return "" if isinstance(value, Clear) else value
@@ -208,7 +208,7 @@ def create_customer(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
         expand = check_expand(p, EXPANDABLE)
-        customer = service.create_customer(uow, _fields(p))
+        customer = service.create_customer(uow, customer_fields(p))
         tax_ids_service.add_tax_ids(uow, customer.id, new_tax_ids(p.get("tax_id_data")), ("tax_id_data",))
         return customer_response(uow, customer, expand)
 
@@ -232,7 +232,7 @@ def update_customer(customer_id: str, call: StripeRequest = Depends(stripe_reque
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
         expand = check_expand(p, EXPANDABLE)
-        return customer_response(uow, service.update_customer(uow, customer_id, _fields(p)), expand)
+        return customer_response(uow, service.update_customer(uow, customer_id, customer_fields(p)), expand)
 
     return execute(call, run)
 

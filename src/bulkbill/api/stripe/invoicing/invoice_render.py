@@ -8,6 +8,7 @@ from bulkbill.api.public_links import hosted_page_url, pdf_url
 from bulkbill.api.stripe.customers.customers import render_address, render_customer, render_shipping
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.core.money import truncate
+from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION
 from bulkbill.core.subscriptions.rules import auto_finalizes, finalizes_at
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
 from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceView, Related
@@ -83,15 +84,23 @@ def _tax_entry(t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _proration(item: InvoiceItem) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the item is a subscription change's proration, and the line a credit proration credits."""
+    extras = item.extras if isinstance(item.extras, dict) else {}
+    return bool(extras.get(PRORATION)), extras.get(CREDITED)
+
+
 def _parent(item: InvoiceItem) -> dict[str, Any]:
-    if item.kind == "subscription":
+    proration, credited = _proration(item)
+    if item.kind == "subscription" or proration:
+        # A proration is an invoice item of a subscription item: Stripe shows it as that item's line.
         return {
             "type": "subscription_item_details",
             "invoice_item_details": None,
             "subscription_item_details": {
-                "invoice_item": None,
-                "proration": False,
-                "proration_details": {"credited_items": None},
+                "invoice_item": item.id if proration else None,
+                "proration": proration,
+                "proration_details": {"credited_items": credited},
                 "subscription": item.subscription_id,
                 "subscription_item": item.subscription_item_id,
             },
@@ -332,8 +341,8 @@ def render_item(
         ),
         "period": {"end": item.period_end, "start": item.period_start},
         "pricing": _pricing(item, related, "pricing.price_details.price" in expand),
-        "proration": False,
-        "proration_details": {"credited_items": None, "discount_amounts": []},
+        "proration": _proration(item)[0],
+        "proration_details": {"credited_items": _credited_item(item), "discount_amounts": []},
         "quantity": truncate(item.quantity_decimal),
         "quantity_decimal": decimal_string(item.quantity_decimal),
         "tax_rates": (
@@ -343,6 +352,14 @@ def render_item(
         ),
         "test_clock": customer.test_clock_id if customer else None,
     }
+
+
+def _credited_item(item: InvoiceItem) -> dict[str, Any] | None:
+    """An invoice item's proration_details.credited_items: the invoice line its credit credits."""
+    credited = _proration(item)[1]
+    if credited is None:
+        return None
+    return {"type": "invoice_line_items", "invoice_line_item_details": credited}
 
 
 def _rendering(stored: dict[str, str] | None) -> dict[str, Any] | None:

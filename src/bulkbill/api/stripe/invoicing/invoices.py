@@ -32,7 +32,6 @@ from bulkbill.api.stripe.edge.params import (
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
-from bulkbill.api.stripe.invoicing.invoice_items import ITEM_FIELDS, item_changes, tax_fields
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
 from bulkbill.core.documents.display import AmountTaxDisplay, PageSize, RenderingChange
@@ -43,7 +42,6 @@ from bulkbill.services.invoicing.invoice_totals import LoadedLine
 from bulkbill.services.invoicing.invoice_views import invoice_view, invoice_views
 from bulkbill.services.invoicing.revisions import revise_invoice
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.services.subscriptions.upcoming import PreviewItem, PreviewRequest, preview_upcoming
 from bulkbill.storage.tables import Invoice
 
 router = APIRouter()
@@ -131,19 +129,6 @@ CREATE = Obj(
     },
 )
 UPDATE = Obj(_EDIT)
-PREVIEW = Obj(
-    {
-        "customer": Str(),
-        "subscription": Str(),
-        "currency": Currency(),
-        "discounts": DISCOUNTS,
-        "invoice_items": Array(Obj({**ITEM_FIELDS, "invoiceitem": Str()}), max_items=250),
-        # "next" and "recurring" preview the same invoice here: bulkbill never prorates.
-        "preview_mode": Enum(("next", "recurring")),
-        "automatic_tax": AUTOMATIC_TAX,
-        "expand": EXPAND,
-    }
-)
 EXPAND_ONLY = Obj({"expand": EXPAND})
 PAY = Obj({"paid_out_of_band": Bool(), "expand": EXPAND})
 FINALIZE = Obj({"auto_advance": Bool(), "expand": EXPAND})
@@ -237,35 +222,6 @@ def create_invoice(call: StripeRequest = Depends(stripe_request)) -> Response:
         return invoice_response(uow, service.create_invoice(uow, _fields(p)), expand)
 
     return execute(call, run)
-
-
-# Registered before POST /v1/invoices/{invoice_id}, which would otherwise take `create_preview` for an id.
-@router.post("/v1/invoices/create_preview", openapi_extra=body_params(PREVIEW))
-def create_preview(call: StripeRequest = Depends(stripe_request)) -> Response:
-    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        p = parse(PREVIEW, params)
-        expand = check_expand(p, INVOICE_EXPANDABLE)
-        return preview_upcoming(uow, preview_request(p), lambda invoice: preview_body(uow, invoice, expand))
-
-    return execute(call, run)
-
-
-def preview_request(p: dict[str, Any]) -> PreviewRequest:
-    """A preview's parameters, as the upcoming-invoice service takes them."""
-    discounts = p.get("discounts")
-    return PreviewRequest(
-        customer=p.get("customer"),
-        subscription=p.get("subscription"),
-        currency=p.get("currency"),
-        discounts=(
-            tuple(DiscountRef(d.get("coupon"), d.get("discount"), d.get("promotion_code")) for d in discounts)
-            if isinstance(discounts, list)
-            else None
-        ),
-        items=tuple(
-            PreviewItem(item_changes(i), i.get("invoiceitem"), tax_fields(i)) for i in p.get("invoice_items") or []
-        ),
-    )
 
 
 def preview_body(uow: UnitOfWork, invoice: Invoice, expand: set[str]) -> dict[str, Any]:

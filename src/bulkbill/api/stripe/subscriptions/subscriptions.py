@@ -3,14 +3,15 @@
 Subscriptions render in the current (basil and later) shape: the billing period lives on each item
 (`items.data[].current_period_start/end`). Trials, the billing cycle anchor (and its config),
 backdating, cancel_at, paused collection, add_invoice_items and a currency option act as Stripe's
-(core.subscriptions.terms). Stored and rendered without acting, each for a stated reason:
+(core.subscriptions.terms). A change in the current period is prorated as Stripe's classic mode does
+(`proration_behavior`, `proration_date`; cancel's `prorate` and `invoice_now`: core.subscriptions.prorations).
+Stored and rendered without acting, each for a stated reason:
 `billing_thresholds` (bulkbill has no metered usage, so nothing accrues between periods to reach a
-threshold), `pending_invoice_item_interval` (pending items are invoiced with the next period),
-`proration_date` (checked to lie in the current period; changes never prorate), `billing_mode`
+threshold), `pending_invoice_item_interval` (pending items are invoiced with the next period), `billing_mode`
 (classic and flexible bill alike here: one line per item and period), `invoice_settings[account_tax_ids]`
 (bulkbill keeps no account tax IDs; custom_fields, description and footer reach every invoice).
 Refused with a 400 naming the parameter: `billing_schedules` (prebilling several periods ahead needs
-flexible billing mode's schedules, which bulkbill does not model), prorations on change, the pre-basil
+flexible billing mode's schedules, which bulkbill does not model), the pre-basil
 `coupon`/`promotion_code`, and payments and Connect (edge/no_money.py); payment-only knobs
 (`payment_behavior`) are accepted and have no effect, since bulkbill moves no money.
 """
@@ -58,6 +59,7 @@ from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
 from bulkbill.core.money import MAX_AMOUNT
+from bulkbill.core.subscriptions.prorations import ProrationBehavior
 from bulkbill.core.subscriptions.rules import ItemChange, refuse_unsupported
 from bulkbill.core.subscriptions.terms import MAX_TRIAL_DAYS, AnchorConfig, MissingPaymentMethod, PauseBehavior
 from bulkbill.services.customers.customers import get_customer
@@ -490,6 +492,16 @@ def _cancellation(p: dict[str, Any] | None) -> dict[str, str | None] | None:
     return {k: (None if isinstance(v, Clear) else v) for k, v in p.items()}
 
 
+def cancellation(p: dict[str, Any], *, preview: bool = False) -> service.Cancellation:
+    """A cancel's parameters, as the service takes them."""
+    return service.Cancellation(
+        _cancellation(p.get("cancellation_details")),
+        prorate=bool(p.get("prorate")),
+        invoice_now=bool(p.get("invoice_now")),
+        preview=preview,
+    )
+
+
 def _added_item(p: dict[str, Any], i: int) -> service.AddedItem:
     period = p.get("period")
     line = {k: v for k, v in p.items() if k != "period"}
@@ -524,7 +536,7 @@ _STORED = ("billing_thresholds", "pending_invoice_item_interval", "invoice_setti
 _NOT_FIELDS = {"expand", "payment_behavior", "proration_behavior", "off_session", "automatic_tax"}
 
 
-def _fields(p: dict[str, Any]) -> service.SubscriptionFields:
+def subscription_fields(p: dict[str, Any]) -> service.SubscriptionFields:
     items = p.get("items")
     anchor = p.get("billing_cycle_anchor")
     anchor_reset = anchor.get("type") if isinstance(anchor, dict) else anchor if isinstance(anchor, str) else None
@@ -551,28 +563,13 @@ def _fields(p: dict[str, Any]) -> service.SubscriptionFields:
         cancel_at=p.get("cancel_at"),
         currency=p.get("currency"),
         prorate=p.get("proration_behavior") != "none",
+        proration_behavior=ProrationBehavior(p.get("proration_behavior") or ProrationBehavior.CREATE_PRORATIONS),
         proration_date=p.get("proration_date"),
         pause_collection=p.get("pause_collection"),
         stored={k: p[k] for k in _STORED if k in p},
         add_invoice_items=tuple(_added_item(a, i) for i, a in enumerate(p.get("add_invoice_items") or ())),
         given=frozenset(p) - _NOT_FIELDS,
     )
-
-
-def _no_prorations(p: dict[str, Any]) -> None:
-    """bulkbill never prorates: a change applies from the next period, as with proration_behavior=none."""
-    behavior = p.get("proration_behavior")
-    if behavior is not None and behavior != "none":
-        raise InvalidInput(
-            [
-                FieldError(
-                    ("proration_behavior",),
-                    ErrorCode.PARAMETER_UNSUPPORTED,
-                    "Prorations are not supported: pass proration_behavior=none (changes apply from the next "
-                    "billing period).",
-                )
-            ]
-        )
 
 
 # --- endpoints -------------------------------------------------------------------------------
@@ -584,7 +581,7 @@ def create_subscription(call: StripeRequest = Depends(stripe_request)) -> Respon
         _refuse_unsupported(params)
         p = parse(CREATE, params)
         expand = check_expand(p, EXPANDABLE)
-        return _one(uow, service.create_subscription(uow, _fields(p)), expand)
+        return _one(uow, service.create_subscription(uow, subscription_fields(p)), expand)
 
     return execute(call, run)
 
@@ -606,8 +603,7 @@ def update_subscription(subscription_id: str, call: StripeRequest = Depends(stri
         _refuse_unsupported(params)
         p = parse(UPDATE, params)
         expand = check_expand(p, EXPANDABLE)
-        _no_prorations(p)
-        return _one(uow, service.update_subscription(uow, subscription_id, _fields(p)), expand)
+        return _one(uow, service.update_subscription(uow, subscription_id, subscription_fields(p)), expand)
 
     return execute(call, run)
 
@@ -641,10 +637,7 @@ def cancel_subscription(subscription_id: str, call: StripeRequest = Depends(stri
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CANCEL, params)
         expand = check_expand(p, EXPANDABLE)
-        for name, what in (("invoice_now", "Invoicing at cancellation"), ("prorate", "Prorations")):
-            if p.get(name):
-                raise refuse_unsupported(name, what)
-        sub = service.cancel_subscription(uow, subscription_id, _cancellation(p.get("cancellation_details")))
+        sub = service.cancel_subscription(uow, subscription_id, cancellation(p))
         return _one(uow, sub, expand)
 
     return execute(call, run)

@@ -1,0 +1,187 @@
+"""Stripe POST /v1/invoices/create_preview: the upcoming invoice, of things as they are or after a change.
+
+`subscription_details` previews a subscription update (its prorations included), a cancellation
+(`cancel_now`) or, without `subscription`, a new subscription; `customer_details` previews the customer
+with another address, shipping, tax status or tax IDs. The change is made by the same code that makes
+it for real, in a savepoint rolled back before the answer leaves (services.subscriptions.upcoming).
+bulkbill has no subscription schedules: `schedule` and `schedule_details` are refused with a 400 naming
+them; so are `subscription_details[pause|resume_at|billing_schedules]`, which need what bulkbill does
+not model (pausing a subscription, `/resume`, flexible billing mode's schedules).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from bulkbill.api.stripe.customers.customers import UPDATE as CUSTOMER_UPDATE
+from bulkbill.api.stripe.customers.customers import customer_fields
+from bulkbill.api.stripe.customers.tax_ids import TAX_ID_DATA, new_tax_ids
+from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.openapi import body_params
+from bulkbill.api.stripe.edge.params import (
+    AUTOMATIC_TAX,
+    EXPAND,
+    Array,
+    Bool,
+    Currency,
+    Enum,
+    Metadata,
+    Obj,
+    OrWord,
+    Refused,
+    Str,
+    Time,
+    parse,
+)
+from bulkbill.api.stripe.edge.render import check_expand
+from bulkbill.api.stripe.invoicing.invoice_items import ITEM_FIELDS, item_changes, tax_fields
+from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE
+from bulkbill.api.stripe.invoicing.invoices import preview_body
+from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.api.stripe.subscriptions.subscriptions import (
+    PRORATION_BEHAVIORS,
+    subscription_fields,
+)
+from bulkbill.api.stripe.subscriptions.subscriptions import (
+    UPDATE as SUBSCRIPTION_UPDATE,
+)
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
+from bulkbill.core.invoicing.commands import DiscountRef
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.subscriptions import SubscriptionFields
+from bulkbill.services.subscriptions.upcoming import CustomerDetails, PreviewItem, PreviewRequest, preview_upcoming
+
+router = APIRouter()
+
+_NO_SCHEDULES = "bulkbill has no subscription schedules (subscription schedules are not supported)."
+_SUBSCRIPTION_FIELDS = SUBSCRIPTION_UPDATE.fields
+SUBSCRIPTION_DETAILS = Obj(
+    {
+        # A timestamp anchors a new subscription; an existing one takes only now or unchanged.
+        "billing_cycle_anchor": OrWord(("now", "unchanged"), Time()),
+        "billing_mode": Obj(
+            {
+                "type": Enum(("classic", "flexible")),
+                "flexible": Obj({"proration_discounts": Enum(("included", "itemized"))}),
+            },
+            required=frozenset({"type"}),
+        ),
+        "billing_schedules": Refused(
+            "prebilling needs flexible billing mode's schedules, which bulkbill does not model.", {"type": "array"}
+        ),
+        "cancel_at": _SUBSCRIPTION_FIELDS["cancel_at"],
+        "cancel_at_period_end": Bool(),
+        "cancel_now": Bool(),
+        "default_tax_rates": TAX_RATES,
+        "items": _SUBSCRIPTION_FIELDS["items"],
+        "metadata": Metadata(),
+        "pause": Refused("bulkbill does not pause subscriptions (only their collection).", {"type": "object"}),
+        "proration_behavior": Enum(PRORATION_BEHAVIORS),
+        "proration_date": Time(),
+        "resume_at": Refused("bulkbill serves no /resume: a paused subscription stays paused."),
+        "start_date": Time(),
+        "trial_end": OrWord(("now",), Time()),
+    }
+)
+_CUSTOMER_FIELDS = CUSTOMER_UPDATE.fields
+CUSTOMER_DETAILS = Obj(
+    {
+        "address": _CUSTOMER_FIELDS["address"],
+        "shipping": _CUSTOMER_FIELDS["shipping"],
+        "tax": _CUSTOMER_FIELDS["tax"],
+        "tax_exempt": _CUSTOMER_FIELDS["tax_exempt"],
+        "tax_ids": TAX_ID_DATA,
+    }
+)
+PREVIEW = Obj(
+    {
+        "customer": Str(),
+        "subscription": Str(),
+        "currency": Currency(),
+        "discounts": DISCOUNTS,
+        "invoice_items": Array(Obj({**ITEM_FIELDS, "invoiceitem": Str()}), max_items=250),
+        # "next" and "recurring" preview the same invoice here: the next invoice (with any prorations).
+        "preview_mode": Enum(("next", "recurring")),
+        "subscription_details": SUBSCRIPTION_DETAILS,
+        "customer_details": CUSTOMER_DETAILS,
+        "schedule": Refused(_NO_SCHEDULES),
+        "schedule_details": Refused(_NO_SCHEDULES, {"type": "object"}),
+        "automatic_tax": AUTOMATIC_TAX,
+        "expand": EXPAND,
+    }
+)
+
+
+# Registered before POST /v1/invoices/{invoice_id}, which would otherwise take `create_preview` for an id.
+@router.post("/v1/invoices/create_preview", openapi_extra=body_params(PREVIEW))
+def create_preview(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(PREVIEW, params)
+        expand = check_expand(p, INVOICE_EXPANDABLE)
+        return preview_upcoming(uow, preview_request(p), lambda invoice: preview_body(uow, invoice, expand))
+
+    return execute(call, run)
+
+
+def preview_request(p: dict[str, Any]) -> PreviewRequest:
+    """A preview's parameters, as the upcoming-invoice service takes them."""
+    discounts = p.get("discounts")
+    details = p.get("subscription_details")
+    customer = p.get("customer_details")
+    return PreviewRequest(
+        customer=p.get("customer"),
+        subscription=p.get("subscription"),
+        currency=p.get("currency"),
+        discounts=(
+            tuple(DiscountRef(d.get("coupon"), d.get("discount"), d.get("promotion_code")) for d in discounts)
+            if isinstance(discounts, list)
+            else None
+        ),
+        items=tuple(
+            PreviewItem(item_changes(i), i.get("invoiceitem"), tax_fields(i)) for i in p.get("invoice_items") or []
+        ),
+        subscription_details=_subscription_details(details, existing=p.get("subscription") is not None)
+        if details is not None
+        else None,
+        cancel_now=bool((details or {}).get("cancel_now")),
+        customer_details=CustomerDetails(
+            customer_fields(customer),
+            tuple(new_tax_ids(customer["tax_ids"])) if "tax_ids" in customer else None,
+        )
+        if customer is not None
+        else None,
+    )
+
+
+def _subscription_details(details: dict[str, Any], *, existing: bool) -> SubscriptionFields:
+    """subscription_details as a subscription update (of `subscription`) or create (without it)."""
+    given = dict(details)
+    given.pop("cancel_now", None)
+    anchor = given.get("billing_cycle_anchor")
+    if existing and isinstance(anchor, int):
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("subscription_details", "billing_cycle_anchor"),
+                    ErrorCode.PARAMETER_INVALID,
+                    "An existing subscription's billing_cycle_anchor can only be set to now or unchanged.",
+                )
+            ]
+        )
+    if "start_date" in given:
+        start = given.pop("start_date")
+        if existing:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        ("subscription_details", "start_date"),
+                        ErrorCode.PARAMETER_INVALID,
+                        "start_date previews a new subscription only (omit subscription).",
+                    )
+                ]
+            )
+        given["backdate_start_date"] = start
+    return subscription_fields(given)

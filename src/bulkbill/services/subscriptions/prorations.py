@@ -1,0 +1,128 @@
+"""Proration items of a subscription change (core.subscriptions.prorations): written as pending invoice items.
+
+What each item bills for a full period is priced by the same core function that bills renewals
+(rules.subscription_line); the core then says which credits and charges a change makes, and this
+module writes them as the subscription's pending invoice items, `proration: true` in their extras,
+a credit naming the invoice line whose period it credits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+
+from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION, BilledItem, proration_lines
+from bulkbill.core.subscriptions.rules import LINE_SOURCE_TYPE, source_id, subscription_line
+from bulkbill.services.invoicing.item_rows import new_item_row
+from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.item_prices import prices_by_id, product_names, recurring
+from bulkbill.storage.tables import InvoiceItem
+from bulkbill.storage.tables_subscriptions import Subscription, SubscriptionItem
+
+_IS_PRORATION = InvoiceItem.extras[PRORATION].as_boolean()
+
+
+def billed_items(uow: UnitOfWork, sub: Subscription, items: Sequence[SubscriptionItem]) -> list[BilledItem]:
+    """What a full current period of each item bills (undiscounted), in the items' order."""
+    prices = prices_by_id(uow, {i.price_id for i in items})
+    names = product_names(uow, {p.product_id for p in prices.values()})
+    period = (sub.current_period_start, sub.current_period_end)
+    billed = []
+    for si in items:
+        price = recurring(prices[si.price_id])
+        values = subscription_line(
+            currency=sub.currency,
+            price=price,
+            quantity=si.quantity,
+            bills=period,
+            description=None,
+            tax_rates=tuple(si.tax_rates) if si.tax_rates is not None else None,
+            discounts=(),
+            metadata={},
+        )
+        billed.append(BilledItem(si.id, values, names.get(price.product_id, price.product_id)))
+    return billed
+
+
+def add_prorations(
+    uow: UnitOfWork,
+    sub: Subscription,
+    before: Sequence[BilledItem],
+    after: Sequence[BilledItem],
+    at: int,
+    period: tuple[int, int],
+) -> list[InvoiceItem]:
+    """The change's proration lines as pending invoice items of the subscription."""
+    lines = proration_lines(before, after, at, period)
+    if not lines:
+        return []
+    credited = _credited_lines(uow, [p.item_id for p in lines if p.credit], period[0])
+    rows = []
+    for p in lines:
+        extras: dict[str, object] = {PRORATION: True}
+        if p.credit and p.item_id in credited:
+            invoice_id, line_id = credited[p.item_id]
+            extras[CREDITED] = {"invoice": invoice_id, "invoice_line_items": [line_id]}
+        rows.append(
+            new_item_row(
+                uow,
+                customer_id=sub.customer_id,
+                invoice_id=None,
+                values=p.values,
+                subscription_id=sub.id,
+                subscription_item_id=p.item_id,
+                extras=extras,
+            )
+        )
+    uow.session.flush()
+    return rows
+
+
+def _credited_lines(uow: UnitOfWork, item_ids: Sequence[str], period_start: int) -> dict[str, tuple[str, str]]:
+    """The invoice line that billed each item's current period: what its credit proration credits."""
+    if not item_ids:
+        return {}
+    sources = {source_id(i, period_start): i for i in item_ids}
+    rows = uow.session.execute(
+        select(InvoiceItem.source_id, InvoiceItem.invoice_id, InvoiceItem.line_id).where(
+            InvoiceItem.tenant_id == uow.tenant_id,
+            InvoiceItem.source_type == LINE_SOURCE_TYPE,
+            InvoiceItem.source_id.in_(list(sources)),
+        )
+    )
+    return {
+        sources[source]: (invoice_id, line_id)
+        for source, invoice_id, line_id in rows
+        if source is not None and invoice_id is not None and line_id is not None
+    }
+
+
+def has_pending_items(uow: UnitOfWork, sub: Subscription) -> bool:
+    """Whether the subscription has pending invoice items (what an invoice made at once would bill)."""
+    found = uow.session.scalar(
+        select(InvoiceItem.id)
+        .where(
+            InvoiceItem.tenant_id == uow.tenant_id,
+            InvoiceItem.customer_id == sub.customer_id,
+            InvoiceItem.subscription_id == sub.id,
+            InvoiceItem.invoice_id.is_(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def drop_pending_prorations(uow: UnitOfWork, sub: Subscription) -> None:
+    """A subscription canceled at once without prorate or invoice_now loses its pending prorations (Stripe)."""
+    uow.session.execute(
+        delete(InvoiceItem)
+        .where(
+            InvoiceItem.tenant_id == uow.tenant_id,
+            InvoiceItem.customer_id == sub.customer_id,
+            InvoiceItem.subscription_id == sub.id,
+            InvoiceItem.invoice_id.is_(None),
+            _IS_PRORATION,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
