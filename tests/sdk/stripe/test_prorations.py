@@ -280,6 +280,17 @@ def test_a_preview_of_a_new_subscription_is_its_first_invoice(billing: SdkTenant
     )
     assert _amounts(preview) == [1400] and preview.status == "draft"
     assert _rows(billing) == before
+    # A customer not yet made: customer_details describe it.
+    rate = billing.tax_rate(10.0)
+    nobody = story.client.v1.invoices.create_preview(
+        {
+            "customer_details": {"address": {"country": "DE", "city": "Berlin"}},
+            "subscription_details": {"items": [{"price": extra.id, "tax_rates": [rate.id]}]},
+        }
+    )
+    assert (nobody.subtotal, nobody.total) == (700, 770)
+    assert nobody.customer_address is not None and nobody.customer_address.city == "Berlin"
+    assert _rows(billing) == before  # (tax rates are not among the rows compared)
     assert [s.id for s in story.client.v1.subscriptions.list({"customer": story.customer.id}).data] == [story.sub.id]
 
 
@@ -329,3 +340,33 @@ def test_preview_refusals_name_the_parameter_and_write_nothing(billing: SdkTenan
         if param.startswith("schedule"):
             assert "subscription schedules are not supported" in str(error.value.user_message)
     assert _rows(billing) == before
+
+
+# --- other changes that end the period early ----------------------------------------------------
+
+
+def test_resetting_the_cycle_credits_the_unused_time_on_the_invoice_of_the_new_cycle(billing: SdkTenant) -> None:
+    story = Story(billing, at(2025, 1, 1), 3100)
+    story.advance(at(2025, 1, 21))  # 11 of 31 days left: 3100 × 11/31 = 1100
+    sub = story.update(billing_cycle_anchor="now")
+    assert sub.billing_cycle_anchor == at(2025, 1, 21)
+    renewal = story.latest()
+    assert _amounts(renewal) == [-1100, 3100] and renewal.total == 2000
+    assert [line.description for line in _prorations(renewal)] == ["Unused time on 1 × Seat after 21 Jan 2025"]
+    other = Story(billing, at(2025, 1, 1), 3100)
+    other.advance(at(2025, 1, 21))
+    other.update(billing_cycle_anchor="now", proration_behavior="none")
+    assert _amounts(other.latest()) == [3100]
+
+
+def test_a_trial_started_or_an_earlier_cancel_at_credits_the_time_they_take_back(billing: SdkTenant) -> None:
+    story = Story(billing, at(2025, 1, 1), 3100)
+    story.advance(at(2025, 1, 21))
+    story.update(trial_end=at(2025, 2, 10))
+    assert [(i.amount, i.period.start) for i in story.pending()] == [(-1100, at(2025, 1, 21))]
+    other = Story(billing, at(2025, 1, 1), 3100)
+    other.advance(at(2025, 1, 11))
+    other.update(cancel_at=at(2025, 1, 21))  # the 11 days after cancel_at were billed: credited
+    assert [(i.amount, i.description) for i in other.pending()] == [
+        (-1100, "Unused time on 1 × Seat after 21 Jan 2025")
+    ]
