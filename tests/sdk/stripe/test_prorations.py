@@ -76,6 +76,13 @@ def _prorations(invoice: stripe.Invoice) -> list[stripe.InvoiceLineItem]:
     return sorted(lines, key=lambda line: line.amount)
 
 
+def _events(sdk: SdkTenant, kind: str) -> list[dict[str, Any]]:
+    """The objects the events of that type (any type: "") carry; raw, the validating client knows no event schema."""
+    url = f"{sdk.server.stripe_base}/v1/events?limit=100" + (f"&type={kind}" if kind else "")
+    response = sdk.raw_session.get(url, auth=(sdk.key, ""))
+    return [event["data"]["object"] for event in response.json()["data"]]
+
+
 def _rows(sdk: SdkTenant) -> dict[str, Any]:
     """Every row of the tenant a preview could write, as it is."""
     engine = create_engine(sdk.server.database_url)
@@ -142,6 +149,8 @@ def test_an_upgrade_credits_the_unused_time_and_charges_the_rest_on_the_next_inv
     assert credited.invoice_line_item_details.invoice == first.id
     assert credited.invoice_line_item_details.invoice_line_items == [first.lines.data[0].id]
     assert story.latest().id == first.id  # nothing invoiced now
+    told = _events(billing, "invoiceitem.created")
+    assert {o["id"]: o["proration"] for o in told} == {credit.id: True, charge.id: True}
     # February's renewal takes both and bills the new price.
     story.advance(at(2025, 2, 1))
     renewal = story.latest()
@@ -227,8 +236,10 @@ def test_cancel_with_prorate_leaves_the_credit_pending_and_a_plain_cancel_drops_
     other.advance(at(2025, 1, 11))
     other.update(items=[{"id": other.item, "quantity": 2}])
     assert len(other.pending()) == 2
+    dropped = {i.id for i in other.pending()}
     other.client.v1.subscriptions.cancel(other.sub.id)
     assert other.pending() == []
+    assert {o["id"] for o in _events(billing, "invoiceitem.deleted")} == dropped
 
 
 # --- previews of changes ---------------------------------------------------------------------
@@ -241,7 +252,7 @@ def test_a_preview_of_an_update_shows_the_prorations_the_update_then_makes_and_w
     premium = monthly(billing, 2500, "Premium")
     story.advance(at(2025, 1, 11, 12))
     change = {"items": [{"id": story.item, "price": premium.id}], "proration_date": at(2025, 1, 11, 12)}
-    before = _rows(billing)
+    before, told = _rows(billing), _events(billing, "")
     preview = story.preview(subscription_details=change)
     # 20.5 of 31 days left: 2000 × 20.5/31 = 1322.58 → -1323; 5000 × 20.5/31 = 3306.45 → 3306
     assert _amounts(preview) == [-1323, 3306, 5000] and preview.total == 6983
@@ -253,7 +264,7 @@ def test_a_preview_of_an_update_shows_the_prorations_the_update_then_makes_and_w
     # always_invoice previews the invoice the change makes at once.
     now = story.preview(subscription_details={**change, "proration_behavior": "always_invoice"})
     assert _amounts(now) == [-1323, 3306] and now.total == 1983
-    assert _rows(billing) == before
+    assert _rows(billing) == before and _events(billing, "") == told
     # The update itself, with the same proration date, bills what the preview showed.
     story.update(**change)
     story.advance(at(2025, 2, 1))

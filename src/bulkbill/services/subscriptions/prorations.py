@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from bulkbill.core.events.types import EventType
 from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION, BilledItem, proration_lines
 from bulkbill.core.subscriptions.rules import LINE_SOURCE_TYPE, source_id, subscription_line
+from bulkbill.services.events.outbox import emit
+from bulkbill.services.invoicing.invoice_items import delete_item
 from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.item_prices import prices_by_id, product_names, recurring
@@ -76,6 +79,8 @@ def add_prorations(
             )
         )
     uow.session.flush()
+    for row in rows:
+        emit(uow, EventType.INVOICEITEM_CREATED, row.id)
     return rows
 
 
@@ -115,8 +120,8 @@ def has_pending_items(uow: UnitOfWork, sub: Subscription) -> bool:
 
 def drop_pending_prorations(uow: UnitOfWork, sub: Subscription) -> None:
     """A subscription canceled at once without prorate or invoice_now loses its pending prorations (Stripe)."""
-    uow.session.execute(
-        delete(InvoiceItem)
+    pending = uow.session.scalars(
+        select(InvoiceItem.id)
         .where(
             InvoiceItem.tenant_id == uow.tenant_id,
             InvoiceItem.customer_id == sub.customer_id,
@@ -124,5 +129,7 @@ def drop_pending_prorations(uow: UnitOfWork, sub: Subscription) -> None:
             InvoiceItem.invoice_id.is_(None),
             _IS_PRORATION,
         )
-        .execution_options(synchronize_session="fetch")
+        .order_by(InvoiceItem.id)
     )
+    for item_id in list(pending):
+        delete_item(uow, item_id)  # as DELETE /v1/invoiceitems/{id} does: locked, and told as an event
