@@ -2,7 +2,7 @@
 
 Time is the customer's: a test clock's frozen time when the customer has one, real time otherwise.
 Trials, the billing cycle anchor, prorated partial periods, cancel_at and paused collection follow
-core.subscriptions.terms.
+core.subscriptions.terms; prorations of changes (and of a cancel) core.subscriptions.prorations.
 Renewals and the one-hour finalization of renewal drafts happen in `run_due`, called when a test
 clock advances, and, for subscriptions without a clock, lazily whenever the subscription is read or
 changed through this module (there is no background scheduler). Every rule is the core's
