@@ -5,8 +5,8 @@
 with another address, shipping, tax status or tax IDs. The change is made by the same code that makes
 it for real, in a savepoint rolled back before the answer leaves (services.subscriptions.upcoming).
 bulkbill has no subscription schedules: `schedule` and `schedule_details` are refused with a 400 naming
-them; so are `subscription_details[pause|resume_at|billing_schedules]`, which need what bulkbill does
-not model (pausing a subscription, `/resume`, flexible billing mode's schedules).
+them; so are `subscription_details[pause|resume_at|billing_schedules]` (bulkbill does not pause
+subscriptions on request, previews no resume, and has no flexible billing mode's schedules).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ SUBSCRIPTION_DETAILS = Obj(
         "pause": Refused("bulkbill does not pause subscriptions (only their collection).", {"type": "object"}),
         "proration_behavior": Enum(PRORATION_BEHAVIORS),
         "proration_date": Time(),
-        "resume_at": Refused("bulkbill serves no /resume: a paused subscription stays paused."),
+        "resume_at": Refused("previewing a resume is not supported; POST /v1/subscriptions/{id}/resume resumes."),
         "start_date": Time(),
         "trial_end": OrWord(("now",), Time()),
     }

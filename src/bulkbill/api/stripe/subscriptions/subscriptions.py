@@ -572,6 +572,23 @@ def subscription_fields(p: dict[str, Any]) -> service.SubscriptionFields:
     )
 
 
+def _no_prorations(p: dict[str, Any]) -> None:
+    """A resume with the cycle unchanged bills nothing for the rest of its period (bulkbill does not prorate a
+    resume): prorations asked for there are refused rather than silently not made."""
+    behavior = p.get("proration_behavior")
+    if behavior is not None and behavior != ProrationBehavior.NONE:
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("proration_behavior",),
+                    ErrorCode.PARAMETER_UNSUPPORTED,
+                    "Prorations on resume are not supported: pass proration_behavior=none (the subscription "
+                    "bills again from its next period).",
+                )
+            ]
+        )
+
+
 # --- endpoints -------------------------------------------------------------------------------
 
 
