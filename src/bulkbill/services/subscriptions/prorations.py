@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from bulkbill.core.events.types import EventType
 from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION, BilledItem, proration_lines
@@ -103,33 +103,23 @@ def _credited_lines(uow: UnitOfWork, item_ids: Sequence[str], period_start: int)
     }
 
 
+def _pending(uow: UnitOfWork, sub: Subscription) -> Select[str]:
+    """The ids of the subscription's pending invoice items."""
+    return select(InvoiceItem.id).where(
+        InvoiceItem.tenant_id == uow.tenant_id,
+        InvoiceItem.customer_id == sub.customer_id,
+        InvoiceItem.subscription_id == sub.id,
+        InvoiceItem.invoice_id.is_(None),
+    )
+
+
 def has_pending_items(uow: UnitOfWork, sub: Subscription) -> bool:
     """Whether the subscription has pending invoice items (what an invoice made at once would bill)."""
-    found = uow.session.scalar(
-        select(InvoiceItem.id)
-        .where(
-            InvoiceItem.tenant_id == uow.tenant_id,
-            InvoiceItem.customer_id == sub.customer_id,
-            InvoiceItem.subscription_id == sub.id,
-            InvoiceItem.invoice_id.is_(None),
-        )
-        .limit(1)
-    )
-    return found is not None
+    return uow.session.scalar(_pending(uow, sub).limit(1)) is not None
 
 
 def drop_pending_prorations(uow: UnitOfWork, sub: Subscription) -> None:
     """A subscription canceled at once without prorate or invoice_now loses its pending prorations (Stripe)."""
-    pending = uow.session.scalars(
-        select(InvoiceItem.id)
-        .where(
-            InvoiceItem.tenant_id == uow.tenant_id,
-            InvoiceItem.customer_id == sub.customer_id,
-            InvoiceItem.subscription_id == sub.id,
-            InvoiceItem.invoice_id.is_(None),
-            _IS_PRORATION,
-        )
-        .order_by(InvoiceItem.id)
-    )
-    for item_id in list(pending):
+    pending = list(uow.session.scalars(_pending(uow, sub).where(_IS_PRORATION).order_by(InvoiceItem.id)))
+    for item_id in pending:
         delete_item(uow, item_id)  # as DELETE /v1/invoiceitems/{id} does: locked, and told as an event
