@@ -5,17 +5,28 @@ credit note already issued on it (void ones give their amount back). Its amount 
 the invoice still asks for (pre-payment); the rest credits what was already paid (post-payment),
 which must be given as `credit_amount` (to the customer's balance) or `out_of_band_amount`
 (settled elsewhere): bulkbill moves no money, so it refunds nothing.
+
+Tax is credited as invoiced. A line crediting an invoice line credits each of that line's taxes in
+the share of the line it credits: tax × credited / line amount, exact in Decimal and rounded half-up
+once per line and tax (its taxable amount likewise); crediting the whole line credits exactly its
+taxes. The credited amount is in the line's own terms: an inclusive rate's tax is inside it, an
+exclusive rate's tax comes on top. A custom line is taxed by the `tax_rates` it names (the invoice
+arithmetic's rule, core.invoicing.totals.taxes_for), or takes the `tax_amounts` given (so can a line
+crediting an invoice line). What is left to credit is the invoice's total, tax included, so a credit
+note's total counts its exclusive tax too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
 from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, Path, RuleViolation
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
-from bulkbill.core.money import MAX_AMOUNT, line_amount
+from bulkbill.core.invoicing.totals import TaxAmount, TaxExempt, TaxRateTerms, taxes_for
+from bulkbill.core.money import MAX_AMOUNT, line_amount, round_half_up
 
 
 class CreditNoteStatus(StrEnum):
@@ -64,13 +75,23 @@ def ensure_credit_note_transition(action: CreditNoteAction, status: str) -> None
 
 @dataclass(frozen=True, slots=True)
 class InvoicedLine:
-    """What a credited invoice line holds: its amount, unit amount and quantity."""
+    """What a credited invoice line holds: its amount, unit amount, quantity and the taxes it was charged."""
 
     id: str
     amount: int
     unit_amount: Decimal
     quantity: Decimal
     description: str | None
+    taxes: tuple[TaxAmount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GivenTax:
+    """A tax amount given for a credit note line (Stripe's lines[][tax_amounts][])."""
+
+    tax_rate: str
+    amount: int
+    taxable_amount: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +102,13 @@ class CreditLineInput:
     quantity: int | None = None
     unit_amount: Decimal | None = None
     description: str | None = None
+    tax_rates: tuple[str, ...] | None = None
+    tax_amounts: tuple[GivenTax, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CreditLine:
-    """One checked credit note line, in positive minor units."""
+    """One checked credit note line, in positive minor units, with the taxes it credits."""
 
     type: CreditLineType
     amount: int
@@ -93,12 +116,94 @@ class CreditLine:
     quantity: Decimal
     description: str | None
     invoice_line_item: str | None
+    taxes: tuple[TaxAmount, ...] = ()
+
+    @property
+    def total(self) -> int:
+        """What the line credits: its amount plus its exclusive taxes (inclusive ones are inside the amount)."""
+        return self.amount + sum(t.amount for t in self.taxes if not t.inclusive)
+
+
+def credit_total(lines: Sequence[CreditLine]) -> int:
+    """A credit note's total: its lines' amounts and their exclusive taxes."""
+    return sum(line.total for line in lines)
+
+
+def _share(value: int, credited: int, whole: int) -> int:
+    return value if credited == whole else round_half_up(Decimal(value) * credited / whole) if whole else 0
+
+
+def credited_taxes(taxes: Sequence[TaxAmount], credited: int, line_amount: int) -> tuple[TaxAmount, ...]:
+    """Each tax of an invoice line, credited in the share credited / line_amount: one half-up rounding per tax."""
+    return tuple(
+        replace(
+            t,
+            amount=_share(t.amount, credited, line_amount),
+            taxable_amount=_share(t.taxable_amount, credited, line_amount),
+        )
+        for t in taxes
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TaxContext:
+    """What taxing a custom line needs: the tax rates named, and whether the customer is exempt."""
+
+    rates: Mapping[str, TaxRateTerms]
+    exempt: TaxExempt = TaxExempt.NONE
+
+
+def _given_taxes(
+    given: CreditLineInput, tax: TaxContext, path: Path, errors: InputCollector
+) -> tuple[TaxAmount, ...] | None:
+    """The line's tax amounts as given, or its tax rates' taxes (None: neither given, or one refused)."""
+    if given.tax_rates is not None and given.tax_amounts is not None:
+        errors.add(
+            (*path, "tax_amounts"),
+            ErrorCode.PARAMETERS_EXCLUSIVE,
+            "You may only specify one of these parameters: tax_amounts, tax_rates.",
+        )
+        return None
+    if given.tax_rates is not None and given.type != CreditLineType.CUSTOM_LINE_ITEM:
+        errors.add(
+            (*path, "tax_rates"),
+            ErrorCode.PARAMETER_INVALID,
+            "tax_rates can only be set on lines of type custom_line_item: a line crediting an invoice line "
+            "credits that line's taxes.",
+        )
+        return None
+    out: list[TaxAmount] = []
+    ok = True
+    for j, t in enumerate(given.tax_amounts or ()):
+        rate = tax.rates.get(t.tax_rate)
+        if rate is None:
+            errors.not_found((*path, "tax_amounts", j, "tax_rate"), "tax rate", t.tax_rate)
+            ok = False
+        else:
+            out.append(TaxAmount(rate.tax_rate_id, rate.inclusive, t.amount, t.taxable_amount))
+    if given.tax_amounts is not None:
+        return tuple(out) if ok else None
+    if given.tax_rates is None:
+        return None
+    missing = [j for j, rate_id in enumerate(given.tax_rates) if rate_id not in tax.rates]
+    for j in missing:
+        errors.not_found((*path, "tax_rates", j), "tax rate", given.tax_rates[j])
+    return None if missing else ()  # computed on the line's amount, once it is known (credit_line)
 
 
 def credit_line(
-    given: CreditLineInput, invoiced: dict[str, InvoicedLine], path: Path, errors: InputCollector
+    given: CreditLineInput,
+    invoiced: dict[str, InvoicedLine],
+    path: Path,
+    errors: InputCollector,
+    tax: TaxContext | None = None,
 ) -> CreditLine | None:
-    """A line crediting an invoice line (by amount, or by quantity at its unit amount) or a custom amount."""
+    """A line crediting an invoice line (by amount, or by quantity at its unit amount) or a custom amount,
+    with the taxes it credits (see the module docstring)."""
+    tax = tax or TaxContext({})
+    manual = _given_taxes(given, tax, path, errors)
+    if (given.tax_rates is not None or given.tax_amounts is not None) and manual is None:
+        return None
     if given.type == CreditLineType.INVOICE_LINE_ITEM:
         if given.invoice_line_item is None:
             errors.missing((*path, "invoice_line_item"))
@@ -134,8 +239,19 @@ def credit_line(
                 ErrorCode.PARAMETER_INVALID,
                 f"The amount credited ({amount}) exceeds the line's amount ({line.amount}).",
             )
+        taxes = (
+            manual
+            if given.tax_amounts is not None and manual is not None
+            else credited_taxes(line.taxes, amount, line.amount)
+        )
         return CreditLine(
-            CreditLineType.INVOICE_LINE_ITEM, amount, unit, quantity, given.description or line.description, line.id
+            CreditLineType.INVOICE_LINE_ITEM,
+            amount,
+            unit,
+            quantity,
+            given.description or line.description,
+            line.id,
+            taxes,
         )
     if given.invoice_line_item is not None:
         errors.add(
@@ -150,7 +266,11 @@ def credit_line(
     amount = line_amount(given.unit_amount, quantity)
     if not 0 <= amount <= MAX_AMOUNT:
         errors.add((*path, "unit_amount"), ErrorCode.AMOUNT_TOO_LARGE, f"A line is at most {MAX_AMOUNT}.")
-    return CreditLine(CreditLineType.CUSTOM_LINE_ITEM, amount, given.unit_amount, quantity, given.description, None)
+    if given.tax_rates is not None:
+        manual = taxes_for(amount, [tax.rates[r] for r in given.tax_rates], tax.exempt)
+    return CreditLine(
+        CreditLineType.CUSTOM_LINE_ITEM, amount, given.unit_amount, quantity, given.description, None, manual or ()
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,10 @@ from bulkbill.core.invoicing.credit_notes import (
     CreditNoteAction,
     CreditSplit,
     InvoicedLine,
+    TaxContext,
     credit_line,
     credit_note_status,
+    credit_total,
     ensure_credit_note_transition,
     ensure_creditable,
     split_credit,
@@ -40,8 +42,14 @@ from bulkbill.core.money import check_total
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.events.outbox import changing, emit
-from bulkbill.services.invoicing.invoice_rows import new_invoice_columns
-from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
+from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, taxes_column
+from bulkbill.services.invoicing.invoice_totals import (
+    load_lines,
+    recalculate,
+    stored_taxes,
+    tax_exempt_of,
+    tax_terms,
+)
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
 from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
@@ -100,7 +108,12 @@ def info_of(memo: Invoice) -> CreditNoteInfo:
 def _invoiced_lines(uow: UnitOfWork, invoice: Invoice) -> dict[str, InvoicedLine]:
     return {
         e.line_id: InvoicedLine(
-            e.line_id, e.item.amount, e.item.unit_amount_decimal, e.item.quantity_decimal, e.item.description
+            e.line_id,
+            e.item.amount,
+            e.item.unit_amount_decimal,
+            e.item.quantity_decimal,
+            e.item.description,
+            stored_taxes(e.taxes) or (),
         )
         for e in load_lines(uow, invoice.id)
     }
@@ -118,7 +131,14 @@ def _already_credited(uow: UnitOfWork, invoice_id: str) -> int:
     return int(total or 0)
 
 
-def _lines(fields: CreditNoteFields, invoiced: dict[str, InvoicedLine]) -> list[CreditLine]:
+def _tax_context(uow: UnitOfWork, fields: CreditNoteFields, customer_id: str) -> TaxContext:
+    """The tax rates the lines name (tax_rates, tax_amounts[][tax_rate]) and the customer's tax status."""
+    named = {r for line in fields.lines or () for r in line.tax_rates or ()}
+    named |= {t.tax_rate for line in fields.lines or () for t in line.tax_amounts or ()}
+    return TaxContext(tax_terms(uow, named), tax_exempt_of(uow, customer_id))
+
+
+def _lines(fields: CreditNoteFields, invoiced: dict[str, InvoicedLine], tax: TaxContext) -> list[CreditLine]:
     errors = InputCollector()
     lines: list[CreditLine] = []
     given = fields.lines
@@ -129,15 +149,15 @@ def _lines(fields: CreditNoteFields, invoiced: dict[str, InvoicedLine]) -> list[
             # An amount alone credits that much as one custom line.
             given = (CreditLineInput(CreditLineType.CUSTOM_LINE_ITEM, unit_amount=Decimal(fields.amount)),)
     for i, entry in enumerate(given or ()):
-        line = credit_line(entry, invoiced, ("lines", i), errors)
+        line = credit_line(entry, invoiced, ("lines", i), errors, tax)
         if line is not None:
             lines.append(line)
-    total = sum(line.amount for line in lines)
+    total = credit_total(lines)
     if fields.lines and fields.amount is not None and fields.amount != total:
         errors.add(
             ("amount",),
             ErrorCode.PARAMETER_INVALID,
-            f"amount ({fields.amount}) must equal the sum of the lines ({total}).",
+            f"amount ({fields.amount}) must equal the sum of the lines, tax included ({total}).",
         )
     check_metadata(fields.metadata, ("metadata",), errors)
     errors.raise_if_any()
@@ -154,7 +174,8 @@ def _item_values(line: CreditLine, currency: str, now: int) -> ItemValues:
         description=line.description,
         discountable=False,
         discounts=(),
-        tax_rates=(),
+        # The rates of the taxes it credits, to show them; the taxes themselves are fixed (manual_taxes).
+        tax_rates=tuple(dict.fromkeys(t.tax_rate_id for t in line.taxes)),
         period=(now, now),
         metadata={},
         amount_defined=True,
@@ -168,8 +189,8 @@ def issue_credit_note(uow: UnitOfWork, fields: CreditNoteFields) -> Invoice:
     except NotFound:
         raise NotFound("invoice", fields.invoice, path=("invoice",)) from None
     ensure_creditable(invoice.status)
-    lines = _lines(fields, _invoiced_lines(uow, invoice))
-    total = check_total(sum(line.amount for line in lines), ("amount",))
+    lines = _lines(fields, _invoiced_lines(uow, invoice), _tax_context(uow, fields, invoice.customer_id))
+    total = check_total(credit_total(lines), ("amount",))
     split = split_credit(
         total,
         invoice_total=invoice.total,
@@ -190,6 +211,7 @@ def issue_credit_note(uow: UnitOfWork, fields: CreditNoteFields) -> Invoice:
             values=_item_values(line, invoice.currency, uow.now),
             extras={"creditNoteLineType": line.type.value, "creditFromLineId": line.invoice_line_item},
         )
+        item.manual_taxes = taxes_column(line.taxes)  # the core's credited taxes, as they are (no recomputing)
         attach_item(uow, memo, item)
     uow.session.flush()
     recalculate(uow, memo, load_lines(uow, memo.id))

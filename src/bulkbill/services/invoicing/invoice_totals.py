@@ -201,7 +201,8 @@ def figure_row(entry: LoadedLine) -> FigureRow:
     )
 
 
-def _tax_terms(uow: UnitOfWork, ids: set[str]) -> dict[str, TaxRateTerms]:
+def tax_terms(uow: UnitOfWork, ids: set[str]) -> dict[str, TaxRateTerms]:
+    """The terms (percentage, inclusive) of the tenant's tax rates among `ids`."""
     if not ids:
         return {}
     rows = uow.session.scalars(select(TaxRate).where(TaxRate.tenant_id == uow.tenant_id, TaxRate.id.in_(ids)))
@@ -261,7 +262,7 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
         discount_ids.update(row.discounts)
         rate_ids.update(row.tax_rates or ())
     coupons = coupon_terms(uow, discount_ids, invoice.currency)
-    rates = _tax_terms(uow, rate_ids)
+    rates = tax_terms(uow, rate_ids)
     terms = [
         LineTerms(
             amount=r.amount,
@@ -269,7 +270,7 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
             discounts=tuple(coupons[d] for d in r.discounts if d in coupons),
             tax_rates=tuple(rates[t] for t in r.tax_rates if t in rates) if r.tax_rates is not None else None,
             product_id=r.product_id,
-            manual_taxes=_manual(r.manual_taxes),
+            manual_taxes=stored_taxes(r.manual_taxes),
         )
         for r in rows
     ]
@@ -277,7 +278,7 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
         terms,
         invoice_discounts=[coupons[d] for d in invoice.discounts if d in coupons],
         default_tax_rates=[rates[r] for r in invoice.default_tax_rates if r in rates],
-        tax_exempt=_tax_exempt(uow, invoice.customer_id),
+        tax_exempt=tax_exempt_of(uow, invoice.customer_id),
     )
     changed: list[FigureRow] = []
     for row, fig in zip(rows, figures.lines, strict=True):
@@ -292,7 +293,8 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
     return changed
 
 
-def _manual(stored: list[dict[str, Any]] | None) -> tuple[TaxAmount, ...] | None:
+def stored_taxes(stored: list[dict[str, Any]] | None) -> tuple[TaxAmount, ...] | None:
+    """Tax amounts as a line stores them (taxes_column's rows), back as the core's TaxAmounts."""
     if stored is None:
         return None
     return tuple(
@@ -301,7 +303,8 @@ def _manual(stored: list[dict[str, Any]] | None) -> tuple[TaxAmount, ...] | None
     )
 
 
-def _tax_exempt(uow: UnitOfWork, customer_id: str) -> TaxExempt:
+def tax_exempt_of(uow: UnitOfWork, customer_id: str) -> TaxExempt:
+    """The customer's tax status (none when the customer has none)."""
     customer = uow.session.get(Customer, (uow.tenant_id, customer_id))  # usually in the session already
     return TaxExempt(customer.tax_exempt) if customer is not None and customer.tax_exempt else TaxExempt.NONE
 

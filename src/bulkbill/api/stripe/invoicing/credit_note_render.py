@@ -6,31 +6,53 @@ functions, so `GET /v1/credit_notes/{id}` and an event's `data.object` are the s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.edge.numbers import decimal_string
+from bulkbill.api.stripe.invoicing.invoice_render import tax_entry
+from bulkbill.core.documents.display import unit_amount_shown
 from bulkbill.core.invoicing.credit_notes import credit_note_status
 from bulkbill.core.money import truncate
 from bulkbill.services.documents.credit_notes import info_of
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines_of
+from bulkbill.services.invoicing.invoice_views import load_related
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.tables import Invoice
+from bulkbill.storage.tables import Invoice, TaxRate
 
 # Lines a credit note embeds (`lines.data`), as Stripe: the rest are paged by GET /v1/credit_notes/{id}/lines.
 EMBEDDED_LINES = 10
 
 
-def render_credit_note_line(entry: LoadedLine) -> dict[str, Any]:
+def tax_amount(t: dict[str, Any]) -> dict[str, Any]:
+    """A stored tax amount as a credit note shows it in `tax_amounts` (credit_note_tax_amount)."""
+    return {
+        "amount": t["amount"],
+        "inclusive": t["inclusive"],
+        "tax_rate": t["tax_rate"],
+        "taxability_reason": t.get("taxability_reason", "standard_rated"),
+        "taxable_amount": t["taxable_amount"],
+    }
+
+
+def line_tax_rates(uow: UnitOfWork, entries: Sequence[LoadedLine]) -> dict[str, TaxRate]:
+    """The tax rates credit note lines name, in one query."""
+    return load_related(uow, [], [e.item for e in entries], with_customers=False).tax_rates
+
+
+def render_credit_note_line(entry: LoadedLine, rates: Mapping[str, TaxRate]) -> dict[str, Any]:
+    """One credit note line: `amount` as the invoice line's (inclusive tax inside, exclusive tax not), its taxes."""
     item = entry.item
     extras = item.extras or {}
     unit = item.unit_amount_decimal
     whole = unit == unit.to_integral_value()
+    excluding_tax = item.amount - sum(int(t["amount"]) for t in entry.taxes if t["inclusive"])
     body: dict[str, Any] = {
         "id": entry.line_id,
         "object": "credit_note_line_item",
         "amount": item.amount,
-        "amount_excluding_tax": item.amount,
+        "amount_excluding_tax": excluding_tax,
         "description": item.description,
         "discount_amount": 0,
         "discount_amounts": [],
@@ -39,20 +61,24 @@ def render_credit_note_line(entry: LoadedLine) -> dict[str, Any]:
         "metadata": dict(item.metadata_),
         "pretax_credit_amounts": [],
         "quantity": truncate(item.quantity_decimal),
-        "tax_amounts": [],
-        "tax_rates": [],
-        "taxes": [],
+        "tax_amounts": [tax_amount(t) for t in entry.taxes],
+        "tax_rates": [render_tax_rate(rates[r]) for r in item.tax_rates or () if r in rates],
+        "taxes": [tax_entry(t) for t in entry.taxes],
         "type": extras.get("creditNoteLineType", "custom_line_item"),
         "unit_amount": int(unit) if whole else None,
         "unit_amount_decimal": decimal_string(unit),
-        "unit_amount_excluding_tax": decimal_string(unit),
+        "unit_amount_excluding_tax": decimal_string(
+            unit_amount_shown(item.amount, item.quantity_decimal, unit, excluding_tax)
+        ),
     }
     if body["invoice_line_item"] is None:
         del body["invoice_line_item"]  # only lines crediting an invoice line name one
     return body
 
 
-def render_credit_note(note: Invoice, lines: Sequence[LoadedLine] | None) -> dict[str, Any]:
+def render_credit_note(
+    note: Invoice, lines: Sequence[LoadedLine] | None, rates: Mapping[str, TaxRate]
+) -> dict[str, Any]:
     """One credit memo as a `credit_note`; `lines` None shows an empty first page with `has_more`
     (a bill run's many memos in events: their lines are paged by GET .../lines)."""
     info = info_of(note)
@@ -77,7 +103,7 @@ def render_credit_note(note: Invoice, lines: Sequence[LoadedLine] | None) -> dic
         "invoice": info.invoice_id,
         "lines": {
             "object": "list",
-            "data": [render_credit_note_line(e) for e in shown],
+            "data": [render_credit_note_line(e, rates) for e in shown],
             "has_more": lines is None or len(lines) > EMBEDDED_LINES,
             "url": f"/v1/credit_notes/{note.id}/lines",
         },
@@ -96,10 +122,10 @@ def render_credit_note(note: Invoice, lines: Sequence[LoadedLine] | None) -> dic
         "status": status.value,
         "subtotal": note.subtotal,
         "subtotal_excluding_tax": note.subtotal_excluding_tax,
-        "tax_amounts": [],
+        "tax_amounts": [tax_amount(t) for t in note.total_taxes],
         "total": note.total,
         "total_excluding_tax": note.total_excluding_tax,
-        "total_taxes": [],
+        "total_taxes": [tax_entry(t) for t in note.total_taxes],
         "type": info.type,
         "voided_at": note.voided_at,
     }
@@ -108,4 +134,5 @@ def render_credit_note(note: Invoice, lines: Sequence[LoadedLine] | None) -> dic
 def render_credit_notes(uow: UnitOfWork, notes: Sequence[Invoice], *, with_lines: bool = True) -> list[dict[str, Any]]:
     """Several credit notes, their lines read in one query (none when `with_lines` is false)."""
     lines = load_lines_of(uow, {n.id for n in notes}) if with_lines else {}
-    return [render_credit_note(n, lines[n.id] if with_lines else None) for n in notes]
+    rates = line_tax_rates(uow, [e for shown in lines.values() for e in shown[:EMBEDDED_LINES]])
+    return [render_credit_note(n, lines[n.id] if with_lines else None, rates) for n in notes]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -24,19 +25,26 @@ from bulkbill.api.stripe.edge.params import (
     Obj,
     Str,
     Time,
+    Unsettable,
     Zero,
     parse,
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
-from bulkbill.api.stripe.invoicing.credit_note_render import render_credit_note_line, render_credit_notes
+from bulkbill.api.stripe.invoicing.credit_note_render import (
+    line_tax_rates,
+    render_credit_note_line,
+    render_credit_notes,
+)
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
-from bulkbill.core.invoicing.credit_notes import CreditLineInput
+from bulkbill.core.invoicing.credit_notes import CreditLineInput, GivenTax
+from bulkbill.core.metadata import Clear
 from bulkbill.core.money import MAX_AMOUNT
 from bulkbill.services.invoicing.invoice_totals import load_lines
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Invoice
 
 router = APIRouter()
+T = TypeVar("T")
 
 REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
 _POSITIVE = Int(0, MAX_AMOUNT)
@@ -50,6 +58,16 @@ _LINE = Obj(
         "unit_amount_decimal": AMOUNT_DECIMAL,
         "description": Str(),
         "metadata": Metadata(),
+        "tax_rates": Unsettable(Array(Str(), max_items=10)),
+        "tax_amounts": Unsettable(
+            Array(
+                Obj(
+                    {"amount": _POSITIVE, "tax_rate": Str(), "taxable_amount": _POSITIVE},
+                    required=frozenset({"amount", "tax_rate", "taxable_amount"}),
+                ),
+                max_items=10,
+            )
+        ),
     },
     required=frozenset({"type"}),
 )
@@ -76,6 +94,13 @@ RETRIEVE = Obj({"expand": EXPAND})
 VOID = Obj({"expand": EXPAND})
 LIST = Obj({**CREATED_LIST_PARAMS, "invoice": Str(), "customer": Str()})
 LINES = Obj(LIST_PARAMS)
+
+
+def _given(value: Any, convert: Callable[[list[Any]], T]) -> T | None:
+    """A line's tax_rates or tax_amounts: None when not given; "" (Stripe's empty value) gives none."""
+    if value is None:
+        return None
+    return convert([] if isinstance(value, Clear) else value)
 
 
 def _fields(p: dict[str, Any]) -> service.CreditNoteFields:
@@ -105,6 +130,11 @@ def _fields(p: dict[str, Any]) -> service.CreditNoteFields:
                 if line.get("unit_amount_decimal") is not None
                 else (None if line.get("unit_amount") is None else Decimal(line["unit_amount"])),
                 description=line.get("description"),
+                tax_rates=_given(line.get("tax_rates"), tuple),
+                tax_amounts=_given(
+                    line.get("tax_amounts"),
+                    lambda given: tuple(GivenTax(t["tax_rate"], t["amount"], t["taxable_amount"]) for t in given),
+                ),
             )
             for line in lines
         )
@@ -196,9 +226,11 @@ def list_credit_note_lines(credit_note_id: str, call: StripeRequest = Depends(st
         if after is not None:
             ids = [e.line_id for e in entries]
             entries = entries[ids.index(after) + 1 :] if after in ids else []
+        page = entries[:limit]
+        rates = line_tax_rates(uow, page)
         return {
             "object": "list",
-            "data": [render_credit_note_line(e) for e in entries[:limit]],
+            "data": [render_credit_note_line(e, rates) for e in page],
             "has_more": len(entries) > limit,
             "url": f"/v1/credit_notes/{credit_note_id}/lines",
         }

@@ -73,7 +73,8 @@ def _pricing(item: InvoiceItem, related: Related, expand_price: bool) -> dict[st
     return pricing
 
 
-def _tax_entry(t: dict[str, Any]) -> dict[str, Any]:
+def tax_entry(t: dict[str, Any]) -> dict[str, Any]:
+    """A stored tax amount as Stripe shows one in `taxes` / `total_taxes`."""
     return {
         "amount": t["amount"],
         "tax_behavior": "inclusive" if t["inclusive"] else "exclusive",
@@ -161,7 +162,7 @@ def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: s
         "quantity_decimal": decimal_string(item.quantity_decimal),
         "subscription": item.subscription_id,
         "subtotal": item.amount,
-        "taxes": [_tax_entry(t) for t in entry.taxes],
+        "taxes": [tax_entry(t) for t in entry.taxes],
     }
 
 
@@ -295,7 +296,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
             {"amount": d["amount"], "credit_balance_transaction": None, "discount": d["discount"], "type": "discount"}
             for d in inv.total_discount_amounts
         ],
-        "total_taxes": [_tax_entry(t) for t in inv.total_taxes],
+        "total_taxes": [tax_entry(t) for t in inv.total_taxes],
         "webhooks_delivered_at": inv.finalized_at if finalized else None,
     }
 

@@ -14,6 +14,7 @@ from bulkbill.api.zuora.edge.call import ZuoraRequest, execute, zuora_request
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.documents.object_query import bill_run_numbers
 from bulkbill.services.invoicing.invoice_totals import load_lines
+from bulkbill.services.invoicing.invoice_views import load_related
 from bulkbill.services.platform.uow import UnitOfWork
 
 router = APIRouter()
@@ -33,7 +34,9 @@ def _items(key: str, call: ZuoraRequest, spelling: str) -> Response:
     def run(uow: UnitOfWork, c: ZuoraRequest) -> dict[str, Any]:
         page_params(c)
         memo = documents.find_document(uow, key, c.org_ids, document_type="credit_memo")
-        items = [render_credit_memo_item(e, memo) for e in load_lines(uow, memo.id)]
+        entries = load_lines(uow, memo.id)
+        rates = load_related(uow, [], [e.item for e in entries], with_customers=False).tax_rates
+        items = [render_credit_memo_item(e, memo, rates) for e in entries]
         return paged(c, f"/v1/{spelling}/{key}/items", items, "items")
 
     return execute(call, run)

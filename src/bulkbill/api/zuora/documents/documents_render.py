@@ -16,7 +16,7 @@ from bulkbill.api.zuora.edge.validation import is_custom_field
 from bulkbill.core.invoicing.document_edits import document_status
 from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
-from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, TaxRate
 
 ACCOUNTING_CODES = (
     "accountingCode",
@@ -332,18 +332,44 @@ def render_credit_memo(
     return body
 
 
-def render_credit_memo_item(entry: LoadedLine, invoice: Invoice) -> dict[str, Any]:
+def _credit_tax_items(entry: LoadedLine, invoice: Invoice, rates: Mapping[str, TaxRate]) -> list[dict[str, Any]]:
+    """A credit memo item's taxes as Zuora's taxation items: one per tax rate it credits."""
+    out = []
+    for i, t in enumerate(entry.taxes):
+        rate = rates.get(t["tax_rate"])
+        out.append(
+            {
+                "id": f"{entry.item.id}-tax-{i + 1}",
+                "name": rate.display_name if rate is not None else t["tax_rate"],
+                "taxAmount": _money(int(t["amount"]), invoice.currency),
+                "taxRate": Decimal(rate.percentage) if rate is not None else None,
+                "taxRateType": "Percentage",
+                "taxMode": "TaxInclusive" if t["inclusive"] else "TaxExclusive",
+                "taxDate": zdate(invoice.finalized_at or invoice.created),
+                "taxCode": rate.tax_type if rate is not None else None,
+                "jurisdiction": rate.jurisdiction if rate is not None else None,
+                "exemptAmount": _money(0, invoice.currency),
+            }
+        )
+    return out
+
+
+def render_credit_memo_item(
+    entry: LoadedLine, invoice: Invoice, rates: Mapping[str, TaxRate] | None = None
+) -> dict[str, Any]:
     """One credit memo item (CreditMemoItem): sourceItemId is the return order line item billed.
 
     An item billed from a return fulfillment names the fulfillment in fulfillmentId; its source
-    item is still the fulfillment's return line (spec §4.6).
+    item is still the fulfillment's return line (spec §4.6). Its taxes (a Stripe credit note's, credited
+    from the invoice line) are its taxationItems; `amount` holds an inclusive tax, `amountWithoutTax` not.
     """
     item, extras, cur = entry.item, entry.item.extras or {}, invoice.currency
     amount = _money(item.amount, cur)
+    inclusive = [int(t["amount"]) for t in entry.taxes if t["inclusive"]]
     body: dict[str, Any] = {
         "id": item.id,
         "amount": amount,
-        "amountWithoutTax": amount,
+        "amountWithoutTax": _money(item.amount - sum(inclusive), cur),
         "appliedAmount": _money(0, cur),
         "unappliedAmount": _money(0 if invoice.status == "void" else item.amount, cur),
         "refundAmount": _money(0, cur),
@@ -364,13 +390,20 @@ def render_credit_memo_item(entry: LoadedLine, invoice: Invoice) -> dict[str, An
         "creditFromItemSource": None,
         "itemType": extras.get("itemType"),
         "purchaseOrderNumber": extras.get("purchaseOrderNumber"),
-        "taxMode": extras.get("taxMode"),
+        "taxMode": extras.get("taxMode") or _tax_mode(entry.taxes),
+        "taxationItems": {"data": _credit_tax_items(entry, invoice, rates or {})},
         "excludeItemBillingFromRevenueAccounting": extras.get("excludeItemBillingFromRevenueAccounting"),
         "createdDate": zdatetime(item.created),
         "updatedDate": zdatetime(item.created),
     }
     body.update(custom_fields(item.custom_fields))
     return body
+
+
+def _tax_mode(taxes: list[dict[str, Any]]) -> str | None:
+    if not taxes:
+        return None
+    return "TaxInclusive" if any(t["inclusive"] for t in taxes) else "TaxExclusive"
 
 
 def render_expanded_credit_memo(
