@@ -19,6 +19,7 @@ from bulkbill.core.documents.model import (
     document_state,
 )
 from bulkbill.core.errors import NotFound
+from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.invoicing.invoice_totals import load_lines
 from bulkbill.services.invoicing.invoice_views import Related, load_related
 from bulkbill.services.platform.uow import UnitOfWork
@@ -93,7 +94,11 @@ def _enum(kind: type[_E], value: object) -> _E | None:
 def _custom_fields(invoice: Invoice) -> tuple[tuple[str, str], ...]:
     """Stripe's custom_fields (name-value pairs, in their order), then Zuora's custom fields by name."""
     stripe = [(str(f.get("name", "")), str(f.get("value", ""))) for f in invoice.document_custom_fields or ()]
-    zuora = [(str(k), str(v)) for k, v in sorted((invoice.custom_fields or {}).items()) if v not in (None, "")]
+    zuora = [
+        (str(k), str(v))
+        for k, v in sorted((invoice.custom_fields or {}).items())
+        if v not in (None, "") and k != DOC_KEY  # the document's own attributes, not a custom field
+    ]
     return tuple(stripe + zuora)
 
 
