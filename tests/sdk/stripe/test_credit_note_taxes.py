@@ -247,3 +247,30 @@ def test_bad_line_taxes_are_refused(sdk: SdkTenant, line: dict[str, Any], param:
         sdk.client.v1.credit_notes.create({"invoice": inv.invoice.id, "lines": [line]})  # type: ignore[list-item]
     assert (caught.value.http_status, caught.value.param) == (400, param)
     assert sdk.client.v1.credit_notes.list({"invoice": inv.invoice.id}).data == []
+
+
+def test_a_line_is_credited_at_most_once_in_full_and_its_parts_add_up_to_its_tax(sdk: SdkTenant) -> None:
+    inv = ExclusiveInvoice(sdk)
+
+    def credit(line: int, **how: int) -> stripe.CreditNote:
+        entry = {"type": "invoice_line_item", "invoice_line_item": inv.lines[line], **how}
+        return sdk.client.v1.credit_notes.create({"invoice": inv.invoice.id, "lines": [entry]})  # type: ignore[list-item]
+
+    credit(0, amount=1000)
+    with pytest.raises(stripe.InvalidRequestError) as over:
+        credit(0, amount=2001)  # 2000 of its 3000 are left
+    assert (over.value.param, "2000 of 3000" in str(over.value.user_message)) == ("lines[0][amount]", True)
+    rest = credit(0)  # neither amount nor quantity: what is left of the line, with the rest of its tax
+    assert (rest.subtotal, rest.total) == (2000, 2400)
+    # Line 2 (999, taxes 200 and 50) in three parts of 333: 200 × 333/999 = 66.67 → 67 and 16.67 → 17 twice;
+    # the part completing the line takes what is left (200 - 134 = 66, 50 - 34 = 16): exactly the taxes in all.
+    parts = [credit(2, amount=333) for _ in range(3)]
+    taxes = [_taxes_by_rate([t.to_dict() for t in p.total_taxes]) for p in parts]  # type: ignore[union-attr]
+    assert [(t[inv.vat.id][0], t[inv.five.id][0]) for t in taxes] == [(67, 17), (67, 17), (66, 16)]
+    assert sum(p.total for p in parts) == 999 + 200 + 50
+    voided = parts[1]
+    sdk.client.v1.credit_notes.void_credit_note(voided.id)
+    # The void gave its part back; crediting it again completes the line: the rest, 200 - 133 and 50 - 33.
+    again = credit(2, amount=333)
+    assert again.total == voided.total == 333 + 67 + 17
+    assert sdk.client.v1.invoices.retrieve(inv.invoice.id).amount_remaining == 6849 - 3600 - 1249  # line 1 is left

@@ -6,11 +6,16 @@ the invoice still asks for (pre-payment); the rest credits what was already paid
 which must be given as `credit_amount` (to the customer's balance) or `out_of_band_amount`
 (settled elsewhere): bulkbill moves no money, so it refunds nothing.
 
+Nor does a line credit more of an invoice line than is left of it (its amount minus what issued
+credit notes already credited of it).
+
 Tax is credited as invoiced. A line crediting an invoice line credits each of that line's taxes in
 the share of the line it credits: tax × credited / line amount, exact in Decimal and rounded half-up
-once per line and tax (its taxable amount likewise); crediting the whole line credits exactly its
-taxes. The credited amount is in the line's own terms: an inclusive rate's tax is inside it, an
-exclusive rate's tax comes on top. A custom line is taxed by the `tax_rates` it names (the invoice
+once per line and tax (its taxable amount likewise), never more than is left of that tax; the part
+that completes the line credits exactly what is left of each tax, so a line credited in any number
+of parts (some voided and credited again) credits exactly its taxes in total (no cent drifts). The
+credited amount is in the line's own terms: an inclusive rate's tax is inside it, an exclusive
+rate's tax comes on top. A custom line is taxed by the `tax_rates` it names (the invoice
 arithmetic's rule, core.invoicing.totals.taxes_for), or takes the `tax_amounts` given (so can a line
 crediting an invoice line). What is left to credit is the invoice's total, tax included, so a credit
 note's total counts its exclusive tax too.
@@ -19,7 +24,7 @@ note's total counts its exclusive tax too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -83,6 +88,9 @@ class InvoicedLine:
     quantity: Decimal
     description: str | None
     taxes: tuple[TaxAmount, ...] = ()
+    # What issued (not void) credit notes already credited of this line, and of each of its taxes.
+    credited: int = 0
+    credited_taxes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,20 +137,31 @@ def credit_total(lines: Sequence[CreditLine]) -> int:
     return sum(line.total for line in lines)
 
 
-def _share(value: int, credited: int, whole: int) -> int:
-    return value if credited == whole else round_half_up(Decimal(value) * credited / whole) if whole else 0
+def credited_taxes(
+    taxes: Sequence[TaxAmount],
+    credited: int,
+    line_amount: int,
+    *,
+    before: int = 0,
+    already: Mapping[str, tuple[int, int]] | None = None,
+) -> tuple[TaxAmount, ...]:
+    """Each tax of an invoice line credited in the share credited / line_amount, rounded half-up once, at most
+    what is left of it (`already`: tax rate → amount, taxable amount credited); completing the line takes the rest."""
+    already = already or {}
+    completes = before + credited == line_amount
 
+    def part(value: int, taken: int) -> int:
+        left = value - taken
+        if completes:
+            return left
+        share = round_half_up(Decimal(value) * credited / line_amount) if line_amount else 0
+        return max(0, min(share, left))
 
-def credited_taxes(taxes: Sequence[TaxAmount], credited: int, line_amount: int) -> tuple[TaxAmount, ...]:
-    """Each tax of an invoice line, credited in the share credited / line_amount: one half-up rounding per tax."""
-    return tuple(
-        replace(
-            t,
-            amount=_share(t.amount, credited, line_amount),
-            taxable_amount=_share(t.taxable_amount, credited, line_amount),
-        )
-        for t in taxes
-    )
+    out = []
+    for t in taxes:
+        amount, taxable = already.get(t.tax_rate_id, (0, 0))
+        out.append(replace(t, amount=part(t.amount, amount), taxable_amount=part(t.taxable_amount, taxable)))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,18 +250,21 @@ def credit_line(
         elif given.quantity is not None:
             quantity, unit = Decimal(given.quantity), line.unit_amount
             amount = line_amount(unit, quantity)
+        elif line.credited:  # neither: what is left of the line
+            amount, quantity, unit = line.amount - line.credited, Decimal(1), Decimal(line.amount - line.credited)
         else:
             amount, quantity, unit = line.amount, line.quantity, line.unit_amount
-        if amount > line.amount:
+        if amount > line.amount - line.credited:
             errors.add(
                 (*path, "amount"),
                 ErrorCode.PARAMETER_INVALID,
-                f"The amount credited ({amount}) exceeds the line's amount ({line.amount}).",
+                f"The amount credited ({amount}) exceeds what is left to credit on the line "
+                f"({line.amount - line.credited} of {line.amount}).",
             )
         taxes = (
             manual
             if given.tax_amounts is not None and manual is not None
-            else credited_taxes(line.taxes, amount, line.amount)
+            else credited_taxes(line.taxes, amount, line.amount, before=line.credited, already=line.credited_taxes)
         )
         return CreditLine(
             CreditLineType.INVOICE_LINE_ITEM,

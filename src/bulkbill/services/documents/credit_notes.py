@@ -11,7 +11,7 @@ pre/post-payment split, credit and out-of-band amounts) is kept in the document 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -56,7 +56,7 @@ from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.rows import new_object
-from bulkbill.storage.tables import Invoice
+from bulkbill.storage.tables import Invoice, InvoiceItem
 
 T = TypeVar("T")
 CREDIT_MEMO = "credit_memo"
@@ -105,7 +105,41 @@ def info_of(memo: Invoice) -> CreditNoteInfo:
     )
 
 
+# The invoice line a credit note line credits (written by issue_credit_note).
+_CREDITS_LINE = InvoiceItem.extras["creditFromLineId"].as_string()
+
+
+@dataclass
+class _Credited:
+    amount: int = 0
+    taxes: dict[str, tuple[int, int]] = field(default_factory=dict)  # tax rate -> amount, taxable amount
+
+
+def _credited_by_line(uow: UnitOfWork, invoice_id: str) -> dict[str, _Credited]:
+    """What issued (not void) credit notes on the invoice credited of each of its lines and their taxes."""
+    memos = select(Invoice.id).where(
+        Invoice.tenant_id == uow.tenant_id,
+        Invoice.credited_invoice_id == invoice_id,
+        Invoice.document_type == CREDIT_MEMO,
+        Invoice.status != InvoiceStatus.VOID.value,
+    )
+    rows = uow.session.execute(
+        select(_CREDITS_LINE, InvoiceItem.amount, InvoiceItem.taxes).where(
+            InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id.in_(memos), _CREDITS_LINE.is_not(None)
+        )
+    )
+    by_line: dict[str, _Credited] = {}
+    for line_id, amount, taxes in rows:
+        seen = by_line.setdefault(line_id, _Credited())
+        seen.amount += amount
+        for t in taxes or ():
+            amount_so_far, taxable_so_far = seen.taxes.get(t["tax_rate"], (0, 0))
+            seen.taxes[t["tax_rate"]] = (amount_so_far + int(t["amount"]), taxable_so_far + int(t["taxable_amount"]))
+    return by_line
+
+
 def _invoiced_lines(uow: UnitOfWork, invoice: Invoice) -> dict[str, InvoicedLine]:
+    credited = _credited_by_line(uow, invoice.id)
     return {
         e.line_id: InvoicedLine(
             e.line_id,
@@ -114,6 +148,8 @@ def _invoiced_lines(uow: UnitOfWork, invoice: Invoice) -> dict[str, InvoicedLine
             e.item.quantity_decimal,
             e.item.description,
             stored_taxes(e.taxes) or (),
+            credited.get(e.line_id, _Credited()).amount,
+            credited.get(e.line_id, _Credited()).taxes,
         )
         for e in load_lines(uow, invoice.id)
     }

@@ -58,6 +58,17 @@ def test_the_whole_line_credits_exactly_its_taxes_and_nothing_credits_none() -> 
     assert [(t.amount, t.taxable_amount) for t in credited_taxes(taxes, 0, 1234)] == [(0, 0), (0, 0)]
 
 
+def test_the_part_completing_a_line_takes_what_is_left_of_each_tax() -> None:
+    taxes = taxes_for(999, [VAT])  # 199.8 -> 200
+    first = credited_taxes(taxes, 333, 999)
+    second = credited_taxes(taxes, 333, 999, before=333, already={"txr_vat": (67, 333)})
+    last = credited_taxes(taxes, 333, 999, before=666, already={"txr_vat": (134, 666)})
+    assert [p[0].amount for p in (first, second, last)] == [67, 67, 66]
+    assert sum(p[0].taxable_amount for p in (first, second, last)) == 999
+    # Never more than is left, even where the rounded share would be: 1 of 3 when 0 is left.
+    assert credited_taxes((TaxAmount("t", False, 1, 3),), 1, 3, before=1, already={"t": (1, 1)})[0].amount == 0
+
+
 @given(st.integers(1, 10**9), st.data())
 def test_a_share_never_exceeds_the_tax(amount: int, data: st.DataObject) -> None:
     credited = data.draw(st.integers(0, amount))
