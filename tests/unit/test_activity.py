@@ -26,8 +26,8 @@ def test_quiet_waits_for_the_calls_in_flight_and_the_settle_time() -> None:
     begun = time.monotonic()
     assert not activity.wait_for_quiet(0.05)  # bounded: a steady stream of calls does not stop delivery
     assert time.monotonic() - begun >= 0.05
+    begun = time.monotonic()  # before the timer starts: it releases the call at least 0.05 s after this
     threading.Timer(0.05, release.set).start()
-    begun = time.monotonic()
     assert activity.wait_for_quiet(5)
     waited = time.monotonic() - begun
     thread.join()
