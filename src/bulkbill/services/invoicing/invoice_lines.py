@@ -51,14 +51,15 @@ from bulkbill.services.invoicing.item_rows import (
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Invoice, InvoiceItem
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 
 
 @dataclass(frozen=True)
 class EditedInvoice:
-    """The invoice after a bulk edit."""
+    """The invoice after a bulk edit, and its customer (held: the response renders it from the session)."""
 
     invoice: Invoice
+    customer: Customer | None = None
 
 
 @dataclass(frozen=True)
@@ -77,26 +78,34 @@ def _context(invoice: Invoice, line_count: int) -> InvoiceContext:
     return InvoiceContext(invoice.id, invoice.customer_id, invoice.currency, invoice.status, line_count)
 
 
-def _open_draft(
-    uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None
-) -> tuple[Invoice, dict[str, str]]:
+@dataclass(frozen=True)
+class _Draft:
+    invoice: Invoice
+    metadata: dict[str, str]  # the invoice's metadata after the call
+    # Held for the call: its rendering, totals (tax exemption) and response read it from the session.
+    customer: Customer | None
+
+
+def _open_draft(uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None) -> _Draft:
     """Lock the invoice, insist on a draft, and check invoice_metadata before any line is touched."""
     # Lines are edited on invoices only: a credit memo is not found here (Stripe does not show them).
     invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
     ensure_editable(invoice.status)
+    customer = uow.session.get(Customer, (uow.tenant_id, invoice.customer_id))
     changing(uow, EventObject.INVOICE, [invoice.id])
     errors = InputCollector()
     check_metadata(invoice_metadata, ("invoice_metadata",), errors)
     metadata = merge_metadata(invoice.metadata_, invoice_metadata, ("invoice_metadata",), errors)
     errors.raise_if_any()
-    return invoice, metadata
+    return _Draft(invoice, metadata, customer)
 
 
 def add_lines(
     uow: UnitOfWork, invoice_id: str, adds: Sequence[AddLine], *, invoice_metadata: MetadataUpdate | None = None
 ) -> EditedInvoice:
     """Add up to 50 lines: new items, or pending items of the same customer assigned to this invoice."""
-    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    draft = _open_draft(uow, invoice_id, invoice_metadata)
+    invoice = draft.invoice
     ids = ReferencedIds()
     for add in adds:
         ids.add_changes(add.changes)
@@ -107,12 +116,16 @@ def add_lines(
     planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)
     added: list[FigureRow] = []
     new_items: list[dict[str, Any]] = []
+    # The invoice's next line position is set once, after the totals: one UPDATE of the invoice.
+    next_position = invoice.next_line_position
     for plan in planned:
         if plan.existing_item_id is not None:
             # Assigning a pending item (the rarer case) goes through the loaded row.
             item = rows[plan.existing_item_id]
             write_values(uow, item, plan.values)
+            invoice.next_line_position = next_position
             attach_item(uow, invoice, item)
+            next_position = invoice.next_line_position
             added.append(figure_row(LoadedLine(item)))
             continue
         # New items, each its line, are inserted in one executemany after the loop.
@@ -127,10 +140,10 @@ def add_lines(
                 kind=plan.values.kind.value,
                 created=uow.now,
                 values=columns,
-                line=line_columns(line_id=line_id, position=invoice.next_line_position),
+                line=line_columns(line_id=line_id, position=next_position),
             )
         )
-        invoice.next_line_position += 1
+        next_position += 1
         added.append(
             FigureRow(
                 line_id,
@@ -145,15 +158,15 @@ def add_lines(
                 columns["product_id"],
             )
         )
-    invoice.metadata_ = metadata
     uow.session.flush()  # discounts, products and assigned items first
     if new_items:
         uow.session.execute(insert(InvoiceItem), new_items)
     recalculate_rows(uow, invoice, [*figures, *added])
+    invoice.next_line_position, invoice.metadata_ = next_position, draft.metadata  # flushed with the totals
     # One invoice.updated for the call, and the items it made (a bulk call's events, set-based).
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     emit(uow, EventType.INVOICEITEM_CREATED, [row["id"] for row in new_items])
-    return EditedInvoice(invoice)
+    return EditedInvoice(invoice, draft.customer)
 
 
 @dataclass(frozen=True)
@@ -188,7 +201,8 @@ def update_lines(
     uow: UnitOfWork, invoice_id: str, updates: Sequence[UpdateLine], *, invoice_metadata: MetadataUpdate | None = None
 ) -> EditedInvoice:
     """Update up to 50 lines in request order; changes reach the items behind them."""
-    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    draft = _open_draft(uow, invoice_id, invoice_metadata)
+    invoice = draft.invoice
     figures = load_figure_rows(uow, invoice.id)
     targets = _targets(uow, invoice, {u.id for u in updates})
     ids = ReferencedIds()
@@ -209,21 +223,22 @@ def update_lines(
     stored = write_many(
         uow, {targets[i].item_id: (targets[i].customer_id, targets[i].values, v) for i, v in planned.items()}
     )
-    invoice.metadata_ = metadata
     for row in figures:
         if (columns := stored.get(row.item_id)) is not None:
             row.amount, row.discountable = columns["amount"], columns["discountable"]
             row.discounts, row.tax_rates = columns["discounts"], columns["tax_rates"]
     recalculate_rows(uow, invoice, figures)
+    invoice.metadata_ = draft.metadata  # flushed with the totals
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
-    return EditedInvoice(invoice)
+    return EditedInvoice(invoice, draft.customer)
 
 
 def remove_lines(
     uow: UnitOfWork, invoice_id: str, removes: Sequence[RemoveLine], *, invoice_metadata: MetadataUpdate | None = None
 ) -> EditedInvoice:
     """Remove up to 50 lines: `delete` deletes the item behind a line, `unassign` makes it pending again."""
-    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    draft = _open_draft(uow, invoice_id, invoice_metadata)
+    invoice = draft.invoice
     figures = load_figure_rows(uow, invoice.id)
     targets = _targets(uow, invoice, {r.id for r in removes})
     states = {line_id: t.state for line_id, t in targets.items()}
@@ -247,11 +262,11 @@ def remove_lines(
             .where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(unassigned))
             .values(invoice_id=None, **NO_LINE)
         )
-    invoice.metadata_ = metadata
     recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
+    invoice.metadata_ = draft.metadata  # flushed with the totals
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     emit(uow, EventType.INVOICEITEM_DELETED, sorted(deleted))
-    return EditedInvoice(invoice)
+    return EditedInvoice(invoice, draft.customer)
 
 
 def update_line(uow: UnitOfWork, invoice_id: str, update: UpdateLine) -> LoadedLine:
