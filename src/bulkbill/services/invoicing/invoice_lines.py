@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.events.types import EventObject, EventType
@@ -24,7 +24,7 @@ from bulkbill.core.invoicing.lines import (
     plan_update_lines,
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
-from bulkbill.services.events.outbox import changing, emit
+from bulkbill.services.events.outbox import changing, current, emit
 from bulkbill.services.invoicing.invoice_rows import NO_LINE, line_columns
 from bulkbill.services.invoicing.invoice_totals import (
     LINE_ID,
@@ -40,6 +40,7 @@ from bulkbill.services.invoicing.invoices import attach_item, get_invoice
 from bulkbill.services.invoicing.item_rows import (
     VALUE_COLUMNS,
     applied_to_of,
+    held_item,
     item_values,
     lock_items,
     new_item_columns,
@@ -48,9 +49,11 @@ from bulkbill.services.invoicing.item_rows import (
     write_many,
     write_values,
 )
+from bulkbill.services.invoicing.new_items import ITEMS
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.ids import new_id
+from bulkbill.storage.bulk import insert_rows
+from bulkbill.storage.ids import new_ids
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 
 
@@ -116,8 +119,11 @@ def add_lines(
     planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)
     added: list[FigureRow] = []
     new_items: list[dict[str, Any]] = []
+    new_figures: list[FigureRow] = []
     # The invoice's next line position is set once, after the totals: one UPDATE of the invoice.
     next_position = invoice.next_line_position
+    fresh = sum(1 for plan in planned if plan.existing_item_id is None)
+    item_ids, line_ids = iter(new_ids("ii_", fresh)), iter(new_ids("il_", fresh))
     for plan in planned:
         if plan.existing_item_id is not None:
             # Assigning a pending item (the rarer case) goes through the loaded row.
@@ -128,8 +134,8 @@ def add_lines(
             next_position = invoice.next_line_position
             added.append(figure_row(LoadedLine(item)))
             continue
-        # New items, each its line, are inserted in one executemany after the loop.
-        item_id, line_id = new_id("ii_"), new_id("il_")
+        # New items, each its line, are inserted in one bulk insert after the loop (as new_items does).
+        item_id, line_id = next(item_ids), next(line_ids)
         columns = stored_columns(uow, plan.values, customer_id=invoice.customer_id, item_id=item_id)
         new_items.append(
             new_item_columns(
@@ -144,7 +150,7 @@ def add_lines(
             )
         )
         next_position += 1
-        added.append(
+        new_figures.append(
             FigureRow(
                 line_id,
                 item_id,
@@ -158,14 +164,21 @@ def add_lines(
                 columns["product_id"],
             )
         )
+        added.append(new_figures[-1])
     uow.session.flush()  # discounts, products and assigned items first
     if new_items:
-        uow.session.execute(insert(InvoiceItem), new_items)
+        insert_rows(uow.session, ITEMS.table, ITEMS.columns, [ITEMS.encode(row) for row in new_items])
     recalculate_rows(uow, invoice, [*figures, *added])
     invoice.next_line_position, invoice.metadata_ = next_position, draft.metadata  # flushed with the totals
     # One invoice.updated for the call, and the items it made (a bulk call's events, set-based).
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     emit(uow, EventType.INVOICEITEM_CREATED, [row["id"] for row in new_items])
+    # The new items as written, with their lines' figures from the totals: their events need no re-read.
+    current(
+        uow,
+        EventObject.INVOICEITEM,
+        [held_item(row, figure.discount_amounts) for row, figure in zip(new_items, new_figures, strict=True)],
+    )
     return EditedInvoice(invoice, draft.customer)
 
 

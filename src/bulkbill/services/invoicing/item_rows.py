@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -16,6 +19,92 @@ from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import InvoiceItem, Product
+
+
+class ItemFields(Protocol):
+    """An item as rendering reads it: a loaded InvoiceItem, or the values in hand of one just written (HeldItem)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def invoice_id(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def unit_amount_decimal(self) -> Decimal: ...
+    @property
+    def quantity_decimal(self) -> Decimal: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def discountable(self) -> bool: ...
+    @property
+    def discounts(self) -> list[str]: ...
+    @property
+    def tax_rates(self) -> list[str] | None: ...
+    @property
+    def period_start(self) -> int: ...
+    @property
+    def period_end(self) -> int: ...
+    @property
+    def metadata_(self) -> dict[str, str]: ...
+    @property
+    def price_id(self) -> str | None: ...
+    @property
+    def product_id(self) -> str | None: ...
+    @property
+    def subscription_id(self) -> str | None: ...
+    @property
+    def subscription_item_id(self) -> str | None: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def discount_amounts(self) -> list[dict[str, Any]] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HeldItem:
+    """A new item's stored values as the call wrote them: its events render from these, not from a re-read."""
+
+    id: str
+    customer_id: str
+    invoice_id: str | None
+    kind: str
+    currency: str
+    unit_amount_decimal: Decimal
+    quantity_decimal: Decimal
+    amount: int
+    description: str | None
+    discountable: bool
+    discounts: list[str]
+    tax_rates: list[str] | None
+    period_start: int
+    period_end: int
+    metadata_: dict[str, str]
+    price_id: str | None
+    product_id: str | None
+    subscription_id: str | None
+    subscription_item_id: str | None
+    created: int
+    discount_amounts: list[dict[str, Any]] | None
+
+
+_HELD_FIELDS = tuple(HeldItem.__dataclass_fields__)
+
+
+def held_item(row: Mapping[str, Any], discount_amounts: list[dict[str, Any]] | str) -> HeldItem:
+    """A HeldItem from a new item's row (new_item_columns) and its line's discount amounts after the totals."""
+    fields = {name: row[name] for name in _HELD_FIELDS}
+    # Unchanged by the totals, a new line's figures are still the stored text ("[]").
+    fields["discount_amounts"] = json.loads(discount_amounts) if isinstance(discount_amounts, str) else discount_amounts
+    return HeldItem(**fields)
+
 
 # The item columns the core's ItemValues is made of (read as plain rows on hot paths).
 VALUE_COLUMNS = (

@@ -12,6 +12,7 @@ from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION
 from bulkbill.core.subscriptions.rules import auto_finalizes, finalizes_at
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
 from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceView, Related
+from bulkbill.services.invoicing.item_rows import ItemFields
 from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
 
 INVOICE_EXPANDABLE = (
@@ -57,7 +58,7 @@ def _discount_ref(discount_id: str, related: Related, expand: bool) -> Any:
     return render_discount(found, related) if expand and found is not None else discount_id
 
 
-def _pricing(item: InvoiceItem, related: Related, expand_price: bool) -> dict[str, Any]:
+def _pricing(item: ItemFields, related: Related, expand_price: bool) -> dict[str, Any]:
     details = None
     if item.price_id is not None:
         price: Any = item.price_id
@@ -301,7 +302,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
 
 
 def render_item(
-    item: InvoiceItem,
+    item: ItemFields,
     related: Related,
     expand: set[str] = frozenset(),  # type: ignore[assignment]
     invoice: Invoice | None = None,
