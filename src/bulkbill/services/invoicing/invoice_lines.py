@@ -24,7 +24,7 @@ from bulkbill.core.invoicing.lines import (
     plan_update_lines,
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
-from bulkbill.services.events.outbox import changing, current, emit
+from bulkbill.services.events.outbox import changing, current, emit, gone
 from bulkbill.services.invoicing.invoice_rows import NO_LINE, line_columns
 from bulkbill.services.invoicing.invoice_totals import (
     LINE_ID,
@@ -39,6 +39,7 @@ from bulkbill.services.invoicing.invoice_totals import (
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
 from bulkbill.services.invoicing.item_rows import (
     VALUE_COLUMNS,
+    HeldItem,
     applied_to_of,
     held_item,
     item_values,
@@ -184,12 +185,14 @@ def add_lines(
 
 @dataclass(frozen=True)
 class Target:
-    """A line a bulk call names, read as a plain row: its item's id, customer and values."""
+    """A line a bulk call names, read as a plain row: its item's id, customer and values, and the item
+    as rendering reads it (for the events of a removal)."""
 
     line_id: str
     item_id: str
     customer_id: str
     values: ItemValues
+    item: HeldItem
 
     @property
     def state(self) -> LineState:
@@ -201,13 +204,33 @@ def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str,
     if not line_ids:
         return {}
     rows = uow.session.execute(
-        select(LINE_ID, InvoiceItem.id, InvoiceItem.customer_id, *VALUE_COLUMNS).where(
+        select(LINE_ID, *VALUE_COLUMNS, *_ITEM_COLUMNS).where(
             InvoiceItem.tenant_id == uow.tenant_id,
             InvoiceItem.invoice_id == invoice.id,
             InvoiceItem.line_id.in_(line_ids),
         )
     )
-    return {r[0]: Target(r[0], r[1], r[2], values_from_columns(r[3:])) for r in rows}
+    targets = {}
+    for r in rows:
+        columns = dict(zip(_KEYS, r[1:], strict=True))
+        item = held_item(columns, columns["discount_amounts"] or [])
+        targets[r[0]] = Target(
+            r[0], item.id, item.customer_id, values_from_columns(r[1 : len(VALUE_COLUMNS) + 1]), item
+        )
+    return targets
+
+
+# What a target reads beside its VALUE_COLUMNS: the rest of what rendering an item reads (HeldItem).
+_ITEM_COLUMNS = (
+    InvoiceItem.id,
+    InvoiceItem.customer_id,
+    InvoiceItem.invoice_id,
+    InvoiceItem.subscription_id,
+    InvoiceItem.subscription_item_id,
+    InvoiceItem.created,
+    InvoiceItem.discount_amounts,
+)
+_KEYS = tuple(c.key for c in (*VALUE_COLUMNS, *_ITEM_COLUMNS))
 
 
 def update_lines(
@@ -263,7 +286,7 @@ def remove_lines(
     deleted = removed_with(applied_to, {s.item_id for s, r in planned if r.behavior == RemoveBehavior.DELETE})
     removed = {state.id for state, _ in planned} | {r.line_id for r in figures if r.item_id in deleted}
     t = uow.tenant_id
-    changing(uow, EventObject.INVOICEITEM, sorted(deleted))
+    changing(uow, EventObject.INVOICEITEM, sorted(deleted), held=[t.item for t in targets.values()])
     uow.session.flush()
     # A line is its item: deleted with it, or gone when the item becomes pending again.
     unassigned = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.UNASSIGN}
@@ -279,6 +302,7 @@ def remove_lines(
     invoice.metadata_ = draft.metadata  # flushed with the totals
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     emit(uow, EventType.INVOICEITEM_DELETED, sorted(deleted))
+    gone(uow, EventObject.INVOICEITEM, sorted(deleted))
     return EditedInvoice(invoice, draft.customer)
 
 

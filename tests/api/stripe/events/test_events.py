@@ -187,3 +187,10 @@ def test_item_events_of_a_bulk_call_show_each_item_as_get_does(stripe: StripeCli
         shown = event["data"]["object"]
         assert shown == stripe.ok("GET", f"/v1/invoiceitems/{shown['id']}")
     assert {e["data"]["object"]["net_amount"] for e in created} != {e["data"]["object"]["amount"] for e in created}
+    # Removed, each deleted item's event shows it as it was (read with the lines the call removes).
+    shown_before = {e["data"]["object"]["id"]: e["data"]["object"] for e in created}
+    line_ids = [line["id"] for line in stripe.ok("GET", f"/v1/invoices/{invoice['id']}/lines")["data"]]
+    removes = [{"id": line_id, "behavior": "delete"} for line_id in line_ids]
+    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/remove_lines", {"lines": removes})
+    deleted = events(stripe, type="invoiceitem.deleted")
+    assert {e["data"]["object"]["id"]: e["data"]["object"] for e in deleted} == shown_before
