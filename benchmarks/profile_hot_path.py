@@ -208,12 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary file")
     parser.add_argument("--statements", action="store_true", help="also print the statements of one call")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions with most self time")
+    parser.add_argument(
+        "--default-collector", action="store_true", help="leave Python's cyclic collector as it starts (no tuning)"
+    )
     args = parser.parse_args(argv)
     os.environ["BULKBILL_RATE_LIMIT"] = "off"
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
     from benchmarks.stripe_bulk_lines import new_lines
     from bulkbill.api.app import create_app
+    from bulkbill.cli.serve import tune_collector
     from bulkbill.config import Settings
     from bulkbill.services.platform.tenants import create_tenant
 
@@ -221,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or f"sqlite:///{workdir / 'profile.db'}"
     run_inline()
     app = create_app(Settings(database_url=url, rate_limit="off"))
+    if not args.default_collector:
+        tune_collector()  # as `bulkbill serve` does once the application is built
     state = app.state.bulkbill
     loop = asyncio.new_event_loop()
     lifespan = app.router.lifespan_context(app)
