@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Table, select
 
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues
@@ -16,9 +16,11 @@ from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.invoicing.invoice_rows import NO_LINE
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import update_rows
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.rows import new_object
+from bulkbill.storage.rows import decimal_text, json_text, new_object
 from bulkbill.storage.tables import InvoiceItem, Product
+from bulkbill.storage.types import DecimalText
 
 
 class ItemFields(Protocol):
@@ -240,9 +242,34 @@ def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, Ite
             rows.append({"tenant_id": uow.tenant_id, "id": item_id, **changed})
     if rows:
         uow.session.flush()  # discounts and products created above exist before the items point at them
-        # Bulk UPDATE by primary key (attribute names, so "metadata_" for the metadata column).
-        uow.session.execute(update(InvoiceItem), rows)
+        # Rows changing the same columns share one statement: UPDATE ... FROM unnest on PostgreSQL (one
+        # round trip, not one per row), an executemany on SQLite; no ORM bulk machinery either way.
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            names = tuple(k for k in row if k not in ("tenant_id", "id"))
+            by_columns.setdefault(names, []).append(
+                (row["tenant_id"], row["id"], *(_stored_value(k, row[k]) for k in names))
+            )
+        for names, group in by_columns.items():
+            update_rows(uow.session, _ITEM_TABLE, ("tenant_id", "id"), [_ITEM_COLUMNS[k].name for k in names], group)
     return stored
+
+
+_ITEM_TABLE: Table = InvoiceItem.__table__  # type: ignore[assignment]
+_ITEM_COLUMNS = {attr.key: attr.columns[0] for attr in InvoiceItem.__mapper__.column_attrs}
+
+
+def _stored_value(key: str, value: Any) -> Any:
+    """An item attribute's value as the ORM writes it: JSON as its text (JSON null where the column does not
+    store SQL NULL for None), exact decimals as text."""
+    column_type = _ITEM_COLUMNS[key].type
+    if isinstance(column_type, JSON):
+        if value is None:
+            return None if column_type.none_as_null else "null"
+        return json_text(value)
+    if isinstance(column_type, DecimalText):
+        return decimal_text(value)
+    return value
 
 
 def new_item_columns(
