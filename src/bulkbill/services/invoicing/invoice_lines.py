@@ -229,6 +229,7 @@ _ITEM_COLUMNS = (
     InvoiceItem.subscription_item_id,
     InvoiceItem.created,
     InvoiceItem.discount_amounts,
+    InvoiceItem.extras,
 )
 _KEYS = tuple(c.key for c in (*VALUE_COLUMNS, *_ITEM_COLUMNS))
 

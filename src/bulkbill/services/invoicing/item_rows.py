@@ -69,6 +69,9 @@ class ItemFields(Protocol):
     @property
     def discount_amounts(self) -> list[dict[str, Any]] | None: ...
 
+    @property
+    def extras(self) -> dict[str, Any]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class HeldItem:
@@ -95,6 +98,7 @@ class HeldItem:
     subscription_item_id: str | None
     created: int
     discount_amounts: list[dict[str, Any]] | None
+    extras: dict[str, Any]
 
 
 _HELD_FIELDS = tuple(HeldItem.__dataclass_fields__)

@@ -85,7 +85,7 @@ def _tax_entry(t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _proration(item: InvoiceItem) -> tuple[bool, dict[str, Any] | None]:
+def _proration(item: ItemFields) -> tuple[bool, dict[str, Any] | None]:
     """Whether the item is a subscription change's proration, and the line a credit proration credits."""
     extras = item.extras if isinstance(item.extras, dict) else {}
     return bool(extras.get(PRORATION)), extras.get(CREDITED)
@@ -355,7 +355,7 @@ def render_item(
     }
 
 
-def _credited_item(item: InvoiceItem) -> dict[str, Any] | None:
+def _credited_item(item: ItemFields) -> dict[str, Any] | None:
     """An invoice item's proration_details.credited_items: the invoice line its credit credits."""
     credited = _proration(item)[1]
     if credited is None:
