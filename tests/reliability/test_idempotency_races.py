@@ -226,31 +226,42 @@ def test_retries_never_duplicate_anything_long(live: Live, figures: Figures, eng
 # --- a key in flight, a crashed request's key, a failed request's key -----------------------------
 
 
-@pytest.fixture
-def slow_finish(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Responses are stored 0.5 s after the work: the key stays in flight that long. Set the event to end it."""
-    original = idempotency.finish
-    release = threading.Event()
+class SlowFinish:
+    """Responses are stored only once `release` is set (5 s at most): the key stays in flight till then."""
 
-    def slow(*args: Any, **kw: Any) -> None:
-        release.wait(timeout=5)
+    def __init__(self) -> None:
+        self.entered = threading.Event()  # a request finished its work and waits to store its response
+        self.release = threading.Event()
+
+    def wait_in_flight(self) -> None:
+        assert self.entered.wait(timeout=10), "no request reached the storing of its response"
+
+    def end(self) -> None:
+        self.release.set()
+
+    def reset(self) -> None:
+        self.entered.clear()
+        self.release.clear()
+
+
+@pytest.fixture
+def slow_finish(monkeypatch: pytest.MonkeyPatch) -> SlowFinish:
+    original = idempotency.finish
+    slow = SlowFinish()
+
+    def held(*args: Any, **kw: Any) -> None:
+        slow.entered.set()
+        slow.release.wait(timeout=5)
         original(*args, **kw)
 
-    monkeypatch.setattr(idempotency, "finish", slow)
-    return release
+    monkeypatch.setattr(idempotency, "finish", held)
+    return slow
 
 
 def key_state(engine: Engine, key: str) -> str | None:
     with engine.connect() as conn:
         state = conn.execute(text("SELECT state FROM idempotency_keys WHERE key = :k"), {"k": key}).scalar()
     return None if state is None else str(state)
-
-
-def wait_for_state(engine: Engine, key: str, state: str) -> None:
-    deadline = time.monotonic() + 10
-    while key_state(engine, key) != state:
-        assert time.monotonic() < deadline, f"key {key} never became {state}"
-        time.sleep(0.01)
 
 
 def in_background(send: Callable[[], requests.Response]) -> tuple[threading.Thread, list[requests.Response]]:
@@ -261,7 +272,7 @@ def in_background(send: Callable[[], requests.Response]) -> tuple[threading.Thre
 
 
 def test_a_key_in_flight_answers_a_conflict_in_each_dialect(
-    live: Live, figures: Figures, engine: Engine, slow_finish: threading.Event
+    live: Live, figures: Figures, engine: Engine, slow_finish: SlowFinish
 ) -> None:
     tenant = live.tenant("inflight")
     stripe, zuora = live.stripe(tenant), live.zuora(tenant)
@@ -271,7 +282,7 @@ def test_a_key_in_flight_answers_a_conflict_in_each_dialect(
     key = "s-" + uuid.uuid4().hex
     params = {"customer": customer, "currency": "usd"}
     thread, first = in_background(lambda: stripe.post("/v1/invoices", params, key=key))
-    wait_for_state(engine, key, idempotency.IN_FLIGHT)
+    slow_finish.wait_in_flight()
     busy = stripe.post("/v1/invoices", params, key=key)
     assert busy.status_code == 409 and stripe_conflict(busy)
     error = busy.json()["error"]
@@ -282,25 +293,25 @@ def test_a_key_in_flight_answers_a_conflict_in_each_dialect(
     )
     other = stripe.post("/v1/invoices", {**params, "description": "other"}, key=key)
     assert other.status_code == 400 and other.json()["error"]["type"] == "idempotency_error"  # other params
-    slow_finish.set()
+    slow_finish.end()
     thread.join()
     assert first[0].status_code == 200
     replay = stripe.post("/v1/invoices", params, key=key)
     assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json() == first[0].json()
-    slow_finish.clear()
+    slow_finish.reset()
 
     # Zuora, current and legacy versions
     account = zuora.ok("POST", "/v1/accounts", account_body())
     body = order_body(account["accountNumber"], [sales_line(1)])
     key = "z-" + uuid.uuid4().hex
     thread, first = in_background(lambda: zuora.request("POST", "/v1/orders", body, key=key))
-    wait_for_state(engine, key, idempotency.IN_FLIGHT)
+    slow_finish.wait_in_flight()
     busy = zuora.request("POST", "/v1/orders", body, key=key)
     assert zuora_conflict(busy), busy.text
     legacy = zuora.request("POST", "/v1/orders", body, key=key, version="211.0")
     assert legacy.status_code == 200 and legacy.json()["success"] is False
     assert [r["code"] for r in legacy.json()["reasons"]] == [50000050]
-    slow_finish.set()
+    slow_finish.end()
     thread.join()
     assert first[0].status_code == 200 and first[0].json()["success"] is True
     replay = zuora.request("POST", "/v1/orders", body, key=key)

@@ -1,12 +1,13 @@
 """One call end to end, for both dialects: authenticate, hold the Idempotency-Key, run once, store or release.
 
 The edge owns the transaction: the work runs in one unit of work that commits on success and rolls
-back on any error, so a refused call changes nothing. A call with an Idempotency-Key first claims
-the key (marks it in flight) in its own short transaction: a finished call's stored response is
-replayed instead, one still in flight is refused as a conflict. The response is stored in the
-work's own transaction, so the key is done exactly when the work commits. When the work fails the
-key is released, so that a retry runs again, unless the dialect replays failures too (Zuora): then
-the failure's response is stored, in its own transaction.
+back on any error, so a refused call changes nothing. A call with an Idempotency-Key claims the key
+in that same transaction (services/platform/idempotency.py): a finished call's stored response is
+replayed instead, one still in flight is refused as a conflict, and the response is stored as the
+work commits. When the work fails nothing of the key is left, so that a retry runs again, unless the
+dialect replays failures too (Zuora): then the failure's response is stored, in its own transaction.
+On SQLite a read-only look comes first: a replay, or a retry meeting its key in flight, answers
+without queueing for the write lock behind the very work it duplicates.
 
 Each dialect supplies an `Edge`: how it reads the key, authenticates, fingerprints a request,
 encodes a body and renders an error in its envelope. It renders the HTTP response itself.
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 import bulkbill.services.events.outbox as outbox
 import bulkbill.services.platform.idempotency as idempotency
@@ -89,30 +90,42 @@ def execute_once(state: AppState, edge: Edge, work: Work) -> Answer:
 
 
 class _Call:
-    """One call's hold on its key: claimed, then finished with the work, stored as a failure, or released."""
+    """One call's hold on its key: claimed in the work's transaction, stored with it or as a failure."""
 
     def __init__(self, state: AppState, edge: Edge) -> None:
         self.state = state
         self.edge = edge
         self.key: str | None = None
         self.tenant_id: str | None = None  # known once authenticated
-        self.held: idempotency.Claim | None = None
+        self.fingerprint = ""
+        self.held_in_process = False
 
     def run(self, work: Work) -> Answer:
         self.key = self.edge.checked_key()
         with database_refusals():
-            if self.key is not None:
-                claimed = self._claim(self.key)
-                if isinstance(claimed, idempotency.StoredResponse):
-                    return Answer(claimed.status_code, claimed.body, replayed=True)
-                self.held = claimed
-            with self.state.sessions.begin() as session:
-                uow = self._authenticated(UnitOfWork(session, self.state.settings))
-                outbox.set_request(session, self.edge.request_id, self.key)  # the events' `request`
-                text = self.edge.encode(work(uow))
-                if self.held is not None:
-                    idempotency.finish(uow, self.held, status_code=200, body=text)
-            self.held = None  # committed together with the work
+            if self.key is not None and self.state.engine.dialect.name == "sqlite":
+                stored = self._look(self.key)
+                if stored is not None:
+                    return Answer(stored.status_code, stored.body, replayed=True)
+            try:
+                with self.state.sessions.begin() as session:
+                    uow = self._authenticated(UnitOfWork(session, self.state.settings))
+                    held = None
+                    if self.key is not None:
+                        claimed = self._claim(uow, self.key)
+                        if isinstance(claimed, idempotency.StoredResponse):
+                            return Answer(claimed.status_code, claimed.body, replayed=True)
+                        held = claimed
+                    outbox.set_request(session, self.edge.request_id, self.key)  # the events' `request`
+                    text = self.edge.encode(work(uow))
+                    if held is not None:
+                        idempotency.finish(uow, held, status_code=200, body=text)
+            except IntegrityError:
+                # Another process stored a response for the key first (its row beat this one's): replay it.
+                stored = self._look(self.key) if self.key is not None else None
+                if stored is None:
+                    raise
+                return Answer(stored.status_code, stored.body, replayed=True)
             return Answer(200, text)
 
     def _authenticated(self, uow: UnitOfWork) -> UnitOfWork:
@@ -122,66 +135,59 @@ class _Call:
             self.tenant_id = uow.tenant_id or self.tenant_id
         return uow
 
-    def _claim(self, key: str) -> idempotency.Claim | idempotency.StoredResponse:
-        """In its own short transaction: replay a finished call, refuse one in flight, or hold the key."""
-        state, fingerprint = self.state, self.edge.fingerprint()
-        if state.engine.dialect.name == "sqlite":
-            # SQLite serializes writers: look first without the write lock, so that a retry meeting its
-            # key in flight answers at once (and a replay needs no lock) instead of queueing behind the work.
-            with state.sessions() as session, session.begin():
-                read_only(session)
-                uow = self._authenticated(UnitOfWork(session, state.settings))
-                stored = idempotency.look(uow, dialect=self.edge.dialect, key=key, fingerprint=fingerprint)
-                if stored is not None:
-                    return stored
-        for attempt in range(2):
-            try:
-                with state.sessions.begin() as session:
-                    uow = self._authenticated(UnitOfWork(session, state.settings))
-                    return idempotency.claim(
-                        uow, dialect=self.edge.dialect, key=key, fingerprint=fingerprint, owner=self.edge.request_id
-                    )
-            except IntegrityError:
-                # A concurrent call claimed the key first: the next attempt sees its row.
-                if attempt == 1:
-                    raise Conflict("The request conflicted with a concurrent request; please retry.") from None
-        raise AssertionError("unreachable")
+    def _hold_for(self, tenant_id: str, key: str) -> None:
+        """This process runs the call: another one with the key is refused at once until it ends."""
+        if not self.held_in_process:
+            self.fingerprint = self.fingerprint or self.edge.fingerprint()
+            idempotency.in_flight.hold(
+                tenant_id, self.edge.dialect, key, fingerprint=self.fingerprint, owner=self.edge.request_id
+            )
+            self.held_in_process = True
+
+    def _look(self, key: str) -> idempotency.StoredResponse | None:
+        """Without the write lock (SQLite): the stored response to replay, or None; holds the key in process."""
+        with self.state.sessions() as session, session.begin():
+            read_only(session)
+            uow = self._authenticated(UnitOfWork(session, self.state.settings))
+            self.fingerprint = self.fingerprint or self.edge.fingerprint()
+            stored = idempotency.look(uow, dialect=self.edge.dialect, key=key, fingerprint=self.fingerprint)
+            if stored is None:
+                self._hold_for(uow.tenant_id, key)
+            return stored
+
+    def _claim(self, uow: UnitOfWork, key: str) -> idempotency.Claim | idempotency.StoredResponse:
+        """In the work's transaction: replay a finished call, refuse one in flight, or hold the key."""
+        self._hold_for(uow.tenant_id, key)
+        return idempotency.claim(
+            uow, dialect=self.edge.dialect, key=key, fingerprint=self.fingerprint, owner=self.edge.request_id
+        )
 
     def store_failure(self, status: int, text: str, exc: BillingError) -> None:
         """A dialect that replays failures keeps this one's response (not a transient or credential refusal)."""
         if not self.edge.replays_failures or self.key is None or self.tenant_id is None:
             return
         if isinstance(exc, Unauthenticated | Conflict | Unavailable):
-            return  # a held key is released instead: a retry runs again
+            return  # a retry runs again
+        try:
+            self._hold_for(self.tenant_id, self.key)
+        except BillingError:
+            return  # a call in flight holds the key: it answers for it
         try:
             with self.state.sessions.begin() as session:
-                uow = UnitOfWork(session, self.state.settings, tenant_id=self.tenant_id)
-                if self.held is not None:
-                    idempotency.finish(uow, self.held, status_code=status, body=text)
-                else:  # refused before the key was claimed
-                    idempotency.record(
-                        uow,
-                        dialect=self.edge.dialect,
-                        key=self.key,
-                        fingerprint=self.edge.fingerprint(),
-                        status_code=status,
-                        body=text,
-                        request_id=self.edge.request_id,
-                    )
-            self.held = None
+                idempotency.record(
+                    UnitOfWork(session, self.state.settings, tenant_id=self.tenant_id),
+                    dialect=self.edge.dialect,
+                    key=self.key,
+                    fingerprint=self.fingerprint,
+                    status_code=status,
+                    body=text,
+                    request_id=self.edge.request_id,
+                )
         except (IntegrityError, OperationalError, Conflict):
-            pass  # a concurrent call stored its own response first; a held key is released
+            pass  # a concurrent call stored its own response first
 
     def release(self) -> None:
-        """The work failed and nothing is stored for it: free the key so that a retry runs again."""
-        held, self.held = self.held, None
-        if held is None:
-            return
-        try:
-            with self.state.sessions.begin() as session:
-                idempotency.release(UnitOfWork(session, self.state.settings, tenant_id=held.tenant_id), held)
-        except DBAPIError:
-            # The key stays in flight until settings.idempotency_in_flight_timeout_seconds, then is taken over.
-            logging.getLogger(f"bulkbill.{self.edge.dialect}").warning(
-                "could not release idempotency key %r", held.key, exc_info=True
-            )
+        """The call is over: another call with its key may run (and finds its stored response, if any)."""
+        if self.held_in_process and self.key is not None and self.tenant_id is not None:
+            idempotency.in_flight.drop(self.tenant_id, self.edge.dialect, self.key, owner=self.edge.request_id)
+            self.held_in_process = False

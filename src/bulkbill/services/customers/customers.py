@@ -16,6 +16,7 @@ from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadat
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
+from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer
@@ -145,5 +146,4 @@ def list_customers(
 def get_customers(uow: UnitOfWork, ids: set[str]) -> Mapping[str, Customer]:
     if not ids:
         return {}
-    rows = uow.session.scalars(select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(ids)))
-    return {c.id: c for c in rows}
+    return rows_by_id(uow, Customer, ids)

@@ -34,6 +34,8 @@ from bulkbill.storage.tables_events import WebhookEndpoint
 
 # Renders objects of one kind by id as the API shows them; ids it cannot find are left out.
 Renderer = Callable[[UnitOfWork, Sequence[str]], dict[str, dict[str, Any]]]
+# Renders objects of one kind from their values in hand (each with an `id`), by id.
+HeldRenderer = Callable[[UnitOfWork, Sequence[Any]], dict[str, dict[str, Any]]]
 
 _INFO_KEY = "bulkbill.outbox"
 _log = logging.getLogger("bulkbill.events")
@@ -51,6 +53,8 @@ class Rendering:
     render: Renderer
     before: Renderer | None = None
     undiffed: frozenset[str] = frozenset()
+    # Renders objects from values a service has in hand (`current`), without reading them again.
+    held: HeldRenderer | None = None
 
 
 @dataclass
@@ -92,6 +96,9 @@ class _Outbox:
     before: dict[tuple[str, EventObject, str], dict[str, Any]] = field(default_factory=dict)
     # Objects the call's response already rendered after its last change: not rendered again at commit.
     after: dict[tuple[str, EventObject, str], dict[str, Any]] = field(default_factory=dict)
+    # Objects as this transaction leaves them, in the service's hands (`current`): rendered from these.
+    held: dict[tuple[str, EventObject, str], Any] = field(default_factory=dict)
+    gone: set[tuple[str, EventObject, str]] = field(default_factory=set)  # deleted: shown as before (`gone`)
     request_id: str | None = None
     idempotency_key: str | None = None
     queued_deliveries: int = 0
@@ -114,8 +121,11 @@ def set_request(session: Session, request_id: str, idempotency_key: str | None) 
         session.info["bulkbill.request"] = (request_id, idempotency_key)
 
 
-def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> None:
-    """Before a change: keep the objects as they are now (the first state seen in this transaction wins)."""
+def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str], *, held: Sequence[Any] = ()) -> None:
+    """Before a change: keep the objects as they are now (the first state seen in this transaction wins).
+
+    `held`: some of them as values the service has in hand (each with an `id`), rendered from those
+    (the dialect's `Rendering.held`) instead of read."""
     if not uow.settings.events_enabled:
         return
     box = _outbox(uow)
@@ -125,7 +135,14 @@ def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> N
     rendering = _registry.renderers.get(kind)
     if not missing or rendering is None:
         return
-    for object_id, body in (rendering.before or rendering.render)(uow, missing).items():
+    bodies: dict[str, dict[str, Any]] = {}
+    if held and rendering.held is not None and rendering.before is None:
+        wanted = set(missing)
+        bodies = rendering.held(uow, [h for h in held if h.id in wanted])
+        missing = [i for i in missing if i not in bodies]
+    if missing:
+        bodies |= (rendering.before or rendering.render)(uow, missing)
+    for object_id, body in bodies.items():
         # A copy: the rendered body may share a dict (metadata) with the row about to change.
         box.before[(uow.tenant_id, kind, object_id)] = compact_json.detached(body)
 
@@ -137,6 +154,28 @@ def emit(uow: UnitOfWork, event_type: EventType, object_ids: Sequence[str] | str
     box = _outbox(uow)
     ids = [object_ids] if isinstance(object_ids, str) else object_ids
     box.pending.extend(_Pending(uow.tenant_id, event_type, i) for i in ids)
+    if box.held:  # changed again since a service handed its values over: read at commit instead
+        for i in ids:
+            box.held.pop((uow.tenant_id, event_type.object, i), None)
+
+
+def gone(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> None:
+    """These objects were deleted (no row left): their deletion events show them as they were before
+    (`changing`), with nothing to read at commit."""
+    if not uow.settings.events_enabled or not object_ids:
+        return
+    _outbox(uow).gone.update((uow.tenant_id, kind, i) for i in object_ids)
+
+
+def current(uow: UnitOfWork, kind: EventObject, objects: Sequence[Any]) -> None:
+    """After the last change and its `emit`: the objects (each with an `id`) as this transaction leaves them,
+    values the service has in hand. Their events render from these (the dialect's `Rendering.held`)
+    instead of reading them again; a later `emit` of one drops it."""
+    if not uow.settings.events_enabled or not objects:
+        return
+    box = _outbox(uow)
+    for obj in objects:
+        box.held[(uow.tenant_id, kind, obj.id)] = obj
 
 
 def rendered(uow: UnitOfWork, body: dict[str, Any]) -> None:
@@ -183,7 +222,10 @@ def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> Non
         rendering = _registry.renderers.get(kind)
         ids = sorted({p.object_id for p in pending if p.type.object == kind})
         shown = {i: box.after[(uow.tenant_id, kind, i)] for i in ids if (uow.tenant_id, kind, i) in box.after}
-        rest = [i for i in ids if i not in shown]
+        if rendering is not None and rendering.held is not None and box.held:
+            held = [box.held[(uow.tenant_id, kind, i)] for i in ids if (uow.tenant_id, kind, i) in box.held]
+            shown |= rendering.held(uow, [h for h in held if h.id not in shown]) if held else {}
+        rest = [i for i in ids if i not in shown and (uow.tenant_id, kind, i) not in box.gone]
         after[kind] = shown | (rendering.render(uow, rest) if rendering is not None and rest else {})
     request = {"id": box.request_id, "idempotency_key": box.idempotency_key}
     now = int(time.time())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.events.types import EventObject, EventType
@@ -24,7 +24,7 @@ from bulkbill.core.invoicing.lines import (
     plan_update_lines,
 )
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
-from bulkbill.services.events.outbox import changing, emit
+from bulkbill.services.events.outbox import changing, current, emit, gone
 from bulkbill.services.invoicing.invoice_rows import NO_LINE, line_columns
 from bulkbill.services.invoicing.invoice_totals import (
     LINE_ID,
@@ -39,7 +39,9 @@ from bulkbill.services.invoicing.invoice_totals import (
 from bulkbill.services.invoicing.invoices import attach_item, get_invoice
 from bulkbill.services.invoicing.item_rows import (
     VALUE_COLUMNS,
+    HeldItem,
     applied_to_of,
+    held_item,
     item_values,
     lock_items,
     new_item_columns,
@@ -48,17 +50,20 @@ from bulkbill.services.invoicing.item_rows import (
     write_many,
     write_values,
 )
+from bulkbill.services.invoicing.new_items import ITEMS
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Invoice, InvoiceItem
+from bulkbill.storage.bulk import insert_rows
+from bulkbill.storage.ids import new_ids
+from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 
 
 @dataclass(frozen=True)
 class EditedInvoice:
-    """The invoice after a bulk edit."""
+    """The invoice after a bulk edit, and its customer (held: the response renders it from the session)."""
 
     invoice: Invoice
+    customer: Customer | None = None
 
 
 @dataclass(frozen=True)
@@ -77,26 +82,34 @@ def _context(invoice: Invoice, line_count: int) -> InvoiceContext:
     return InvoiceContext(invoice.id, invoice.customer_id, invoice.currency, invoice.status, line_count)
 
 
-def _open_draft(
-    uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None
-) -> tuple[Invoice, dict[str, str]]:
+@dataclass(frozen=True)
+class _Draft:
+    invoice: Invoice
+    metadata: dict[str, str]  # the invoice's metadata after the call
+    # Held for the call: its rendering, totals (tax exemption) and response read it from the session.
+    customer: Customer | None
+
+
+def _open_draft(uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None) -> _Draft:
     """Lock the invoice, insist on a draft, and check invoice_metadata before any line is touched."""
     # Lines are edited on invoices only: a credit memo is not found here (Stripe does not show them).
     invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
     ensure_editable(invoice.status)
+    customer = uow.session.get(Customer, (uow.tenant_id, invoice.customer_id))
     changing(uow, EventObject.INVOICE, [invoice.id])
     errors = InputCollector()
     check_metadata(invoice_metadata, ("invoice_metadata",), errors)
     metadata = merge_metadata(invoice.metadata_, invoice_metadata, ("invoice_metadata",), errors)
     errors.raise_if_any()
-    return invoice, metadata
+    return _Draft(invoice, metadata, customer)
 
 
 def add_lines(
     uow: UnitOfWork, invoice_id: str, adds: Sequence[AddLine], *, invoice_metadata: MetadataUpdate | None = None
 ) -> EditedInvoice:
     """Add up to 50 lines: new items, or pending items of the same customer assigned to this invoice."""
-    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    draft = _open_draft(uow, invoice_id, invoice_metadata)
+    invoice = draft.invoice
     ids = ReferencedIds()
     for add in adds:
         ids.add_changes(add.changes)
@@ -107,16 +120,23 @@ def add_lines(
     planned = plan_add_lines(_context(invoice, len(figures)), adds, refs, pending, limits=_limits(uow), now=uow.now)
     added: list[FigureRow] = []
     new_items: list[dict[str, Any]] = []
+    new_figures: list[FigureRow] = []
+    # The invoice's next line position is set once, after the totals: one UPDATE of the invoice.
+    next_position = invoice.next_line_position
+    fresh = sum(1 for plan in planned if plan.existing_item_id is None)
+    item_ids, line_ids = iter(new_ids("ii_", fresh)), iter(new_ids("il_", fresh))
     for plan in planned:
         if plan.existing_item_id is not None:
             # Assigning a pending item (the rarer case) goes through the loaded row.
             item = rows[plan.existing_item_id]
             write_values(uow, item, plan.values)
+            invoice.next_line_position = next_position
             attach_item(uow, invoice, item)
+            next_position = invoice.next_line_position
             added.append(figure_row(LoadedLine(item)))
             continue
-        # New items, each its line, are inserted in one executemany after the loop.
-        item_id, line_id = new_id("ii_"), new_id("il_")
+        # New items, each its line, are inserted in one bulk insert after the loop (as new_items does).
+        item_id, line_id = next(item_ids), next(line_ids)
         columns = stored_columns(uow, plan.values, customer_id=invoice.customer_id, item_id=item_id)
         new_items.append(
             new_item_columns(
@@ -127,11 +147,11 @@ def add_lines(
                 kind=plan.values.kind.value,
                 created=uow.now,
                 values=columns,
-                line=line_columns(line_id=line_id, position=invoice.next_line_position),
+                line=line_columns(line_id=line_id, position=next_position),
             )
         )
-        invoice.next_line_position += 1
-        added.append(
+        next_position += 1
+        new_figures.append(
             FigureRow(
                 line_id,
                 item_id,
@@ -145,25 +165,34 @@ def add_lines(
                 columns["product_id"],
             )
         )
-    invoice.metadata_ = metadata
+        added.append(new_figures[-1])
     uow.session.flush()  # discounts, products and assigned items first
     if new_items:
-        uow.session.execute(insert(InvoiceItem), new_items)
+        insert_rows(uow.session, ITEMS.table, ITEMS.columns, [ITEMS.encode(row) for row in new_items])
     recalculate_rows(uow, invoice, [*figures, *added])
+    invoice.next_line_position, invoice.metadata_ = next_position, draft.metadata  # flushed with the totals
     # One invoice.updated for the call, and the items it made (a bulk call's events, set-based).
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     emit(uow, EventType.INVOICEITEM_CREATED, [row["id"] for row in new_items])
-    return EditedInvoice(invoice)
+    # The new items as written, with their lines' figures from the totals: their events need no re-read.
+    current(
+        uow,
+        EventObject.INVOICEITEM,
+        [held_item(row, figure.discount_amounts) for row, figure in zip(new_items, new_figures, strict=True)],
+    )
+    return EditedInvoice(invoice, draft.customer)
 
 
 @dataclass(frozen=True)
 class Target:
-    """A line a bulk call names, read as a plain row: its item's id, customer and values."""
+    """A line a bulk call names, read as a plain row: its item's id, customer and values, and the item
+    as rendering reads it (for the events of a removal)."""
 
     line_id: str
     item_id: str
     customer_id: str
     values: ItemValues
+    item: HeldItem
 
     @property
     def state(self) -> LineState:
@@ -175,20 +204,42 @@ def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str,
     if not line_ids:
         return {}
     rows = uow.session.execute(
-        select(LINE_ID, InvoiceItem.id, InvoiceItem.customer_id, *VALUE_COLUMNS).where(
+        select(LINE_ID, *VALUE_COLUMNS, *_ITEM_COLUMNS).where(
             InvoiceItem.tenant_id == uow.tenant_id,
             InvoiceItem.invoice_id == invoice.id,
             InvoiceItem.line_id.in_(line_ids),
         )
     )
-    return {r[0]: Target(r[0], r[1], r[2], values_from_columns(r[3:])) for r in rows}
+    targets = {}
+    for r in rows:
+        columns = dict(zip(_KEYS, r[1:], strict=True))
+        item = held_item(columns, columns["discount_amounts"] or [])
+        targets[r[0]] = Target(
+            r[0], item.id, item.customer_id, values_from_columns(r[1 : len(VALUE_COLUMNS) + 1]), item
+        )
+    return targets
+
+
+# What a target reads beside its VALUE_COLUMNS: the rest of what rendering an item reads (HeldItem).
+_ITEM_COLUMNS = (
+    InvoiceItem.id,
+    InvoiceItem.customer_id,
+    InvoiceItem.invoice_id,
+    InvoiceItem.subscription_id,
+    InvoiceItem.subscription_item_id,
+    InvoiceItem.created,
+    InvoiceItem.discount_amounts,
+    InvoiceItem.extras,
+)
+_KEYS = tuple(c.key for c in (*VALUE_COLUMNS, *_ITEM_COLUMNS))
 
 
 def update_lines(
     uow: UnitOfWork, invoice_id: str, updates: Sequence[UpdateLine], *, invoice_metadata: MetadataUpdate | None = None
 ) -> EditedInvoice:
     """Update up to 50 lines in request order; changes reach the items behind them."""
-    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    draft = _open_draft(uow, invoice_id, invoice_metadata)
+    invoice = draft.invoice
     figures = load_figure_rows(uow, invoice.id)
     targets = _targets(uow, invoice, {u.id for u in updates})
     ids = ReferencedIds()
@@ -209,21 +260,22 @@ def update_lines(
     stored = write_many(
         uow, {targets[i].item_id: (targets[i].customer_id, targets[i].values, v) for i, v in planned.items()}
     )
-    invoice.metadata_ = metadata
     for row in figures:
         if (columns := stored.get(row.item_id)) is not None:
             row.amount, row.discountable = columns["amount"], columns["discountable"]
             row.discounts, row.tax_rates = columns["discounts"], columns["tax_rates"]
     recalculate_rows(uow, invoice, figures)
+    invoice.metadata_ = draft.metadata  # flushed with the totals
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
-    return EditedInvoice(invoice)
+    return EditedInvoice(invoice, draft.customer)
 
 
 def remove_lines(
     uow: UnitOfWork, invoice_id: str, removes: Sequence[RemoveLine], *, invoice_metadata: MetadataUpdate | None = None
 ) -> EditedInvoice:
     """Remove up to 50 lines: `delete` deletes the item behind a line, `unassign` makes it pending again."""
-    invoice, metadata = _open_draft(uow, invoice_id, invoice_metadata)
+    draft = _open_draft(uow, invoice_id, invoice_metadata)
+    invoice = draft.invoice
     figures = load_figure_rows(uow, invoice.id)
     targets = _targets(uow, invoice, {r.id for r in removes})
     states = {line_id: t.state for line_id, t in targets.items()}
@@ -235,7 +287,7 @@ def remove_lines(
     deleted = removed_with(applied_to, {s.item_id for s, r in planned if r.behavior == RemoveBehavior.DELETE})
     removed = {state.id for state, _ in planned} | {r.line_id for r in figures if r.item_id in deleted}
     t = uow.tenant_id
-    changing(uow, EventObject.INVOICEITEM, sorted(deleted))
+    changing(uow, EventObject.INVOICEITEM, sorted(deleted), held=[t.item for t in targets.values()])
     uow.session.flush()
     # A line is its item: deleted with it, or gone when the item becomes pending again.
     unassigned = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.UNASSIGN}
@@ -247,11 +299,12 @@ def remove_lines(
             .where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(unassigned))
             .values(invoice_id=None, **NO_LINE)
         )
-    invoice.metadata_ = metadata
     recalculate_rows(uow, invoice, [r for r in figures if r.line_id not in removed])
+    invoice.metadata_ = draft.metadata  # flushed with the totals
     emit(uow, EventType.INVOICE_UPDATED, invoice.id)
     emit(uow, EventType.INVOICEITEM_DELETED, sorted(deleted))
-    return EditedInvoice(invoice)
+    gone(uow, EventObject.INVOICEITEM, sorted(deleted))
+    return EditedInvoice(invoice, draft.customer)
 
 
 def update_line(uow: UnitOfWork, invoice_id: str, update: UpdateLine) -> LoadedLine:

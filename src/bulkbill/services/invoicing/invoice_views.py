@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from bulkbill.services.catalog.discounts import get_discounts
 from bulkbill.services.customers.customers import get_customers
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines
+from bulkbill.services.invoicing.item_rows import ItemFields
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, TaxRate
 
@@ -41,7 +42,7 @@ class InvoiceView:
 def load_related(
     uow: UnitOfWork,
     invoices: Sequence[Invoice],
-    items: Iterable[InvoiceItem],
+    items: Iterable[ItemFields],
     *,
     with_prices: bool = False,
     with_item_discounts: bool = False,

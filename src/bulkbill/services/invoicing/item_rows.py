@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Table, select
 
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues
@@ -13,9 +16,101 @@ from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.invoicing.invoice_rows import NO_LINE
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import update_rows
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.rows import new_object
+from bulkbill.storage.rows import decimal_text, json_text, new_object
 from bulkbill.storage.tables import InvoiceItem, Product
+from bulkbill.storage.types import DecimalText
+
+
+class ItemFields(Protocol):
+    """An item as rendering reads it: a loaded InvoiceItem, or the values in hand of one just written (HeldItem)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def invoice_id(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def unit_amount_decimal(self) -> Decimal: ...
+    @property
+    def quantity_decimal(self) -> Decimal: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def discountable(self) -> bool: ...
+    @property
+    def discounts(self) -> list[str]: ...
+    @property
+    def tax_rates(self) -> list[str] | None: ...
+    @property
+    def period_start(self) -> int: ...
+    @property
+    def period_end(self) -> int: ...
+    @property
+    def metadata_(self) -> dict[str, str]: ...
+    @property
+    def price_id(self) -> str | None: ...
+    @property
+    def product_id(self) -> str | None: ...
+    @property
+    def subscription_id(self) -> str | None: ...
+    @property
+    def subscription_item_id(self) -> str | None: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def discount_amounts(self) -> list[dict[str, Any]] | None: ...
+
+    @property
+    def extras(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HeldItem:
+    """A new item's stored values as the call wrote them: its events render from these, not from a re-read."""
+
+    id: str
+    customer_id: str
+    invoice_id: str | None
+    kind: str
+    currency: str
+    unit_amount_decimal: Decimal
+    quantity_decimal: Decimal
+    amount: int
+    description: str | None
+    discountable: bool
+    discounts: list[str]
+    tax_rates: list[str] | None
+    period_start: int
+    period_end: int
+    metadata_: dict[str, str]
+    price_id: str | None
+    product_id: str | None
+    subscription_id: str | None
+    subscription_item_id: str | None
+    created: int
+    discount_amounts: list[dict[str, Any]] | None
+    extras: dict[str, Any]
+
+
+_HELD_FIELDS = tuple(HeldItem.__dataclass_fields__)
+
+
+def held_item(row: Mapping[str, Any], discount_amounts: list[dict[str, Any]] | str) -> HeldItem:
+    """A HeldItem from a new item's row (new_item_columns) and its line's discount amounts after the totals."""
+    fields = {name: row[name] for name in _HELD_FIELDS}
+    # Unchanged by the totals, a new line's figures are still the stored text ("[]").
+    fields["discount_amounts"] = json.loads(discount_amounts) if isinstance(discount_amounts, str) else discount_amounts
+    return HeldItem(**fields)
+
 
 # The item columns the core's ItemValues is made of (read as plain rows on hot paths).
 VALUE_COLUMNS = (
@@ -151,9 +246,34 @@ def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, Ite
             rows.append({"tenant_id": uow.tenant_id, "id": item_id, **changed})
     if rows:
         uow.session.flush()  # discounts and products created above exist before the items point at them
-        # Bulk UPDATE by primary key (attribute names, so "metadata_" for the metadata column).
-        uow.session.execute(update(InvoiceItem), rows)
+        # Rows changing the same columns share one statement: UPDATE ... FROM unnest on PostgreSQL (one
+        # round trip, not one per row), an executemany on SQLite; no ORM bulk machinery either way.
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            names = tuple(k for k in row if k not in ("tenant_id", "id"))
+            by_columns.setdefault(names, []).append(
+                (row["tenant_id"], row["id"], *(_stored_value(k, row[k]) for k in names))
+            )
+        for names, group in by_columns.items():
+            update_rows(uow.session, _ITEM_TABLE, ("tenant_id", "id"), [_ITEM_COLUMNS[k].name for k in names], group)
     return stored
+
+
+_ITEM_TABLE: Table = InvoiceItem.__table__  # type: ignore[assignment]
+_ITEM_COLUMNS = {attr.key: attr.columns[0] for attr in InvoiceItem.__mapper__.column_attrs}
+
+
+def _stored_value(key: str, value: Any) -> Any:
+    """An item attribute's value as the ORM writes it: JSON as its text (JSON null where the column does not
+    store SQL NULL for None), exact decimals as text."""
+    column_type = _ITEM_COLUMNS[key].type
+    if isinstance(column_type, JSON):
+        if value is None:
+            return None if column_type.none_as_null else "null"
+        return json_text(value)
+    if isinstance(column_type, DecimalText):
+        return decimal_text(value)
+    return value
 
 
 def new_item_columns(

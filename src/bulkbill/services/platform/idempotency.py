@@ -1,10 +1,16 @@
 """Idempotency keys: a retried request gets the first response back, a reused key with new params fails.
 
-A key lives in two states. `claim` records it "in_flight" in its own short transaction, committed
-before the work starts, so a second request with the key sees it and answers a conflict instead of
-running the work again. `finish` turns it "done" with the response in the work's own transaction
-(the response is stored exactly when the work commits), and `release` forgets it when the work
-failed without a stored response. An in-flight key older than
+A key is held in the work's own transaction: `claim` reads what is stored (a finished request's
+response to replay, or a refusal), and `finish` writes the key "done" with the response, so the
+response is stored exactly when the work commits and a failed work leaves nothing to release. While
+the work runs, a second request with the key answers a conflict at once instead of running it again:
+this process holds its keys in memory (`KeysInFlight`), and on PostgreSQL the claim also takes a
+transaction-scoped advisory lock on the key, which a request in another process fails to take. (On
+SQLite the processes' writers queue at the database lock anyway: a second process's request waits
+for the first to commit, then replays its response.)
+
+Rows "in_flight" are what earlier versions committed before the work (and a failure's own
+transaction may still meet one): an in-flight key older than
 `settings.idempotency_in_flight_timeout_seconds` belongs to a request that died (a crashed server):
 the next request with the key takes it over.
 """
@@ -13,10 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, delete, text, update
+from sqlalchemy import ColumnElement, delete, insert, text, update
 
 from bulkbill.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bulkbill.services.platform.uow import UnitOfWork
@@ -36,13 +43,41 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class Claim:
-    """A key this request holds in flight; `owner` (the request id) tells it from a later taker."""
+    """A key this request holds; `owner` (the request id) tells it from a later taker.
+
+    `taken_over` when its row exists (an abandoned in-flight key this transaction took): `finish`
+    updates that row; otherwise it inserts the key's row.
+    """
 
     tenant_id: str
     dialect: str
     key: str
     fingerprint: str
     owner: str
+    taken_over: bool = False
+
+
+class KeysInFlight:
+    """The keys this process runs a request for: a second request with one is refused at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, str, str], tuple[str, str]] = {}  # (tenant, dialect, key) -> (fingerprint, owner)
+
+    def hold(self, tenant_id: str, dialect: str, key: str, *, fingerprint: str, owner: str) -> None:
+        """Hold the key for `owner`; IdempotencyKeyReused / IdempotencyKeyInUse while another request holds it."""
+        with self._lock:
+            holder = self._held.setdefault((tenant_id, dialect, key), (fingerprint, owner))
+        if holder[1] != owner:
+            _refuse_in_flight(key, fingerprint, holder[0])
+
+    def drop(self, tenant_id: str, dialect: str, key: str, *, owner: str) -> None:
+        with self._lock:
+            if self._held.get((tenant_id, dialect, key), ("", ""))[1] == owner:
+                del self._held[(tenant_id, dialect, key)]
+
+
+in_flight = KeysInFlight()
 
 
 def request_fingerprint(method: str, path: str, params: Any) -> str:
@@ -52,50 +87,29 @@ def request_fingerprint(method: str, path: str, params: Any) -> str:
 
 
 def claim(uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str, owner: str) -> Claim | StoredResponse:
-    """Mark the key in flight for this request, or answer for it from what is stored.
+    """In the work's own transaction: the stored response of a finished request (to replay), or the Claim
+    this request now holds (nothing written yet: `finish` writes the key with the response).
 
-    Returns the stored response of a finished request (to replay), or the Claim this request now
-    holds (the caller commits at once). Raises IdempotencyKeyReused when the key came with other
-    parameters, IdempotencyKeyInUse while another request with it is running. On PostgreSQL a
-    concurrent first claim makes the flush raise IntegrityError: the caller claims again, and then
-    sees the other request's row.
+    Raises IdempotencyKeyReused when the key came with other parameters, IdempotencyKeyInUse while
+    another request with it is running (in another process, on PostgreSQL: its advisory lock).
     """
-    _fast_commit(uow)
+    if uow.is_postgres:
+        taken = uow.session.execute(
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:lock, 0))"),
+            {"lock": f"idempotency\x1f{uow.tenant_id}\x1f{dialect}\x1f{key}"},
+        ).scalar()
+        if not taken:
+            raise _in_use(key)
     row = uow.session.get(IdempotencyKey, (uow.tenant_id, dialect, key))
     new = Claim(uow.tenant_id, dialect, key, fingerprint, owner)
     if row is None:
-        uow.session.add(
-            IdempotencyKey(
-                tenant_id=uow.tenant_id,
-                dialect=dialect,
-                key=key,
-                request_hash=fingerprint,
-                state=IN_FLIGHT,
-                request_id=owner,
-                created=uow.now,
-            )
-        )
-        uow.session.flush()
         return new
     if _lapsed(uow, row):
         # A forgotten response or an abandoned request: the key is free. Compare-and-set on what was
         # read, so of two requests taking it over at once only one wins.
-        taken = uow.session.execute(
-            update(IdempotencyKey)
-            .where(_same_row(uow.tenant_id, dialect, key), _same_holder(row))
-            .values(
-                request_hash=fingerprint,
-                state=IN_FLIGHT,
-                status_code=None,
-                body=None,
-                request_id=owner,
-                created=uow.now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if _rowcount(taken) != 1:
+        if not _take_over(uow, row, dialect, key, fingerprint, owner, state=IN_FLIGHT):
             raise _in_use(key)
-        return new
+        return Claim(uow.tenant_id, dialect, key, fingerprint, owner, taken_over=True)
     return _answer(row, key, fingerprint)
 
 
@@ -112,18 +126,38 @@ def look(uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str) -> Stored
 
 
 def _answer(row: IdempotencyKey, key: str, fingerprint: str) -> StoredResponse:
-    if row.request_hash != fingerprint:
+    if row.state == IN_FLIGHT or row.request_hash != fingerprint:
+        _refuse_in_flight(key, fingerprint, row.request_hash)
+    return StoredResponse(row.status_code or 200, row.body or "", row.request_id)
+
+
+def _refuse_in_flight(key: str, fingerprint: str, holder_fingerprint: str) -> NoReturn:
+    """A key another request holds or held: other parameters are an error, the same ones a conflict."""
+    if holder_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "Keys for idempotent requests can only be used with the same parameters they were first used "
             f"with. Try using a key other than '{key}' if you meant to execute a different request."
         )
-    if row.state == IN_FLIGHT:
-        raise _in_use(key)
-    return StoredResponse(row.status_code or 200, row.body or "", row.request_id)
+    raise _in_use(key)
 
 
 def finish(uow: UnitOfWork, held: Claim, *, status_code: int, body: str) -> None:
     """Store the response, in the transaction of the work it answers for (or in its own, for a failure)."""
+    if not held.taken_over:
+        uow.session.execute(
+            insert(IdempotencyKey).values(
+                tenant_id=held.tenant_id,
+                dialect=held.dialect,
+                key=held.key,
+                request_hash=held.fingerprint,
+                state=DONE,
+                status_code=status_code,
+                body=body,
+                request_id=held.owner,
+                created=uow.now,
+            )
+        )
+        return
     done = uow.session.execute(
         update(IdempotencyKey)
         .where(
@@ -139,25 +173,14 @@ def finish(uow: UnitOfWork, held: Claim, *, status_code: int, body: str) -> None
         raise _in_use(held.key)
 
 
-def release(uow: UnitOfWork, held: Claim) -> None:
-    """Forget a claim whose work failed without a stored response: a retry runs the work again."""
-    _fast_commit(uow)
-    uow.session.execute(
-        delete(IdempotencyKey)
-        .where(
-            _same_row(held.tenant_id, held.dialect, held.key),
-            IdempotencyKey.state == IN_FLIGHT,
-            IdempotencyKey.request_id == held.owner,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def record(
     uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str, status_code: int, body: str, request_id: str
 ) -> None:
-    """Store a response for a key nobody holds (a failure found before the key was claimed)."""
-    if uow.session.get(IdempotencyKey, (uow.tenant_id, dialect, key)) is not None:
+    """Store a response for a key nobody holds (a failure, in its own transaction once the work rolled back)."""
+    row = uow.session.get(IdempotencyKey, (uow.tenant_id, dialect, key))
+    if row is not None:
+        if _lapsed(uow, row):  # an abandoned key this request had taken over: the failure is its answer
+            _take_over(uow, row, dialect, key, fingerprint, request_id, state=DONE, status_code=status_code, body=body)
         return
     uow.session.add(
         IdempotencyKey(
@@ -202,6 +225,30 @@ def _same_row(tenant_id: str, dialect: str, key: str) -> ColumnElement[bool]:
     return (IdempotencyKey.tenant_id == tenant_id) & (IdempotencyKey.dialect == dialect) & (IdempotencyKey.key == key)
 
 
+def _take_over(
+    uow: UnitOfWork,
+    row: IdempotencyKey,
+    dialect: str,
+    key: str,
+    fingerprint: str,
+    owner: str,
+    *,
+    state: str,
+    status_code: int | None = None,
+    body: str | None = None,
+) -> bool:
+    """Compare-and-set a lapsed key's row to this request's; False when another request changed it first."""
+    taken = uow.session.execute(
+        update(IdempotencyKey)
+        .where(_same_row(uow.tenant_id, dialect, key), _same_holder(row))
+        .values(
+            request_hash=fingerprint, state=state, status_code=status_code, body=body, request_id=owner, created=uow.now
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(taken) == 1
+
+
 def _same_holder(row: IdempotencyKey) -> ColumnElement[bool]:
     holder = (
         IdempotencyKey.request_id.is_(None) if row.request_id is None else IdempotencyKey.request_id == row.request_id
@@ -214,14 +261,6 @@ def _in_use(key: str) -> IdempotencyKeyInUse:
         "There is currently another in-progress request using this Idempotent Key (that probably means you "
         f"submitted twice, and the other request is still going through): {key}. Please try again later."
     )
-
-
-def _fast_commit(uow: UnitOfWork) -> None:
-    # The claim's own short transaction need not wait for its WAL flush on PostgreSQL: the work's
-    # commit flushes the WAL up to and past it, and a claim lost in a crash only lets a retry run
-    # the (equally lost) work again.
-    if uow.is_postgres:
-        uow.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def _rowcount(result: Any) -> int:

@@ -165,3 +165,32 @@ def test_subscriptions_and_test_clocks_emit_their_events(stripe: StripeClient) -
     assert kinds[0] == "test_helpers.test_clock.created" and kinds[-1] == "test_helpers.test_clock.deleted"
     assert "customer.subscription.created" in kinds and "test_helpers.test_clock.ready" in kinds
     assert kinds.count("invoice.created") == 2
+
+
+def test_item_events_of_a_bulk_call_show_each_item_as_get_does(stripe: StripeClient) -> None:
+    # The new items' events render from the values the call wrote (not a re-read): every field, the
+    # line's discounts (net_amount) and tax rates included, must still be what GET shows.
+    invoice_coupon = coupon(stripe, percent_off=10, duration="once")
+    line_coupon = coupon(stripe, amount_off=50, currency="usd", duration="once")
+    invoice = setup_invoice(stripe, discounts=[{"coupon": invoice_coupon}])
+    rate = tax_rate(stripe, percentage="7.5")
+    lines = [
+        {"pricing": {"price": price(stripe, unit_amount=1234)}, "quantity": 3, "metadata": {"k": "v"}},
+        {"amount": 999, "description": "fee", "discounts": [{"coupon": line_coupon}], "tax_rates": [rate]},
+        {"amount": 500, "discountable": False, "period": {"start": 1700000000, "end": 1700086400}},
+        {"price_data": {"currency": "usd", "product_data": {"name": "Inline"}, "unit_amount_decimal": "12.345"}},
+    ]
+    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/add_lines", {"lines": lines})
+    created = events(stripe, type="invoiceitem.created")
+    assert len(created) == len(lines)
+    for event in created:
+        shown = event["data"]["object"]
+        assert shown == stripe.ok("GET", f"/v1/invoiceitems/{shown['id']}")
+    assert {e["data"]["object"]["net_amount"] for e in created} != {e["data"]["object"]["amount"] for e in created}
+    # Removed, each deleted item's event shows it as it was (read with the lines the call removes).
+    shown_before = {e["data"]["object"]["id"]: e["data"]["object"] for e in created}
+    line_ids = [line["id"] for line in stripe.ok("GET", f"/v1/invoices/{invoice['id']}/lines")["data"]]
+    removes = [{"id": line_id, "behavior": "delete"} for line_id in line_ids]
+    stripe.ok("POST", f"/v1/invoices/{invoice['id']}/remove_lines", {"lines": removes})
+    deleted = events(stripe, type="invoiceitem.deleted")
+    assert {e["data"]["object"]["id"]: e["data"]["object"] for e in deleted} == shown_before

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from bulkbill.api.stripe.catalog.coupons import render_coupon
 from bulkbill.api.stripe.catalog.prices import render_price
 from bulkbill.api.stripe.catalog.products import render_product
@@ -25,6 +23,8 @@ from bulkbill.core.events.types import EventObject
 from bulkbill.core.invoicing.credit_notes import credit_note_status
 from bulkbill.services.events.outbox import Renderer, Rendering, register_renderers
 from bulkbill.services.invoicing.invoice_views import InvoiceView, invoice_views, load_related
+from bulkbill.services.invoicing.item_rows import ItemFields
+from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.subscriptions import views as subscription_views
 from bulkbill.storage.tables import Coupon, Customer, Invoice, InvoiceItem, Price, Product, TaxRate
@@ -33,7 +33,8 @@ from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
 
 def _rows(model: Any) -> Callable[[UnitOfWork, Sequence[str]], list[Any]]:
     def load(uow: UnitOfWork, ids: Sequence[str]) -> list[Any]:
-        return list(uow.session.scalars(select(model).where(model.tenant_id == uow.tenant_id, model.id.in_(ids))))
+        # The rows the call has in hand (an invoice it locked) are not read again.
+        return list(rows_by_id(uow, model, ids).values())
 
     return load
 
@@ -68,7 +69,10 @@ def _invoices_before(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str,
 
 
 def _items(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    items = _rows(InvoiceItem)(uow, ids)
+    return _held_items(uow, _rows(InvoiceItem)(uow, ids))
+
+
+def _held_items(uow: UnitOfWork, items: Sequence[ItemFields]) -> dict[str, dict[str, Any]]:
     # An event shows the item's customer as its id: no customers to read.
     related = load_related(uow, [], items, with_item_discounts=True, with_customers=False)
     return {item.id: render_item(item, related, set()) for item in items}
@@ -94,7 +98,7 @@ def _subscriptions(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, dict[str, A
 RENDERERS: dict[EventObject, Rendering] = {
     EventObject.CUSTOMER: Rendering(_simple(Customer, render_customer)),
     EventObject.INVOICE: Rendering(_invoices, before=_invoices_before, undiffed=frozenset({"lines"})),
-    EventObject.INVOICEITEM: Rendering(_items),
+    EventObject.INVOICEITEM: Rendering(_items, held=_held_items),
     EventObject.PRODUCT: Rendering(_simple(Product, render_product)),
     EventObject.PRICE: Rendering(_simple(Price, render_price)),
     EventObject.COUPON: Rendering(_coupons),

@@ -12,6 +12,7 @@ from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION
 from bulkbill.core.subscriptions.rules import auto_finalizes, finalizes_at
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
 from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceView, Related
+from bulkbill.services.invoicing.item_rows import ItemFields
 from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
 
 INVOICE_EXPANDABLE = (
@@ -57,7 +58,7 @@ def _discount_ref(discount_id: str, related: Related, expand: bool) -> Any:
     return render_discount(found, related) if expand and found is not None else discount_id
 
 
-def _pricing(item: InvoiceItem, related: Related, expand_price: bool) -> dict[str, Any]:
+def _pricing(item: ItemFields, related: Related, expand_price: bool) -> dict[str, Any]:
     details = None
     if item.price_id is not None:
         price: Any = item.price_id
@@ -85,7 +86,7 @@ def tax_entry(t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _proration(item: InvoiceItem) -> tuple[bool, dict[str, Any] | None]:
+def _proration(item: ItemFields) -> tuple[bool, dict[str, Any] | None]:
     """Whether the item is a subscription change's proration, and the line a credit proration credits."""
     extras = item.extras if isinstance(item.extras, dict) else {}
     return bool(extras.get(PRORATION)), extras.get(CREDITED)
@@ -302,7 +303,7 @@ def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[st
 
 
 def render_item(
-    item: InvoiceItem,
+    item: ItemFields,
     related: Related,
     expand: set[str] = frozenset(),  # type: ignore[assignment]
     invoice: Invoice | None = None,
@@ -355,7 +356,7 @@ def render_item(
     }
 
 
-def _credited_item(item: InvoiceItem) -> dict[str, Any] | None:
+def _credited_item(item: ItemFields) -> dict[str, Any] | None:
     """An invoice item's proration_details.credited_items: the invoice line its credit credits."""
     credited = _proration(item)[1]
     if credited is None:
