@@ -1,0 +1,208 @@
+"""Profile the Zuora bulk calls in-process (docs/performance.md, "Zuora bulk paths").
+
+The scenario of benchmarks/zuora_bulk.py (same data, same checks) runs against the real ASGI
+application driven in-process as benchmarks/profile_hot_path.py drives it (FastAPI's thread pool
+made a direct call, statements counted with the engine's cursor events). For each timed call it
+prints the p50 wall time without the profiler, the statements per call and their driver time,
+and from cProfile the self time per layer (and, with --top N, the N functions with most self
+time). Under cProfile every call costs more: read the layers as shares.
+
+    .venv/bin/python benchmarks/profile_zuora_bulk.py
+    .venv/bin/python benchmarks/profile_zuora_bulk.py --iterations 5 --top 30 --database-url postgresql+psycopg://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import zuora_bulk as bench
+from benchmarks.profile_hot_path import Client, Statements, layer_times, run_inline
+
+
+class ZuoraClient(Client):
+    """The in-process client speaking the benchmark's ZuoraHttp interface (JSON, bearer token)."""
+
+    def __init__(self, app: Any, loop: asyncio.AbstractEventLoop, client_id: str, client_secret: str) -> None:
+        super().__init__(app, "", loop)
+        self.client_id, self.client_secret = client_id, client_secret
+
+    def authenticate(self) -> None:
+        from urllib.parse import urlencode
+
+        body = urlencode(
+            {"client_id": self.client_id, "client_secret": self.client_secret, "grant_type": "client_credentials"}
+        )
+        headers = [(b"content-type", b"application/x-www-form-urlencoded")]
+        status, data = self.send("POST", "/zuora/oauth/token", body.encode(), headers)
+        if status != 200:
+            raise bench.BenchError(f"POST /oauth/token: HTTP {status}: {data[:500]!r}")
+        self.key = str(json.loads(data)["access_token"])
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:  # type: ignore[override]
+        headers = [(b"authorization", f"Bearer {self.key}".encode()), (b"zuora-version", bench.ZUORA_VERSION.encode())]
+        payload = b""
+        if body is not None:
+            payload = json.dumps(body, separators=(",", ":")).encode()
+            headers.append((b"content-type", b"application/json"))
+        if method == "POST":
+            headers.append((b"idempotency-key", str(uuid.uuid4()).encode()))
+        status, data = self.send(method, "/zuora" + path, payload, headers)
+        result = json.loads(data) if data else None
+        if status != 200 or not isinstance(result, dict) or result.get("success") is not True:
+            raise bench.BenchError(f"{method} {path}: HTTP {status}: {data[:1000]!r}")
+        return result
+
+    def send(self, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+        return self.loop.run_until_complete(self._send(method, path, body, headers))
+
+    async def _send(self, method: str, path: str, body: bytes, extra: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+        raw_path, _, query = path.partition("?")
+        headers = [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode()), *extra]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": raw_path,
+            "raw_path": raw_path.encode(),
+            "root_path": "",
+            "query_string": query.encode(),
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status, chunks = 0, []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        if self.profiler is not None:
+            self.profiler.enable()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if self.profiler is not None:
+                self.profiler.disable()
+        return status, b"".join(chunks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary file")
+    parser.add_argument("--top", type=int, default=0, help="also print the N functions with most self time")
+    parser.add_argument("--cumulative", type=int, default=0, help="also print the N functions with most inclusive time")
+    parser.add_argument("--calls", default=",".join(bench.CALLS), help="comma-separated calls to profile")
+    args = parser.parse_args(argv)
+    os.environ["BULKBILL_RATE_LIMIT"] = "off"
+
+    from bulkbill.api.app import create_app
+    from bulkbill.config import Settings
+    from bulkbill.services.platform.tenants import create_tenant
+
+    workdir = Path(tempfile.mkdtemp(prefix="bulkbill-zprofile-"))
+    url = args.database_url or f"sqlite:///{workdir / 'profile.db'}"
+    run_inline()
+    app = create_app(Settings(database_url=url, rate_limit="off"))
+    state = app.state.bulkbill
+    loop = asyncio.new_event_loop()
+    lifespan = app.router.lifespan_context(app)
+    loop.run_until_complete(lifespan.__aenter__())
+    with state.sessions.begin() as session:
+        tenant = create_tenant(session, f"zprofile-{uuid.uuid4().hex[:8]}", now=int(time.time()))
+    api = ZuoraClient(app, loop, tenant.zuora_client_id, tenant.zuora_client_secret)
+    sql = Statements(state.engine)
+    api.authenticate()
+    account_number = bench.create_account(api)  # type: ignore[arg-type]
+    account_id = str(api.call("GET", f"/v1/accounts/{account_number}")["basicInfo"]["id"])
+    invoices = bench.create_draft_invoices(api, account_id)  # type: ignore[arg-type]
+    drafts = bench.create_item_drafts(api, account_id)  # type: ignore[arg-type]
+    wanted = [c for c in args.calls.split(",") if c]
+    profilers = {c: cProfile.Profile() for c in wanted}
+    walls: dict[str, list[float]] = {c: [] for c in wanted}
+    statements: dict[str, list[tuple[int, float]]] = {c: [] for c in wanted}
+
+    def run(name: str, n: int, mode: str) -> None:
+        steps = {
+            "oli_bulk_100": lambda s: bench.bench_oli_bulk(api, account_number, n, s),  # type: ignore[arg-type]
+            "fulfillments_100": lambda s: bench.bench_fulfillments(api, account_number, n, s),  # type: ignore[arg-type]
+            "invoices_put_50": lambda s: bench.bench_invoices_put(api, invoices, n, s),  # type: ignore[arg-type]
+            "invoices_put_50x20": lambda s: bench.bench_item_put(api, drafts, n, s),  # type: ignore[arg-type]
+        }
+        if mode == "warm":
+            steps[name](None)
+            return
+        if mode == "wall":
+            samples: list[float] = []
+            steps[name](samples)
+            walls[name].append(samples[0])
+            return
+        # Profiled: the profiler and the statement counters run only inside the timed call.
+        original = bench.timed
+
+        def profiled(samples: list[float] | None, fn: Any, *a: Any) -> Any:
+            count, seconds = sql.count, sql.seconds
+            api.profiler = profilers[name]
+            try:
+                return fn(*a)
+            finally:
+                api.profiler = None
+                statements[name].append((sql.count - count, sql.seconds - seconds))
+
+        bench.timed = profiled  # type: ignore[assignment]
+        try:
+            steps[name](None)
+        finally:
+            bench.timed = original
+
+    n = 0
+    for mode in ("warm", "wall", "profile"):
+        for _ in range(1 if mode == "warm" else args.iterations):
+            for name in wanted:
+                run(name, n, mode)
+            n += 1
+    print(f"database: {'sqlite' if url.startswith('sqlite') else 'postgres'}; load: {os.getloadavg()[0]:.2f}")
+    for name in wanted:
+        k = args.iterations
+        ordered = sorted(walls[name])
+        count = sum(c for c, _ in statements[name]) / k
+        driver = sum(s for _, s in statements[name]) * 1000 / k
+        p50 = ordered[len(ordered) // 2]
+        print(f"\n== {bench.LABELS[name]}: p50 {p50:.2f} ms (in-process, no HTTP), {k} iterations ==")
+        print(f"  SQL statements per call: {count:.1f}, {driver:.2f} ms in the driver (profiled)")
+        stats = pstats.Stats(profilers[name])
+        print("  self time by layer (profiled ms per call):")
+        for layer, ms in layer_times(stats, k):
+            print(f"    {layer:<34}{ms:>8.2f}")
+        if args.top:
+            stats.sort_stats("tottime").print_stats(args.top)
+        if args.cumulative:
+            stats.sort_stats("cumulative").print_stats(args.cumulative)
+    loop.run_until_complete(lifespan.__aexit__(None, None, None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
