@@ -47,7 +47,7 @@ from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemEdit:
     """One invoiceItems[] (or discountItems[]) entry: update (id), delete (id + delete) or add (no id)."""
 
@@ -240,10 +240,10 @@ def _check_item(
         values = plan_new_item(uow, owner, new, path, errors, discount=discount)
         return _ItemChange("add", item, values=values, parent=parent) if values is not None else None
     row = rows[item.id]
-    start = item.service_start or _stored_date(row, "serviceStartDate", row.period[0])
-    end = item.service_end or _stored_date(row, "serviceEndDate", row.period[1])
     period = None
     if item.service_start is not None or item.service_end is not None:
+        start = item.service_start or _stored_date(row, "serviceStartDate", row.period[0])
+        end = item.service_end or _stored_date(row, "serviceEndDate", row.period[1])
         if end < start:
             errors.add(
                 (*path, "serviceEndDate"),
