@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="a throw-away PostgreSQL cluster instead of SQLite")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions with most self time")
     parser.add_argument("--cumulative", type=int, default=0, help="also print the N functions with most inclusive time")
+    parser.add_argument("--callees", default="", help="also print what the functions matching this call")
+    parser.add_argument("--statements", action="store_true", help="also print the statements of the last call")
     parser.add_argument("--calls", default=",".join(bench.CALLS), help="comma-separated calls to profile")
     args = parser.parse_args(argv)
     os.environ["BULKBILL_RATE_LIMIT"] = "off"
@@ -157,6 +160,7 @@ def profile(args: argparse.Namespace, url: str) -> int:
     profilers = {c: cProfile.Profile() for c in wanted}
     walls: dict[str, list[float]] = {c: [] for c in wanted}
     cpus: dict[str, list[float]] = {c: [] for c in wanted}
+    logs: dict[str, list[str]] = {c: [] for c in wanted}
     statements: dict[str, list[tuple[int, float]]] = {c: [] for c in wanted}
 
     def run(name: str, n: int, mode: str) -> None:
@@ -192,12 +196,14 @@ def profile(args: argparse.Namespace, url: str) -> int:
 
         def profiled(samples: list[float] | None, fn: Any, *a: Any) -> Any:
             count, seconds = sql.count, sql.seconds
+            sql.log = [] if args.statements else None
             api.profiler = profilers[name]
             try:
                 return fn(*a)
             finally:
                 api.profiler = None
                 statements[name].append((sql.count - count, sql.seconds - seconds))
+                logs[name], sql.log = sql.log or [], None
 
         bench.timed = profiled  # type: ignore[assignment]
         try:
@@ -224,10 +230,16 @@ def profile(args: argparse.Namespace, url: str) -> int:
         print("  self time by layer (profiled ms per call):")
         for layer, ms in layer_times(stats, k):
             print(f"    {layer:<34}{ms:>8.2f}")
+        if args.statements:
+            print("  statements of the last call (count × text):")
+            for text, times in Counter(logs[name]).items():
+                print(f"    {times:>4} × {text}")
         if args.top:
             stats.sort_stats("tottime").print_stats(args.top)
         if args.cumulative:
             stats.sort_stats("cumulative").print_stats(args.cumulative)
+        if args.callees:
+            stats.sort_stats("cumulative").print_callees(args.callees)
     loop.run_until_complete(lifespan.__aexit__(None, None, None))
     return 0
 
