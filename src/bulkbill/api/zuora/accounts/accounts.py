@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -49,18 +48,6 @@ class WireModel(ZuoraModel):
     """A request body: snake_case fields, camelCase on the wire; custom fields kept as extras."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
-
-    def sent(self) -> dict[str, Any]:
-        """The declared fields the client sent, by wire name (nulls included)."""
-        names = _wire_names(type(self))
-        values = self.__dict__
-        return {names[n]: values[n] for n in self.model_fields_set if n in names}
-
-
-@functools.cache
-def _wire_names(model: type[WireModel]) -> dict[str, str]:
-    """Each declared field's wire name (read once per model: bulk calls ask for thousands of entries)."""
-    return {name: info.alias or name for name, info in model.model_fields.items()}
 
 
 class ContactIn(WireModel):
