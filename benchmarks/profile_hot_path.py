@@ -82,10 +82,17 @@ class Client:
     def call(self, method: str, path: str, body: str = "") -> tuple[int, bytes]:
         return self.loop.run_until_complete(self._call(method, path, body))
 
-    async def _call(self, method: str, path: str, body: str) -> tuple[int, bytes]:
+    async def _call(
+        self, method: str, path: str, body: str, extra: list[tuple[bytes, bytes]] | None = None
+    ) -> tuple[int, bytes]:
+        """One request; `extra`: its headers (default: the Stripe key, and a form body on POST)."""
         raw_path, _, query = path.partition("?")
-        headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {self.key}".encode())]
-        if method == "POST":
+        headers = [(b"host", b"127.0.0.1")]
+        if extra is not None:
+            headers += [*extra, (b"content-length", str(len(body.encode())).encode())]
+        else:
+            headers.append((b"authorization", f"Bearer {self.key}".encode()))
+        if method == "POST" and extra is None:
             headers.append((b"content-type", b"application/x-www-form-urlencoded"))
             headers.append((b"idempotency-key", str(uuid.uuid4()).encode()))
             headers.append((b"content-length", str(len(body.encode())).encode()))

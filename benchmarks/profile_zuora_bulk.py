@@ -67,46 +67,7 @@ class ZuoraClient(Client):
         return result
 
     def send(self, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
-        return self.loop.run_until_complete(self._send(method, path, body, headers))
-
-    async def _send(self, method: str, path: str, body: bytes, extra: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
-        raw_path, _, query = path.partition("?")
-        headers = [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode()), *extra]
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": raw_path,
-            "raw_path": raw_path.encode(),
-            "root_path": "",
-            "query_string": query.encode(),
-            "headers": headers,
-            "client": ("127.0.0.1", 1),
-            "server": ("127.0.0.1", 80),
-        }
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-        status, chunks = 0, []
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        if self.profiler is not None:
-            self.profiler.enable()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if self.profiler is not None:
-                self.profiler.disable()
-        return status, b"".join(chunks)
+        return self.loop.run_until_complete(self._call(method, path, body.decode(), headers))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,41 +17,41 @@ from sqlalchemy import JSON, Table, Text, cast, inspect, select
 
 from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.services.invoicing.invoice_totals import LINE_ID, FigureRow, stored_json
-from bulkbill.services.invoicing.item_rows import values_from_columns
+from bulkbill.services.invoicing.item_rows import VALUE_COLUMNS, values_from_columns
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import update_rows
 from bulkbill.storage.rows import decimal_text, json_text
 from bulkbill.storage.tables import InvoiceItem
 from bulkbill.storage.types import DecimalText
 
+
+def _as_read(column: Any) -> Any:
+    """A JSON column is read as its stored text (decoded only where a rule needs it)."""
+    return cast(column, Text) if isinstance(column.type, JSON) else column
+
+
 _COLUMNS = (
     InvoiceItem.id,
     InvoiceItem.invoice_id,
     LINE_ID,
-    # values_from_columns' order (item_rows.VALUE_COLUMNS), JSON as text
-    InvoiceItem.kind,
-    InvoiceItem.currency,
-    InvoiceItem.unit_amount_decimal,
-    InvoiceItem.quantity_decimal,
-    InvoiceItem.amount,
-    InvoiceItem.description,
-    InvoiceItem.discountable,
-    cast(InvoiceItem.discounts, Text),
-    cast(InvoiceItem.tax_rates, Text),
-    InvoiceItem.period_start,
-    InvoiceItem.period_end,
-    cast(InvoiceItem.metadata_, Text),
-    InvoiceItem.price_id,
-    InvoiceItem.product_id,
-    InvoiceItem.amount_defined,
+    *map(_as_read, VALUE_COLUMNS),  # values_from_columns' order
     # what the edit merges into, and the line's figures (compared as text by the totals)
-    cast(InvoiceItem.extras, Text),
-    cast(InvoiceItem.custom_fields, Text),
-    cast(InvoiceItem.discount_amounts, Text),
-    cast(InvoiceItem.taxes, Text),
-    cast(InvoiceItem.manual_taxes, Text),
+    *map(
+        _as_read,
+        (
+            InvoiceItem.extras,
+            InvoiceItem.custom_fields,
+            InvoiceItem.discount_amounts,
+            InvoiceItem.taxes,
+            InvoiceItem.manual_taxes,
+        ),
+    ),
 )
-_JSON_VALUES = (7, 8, 11)  # discounts, tax_rates, metadata within the value columns
+_VALUE_KEYS = [c.key for c in VALUE_COLUMNS]
+_JSON_VALUES = tuple(i for i, c in enumerate(VALUE_COLUMNS) if isinstance(c.type, JSON))
+_DISCOUNTS, _METADATA = _VALUE_KEYS.index("discounts"), _VALUE_KEYS.index("metadata_")
+_START = _VALUE_KEYS.index("period_start")  # period_end follows
+_VALUES_END = 3 + len(VALUE_COLUMNS)  # id, invoice_id, line_id, then the value columns
 # Where a discount item names the item it applies to (core.applied_items), inside `extras`.
 APPLIED_TO_KEY = "appliedToItemId"
 
@@ -78,11 +78,10 @@ class EditedLine:
         self.id: str = row[0]
         self.invoice_id: str = row[1]
         self.line_id: str = row[2]
-        self._value_row = row[3:18]
-        self._extras_text, self._custom_text = row[18], row[19]
-        self.discount_amounts: str = row[20] or "[]"
-        self.taxes: str = row[21] or "[]"
-        self._manual_text: str | None = row[22]
+        self._value_row = row[3:_VALUES_END]
+        self._extras_text, self._custom_text, amounts, taxes, self._manual_text = row[_VALUES_END:]
+        self.discount_amounts: str = amounts or "[]"
+        self.taxes: str = taxes or "[]"
         self._values: ItemValues | None = None
         self._extras: dict[str, Any] | None = None
         self._custom: dict[str, Any] | None = None
@@ -94,14 +93,14 @@ class EditedLine:
             raw = list(self._value_row)
             for i in _JSON_VALUES:
                 raw[i] = stored_json(raw[i])
-            raw[7] = raw[7] or []
-            raw[11] = raw[11] or {}
+            raw[_DISCOUNTS] = raw[_DISCOUNTS] or []
+            raw[_METADATA] = raw[_METADATA] or {}
             self._values = values_from_columns(raw)
         return self._values
 
     @property
     def period(self) -> tuple[int, int]:
-        return self._value_row[9], self._value_row[10]
+        return self._value_row[_START], self._value_row[_START + 1]
 
     @property
     def extras(self) -> dict[str, Any]:
