@@ -180,10 +180,12 @@ class Statements:
         self.seconds += time.perf_counter() - self._start
 
 
-def phase_times(stats: pstats.Stats, n: int) -> list[tuple[str, float, int]]:
+def phase_times(
+    stats: pstats.Stats, n: int, phases: list[tuple[str, tuple[tuple[str, str], ...]]] | None = None
+) -> list[tuple[str, float, int]]:
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     out = []
-    for label, keys in PHASES:
+    for label, keys in PHASES if phases is None else phases:
         total, calls = 0.0, 0
         for (filename, _line, name), (_cc, nc, _tt, ct, _callers) in raw.items():
             if any(filename.endswith(suffix) and name == fn for suffix, fn in keys):

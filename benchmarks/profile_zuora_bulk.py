@@ -30,7 +30,37 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import zuora_bulk as bench
-from benchmarks.profile_hot_path import Client, Statements, layer_times, run_inline
+from benchmarks.profile_hot_path import Client, Statements, layer_times, phase_times, run_inline
+
+# Inclusive phases (label, (file suffix, function)...); they overlap: read them as shares of the whole.
+PHASES: list[tuple[str, tuple[tuple[str, str], ...]]] = [
+    ("whole request (ASGI app)", (("api/access_log.py", "__call__"),)),
+    ("body decoding and checks", (("zuora/edge/call.py", "_decode_body"),)),
+    ("request validation (pydantic)", (("zuora/edge/validation.py", "parse_model"),)),
+    ("PUT: commands (document_edit)", (("documents/invoice_models.py", "document_edit"),)),
+    ("idempotency claim (own txn)", (("api/idempotent.py", "_claim"),)),
+    ("PUT: service (update_documents)", (("documents/document_edits.py", "update_documents"),)),
+    (
+        "PUT: load lines",
+        (("documents/edited_lines.py", "load_edited_lines"), ("invoicing/invoice_totals.py", "load_lines_of")),
+    ),
+    ("PUT: check and price items", (("documents/document_edits.py", "_check_document"),)),
+    ("PUT: of which core pricing", (("invoicing/document_edits.py", "price_item"),)),
+    (
+        "PUT: write items",
+        (("documents/document_edits.py", "_apply"), ("documents/edited_lines.py", "write_line_changes")),
+    ),
+    (
+        "PUT: totals",
+        (("invoicing/invoice_totals.py", "recalculate_many"), ("invoicing/invoice_totals.py", "recalculate_rows_many")),
+    ),
+    ("OLI: service (update_line_items)", (("orders/order_line_items.py", "update_line_items"),)),
+    ("fulfillments: service", (("orders/fulfillments.py", "create_fulfillments"),)),
+    ("runBilling", (("billing/run_billing.py", "run_billing"),)),
+    ("events: object before the change", (("events/outbox.py", "changing"),)),
+    ("events: written at commit", (("events/outbox.py", "_write"),)),
+    ("commit", (("sqlalchemy/orm/session.py", "commit"),)),
+]
 
 
 class ZuoraClient(Client):
@@ -188,6 +218,10 @@ def profile(args: argparse.Namespace, url: str) -> int:
         print(f"\n== {bench.LABELS[name]}: p50 {p50:.2f} ms, CPU p50 {cpu:.2f} ms (in-process), {k} iterations ==")
         print(f"  SQL statements per call: {count:.1f}, {driver:.2f} ms in the driver (profiled)")
         stats = pstats.Stats(profilers[name])
+        print("  phases (inclusive, profiled ms per call):")
+        for phase, ms, calls in phase_times(stats, k, PHASES):
+            if calls:
+                print(f"    {phase:<40}{ms:>8.2f}  ({calls} calls)")
         print("  self time by layer (profiled ms per call):")
         for layer, ms in layer_times(stats, k):
             print(f"    {layer:<34}{ms:>8.2f}")
