@@ -82,10 +82,17 @@ class Client:
     def call(self, method: str, path: str, body: str = "") -> tuple[int, bytes]:
         return self.loop.run_until_complete(self._call(method, path, body))
 
-    async def _call(self, method: str, path: str, body: str) -> tuple[int, bytes]:
+    async def _call(
+        self, method: str, path: str, body: str, extra: list[tuple[bytes, bytes]] | None = None
+    ) -> tuple[int, bytes]:
+        """One request; `extra`: its headers (default: the Stripe key, and a form body on POST)."""
         raw_path, _, query = path.partition("?")
-        headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {self.key}".encode())]
-        if method == "POST":
+        headers = [(b"host", b"127.0.0.1")]
+        if extra is not None:
+            headers += [*extra, (b"content-length", str(len(body.encode())).encode())]
+        else:
+            headers.append((b"authorization", f"Bearer {self.key}".encode()))
+        if method == "POST" and extra is None:
             headers.append((b"content-type", b"application/x-www-form-urlencoded"))
             headers.append((b"idempotency-key", str(uuid.uuid4()).encode()))
             headers.append((b"content-length", str(len(body.encode())).encode()))
@@ -173,10 +180,12 @@ class Statements:
         self.seconds += time.perf_counter() - self._start
 
 
-def phase_times(stats: pstats.Stats, n: int) -> list[tuple[str, float, int]]:
+def phase_times(
+    stats: pstats.Stats, n: int, phases: list[tuple[str, tuple[tuple[str, str], ...]]] | None = None
+) -> list[tuple[str, float, int]]:
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     out = []
-    for label, keys in PHASES:
+    for label, keys in PHASES if phases is None else phases:
         total, calls = 0.0, 0
         for (filename, _line, name), (_cc, nc, _tt, ct, _callers) in raw.items():
             if any(filename.endswith(suffix) and name == fn for suffix, fn in keys):

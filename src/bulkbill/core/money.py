@@ -9,6 +9,7 @@ so a total always equals the sum of what the lines show. Spreading an amount ove
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -82,6 +83,7 @@ def truncate(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_DOWN))
 
 
+@functools.lru_cache(maxsize=512)  # babel's lookup costs microseconds; bulk calls convert thousands of amounts
 def currency_exponent(currency: str) -> int:
     """ISO 4217 minor-unit exponent of a currency (USD 2, JPY 0, KWD 3)."""
     return int(get_currency_precision(currency.upper()))

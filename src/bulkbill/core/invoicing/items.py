@@ -338,7 +338,6 @@ def _apply_pricing(
     price_info = refs.prices.get(values.price_id) if values.price_id is not None else None
     scheme = price_info.scheme if price_info is not None else None
     unit, amount = priced_line(scheme, owner.currency, values.unit_amount_decimal, quantity)
-    values = evolve(values, unit_amount_decimal=unit)
     if abs(amount) > MAX_AMOUNT:
         errors.add(
             (*path, changes.quantity_field),
@@ -346,9 +345,10 @@ def _apply_pricing(
             f"The line amount (unit amount × quantity) would be {amount}, past the limit of {MAX_AMOUNT} minor units.",
         )
         amount = 0
+    # One replace for the unit price and what follows from it (this runs for every line of a bulk call).
     if values.amount_defined and changes.quantity is None:
-        return evolve(values, quantity=quantity)
-    return evolve(values, quantity=quantity, amount=amount, amount_defined=False)
+        return evolve(values, unit_amount_decimal=unit, quantity=quantity)
+    return evolve(values, unit_amount_decimal=unit, quantity=quantity, amount=amount, amount_defined=False)
 
 
 def _priced_custom(

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
@@ -39,14 +39,15 @@ from bulkbill.core.metadata import merge_fields
 from bulkbill.services.accounting.periods import check_open_period, closed_periods
 from bulkbill.services.customers.org_scope import resolve_orgs
 from bulkbill.services.documents.documents import NewItem, add_item_row, inherit_dates, plan_new_item
+from bulkbill.services.documents.edited_lines import EditedLine, load_edited_lines, write_line_changes
 from bulkbill.services.events.outbox import changing, emit
-from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines, load_lines_of, recalculate_many
-from bulkbill.services.invoicing.item_rows import item_values, write_values
+from bulkbill.services.invoicing.invoice_totals import FigureRow, load_figure_rows, recalculate_rows_many
+from bulkbill.services.invoicing.item_rows import changed_columns
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemEdit:
     """One invoiceItems[] (or discountItems[]) entry: update (id), delete (id + delete) or add (no id)."""
 
@@ -94,8 +95,9 @@ class DocumentEdit:
 class _ItemChange:
     kind: str  # "update" | "add" | "delete"
     edit: ItemEdit
-    row: InvoiceItem | None = None
+    row: EditedLine | None = None  # the item updated or deleted
     values: ItemValues | None = None
+    added_id: str | None = None  # the item added, once written
     parent: _ItemChange | None = None
     parent_id: str | None = None
 
@@ -104,9 +106,11 @@ class _ItemChange:
 class _Plan:
     edit: DocumentEdit
     invoice: Invoice
-    lines: list[LoadedLine]
+    lines: list[EditedLine]
     items: list[_ItemChange] = field(default_factory=list)
     reshaped: bool = False  # items added or deleted: `lines` no longer lists them all
+    # The stored value columns of each item this edit updates (for its totals).
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: list[str] | None) -> list[Invoice]:
@@ -128,7 +132,7 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
     )
     periods = closed_periods(uow)
     # Lines are loaded only for the edits that touch items (header-only edits stay one row each), in one query.
-    lines_of = load_lines_of(uow, {e.id for e in edits if e.items and e.id in invoices})
+    lines_of = load_edited_lines(uow, {e.id for e in edits if e.items and e.id in invoices})
     errors = InputCollector()
     plans: list[_Plan] = []
     seen: set[str] = set()
@@ -149,10 +153,14 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
     errors.raise_if_any()
     changed = [p.invoice.id for p in plans]
     changing(uow, EventObject.INVOICE, changed)
-    edited = [plan for plan in plans if _apply(uow, plan)]
-    # Every invoice's totals after one flush of every item change; their writes go out together after.
-    uow.session.flush()
-    recalculate_many(uow, [(p.invoice, load_lines(uow, p.invoice.id) if p.reshaped else p.lines) for p in edited])
+    updates: dict[str, dict[str, Any]] = {}
+    edited = [plan for plan in plans if _apply(uow, plan, updates)]
+    # Every item update in one statement per set of changed columns; then every invoice's totals,
+    # from the rows in hand (re-read only where items were added or deleted), written together.
+    write_line_changes(uow, updates)
+    if any(p.reshaped for p in edited):
+        uow.session.flush()
+    recalculate_rows_many(uow, [(p.invoice, _figure_rows(uow, p)) for p in edited])
     uow.session.flush()
     emit(uow, EventType.INVOICE_UPDATED, changed)  # one per invoice, its items' changes in previous_attributes
     return [p.invoice for p in plans]
@@ -160,12 +168,12 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
 
 def _check_document(uow: UnitOfWork, plan: _Plan, periods: Sequence[Any], errors: InputCollector) -> None:
     edit, invoice = plan.edit, plan.invoice
-    rows = {e.item.id: e.item for e in plan.lines}
+    rows = {line.id: line for line in plan.lines}
     state = DocumentState(
         status=document_status(invoice.status),
         standalone=invoice.origin == "zuora_standalone",
         item_ids=frozenset(rows),
-        discount_parents={i: parent for i, r in rows.items() if (parent := _parent_of(r)) is not None},
+        discount_parents={i: parent for i, r in rows.items() if (parent := r.applied_to) is not None},
     )
     deleting = {e.id for e in _entries(edit.items) if e.delete and e.id is not None}
     given = set(edit.given) | ({"customFields"} if edit.custom_fields else set())
@@ -197,17 +205,12 @@ def _entries(items: Sequence[ItemEdit]) -> list[ItemEdit]:
     return [e for item in items for e in (item, *item.discounts)]
 
 
-def _parent_of(row: InvoiceItem) -> str | None:
-    parent = (row.extras or {}).get("appliedToItemId")
-    return parent if isinstance(parent, str) else None
-
-
 def _check_item(
     uow: UnitOfWork,
     state: DocumentState,
     owner: ItemOwner,
     item: ItemEdit,
-    rows: Mapping[str, InvoiceItem],
+    rows: Mapping[str, EditedLine],
     path: Path,
     errors: InputCollector,
     *,
@@ -237,10 +240,10 @@ def _check_item(
         values = plan_new_item(uow, owner, new, path, errors, discount=discount)
         return _ItemChange("add", item, values=values, parent=parent) if values is not None else None
     row = rows[item.id]
-    start = item.service_start or _stored_date(row, "serviceStartDate", row.period_start)
-    end = item.service_end or _stored_date(row, "serviceEndDate", row.period_end)
     period = None
     if item.service_start is not None or item.service_end is not None:
+        start = item.service_start or _stored_date(row, "serviceStartDate", row.period[0])
+        end = item.service_end or _stored_date(row, "serviceEndDate", row.period[1])
         if end < start:
             errors.add(
                 (*path, "serviceEndDate"),
@@ -251,7 +254,7 @@ def _check_item(
             period = (day_start(start), day_start(end))
     pricing = ItemPricing(amount=item.pricing.amount) if discount else item.pricing
     values = price_item(
-        item_values(row),
+        row.values,
         owner,
         pricing,
         description=item.description,
@@ -269,17 +272,18 @@ def _parent_dates(parent: _ItemChange) -> tuple[dt.date | None, dt.date | None]:
     if parent.row is None:
         return parent.edit.service_start, parent.edit.service_end
     row = parent.row
-    start = parent.edit.service_start or _stored_date(row, "serviceStartDate", row.period_start)
-    return start, parent.edit.service_end or _stored_date(row, "serviceEndDate", row.period_end)
+    start = parent.edit.service_start or _stored_date(row, "serviceStartDate", row.period[0])
+    return start, parent.edit.service_end or _stored_date(row, "serviceEndDate", row.period[1])
 
 
-def _stored_date(row: InvoiceItem, key: str, timestamp: int) -> dt.date:
-    value = (row.extras or {}).get(key)
+def _stored_date(row: EditedLine, key: str, timestamp: int) -> dt.date:
+    value = row.detail(key)
     return dt.date.fromisoformat(value) if isinstance(value, str) else day_of(timestamp)
 
 
-def _apply(uow: UnitOfWork, plan: _Plan) -> bool:
-    """Write one edit; True when its items changed (its totals are recalculated by the caller)."""
+def _apply(uow: UnitOfWork, plan: _Plan, updates: dict[str, dict[str, Any]]) -> bool:
+    """Write one edit (its item updates into `updates`, written together by the caller); True when its
+    items changed (its totals are recalculated by the caller)."""
     edit, invoice = plan.edit, plan.invoice
     if edit.invoice_date is not None:
         invoice.invoice_date = edit.invoice_date.isoformat()
@@ -306,29 +310,45 @@ def _apply(uow: UnitOfWork, plan: _Plan) -> bool:
             deleted.add(change.row.id)
         elif change.kind == "update":
             assert change.row is not None and change.values is not None
-            _update_row(uow, change.row, change.values, change.edit)
+            updates[change.row.id] = _item_update(uow, plan, change.row, change.values, change.edit)
         else:
             assert change.values is not None
-            parent_id = change.parent.row.id if change.parent is not None and change.parent.row is not None else None
-            change.row = add_item_row(uow, invoice, change.values, change.edit.as_new(), applied_to=parent_id)
+            parent = change.parent
+            parent_id = None if parent is None else parent.row.id if parent.row is not None else parent.added_id
+            new = add_item_row(uow, invoice, change.values, change.edit.as_new(), applied_to=parent_id)
+            change.added_id = new.id
             plan.reshaped = True
     if deleted:
         # Deleting an item deletes its discount items (core.applied_items).
-        deleted = removed_with({e.item.id: p for e in plan.lines if (p := _parent_of(e.item)) is not None}, deleted)
-        for entry in plan.lines:
-            if entry.item.id in deleted:
-                uow.session.delete(entry.item)
+        deleted = removed_with({e.id: p for e in plan.lines if (p := e.applied_to) is not None}, deleted)
+        uow.session.execute(
+            delete(InvoiceItem).where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.id.in_(deleted))
+        )
         plan.reshaped = True
     return True
 
 
-def _update_row(uow: UnitOfWork, row: InvoiceItem, values: ItemValues, edit: ItemEdit) -> None:
-    write_values(uow, row, values)
-    extras = merge_fields(row.extras or {}, edit.details)
-    if edit.service_start is not None:
-        extras["serviceStartDate"] = edit.service_start.isoformat()
-    if edit.service_end is not None:
-        extras["serviceEndDate"] = edit.service_end.isoformat()
-    row.extras = extras
+def _item_update(uow: UnitOfWork, plan: _Plan, row: EditedLine, values: ItemValues, edit: ItemEdit) -> dict[str, Any]:
+    """The columns an item update changes (item attribute → new value)."""
+    stored, changed = changed_columns(uow, row.values, values, customer_id=plan.invoice.customer_id, item_id=row.id)
+    plan.stored[row.id] = stored
+    if edit.details or edit.service_start is not None or edit.service_end is not None:
+        extras = merge_fields(row.extras, edit.details)
+        if edit.service_start is not None:
+            extras["serviceStartDate"] = edit.service_start.isoformat()
+        if edit.service_end is not None:
+            extras["serviceEndDate"] = edit.service_end.isoformat()
+        if extras != row.extras:
+            changed["extras"] = extras
     if edit.custom_fields:
-        row.custom_fields = merge_fields(row.custom_fields or {}, edit.custom_fields)
+        custom = merge_fields(row.custom_fields, edit.custom_fields)
+        if custom != row.custom_fields:
+            changed["custom_fields"] = custom
+    return changed
+
+
+def _figure_rows(uow: UnitOfWork, plan: _Plan) -> list[FigureRow]:
+    """Every line's inputs to the totals after the edit: re-read where items were added or deleted."""
+    if plan.reshaped:
+        return load_figure_rows(uow, plan.invoice.id)
+    return [line.figure_row(plan.stored.get(line.id)) for line in plan.lines]

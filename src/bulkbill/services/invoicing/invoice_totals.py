@@ -124,11 +124,14 @@ def load_lines_by_id(uow: UnitOfWork, invoice_id: str, line_ids: set[str]) -> di
     return {entry.line_id: entry for entry in map(LoadedLine, items)}
 
 
-def _json_text(value: str | None) -> Any:
-    # Most lines carry "[]" or null here: skip the JSON parser for them.
+def stored_json(value: str | None) -> Any:
+    """A JSON column's value from its stored text (read with cast(…, Text)); None for SQL NULL."""
+    # Most rows carry "[]", "{}" or null here: skip the JSON parser for them.
     if value is None or value == "null":
         return None
-    return [] if value == "[]" else json_codec.loads(value)
+    if value == "[]":
+        return []
+    return {} if value == "{}" else json_codec.loads(value)
 
 
 def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
@@ -161,12 +164,12 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
             kind,
             amount,
             discountable,
-            _json_text(discounts) or [],
-            _json_text(rates),
+            stored_json(discounts) or [],
+            stored_json(rates),
             stored_discounts or "[]",
             taxes or "[]",
             product,
-            _json_text(manual),
+            stored_json(manual),
         )
         for (
             line_id,
@@ -217,18 +220,23 @@ def recalculate(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> N
 def recalculate_many(uow: UnitOfWork, documents: Sequence[tuple[Invoice, list[LoadedLine]]]) -> None:
     """recalculate() for several invoices after one flush: their changes are written together afterwards."""
     uow.session.flush()  # new discounts and lines must be visible to the queries below
-    # Their customers (tax exemption) in one query, held here: the session's identity map keeps only
-    # weak references, and a re-read per invoice would also flush the totals apart.
-    customer_ids = sorted({invoice.customer_id for invoice, _ in documents})
+    customers = _hold_customers(uow, {invoice.customer_id for invoice, _ in documents})
+    for invoice, lines in documents:
+        _recalculate_loaded(uow, invoice, lines)
+    del customers
+
+
+def _hold_customers(uow: UnitOfWork, ids: set[str]) -> list[Customer | None]:
+    """The invoices' customers (tax exemption) in one query, held by the caller: the session's identity
+    map keeps only weak references, and a re-read per invoice would also flush the totals apart."""
+    customer_ids = sorted(ids)
     customers = [uow.session.identity_map.get(identity_key(Customer, (uow.tenant_id, c))) for c in customer_ids]
     missing = [c for c, held in zip(customer_ids, customers, strict=True) if held is None]
     if missing:
         customers += uow.session.scalars(
             select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(missing))
         ).all()
-    for invoice, lines in documents:
-        _recalculate_loaded(uow, invoice, lines)
-    del customers
+    return customers
 
 
 def _recalculate_loaded(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLine]) -> None:
@@ -240,10 +248,22 @@ def _recalculate_loaded(uow: UnitOfWork, invoice: Invoice, lines: list[LoadedLin
         by_id[row.item_id].taxes = _fresh(row.taxes)
 
 
+def recalculate_rows_many(uow: UnitOfWork, documents: Sequence[tuple[Invoice, list[FigureRow]]]) -> None:
+    """recalculate_rows for several invoices: their changed line figures are written in one executemany."""
+    uow.session.flush()
+    customers = _hold_customers(uow, {invoice.customer_id for invoice, _ in documents})
+    changed = [row for invoice, rows in documents for row in _compute(uow, invoice, rows)]
+    del customers
+    _write_figures(uow, changed)
+
+
 def recalculate_rows(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> None:
     """The same rule from narrow rows; changed line figures are written in one executemany."""
     uow.session.flush()
-    changed = _compute(uow, invoice, rows)
+    _write_figures(uow, _compute(uow, invoice, rows))
+
+
+def _write_figures(uow: UnitOfWork, changed: list[FigureRow]) -> None:
     if changed:
         uow.session.execute(
             update(InvoiceItem),

@@ -224,6 +224,20 @@ def write_values(uow: UnitOfWork, item: InvoiceItem, values: ItemValues) -> None
             setattr(item, name, value)
 
 
+def changed_columns(
+    uow: UnitOfWork, before: ItemValues, after: ItemValues, *, customer_id: str, item_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The stored columns of an item's planned values (stored_columns), and those of them that differ from `before`."""
+    columns = stored_columns(uow, after, customer_id=customer_id, item_id=item_id)
+    # Stored values never carry new coupons or inline products, so `before` maps to columns as is.
+    old = value_columns(
+        before,
+        product_id=before.product_id,
+        discount_ids=[d.discount for d in before.discounts if d.discount is not None],
+    )
+    return columns, {k: v for k, v in columns.items() if old[k] != v}
+
+
 def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, ItemValues]]) -> dict[str, dict[str, Any]]:
     """Store planned values for many items in one executemany: item id → (customer, before, after).
 
@@ -233,15 +247,8 @@ def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, Ite
     stored: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     for item_id, (customer, before, after) in planned.items():
-        columns = stored_columns(uow, after, customer_id=customer, item_id=item_id)
-        # Stored values never carry new coupons or inline products, so `before` maps to columns as is.
-        old = value_columns(
-            before,
-            product_id=before.product_id,
-            discount_ids=[d.discount for d in before.discounts if d.discount is not None],
-        )
+        columns, changed = changed_columns(uow, before, after, customer_id=customer, item_id=item_id)
         stored[item_id] = columns
-        changed = {k: v for k, v in columns.items() if old[k] != v}
         if changed:
             rows.append({"tenant_id": uow.tenant_id, "id": item_id, **changed})
     if rows:

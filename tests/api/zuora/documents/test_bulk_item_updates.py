@@ -49,3 +49,36 @@ def test_item_updates_on_many_drafts_take_a_fixed_number_of_statements(zuora: Zu
             shown = {i["id"]: i for i in items_of(zuora, inv)}
             assert [Decimal(str(shown[i]["chargeAmount"])) for i in ids] == [base + j for j in range(ITEMS)]
             assert [shown[i]["description"] for i in ids] == [f"new {j}" for j in range(ITEMS)]
+
+
+def test_item_details_custom_fields_and_dates_merge_into_what_is_stored(zuora: ZuoraClient) -> None:
+    # Each item changes a different set of columns (one statement per set): the details and custom
+    # fields sent are merged into the stored ones (null removes one), the rest of the item is kept.
+    invoice = standalone(
+        zuora,
+        items=[
+            item(10, description="a", sku="SKU-A", Project__c="P1", Team__c="T1"),
+            item(20, description="b", sku="SKU-B"),
+            item(30, description="c", serviceEndDate="2024-07-31"),
+        ],
+    )
+    first, second, third = items_of(zuora, invoice["id"])
+    body = {
+        "id": invoice["id"],
+        "invoiceItems": [
+            {"id": first["id"], "Project__c": "P2", "Team__c": None},
+            {"id": second["id"], "amount": 25, "sku": "SKU-B2"},
+            {"id": third["id"], "serviceStartDate": "2024-07-02", "description": "c2"},
+        ],
+    }
+    zuora.ok("PUT", "/v1/invoices", {"invoices": [body]})
+    first, second, third = items_of(zuora, invoice["id"])
+    assert (first["Project__c"], first.get("Team__c"), first["sku"], first["description"]) == ("P2", None, "SKU-A", "a")
+    assert (Decimal(str(second["chargeAmount"])), second["sku"], second["description"]) == (25, "SKU-B2", "b")
+    assert (third["serviceStartDate"], third["serviceEndDate"], third["description"]) == (
+        "2024-07-02",
+        "2024-07-31",
+        "c2",
+    )
+    assert Decimal(str(third["chargeAmount"])) == 30
+    assert Decimal(str(get(zuora, invoice["id"])["amount"])) == 10 + 25 + 30

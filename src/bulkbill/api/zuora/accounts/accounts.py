@@ -49,11 +49,6 @@ class WireModel(ZuoraModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
 
-    def sent(self) -> dict[str, Any]:
-        """The declared fields the client sent, by wire name (nulls included)."""
-        fields = type(self).model_fields
-        return {fields[n].alias or n: getattr(self, n) for n in self.model_fields_set if n in fields}
-
 
 class ContactIn(WireModel):
     first_name: str = Field(min_length=1, max_length=100)

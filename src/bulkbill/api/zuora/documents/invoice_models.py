@@ -148,10 +148,10 @@ def _camel_trigger(value: str) -> str:
     return value.replace(" ", "")
 
 
-def details(item: ItemDetailsIn) -> dict[str, Any]:
-    """The stored item details the client sent (null clears one)."""
+def details(item: ItemDetailsIn, sent: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stored item details the client sent (null clears one); `sent`: item.sent(), when at hand."""
     out: dict[str, Any] = {}
-    for name, value in item.sent().items():
+    for name, value in (item.sent() if sent is None else sent).items():
         if name in _NOT_DETAILS:
             continue
         if name == "revRecTriggerCondition" and isinstance(value, str):
@@ -199,7 +199,8 @@ def item_edit(item: InvoiceItemIn | DiscountItemIn, currency: str, path: Path, e
         discounts = tuple(
             item_edit(d, currency, (*path, "discountItems", k), errors) for k, d in enumerate(item.discount_items)
         )
-    given = {n for n, v in item.sent().items() if v is not None}
+    sent = item.sent()
+    given = {n for n, v in sent.items() if v is not None}
     return ItemEdit(
         id=item.id,
         pricing=ItemPricing(
@@ -211,8 +212,8 @@ def item_edit(item: InvoiceItemIn | DiscountItemIn, currency: str, path: Path, e
         description=item.description,
         service_start=item.service_start_date if isinstance(item, InvoiceItemIn) else None,
         service_end=item.service_end_date if isinstance(item, InvoiceItemIn) else None,
-        details=details(item),
-        custom_fields=custom_values(item, path, errors),
+        details=details(item, sent),
+        custom_fields=custom_values(item, path, errors) if item.model_extra else {},
         add_only=frozenset(given & set(ADD_ONLY)),
         discounts=discounts,
     )

@@ -142,19 +142,25 @@ def _decode_body(raw: bytes, limit: int) -> Any:
         raise InvalidInput(
             [FieldError((), ErrorCode.INVALID_JSON, f"The JSON body is nested deeper than {MAX_JSON_DEPTH}.")]
         )
-    refuse_nul(body)
+    # JSON text carries a NUL only escaped (json.loads refuses a raw control character in a string), and
+    # a UTF-16 or UTF-32 body holds NUL bytes: a body with neither cannot hold one, and is not walked.
+    if b"\\u0000" in raw or b"\x00" in raw:
+        refuse_nul(body)
     return body
 
 
 def _depth(value: Any) -> int:
     """How deeply objects and arrays nest (iteratively: no recursion on hostile input)."""
-    deepest, stack = 0, [(value, 1)]
+    if not isinstance(value, dict | list):
+        return 0
+    deepest, stack = 1, [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if depth <= MAX_JSON_DEPTH:
-                stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+        deepest = max(deepest, depth)
+        if depth <= MAX_JSON_DEPTH:
+            # Only containers go on the stack: most values of a bulk body are scalars.
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend([(child, depth + 1) for child in children if isinstance(child, dict | list)])
     return deepest
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -38,6 +39,12 @@ class ZuoraModel(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, str_strip_whitespace=False)
 
+    def sent(self) -> dict[str, Any]:
+        """The declared fields the client sent, by wire name (nulls included)."""
+        names = wire_names(type(self))
+        values = self.__dict__
+        return {names[n]: values[n] for n in self.model_fields_set if n in names}
+
     def custom_fields(self) -> dict[str, Any]:
         """Custom fields sent flat on this object (Decision 6)."""
         extra = self.model_extra or {}
@@ -46,6 +53,12 @@ class ZuoraModel(BaseModel):
     def unknown_fields(self) -> list[str]:
         extra = self.model_extra or {}
         return [k for k in extra if not is_custom_field(k)]
+
+
+@functools.cache
+def wire_names(model: type[BaseModel]) -> dict[str, str]:
+    """Each declared field's wire name, read once per model (bulk calls ask for thousands of entries)."""
+    return {name: info.alias or name for name, info in model.model_fields.items()}
 
 
 def is_custom_field(name: str) -> bool:

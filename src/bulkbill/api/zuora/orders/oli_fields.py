@@ -174,7 +174,7 @@ def _json_ready(value: Any) -> Any:
 
 def line_fields(model: OliCommon, path: tuple[str | int, ...], errors: InputCollector) -> LineFields:
     """The client's fields for one line, typed once here: the fields sent, and wire-only fields kept as attrs."""
-    data = model.model_dump(by_alias=True, exclude_unset=True)
+    data = model.sent()
     attrs = {name: _json_ready(data[name]) for name in ATTR_FIELDS if name in data}
     custom = check_custom_fields(model.custom, path, errors)
     return LineFields(
@@ -214,8 +214,8 @@ def attr_value(name: str, value: Any) -> Any:
 
 def check_prices(model: OliCommon, path: tuple[str | int, ...], errors: InputCollector) -> None:
     """Zuora prices and quantities carry at most 9 decimal places; prices are never negative."""
-    for name in ("listPricePerUnit", "amountPerUnit", "inlineDiscountPerUnit", "quantity"):
-        value = getattr(model, _snake(name))
+    for name, attribute in _PRICES:
+        value = getattr(model, attribute)
         if value is None:
             continue
         if places(value) > 9:
@@ -226,3 +226,8 @@ def check_prices(model: OliCommon, path: tuple[str | int, ...], errors: InputCol
 
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+_PRICES = tuple(
+    (name, _snake(name)) for name in ("listPricePerUnit", "amountPerUnit", "inlineDiscountPerUnit", "quantity")
+)

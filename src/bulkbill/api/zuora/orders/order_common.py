@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 from bulkbill.api.zuora.edge.call import ZuoraRequest
 from bulkbill.api.zuora.edge.errors import refusal
 from bulkbill.api.zuora.edge.money import to_major, to_minor
-from bulkbill.api.zuora.edge.validation import ZDate, ZuoraModel, custom_value_problem
+from bulkbill.api.zuora.edge.validation import ZDate, ZuoraModel, custom_value_problem, wire_names
 from bulkbill.core.errors import ErrorCode, InputCollector, InvalidInput
 from bulkbill.core.orders.line_items import ChargeType, bills_order_lines
 from bulkbill.services.customers.org_scope import resolve_orgs
@@ -41,8 +41,8 @@ class CamelModel(ZuoraModel):
 
     def given(self) -> frozenset[str]:
         """Wire names of the fields the client sent (null included)."""
-        fields = type(self).model_fields
-        return frozenset(fields[name].alias or name for name in self.model_fields_set if name in fields)
+        names = wire_names(type(self))
+        return frozenset(names[name] for name in self.model_fields_set if name in names)
 
 
 @contextmanager
