@@ -39,7 +39,9 @@ OBJECT_SCHEMAS = frozenset(
 
 
 # `{"deleted": true}` stubs Stripe publishes a schema for; the others get a shape check.
-DELETED_SCHEMAS = frozenset({"invoice", "invoiceitem", "customer", "product", "discount", "tax_id"})
+DELETED_SCHEMAS = frozenset(
+    {"invoice", "invoiceitem", "customer", "product", "discount", "tax_id", "subscription_item"}
+)
 
 
 def validate_tree(node: Any, where: str = "$") -> int:

@@ -75,6 +75,9 @@ def foreign_calls(a: World) -> dict[tuple[str, str], list[tuple[Any, dict[str, s
         ("GET", "/stripe/v1/invoiceitems"): [(None, {"customer": a.first("customer")}), (None, None)],
         ("GET", "/stripe/v1/subscriptions"): [(None, {"customer": a.first("customer")}), (None, None)],
         ("GET", "/stripe/v1/subscription_items"): [(None, {"subscription": a.first("subscription")})],
+        ("POST", "/stripe/v1/subscription_items"): [
+            ({"subscription": a.first("subscription"), "price": a.keys["price"][1]}, None)
+        ],
         ("GET", "/stripe/v1/prices"): [(None, {"product": a.first("product")}), (None, None)],
         ("POST", "/stripe/v1/credit_notes"): [({"invoice": a.keys["invoice"][1], "amount": 1}, None)],
         ("GET", "/stripe/v1/credit_notes/preview"): [(None, {"invoice": a.keys["invoice"][1], "amount": "1"})],

@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+import bulkbill.services.subscriptions.items as item_service
 import bulkbill.services.subscriptions.subscriptions as service
 from bulkbill.api.stripe.catalog.prices import render_price
 from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
@@ -268,6 +269,25 @@ LIST = Obj(
         "status": Enum(STATUSES),
         "test_clock": Str(),
         "collection_method": Enum(("charge_automatically", "send_invoice")),
+    }
+)
+_ITEM_CHANGE = {
+    **_ITEM,
+    "plan": Str(),  # a recurring price's older name
+    "payment_behavior": Enum(PAYMENT_BEHAVIORS),
+    "proration_behavior": Enum(PRORATION_BEHAVIORS),
+    "proration_date": Time(),
+    "expand": EXPAND,
+}
+ITEM_CREATE = Obj({**_ITEM_CHANGE, "subscription": Str()}, required=frozenset({"subscription"}))
+ITEM_UPDATE = Obj({**_ITEM_CHANGE, "off_session": Bool()})
+# clear_usage: bulkbill has no metered usage, so there is none to clear.
+ITEM_DELETE = Obj(
+    {
+        "proration_behavior": Enum(PRORATION_BEHAVIORS),
+        "proration_date": Time(),
+        "clear_usage": Bool(),
+        "payment_behavior": Enum(PAYMENT_BEHAVIORS),  # no payment is taken: no effect
     }
 )
 ITEM_LIST = Obj({**LIST_PARAMS, "subscription": Str()}, required=frozenset({"subscription"}))
@@ -572,6 +592,19 @@ def subscription_fields(p: dict[str, Any]) -> service.SubscriptionFields:
     )
 
 
+def _item_proration(p: dict[str, Any]) -> service.SubscriptionFields:
+    """A subscription item change's proration parameters, as the subscription update takes them."""
+    return subscription_fields({k: p[k] for k in ("proration_behavior", "proration_date") if k in p})
+
+
+def _item_change(p: dict[str, Any]) -> ItemChange:
+    if "plan" in p and "price" in p:
+        raise InvalidInput(
+            [FieldError(("plan",), ErrorCode.PARAMETERS_EXCLUSIVE, "Pass either price or plan, not both.")]
+        )
+    return _item({**p, "price": p.get("price", p.get("plan"))})
+
+
 def _no_prorations(p: dict[str, Any]) -> None:
     """A resume with the cycle unchanged bills nothing for the rest of its period (bulkbill does not prorate a
     resume): prorations asked for there are refused rather than silently not made."""
@@ -727,12 +760,46 @@ def list_subscription_items(call: StripeRequest = Depends(stripe_request)) -> Re
     return execute(call, run)
 
 
+def _render_one_item(uow: UnitOfWork, item: SubscriptionItem) -> dict[str, Any]:
+    view = service.views(uow, [service.get_subscription(uow, item.subscription_id)])[0]
+    return render_item(view, item)
+
+
+@router.post("/v1/subscription_items", openapi_extra=body_params(ITEM_CREATE))
+def create_subscription_item(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(ITEM_CREATE, params)
+        check_expand(p, ())
+        item = item_service.create_item(uow, p["subscription"], _item_change(p), _item_proration(p))
+        return _render_one_item(uow, item)
+
+    return execute(call, run)
+
+
+@router.post("/v1/subscription_items/{item_id}", openapi_extra=body_params(ITEM_UPDATE))
+def update_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(ITEM_UPDATE, params)
+        check_expand(p, ())
+        return _render_one_item(uow, item_service.update_item(uow, item_id, _item_change(p), _item_proration(p)))
+
+    return execute(call, run)
+
+
+@router.delete("/v1/subscription_items/{item_id}", openapi_extra=query_params(ITEM_DELETE))
+def delete_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(ITEM_DELETE, params)
+        item = item_service.delete_item(uow, item_id, _item_proration(p))
+        return {"id": item.id, "object": "subscription_item", "deleted": True}
+
+    return execute(call, run)
+
+
 @router.get("/v1/subscription_items/{item_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         check_expand(parse(RETRIEVE, params), ())
-        item = service.get_item(uow, item_id)
-        view = service.views(uow, [service.get_subscription(uow, item.subscription_id)])[0]
-        return render_item(view, item)
+        return _render_one_item(uow, service.get_item(uow, item_id))
 
     return execute(call, run)
