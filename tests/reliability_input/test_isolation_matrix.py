@@ -48,6 +48,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/stripe/v1/invoices/{invoice_id}/remove_lines"): {"lines": [{"id": "{line}", "behavior": "delete"}]},
     ("POST", "/stripe/v1/invoices/{invoice_id}/pay"): {"paid_out_of_band": "true"},
     ("POST", "/stripe/v1/customers/{customer_id}/tax_ids"): {"type": "eu_vat", "value": "DE1"},
+    ("POST", "/stripe/v1/customers/{customer_id}/balance_transactions"): {"amount": -100, "currency": "usd"},
     ("POST", "/stripe/v1/test_helpers/test_clocks/{clock_id}/advance"): {"frozen_time": 1735693200},
     ("PUT", "/zuora/v1/invoices/{invoice_key}"): {"comments": "x"},
     ("PUT", "/zuora/v1/fulfillments/{key}"): {"description": "x"},

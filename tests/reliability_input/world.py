@@ -60,6 +60,7 @@ KINDS = {
     ("webhook_endpoints", "endpoint_id"): "webhook_endpoint",
     ("credit_notes", "credit_note_id"): "credit_note",
     ("promotion_codes", "promo_id"): "promotion_code",
+    ("balance_transactions", "transaction_id"): "balance_transaction",
 }
 
 
@@ -134,6 +135,12 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
     world.add("customer", customer["id"], clocked["id"])
     tax_ids = stripe.ok("GET", f"/v1/customers/{customer['id']}/tax_ids")["data"]
     world.add("tax_id", *(t["id"] for t in tax_ids))
+    adjustment = stripe.ok(
+        "POST",
+        f"/v1/customers/{customer['id']}/balance_transactions",
+        {"amount": -500, "currency": "usd", "description": m},
+    )
+    world.add("balance_transaction", adjustment["id"])
     world.add("product", product["id"])
     world.add("price", price["id"], recurring["id"])
     world.add("tax_rate", tax["id"])

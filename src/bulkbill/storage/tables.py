@@ -138,6 +138,28 @@ class CustomerTaxId(Base):
     )
 
 
+class CustomerBalanceTransaction(Base):
+    """One move of a customer's balance (Stripe's customer_balance_transaction): amount added, balance after."""
+
+    __tablename__ = "customer_balance_transactions"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(IdString)
+    type: Mapped[str] = mapped_column(String(40))  # core.customers.balance.BalanceTransactionType
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    ending_balance: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", Json, default=dict)
+    invoice_id: Mapped[str | None] = mapped_column(IdString)
+    credit_note_id: Mapped[str | None] = mapped_column(IdString)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+        Index("ix_customer_balance_transactions_customer", "tenant_id", "customer_id", "created"),
+    )
+
+
 class Product(Base):
     __tablename__ = "products"
     tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)

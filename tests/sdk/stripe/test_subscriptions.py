@@ -45,6 +45,8 @@ SDK_SHAPES = {
     "subscription": _fields(stripe.Subscription),
     "subscription_item": _fields(stripe.SubscriptionItem),
     "plan": _fields(stripe.Plan),
+    # Not in the schema copies (tests/data/README.md): stripe-python's model is the contract.
+    "customer_balance_transaction": _fields(stripe.CustomerBalanceTransaction),
 }
 CLOCK = "test_helpers.test_clock"
 

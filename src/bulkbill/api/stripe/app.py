@@ -14,7 +14,7 @@ from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.stripe import search
 from bulkbill.api.stripe.catalog import coupons, prices, products, promotion_codes, tax_rates
-from bulkbill.api.stripe.customers import customers, tax_ids
+from bulkbill.api.stripe.customers import balance_transactions, customers, tax_ids
 from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.edge.errors import error_body, render_error, request_log_url
 from bulkbill.api.stripe.edge.middleware import StripeEnvelope
@@ -52,6 +52,7 @@ def create_stripe_app() -> FastAPI:
         events,
         webhook_endpoints,
         tax_ids,
+        balance_transactions,
     ):
         app.include_router(module.router, tags=[module_tag(module)])
     renderers.register()  # events carry objects as this dialect renders them

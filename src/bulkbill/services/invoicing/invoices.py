@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, true
 
 from bulkbill.core.catalog.products import statement_descriptor_problem
+from bulkbill.core.customers.balance import BalanceTransactionType
 from bulkbill.core.documents.display import RenderingChange, changed_rendering
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound
 from bulkbill.core.events.types import EventObject, EventType
@@ -36,6 +37,7 @@ from bulkbill.services.billing.sequences import (
     take_number,
 )
 from bulkbill.services.catalog.discounts import apply_discounts
+from bulkbill.services.customers.balance_transactions import record_move
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_rows import NO_LINE, line_columns, new_invoice_columns, posted_columns
@@ -442,7 +444,10 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     rows = load_figure_rows(uow, invoice.id)
     check_promotion_minimums(uow, invoice, rows)
     recalculate_rows(uow, invoice, rows)
-    (posting,), customer.balance = post_in_order(customer.balance, [invoice.total])
+    before = customer.balance
+    (posting,), customer.balance = post_in_order(before, [invoice.total])
+    currency = customer.currency or invoice.currency
+    record_move(uow, customer, BalanceTransactionType.APPLIED_TO_INVOICE, before, currency, invoice_id=invoice.id)
     _assign_number(uow, invoice, customer)
     columns = posted_columns(
         posting,
