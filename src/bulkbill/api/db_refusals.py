@@ -54,6 +54,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
             for table in (
                 "accounting_periods",
                 "bill_runs",
+                "customer_balance_transactions",
                 "customer_tax_ids",
                 "customers",
                 "discounts",
