@@ -97,3 +97,14 @@ def test_bad_input_names_the_parameter_and_changes_nothing(billing: SdkTenant) -
     assert _rows(billing) == before
     assert client.v1.customers.retrieve(customer.id).balance == -100
     assert len(client.v1.customers.balance_transactions.list(customer.id).data) == 1
+
+
+def test_a_customer_discount_is_missing_as_for_a_customer_without_one(billing: SdkTenant) -> None:
+    client = billing.client
+    customer = client.v1.customers.create({"name": "Ada"})
+    for customer_id, what in ((customer.id, "discount"), ("cus_nope", "customer")):
+        with pytest.raises(stripe.InvalidRequestError) as error:
+            client.v1.customers.delete_discount(customer_id)
+        assert (error.value.http_status, error.value.code) == (404, "resource_missing")
+        assert f"No such {what}" in str(error.value.user_message)
+    assert client.v1.customers.retrieve(customer.id).discount is None

@@ -6,7 +6,7 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import select
 
@@ -130,6 +130,13 @@ def delete_customer(uow: UnitOfWork, customer_id: str) -> Customer:
     uow.session.flush()
     emit(uow, EventType.CUSTOMER_DELETED, customer.id)
     return customer
+
+
+def delete_discount(uow: UnitOfWork, customer_id: str) -> NoReturn:
+    """bulkbill keeps no customer-level discounts: a customer's discount is always missing (as Stripe answers a
+    customer without one)."""
+    get_customer(uow, customer_id)
+    raise NotFound("discount", f"{customer_id}/discount")
 
 
 def list_customers(

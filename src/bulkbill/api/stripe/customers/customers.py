@@ -247,6 +247,15 @@ def delete_customer(customer_id: str, call: StripeRequest = Depends(stripe_reque
     return execute(call, run)
 
 
+@router.delete("/v1/customers/{customer_id}/discount")
+def delete_customer_discount(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        service.delete_discount(uow, customer_id)
+
+    return execute(call, run)
+
+
 @router.get("/v1/customers", openapi_extra=query_params(LIST))
 def list_customers(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
