@@ -39,8 +39,8 @@ def test_a_credit_is_applied_by_the_next_invoice_and_both_moves_are_listed(billi
     assert (invoice.starting_balance, invoice.ending_balance, invoice.amount_due) == (-500, 0, 1500)
     assert client.v1.customers.retrieve(customer.id).balance == 0
     listed = client.v1.customers.balance_transactions.list(customer.id).data
-    applied = listed[0]
-    assert [t.type for t in listed] == ["applied_to_invoice", "adjustment"]
+    assert sorted(t.type for t in listed) == ["adjustment", "applied_to_invoice"]  # possibly within one second
+    (applied,) = [t for t in listed if t.type == "applied_to_invoice"]
     assert (applied.amount, applied.ending_balance, applied.invoice) == (500, 0, invoice.id)
     by_invoice = client.v1.customers.balance_transactions.list(customer.id, {"invoice": invoice.id}).data
     assert [t.id for t in by_invoice] == [applied.id]
@@ -108,3 +108,21 @@ def test_a_customer_discount_is_missing_as_for_a_customer_without_one(billing: S
         assert (error.value.http_status, error.value.code) == (404, "resource_missing")
         assert f"No such {what}" in str(error.value.user_message)
     assert client.v1.customers.retrieve(customer.id).discount is None
+
+
+def test_a_credit_note_credit_amount_and_its_void_are_balance_transactions(billing: SdkTenant) -> None:
+    client = billing.client
+    customer = client.v1.customers.create({"name": "Ada"})
+    client.v1.invoice_items.create({"customer": customer.id, "amount": 1000, "currency": "usd"})
+    draft = client.v1.invoices.create({"customer": customer.id, "pending_invoice_items_behavior": "include"})
+    invoice = client.v1.invoices.finalize_invoice(draft.id)
+    client.v1.invoices.pay(invoice.id, {"paid_out_of_band": True})
+    note = client.v1.credit_notes.create({"invoice": invoice.id, "amount": 700, "credit_amount": 700})
+    client.v1.credit_notes.void_credit_note(note.id)
+    moves = client.v1.customers.balance_transactions.list(customer.id).data
+    # Made within one second, so listed in either order (created, then id): compared as a set.
+    assert sorted((t.type, t.amount, t.ending_balance, t.credit_note, t.invoice) for t in moves) == [
+        ("credit_note", -700, -700, note.id, None),
+        ("credit_note", 700, 0, note.id, None),
+    ]
+    assert client.v1.customers.retrieve(customer.id).balance == 0

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
+from bulkbill.core.customers.balance import BalanceTransactionType
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import ItemKind
@@ -39,6 +40,7 @@ from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import check_total
+from bulkbill.services.customers.balance_transactions import record_move
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.events.outbox import changing, emit
@@ -252,7 +254,7 @@ def issue_credit_note(uow: UnitOfWork, fields: CreditNoteFields) -> Invoice:
     uow.session.flush()
     recalculate(uow, memo, load_lines(uow, memo.id))
     emit(uow, EventType.CREDIT_NOTE_CREATED, memo.id)
-    _apply(uow, invoice, fields.credit_amount, split.pre_payment, sign=1)
+    _apply(uow, invoice, memo.id, fields.credit_amount, split.pre_payment, sign=1)
     return memo
 
 
@@ -295,11 +297,13 @@ def _memo_row(
     return memo
 
 
-def _apply(uow: UnitOfWork, invoice: Invoice, credit_amount: int | None, pre_payment: int, *, sign: int) -> None:
+def _apply(
+    uow: UnitOfWork, invoice: Invoice, note_id: str, credit_amount: int | None, pre_payment: int, *, sign: int
+) -> None:
     """Take the pre-payment part off what the invoice asks (sign=1), or give it back on void (sign=-1);
     the credit_amount goes to (or leaves) the customer's balance, where a credit is negative. Each change
     is told as Stripe tells it: `invoice.updated` (and `invoice.paid` when nothing is left to pay),
-    `customer.updated` for the balance."""
+    `customer.updated` for the balance, recorded as a `credit_note` balance transaction."""
     if pre_payment:
         changing(uow, EventObject.INVOICE, [invoice.id])
         invoice.amount_due -= sign * pre_payment
@@ -313,7 +317,9 @@ def _apply(uow: UnitOfWork, invoice: Invoice, credit_amount: int | None, pre_pay
     if credit_amount:
         changing(uow, EventObject.CUSTOMER, [invoice.customer_id])
         customer = get_customer(uow, invoice.customer_id, include_deleted=True, lock="update")
-        customer.balance = check_total(customer.balance - sign * credit_amount, ("credit_amount",))
+        before = customer.balance
+        customer.balance = check_total(before - sign * credit_amount, ("credit_amount",))
+        record_move(uow, customer, BalanceTransactionType.CREDIT_NOTE, before, invoice.currency, credit_note_id=note_id)
         emit(uow, EventType.CUSTOMER_UPDATED, customer.id)
     uow.session.flush()
 
@@ -385,7 +391,7 @@ def void_credit_note(uow: UnitOfWork, credit_note_id: str) -> Invoice:
     note.status, note.voided_at = InvoiceStatus.VOID.value, uow.now
     uow.session.flush()
     emit(uow, EventType.CREDIT_NOTE_VOIDED, note.id)
-    _apply(uow, invoice, info.credit_amount, info.pre_payment, sign=-1)
+    _apply(uow, invoice, note.id, info.credit_amount, info.pre_payment, sign=-1)
     return note
 
 
