@@ -126,3 +126,8 @@ def test_a_credit_note_credit_amount_and_its_void_are_balance_transactions(billi
         ("credit_note", 700, 0, note.id, None),
     ]
     assert client.v1.customers.retrieve(customer.id).balance == 0
+    # The note names the move its credit_amount made (not its void's), as Stripe's customer_balance_transaction.
+    credit = next(t for t in moves if t.amount < 0)
+    assert client.v1.credit_notes.retrieve(note.id).customer_balance_transaction == credit.id
+    plain = client.v1.credit_notes.create({"invoice": invoice.id, "amount": 100, "out_of_band_amount": 100})
+    assert plain.customer_balance_transaction is None  # nothing went to the balance

@@ -7,6 +7,8 @@ customer; each transaction keeps the balance it left (`ending_balance`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 
 from bulkbill.core.customers.balance import BalanceTransactionType, adjusted_balance, check_balance_currency
@@ -135,3 +137,23 @@ def list_transactions(
     if invoice is not None:
         query = query.where(CustomerBalanceTransaction.invoice_id == invoice)
     return paginate(uow, query, CustomerBalanceTransaction, cursor)
+
+
+def credit_note_transactions(uow: UnitOfWork, note_ids: Collection[str]) -> dict[str, str]:
+    """The balance transaction each credit note's `credit_amount` made, by credit note (its void's is another)."""
+    if not note_ids:
+        return {}
+    rows = uow.session.execute(
+        select(CustomerBalanceTransaction.credit_note_id, CustomerBalanceTransaction.id)
+        .where(
+            CustomerBalanceTransaction.tenant_id == uow.tenant_id,
+            CustomerBalanceTransaction.credit_note_id.in_(note_ids),
+            CustomerBalanceTransaction.amount < 0,  # the credit; a void gives it back with a positive one
+        )
+        .order_by(CustomerBalanceTransaction.created, CustomerBalanceTransaction.id)
+    ).all()
+    made: dict[str, str] = {}
+    for note_id, transaction_id in rows:
+        if note_id is not None:  # the query asked for credit notes' moves only
+            made.setdefault(note_id, transaction_id)
+    return made

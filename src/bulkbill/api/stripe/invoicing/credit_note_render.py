@@ -15,6 +15,7 @@ from bulkbill.api.stripe.invoicing.invoice_render import tax_entry
 from bulkbill.core.documents.display import unit_amount_shown
 from bulkbill.core.invoicing.credit_notes import credit_note_status
 from bulkbill.core.money import truncate
+from bulkbill.services.customers.balance_transactions import credit_note_transactions
 from bulkbill.services.documents.credit_notes import info_of
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines_of
 from bulkbill.services.invoicing.invoice_views import load_related
@@ -77,7 +78,10 @@ def render_credit_note_line(entry: LoadedLine, rates: Mapping[str, TaxRate]) -> 
 
 
 def render_credit_note(
-    note: Invoice, lines: Sequence[LoadedLine] | None, rates: Mapping[str, TaxRate]
+    note: Invoice,
+    lines: Sequence[LoadedLine] | None,
+    rates: Mapping[str, TaxRate],
+    balance_transaction: str | None = None,
 ) -> dict[str, Any]:
     """One credit memo as a `credit_note`; `lines` None shows an empty first page with `has_more`
     (a bill run's many memos in events: their lines are paged by GET .../lines)."""
@@ -95,7 +99,7 @@ def render_credit_note(
         "currency": note.currency,
         "customer": note.customer_id,
         "customer_account": None,
-        "customer_balance_transaction": None,
+        "customer_balance_transaction": balance_transaction,  # the move its credit_amount made, if any
         "discount_amount": 0,
         "discount_amounts": [],
         "effective_at": info.effective_at,
@@ -135,4 +139,5 @@ def render_credit_notes(uow: UnitOfWork, notes: Sequence[Invoice], *, with_lines
     """Several credit notes, their lines read in one query (none when `with_lines` is false)."""
     lines = load_lines_of(uow, {n.id for n in notes}) if with_lines else {}
     rates = line_tax_rates(uow, [e for shown in lines.values() for e in shown[:EMBEDDED_LINES]])
-    return [render_credit_note(n, lines[n.id] if with_lines else None, rates) for n in notes]
+    moves = credit_note_transactions(uow, [n.id for n in notes])
+    return [render_credit_note(n, lines[n.id] if with_lines else None, rates, moves.get(n.id)) for n in notes]
