@@ -33,11 +33,10 @@ def check_promotion_minimums(uow: UnitOfWork, invoice: Invoice, rows: Sequence[F
         )
         .where(Discount.tenant_id == uow.tenant_id, Discount.id.in_(discount_ids))
     ).all()
-    restricted = [
-        (invoice_id, item_id, code, PromotionRestrictions.stored(stored))
-        for invoice_id, item_id, code, stored in found
-        if PromotionRestrictions.stored(stored).has_minimum
+    read = [
+        (invoice_id, item_id, code, PromotionRestrictions.stored(stored)) for invoice_id, item_id, code, stored in found
     ]
+    restricted = [entry for entry in read if entry[3].has_minimum]
     if not restricted:
         return
     subtotal = sum(row.amount for row in rows)
