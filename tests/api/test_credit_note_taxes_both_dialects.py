@@ -9,7 +9,7 @@ from bulkbill.core.documents.formatting import Formatter
 from bulkbill.core.money import major_to_minor
 from tests.helpers import StripeClient, ZuoraClient
 from tests.helpers.documents import pdf_text
-from tests.helpers.stripe import setup_invoice, tax_rate
+from tests.helpers.stripe import coupon, setup_invoice, tax_rate
 
 
 def minor(value: object) -> int:
@@ -72,3 +72,21 @@ def test_the_credit_memo_s_document_shows_the_tax(stripe: StripeClient, zuora: Z
     assert money(200) in text and money(100) in text and money(1800) in text
     # The memo's own attributes (what Stripe says of the credit note) are not printed as a custom field.
     assert "_doc" not in text and "pre_payment" not in text
+
+
+def test_a_credit_note_s_discounts_leave_the_zuora_memo_adding_up(stripe: StripeClient, zuora: ZuoraClient) -> None:
+    """2000 at VAT 20 % with a 25 % coupon (500 off, tax 300): half of it credits 1000 - 250 + 150 = 900; the
+    memo's item is what it credits net of the discount (750), so the memo adds up in Zuora's terms."""
+    vat, quarter = tax_rate(stripe), coupon(stripe, percent_off=25, duration="once")
+    invoice = setup_invoice(stripe)["id"]
+    lines = [{"amount": 2000, "tax_rates": [vat], "discounts": [{"coupon": quarter}]}]
+    stripe.ok("POST", f"/v1/invoices/{invoice}/add_lines", {"lines": lines})
+    stripe.ok("POST", f"/v1/invoices/{invoice}/finalize")
+    (line,) = stripe.ok("GET", f"/v1/invoices/{invoice}/lines")["data"]
+    credited = {"type": "invoice_line_item", "invoice_line_item": line["id"], "amount": 1000}
+    note = stripe.ok("POST", "/v1/credit_notes", {"invoice": invoice, "lines": [credited]})
+    assert (note["total"], note["discount_amount"], note["lines"]["data"][0]["amount"]) == (900, 250, 1000)
+    memo = zuora.ok("GET", f"/v1/credit-memos/{note['id']}")
+    assert (minor(memo["amount"]), minor(memo["taxAmount"])) == (900, 150)
+    items = zuora.ok("GET", f"/v1/credit-memos/{note['id']}/items")["items"]
+    assert [(minor(i["amount"]), minor(i["amountWithoutTax"])) for i in items] == [(750, 750)]

@@ -19,6 +19,13 @@ rate's tax comes on top. A custom line is taxed by the `tax_rates` it names (the
 arithmetic's rule, core.invoicing.totals.taxes_for), or takes the `tax_amounts` given (so can a line
 crediting an invoice line). What is left to credit is the invoice's total, tax included, so a credit
 note's total counts its exclusive tax too.
+
+Discounts are credited as invoiced too, by the same rule as taxes (credited_share): a line crediting
+an invoice line credits each of that line's discount amounts in the share of the line it credits
+(discount × credited / line amount, rounded half-up once per line and discount, the completing part
+taking what is left). The credited `amount` stays the line's gross amount (Stripe's: before
+discounts); the line credits `amount` minus its discounts, plus its exclusive taxes (which were
+charged on the discounted amount).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from enum import StrEnum
 
 from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, Path, RuleViolation
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
-from bulkbill.core.invoicing.totals import TaxAmount, TaxExempt, TaxRateTerms, taxes_for
+from bulkbill.core.invoicing.totals import DiscountAmount, TaxAmount, TaxExempt, TaxRateTerms, taxes_for
 from bulkbill.core.money import MAX_AMOUNT, line_amount, round_half_up
 
 
@@ -91,6 +98,9 @@ class InvoicedLine:
     # What issued (not void) credit notes already credited of this line, and of each of its taxes.
     credited: int = 0
     credited_taxes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # The discount amounts the line was given, and what issued credit notes already credited of each.
+    discounts: tuple[DiscountAmount, ...] = ()
+    credited_discounts: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +135,33 @@ class CreditLine:
     description: str | None
     invoice_line_item: str | None
     taxes: tuple[TaxAmount, ...] = ()
+    discounts: tuple[DiscountAmount, ...] = ()
+
+    @property
+    def discount_total(self) -> int:
+        """The discounts the line credits back (its share of the credited invoice line's discounts)."""
+        return sum(d.amount for d in self.discounts)
 
     @property
     def total(self) -> int:
-        """What the line credits: its amount plus its exclusive taxes (inclusive ones are inside the amount)."""
-        return self.amount + sum(t.amount for t in self.taxes if not t.inclusive)
+        """What the line credits: its amount less its discounts, plus its exclusive taxes (inclusive ones are
+        inside the amount)."""
+        return self.amount - self.discount_total + sum(t.amount for t in self.taxes if not t.inclusive)
 
 
 def credit_total(lines: Sequence[CreditLine]) -> int:
     """A credit note's total: its lines' amounts and their exclusive taxes."""
     return sum(line.total for line in lines)
+
+
+def credited_share(value: int, taken: int, credited: int, line_amount: int, *, completes: bool) -> int:
+    """The part of a line's figure (a tax, a discount) a credit of `credited` takes: value × credited / line
+    amount, rounded half-up once, at most what is left of it (value - taken); completing the line takes the rest."""
+    left = value - taken
+    if completes:
+        return left
+    share = round_half_up(Decimal(value) * credited / line_amount) if line_amount else 0
+    return max(0, min(share, left))
 
 
 def credited_taxes(
@@ -145,23 +172,42 @@ def credited_taxes(
     before: int = 0,
     already: Mapping[str, tuple[int, int]] | None = None,
 ) -> tuple[TaxAmount, ...]:
-    """Each tax of an invoice line credited in the share credited / line_amount, rounded half-up once, at most
-    what is left of it (`already`: tax rate → amount, taxable amount credited); completing the line takes the rest."""
+    """Each tax of an invoice line credited in the share credited / line_amount (credited_share), at most what
+    is left of it (`already`: tax rate → amount, taxable amount credited); completing the line takes the rest."""
     already = already or {}
     completes = before + credited == line_amount
-
-    def part(value: int, taken: int) -> int:
-        left = value - taken
-        if completes:
-            return left
-        share = round_half_up(Decimal(value) * credited / line_amount) if line_amount else 0
-        return max(0, min(share, left))
-
     out = []
     for t in taxes:
         amount, taxable = already.get(t.tax_rate_id, (0, 0))
-        out.append(replace(t, amount=part(t.amount, amount), taxable_amount=part(t.taxable_amount, taxable)))
+        out.append(
+            replace(
+                t,
+                amount=credited_share(t.amount, amount, credited, line_amount, completes=completes),
+                taxable_amount=credited_share(t.taxable_amount, taxable, credited, line_amount, completes=completes),
+            )
+        )
     return tuple(out)
+
+
+def credited_discounts(
+    discounts: Sequence[DiscountAmount],
+    credited: int,
+    line_amount: int,
+    *,
+    before: int = 0,
+    already: Mapping[str, int] | None = None,
+) -> tuple[DiscountAmount, ...]:
+    """Each discount of an invoice line credited back in the share credited / line_amount, by the taxes' rule
+    (credited_share): so a line credited in parts credits exactly its discounts in all."""
+    already = already or {}
+    completes = before + credited == line_amount
+    return tuple(
+        DiscountAmount(
+            d.discount_id,
+            credited_share(d.amount, already.get(d.discount_id, 0), credited, line_amount, completes=completes),
+        )
+        for d in discounts
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +312,9 @@ def credit_line(
             if given.tax_amounts is not None and manual is not None
             else credited_taxes(line.taxes, amount, line.amount, before=line.credited, already=line.credited_taxes)
         )
+        discounts = credited_discounts(
+            line.discounts, amount, line.amount, before=line.credited, already=line.credited_discounts
+        )
         return CreditLine(
             CreditLineType.INVOICE_LINE_ITEM,
             amount,
@@ -274,6 +323,7 @@ def credit_line(
             given.description or line.description,
             line.id,
             taxes,
+            discounts,
         )
     if given.invoice_line_item is not None:
         errors.add(

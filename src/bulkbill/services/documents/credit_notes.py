@@ -38,13 +38,14 @@ from bulkbill.core.invoicing.credit_notes import (
 )
 from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
+from bulkbill.core.invoicing.totals import DiscountAmount
 from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import check_total
 from bulkbill.services.customers.balance_transactions import record_move
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.documents.documents import DOC_KEY
 from bulkbill.services.events.outbox import changing, emit
-from bulkbill.services.invoicing.invoice_rows import new_invoice_columns, taxes_column
+from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, new_invoice_columns, taxes_column
 from bulkbill.services.invoicing.invoice_totals import (
     load_lines,
     recalculate,
@@ -90,6 +91,9 @@ class CreditNoteInfo:
     out_of_band_amount: int | None
     type: str
     effective_at: int | None
+    # The discounts its lines credit back, per discount ([{amount, discount}]), and the invoice-level part.
+    discount_amounts: tuple[Mapping[str, Any], ...] = ()
+    invoice_level_discount: int = 0
 
 
 def info_of(memo: Invoice) -> CreditNoteInfo:
@@ -104,17 +108,34 @@ def info_of(memo: Invoice) -> CreditNoteInfo:
         out_of_band_amount=data.get("out_of_band_amount"),
         type=data.get("type", "post_payment"),
         effective_at=data.get("effective_at", memo.finalized_at),
+        discount_amounts=tuple(data.get("discount_amounts") or ()),
+        invoice_level_discount=int(data.get("invoice_level_discount", 0)),
     )
 
 
 # The invoice line a credit note line credits (written by issue_credit_note).
 _CREDITS_LINE = InvoiceItem.extras["creditFromLineId"].as_string()
+# The extras key of a credit note line holding the discounts it credits back ([{amount, discount}]): the
+# item's own amount is what it credits net of them (so the memo adds up in either dialect), its gross
+# amount (Stripe's line `amount`) is the item's plus these.
+CREDITED_DISCOUNTS = "creditedDiscounts"
+
+
+def credited_discounts_of(item: InvoiceItem) -> list[dict[str, Any]]:
+    """The discounts a credit note line credits back, as stored ([] for a line crediting none)."""
+    return list((item.extras or {}).get(CREDITED_DISCOUNTS) or [])
+
+
+def gross_amount(item: InvoiceItem) -> int:
+    """A credit note line's amount before the discounts it credits back (Stripe's line `amount`)."""
+    return item.amount + sum(int(d["amount"]) for d in credited_discounts_of(item))
 
 
 @dataclass
 class _Credited:
     amount: int = 0
     taxes: dict[str, tuple[int, int]] = field(default_factory=dict)  # tax rate -> amount, taxable amount
+    discounts: dict[str, int] = field(default_factory=dict)  # discount -> amount credited back
 
 
 def _credited_by_line(uow: UnitOfWork, invoice_id: str) -> dict[str, _Credited]:
@@ -126,14 +147,17 @@ def _credited_by_line(uow: UnitOfWork, invoice_id: str) -> dict[str, _Credited]:
         Invoice.status != InvoiceStatus.VOID.value,
     )
     rows = uow.session.execute(
-        select(_CREDITS_LINE, InvoiceItem.amount, InvoiceItem.taxes).where(
+        select(_CREDITS_LINE, InvoiceItem.amount, InvoiceItem.taxes, InvoiceItem.extras).where(
             InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id.in_(memos), _CREDITS_LINE.is_not(None)
         )
     )
     by_line: dict[str, _Credited] = {}
-    for line_id, amount, taxes in rows:
+    for line_id, amount, taxes, extras in rows:
         seen = by_line.setdefault(line_id, _Credited())
-        seen.amount += amount
+        seen.amount += amount  # net of the discounts it credited back: their amounts make it gross again
+        for d in (extras or {}).get(CREDITED_DISCOUNTS) or ():
+            seen.amount += int(d["amount"])
+            seen.discounts[d["discount"]] = seen.discounts.get(d["discount"], 0) + int(d["amount"])
         for t in taxes or ():
             amount_so_far, taxable_so_far = seen.taxes.get(t["tax_rate"], (0, 0))
             seen.taxes[t["tax_rate"]] = (amount_so_far + int(t["amount"]), taxable_so_far + int(t["taxable_amount"]))
@@ -152,6 +176,8 @@ def _invoiced_lines(uow: UnitOfWork, invoice: Invoice) -> dict[str, InvoicedLine
             stored_taxes(e.taxes) or (),
             credited.get(e.line_id, _Credited()).amount,
             credited.get(e.line_id, _Credited()).taxes,
+            tuple(DiscountAmount(d["discount"], int(d["amount"])) for d in e.discount_amounts),
+            credited.get(e.line_id, _Credited()).discounts,
         )
         for e in load_lines(uow, invoice.id)
     }
@@ -208,7 +234,7 @@ def _item_values(line: CreditLine, currency: str, now: int) -> ItemValues:
         currency=currency,
         unit_amount_decimal=line.unit_amount,
         quantity=line.quantity,
-        amount=line.amount,
+        amount=line.amount - line.discount_total,  # what it credits; the discounts are in its extras
         description=line.description,
         discountable=False,
         discounts=(),
@@ -240,14 +266,18 @@ def issue_credit_note(uow: UnitOfWork, fields: CreditNoteFields) -> Invoice:
     errors = InputCollector()
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
     errors.raise_if_any()
-    memo = _memo_row(uow, invoice, fields, split, metadata)
+    memo = _memo_row(uow, invoice, fields, split, metadata, lines)
     for line in lines:
         item = new_item_row(
             uow,
             customer_id=invoice.customer_id,
             invoice_id=None,
             values=_item_values(line, invoice.currency, uow.now),
-            extras={"creditNoteLineType": line.type.value, "creditFromLineId": line.invoice_line_item},
+            extras={
+                "creditNoteLineType": line.type.value,
+                "creditFromLineId": line.invoice_line_item,
+                CREDITED_DISCOUNTS: _credited_discounts(invoice, line.discounts),
+            },
         )
         item.manual_taxes = taxes_column(line.taxes)  # the core's credited taxes, as they are (no recomputing)
         attach_item(uow, memo, item)
@@ -258,13 +288,24 @@ def issue_credit_note(uow: UnitOfWork, fields: CreditNoteFields) -> Invoice:
     return memo
 
 
+def _credited_discounts(invoice: Invoice, discounts: Sequence[DiscountAmount]) -> list[dict[str, Any]]:
+    """What a credit note's line credits back of its invoice line's discounts, as a line stores it; an
+    invoice-level discount (the invoice's own, a subscription's) is marked: Stripe's `subtotal` keeps it."""
+    return [{**d, "invoice_level": d["discount"] in invoice.discounts} for d in discount_amounts_column(discounts)]
+
+
 def _memo_row(
-    uow: UnitOfWork, invoice: Invoice, fields: CreditNoteFields, split: CreditSplit, metadata: dict[str, str]
+    uow: UnitOfWork,
+    invoice: Invoice,
+    fields: CreditNoteFields,
+    split: CreditSplit,
+    metadata: dict[str, str],
+    lines: Sequence[CreditLine],
 ) -> Invoice:
     count = uow.session.scalar(
         select(func.count()).where(Invoice.tenant_id == uow.tenant_id, Invoice.credited_invoice_id == invoice.id)
     )
-    info = {
+    info: dict[str, Any] = {
         "reason": fields.reason,
         "pre_payment": split.pre_payment,
         "post_payment": split.post_payment,
@@ -273,6 +314,12 @@ def _memo_row(
         "type": split.type,
         "effective_at": fields.effective_at if fields.effective_at is not None else uow.now,
     }
+    credited = _credited_discounts(invoice, [d for line in lines for d in line.discounts])
+    sums: dict[str, int] = {}
+    for d in credited:
+        sums[d["discount"]] = sums.get(d["discount"], 0) + d["amount"]
+    info["discount_amounts"] = [{"amount": amount, "discount": discount} for discount, amount in sums.items()]
+    info["invoice_level_discount"] = sum(d["amount"] for d in credited if d["invoice_level"])
     doc = {"referredInvoiceId": invoice.id, "reasonCode": fields.reason or "Credit Note", _INFO: info}
     memo = new_object(
         Invoice,

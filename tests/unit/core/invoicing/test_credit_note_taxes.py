@@ -18,9 +18,11 @@ from bulkbill.core.invoicing.credit_notes import (
     TaxContext,
     credit_line,
     credit_total,
+    credited_discounts,
     credited_taxes,
 )
-from bulkbill.core.invoicing.totals import TaxAmount, TaxExempt, TaxRateTerms, taxes_for
+from bulkbill.core.invoicing.totals import DiscountAmount, TaxAmount, TaxExempt, TaxRateTerms, taxes_for
+from bulkbill.core.money import round_half_up
 
 VAT = TaxRateTerms("txr_vat", Decimal(20), inclusive=False)
 INCL = TaxRateTerms("txr_incl", Decimal(20), inclusive=True)
@@ -137,3 +139,16 @@ def test_bad_taxes_are_refused_with_their_path(given: CreditLineInput, path: tup
     with pytest.raises(InvalidInput) as caught:
         errors.raise_if_any()
     assert [e.path for e in caught.value.errors] == [path]
+
+
+@given(st.integers(min_value=1, max_value=10_000), st.data())
+def test_discounts_credited_in_parts_add_up_to_the_line_s_discounts(amount: int, data: st.DataObject) -> None:
+    off = data.draw(st.integers(min_value=0, max_value=amount))
+    line = InvoicedLine("il_1", amount, Decimal(amount), Decimal(1), "line", discounts=(DiscountAmount("di_1", off),))
+    cut = data.draw(st.integers(min_value=0, max_value=amount))
+    first = credited_discounts(line.discounts, cut, amount)
+    rest = credited_discounts(line.discounts, amount - cut, amount, before=cut, already={"di_1": first[0].amount})
+    assert first[0].amount == round_half_up(Decimal(off) * cut / amount)  # the taxes' rule, half-up once
+    assert first[0].amount + rest[0].amount == off
+    credited = _ok(CreditLineInput("invoice_line_item", "il_1", amount=cut), line)
+    assert credited.discounts == first and credited.total == cut - first[0].amount

@@ -16,7 +16,7 @@ from bulkbill.core.documents.display import unit_amount_shown
 from bulkbill.core.invoicing.credit_notes import credit_note_status
 from bulkbill.core.money import truncate
 from bulkbill.services.customers.balance_transactions import credit_note_transactions
-from bulkbill.services.documents.credit_notes import info_of
+from bulkbill.services.documents.credit_notes import credited_discounts_of, gross_amount, info_of
 from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines_of
 from bulkbill.services.invoicing.invoice_views import load_related
 from bulkbill.services.platform.uow import UnitOfWork
@@ -48,15 +48,17 @@ def render_credit_note_line(entry: LoadedLine, rates: Mapping[str, TaxRate]) -> 
     extras = item.extras or {}
     unit = item.unit_amount_decimal
     whole = unit == unit.to_integral_value()
-    excluding_tax = item.amount - sum(int(t["amount"]) for t in entry.taxes if t["inclusive"])
+    gross = gross_amount(item)  # before the discounts it credits back, as Stripe's line `amount`
+    discounts = _discount_amounts(credited_discounts_of(item))
+    excluding_tax = gross - sum(int(t["amount"]) for t in entry.taxes if t["inclusive"])
     body: dict[str, Any] = {
         "id": entry.line_id,
         "object": "credit_note_line_item",
-        "amount": item.amount,
+        "amount": gross,
         "amount_excluding_tax": excluding_tax,
         "description": item.description,
-        "discount_amount": 0,
-        "discount_amounts": [],
+        "discount_amount": sum(d["amount"] for d in discounts),
+        "discount_amounts": discounts,
         "invoice_line_item": extras.get("creditFromLineId"),
         "livemode": False,
         "metadata": dict(item.metadata_),
@@ -69,12 +71,20 @@ def render_credit_note_line(entry: LoadedLine, rates: Mapping[str, TaxRate]) -> 
         "unit_amount": int(unit) if whole else None,
         "unit_amount_decimal": decimal_string(unit),
         "unit_amount_excluding_tax": decimal_string(
-            unit_amount_shown(item.amount, item.quantity_decimal, unit, excluding_tax)
+            unit_amount_shown(gross, item.quantity_decimal, unit, excluding_tax)
         ),
     }
     if body["invoice_line_item"] is None:
         del body["invoice_line_item"]  # only lines crediting an invoice line name one
     return body
+
+
+def _discount_amounts(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Credited discounts as `discount_amounts` shows them, summed per discount in first-seen order."""
+    sums: dict[str, int] = {}
+    for d in stored:
+        sums[d["discount"]] = sums.get(d["discount"], 0) + int(d["amount"])
+    return [{"amount": amount, "discount": discount} for discount, amount in sums.items()]
 
 
 def render_credit_note(
@@ -90,6 +100,9 @@ def render_credit_note(
     if status is None:
         raise ValueError(f"credit memo {note.id} is a draft: not a credit note yet")
     shown = list(lines[:EMBEDDED_LINES]) if lines is not None else []
+    discounts = _discount_amounts(info.discount_amounts)
+    # The items credit net of their discounts; Stripe's subtotal leaves out only invoice-level discounts.
+    invoice_level = info.invoice_level_discount
     return {
         "id": note.id,
         "object": "credit_note",
@@ -100,8 +113,8 @@ def render_credit_note(
         "customer": note.customer_id,
         "customer_account": None,
         "customer_balance_transaction": balance_transaction,  # the move its credit_amount made, if any
-        "discount_amount": 0,
-        "discount_amounts": [],
+        "discount_amount": sum(d["amount"] for d in discounts),
+        "discount_amounts": discounts,
         "effective_at": info.effective_at,
         # A Zuora return's memo credits no invoice: "" (Stripe's field is a string, never null).
         "invoice": info.invoice_id,
@@ -124,8 +137,8 @@ def render_credit_note(
         "refunds": [],
         "shipping_cost": None,
         "status": status.value,
-        "subtotal": note.subtotal,
-        "subtotal_excluding_tax": note.subtotal_excluding_tax,
+        "subtotal": note.subtotal + invoice_level,
+        "subtotal_excluding_tax": note.subtotal_excluding_tax + invoice_level,
         "tax_amounts": [tax_amount(t) for t in note.total_taxes],
         "total": note.total,
         "total_excluding_tax": note.total_excluding_tax,
