@@ -130,13 +130,22 @@ class Posting:
     status: InvoiceStatus
 
 
-def post_in_order(balance: int, totals: Sequence[int]) -> tuple[list[Posting], int]:
+def post_in_order(
+    balance: int, totals: Sequence[int], *, applies: Sequence[bool] | None = None
+) -> tuple[list[Posting], int]:
     """Post a customer's documents one after the other, each applying the balance the previous one left.
 
-    Returns the postings and the account's balance afterwards (balance_after_finalize).
+    `applies[i]` false (a credit memo) posts the document without the balance: a memo's credit stays on the
+    memo (Zuora's unapplied amount; a Stripe credit note moves the balance by its credit_amount only), and
+    it neither uses a credit balance nor takes on a debit one. Returns the postings and the account's
+    balance afterwards (balance_after_finalize).
     """
     postings = []
-    for total in totals:
+    for i, total in enumerate(totals):
+        if applies is not None and not applies[i]:
+            due = max(0, total)
+            postings.append(Posting(balance, due, balance, status_after_finalize(due)))
+            continue
         due, ending = balance_after_finalize(total, balance)
         postings.append(Posting(balance, due, ending, status_after_finalize(due)))
         balance = ending

@@ -24,13 +24,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, literal, select, union_all, update
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, insert, literal, select, union_all, update
 
 from bulkbill.core.billing.plan import (
     AccountSummary,
     BillableSource,
     DocumentPlan,
     DocumentType,
+    Posting,
     SourceType,
     document_attributes,
     document_figures,
@@ -45,6 +46,7 @@ from bulkbill.core.billing.plan import (
     post_in_order,
     still_billable,
 )
+from bulkbill.core.customers.balance import BalanceTransactionType
 from bulkbill.core.events.types import EventType
 from bulkbill.core.invoicing.items import ItemOwner
 from bulkbill.core.invoicing.totals import InvoiceFigures
@@ -64,9 +66,9 @@ from bulkbill.services.invoicing.new_items import ITEMS
 from bulkbill.services.orders.order_fields import profile_payment_term
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
-from bulkbill.storage.ids import new_ids
+from bulkbill.storage.ids import new_id, new_ids
 from bulkbill.storage.rows import RowLayout, decimal_text, json_text
-from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
+from bulkbill.storage.tables import Customer, CustomerBalanceTransaction, Invoice, InvoiceItem
 from bulkbill.storage.tables_orders import BillRunItem, Fulfillment, OrderLineItem, new_zuora_id
 
 # Attributes that put lines on separate documents when they differ (Flexible Billing Attributes).
@@ -636,9 +638,12 @@ def write_documents(
         summary.add(plan, figures.total)
         written.documents.append((invoice_id, number, plan.document_type.value))
         written.lines += len(plan.lines)
-    balances = _post(uow, totals_by_account, accounts) if run.post else {}
+    moves: list[dict[str, Any]] = []
+    balances = _post(uow, totals_by_account, accounts, moves) if run.post else {}
     insert_rows(uow.session, INVOICES.table, INVOICES.columns, (INVOICES.encode(row) for row in invoices))
     insert_rows(uow.session, ITEMS.table, ITEMS.columns, _item_rows(uow, documents, by_key))
+    if moves:  # one insert: a balance moved through Zuora is listed by GET /v1/customers/{id}/balance_transactions
+        uow.session.execute(insert(CustomerBalanceTransaction), moves)
     if balances:
         uow.session.execute(
             update(Customer),
@@ -791,18 +796,25 @@ _NO_ATTR_TAIL = (
 
 
 def _post(
-    uow: UnitOfWork, documents: Mapping[str, list[tuple[dict[str, Any], int]]], accounts: Mapping[str, AccountState]
+    uow: UnitOfWork,
+    documents: Mapping[str, list[tuple[dict[str, Any], int]]],
+    accounts: Mapping[str, AccountState],
+    moves: list[dict[str, Any]],
 ) -> dict[str, int]:
     """Finalize the documents as finalize_invoice does (posted_columns), account by account in plan order.
 
-    Returns the new balances of the accounts whose balance changed.
+    Returns the new balances of the accounts whose balance changed; each document that moved a balance adds
+    its customer balance transaction to `moves` (as finalize_invoice records one: `applied_to_invoice`).
     """
     changed: dict[str, int] = {}
     for account, rows in documents.items():
         state = accounts.get(account)
         balance = state.balance if state is not None else 0
-        postings, after = post_in_order(balance, [total for _, total in rows])
+        applies = [row["document_type"] != DocumentType.CREDIT_MEMO.value for row, _ in rows]
+        postings, after = post_in_order(balance, [total for _, total in rows], applies=applies)
         for (row, _), posting in zip(rows, postings, strict=True):
+            if posting.ending_balance != posting.starting_balance:
+                moves.append(_balance_move(uow, account, row, posting))
             row.update(
                 posted_columns(
                     posting,
@@ -815,6 +827,24 @@ def _post(
         if after != balance:
             changed[account] = after
     return changed
+
+
+def _balance_move(uow: UnitOfWork, account: str, row: Mapping[str, Any], posting: Posting) -> dict[str, Any]:
+    """The balance transaction of a posted document that applied the account's balance (a row to insert)."""
+    return {
+        "tenant_id": uow.tenant_id,
+        "id": new_id("cbtxn_", 14),
+        "customer_id": account,
+        "type": BalanceTransactionType.APPLIED_TO_INVOICE.value,
+        "amount": posting.ending_balance - posting.starting_balance,
+        "currency": row["currency"],
+        "ending_balance": posting.ending_balance,
+        "description": None,
+        "metadata_": {},
+        "invoice_id": row["id"],
+        "credit_note_id": None,
+        "created": uow.now,
+    }
 
 
 def _expire_customers(uow: UnitOfWork, ids: set[str]) -> None:

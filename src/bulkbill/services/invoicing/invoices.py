@@ -445,7 +445,8 @@ def finalize_invoice(uow: UnitOfWork, invoice_id: str) -> Invoice:
     check_promotion_minimums(uow, invoice, rows)
     recalculate_rows(uow, invoice, rows)
     before = customer.balance
-    (posting,), customer.balance = post_in_order(before, [invoice.total])
+    applies = [invoice.document_type != "credit_memo"]  # a memo keeps its credit (post_in_order)
+    (posting,), customer.balance = post_in_order(before, [invoice.total], applies=applies)
     currency = customer.currency or invoice.currency
     record_move(uow, customer, BalanceTransactionType.APPLIED_TO_INVOICE, before, currency, invoice_id=invoice.id)
     _assign_number(uow, invoice, customer)

@@ -66,6 +66,18 @@ def test_posting_in_order_carries_the_balance() -> None:
         assert after == balance
 
 
+def test_a_credit_memo_posts_without_the_balance() -> None:
+    """An invoice, a memo, an invoice: the memo neither uses the credit nor passes it on differently."""
+    postings, after = post_in_order(-1500, [1000, 600, 800], applies=[True, False, True])
+    assert [(p.starting_balance, p.amount_due, p.ending_balance, p.status) for p in postings] == [
+        (-1500, 0, -500, InvoiceStatus.PAID),
+        (-500, 600, -500, InvoiceStatus.OPEN),  # its credit stays on it (Zuora's unapplied amount)
+        (-500, 300, 0, InvoiceStatus.OPEN),
+    ]
+    assert after == 0
+    assert post_in_order(700, [600], applies=[False])[1] == 700  # nor does it take on a debit
+
+
 def test_split_chunks_bounds_lines_and_accounts_and_never_splits_an_account() -> None:
     counts = [("a1", 3), ("a2", 3), ("a3", 10), ("a4", 1), ("a5", 1), ("a6", 1), ("a7", 2)]
     chunks = list(split_chunks(counts, max_lines=6, max_accounts=2))
