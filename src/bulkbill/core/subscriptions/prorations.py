@@ -12,8 +12,13 @@ Stripe's classic rule (docs: billing/subscriptions/prorations), to the second:
   starting a trial) credits every item's unused time the same way.
 * The lines are pending invoice items of the subscription (`proration: true`): the next invoice takes
   them, or, with `always_invoice`, an invoice made at once.
-Prorations are not discountable here: Stripe's classic mode nets the item's discounts into the proration
-amount, bulkbill prorates the undiscounted amount and leaves discounts to the renewal lines.
+* Discounts are netted in, as Stripe's classic mode (`proration_discounts=included`) does: each item's
+  discounts on a full period (its own coupons and the subscription's, as a renewal invoice would
+  give them: core.invoicing.totals) are prorated like its amount, each rounded once, and the line is
+  the prorated amount less them. So the credit for unused time is discounted as the period was, and
+  the charge as the rest will be. A proration line is not discountable again on its invoice; it names
+  the discounts it netted, and keeps their prorated amounts (signed as the line: a credit's are
+  negative), so its amount plus them is the undiscounted share.
 """
 
 from __future__ import annotations
@@ -24,14 +29,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from bulkbill.core.invoicing.commands import ItemKind
+from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues, evolve
+from bulkbill.core.invoicing.totals import DiscountAmount
 from bulkbill.core.money import round_half_up
 
 # The key of an invoice item's `extras` that marks it as a proration (what `proration: true` shows).
 PRORATION = "proration"
 # The key of a credit proration's `extras` naming the invoice line whose period it credits.
 CREDITED = "credited_items"
+# The key of a proration's `extras` keeping the discount amounts netted into it (proration_details).
+PRORATION_DISCOUNTS = "proration_discount_amounts"
 
 
 class ProrationBehavior(StrEnum):
@@ -47,6 +55,8 @@ class BilledItem:
     item_id: str
     values: ItemValues  # the full period's line (price, quantity, amount, tax rates)
     product_name: str
+    # What a full period's discounts take off that line (positive amounts), each discount once.
+    discounts: tuple[DiscountAmount, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,8 @@ class Proration:
     item_id: str
     values: ItemValues
     credit: bool
+    # The discounts netted into the amount, prorated and signed as the line (Stripe's proration_details).
+    discount_amounts: tuple[DiscountAmount, ...] = ()
 
 
 def prorated_share(full_amount: int, at: int, period: tuple[int, int]) -> int:
@@ -69,21 +81,23 @@ def _day(at: int) -> str:
 
 
 def _line(billed: BilledItem, at: int, period: tuple[int, int], *, credit: bool) -> Proration:
-    share = prorated_share(billed.values.amount, at, period)
+    sign = -1 if credit else 1
+    off = tuple(DiscountAmount(d.discount_id, sign * prorated_share(d.amount, at, period)) for d in billed.discounts)
+    share = sign * prorated_share(billed.values.amount, at, period) - sum(d.amount for d in off)
     quantity = billed.values.quantity
     what = f"{quantity:f} × {billed.product_name}"
     description = f"{'Unused' if credit else 'Remaining'} time on {what} after {_day(at)}"
     values = evolve(
         billed.values,
         kind=ItemKind.INVOICE_ITEM,
-        amount=-share if credit else share,
+        amount=share,
         amount_defined=True,
         description=description,
-        discountable=False,
-        discounts=(),
+        discountable=False,  # its discounts are netted in already
+        discounts=tuple(DiscountRef(discount=d.discount_id) for d in off),
         period=(at, period[1]),
     )
-    return Proration(billed.item_id, values, credit)
+    return Proration(billed.item_id, values, credit, off)
 
 
 def _same(a: ItemValues, b: ItemValues) -> bool:

@@ -13,12 +13,22 @@ from collections.abc import Sequence
 from sqlalchemy import Select, select
 
 from bulkbill.core.events.types import EventType
-from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION, BilledItem, proration_lines
-from bulkbill.core.subscriptions.rules import LINE_SOURCE_TYPE, source_id, subscription_line
+from bulkbill.core.invoicing.totals import DiscountAmount, LineTerms, compute_invoice
+from bulkbill.core.subscriptions.prorations import (
+    CREDITED,
+    PRORATION,
+    PRORATION_DISCOUNTS,
+    BilledItem,
+    proration_lines,
+)
+from bulkbill.core.subscriptions.rules import LINE_SOURCE_TYPE, source_id, split_discounts, subscription_line
+from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.events.outbox import emit
 from bulkbill.services.invoicing.invoice_items import delete_item
+from bulkbill.services.invoicing.invoice_rows import discount_amounts_column
 from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.held_discounts import discount_terms
 from bulkbill.services.subscriptions.item_prices import prices_by_id, product_names, recurring
 from bulkbill.storage.tables import InvoiceItem
 from bulkbill.storage.tables_subscriptions import Subscription, SubscriptionItem
@@ -27,11 +37,12 @@ _IS_PRORATION = InvoiceItem.extras[PRORATION].as_boolean()
 
 
 def billed_items(uow: UnitOfWork, sub: Subscription, items: Sequence[SubscriptionItem]) -> list[BilledItem]:
-    """What a full current period of each item bills (undiscounted), in the items' order."""
+    """What a full current period of each item bills, in the items' order, with what the discounts the
+    subscription and the item hold now take off it (as its renewal invoice would: full_period_discounts)."""
     prices = prices_by_id(uow, {i.price_id for i in items})
     names = product_names(uow, {p.product_id for p in prices.values()})
     period = (sub.current_period_start, sub.current_period_end)
-    billed = []
+    lines = []
     for si in items:
         price = recurring(prices[si.price_id])
         values = subscription_line(
@@ -44,8 +55,36 @@ def billed_items(uow: UnitOfWork, sub: Subscription, items: Sequence[Subscriptio
             discounts=(),
             metadata={},
         )
-        billed.append(BilledItem(si.id, values, names.get(price.product_id, price.product_id)))
-    return billed
+        lines.append((si, price.product_id, values))
+    off = full_period_discounts(uow, sub, [(si, product, values.amount) for si, product, values in lines])
+    return [
+        BilledItem(si.id, values, names.get(product, product), discounts)
+        for (si, product, values), discounts in zip(lines, off, strict=True)
+    ]
+
+
+def full_period_discounts(
+    uow: UnitOfWork, sub: Subscription, lines: Sequence[tuple[SubscriptionItem, str, int]]
+) -> list[tuple[DiscountAmount, ...]]:
+    """Per (item, product, full-period amount): what the discounts due now take off it, by the invoice
+    arithmetic a renewal runs (the item's own first, then the subscription's over every item)."""
+    held = discount_terms(uow, [*sub.discounts, *(d for si, _, _ in lines for d in si.discounts)])
+    if not held:
+        return [() for _ in lines]
+    by_id = {t.id: t for t in held}
+
+    def due(ids: Sequence[str]) -> tuple[str, ...]:
+        return split_discounts([by_id[d] for d in ids if d in by_id], uow.now).applied
+
+    coupons = coupon_terms(uow, by_id, sub.currency)
+    figures = compute_invoice(
+        [
+            LineTerms(amount, discounts=tuple(coupons[d] for d in due(si.discounts) if d in coupons), product_id=p)
+            for si, p, amount in lines
+        ],
+        invoice_discounts=[coupons[d] for d in due(sub.discounts) if d in coupons],
+    )
+    return [f.discount_amounts for f in figures.lines]
 
 
 def add_prorations(
@@ -64,6 +103,8 @@ def add_prorations(
     rows = []
     for p in lines:
         extras: dict[str, object] = {PRORATION: True}
+        if p.discount_amounts:
+            extras[PRORATION_DISCOUNTS] = discount_amounts_column(p.discount_amounts)
         if p.credit and p.item_id in credited:
             invoice_id, line_id = credited[p.item_id]
             extras[CREDITED] = {"invoice": invoice_id, "invoice_line_items": [line_id]}

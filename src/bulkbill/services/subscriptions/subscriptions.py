@@ -29,7 +29,6 @@ from bulkbill.core.subscriptions.rules import (
     LINE_SOURCE_TYPE,
     BillingReason,
     Cadence,
-    DiscountTerm,
     DraftTiming,
     EventKind,
     Interval,
@@ -86,6 +85,7 @@ from bulkbill.services.invoicing.item_rows import new_item_row
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
 from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.held_discounts import discount_terms
 from bulkbill.services.subscriptions.item_prices import prices_by_id, product_names, recurring
 from bulkbill.services.subscriptions.prorations import (
     add_prorations,
@@ -94,7 +94,7 @@ from bulkbill.services.subscriptions.prorations import (
     has_pending_items,
 )
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, Price, TaxRate
+from bulkbill.storage.tables import Customer, Discount, Invoice, Price, TaxRate
 from bulkbill.storage.tables_subscriptions import BillingClock, Subscription, SubscriptionItem
 
 SOURCE_TYPE = LINE_SOURCE_TYPE
@@ -226,20 +226,6 @@ def views(uow: UnitOfWork, subs: Sequence[Subscription]) -> list[SubscriptionVie
             )
         }
     return [SubscriptionView(s, by_sub[s.id], prices, rates) for s in subs]
-
-
-def _discount_terms(uow: UnitOfWork, ids: Sequence[str]) -> list[DiscountTerm]:
-    if not ids:
-        return []
-    rows = {
-        d_id: (duration, months, start)
-        for d_id, duration, months, start in uow.session.execute(
-            select(Discount.id, Coupon.duration, Coupon.duration_in_months, Discount.start)
-            .join(Coupon, (Coupon.tenant_id == Discount.tenant_id) & (Coupon.id == Discount.coupon_id))
-            .where(Discount.tenant_id == uow.tenant_id, Discount.id.in_(list(ids)))
-        )
-    }
-    return [DiscountTerm(d, *rows[d]) for d in ids if d in rows]
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -966,7 +952,7 @@ def _bill_period(
     cadence = Cadence(Interval(sub.interval), sub.interval_count)
     for si in items:
         price = recurring(prices[si.price_id])
-        item_split = split_discounts(_discount_terms(uow, si.discounts), uow.now)
+        item_split = split_discounts(discount_terms(uow, si.discounts), uow.now)
         name = names.get(price.product_id, price.product_id)
         values = subscription_line(
             currency=sub.currency,
@@ -1031,7 +1017,7 @@ def _subscription_invoice(
     invoice.period_start, invoice.period_end = invoice_period
     # Set directly, not re-checked: an archived tax rate keeps applying to the subscription it was on.
     invoice.default_tax_rates = list(sub.default_tax_rates)
-    split = split_discounts(_discount_terms(uow, sub.discounts), uow.now)
+    split = split_discounts(discount_terms(uow, sub.discounts), uow.now)
     invoice.discounts = list(split.applied)
     if list(split.kept) != sub.discounts:
         sub.discounts = list(split.kept)

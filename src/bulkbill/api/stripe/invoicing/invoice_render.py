@@ -8,7 +8,7 @@ from bulkbill.api.public_links import hosted_page_url, pdf_url
 from bulkbill.api.stripe.customers.customers import render_address, render_customer, render_shipping
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.core.money import truncate
-from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION
+from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION, PRORATION_DISCOUNTS
 from bulkbill.core.subscriptions.rules import auto_finalizes, finalizes_at
 from bulkbill.services.invoicing.invoice_totals import LoadedLine
 from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceView, Related
@@ -92,6 +92,12 @@ def _proration(item: ItemFields) -> tuple[bool, dict[str, Any] | None]:
     return bool(extras.get(PRORATION)), extras.get(CREDITED)
 
 
+def _netted_discounts(item: ItemFields) -> list[dict[str, Any]]:
+    """The discounts netted into a proration (core.subscriptions.prorations), as stored: signed as the line."""
+    extras = item.extras if isinstance(item.extras, dict) else {}
+    return list(extras.get(PRORATION_DISCOUNTS) or [])
+
+
 def _parent(item: InvoiceItem) -> dict[str, Any]:
     proration, credited = _proration(item)
     if item.kind == "subscription" or proration:
@@ -146,6 +152,11 @@ def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: s
         "discount_amounts": [
             {"amount": d["amount"], "discount": _discount_ref(d["discount"], related, exp_amounts)}
             for d in entry.discount_amounts
+        ]
+        # A proration's discounts are netted into its amount: Stripe's classic mode names them at 0 here.
+        or [
+            {"amount": 0, "discount": _discount_ref(d["discount"], related, exp_amounts)}
+            for d in _netted_discounts(item)
         ],
         "discountable": item.discountable,
         "discounts": [_discount_ref(d, related, exp_discounts) for d in item.discounts],
@@ -344,7 +355,14 @@ def render_item(
         "period": {"end": item.period_end, "start": item.period_start},
         "pricing": _pricing(item, related, "pricing.price_details.price" in expand),
         "proration": _proration(item)[0],
-        "proration_details": {"credited_items": _credited_item(item), "discount_amounts": []},
+        "proration_details": {
+            "credited_items": _credited_item(item),
+            # What the discounts took off when the proration was made (netted into `amount`).
+            "discount_amounts": [
+                {"amount": d["amount"], "discount": _discount_ref(d["discount"], related, False)}
+                for d in _netted_discounts(item)
+            ],
+        },
         "quantity": truncate(item.quantity_decimal),
         "quantity_decimal": decimal_string(item.quantity_decimal),
         "tax_rates": (
