@@ -47,21 +47,60 @@ def test_resuming_restarts_billing_now_by_default(billing: SdkTenant) -> None:
     assert [e.data.object.id for e in events.data] == [sub.id]
 
 
-def test_resuming_with_the_anchor_unchanged_bills_from_the_next_boundary(billing: SdkTenant) -> None:
+def test_resuming_with_the_anchor_unchanged_and_no_prorations_bills_from_the_next_boundary(
+    billing: SdkTenant,
+) -> None:
     story, sub = _paused(billing)
     anchor = sub.billing_cycle_anchor
-    # bulkbill never prorates (as on update): prorations asked for are refused, none is what it does.
-    with pytest.raises(stripe.InvalidRequestError) as prorating:
-        billing.client.v1.subscriptions.resume(
-            sub.id, {"billing_cycle_anchor": "unchanged", "proration_behavior": "create_prorations"}
-        )
-    assert (prorating.value.http_status, prorating.value.param) == (400, "proration_behavior")
-    assert story.sub(sub.id).status == "paused"
-    resumed = billing.client.v1.subscriptions.resume(sub.id, {"billing_cycle_anchor": "unchanged"})
+    resumed = billing.client.v1.subscriptions.resume(
+        sub.id, {"billing_cycle_anchor": "unchanged", "proration_behavior": "none"}
+    )
     assert (resumed.status, resumed.billing_cycle_anchor) == ("active", anchor)
     assert resumed.items.data[0].current_period_end == at(2025, 2, 8)  # the trial's end anchors the cycle
     assert len(story.invoices()) == 1
+    assert billing.client.v1.invoice_items.list({"customer": sub.customer, "pending": True}).data == []
     story.advance(at(2025, 2, 8))
+    assert len(story.invoices()) == 2
+
+
+def test_resuming_with_the_anchor_unchanged_charges_the_rest_of_the_period(billing: SdkTenant) -> None:
+    story, sub = _paused(billing)
+    # Stripe's default there is create_prorations: Jan 20 → Feb 8 is 19 of the period's 31 days,
+    # 1500 × 19/31 = 919.35 → 919, pending for the next invoice.
+    billing.client.v1.subscriptions.resume(sub.id, {"billing_cycle_anchor": "unchanged"})
+    (charge,) = billing.client.v1.invoice_items.list({"customer": sub.customer, "pending": True}).data
+    assert (charge.amount, charge.proration, charge.period.start, charge.period.end) == (
+        919,
+        True,
+        at(2025, 1, 20),
+        at(2025, 2, 8),
+    )
+    assert charge.description is not None and charge.description.startswith("Remaining time on 1 × ")
+    assert len(story.invoices()) == 1
+    story.advance(at(2025, 2, 8))
+    renewal = billing.client.v1.invoices.retrieve(str(story.sub(sub.id).latest_invoice))
+    assert sorted(line.amount for line in billing.lines(renewal.id)) == [919, 1500]
+
+
+def test_resuming_with_always_invoice_bills_the_rest_at_once_from_the_proration_date(billing: SdkTenant) -> None:
+    story, sub = _paused(billing)
+    with pytest.raises(stripe.InvalidRequestError) as outside:
+        billing.client.v1.subscriptions.resume(
+            sub.id, {"billing_cycle_anchor": "unchanged", "proration_date": at(2025, 2, 9)}
+        )
+    assert (outside.value.http_status, outside.value.param) == (400, "proration_date")
+    assert story.sub(sub.id).status == "paused" and len(story.invoices()) == 1
+    resumed = billing.client.v1.subscriptions.resume(
+        sub.id,
+        {
+            "billing_cycle_anchor": "unchanged",
+            "proration_behavior": "always_invoice",
+            "proration_date": at(2025, 1, 24),
+        },
+    )
+    # Jan 24 → Feb 8: 15 of 31 days, 1500 × 15/31 = 725.81 → 726, on an invoice finalized at once.
+    invoice = billing.client.v1.invoices.retrieve(str(resumed.latest_invoice))
+    assert (invoice.billing_reason, invoice.status, invoice.total) == ("subscription_update", "open", 726)
     assert len(story.invoices()) == 2
 
 

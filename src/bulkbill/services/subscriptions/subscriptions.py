@@ -738,12 +738,21 @@ def cancel_subscription(uow: UnitOfWork, subscription_id: str, cancel: Cancellat
     return sub
 
 
-def resume_subscription(uow: UnitOfWork, subscription_id: str, *, anchor_now: bool) -> Subscription:
+def resume_subscription(
+    uow: UnitOfWork,
+    subscription_id: str,
+    *,
+    anchor_now: bool,
+    proration_behavior: ProrationBehavior = ProrationBehavior.NONE,
+    proration_date: int | None = None,
+) -> Subscription:
     """A paused subscription becomes active (Stripe's resume; bulkbill awaits no payment, so at once).
 
     With the billing cycle anchor reset to now (Stripe's default) a full period starts now, billed on
-    an invoice finalized at once; with the anchor unchanged the cycle's current period goes on unbilled
-    (no prorations) and its end renews as usual.
+    an invoice finalized at once; with the anchor unchanged the cycle's current period goes on and its
+    end renews as usual. Its rest, from `proration_date` (default: now), is charged as prorations, as
+    on update (core.subscriptions.prorations: each item's "Remaining time", discounts netted in),
+    pending for the next invoice or, with `always_invoice`, invoiced at once; `none` charges nothing.
     """
     sub = get_subscription(uow, subscription_id, for_update=True)
     catch_up(uow, [sub])
@@ -764,10 +773,23 @@ def resume_subscription(uow: UnitOfWork, subscription_id: str, *, anchor_now: bo
         k = index_at(sub.billing_cycle_anchor, cadence, now, day_of_month)
         sub.current_period_start = cycle_boundary(sub.billing_cycle_anchor, cadence, k, day_of_month)
         sub.current_period_end = cycle_boundary(sub.billing_cycle_anchor, cadence, k + 1, day_of_month)
+        if proration_behavior != ProrationBehavior.NONE:
+            _prorate_resume(work, sub, proration_date if proration_date is not None else now)
     uow.session.flush()
     emit(uow, EventType.SUBSCRIPTION_RESUMED, sub.id)
     emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
+    if not anchor_now and proration_behavior == ProrationBehavior.ALWAYS_INVOICE and has_pending_items(work, sub):
+        _invoice_now(work, sub)
     return sub
+
+
+def _prorate_resume(uow: UnitOfWork, sub: Subscription, at: int) -> None:
+    """A resume keeping the cycle charges the rest of the current period from `at`: nothing was billed for it."""
+    period = (sub.current_period_start, sub.current_period_end)
+    errors = InputCollector()
+    check_proration_date(at, *period, errors)
+    errors.raise_if_any()
+    add_prorations(uow, sub, [], billed_items(uow, sub, items_of(uow, [sub.id])[sub.id]), at, period)
 
 
 def _end(sub: Subscription, at: int, details: dict[str, Any]) -> None:

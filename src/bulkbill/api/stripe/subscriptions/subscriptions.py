@@ -250,7 +250,7 @@ RESUME = Obj(
     {
         "billing_cycle_anchor": Enum(("now", "unchanged")),
         "proration_behavior": Enum(PRORATION_BEHAVIORS),
-        # Prorations as though resumed then: bulkbill prorates nothing on resume (see resume_subscription).
+        # Prorations as though resumed then (a resume keeping the cycle charges the rest of its period).
         "proration_date": Time(),
         # How payment failure affects the resumption: bulkbill takes no payment, so it has no effect.
         "payment_behavior": Enum(("resume_on_payment_attempt", "resume_on_payment_success")),
@@ -605,23 +605,6 @@ def _item_change(p: dict[str, Any]) -> ItemChange:
     return _item({**p, "price": p.get("price", p.get("plan"))})
 
 
-def _no_prorations(p: dict[str, Any]) -> None:
-    """A resume with the cycle unchanged bills nothing for the rest of its period (bulkbill does not prorate a
-    resume): prorations asked for there are refused rather than silently not made."""
-    behavior = p.get("proration_behavior")
-    if behavior is not None and behavior != ProrationBehavior.NONE:
-        raise InvalidInput(
-            [
-                FieldError(
-                    ("proration_behavior",),
-                    ErrorCode.PARAMETER_UNSUPPORTED,
-                    "Prorations on resume are not supported: pass proration_behavior=none (the subscription "
-                    "bills again from its next period).",
-                )
-            ]
-        )
-
-
 # --- endpoints -------------------------------------------------------------------------------
 
 
@@ -699,9 +682,15 @@ def resume_subscription(subscription_id: str, call: StripeRequest = Depends(stri
         p = parse(RESUME, params)
         expand = check_expand(p, EXPANDABLE)
         anchor_now = p.get("billing_cycle_anchor", "now") == "now"
-        if not anchor_now:
-            _no_prorations(p)  # with the anchor reset to now there is nothing to prorate (Stripe)
-        return _one(uow, service.resume_subscription(uow, subscription_id, anchor_now=anchor_now), expand)
+        resumed = service.resume_subscription(
+            uow,
+            subscription_id,
+            anchor_now=anchor_now,
+            # With the anchor reset to now there is nothing to prorate (Stripe); unchanged prorates by default.
+            proration_behavior=ProrationBehavior(p.get("proration_behavior") or ProrationBehavior.CREATE_PRORATIONS),
+            proration_date=p.get("proration_date"),
+        )
+        return _one(uow, resumed, expand)
 
     return execute(call, run)
 
