@@ -55,6 +55,11 @@ from bulkbill.api.stripe.edge.params import (
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.invoices import invoice_response
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES, to_changes
+from bulkbill.api.stripe.subscriptions.pending_updates import (
+    check_not_pending_on_create,
+    check_pending_item_update,
+    check_pending_update,
+)
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from bulkbill.core.invoicing.commands import DiscountRef
@@ -613,6 +618,7 @@ def create_subscription(call: StripeRequest = Depends(stripe_request)) -> Respon
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         _refuse_unsupported(params)
         p = parse(CREATE, params)
+        check_not_pending_on_create(p)
         expand = check_expand(p, EXPANDABLE)
         return _one(uow, service.create_subscription(uow, subscription_fields(p)), expand)
 
@@ -635,6 +641,7 @@ def update_subscription(subscription_id: str, call: StripeRequest = Depends(stri
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         _refuse_unsupported(params)
         p = parse(UPDATE, params)
+        check_pending_update(p)
         expand = check_expand(p, EXPANDABLE)
         return _one(uow, service.update_subscription(uow, subscription_id, subscription_fields(p)), expand)
 
@@ -758,6 +765,7 @@ def _render_one_item(uow: UnitOfWork, item: SubscriptionItem) -> dict[str, Any]:
 def create_subscription_item(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(ITEM_CREATE, params)
+        check_pending_item_update(p, create=True)
         check_expand(p, ())
         item = item_service.create_item(uow, p["subscription"], _item_change(p), _item_proration(p))
         return _render_one_item(uow, item)
@@ -769,6 +777,7 @@ def create_subscription_item(call: StripeRequest = Depends(stripe_request)) -> R
 def update_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(ITEM_UPDATE, params)
+        check_pending_item_update(p, create=False)
         check_expand(p, ())
         return _render_one_item(uow, item_service.update_item(uow, item_id, _item_change(p), _item_proration(p)))
 
