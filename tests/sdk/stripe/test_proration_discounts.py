@@ -95,3 +95,19 @@ def test_without_discounts_a_proration_names_none(billing: SdkTenant) -> None:
     credit, charge = story.pending()
     assert (credit.amount, charge.amount) == (-500, 1000)
     assert (_netted(credit), credit.discounts, charge.discounts) == ([], [], [])
+
+
+def test_a_once_coupon_spent_on_the_period_still_discounts_its_credit_but_not_the_new_charge(
+    billing: SdkTenant,
+) -> None:
+    once = billing.client.v1.coupons.create({"percent_off": 25, "duration": "once"})
+    story = Story(billing, at(2025, 4, 1), 1000, discounts=[{"coupon": once.id}])
+    first = story.latest()
+    assert first.total == 750 and story.client.v1.subscriptions.retrieve(story.sub.id).discounts == []
+    (discount,) = [d.discount for d in first.lines.data[0].discount_amounts]
+    story.advance(at(2025, 4, 16))
+    story.update(items=[{"id": story.item, "quantity": 3}])
+    credit, charge = story.pending()
+    # The credit gives back what April's line was paid (750 × ½ = -375); the rest is charged undiscounted.
+    assert (credit.amount, _netted(credit)) == (-375, [(str(discount), -125)])
+    assert (charge.amount, _netted(charge), charge.discounts) == (1500, [], [])

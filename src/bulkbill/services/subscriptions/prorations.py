@@ -9,6 +9,7 @@ a credit naming the invoice line whose period it credits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Select, select
 
@@ -95,19 +96,24 @@ def add_prorations(
     at: int,
     period: tuple[int, int],
 ) -> list[InvoiceItem]:
-    """The change's proration lines as pending invoice items of the subscription."""
+    """The change's proration lines as pending invoice items of the subscription.
+
+    An item's credit is discounted as the line that billed its period was, when that line billed the same
+    full-period amount (a `once` coupon spent on it still discounts the unused time it credits); otherwise
+    by the discounts held now (billed_items)."""
+    credited = _credited_lines(uow, [b.item_id for b in before], period[0])
+    before = [_as_billed(b, credited.get(b.item_id)) for b in before]
     lines = proration_lines(before, after, at, period)
     if not lines:
         return []
-    credited = _credited_lines(uow, [p.item_id for p in lines if p.credit], period[0])
     rows = []
     for p in lines:
         extras: dict[str, object] = {PRORATION: True}
         if p.discount_amounts:
             extras[PRORATION_DISCOUNTS] = discount_amounts_column(p.discount_amounts)
         if p.credit and p.item_id in credited:
-            invoice_id, line_id = credited[p.item_id]
-            extras[CREDITED] = {"invoice": invoice_id, "invoice_line_items": [line_id]}
+            line = credited[p.item_id]
+            extras[CREDITED] = {"invoice": line.invoice_id, "invoice_line_items": [line.line_id]}
         rows.append(
             new_item_row(
                 uow,
@@ -125,21 +131,49 @@ def add_prorations(
     return rows
 
 
-def _credited_lines(uow: UnitOfWork, item_ids: Sequence[str], period_start: int) -> dict[str, tuple[str, str]]:
+@dataclass(frozen=True, slots=True)
+class _BilledLine:
+    """The invoice line that billed an item's current period, and what its discounts took off it."""
+
+    invoice_id: str
+    line_id: str
+    amount: int
+    discounts: tuple[DiscountAmount, ...]
+
+
+def _as_billed(billed: BilledItem, line: _BilledLine | None) -> BilledItem:
+    """The item's discounts as its period's line had them, when that line billed this full-period amount."""
+    if line is None or line.amount != billed.values.amount:
+        return billed
+    return replace(billed, discounts=line.discounts)
+
+
+def _credited_lines(uow: UnitOfWork, item_ids: Sequence[str], period_start: int) -> dict[str, _BilledLine]:
     """The invoice line that billed each item's current period: what its credit proration credits."""
     if not item_ids:
         return {}
     sources = {source_id(i, period_start): i for i in item_ids}
     rows = uow.session.execute(
-        select(InvoiceItem.source_id, InvoiceItem.invoice_id, InvoiceItem.line_id).where(
+        select(
+            InvoiceItem.source_id,
+            InvoiceItem.invoice_id,
+            InvoiceItem.line_id,
+            InvoiceItem.amount,
+            InvoiceItem.discount_amounts,
+        ).where(
             InvoiceItem.tenant_id == uow.tenant_id,
             InvoiceItem.source_type == LINE_SOURCE_TYPE,
             InvoiceItem.source_id.in_(list(sources)),
         )
     )
     return {
-        sources[source]: (invoice_id, line_id)
-        for source, invoice_id, line_id in rows
+        sources[source]: _BilledLine(
+            invoice_id,
+            line_id,
+            amount,
+            tuple(DiscountAmount(d["discount"], int(d["amount"])) for d in discounts or ()),
+        )
+        for source, invoice_id, line_id, amount, discounts in rows
         if source is not None and invoice_id is not None and line_id is not None
     }
 
