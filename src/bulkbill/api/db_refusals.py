@@ -39,6 +39,10 @@ CHOSEN_KEYS: dict[UniqueKey, tuple[Path, str]] = {
     UniqueKey.of("accounting_periods", "name"): (("name",), "An accounting period with that name already exists."),
     UniqueKey.of("products", "id"): (("id",), "Product already exists."),
     UniqueKey.of("coupons", "id"): (("id",), "Coupon already exists."),
+    UniqueKey.of("billing_meter_events", "identifier"): (
+        ("identifier",),
+        "A meter event with that identifier already exists.",
+    ),
     UniqueKey.of("order_line_items", "order_id", "item_number"): (
         ("itemNumber",),
         "An order line item with that item number already exists on the order.",
@@ -54,6 +58,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
             for table in (
                 "accounting_periods",
                 "bill_runs",
+                "billing_meters",
                 "customer_balance_transactions",
                 "customer_tax_ids",
                 "customers",

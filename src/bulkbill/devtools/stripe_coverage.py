@@ -75,9 +75,17 @@ def sdk_operations() -> Iterator[Operation]:
 def declared_keys(params: str) -> frozenset[str]:
     """The top-level keys of one stripe.params TypedDict, less the request options every one carries."""
     import stripe.params
+    import stripe.params.billing
     import stripe.params.test_helpers
 
-    cls: Any = getattr(stripe.params, params, None) or getattr(stripe.params.test_helpers, params, None)
+    cls: Any = next(
+        (
+            found
+            for module in (stripe.params, stripe.params.test_helpers, stripe.params.billing)
+            if (found := getattr(module, params, None)) is not None
+        ),
+        None,
+    )
     options: Any = stripe.RequestOptions
     keys = frozenset(getattr(cls, "__annotations__", {})) if cls is not None else frozenset()
     return keys - frozenset(options.__annotations__)

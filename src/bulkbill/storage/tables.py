@@ -203,6 +203,9 @@ class Price(Base):
     # tiers, transform_quantity, custom_unit_amount, currency_options, decimals as strings
     # (services/catalog/price_schemes.py reads and writes it).
     pricing: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # recurring[usage_type]=metered prices bill a meter's usage in arrears (None: licensed, billed per quantity).
+    usage_type: Mapped[str | None] = mapped_column(String(16))
+    meter_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (tenant_fk(["product_id"], "products"),)
 
 
@@ -475,3 +478,4 @@ from bulkbill.storage import tables_documents as _documents  # noqa: E402,F401
 from bulkbill.storage import tables_events as _events  # noqa: E402,F401
 from bulkbill.storage import tables_orders as _orders  # noqa: E402,F401
 from bulkbill.storage import tables_subscriptions as _subscriptions  # noqa: E402,F401
+from bulkbill.storage import tables_usage as _usage  # noqa: E402,F401

@@ -99,6 +99,9 @@ class SubscriptionItem(Base):
     discounts: Mapped[list[str]] = mapped_column(JSON, default=list)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
     created: Mapped[int] = mapped_column(BigInteger)
+    # billing_thresholds[usage_gte] of a metered item, and usage_billed_until: the end of the usage a threshold
+    # invoice already billed in the current period (None: nothing yet).
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (
         tenant_fk(["subscription_id"], "subscriptions"),
         tenant_fk(["price_id"], "prices"),

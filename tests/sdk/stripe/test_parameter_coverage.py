@@ -21,10 +21,6 @@ NOT_YET: dict[tuple[str, str], set[str]] = {
     # Prebilling needs flexible billing mode's schedules, which bulkbill does not model: refused with a 400.
     ("post", "/v1/subscriptions"): {"billing_schedules"},
     ("post", "/v1/subscriptions/{subscription_exposed_id}"): {"billing_schedules"},
-    # A subscription item takes what the subscription's items[] take (one rule): items[] take no price_data yet;
-    # item billing_thresholds (usage_gte) need metered usage and current_trial item-level trials, neither modelled.
-    ("post", "/v1/subscription_items"): {"billing_thresholds", "current_trial", "price_data"},
-    ("post", "/v1/subscription_items/{item}"): {"billing_thresholds", "current_trial", "price_data"},
 }
 
 

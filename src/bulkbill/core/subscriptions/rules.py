@@ -65,6 +65,7 @@ class BillingReason(StrEnum):
     CREATE = "subscription_create"
     CYCLE = "subscription_cycle"
     UPDATE = "subscription_update"  # prorations invoiced at once (always_invoice, cancel with invoice_now)
+    THRESHOLD = "subscription_threshold"  # metered usage reached a billing threshold (core.subscriptions.usage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +264,7 @@ class RecurringPrice:
     cadence: Cadence | None  # None for a one-time price
     active: bool = True
     scheme: PriceScheme | None = None  # tiers, transform_quantity (None: plain per unit)
+    metered: bool = False  # bills its meter's usage in arrears (core.subscriptions.usage), has no quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +278,9 @@ class ItemChange:
     tax_rates: tuple[str, ...] | Clear | None = None
     discounts: tuple[DiscountRef, ...] | Clear | None = None
     metadata: MetadataUpdate | None = None
+    usage_gte: int | Clear | None = None  # billing_thresholds[usage_gte] ("" clears it)
+    quantity_given: bool = False  # quantity was sent (a metered item takes none)
+    inline_price: bool = False  # `price` was made from price_data for this item: inactive, as Stripe makes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +291,7 @@ class ItemState:
     tax_rates: tuple[str, ...] | None
     discounts: tuple[str, ...]
     metadata: Mapping[str, str] = field(default_factory=dict)
+    usage_gte: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +304,7 @@ class PlannedItem:
     tax_rates: tuple[str, ...] | None
     discounts: tuple[DiscountRef, ...]
     metadata: dict[str, str]
+    usage_gte: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +337,9 @@ def plan_items(
             discounts = tuple(DiscountRef(discount=d) for d in state.discounts)
             kept[state.id] = (
                 ("items",),
-                PlannedItem(state.id, price, state.quantity, state.tax_rates, discounts, dict(state.metadata)),
+                PlannedItem(
+                    state.id, price, state.quantity, state.tax_rates, discounts, dict(state.metadata), state.usage_gte
+                ),
             )
     added: list[tuple[Path, PlannedItem]] = []
     deleted: list[str] = []
@@ -343,7 +352,7 @@ def plan_items(
             elif change.price is None:
                 errors.missing((*path, "price"))
             else:
-                checked = _checked_price(change.price, prices, (*path, "price"), errors)
+                checked = _checked_price(change.price, prices, (*path, "price"), errors, inline=change.inline_price)
                 if checked is not None:
                     blank = PlannedItem(None, checked, 1, None, (), {})
                     new_item = _apply_item_change(blank, change, prices, refs, owner, path, errors)
@@ -404,7 +413,7 @@ def bills_in(price: RecurringPrice, currency: str) -> bool:
 
 
 def _checked_price(
-    price_id: str, prices: Mapping[str, RecurringPrice], path: Path, errors: InputCollector
+    price_id: str, prices: Mapping[str, RecurringPrice], path: Path, errors: InputCollector, *, inline: bool = False
 ) -> RecurringPrice | None:
     price = prices.get(price_id)
     if price is None:
@@ -417,7 +426,7 @@ def _checked_price(
             "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
         )
         return None
-    if not price.active:
+    if not price.active and not inline:  # an item's own price_data makes an inactive price it may use
         errors.add(
             path, ErrorCode.PRICE_INACTIVE, "The price specified is inactive. This field only accepts active prices."
         )
@@ -439,11 +448,27 @@ def _apply_item_change(
 ) -> PlannedItem | None:
     price = base.price
     if change.price is not None and change.price != base.price.id:
-        checked = _checked_price(change.price, prices, (*path, "price"), errors)
+        checked = _checked_price(change.price, prices, (*path, "price"), errors, inline=change.inline_price)
         if checked is None:
             return None
         price = checked
     quantity = base.quantity if change.quantity is None else change.quantity
+    usage_gte = base.usage_gte
+    if change.usage_gte is not None:
+        usage_gte = None if isinstance(change.usage_gte, Clear) else change.usage_gte
+    if price.metered:
+        if change.quantity_given:
+            errors.add(
+                (*path, "quantity"),
+                ErrorCode.INVALID_QUANTITY,
+                "Quantity should not be specified where usage_type is `metered`: its usage is the meter's.",
+            )
+    elif usage_gte is not None:
+        errors.add(
+            (*path, "billing_thresholds", "usage_gte"),
+            ErrorCode.PARAMETER_INVALID,
+            "billing_thresholds[usage_gte] applies to metered prices only (recurring[usage_type]=metered).",
+        )
     if quantity < 0:
         errors.add((*path, "quantity"), ErrorCode.INVALID_QUANTITY, "Quantity must be greater than or equal to 0.")
     elif abs(_item_amount(price, Decimal(quantity))) > MAX_AMOUNT:
@@ -460,7 +485,7 @@ def _apply_item_change(
         check_discounts(discounts, owner, refs, (*path, "discounts"), errors)
     check_metadata(change.metadata, (*path, "metadata"), errors)
     metadata = merge_metadata(base.metadata, change.metadata, (*path, "metadata"), errors)
-    return PlannedItem(base.id, price, quantity, tax_rates, discounts, metadata)
+    return PlannedItem(base.id, price, quantity, tax_rates, discounts, metadata, usage_gte)
 
 
 # --- lifecycle -------------------------------------------------------------------------------
@@ -504,7 +529,7 @@ def subscription_line(
     *,
     currency: str,
     price: RecurringPrice,
-    quantity: int,
+    quantity: int | Decimal,
     bills: tuple[int, int],
     description: str | None,
     tax_rates: tuple[str, ...] | None,

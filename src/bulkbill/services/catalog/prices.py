@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import false, select
+from sqlalchemy import select
 
 import bulkbill.services.catalog.products as products
 from bulkbill.core.catalog.pricing import (
@@ -29,6 +29,7 @@ from bulkbill.core.errors import ErrorCode, InputCollector, InvalidInput, NotFou
 from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.metadata import Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.money import MAX_AMOUNT, MAX_UNIT_PRICE_PLACES, is_known_currency, places
+from bulkbill.services.catalog.meters import check_meter
 from bulkbill.services.catalog.price_schemes import scheme_json, scheme_of
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row, lock_tenant
@@ -48,6 +49,8 @@ MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
 class Recurring:
     interval: str
     interval_count: int | None = None
+    usage_type: str | None = None  # "metered" bills a meter's usage in arrears; licensed otherwise
+    meter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,8 +199,25 @@ def _options(
     return options
 
 
-def _check_recurring(recurring: Recurring | None, errors: InputCollector) -> None:
-    if recurring is None or recurring.interval not in MAX_INTERVAL_COUNT:
+def _check_recurring(uow: UnitOfWork, recurring: Recurring | None, errors: InputCollector) -> None:
+    if recurring is None:
+        return
+    if recurring.usage_type == "metered":
+        if recurring.meter is None:
+            errors.add(
+                ("recurring", "meter"),
+                ErrorCode.PARAMETER_MISSING,
+                "A metered price needs recurring[meter]: the billing meter whose usage it bills.",
+            )
+        else:
+            check_meter(uow, recurring.meter, ("recurring", "meter"), errors)
+    elif recurring.meter is not None:
+        errors.add(
+            ("recurring", "meter"),
+            ErrorCode.PARAMETER_INVALID,
+            "recurring[meter] can only be set with recurring[usage_type]=metered.",
+        )
+    if recurring.interval not in MAX_INTERVAL_COUNT:
         return
     limit = MAX_INTERVAL_COUNT[recurring.interval]
     if recurring.interval_count is not None and not 1 <= recurring.interval_count <= limit:
@@ -246,7 +266,7 @@ def create_price(uow: UnitOfWork, fields: PriceFields) -> Price:
     elif fields.product is None and fields.product_data is None:
         errors.missing(("product",))
     scheme = _scheme(fields, fields.currency or "", errors)
-    _check_recurring(fields.recurring, errors)
+    _check_recurring(uow, fields.recurring, errors)
     check_metadata(fields.metadata, ("metadata",), errors)
     metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
     price_id = new_id("price_", 24)
@@ -267,6 +287,8 @@ def create_price(uow: UnitOfWork, fields: PriceFields) -> Price:
         type="recurring" if recurring else "one_time",
         recurring_interval=recurring.interval if recurring else None,
         recurring_interval_count=(recurring.interval_count or 1) if recurring else None,
+        usage_type="metered" if recurring and recurring.usage_type == "metered" else None,
+        meter_id=recurring.meter if recurring and recurring.usage_type == "metered" else None,
         tax_behavior=fields.tax_behavior or "unspecified",
         active=True if fields.active is None else fields.active,
         nickname=fields.nickname if isinstance(fields.nickname, str) else None,
@@ -332,7 +354,7 @@ class PriceFilter:
     currency: str | None = None
     type: str | None = None
     lookup_keys: Sequence[str] | None = None
-    # Stripe's recurring[interval|usage_type|meter]: every price bulkbill holds is licensed, none metered.
+    # Stripe's recurring[interval|usage_type|meter].
     recurring: Mapping[str, str] | None = None
 
 
@@ -352,8 +374,13 @@ def list_prices(uow: UnitOfWork, cursor: Cursor, where: PriceFilter) -> Page[Pri
         query = query.where(Price.recurring_interval.is_not(None))
         if "interval" in where.recurring:
             query = query.where(Price.recurring_interval == where.recurring["interval"])
-        if where.recurring.get("usage_type") == "metered" or "meter" in where.recurring:
-            query = query.where(false())
+        usage_type = where.recurring.get("usage_type")
+        if usage_type == "metered":
+            query = query.where(Price.usage_type == "metered")
+        elif usage_type == "licensed":
+            query = query.where(Price.usage_type.is_(None))
+        if "meter" in where.recurring:
+            query = query.where(Price.meter_id == where.recurring["meter"])
     return paginate(uow, query, Price, cursor)
 
 

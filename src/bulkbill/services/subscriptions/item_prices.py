@@ -17,7 +17,8 @@ def recurring(p: Price) -> RecurringPrice:
     if p.type == "recurring" and p.recurring_interval is not None:
         cadence = Cadence(Interval(p.recurring_interval), p.recurring_interval_count or 1)
     scheme = scheme_of(p) if p.pricing else None
-    return RecurringPrice(p.id, p.currency, p.unit_amount_decimal, p.product_id, cadence, p.active, scheme)
+    metered = p.usage_type == "metered"
+    return RecurringPrice(p.id, p.currency, p.unit_amount_decimal, p.product_id, cadence, p.active, scheme, metered)
 
 
 def prices_by_id(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Price]:

@@ -39,13 +39,16 @@ _IS_PRORATION = InvoiceItem.extras[PRORATION].as_boolean()
 
 def billed_items(uow: UnitOfWork, sub: Subscription, items: Sequence[SubscriptionItem]) -> list[BilledItem]:
     """What a full current period of each item bills, in the items' order, with what the discounts the
-    subscription and the item hold now take off it (as its renewal invoice would: full_period_discounts)."""
+    subscription and the item hold now take off it (as its renewal invoice would: full_period_discounts);
+    metered items bill usage in arrears, not a period ahead, so none of theirs is prorated (Stripe's rule)."""
     prices = prices_by_id(uow, {i.price_id for i in items})
     names = product_names(uow, {p.product_id for p in prices.values()})
     period = (sub.current_period_start, sub.current_period_end)
     lines = []
     for si in items:
         price = recurring(prices[si.price_id])
+        if price.metered:
+            continue
         values = subscription_line(
             currency=sub.currency,
             price=price,

@@ -67,6 +67,7 @@ from bulkbill.core.subscriptions.terms import (
     trial_end_move,
     trial_end_of,
 )
+from bulkbill.core.subscriptions.usage import USAGE_GTE
 from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
@@ -93,6 +94,7 @@ from bulkbill.services.subscriptions.prorations import (
     drop_pending_prorations,
     has_pending_items,
 )
+from bulkbill.services.subscriptions.usage import bill_usage, item_usage
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer, Discount, Invoice, Price, TaxRate
 from bulkbill.storage.tables_subscriptions import BillingClock, Subscription, SubscriptionItem
@@ -274,6 +276,7 @@ def _plan(
             tuple(i.tax_rates) if i.tax_rates is not None else None,
             tuple(i.discounts),
             dict(i.metadata_),
+            (i.usage or {}).get(USAGE_GTE),
         )
         for i in current
     ]
@@ -518,6 +521,7 @@ def _write_items(uow: UnitOfWork, sub: Subscription, plan: ItemsPlan, existing: 
             row.discounts = discount_ids
         if row.metadata_ != planned.metadata:
             row.metadata_ = dict(planned.metadata)
+        row.usage = item_usage(row.usage, planned.usage_gte, metered=planned.price.metered)
     uow.session.flush()
 
 
@@ -949,7 +953,9 @@ def _renew(uow: UnitOfWork, sub: Subscription) -> None:
         day_of_month=_day_of_month(sub),
     )
     sub.current_period_start, sub.current_period_end = bills.start, bills.end
-    _bill_period(uow, sub, BillingReason.CYCLE, bills=bills, invoice_period=previous)
+    # Usage in arrears: the period that just ended, unless it was a trial (a trial's usage is free).
+    usage_period = previous if sub.trial_end is None or previous[1] > sub.trial_end else None
+    _bill_period(uow, sub, BillingReason.CYCLE, bills=bills, invoice_period=previous, usage_period=usage_period)
 
 
 def _bill_period(
@@ -961,10 +967,12 @@ def _bill_period(
     invoice_period: tuple[int, int],
     trial: bool = False,
     prorate: bool = True,
+    usage_period: tuple[int, int] | None = None,
 ) -> Invoice:
     """One invoice for one period: the customer's pending items first, then a line per item (Stripe's order).
 
-    A trial bills each item at 0; a partial period bills its prorated share (0 without prorations).
+    A trial bills each item at 0; a partial period bills its prorated share (0 without prorations). Metered
+    items bill nothing ahead: a renewal bills their usage of `usage_period`, the period that just ended.
     """
     invoice = _subscription_invoice(uow, sub, reason, invoice_period)
     items = items_of(uow, [sub.id])[sub.id]
@@ -974,6 +982,8 @@ def _bill_period(
     cadence = Cadence(Interval(sub.interval), sub.interval_count)
     for si in items:
         price = recurring(prices[si.price_id])
+        if price.metered:
+            continue
         item_split = split_discounts(discount_terms(uow, si.discounts), uow.now)
         name = names.get(price.product_id, price.product_id)
         values = subscription_line(
@@ -1007,6 +1017,8 @@ def _bill_period(
         attach_item(uow, invoice, row)
         if list(item_split.kept) != si.discounts:
             si.discounts = list(item_split.kept)
+    if usage_period is not None:
+        bill_usage(uow, sub, invoice, items, usage_period)
     recalculate(uow, invoice, load_lines(uow, invoice.id))
     sub.latest_invoice_id = invoice.id
     if reason == BillingReason.CYCLE:

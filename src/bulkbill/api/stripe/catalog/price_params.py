@@ -20,6 +20,7 @@ from bulkbill.api.stripe.edge.params import (
     Metadata,
     Obj,
     Spec,
+    Str,
 )
 from bulkbill.core.catalog.pricing import MAX_TIERS, CustomUnitAmount, Rounding, Tier, Transform
 from bulkbill.core.errors import ErrorCode, InputCollector, Path, dotted
@@ -93,7 +94,8 @@ RECURRING = Obj(
     {
         "interval": Enum(service.INTERVALS),
         "interval_count": Int(-MAX_INT32, MAX_INT32),
-        "usage_type": Enum(("licensed",)),
+        "usage_type": Enum(("licensed", "metered")),
+        "meter": Str(),
     },
     required=frozenset({"interval"}),
 )
@@ -183,7 +185,11 @@ def price_fields(p: dict[str, Any]) -> service.PriceFields:
         else None,
         unit_amount=p.get("unit_amount"),
         unit_amount_decimal=p.get("unit_amount_decimal"),
-        recurring=service.Recurring(recurring["interval"], recurring.get("interval_count")) if recurring else None,
+        recurring=service.Recurring(
+            recurring["interval"], recurring.get("interval_count"), recurring.get("usage_type"), recurring.get("meter")
+        )
+        if recurring
+        else None,
         tax_behavior=p.get("tax_behavior"),
         active=p.get("active"),
         nickname=p.get("nickname"),

@@ -154,9 +154,9 @@ def render_price(p: Price, expand: frozenset[str] | set[str] = frozenset()) -> d
         recurring = {
             "interval": p.recurring_interval,
             "interval_count": p.recurring_interval_count or 1,
-            "meter": None,
+            "meter": p.meter_id,
             "trial_period_days": None,
-            "usage_type": "licensed",
+            "usage_type": p.usage_type or "licensed",
         }
     body: dict[str, Any] = {
         "id": p.id,

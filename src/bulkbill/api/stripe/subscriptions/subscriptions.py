@@ -18,11 +18,13 @@ flexible billing mode's schedules, which bulkbill does not model), the pre-basil
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+import bulkbill.services.catalog.prices as price_service
 import bulkbill.services.subscriptions.items as item_service
 import bulkbill.services.subscriptions.subscriptions as service
 from bulkbill.api.stripe.catalog.prices import render_price
@@ -61,13 +63,14 @@ from bulkbill.api.stripe.subscriptions.pending_updates import (
     check_pending_update,
 )
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
-from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound, Path
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
-from bulkbill.core.money import MAX_AMOUNT
+from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY
 from bulkbill.core.subscriptions.prorations import ProrationBehavior
 from bulkbill.core.subscriptions.rules import ItemChange, refuse_unsupported
 from bulkbill.core.subscriptions.terms import MAX_TRIAL_DAYS, AnchorConfig, MissingPaymentMethod, PauseBehavior
+from bulkbill.core.subscriptions.usage import USAGE_GTE
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoices import get_invoice
 from bulkbill.services.platform.pagination import Page
@@ -215,12 +218,33 @@ _UPDATE_TERMS = {
     "proration_date": Time(),
 }
 
+_ITEM_PRICE_DATA = Obj(
+    {
+        "currency": Currency(),
+        "product": Str(),
+        "recurring": Obj(
+            {"interval": Enum(INTERVALS), "interval_count": Int(1, max(price_service.MAX_INTERVAL_COUNT.values()))},
+            required=frozenset({"interval"}),
+        ),
+        "tax_behavior": Enum(("exclusive", "inclusive", "unspecified")),
+        "unit_amount": AMOUNT,
+        "unit_amount_decimal": AMOUNT_DECIMAL,
+    },
+    required=frozenset({"currency", "product", "recurring"}),
+)
 _ITEM = {
     "price": Str(),
+    "plan": Str(),  # a recurring price's older name
+    "price_data": _ITEM_PRICE_DATA,
     "quantity": QUANTITY,
     "tax_rates": TAX_RATES,
     "discounts": DISCOUNTS,
     "metadata": Metadata(),
+    # Acts on metered items: their unbilled usage reaching usage_gte is invoiced at once (services/subscriptions/
+    # thresholds.py).
+    "billing_thresholds": Unsettable(Obj({"usage_gte": Int(1, MAX_QUANTITY)}, required=frozenset({"usage_gte"}))),
+    # A Trial Offer (product_catalog.trial_offer) to apply: bulkbill serves no trial offers, so any id is unknown.
+    "current_trial": Obj({"trial_offer": Str()}, required=frozenset({"trial_offer"})),
 }
 _CANCELLATION = Obj({"comment": Unsettable(Str(5000)), "feedback": Unsettable(Enum(FEEDBACK))})
 _COMMON = {
@@ -245,7 +269,9 @@ UPDATE = Obj(
     {
         **_COMMON,
         **_UPDATE_TERMS,
-        "items": Array(Obj({**_ITEM, "id": Str(), "deleted": Bool()}), max_items=100),
+        # clear_usage: a deleted metered item's unbilled usage is not billed either way (its renewal line goes
+        # with it), so there is nothing more to clear.
+        "items": Array(Obj({**_ITEM, "id": Str(), "deleted": Bool(), "clear_usage": Bool()}), max_items=100),
         "cancellation_details": _CANCELLATION,
     }
 )
@@ -278,7 +304,6 @@ LIST = Obj(
 )
 _ITEM_CHANGE = {
     **_ITEM,
-    "plan": Str(),  # a recurring price's older name
     "payment_behavior": Enum(PAYMENT_BEHAVIORS),
     "proration_behavior": Enum(PRORATION_BEHAVIORS),
     "proration_date": Time(),
@@ -318,24 +343,25 @@ def _plan(p: Price) -> dict[str, Any]:
         "interval_count": p.recurring_interval_count or 1,
         "livemode": False,
         "metadata": dict(p.metadata_),
-        "meter": None,
+        "meter": p.meter_id,
         "nickname": p.nickname,
         "product": p.product_id,
         "tiers": None,
         "tiers_mode": None,
         "transform_usage": None,
         "trial_period_days": None,
-        "usage_type": "licensed",
+        "usage_type": p.usage_type or "licensed",
     }
 
 
 def render_item(view: service.SubscriptionView, item: SubscriptionItem) -> dict[str, Any]:
     sub, price = view.subscription, view.prices[item.price_id]
-    return {
+    usage_gte = (item.usage or {}).get(USAGE_GTE)
+    body = {
         "id": item.id,
         "object": "subscription_item",
         "billed_until": None,
-        "billing_thresholds": None,
+        "billing_thresholds": {"usage_gte": usage_gte} if usage_gte is not None else None,
         "created": item.created,
         "current_period_end": sub.current_period_end,
         "current_period_start": sub.current_period_start,
@@ -348,6 +374,9 @@ def render_item(view: service.SubscriptionView, item: SubscriptionItem) -> dict[
         "subscription": sub.id,
         "tax_rates": [render_tax_rate(view.tax_rates[r]) for r in item.tax_rates or () if r in view.tax_rates],
     }
+    if price.usage_type == "metered":
+        del body["quantity"]  # Stripe: a metered item has no quantity, its usage is the meter's
+    return body
 
 
 def _anchor_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -500,15 +529,69 @@ def _rates(value: Any) -> tuple[str, ...] | Clear | None:
 
 
 def _item(p: dict[str, Any]) -> ItemChange:
+    thresholds = p.get("billing_thresholds")
     return ItemChange(
         id=p.get("id"),
-        price=p.get("price"),
+        price=p.get("price", p.get("plan")),
         quantity=p.get("quantity"),
         deleted=bool(p.get("deleted")),
         tax_rates=_rates(p.get("tax_rates")),
         discounts=_discounts(p.get("discounts")),
         metadata=p.get("metadata"),
+        usage_gte=thresholds if isinstance(thresholds, Clear) else thresholds["usage_gte"] if thresholds else None,
+        quantity_given="quantity" in p,
+        inline_price="price_data" in p,
     )
+
+
+def _exclusive_price(p: dict[str, Any], prefix: Path) -> None:
+    given = [name for name in ("price", "plan", "price_data") if name in p]
+    if len(given) > 1:
+        raise InvalidInput(
+            [
+                FieldError(
+                    (*prefix, given[1]),
+                    ErrorCode.PARAMETERS_EXCLUSIVE,
+                    f"You may only specify one of these parameters: {', '.join(given)}.",
+                )
+            ]
+        )
+
+
+def inline_items(uow: UnitOfWork, items: list[dict[str, Any]] | None, prefix: Path) -> list[dict[str, Any]] | None:
+    """Items as the service takes them: each `price_data` made into a new inactive price (Stripe's way), and
+    `current_trial` refused, since bulkbill serves no trial offers for it to name. Errors name the item's own
+    parameters under `prefix`."""
+    if items is None:
+        return None
+    out = []
+    for i, p in enumerate(items):
+        at: Path = (*prefix, i) if prefix else ()
+        _exclusive_price(p, at)
+        if "current_trial" in p:
+            raise NotFound("trial_offer", p["current_trial"]["trial_offer"], path=(*at, "current_trial", "trial_offer"))
+        data = p.get("price_data")
+        if data is None:
+            out.append(p)
+            continue
+        recurring = data["recurring"]
+        fields = price_service.PriceFields(
+            currency=data["currency"],
+            product=data["product"],
+            unit_amount=data.get("unit_amount"),
+            unit_amount_decimal=data.get("unit_amount_decimal"),
+            recurring=price_service.Recurring(recurring["interval"], recurring.get("interval_count")),
+            tax_behavior=data.get("tax_behavior"),
+            active=False,
+        )
+        try:
+            price = price_service.create_price(uow, fields)
+        except InvalidInput as exc:
+            raise InvalidInput([replace(e, path=(*at, "price_data", *e.path)) for e in exc.errors]) from None
+        except NotFound as exc:
+            raise NotFound(exc.resource, exc.object_id, path=(*at, "price_data", *(exc.path or ()))) from None
+        out.append({**p, "price": price.id})
+    return out
 
 
 def _cancellation(p: dict[str, Any] | None) -> dict[str, str | None] | None:
@@ -602,12 +685,9 @@ def _item_proration(p: dict[str, Any]) -> service.SubscriptionFields:
     return subscription_fields({k: p[k] for k in ("proration_behavior", "proration_date") if k in p})
 
 
-def _item_change(p: dict[str, Any]) -> ItemChange:
-    if "plan" in p and "price" in p:
-        raise InvalidInput(
-            [FieldError(("plan",), ErrorCode.PARAMETERS_EXCLUSIVE, "Pass either price or plan, not both.")]
-        )
-    return _item({**p, "price": p.get("price", p.get("plan"))})
+def _item_change(uow: UnitOfWork, p: dict[str, Any]) -> ItemChange:
+    (inlined,) = inline_items(uow, [p], ()) or [p]
+    return _item(inlined)
 
 
 # --- endpoints -------------------------------------------------------------------------------
@@ -620,6 +700,7 @@ def create_subscription(call: StripeRequest = Depends(stripe_request)) -> Respon
         p = parse(CREATE, params)
         check_not_pending_on_create(p)
         expand = check_expand(p, EXPANDABLE)
+        p["items"] = inline_items(uow, p.get("items"), ("items",))
         return _one(uow, service.create_subscription(uow, subscription_fields(p)), expand)
 
     return execute(call, run)
@@ -643,6 +724,8 @@ def update_subscription(subscription_id: str, call: StripeRequest = Depends(stri
         p = parse(UPDATE, params)
         check_pending_update(p)
         expand = check_expand(p, EXPANDABLE)
+        if "items" in p:
+            p["items"] = inline_items(uow, p["items"], ("items",))
         return _one(uow, service.update_subscription(uow, subscription_id, subscription_fields(p)), expand)
 
     return execute(call, run)
@@ -767,7 +850,7 @@ def create_subscription_item(call: StripeRequest = Depends(stripe_request)) -> R
         p = parse(ITEM_CREATE, params)
         check_pending_item_update(p, create=True)
         check_expand(p, ())
-        item = item_service.create_item(uow, p["subscription"], _item_change(p), _item_proration(p))
+        item = item_service.create_item(uow, p["subscription"], _item_change(uow, p), _item_proration(p))
         return _render_one_item(uow, item)
 
     return execute(call, run)
@@ -779,7 +862,7 @@ def update_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_
         p = parse(ITEM_UPDATE, params)
         check_pending_item_update(p, create=False)
         check_expand(p, ())
-        return _render_one_item(uow, item_service.update_item(uow, item_id, _item_change(p), _item_proration(p)))
+        return _render_one_item(uow, item_service.update_item(uow, item_id, _item_change(uow, p), _item_proration(p)))
 
     return execute(call, run)
 
