@@ -72,7 +72,8 @@ def validate(node: Any, where: str = "$") -> None:
         return
     if kind in SDK_SHAPES:
         missing = SDK_SHAPES[kind] - set(node)
-        if kind == "subscription_item" and (node.get("price") or {}).get("recurring", {}).get("usage_type") == "metered":
+        recurring = (node.get("price") or {}).get("recurring") or {}
+        if kind == "subscription_item" and recurring.get("usage_type") == "metered":
             missing -= {"quantity"}  # Stripe sends no quantity for a metered item
         assert not missing, f"{where} ({kind} {node.get('id')}): missing {sorted(missing)}"
         for key, value in node.items():
