@@ -336,3 +336,21 @@ def test_items_price_data_makes_an_inactive_price_and_refusals_name_the_items_pa
         )
     )
     assert _param(trial) == "current_trial[trial_offer]"
+
+
+def test_a_preview_with_items_price_data_prices_the_line_and_makes_no_price(billing: SdkTenant) -> None:
+    client = billing.client
+    product = client.v1.products.create({"name": "Widget"})
+    customer = client.v1.customers.create({"name": "Ada"})
+    data = {"currency": "usd", "product": product.id, "unit_amount": 700, "recurring": {"interval": "month"}}
+    preview = client.v1.invoices.create_preview(
+        {"customer": customer.id, "subscription_details": {"items": [{"price_data": data, "quantity": 3}]}}
+    )
+    assert [line.amount for line in preview.lines.data] == [2100]
+    assert client.v1.prices.list().data == []  # the preview's price went with its savepoint
+    refused = _refused(
+        lambda: client.v1.invoices.create_preview(
+            {"customer": customer.id, "subscription_details": {"items": [{"price_data": {**data, "product": "p_x"}}]}}
+        )
+    )
+    assert _param(refused) == "subscription_details[items][0][price_data][product]"

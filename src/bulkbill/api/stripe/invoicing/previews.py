@@ -43,6 +43,7 @@ from bulkbill.api.stripe.invoicing.invoices import preview_body
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
 from bulkbill.api.stripe.subscriptions.subscriptions import (
     PRORATION_BEHAVIORS,
+    inline_items,
     subscription_fields,
 )
 from bulkbill.api.stripe.subscriptions.subscriptions import (
@@ -121,7 +122,15 @@ def create_preview(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(PREVIEW, params)
         expand = check_expand(p, INVOICE_EXPANDABLE)
-        return preview_upcoming(uow, preview_request(p), lambda invoice: preview_body(uow, invoice, expand))
+        details = p.get("subscription_details") or {}
+        # Items' price_data make prices, as the change itself would: in a savepoint rolled back with the preview.
+        inlined = uow.session.begin_nested()
+        try:
+            if details.get("items") is not None:
+                details["items"] = inline_items(uow, details["items"], ("subscription_details", "items"))
+            return preview_upcoming(uow, preview_request(p), lambda invoice: preview_body(uow, invoice, expand))
+        finally:
+            inlined.rollback()
 
     return execute(call, run)
 
