@@ -5,9 +5,10 @@ Subscriptions render in the current (basil and later) shape: the billing period 
 backdating, cancel_at, paused collection, add_invoice_items and a currency option act as Stripe's
 (core.subscriptions.terms). A change in the current period is prorated as Stripe's classic mode does
 (`proration_behavior`, `proration_date`; cancel's `prorate` and `invoice_now`: core.subscriptions.prorations).
-Stored and rendered without acting, each for a stated reason:
-`billing_thresholds` (bulkbill has no metered usage, so nothing accrues between periods to reach a
-threshold), `pending_invoice_item_interval` (pending items are invoiced with the next period), `billing_mode`
+`billing_thresholds` (and items' `usage_gte`) act on metered usage (services/subscriptions/thresholds.py);
+items' `price_data` makes an inactive price first (inline_items). Stored and rendered without acting, each
+for a stated reason: `billing_thresholds[reset_billing_cycle_anchor]` (a threshold invoice keeps the cycle),
+`pending_invoice_item_interval` (pending items are invoiced with the next period), `billing_mode`
 (classic and flexible bill alike here: one line per item and period), `invoice_settings[account_tax_ids]`
 (bulkbill keeps no account tax IDs; custom_fields, description and footer reach every invoice).
 Refused with a 400 naming the parameter: `billing_schedules` (prebilling several periods ahead needs
