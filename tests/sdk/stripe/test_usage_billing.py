@@ -354,3 +354,18 @@ def test_a_preview_with_items_price_data_prices_the_line_and_makes_no_price(bill
         )
     )
     assert _param(refused) == "subscription_details[items][0][price_data][product]"
+
+
+def test_the_upcoming_renewal_shows_the_usage_so_far(billing: SdkTenant) -> None:
+    client = billing.client
+    meter = _meter(billing, "api_calls")
+    api = _metered(billing, meter, "API", unit_amount=3)
+    clock, customer = _clocked_customer(billing, JAN1)
+    sub = client.v1.subscriptions.create({"customer": customer, "items": [{"price": api.id}]})
+    client.v1.test_helpers.test_clocks.advance(clock, {"frozen_time": at(2025, 1, 15)})
+    _event(billing, "api_calls", customer, 40, at(2025, 1, 14))
+    upcoming = client.v1.invoices.create_preview({"subscription": sub.id})
+    assert [(line.quantity, line.amount, line.period.start) for line in upcoming.lines.data] == [(40, 120, JAN1)]
+    client.v1.test_helpers.test_clocks.advance(clock, {"frozen_time": FEB1})
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(sub.id).latest_invoice)
+    assert [(line.quantity, line.amount) for line in renewal.lines.data] == [(40, 120)]  # the preview wrote nothing

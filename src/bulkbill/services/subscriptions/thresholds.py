@@ -20,7 +20,13 @@ from bulkbill.services.invoicing.invoice_totals import load_lines, recalculate
 from bulkbill.services.invoicing.invoices import finalize_invoice
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.item_prices import prices_by_id, recurring
-from bulkbill.services.subscriptions.subscriptions import _subscription_invoice, at_time, items_of, now_for
+from bulkbill.services.subscriptions.subscriptions import (
+    _subscription_invoice,
+    at_time,
+    catch_up,
+    items_of,
+    now_for,
+)
 from bulkbill.services.subscriptions.usage import bill_usage, unbilled_usage
 from bulkbill.storage.tables_subscriptions import Subscription
 
@@ -37,9 +43,13 @@ def invoice_reached_thresholds(uow: UnitOfWork, customer_id: str) -> None:
             )
             .order_by(Subscription.id)
             .with_for_update()
+            .execution_options(populate_existing=True)  # a concurrent event's threshold invoice is seen
         )
     )
+    catch_up(uow, subs)  # a real-time subscription renews first if its period is over (there is no scheduler)
     for sub in subs:
+        if sub.status != SubscriptionStatus.ACTIVE:
+            continue
         amount_gte = ((sub.terms or {}).get("billing_thresholds") or {}).get("amount_gte")
         items = items_of(uow, [sub.id])[sub.id]
         if amount_gte is None and not any((i.usage or {}).get(USAGE_GTE) for i in items):
