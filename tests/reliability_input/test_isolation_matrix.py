@@ -80,6 +80,11 @@ def foreign_calls(a: World) -> dict[tuple[str, str], list[tuple[Any, dict[str, s
             ({"subscription": a.first("subscription"), "price": a.keys["price"][1]}, None)
         ],
         ("GET", "/stripe/v1/prices"): [(None, {"product": a.first("product")}), (None, None)],
+        ("GET", "/stripe/v1/billing/meters"): [(None, None)],
+        # A's customer named in B's event: B has no meter of A's event name, nor A's customer.
+        ("POST", "/stripe/v1/billing/meter_events"): [
+            ({"event_name": "b", "payload": {"stripe_customer_id": a.first("customer"), "value": "1"}}, None)
+        ],
         ("POST", "/stripe/v1/credit_notes"): [({"invoice": a.keys["invoice"][1], "amount": 1}, None)],
         ("GET", "/stripe/v1/credit_notes/preview"): [(None, {"invoice": a.keys["invoice"][1], "amount": "1"})],
         ("GET", "/stripe/v1/credit_notes"): [(None, {"invoice": a.keys["invoice"][1]}), (None, None)],

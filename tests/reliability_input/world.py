@@ -41,6 +41,7 @@ KINDS = {
     ("subscriptions", "subscription_id"): "subscription",
     ("subscription_items", "item_id"): "subscription_item",
     ("test_clocks", "clock_id"): "test_clock",
+    ("meters", "meter_id"): "meter",
     ("bill-runs", "bill_run_id"): "bill_run",
     ("fulfillment-items", "item_id"): "fulfillment_item",
     ("fulfillments", "key"): "fulfillment",
@@ -151,6 +152,12 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
     world.add("subscription", sub["id"])
     world.add("subscription_item", *(item["id"] for item in sub["items"]["data"]))
     world.add("test_clock", clock["id"])
+    meter = stripe.ok(
+        "POST",
+        "/v1/billing/meters",
+        {"display_name": m, "event_name": f"calls_{m}", "default_aggregation": {"formula": "sum"}},
+    )
+    world.add("meter", meter["id"])
     hook = stripe.ok("POST", "/v1/webhook_endpoints", {"url": f"http://127.0.0.1:9/{m}", "enabled_events": ["*"]})
     world.add("webhook_endpoint", hook["id"])
     world.add("event", *(e["id"] for e in stripe.ok("GET", "/v1/events", {"limit": 3})["data"]))

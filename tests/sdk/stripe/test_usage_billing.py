@@ -369,3 +369,34 @@ def test_the_upcoming_renewal_shows_the_usage_so_far(billing: SdkTenant) -> None
     client.v1.test_helpers.test_clocks.advance(clock, {"frozen_time": FEB1})
     renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(sub.id).latest_invoice)
     assert [(line.quantity, line.amount) for line in renewal.lines.data] == [(40, 120)]  # the preview wrote nothing
+
+
+def test_summaries_page_through_the_windows_newest_first(billing: SdkTenant) -> None:
+    _, customer = _clocked_customer(billing, JAN1 + 5 * 86400)
+    meter = _meter(billing, "requests")
+    for day in range(5):
+        _event(billing, "requests", customer, day + 1, JAN1 + day * 86400 + 60)
+    summaries = billing.client.v1.billing.meters.event_summaries
+    query = {"customer": customer, "start_time": JAN1, "end_time": JAN1 + 5 * 86400, "value_grouping_window": "day"}
+    first = summaries.list(meter.id, {**query, "limit": 2})
+    assert ([s.aggregated_value for s in first.data], first.has_more) == ([5, 4], True)
+    second = summaries.list(meter.id, {**query, "limit": 2, "starting_after": first.data[-1].id})
+    assert ([s.aggregated_value for s in second.data], second.has_more) == ([3, 2], True)
+    back = summaries.list(meter.id, {**query, "limit": 2, "ending_before": second.data[0].id})
+    assert [s.aggregated_value for s in back.data] == [5, 4]
+    last = summaries.list(meter.id, {**query, "limit": 2, "starting_after": second.data[-1].id})
+    assert ([s.aggregated_value for s in last.data], last.has_more) == ([1], False)
+    # a whole year by the hour is counted, not listed: one page of the newest hours
+    year = summaries.list(
+        meter.id,
+        {
+            "customer": customer,
+            "start_time": JAN1 - 365 * 86400,
+            "end_time": JAN1 + 5 * 86400,
+            "value_grouping_window": "hour",
+            "limit": 1,
+        },
+    )
+    assert (year.data[0].start_time, year.has_more) == (JAN1 + 5 * 86400 - 3600, True)
+    bad = _refused(lambda: summaries.list(meter.id, {**query, "starting_after": "mtrusg_nope"}))
+    assert _param(bad) == "starting_after"

@@ -194,9 +194,23 @@ def usage(uow: UnitOfWork, meter: BillingMeter, customer_id: str, start: int, en
     return aggregate(MeterFormula(meter.formula), events)
 
 
-def summary_windows(start: int, end: int, window: str | None) -> list[tuple[int, int]]:
-    """The [start, end) windows a summary list reports: one for the whole range, or one per day or hour."""
-    if window is None:
-        return [(start, end)]
-    step = 86400 if window == "day" else 3600
-    return [(t, min(t + step, end)) for t in range(start, end, step)]
+def summary_window(start: int, end: int, window: str | None, k: int) -> tuple[int, int] | None:
+    """The k-th [start, end) window of a summary list, newest first: the whole range, or a day or an hour of it.
+
+    Counted, never listed: a year of hours is a long list a page reads ten of.
+    """
+    step = end - start if window is None else 86400 if window == "day" else 3600
+    count = -(-(end - start) // step)
+    if not 0 <= k < count:
+        return None
+    begins = start + (count - 1 - k) * step
+    return begins, min(begins + step, end)
+
+
+def summary_index(start: int, end: int, window: str | None, begins: int) -> int | None:
+    """Where the window starting at `begins` falls in the newest-first list (None: not one of its windows)."""
+    step = end - start if window is None else 86400 if window == "day" else 3600
+    if begins < start or begins >= end or (begins - start) % step:
+        return None
+    count = -(-(end - start) // step)
+    return count - 1 - (begins - start) // step

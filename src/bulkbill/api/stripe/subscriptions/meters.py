@@ -19,7 +19,7 @@ from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Enum, Obj, Spec, Str, Time, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.core.catalog.meters import DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY, MeterFormula, MeterMove
-from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, Path, dotted
+from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound, Path, dotted
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.thresholds import invoice_reached_thresholds
@@ -208,39 +208,54 @@ def list_event_summaries(meter_id: str, call: StripeRequest = Depends(stripe_req
     """
 
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        meter = service.get_meter(uow, meter_id)  # first: another tenant's meter is not found, whatever the query
         p = parse(SUMMARIES, params)
         check_expand(p, ())
-        meter = service.get_meter(uow, meter_id)
         customer = get_customer(uow, p["customer"])
         start, end = p["start_time"], p["end_time"]
         if end <= start:
             raise InvalidInput(
                 [FieldError(("end_time",), ErrorCode.PARAMETER_INVALID, "end_time must be after start_time.")]
             )
-        windows = service.summary_windows(start, end, p.get("value_grouping_window"))[::-1]
-        ids = [f"mtrusg_{meter.id}_{customer.id}_{a}_{b}" for a, b in windows]
+        window = p.get("value_grouping_window")
+        prefix = f"mtrusg_{meter.id}_{customer.id}_"
         limit = p.get("limit") or 10
-        first = 0
-        if p.get("starting_after") in ids:
-            first = ids.index(p["starting_after"]) + 1
-        elif p.get("ending_before") in ids:
-            first = max(ids.index(p["ending_before"]) - limit, 0)
-        page = [
-            {
-                "id": ids[i],
-                "object": "billing.meter_event_summary",
-                "aggregated_value": service.usage(uow, meter, customer.id, a, b),
-                "end_time": b,
-                "livemode": False,
-                "meter": meter.id,
-                "start_time": a,
-            }
-            for i, (a, b) in enumerate(windows[first : first + limit], start=first)
-        ]
+        first, stop = 0, limit
+        for name in ("starting_after", "ending_before"):
+            cursor = p.get(name)
+            if cursor is None:
+                continue
+            begins = cursor.removeprefix(prefix).split("_")[0]
+            index = service.summary_index(start, end, window, int(begins)) if begins.isdigit() else None
+            if not cursor.startswith(prefix) or index is None:
+                raise NotFound("billing.meter_event_summary", cursor, path=(name,))
+            first, stop = (index + 1, index + 1 + limit) if name == "starting_after" else (max(index - limit, 0), index)
+        page = []
+        for k in range(first, stop):
+            bounds = service.summary_window(start, end, window, k)
+            if bounds is None:
+                break
+            a, b = bounds
+            page.append(
+                {
+                    "id": f"{prefix}{a}_{b}",
+                    "object": "billing.meter_event_summary",
+                    "aggregated_value": service.usage(uow, meter, customer.id, a, b),
+                    "end_time": b,
+                    "livemode": False,
+                    "meter": meter.id,
+                    "start_time": a,
+                }
+            )
+        more = (
+            service.summary_window(start, end, window, stop) is not None
+            if p.get("ending_before") is None
+            else first > 0
+        )
         return {
             "object": "list",
             "data": page,
-            "has_more": first + limit < len(windows),
+            "has_more": more,
             "url": f"/v1/billing/meters/{meter.id}/event_summaries",
         }
 
