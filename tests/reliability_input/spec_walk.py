@@ -36,6 +36,7 @@ from bulkbill.api.stripe.edge.params import (
     OrWord,
     Spec,
     Str,
+    StrMap,
     Time,
     Unsettable,
 )
@@ -102,7 +103,7 @@ def sample(spec: Spec) -> Any:
         return "true"
     if isinstance(spec, Currency):
         return "usd"
-    if isinstance(spec, Metadata):
+    if isinstance(spec, Metadata | StrMap):
         return {"k": "v"}
     assert isinstance(spec, Str), f"no sample for {spec!r}"
     return "x"

@@ -5,7 +5,7 @@
 * A period's usage is the meter's aggregation of the customer's events whose timestamp falls in the period
   (start included, end excluded): `sum` of the values, `count` of the events, or the `last` event's value
   (the latest timestamp; of equal timestamps, the one recorded last).
-* Event values are whole numbers sent as strings; meters that sum or keep the last value need one.
+* Event values are whole numbers (at most 12 digits) sent as strings; meters that sum or keep the last value need one.
 * Meter events are timestamped within the past 35 days and at most 5 minutes ahead (the customer's time:
   a test clock's frozen time).
 * A meter is `active` or `inactive`; only an active meter takes events and can back a new metered price.
@@ -22,6 +22,8 @@ from bulkbill.core.errors import ErrorCode, InputCollector, InvalidTransition, P
 # How far back and ahead of the customer's time an event may be stamped (Stripe's limits).
 EVENT_PAST_SECONDS = 35 * 86400
 EVENT_FUTURE_SECONDS = 5 * 60
+# An event's value is at most a quantity's size (core.money.MAX_QUANTITY has 12 digits).
+MAX_VALUE_DIGITS = 12
 DEFAULT_CUSTOMER_KEY = "stripe_customer_id"
 DEFAULT_VALUE_KEY = "value"
 
@@ -93,7 +95,11 @@ def parse_value(raw: str | None, *, needed: bool, path: Path, errors: InputColle
         return None
     text = raw.strip()
     digits = text[1:] if text[:1] in "+-" else text
-    if not digits.isdigit() or not digits.isascii():
-        errors.add(path, ErrorCode.PARAMETER_INVALID, f"{dotted(path)} must be a whole number, as a string.")
+    if not digits.isdigit() or not digits.isascii() or len(digits) > MAX_VALUE_DIGITS:
+        errors.add(
+            path,
+            ErrorCode.PARAMETER_INVALID,
+            f"{dotted(path)} must be a whole number of at most {MAX_VALUE_DIGITS} digits, as a string.",
+        )
         return None
     return int(text)

@@ -51,6 +51,7 @@ def test_values_are_whole_numbers_given_as_text(raw: str, value: int) -> None:
         ("1.5", True, ErrorCode.PARAMETER_INVALID),
         ("١٢", True, ErrorCode.PARAMETER_INVALID),
         ("", True, ErrorCode.PARAMETER_INVALID),
+        ("1" * 13, True, ErrorCode.PARAMETER_INVALID),
         (None, True, ErrorCode.PARAMETER_MISSING),
     ],
 )

@@ -244,6 +244,28 @@ class Metadata(Spec):
 
 
 @dataclass(frozen=True)
+class StrMap(Spec):
+    """A hash of strings (a meter event's payload): every value a string."""
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": {"type": "string"}}
+
+    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
+        if not isinstance(value, Mapping):
+            errors.add(path, ErrorCode.PARAMETER_INVALID_TYPE, f"Invalid {dotted(path)}: expected a hash of strings.")
+            return None
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            if not isinstance(item, str):
+                errors.add(
+                    (*path, str(key)), ErrorCode.PARAMETER_INVALID_TYPE, f"{dotted((*path, key))} must be a string."
+                )
+            else:
+                out[str(key)] = item
+        return out
+
+
+@dataclass(frozen=True)
 class Unsettable(Spec):
     """The inner spec, or "" to unset the field (returned as CLEAR)."""
 

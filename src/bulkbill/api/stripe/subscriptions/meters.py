@@ -6,8 +6,6 @@ prices (recurring[usage_type]=metered, recurring[meter]) bill through them on su
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -16,38 +14,16 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.meters as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
-from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Enum, Obj, Spec, Str, Time, parse
+from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Enum, Obj, Str, StrMap, Time, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
 from bulkbill.core.catalog.meters import DEFAULT_CUSTOMER_KEY, DEFAULT_VALUE_KEY, MeterFormula, MeterMove
-from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, NotFound, Path, dotted
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.thresholds import invoice_reached_thresholds
 from bulkbill.storage.tables_usage import BillingMeter, BillingMeterEvent
 
 router = APIRouter()
-
-
-@dataclass(frozen=True)
-class StrMap(Spec):
-    """A hash of strings (a meter event's payload): every value a string."""
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "object", "additionalProperties": {"type": "string"}}
-
-    def check(self, value: Any, path: Path, errors: InputCollector) -> Any:
-        if not isinstance(value, Mapping):
-            errors.add(path, ErrorCode.PARAMETER_INVALID_TYPE, f"Invalid {dotted(path)}: expected a hash of strings.")
-            return None
-        out: dict[str, str] = {}
-        for key, item in value.items():
-            if not isinstance(item, str):
-                errors.add(
-                    (*path, str(key)), ErrorCode.PARAMETER_INVALID_TYPE, f"{dotted((*path, key))} must be a string."
-                )
-            else:
-                out[str(key)] = item
-        return out
 
 
 WINDOWS = ("day", "hour")
