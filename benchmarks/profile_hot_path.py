@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary file")
     parser.add_argument("--statements", action="store_true", help="also print the statements of one call")
     parser.add_argument("--top", type=int, default=0, help="also print the N functions with most self time")
+    parser.add_argument("--dump", default=None, help="also write each call's cProfile stats to DIR/<n>.prof")
+    parser.add_argument("--timing-only", action="store_true", help="only the unprofiled timings (no cProfile run)")
+    parser.add_argument("--only", default=None, help="profile only the calls whose label contains this text")
     parser.add_argument(
         "--default-collector", action="store_true", help="leave Python's cyclic collector as it starts (no tuning)"
     )
@@ -305,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         ("GET /v1/invoices/{id} (200 lines)", None, get_invoice, None),
     ]
     print(f"database: {'sqlite' if url.startswith('sqlite') else 'postgres'}; load: {os.getloadavg()[0]:.2f}")
-    for label, before, fn, after in ops:
+    for number, (label, before, fn, after) in enumerate(ops):
+        if args.only and args.only not in label:
+            continue
         for _ in range(3):  # warm-up
             if before:
                 before()
@@ -323,6 +328,14 @@ def main(argv: list[str] | None = None) -> int:
             cpus.append((time.thread_time() - start_cpu) * 1000)
             if after:
                 after()
+        walls.sort()
+        cpus.sort()
+        if args.timing_only:
+            print(
+                f"== {label}: p50 {walls[len(walls) // 2]:.2f} ms, CPU p50 {cpus[len(cpus) // 2]:.2f} ms,"
+                f" CPU min {cpus[0]:.2f} ms"
+            )
+            continue
         profiler = cProfile.Profile()
         counted, sql_seconds = 0, 0.0
         for _ in range(args.iterations):
@@ -338,9 +351,9 @@ def main(argv: list[str] | None = None) -> int:
         n = args.iterations
         statements = counted / n
         sql_ms = sql_seconds * 1000 / n
-        walls.sort()
-        cpus.sort()
         stats = pstats.Stats(profiler)
+        if args.dump:
+            stats.dump_stats(str(Path(args.dump) / f"{number}.prof"))
         print(
             f"\n== {label}: p50 {walls[len(walls) // 2]:.2f} ms, CPU p50 {cpus[len(cpus) // 2]:.2f} ms"
             f" (in-process, no HTTP), {n} iterations =="

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy import event as orm_event
-from sqlalchemy import select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bulkbill.config import Settings
@@ -281,15 +281,17 @@ def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> Non
         box.queued_deliveries += len(delivery_rows)
 
 
+# Built once (every commit with events reads it): building the statement cost more than running it.
+_ENABLED_ENDPOINTS = select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+    WebhookEndpoint.tenant_id == bindparam("tenant_id"),
+    WebhookEndpoint.status == "enabled",
+    WebhookEndpoint.deleted.is_(False),
+)
+
+
 def _endpoints(uow: UnitOfWork) -> list[tuple[str, list[str]]]:
     """The tenant's enabled endpoints and the events each wants (one small indexed read per commit)."""
-    rows = uow.session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
-            WebhookEndpoint.tenant_id == uow.tenant_id,
-            WebhookEndpoint.status == "enabled",
-            WebhookEndpoint.deleted.is_(False),
-        )
-    )
+    rows = uow.session.execute(_ENABLED_ENDPOINTS, {"tenant_id": uow.tenant_id})
     return [(endpoint_id, list(enabled)) for endpoint_id, enabled in rows]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, select, type_coerce, update
+from sqlalchemy import Integer, Text, bindparam, cast, select, type_coerce, update
 from sqlalchemy.orm.util import identity_key
 
 from bulkbill.core.invoicing.totals import LineTerms, TaxAmount, TaxExempt, TaxRateTerms, compute_invoice
@@ -81,17 +81,18 @@ class FigureRow:
         self.product_id, self.manual_taxes = item.product_id, item.manual_taxes
 
 
+# The hot reads below are built once: building a statement (and its cache key) cost more than running it.
+_THE_INVOICE = (InvoiceItem.tenant_id == bindparam("tenant_id")) & (InvoiceItem.invoice_id == bindparam("invoice_id"))
+_LINES = (
+    select(InvoiceItem).where(_THE_INVOICE).order_by(InvoiceItem.position).execution_options(populate_existing=True)
+)
+_FIRST_LINES = _LINES.limit(bindparam("limit", type_=Integer))
+
+
 def load_lines(uow: UnitOfWork, invoice_id: str, *, limit: int | None = None) -> list[LoadedLine]:
     """The invoice's lines, in display order, in one query (the first `limit` only): one index range, no join."""
-    query = (
-        select(InvoiceItem)
-        .where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id == invoice_id)
-        .order_by(InvoiceItem.position)
-        .execution_options(populate_existing=True)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return [LoadedLine(item) for item in uow.session.scalars(query)]
+    params = {"tenant_id": uow.tenant_id, "invoice_id": invoice_id, "limit": limit}
+    return [LoadedLine(item) for item in uow.session.scalars(_LINES if limit is None else _FIRST_LINES, params)]
 
 
 def load_lines_of(uow: UnitOfWork, invoice_ids: set[str]) -> dict[str, list[LoadedLine]]:
@@ -140,23 +141,7 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
     JSON columns are read as their stored text: the line figures are only compared with freshly
     computed ones (stored text is what json.dumps wrote), which spares hundreds of decodes.
     """
-    rows = uow.session.execute(
-        select(
-            LINE_ID,
-            InvoiceItem.id,
-            InvoiceItem.kind,
-            InvoiceItem.amount,
-            InvoiceItem.discountable,
-            cast(InvoiceItem.discounts, Text),
-            cast(InvoiceItem.tax_rates, Text),
-            cast(InvoiceItem.discount_amounts, Text),
-            cast(InvoiceItem.taxes, Text),
-            InvoiceItem.product_id,
-            cast(InvoiceItem.manual_taxes, Text),
-        )
-        .where(InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id == invoice_id)
-        .order_by(InvoiceItem.position)
-    )
+    rows = uow.session.execute(_FIGURES, {"tenant_id": uow.tenant_id, "invoice_id": invoice_id})
     return [
         FigureRow(
             line_id,
@@ -185,6 +170,25 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
             manual,
         ) in rows
     ]
+
+
+_FIGURES = (
+    select(
+        LINE_ID,
+        InvoiceItem.id,
+        InvoiceItem.kind,
+        InvoiceItem.amount,
+        InvoiceItem.discountable,
+        cast(InvoiceItem.discounts, Text),
+        cast(InvoiceItem.tax_rates, Text),
+        cast(InvoiceItem.discount_amounts, Text),
+        cast(InvoiceItem.taxes, Text),
+        InvoiceItem.product_id,
+        cast(InvoiceItem.manual_taxes, Text),
+    )
+    .where(_THE_INVOICE)
+    .order_by(InvoiceItem.position)
+)
 
 
 def figure_row(entry: LoadedLine) -> FigureRow:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import Select, bindparam, or_, select, true
 
 from bulkbill.core.catalog.products import statement_descriptor_problem
 from bulkbill.core.customers.balance import BalanceTransactionType
@@ -99,6 +99,19 @@ class InvoiceFields:
     given: frozenset[str] = frozenset()
 
 
+def _invoice_query(of_type: bool, locked: bool) -> Select[Invoice]:
+    query = select(Invoice).where(Invoice.tenant_id == bindparam("tenant_id"), Invoice.id == bindparam("invoice_id"))
+    if of_type:
+        query = query.where(Invoice.document_type == bindparam("document_type"))
+    return query.with_for_update() if locked else query
+
+
+# Built once, by (of one document type, locked): every call on an invoice reads it first.
+_INVOICE_QUERIES = {
+    (of_type, locked): _invoice_query(of_type, locked) for of_type in (False, True) for locked in (False, True)
+}
+
+
 def get_invoice(
     uow: UnitOfWork, invoice_id: str, *, for_update: bool = False, document_type: str | None = None
 ) -> Invoice:
@@ -106,12 +119,9 @@ def get_invoice(
 
     `document_type` ("invoice" or "credit_memo") hides the other kind: Stripe passes "invoice".
     """
-    query = select(Invoice).where(Invoice.tenant_id == uow.tenant_id, Invoice.id == invoice_id)
-    if document_type is not None:
-        query = query.where(Invoice.document_type == document_type)
-    if for_update and uow.is_postgres:
-        query = query.with_for_update()
-    invoice = uow.session.scalar(query)
+    query = _INVOICE_QUERIES[(document_type is not None, for_update and uow.is_postgres)]
+    params = {"tenant_id": uow.tenant_id, "invoice_id": invoice_id, "document_type": document_type}
+    invoice = uow.session.scalar(query, params)
     if invoice is None:
         raise NotFound("invoice", invoice_id)
     return invoice

@@ -21,15 +21,44 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, cast
 
-from sqlalchemy import ColumnElement, delete, insert, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, select, text, update
 
 from bulkbill.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
+
+# Built once: every keyed POST reads and writes its key, and building a statement costs more than
+# running it on SQLite. The row read is a plain row (no ORM object): nothing here needs one.
+_KEYS: Table = IdempotencyKey.__table__  # type: ignore[assignment]
+_READ_KEY = select(*_KEYS.c).where(
+    _KEYS.c.tenant_id == bindparam("tenant_id"),
+    _KEYS.c.dialect == bindparam("dialect"),
+    _KEYS.c.key == bindparam("key"),
+)
+_INSERT_KEY = _KEYS.insert()
+
+
+class StoredKey(Protocol):
+    """A row of idempotency_keys as _READ_KEY reads it (what claim, look and record compare)."""
+
+    @property
+    def request_hash(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def status_code(self) -> int | None: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def created(self) -> int: ...
+
+
 IN_FLIGHT = "in_flight"
 DONE = "done"
 
@@ -100,7 +129,7 @@ def claim(uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str, owner: s
         ).scalar()
         if not taken:
             raise _in_use(key)
-    row = uow.session.get(IdempotencyKey, (uow.tenant_id, dialect, key))
+    row = _stored_key(uow, dialect, key)
     new = Claim(uow.tenant_id, dialect, key, fingerprint, owner)
     if row is None:
         return new
@@ -119,13 +148,18 @@ def look(uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str) -> Stored
     It only reads, so on SQLite it runs without the write lock: a request meeting its key in flight
     answers at once instead of queueing behind the very work it duplicates.
     """
-    row = uow.session.get(IdempotencyKey, (uow.tenant_id, dialect, key))
+    row = _stored_key(uow, dialect, key)
     if row is None or _lapsed(uow, row):
         return None
     return _answer(row, key, fingerprint)
 
 
-def _answer(row: IdempotencyKey, key: str, fingerprint: str) -> StoredResponse:
+def _stored_key(uow: UnitOfWork, dialect: str, key: str) -> StoredKey | None:
+    row = uow.session.execute(_READ_KEY, {"tenant_id": uow.tenant_id, "dialect": dialect, "key": key}).first()
+    return cast(StoredKey | None, row)
+
+
+def _answer(row: StoredKey, key: str, fingerprint: str) -> StoredResponse:
     if row.state == IN_FLIGHT or row.request_hash != fingerprint:
         _refuse_in_flight(key, fingerprint, row.request_hash)
     return StoredResponse(row.status_code or 200, row.body or "", row.request_id)
@@ -145,17 +179,18 @@ def finish(uow: UnitOfWork, held: Claim, *, status_code: int, body: str) -> None
     """Store the response, in the transaction of the work it answers for (or in its own, for a failure)."""
     if not held.taken_over:
         uow.session.execute(
-            insert(IdempotencyKey).values(
-                tenant_id=held.tenant_id,
-                dialect=held.dialect,
-                key=held.key,
-                request_hash=held.fingerprint,
-                state=DONE,
-                status_code=status_code,
-                body=body,
-                request_id=held.owner,
-                created=uow.now,
-            )
+            _INSERT_KEY,
+            {
+                "tenant_id": held.tenant_id,
+                "dialect": held.dialect,
+                "key": held.key,
+                "request_hash": held.fingerprint,
+                "state": DONE,
+                "status_code": status_code,
+                "body": body,
+                "request_id": held.owner,
+                "created": uow.now,
+            },
         )
         return
     done = uow.session.execute(
@@ -177,7 +212,7 @@ def record(
     uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str, status_code: int, body: str, request_id: str
 ) -> None:
     """Store a response for a key nobody holds (a failure, in its own transaction once the work rolled back)."""
-    row = uow.session.get(IdempotencyKey, (uow.tenant_id, dialect, key))
+    row = _stored_key(uow, dialect, key)
     if row is not None:
         if _lapsed(uow, row):  # an abandoned key this request had taken over: the failure is its answer
             _take_over(uow, row, dialect, key, fingerprint, request_id, state=DONE, status_code=status_code, body=body)
@@ -215,7 +250,7 @@ def prune_expired(uow: UnitOfWork) -> int:
     return _rowcount(result)
 
 
-def _lapsed(uow: UnitOfWork, row: IdempotencyKey) -> bool:
+def _lapsed(uow: UnitOfWork, row: StoredKey) -> bool:
     if row.state == IN_FLIGHT:
         return row.created < uow.now - uow.settings.idempotency_in_flight_timeout_seconds
     return row.created < uow.now - uow.settings.idempotency_ttl_seconds
@@ -227,7 +262,7 @@ def _same_row(tenant_id: str, dialect: str, key: str) -> ColumnElement[bool]:
 
 def _take_over(
     uow: UnitOfWork,
-    row: IdempotencyKey,
+    row: StoredKey,
     dialect: str,
     key: str,
     fingerprint: str,
@@ -249,7 +284,7 @@ def _take_over(
     return _rowcount(taken) == 1
 
 
-def _same_holder(row: IdempotencyKey) -> ColumnElement[bool]:
+def _same_holder(row: StoredKey) -> ColumnElement[bool]:
     holder = (
         IdempotencyKey.request_id.is_(None) if row.request_id is None else IdempotencyKey.request_id == row.request_id
     )
