@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from bulkbill.core.errors import InputCollector, NotFound
 from bulkbill.core.events.types import EventObject, EventType
@@ -52,6 +52,7 @@ from bulkbill.services.invoicing.item_rows import (
 )
 from bulkbill.services.invoicing.new_items import ITEMS
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
+from bulkbill.services.platform.session_rows import row_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import insert_rows
 from bulkbill.storage.ids import new_ids
@@ -95,7 +96,7 @@ def _open_draft(uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpda
     # Lines are edited on invoices only: a credit memo is not found here (Stripe does not show them).
     invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
     ensure_editable(invoice.status)
-    customer = uow.session.get(Customer, (uow.tenant_id, invoice.customer_id))
+    customer = row_by_id(uow, Customer, invoice.customer_id)
     changing(uow, EventObject.INVOICE, [invoice.id])
     errors = InputCollector()
     check_metadata(invoice_metadata, ("invoice_metadata",), errors)
@@ -204,11 +205,7 @@ def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str,
     if not line_ids:
         return {}
     rows = uow.session.execute(
-        select(LINE_ID, *VALUE_COLUMNS, *_ITEM_COLUMNS).where(
-            InvoiceItem.tenant_id == uow.tenant_id,
-            InvoiceItem.invoice_id == invoice.id,
-            InvoiceItem.line_id.in_(line_ids),
-        )
+        _TARGETS, {"tenant_id": uow.tenant_id, "invoice_id": invoice.id, "line_ids": list(line_ids)}
     )
     targets = {}
     for r in rows:
@@ -232,6 +229,12 @@ _ITEM_COLUMNS = (
     InvoiceItem.extras,
 )
 _KEYS = tuple(c.key for c in (*VALUE_COLUMNS, *_ITEM_COLUMNS))
+# Built once (every update and removal reads its targets): building it cost more than running it.
+_TARGETS = select(LINE_ID, *VALUE_COLUMNS, *_ITEM_COLUMNS).where(
+    InvoiceItem.tenant_id == bindparam("tenant_id"),
+    InvoiceItem.invoice_id == bindparam("invoice_id"),
+    InvoiceItem.line_id.in_(bindparam("line_ids", expanding=True)),
+)
 
 
 def update_lines(

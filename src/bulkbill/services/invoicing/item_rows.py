@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Table, select
+from sqlalchemy import JSON, Table, bindparam, select
 
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues
@@ -351,15 +351,17 @@ def new_item_row(
 
 # Where a discount item names the item it applies to (written by the Zuora document writer).
 APPLIED_TO = InvoiceItem.extras["appliedToItemId"].as_string()
+# Built once (every update and removal of lines reads it).
+_APPLIED_TO = select(InvoiceItem.id, APPLIED_TO).where(
+    InvoiceItem.tenant_id == bindparam("tenant_id"),
+    InvoiceItem.invoice_id == bindparam("invoice_id"),
+    APPLIED_TO.is_not(None),
+)
 
 
 def applied_to_of(uow: UnitOfWork, invoice_id: str) -> dict[str, str]:
     """The invoice's discount items, each with the item it applies to (the map core.applied_items reads)."""
-    rows = uow.session.execute(
-        select(InvoiceItem.id, APPLIED_TO).where(
-            InvoiceItem.tenant_id == uow.tenant_id, InvoiceItem.invoice_id == invoice_id, APPLIED_TO.is_not(None)
-        )
-    )
+    rows = uow.session.execute(_APPLIED_TO, {"tenant_id": uow.tenant_id, "invoice_id": invoice_id})
     return {item_id: target for item_id, target in rows}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bulkbill.core.catalog.promotion_restrictions import PromotionRestrictions
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
@@ -60,12 +60,16 @@ class ReferencedIds:
             self.tax_rates.update(changes.tax_rates)
 
 
+# Built once: nearly every line edit names a price, and building the statement cost more than running it.
+_PRICES = select(Price).where(Price.tenant_id == bindparam("tenant_id"), Price.id.in_(bindparam("ids", expanding=True)))
+
+
 def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
     """One query per kind of object, whatever the number of lines."""
     t = uow.tenant_id
     prices = {}
     if ids.prices:
-        for p in uow.session.scalars(select(Price).where(Price.tenant_id == t, Price.id.in_(ids.prices))):
+        for p in uow.session.scalars(_PRICES, {"tenant_id": t, "ids": sorted(ids.prices)}):
             prices[p.id] = PriceInfo(
                 p.id,
                 p.currency,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm.util import identity_key
 
 from bulkbill.services.platform.uow import UnitOfWork
@@ -31,7 +31,32 @@ def rows_by_id(uow: UnitOfWork, model: type[Row], ids: Iterable[str]) -> dict[st
                 continue
         missing.append(row_id)
     if missing:
-        table: Any = model
-        query = select(model).where(table.tenant_id == tenant_id, table.id.in_(missing))
-        found.update({cast(Any, row).id: row for row in session.scalars(query)})
+        query = _statements(model)[1]
+        found.update(
+            {cast(Any, row).id: row for row in session.scalars(query, {"tenant_id": tenant_id, "ids": missing})}
+        )
     return found
+
+
+def row_by_id(uow: UnitOfWork, model: type[Row], row_id: str) -> Row | None:
+    """session.get(model, (tenant, id)), with its SELECT built once per model (a held row costs none)."""
+    session, key = uow.session, (uow.tenant_id, row_id)
+    if identity_key(model, key) in session.identity_map:
+        return session.get(model, key)  # from the identity map (refreshed if expired)
+    return session.scalars(_statements(model)[0], {"tenant_id": uow.tenant_id, "ids": row_id}).first()
+
+
+# Per model: (one row by id, rows by ids). Built once: building a statement costs more than running it.
+_STATEMENTS: dict[type[Any], tuple[Select[Any], Select[Any]]] = {}
+
+
+def _statements(model: type[Row]) -> tuple[Select[Any], Select[Any]]:
+    statements = _STATEMENTS.get(model)
+    if statements is None:
+        table: Any = model
+        of_tenant = table.tenant_id == bindparam("tenant_id")
+        statements = _STATEMENTS[model] = (
+            select(model).where(of_tenant, table.id == bindparam("ids")),
+            select(model).where(of_tenant, table.id.in_(bindparam("ids", expanding=True))),
+        )
+    return statements
