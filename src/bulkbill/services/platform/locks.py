@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import select
 
+from bulkbill.services.platform.session_rows import row_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Tenant
 
@@ -31,10 +32,7 @@ def get_row(
     row whose state the caller relies on while others may rely on it too (creating a price relies
     on its product not being deleted meanwhile).
     """
-    if lock is None:
-        return uow.session.get(model, (uow.tenant_id, key))
-    for_update = {"read": lock == "share"} if uow.is_postgres else None
-    return uow.session.get(model, (uow.tenant_id, key), with_for_update=for_update, populate_existing=True)
+    return row_by_id(uow, model, key, lock=lock)
 
 
 def lock_rows(uow: UnitOfWork, model: type[Row], ids: Iterable[str]) -> dict[str, Row]:

@@ -8,7 +8,7 @@ trip; only the ids it does not hold are read, in one statement.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm.util import identity_key
@@ -38,16 +38,23 @@ def rows_by_id(uow: UnitOfWork, model: type[Row], ids: Iterable[str]) -> dict[st
     return found
 
 
-def row_by_id(uow: UnitOfWork, model: type[Row], row_id: str) -> Row | None:
-    """session.get(model, (tenant, id)), with its SELECT built once per model (a held row costs none)."""
+def row_by_id(uow: UnitOfWork, model: type[Row], row_id: str, *, lock: Lock | None = None) -> Row | None:
+    """session.get(model, (tenant, id)), with its SELECT built once per model (a held row costs none).
+
+    With `lock` the row is read afresh (populate_existing) and, on PostgreSQL, locked FOR UPDATE or
+    FOR SHARE: session.get(..., with_for_update=..., populate_existing=True).
+    """
     session, key = uow.session, (uow.tenant_id, row_id)
-    if identity_key(model, key) in session.identity_map:
+    if lock is None and identity_key(model, key) in session.identity_map:
         return session.get(model, key)  # from the identity map (refreshed if expired)
-    return session.scalars(_statements(model)[0], {"tenant_id": uow.tenant_id, "ids": row_id}).first()
+    statement = _locked(model, lock if uow.is_postgres else None) if lock is not None else _statements(model)[0]
+    return session.scalars(statement, {"tenant_id": uow.tenant_id, "ids": row_id}).first()
 
 
+Lock = Literal["update", "share"]
 # Per model: (one row by id, rows by ids). Built once: building a statement costs more than running it.
 _STATEMENTS: dict[type[Any], tuple[Select[Any], Select[Any]]] = {}
+_LOCKED: dict[tuple[type[Any], Lock | None], Select[Any]] = {}
 
 
 def _statements(model: type[Row]) -> tuple[Select[Any], Select[Any]]:
@@ -60,3 +67,14 @@ def _statements(model: type[Row]) -> tuple[Select[Any], Select[Any]]:
             select(model).where(of_tenant, table.id.in_(bindparam("ids", expanding=True))),
         )
     return statements
+
+
+def _locked(model: type[Row], lock: Lock | None) -> Select[Any]:
+    """One row by id read afresh; locked as asked (None on SQLite: its write lock is the database's)."""
+    statement = _LOCKED.get((model, lock))
+    if statement is None:
+        statement = _statements(model)[0].execution_options(populate_existing=True)
+        if lock is not None:
+            statement = statement.with_for_update(read=lock == "share")
+        _LOCKED[(model, lock)] = statement
+    return statement
