@@ -287,14 +287,19 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
         rate_ids.update(row.tax_rates or ())
     coupons = coupon_terms(uow, discount_ids, invoice.currency)
     rates = tax_terms(uow, rate_ids)
+    # Most lines of a bulk call carry no discounts, rates or manual taxes: no generator for those.
     terms = [
         LineTerms(
             amount=r.amount,
             discountable=r.discountable,
-            discounts=tuple(coupons[d] for d in r.discounts if d in coupons),
-            tax_rates=tuple(rates[t] for t in r.tax_rates if t in rates) if r.tax_rates is not None else None,
+            discounts=tuple([coupons[d] for d in r.discounts if d in coupons]) if r.discounts else (),
+            tax_rates=(
+                (tuple([rates[t] for t in r.tax_rates if t in rates]) if r.tax_rates else ())
+                if r.tax_rates is not None
+                else None
+            ),
             product_id=r.product_id,
-            manual_taxes=stored_taxes(r.manual_taxes),
+            manual_taxes=stored_taxes(r.manual_taxes) if r.manual_taxes is not None else None,
         )
         for r in rows
     ]

@@ -108,7 +108,9 @@ def held_item(row: Mapping[str, Any], discount_amounts: list[dict[str, Any]] | s
     """A HeldItem from a new item's row (new_item_columns) and its line's discount amounts after the totals."""
     fields = {name: row[name] for name in _HELD_FIELDS}
     # Unchanged by the totals, a new line's figures are still the stored text ("[]").
-    fields["discount_amounts"] = json.loads(discount_amounts) if isinstance(discount_amounts, str) else discount_amounts
+    if isinstance(discount_amounts, str):
+        discount_amounts = [] if discount_amounts == "[]" else json.loads(discount_amounts)
+    fields["discount_amounts"] = discount_amounts
     return HeldItem(**fields)
 
 
