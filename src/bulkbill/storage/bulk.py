@@ -12,12 +12,13 @@ No ORM object is made, so the session's identity map does not grow with the rows
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import Dialect, Table
+from sqlalchemy import ClauseElement, Dialect, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
 
@@ -66,6 +67,42 @@ def update_rows(
         _run(driver, statement, lambda: raw.executemany(statement, [(*r[width:], *r[:width]) for r in rows]))
 
 
+def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """A prebuilt SELECT's rows as the driver returns them, in the session's transaction: no result
+    processing, so only for columns the driver already returns as wanted (text, integers; SQLite
+    returns booleans as 0 / 1). Compiled once per dialect; `params` name its bound parameters."""
+    if session.autoflush:
+        session.flush()  # what the session's own execute would do first: the rows include pending changes
+    connection = session.connection()
+    dialect = connection.dialect
+    held = _COMPILED.get((id(statement), dialect.name))
+    if held is None:  # the statement is held with its compiled form: its id stays its own
+        held = _COMPILED[(id(statement), dialect.name)] = (
+            statement,
+            cast(SQLCompiler, statement.compile(dialect=dialect)),
+        )
+    compiled = held[1]
+    values: Any = compiled.construct_params(dict(params))
+    arguments: Any = values if compiled.positiontup is None else [values[name] for name in compiled.positiontup]
+    raw: Any = connection.connection.driver_connection
+    driver: Any = dialect.loaded_dbapi
+    rows: list[tuple[Any, ...]] = []
+
+    def read() -> None:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(compiled.string, arguments)
+            rows.extend(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    _run(driver, compiled.string, read)
+    return rows
+
+
+_COMPILED: dict[tuple[int, str], tuple[ClauseElement, SQLCompiler]] = {}
+
+
 def _array_of(type_: TypeEngine[Any], dialect: Dialect) -> str:
     """The PostgreSQL array type of a column's values (a collation names no array: it goes on the comparison)."""
     impl = type_.dialect_impl(dialect)
@@ -95,4 +132,4 @@ def _run(driver: Any, statement: str, write: Callable[[], object]) -> None:
         raise DBAPIError.instance(statement, None, exc, driver.Error, hide_parameters=True) from exc
 
 
-__all__ = ["insert_rows", "update_rows"]
+__all__ = ["driver_rows", "insert_rows", "update_rows"]

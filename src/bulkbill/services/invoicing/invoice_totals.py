@@ -21,6 +21,7 @@ from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage import json_codec
+from bulkbill.storage.bulk import driver_rows
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, TaxRate
 from bulkbill.storage.types import IdString
 
@@ -141,14 +142,16 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
     JSON columns are read as their stored text: the line figures are only compared with freshly
     computed ones (stored text is what json.dumps wrote), which spares hundreds of decodes.
     """
-    rows = uow.session.execute(_FIGURES, {"tenant_id": uow.tenant_id, "invoice_id": invoice_id})
+    # Straight from the driver: every column is text or an integer (discountable made a bool below), and
+    # SQLAlchemy's result processing of 200 rows cost as much as the driver's reading them.
+    rows = driver_rows(uow.session, _FIGURES, {"tenant_id": uow.tenant_id, "invoice_id": invoice_id})
     return [
         FigureRow(
             line_id,
             item_id,
             kind,
             amount,
-            discountable,
+            bool(discountable),
             stored_json(discounts) or [],
             stored_json(rates),
             stored_discounts or "[]",
