@@ -77,6 +77,8 @@ class Subscription(Base):
     cancel_at: Mapped[int | None] = mapped_column(BigInteger)
     pause_collection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The subscription schedule driving it (subscription_schedules.id), until the schedule ends or is released.
+    schedule_id: Mapped[str | None] = mapped_column(IdString)
     __table_args__ = (
         tenant_fk(["customer_id"], "customers"),
         Index("ix_subscriptions_tenant_created", "tenant_id", "created"),
@@ -106,6 +108,40 @@ class SubscriptionItem(Base):
         tenant_fk(["subscription_id"], "subscriptions"),
         tenant_fk(["price_id"], "prices"),
         Index("ix_subscription_items_tenant_subscription", "tenant_id", "subscription_id"),
+    )
+
+
+class SubscriptionSchedule(Base):
+    """A subscription schedule (sub_sched_): phases, each a subscription's items and settings for a time.
+
+    `phases` holds each phase as given (the dialect's checked parameters, JSON) with its computed
+    start_date and end_date; `current_phase` is the index of the phase the subscription is in (-1 before
+    the start). The subscription is created when the first phase starts.
+    """
+
+    __tablename__ = "subscription_schedules"
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdString, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(IdString)
+    status: Mapped[str] = mapped_column(String(16))
+    subscription_id: Mapped[str | None] = mapped_column(IdString)
+    released_subscription_id: Mapped[str | None] = mapped_column(IdString)
+    test_clock_id: Mapped[str | None] = mapped_column(IdString)
+    end_behavior: Mapped[str] = mapped_column(String(16))
+    phases: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    current_phase: Mapped[int] = mapped_column(Integer, default=-1)
+    default_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    billing_mode: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    created: Mapped[int] = mapped_column(BigInteger)
+    canceled_at: Mapped[int | None] = mapped_column(BigInteger)
+    completed_at: Mapped[int | None] = mapped_column(BigInteger)
+    released_at: Mapped[int | None] = mapped_column(BigInteger)
+    __table_args__ = (
+        tenant_fk(["customer_id"], "customers"),
+        Index("ix_subscription_schedules_tenant_created", "tenant_id", "created"),
+        Index("ix_subscription_schedules_tenant_customer", "tenant_id", "customer_id"),
+        Index("ix_subscription_schedules_tenant_clock", "tenant_id", "test_clock_id"),
     )
 
 

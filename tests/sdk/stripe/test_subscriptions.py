@@ -51,6 +51,7 @@ SDK_SHAPES = {
     "billing.meter": _fields(stripe.billing.Meter),
     "billing.meter_event": _fields(stripe.billing.MeterEvent),
     "billing.meter_event_summary": _fields(stripe.billing.MeterEventSummary),
+    "subscription_schedule": _fields(stripe.SubscriptionSchedule),
 }
 CLOCK = "test_helpers.test_clock"
 

@@ -21,7 +21,7 @@ from bulkbill.api.stripe.edge.middleware import StripeEnvelope
 from bulkbill.api.stripe.edge.openapi import stripe_openapi
 from bulkbill.api.stripe.events import events, renderers, webhook_endpoints
 from bulkbill.api.stripe.invoicing import credit_notes, invoice_items, invoice_lines, invoices, previews
-from bulkbill.api.stripe.subscriptions import meters, subscriptions, test_clocks
+from bulkbill.api.stripe.subscriptions import meters, schedules, subscriptions, test_clocks
 from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.core.errors import InvalidInput
 
@@ -49,6 +49,7 @@ def create_stripe_app() -> FastAPI:
         invoice_items,
         credit_notes,
         subscriptions,
+        schedules,
         test_clocks,
         events,
         webhook_endpoints,

@@ -138,6 +138,9 @@ class SubscriptionFields:
     given: frozenset[str] = frozenset()
     # Made for a preview (create_preview): invoices made at once stay drafts, so they show as upcoming.
     preview: bool = False
+    # Made by a subscription schedule at a phase boundary: the instant it happens (the schedule drives
+    # the time, so nothing else falls due first); None: the customer's present.
+    at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,7 @@ def create_subscription(uow: UnitOfWork, fields: SubscriptionFields) -> Subscrip
         customer = get_customer(uow, fields.customer)
     except NotFound as exc:
         raise NotFound("customer", fields.customer, path=("customer",)) from exc
-    now = now_for(uow, customer.test_clock_id)
+    now = fields.at if fields.at is not None else now_for(uow, customer.test_clock_id)
     work = at_time(uow, now)
     errors = InputCollector()
     if not fields.items:
@@ -540,10 +543,11 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
     quantity, a reset cycle, a trial started or an earlier cancel_at are prorated (core.subscriptions.prorations)
     unless proration_behavior is none; always_invoice invoices the prorations at once."""
     sub = get_subscription(uow, subscription_id, for_update=True)
-    catch_up(uow, [sub])
+    if fields.at is None:
+        catch_up(uow, [sub])
     ensure_updatable(sub.status, fields.given)
     changing(uow, EventObject.SUBSCRIPTION, [sub.id])
-    now = now_for(uow, sub.test_clock_id)
+    now = fields.at if fields.at is not None else now_for(uow, sub.test_clock_id)
     work = at_time(uow, now)
     errors = InputCollector()
     refs = _references(work, fields)
@@ -867,7 +871,10 @@ def catch_up(uow: UnitOfWork, subs: Sequence[Subscription]) -> None:
                 .execution_options(populate_existing=True)
             )
         )
-    run_due(uow, real_time, uow.now)
+    # Schedules change their subscriptions at phase boundaries, in time order with the rest of the due work.
+    from bulkbill.services.subscriptions.schedules import run_due_with_schedules  # imports this module
+
+    run_due_with_schedules(uow, real_time, uow.now)
 
 
 def run_due(uow: UnitOfWork, subs: Sequence[Subscription], until: int) -> None:

@@ -25,7 +25,7 @@ from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.services.subscriptions.subscriptions import run_due
+from bulkbill.services.subscriptions.schedules import run_due_with_schedules
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer
 from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
@@ -123,7 +123,7 @@ def advance_clock(uow: UnitOfWork, clock_id: str, frozen_time: int) -> BillingCl
     check_advance(clock.frozen_time, frozen_time, cadences)
     if frozen_time == clock.frozen_time:
         return clock
-    run_due(uow, subs, frozen_time)
+    run_due_with_schedules(uow, subs, frozen_time, clock_id=clock.id)  # schedules' phases change on the way
     clock.frozen_time = frozen_time
     clock.status = READY
     uow.session.flush()

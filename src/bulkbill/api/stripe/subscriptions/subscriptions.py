@@ -480,7 +480,7 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "pending_setup_intent": None,
         "pending_update": None,
         "presentment_details": None,
-        "schedule": None,
+        "schedule": sub.schedule_id,
         "start_date": sub.start_date,
         "status": sub.status,
         "status_details": None,
