@@ -387,13 +387,15 @@ def _timed(
 
 def _rehearse(uow: UnitOfWork, schedule: SubscriptionSchedule, *, from_phase: int, now: int | None = None) -> None:
     """Make every phase from `from_phase` as the schedule will, in a savepoint rolled back: refuse now what
-    the subscription would refuse then, the error naming the phase."""
+    the subscription would refuse then, the error naming the phase as given (an active schedule's update
+    gives its phases from the current one on: `now` is set, and the current phase is phases[0])."""
+    offset = from_phase if now is not None else 0
     kept = (schedule.subscription_id, schedule.current_phase)
     savepoint = uow.session.begin_nested()
     try:
         for i in range(max(from_phase, 0), len(schedule.phases)):
             at = int(schedule.phases[i]["start_date"]) if now is None or i > from_phase else now
-            with _phase_errors(i):
+            with _phase_errors(i - offset):
                 if i == 0 and schedule.subscription_id is None:
                     schedule.subscription_id = create_subscription(uow, _phase_fields(uow, schedule, 0, at)).id
                 else:
