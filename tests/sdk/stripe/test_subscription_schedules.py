@@ -459,3 +459,61 @@ def test_list_filters_by_customer_status_times_and_pages(billing: SdkTenant) -> 
     with pytest.raises(stripe.InvalidRequestError) as caught:
         schedules.retrieve("sub_sched_nope")
     assert caught.value.http_status == 404
+
+
+def test_create_preview_of_a_schedule_shows_its_next_invoice_with_the_phase_then_and_writes_nothing(
+    billing: SdkTenant,
+) -> None:
+    story = Story(billing)
+    preview = story.client.v1.invoices.create_preview
+    schedule = story.schedule(
+        phases=[
+            {"items": [{"price": story.basic.id}], "iterations": 1},
+            {"items": [{"price": story.pro.id, "quantity": 3}], "iterations": 1},
+        ]
+    )
+    before = story.get(schedule.id).to_dict()
+    invoices = [i.id for i in story.invoices()]
+    # the next invoice is FEB1's renewal, in the second phase
+    upcoming = preview({"schedule": schedule.id})
+    assert (upcoming.total, upcoming.billing_reason) == (7500, "upcoming")
+    assert [(ln.period.start, ln.period.end) for ln in upcoming.lines.data] == [(FEB1, MAR1)]
+    # with a change: the second phase at one seat
+    changed = preview(
+        {
+            "schedule": schedule.id,
+            "customer": story.customer.id,
+            "schedule_details": {
+                "phases": [
+                    {"items": [{"price": story.basic.id}], "start_date": JAN1, "end_date": FEB1},
+                    {"items": [{"price": story.pro.id}], "iterations": 1},
+                ]
+            },
+        }
+    )
+    assert changed.total == 2500
+    # a new schedule for the customer: its first invoice, when it starts
+    fresh = preview(
+        {
+            "customer": story.customer.id,
+            "schedule_details": {"phases": [{"items": [{"price": story.pro.id, "quantity": 2}], "start_date": FEB1}]},
+        }
+    )
+    assert (fresh.total, fresh.status) == (5000, "draft")
+    assert [(ln.period.start, ln.period.end) for ln in fresh.lines.data] == [(FEB1, MAR1)]
+    # nothing was written
+    assert story.get(schedule.id).to_dict() == before
+    assert [i.id for i in story.invoices()] == invoices
+    assert len(story.client.v1.subscription_schedules.list({"customer": story.customer.id}).data) == 1
+    # refusals name the parameter
+    for params, param in (
+        ({"schedule": "sub_sched_nope"}, "schedule"),
+        (
+            {"customer": story.customer.id, "schedule_details": {"phases": [{"items": [{"price": "price_nope"}]}]}},
+            "schedule_details[phases][0][items][0][price]",
+        ),
+        ({"schedule": schedule.id, "subscription": schedule.subscription}, "subscription"),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as caught:
+            preview(params)  # type: ignore[arg-type]
+        assert caught.value.param == param, params

@@ -59,6 +59,7 @@ from bulkbill.services.subscriptions.subscriptions import (
     update_subscription,
 )
 from bulkbill.storage.ids import new_id
+from bulkbill.storage.tables import Invoice
 from bulkbill.storage.tables_subscriptions import Subscription, SubscriptionSchedule
 
 # Phase settings the subscription keeps as stored terms (rendered, acting where the subscription acts).
@@ -79,6 +80,8 @@ class ScheduleFields:
     metadata: MetadataUpdate | None = None
     # Update: how applying the changed current phase to the subscription is prorated.
     proration_behavior: ProrationBehavior | None = None
+    # Made for a preview (create_preview): invoices made at once stay drafts, so they show as upcoming.
+    preview: bool = False
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -169,7 +172,7 @@ def create_schedule(uow: UnitOfWork, fields: ScheduleFields) -> SubscriptionSche
     _rehearse(uow, schedule, from_phase=0)
     uow.session.add(schedule)
     uow.session.flush()
-    run_due_with_schedules(uow, [], now, schedules=[schedule])
+    run_due_with_schedules(uow, [], now, schedules=[schedule], preview=fields.preview)
     return schedule
 
 
@@ -291,11 +294,11 @@ def update_schedule(uow: UnitOfWork, schedule_id: str, fields: ScheduleFields) -
     if active and (phases is not None or fields.end_behavior is not None or fields.default_settings):
         _rehearse(uow, schedule, from_phase=schedule.current_phase, now=now)
         behavior = fields.proration_behavior or ProrationBehavior.CREATE_PRORATIONS
-        _apply_phase(uow, schedule, schedule.current_phase, now, proration=behavior)
+        _apply_phase(uow, schedule, schedule.current_phase, now, proration=behavior, preview=fields.preview)
     elif phases is not None:
         _rehearse(uow, schedule, from_phase=0)
     uow.session.flush()
-    run_due_with_schedules(uow, _subscriptions(uow, [schedule]), now, schedules=[schedule])
+    run_due_with_schedules(uow, _subscriptions(uow, [schedule]), now, schedules=[schedule], preview=fields.preview)
     return schedule
 
 
@@ -430,14 +433,20 @@ def _under_phase(i: int, error: FieldError) -> FieldError:
 
 
 def _apply_phase(
-    uow: UnitOfWork, schedule: SubscriptionSchedule, index: int, at: int, *, proration: ProrationBehavior | None
+    uow: UnitOfWork,
+    schedule: SubscriptionSchedule,
+    index: int,
+    at: int,
+    *,
+    proration: ProrationBehavior | None,
+    preview: bool = False,
 ) -> None:
     """The subscription takes phase `index` at `at`: its items (matched by price), settings and trial."""
     assert schedule.subscription_id is not None
     sub = get_subscription(uow, schedule.subscription_id, for_update=True)
     current = {i.price_id: i for i in items_of(uow, [sub.id])[sub.id]}
     fields = _phase_fields(uow, schedule, index, at, current_items=current, proration=proration)
-    update_subscription(uow, sub.id, fields)
+    update_subscription(uow, sub.id, replace(fields, preview=preview))
     schedule.current_phase = index
 
 
@@ -620,6 +629,7 @@ def run_due_with_schedules(
     *,
     clock_id: str | None = None,
     schedules: Sequence[SubscriptionSchedule] = (),
+    preview: bool = False,
 ) -> None:
     """Everything due by `until`, schedules' phase boundaries included: the subscriptions' work before a
     boundary is done first, the boundary's change then (so a renewal at the boundary bills the new phase)."""
@@ -636,18 +646,20 @@ def run_due_with_schedules(
             return
         _, _, step, schedule = min(steps, key=lambda s: (s[0], s[1]))
         run_due(uow, subs, step.at - 1)
-        made = _take_step(uow, schedule, step)
+        made = _take_step(uow, schedule, step, preview=preview)
         if made is not None and all(s.id != made.id for s in subs):
             subs.append(made)
         if schedule not in extra:
             extra.append(schedule)
 
 
-def _take_step(uow: UnitOfWork, schedule: SubscriptionSchedule, step: ScheduleStep) -> Subscription | None:
+def _take_step(
+    uow: UnitOfWork, schedule: SubscriptionSchedule, step: ScheduleStep, *, preview: bool = False
+) -> Subscription | None:
     """Start (create the subscription), move to the next phase, or end per end_behavior, at the step's time."""
     work = at_time(uow, step.at)
     if step.kind == StepKind.START:
-        sub = create_subscription(work, _phase_fields(work, schedule, 0, step.at))
+        sub = create_subscription(work, replace(_phase_fields(work, schedule, 0, step.at), preview=preview))
         schedule.status = schedule_transition(schedule.status, ScheduleMove.START).value
         schedule.subscription_id, schedule.current_phase = sub.id, 0
         sub.schedule_id = schedule.id
@@ -660,7 +672,7 @@ def _take_step(uow: UnitOfWork, schedule: SubscriptionSchedule, step: ScheduleSt
         schedule.status = schedule_transition(schedule.status, ScheduleMove.CANCEL).value
         schedule.canceled_at = sub.ended_at or step.at
     elif step.kind == StepKind.NEXT_PHASE:
-        _apply_phase(work, schedule, step.phase, step.at, proration=None)
+        _apply_phase(work, schedule, step.phase, step.at, proration=None, preview=preview)
     else:
         move = end_move(schedule.end_behavior)
         if move == ScheduleMove.COMPLETE:
@@ -677,3 +689,47 @@ def catch_up_schedules(uow: UnitOfWork, schedules: Sequence[SubscriptionSchedule
     real_time = [s for s in schedules if s.test_clock_id is None and s.status in LIVE]
     if real_time:
         run_due_with_schedules(uow, _subscriptions(uow, real_time), uow.now, schedules=real_time)
+
+
+# --- the upcoming invoice --------------------------------------------------------------------
+
+
+def latest_invoice_of(uow: UnitOfWork, schedule: SubscriptionSchedule) -> str | None:
+    """The last invoice of the schedule's subscription (None before it starts)."""
+    if schedule.subscription_id is None:
+        return None
+    return get_subscription(uow, schedule.subscription_id).latest_invoice_id
+
+
+def upcoming_of_schedule(uow: UnitOfWork, schedule: SubscriptionSchedule, previous: str | None) -> Invoice:
+    """The invoice the schedule makes next: one the previewed change (or its start) made at once, else its
+    subscription's next renewal with the phase in force then. `previous`: its last invoice before the change.
+    Called inside the preview's savepoint."""
+    if schedule.status == ScheduleStatus.NOT_STARTED:
+        run_due_with_schedules(uow, [], dates_of(schedule)[0][0], schedules=[schedule], preview=True)
+    if schedule.status not in LIVE or schedule.subscription_id is None:
+        raise InvalidInput(
+            [FieldError(("schedule",), ErrorCode.INVALID_VALUE, f"The schedule {schedule.id} has ended.")]
+        )
+    sub = get_subscription(uow, schedule.subscription_id)
+    if sub.latest_invoice_id is not None and sub.latest_invoice_id != previous:
+        latest = uow.session.get(Invoice, (uow.tenant_id, sub.latest_invoice_id))
+        assert latest is not None
+        return latest  # made by the start or the change previewed
+    if sub.status == SubscriptionStatus.CANCELED or (
+        sub.cancel_at is not None and sub.cancel_at <= sub.current_period_end
+    ):
+        raise InvalidInput(
+            [
+                FieldError(
+                    ("schedule",),
+                    ErrorCode.INVALID_VALUE,
+                    f"The schedule's subscription {sub.id} ends: no upcoming invoice.",
+                )
+            ]
+        )
+    run_due_with_schedules(uow, [sub], sub.current_period_end, schedules=[schedule], preview=True)
+    assert sub.latest_invoice_id is not None
+    invoice = uow.session.get(Invoice, (uow.tenant_id, sub.latest_invoice_id))
+    assert invoice is not None
+    return invoice

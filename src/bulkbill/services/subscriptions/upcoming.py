@@ -33,6 +33,14 @@ from bulkbill.services.customers.tax_ids import NewTaxId, add_tax_ids, delete_ta
 from bulkbill.services.invoicing.invoice_items import NewItem, create_item, update_item
 from bulkbill.services.invoicing.invoices import InvoiceFields, create_invoice, get_invoice, update_invoice
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.schedules import (
+    ScheduleFields,
+    create_schedule,
+    get_schedule,
+    latest_invoice_of,
+    upcoming_of_schedule,
+    update_schedule,
+)
 from bulkbill.services.subscriptions.subscriptions import (
     Cancellation,
     SubscriptionFields,
@@ -78,6 +86,9 @@ class PreviewRequest:
     subscription_details: SubscriptionFields | None = None
     cancel_now: bool = False  # subscription_details[cancel_now]
     customer_details: CustomerDetails | None = None
+    # A schedule's upcoming invoice (`schedule`), after `schedule_details` change it or make a new one.
+    schedule: str | None = None
+    schedule_details: ScheduleFields | None = None
 
 
 def preview_upcoming(uow: UnitOfWork, request: PreviewRequest, render: Callable[[Invoice], T]) -> T:
@@ -98,6 +109,8 @@ def preview_upcoming(uow: UnitOfWork, request: PreviewRequest, render: Callable[
 
 
 def _upcoming(uow: UnitOfWork, request: PreviewRequest) -> Invoice:
+    if request.schedule is not None or request.schedule_details is not None:
+        return _scheduled(uow, request)
     if request.subscription is not None:
         try:
             sub = get_subscription(uow, request.subscription)
@@ -160,6 +173,37 @@ def _changed(uow: UnitOfWork, sub: Subscription, details: SubscriptionFields, *,
     if sub.latest_invoice_id != latest and sub.latest_invoice_id is not None:
         return get_invoice(uow, sub.latest_invoice_id)
     return _renewal(uow, sub)
+
+
+def _scheduled(uow: UnitOfWork, request: PreviewRequest) -> Invoice:
+    """A schedule's next invoice, after schedule_details update it (or, without `schedule`, make one)."""
+    if request.subscription is not None or request.subscription_details is not None:
+        name = "subscription" if request.subscription is not None else "subscription_details"
+        raise InvalidInput(
+            [FieldError((name,), ErrorCode.PARAMETERS_EXCLUSIVE, f"{name} cannot be combined with a schedule preview.")]
+        )
+    details = request.schedule_details
+    previous = None
+    if request.schedule is not None:
+        try:
+            schedule = get_schedule(uow, request.schedule)
+        except NotFound as exc:
+            raise NotFound("subscription_schedule", request.schedule, path=("schedule",)) from exc
+        if request.customer is not None and schedule.customer_id != request.customer:
+            raise _refused(("schedule",), f"The schedule {schedule.id} belongs to another customer.")
+        previous = latest_invoice_of(uow, schedule)
+        if details is not None:
+            with _under("schedule_details"):
+                update_schedule(uow, schedule.id, replace(details, preview=True))
+    else:
+        if request.customer is None:
+            raise InvalidInput(
+                [FieldError(("customer",), ErrorCode.PARAMETER_MISSING, "Give customer or schedule to preview.")]
+            )
+        assert details is not None
+        with _under("schedule_details"):
+            schedule = create_schedule(uow, replace(details, customer=request.customer, preview=True))
+    return upcoming_of_schedule(uow, schedule, previous)
 
 
 def _with_customer_details(uow: UnitOfWork, request: PreviewRequest, details: CustomerDetails) -> PreviewRequest:

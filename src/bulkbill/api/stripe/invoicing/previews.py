@@ -4,13 +4,16 @@
 (`cancel_now`) or, without `subscription`, a new subscription; `customer_details` previews the customer
 with another address, shipping, tax status or tax IDs. The change is made by the same code that makes
 it for real, in a savepoint rolled back before the answer leaves (services.subscriptions.upcoming).
-bulkbill has no subscription schedules: `schedule` and `schedule_details` are refused with a 400 naming
-them; so are `subscription_details[pause|resume_at|billing_schedules]` (bulkbill does not pause
-subscriptions on request, previews no resume, and has no flexible billing mode's schedules).
+`schedule` previews a subscription schedule's next invoice (its first when it starts, else its
+subscription's next renewal in the phase then in force), after `schedule_details` change it; without
+`schedule`, `schedule_details` previews a new schedule of `customer` (services.subscriptions.schedules).
+`subscription_details[pause|resume_at|billing_schedules]` are refused with a 400 naming them (bulkbill does
+not pause subscriptions on request, previews no resume, and has no flexible billing mode's schedules).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -41,6 +44,7 @@ from bulkbill.api.stripe.invoicing.invoice_items import ITEM_FIELDS, item_change
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE
 from bulkbill.api.stripe.invoicing.invoices import preview_body
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.api.stripe.subscriptions.schedules import SCHEDULE_DETAILS, schedule_fields
 from bulkbill.api.stripe.subscriptions.subscriptions import (
     PRORATION_BEHAVIORS,
     inline_items,
@@ -52,12 +56,12 @@ from bulkbill.api.stripe.subscriptions.subscriptions import (
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.services.subscriptions.schedules import ScheduleFields
 from bulkbill.services.subscriptions.subscriptions import SubscriptionFields
 from bulkbill.services.subscriptions.upcoming import CustomerDetails, PreviewItem, PreviewRequest, preview_upcoming
 
 router = APIRouter()
 
-_NO_SCHEDULES = "bulkbill has no subscription schedules (subscription schedules are not supported)."
 _SUBSCRIPTION_FIELDS = SUBSCRIPTION_UPDATE.fields
 SUBSCRIPTION_DETAILS = Obj(
     {
@@ -108,8 +112,8 @@ PREVIEW = Obj(
         "preview_mode": Enum(("next", "recurring")),
         "subscription_details": SUBSCRIPTION_DETAILS,
         "customer_details": CUSTOMER_DETAILS,
-        "schedule": Refused(_NO_SCHEDULES),
-        "schedule_details": Refused(_NO_SCHEDULES, {"type": "object"}),
+        "schedule": Str(),
+        "schedule_details": SCHEDULE_DETAILS,
         "automatic_tax": AUTOMATIC_TAX,
         "expand": EXPAND,
     }
@@ -156,6 +160,10 @@ def preview_request(p: dict[str, Any]) -> PreviewRequest:
         if details is not None
         else None,
         cancel_now=bool((details or {}).get("cancel_now")),
+        schedule=p.get("schedule"),
+        schedule_details=_schedule_details(p["schedule_details"], existing=p.get("schedule") is not None)
+        if "schedule_details" in p
+        else None,
         customer_details=CustomerDetails(
             customer_fields(customer),
             tuple(new_tax_ids(customer["tax_ids"])) if "tax_ids" in customer else None,
@@ -163,6 +171,16 @@ def preview_request(p: dict[str, Any]) -> PreviewRequest:
         if customer is not None
         else None,
     )
+
+
+def _schedule_details(details: dict[str, Any], *, existing: bool) -> ScheduleFields:
+    """schedule_details as a schedule update (of `schedule`) or create (without it: the first phase's start)."""
+    phases = details.get("phases") or []
+    start = phases[0].get("start_date") if phases and not existing else None
+    try:
+        return replace(schedule_fields(details), start_date=start)
+    except InvalidInput as exc:
+        raise InvalidInput([FieldError(("schedule_details", *e.path), e.code, e.message) for e in exc.errors]) from exc
 
 
 def _subscription_details(details: dict[str, Any], *, existing: bool) -> SubscriptionFields:

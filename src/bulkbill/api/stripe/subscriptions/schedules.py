@@ -176,6 +176,17 @@ UPDATE = Obj(
         "proration_behavior": Enum(PRORATION_BEHAVIORS),
     }
 )
+# POST /v1/invoices/create_preview's schedule_details: an update's phases (the first one's start_date starts a
+# new schedule) and settings.
+SCHEDULE_DETAILS = Obj(
+    {
+        "billing_mode": SUBSCRIPTION_CREATE.fields["billing_mode"],
+        "end_behavior": Enum(END_BEHAVIORS),
+        "pause_schedules": _PAUSE,
+        "phases": Array(_UPDATE_PHASE, max_items=10),
+        "proration_behavior": Enum(PRORATION_BEHAVIORS),
+    }
+)
 CANCEL = Obj({"expand": EXPAND, "invoice_now": Bool(), "prorate": Bool()})
 RELEASE = Obj({"expand": EXPAND, "preserve_cancel_date": Bool()})
 RETRIEVE = Obj({"expand": EXPAND})
