@@ -74,6 +74,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "prices",
                 "promotion_codes",
                 "subscription_items",
+                "subscription_schedules",
                 "subscriptions",
                 "tax_rates",
                 "tenants",

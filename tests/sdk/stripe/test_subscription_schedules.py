@@ -134,6 +134,17 @@ def test_a_schedule_moves_its_subscription_through_phases_on_the_clock_then_rele
     sub = story.client.v1.subscriptions.retrieve(sub.id)
     assert (sub.status, sub.schedule) == ("active", None)
     assert story.items(sub.id) == {story.pro.id: 2}
+    # and each move was told: created (started in the same call: one event), the phase change, the release
+    told = [
+        (e.type, e.data.object["status"])
+        for e in story.client.v1.events.list({"limit": 100}).auto_paging_iter()
+        if e.type.startswith("subscription_schedule.") and e.data.object["id"] == schedule.id
+    ]
+    assert sorted(told) == [
+        ("subscription_schedule.created", "active"),
+        ("subscription_schedule.released", "released"),
+        ("subscription_schedule.updated", "active"),
+    ]
 
 
 def test_a_schedule_starting_later_creates_its_subscription_then_cancels_it_at_its_end(billing: SdkTenant) -> None:

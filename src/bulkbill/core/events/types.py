@@ -17,6 +17,7 @@ class EventObject(StrEnum):
     COUPON = "coupon"
     TAX_RATE = "tax_rate"
     SUBSCRIPTION = "subscription"
+    SUBSCRIPTION_SCHEDULE = "subscription_schedule"
     TEST_CLOCK = "test_helpers.test_clock"
     CREDIT_NOTE = "credit_note"
 
@@ -53,6 +54,11 @@ class EventType(StrEnum):
     SUBSCRIPTION_UPDATED = "customer.subscription.updated"
     SUBSCRIPTION_DELETED = "customer.subscription.deleted"
     SUBSCRIPTION_RESUMED = "customer.subscription.resumed"
+    SUBSCRIPTION_SCHEDULE_CREATED = "subscription_schedule.created"
+    SUBSCRIPTION_SCHEDULE_UPDATED = "subscription_schedule.updated"
+    SUBSCRIPTION_SCHEDULE_CANCELED = "subscription_schedule.canceled"
+    SUBSCRIPTION_SCHEDULE_RELEASED = "subscription_schedule.released"
+    SUBSCRIPTION_SCHEDULE_COMPLETED = "subscription_schedule.completed"
     TEST_CLOCK_CREATED = "test_helpers.test_clock.created"
     TEST_CLOCK_ADVANCING = "test_helpers.test_clock.advancing"
     TEST_CLOCK_READY = "test_helpers.test_clock.ready"
@@ -86,6 +92,7 @@ _OBJECT_OF_PREFIX = {
     "coupon": EventObject.COUPON,
     "tax_rate": EventObject.TAX_RATE,
     "customer.subscription": EventObject.SUBSCRIPTION,
+    "subscription_schedule": EventObject.SUBSCRIPTION_SCHEDULE,
     "test_helpers.test_clock": EventObject.TEST_CLOCK,
     "credit_note": EventObject.CREDIT_NOTE,
 }

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, false, or_, select
 
 from bulkbill.core.errors import ErrorCode, FieldError, InputCollector, InvalidInput, InvalidTransition, NotFound
+from bulkbill.core.events.types import EventObject, EventType
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges, PriceData
 from bulkbill.core.metadata import CLEAR, Clear, MetadataUpdate, check_metadata, merge_metadata
 from bulkbill.core.subscriptions.prorations import ProrationBehavior
@@ -42,6 +43,7 @@ from bulkbill.core.subscriptions.schedules import (
     schedule_transition,
 )
 from bulkbill.services.customers.customers import get_customer
+from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.pagination import Bounds, Cursor, Page, paginate, within
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.item_prices import prices_by_id, recurring
@@ -172,6 +174,7 @@ def create_schedule(uow: UnitOfWork, fields: ScheduleFields) -> SubscriptionSche
     _rehearse(uow, schedule, from_phase=0)
     uow.session.add(schedule)
     uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_SCHEDULE_CREATED, schedule.id)
     run_due_with_schedules(uow, [], now, schedules=[schedule], preview=fields.preview)
     return schedule
 
@@ -242,8 +245,11 @@ def _from_subscription(uow: UnitOfWork, fields: ScheduleFields) -> SubscriptionS
         created=now,
     )
     uow.session.add(schedule)
+    changing(uow, EventObject.SUBSCRIPTION, [sub.id])
     sub.schedule_id = schedule.id
     uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_SCHEDULE_CREATED, schedule.id)
+    emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
     return schedule
 
 
@@ -256,6 +262,7 @@ def update_schedule(uow: UnitOfWork, schedule_id: str, fields: ScheduleFields) -
     schedule = get_schedule(uow, schedule_id, for_update=True)
     catch_up_schedules(uow, [schedule])
     ensure_live(schedule.status)
+    changing(uow, EventObject.SUBSCRIPTION_SCHEDULE, [schedule.id])
     now = _now(uow, schedule)
     errors = InputCollector()
     check_metadata(fields.metadata, ("metadata",), errors)
@@ -298,6 +305,7 @@ def update_schedule(uow: UnitOfWork, schedule_id: str, fields: ScheduleFields) -
     elif phases is not None:
         _rehearse(uow, schedule, from_phase=0)
     uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_SCHEDULE_UPDATED, schedule.id)
     run_due_with_schedules(uow, _subscriptions(uow, [schedule]), now, schedules=[schedule], preview=fields.preview)
     return schedule
 
@@ -308,6 +316,7 @@ def cancel_schedule(
     """The schedule ends now and its subscription is canceled with it (a final invoice and credit by default)."""
     schedule = get_schedule(uow, schedule_id, for_update=True)
     catch_up_schedules(uow, [schedule])
+    changing(uow, EventObject.SUBSCRIPTION_SCHEDULE, [schedule.id])
     schedule.status = schedule_transition(schedule.status, ScheduleMove.CANCEL).value
     schedule.canceled_at = _now(uow, schedule)
     if schedule.subscription_id is not None:
@@ -315,6 +324,7 @@ def cancel_schedule(
         if sub.status != SubscriptionStatus.CANCELED:
             cancel_subscription(uow, sub.id, Cancellation(prorate=prorate, invoice_now=invoice_now))
     uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_SCHEDULE_CANCELED, schedule.id)
     return schedule
 
 
@@ -340,13 +350,18 @@ def release_schedule(uow: UnitOfWork, schedule_id: str, *, preserve_cancel_date:
 
 
 def _release(uow: UnitOfWork, schedule: SubscriptionSchedule, at: int) -> None:
+    changing(uow, EventObject.SUBSCRIPTION_SCHEDULE, [schedule.id])
     schedule.status = schedule_transition(schedule.status, ScheduleMove.RELEASE).value
     schedule.released_at = at
     if schedule.subscription_id is not None:
         sub = get_subscription(uow, schedule.subscription_id)
+        changing(uow, EventObject.SUBSCRIPTION, [sub.id])
         sub.schedule_id = None
         schedule.released_subscription_id = sub.id
         schedule.subscription_id = None
+        uow.session.flush()
+        emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
+    emit(uow, EventType.SUBSCRIPTION_SCHEDULE_RELEASED, schedule.id)
 
 
 def _now(uow: UnitOfWork, schedule: SubscriptionSchedule) -> int:
@@ -658,12 +673,14 @@ def _take_step(
 ) -> Subscription | None:
     """Start (create the subscription), move to the next phase, or end per end_behavior, at the step's time."""
     work = at_time(uow, step.at)
+    changing(uow, EventObject.SUBSCRIPTION_SCHEDULE, [schedule.id])
     if step.kind == StepKind.START:
         sub = create_subscription(work, replace(_phase_fields(work, schedule, 0, step.at), preview=preview))
         schedule.status = schedule_transition(schedule.status, ScheduleMove.START).value
         schedule.subscription_id, schedule.current_phase = sub.id, 0
         sub.schedule_id = schedule.id
         uow.session.flush()
+        emit(uow, EventType.SUBSCRIPTION_SCHEDULE_UPDATED, schedule.id)
         return sub
     assert schedule.subscription_id is not None
     sub = get_subscription(uow, schedule.subscription_id)
@@ -671,16 +688,21 @@ def _take_step(
         # The subscription was canceled on its own: its schedule ends with it.
         schedule.status = schedule_transition(schedule.status, ScheduleMove.CANCEL).value
         schedule.canceled_at = sub.ended_at or step.at
+        told = EventType.SUBSCRIPTION_SCHEDULE_CANCELED
     elif step.kind == StepKind.NEXT_PHASE:
         _apply_phase(work, schedule, step.phase, step.at, proration=None, preview=preview)
+        told = EventType.SUBSCRIPTION_SCHEDULE_UPDATED
     else:
         move = end_move(schedule.end_behavior)
         if move == ScheduleMove.COMPLETE:
             schedule.status = schedule_transition(schedule.status, move).value
             schedule.completed_at = step.at  # the subscription's cancel_at (the last phase's end) ends it now
+            told = EventType.SUBSCRIPTION_SCHEDULE_COMPLETED
         else:
             _release(uow, schedule, step.at)
+            return sub
     uow.session.flush()
+    emit(uow, told, schedule.id)
     return sub
 
 

@@ -17,6 +17,7 @@ from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.invoicing.credit_note_render import render_credit_notes
 from bulkbill.api.stripe.invoicing.invoice_render import render_invoice, render_item
+from bulkbill.api.stripe.subscriptions.schedules import render_schedules
 from bulkbill.api.stripe.subscriptions.subscriptions import render_subscription
 from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
 from bulkbill.core.events.types import EventObject
@@ -28,7 +29,7 @@ from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.services.subscriptions.subscriptions import views as subscription_views
 from bulkbill.storage.tables import Coupon, Customer, Invoice, InvoiceItem, Price, Product, TaxRate
-from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
+from bulkbill.storage.tables_subscriptions import BillingClock, Subscription, SubscriptionSchedule
 
 
 def _rows(model: Any) -> Callable[[UnitOfWork, Sequence[str]], list[Any]]:
@@ -106,6 +107,9 @@ RENDERERS: dict[EventObject, Rendering] = {
     EventObject.CREDIT_NOTE: Rendering(_credit_notes),
     EventObject.SUBSCRIPTION: Rendering(_subscriptions),
     EventObject.TEST_CLOCK: Rendering(_simple(BillingClock, render_clock)),
+    EventObject.SUBSCRIPTION_SCHEDULE: Rendering(
+        lambda uow, ids: {body["id"]: body for body in render_schedules(uow, _rows(SubscriptionSchedule)(uow, ids))}
+    ),
 }
 
 

@@ -421,6 +421,11 @@ def render_schedule(schedule: SubscriptionSchedule, currency: str, rates: dict[s
     }
 
 
+def render_schedules(uow: UnitOfWork, schedules: list[SubscriptionSchedule]) -> list[dict[str, Any]]:
+    """Schedules as this dialect renders them (events carry the same)."""
+    return _render(uow, schedules, set())
+
+
 def _render(uow: UnitOfWork, schedules: list[SubscriptionSchedule], expand: set[str]) -> list[dict[str, Any]]:
     rates = _tax_rates(uow, schedules)
     bodies = []
