@@ -528,3 +528,32 @@ def test_create_preview_of_a_schedule_shows_its_next_invoice_with_the_phase_then
         with pytest.raises(stripe.InvalidRequestError) as caught:
             preview(params)  # type: ignore[arg-type]
         assert caught.value.param == param, params
+
+
+def test_deleting_the_clock_cancels_its_schedules(billing: SdkTenant) -> None:
+    story = Story(billing)
+    running = story.schedule(phases=[{"items": [{"price": story.basic.id}]}])
+    waiting = story.schedule(start_date=FEB1, phases=[{"items": [{"price": story.basic.id}]}])
+    story.client.v1.test_helpers.test_clocks.delete(story.clock.id)
+    for schedule_id in (running.id, waiting.id):
+        schedule = story.get(schedule_id)
+        assert (schedule.status, schedule.canceled_at) == ("canceled", JAN1)
+
+
+def test_a_schedule_on_real_time_starts_now_or_waits_for_its_start(billing: SdkTenant) -> None:
+    client = billing.client
+    customer = client.v1.customers.create({"name": "Real time"})
+    price = monthly(billing, 1500, "Basic")
+    now = client.v1.subscription_schedules.create(
+        {"customer": customer.id, "phases": [{"items": [{"price": price.id}], "iterations": 12}]}
+    )
+    check_shape(now)
+    sub = client.v1.subscriptions.retrieve(now.subscription)
+    assert (now.status, now.test_clock, sub.schedule, sub.status) == ("active", None, now.id, "active")
+    far = sub["items"].data[0].current_period_end + 365 * DAY
+    later = client.v1.subscription_schedules.create(
+        {"customer": customer.id, "start_date": far, "phases": [{"items": [{"price": price.id}]}]}
+    )
+    assert later.status == "not_started" and later.phases[0].start_date == far
+    assert client.v1.subscription_schedules.retrieve(later.id).status == "not_started"
+    assert client.v1.subscription_schedules.retrieve(now.id).current_phase.end_date == now.phases[0].end_date

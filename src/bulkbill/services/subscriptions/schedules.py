@@ -364,6 +364,23 @@ def _release(uow: UnitOfWork, schedule: SubscriptionSchedule, at: int) -> None:
     emit(uow, EventType.SUBSCRIPTION_SCHEDULE_RELEASED, schedule.id)
 
 
+def cancel_clock_schedules(uow: UnitOfWork, clock_id: str, at: int) -> None:
+    """A deleted clock's live schedules are canceled with its subscriptions (which the caller ends)."""
+    live = uow.session.scalars(
+        select(SubscriptionSchedule).where(
+            SubscriptionSchedule.tenant_id == uow.tenant_id,
+            SubscriptionSchedule.test_clock_id == clock_id,
+            SubscriptionSchedule.status.in_([s.value for s in LIVE]),
+        )
+    ).all()
+    if live:
+        changing(uow, EventObject.SUBSCRIPTION_SCHEDULE, [s.id for s in live])
+    for schedule in live:
+        schedule.status = schedule_transition(schedule.status, ScheduleMove.CANCEL).value
+        schedule.canceled_at = at
+        emit(uow, EventType.SUBSCRIPTION_SCHEDULE_CANCELED, schedule.id)
+
+
 def _now(uow: UnitOfWork, schedule: SubscriptionSchedule) -> int:
     return now_for(uow, schedule.test_clock_id)
 

@@ -25,7 +25,7 @@ from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.services.subscriptions.schedules import run_due_with_schedules
+from bulkbill.services.subscriptions.schedules import cancel_clock_schedules, run_due_with_schedules
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer
 from bulkbill.storage.tables_subscriptions import BillingClock, Subscription
@@ -134,7 +134,8 @@ def advance_clock(uow: UnitOfWork, clock_id: str, frozen_time: int) -> BillingCl
 
 
 def delete_clock(uow: UnitOfWork, clock_id: str) -> BillingClock:
-    """Deleting a clock deletes its customers and ends their subscriptions (invoices stay, as for any customer)."""
+    """Deleting a clock deletes its customers and ends their subscriptions and schedules (invoices stay, as for
+    any customer)."""
     clock = get_clock(uow, clock_id, for_update=True)
     changing(uow, EventObject.TEST_CLOCK, [clock.id])
     for sub in _subscriptions(uow, clock.id):
@@ -146,6 +147,7 @@ def delete_clock(uow: UnitOfWork, clock_id: str) -> BillingClock:
             sub.ended_at = clock.frozen_time
             sub.cancel_at_period_end = False
             sub.cancellation_details = {"comment": None, "feedback": None, "reason": "cancellation_requested"}
+    cancel_clock_schedules(uow, clock.id, clock.frozen_time)
     uow.session.execute(
         update(Customer)
         .where(Customer.tenant_id == uow.tenant_id, Customer.test_clock_id == clock.id)
