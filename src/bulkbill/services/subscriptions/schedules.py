@@ -152,25 +152,8 @@ def create_schedule(uow: UnitOfWork, fields: ScheduleFields) -> SubscriptionSche
     errors = InputCollector()
     if start < now:
         errors.add(("start_date",), ErrorCode.INVALID_VALUE, f"start_date must be now or later ({now}).")
-    check_metadata(fields.metadata, ("metadata",), errors)
-    metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
-    errors.raise_if_any()
-    schedule = SubscriptionSchedule(
-        tenant_id=uow.tenant_id,
-        id=new_id("sub_sched_"),
-        customer_id=customer.id,
-        status=ScheduleStatus.NOT_STARTED.value,
-        subscription_id=None,
-        released_subscription_id=None,
-        test_clock_id=customer.test_clock_id,
-        end_behavior=fields.end_behavior or EndBehavior.RELEASE.value,
-        phases=_timed(uow, fields.phases, start, fields.default_settings or {}),
-        current_phase=-1,
-        default_settings=dict(fields.default_settings or {}),
-        billing_mode=fields.billing_mode,
-        metadata_=metadata,
-        created=now,
-    )
+    schedule = _new_schedule(uow, fields, errors, customer.id, customer.test_clock_id, now)
+    schedule.phases = _timed(uow, fields.phases, start, fields.default_settings or {})
     _rehearse(uow, schedule, from_phase=0)
     uow.session.add(schedule)
     uow.session.flush()
@@ -223,26 +206,14 @@ def _from_subscription(uow: UnitOfWork, fields: ScheduleFields) -> SubscriptionS
     }
     if sub.collection_method == "send_invoice":
         phase["invoice_settings"] = {"days_until_due": sub.days_until_due}
-    now = now_for(uow, sub.test_clock_id)
-    metadata_errors = InputCollector()
-    check_metadata(fields.metadata, ("metadata",), metadata_errors)
-    metadata = merge_metadata({}, fields.metadata, ("metadata",), metadata_errors)
-    metadata_errors.raise_if_any()
-    schedule = SubscriptionSchedule(
-        tenant_id=uow.tenant_id,
-        id=new_id("sub_sched_"),
-        customer_id=sub.customer_id,
-        status=ScheduleStatus.ACTIVE.value,
-        subscription_id=sub.id,
-        released_subscription_id=None,
-        test_clock_id=sub.test_clock_id,
-        end_behavior=fields.end_behavior or EndBehavior.RELEASE.value,
-        phases=[phase],
-        current_phase=0,
-        default_settings=dict(fields.default_settings or {}),
-        billing_mode=fields.billing_mode,
-        metadata_=metadata,
-        created=now,
+    schedule = _new_schedule(
+        uow, fields, InputCollector(), sub.customer_id, sub.test_clock_id, now_for(uow, sub.test_clock_id)
+    )
+    schedule.status, schedule.subscription_id, schedule.phases, schedule.current_phase = (
+        ScheduleStatus.ACTIVE.value,
+        sub.id,
+        [phase],
+        0,
     )
     uow.session.add(schedule)
     changing(uow, EventObject.SUBSCRIPTION, [sub.id])
@@ -251,6 +222,31 @@ def _from_subscription(uow: UnitOfWork, fields: ScheduleFields) -> SubscriptionS
     emit(uow, EventType.SUBSCRIPTION_SCHEDULE_CREATED, schedule.id)
     emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
     return schedule
+
+
+def _new_schedule(
+    uow: UnitOfWork, fields: ScheduleFields, errors: InputCollector, customer_id: str, clock_id: str | None, now: int
+) -> SubscriptionSchedule:
+    """A not-started schedule without phases yet, its metadata checked with the call's other `errors`."""
+    check_metadata(fields.metadata, ("metadata",), errors)
+    metadata = merge_metadata({}, fields.metadata, ("metadata",), errors)
+    errors.raise_if_any()
+    return SubscriptionSchedule(
+        tenant_id=uow.tenant_id,
+        id=new_id("sub_sched_"),
+        customer_id=customer_id,
+        status=ScheduleStatus.NOT_STARTED.value,
+        subscription_id=None,
+        released_subscription_id=None,
+        test_clock_id=clock_id,
+        end_behavior=fields.end_behavior or EndBehavior.RELEASE.value,
+        phases=[],
+        current_phase=-1,
+        default_settings=dict(fields.default_settings or {}),
+        billing_mode=fields.billing_mode,
+        metadata_=metadata,
+        created=now,
+    )
 
 
 def update_schedule(uow: UnitOfWork, schedule_id: str, fields: ScheduleFields) -> SubscriptionSchedule:

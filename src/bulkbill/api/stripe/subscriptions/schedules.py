@@ -50,6 +50,7 @@ from bulkbill.api.stripe.subscriptions.subscriptions import (
     _INVOICE_SETTINGS,
     INTERVALS,
     PRORATION_BEHAVIORS,
+    render_billing_mode,
 )
 from bulkbill.api.stripe.subscriptions.subscriptions import CREATE as SUBSCRIPTION_CREATE
 from bulkbill.api.stripe.subscriptions.subscriptions import _one as render_one_subscription
@@ -357,14 +358,6 @@ def _render_phase(ph: dict[str, Any], currency: str, rates: dict[str, TaxRate]) 
     }
 
 
-def _billing_mode(schedule: SubscriptionSchedule) -> dict[str, Any]:
-    mode = schedule.billing_mode or {}
-    if mode.get("type") != "flexible":
-        return {"flexible": None, "type": "classic", "updated_at": None}
-    discounts = (mode.get("flexible") or {}).get("proration_discounts") or "included"
-    return {"flexible": {"proration_discounts": discounts}, "type": "flexible", "updated_at": schedule.created}
-
-
 def _tax_rates(uow: UnitOfWork, schedules: list[SubscriptionSchedule]) -> dict[str, TaxRate]:
     ids: set[str] = set()
     for s in schedules:
@@ -389,7 +382,7 @@ def render_schedule(schedule: SubscriptionSchedule, currency: str, rates: dict[s
         "id": schedule.id,
         "object": "subscription_schedule",
         "application": None,
-        "billing_mode": _billing_mode(schedule),
+        "billing_mode": render_billing_mode(schedule.billing_mode, schedule.created),
         "canceled_at": schedule.canceled_at,
         "completed_at": schedule.completed_at,
         "created": schedule.created,

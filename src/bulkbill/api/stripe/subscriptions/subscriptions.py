@@ -386,12 +386,13 @@ def _anchor_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: config.get(k) for k in ("day_of_month", "hour", "minute", "month", "second")}
 
 
-def _billing_mode(sub: Subscription, terms: dict[str, Any]) -> dict[str, Any]:
-    mode = terms.get("billing_mode") or {}
+def render_billing_mode(mode: dict[str, Any] | None, created: int) -> dict[str, Any]:
+    """A stored billing_mode as subscriptions and subscription schedules show it (classic unless flexible)."""
+    mode = mode or {}
     if mode.get("type") != "flexible":
         return {"flexible": None, "type": "classic", "updated_at": None}
     discounts = (mode.get("flexible") or {}).get("proration_discounts") or "included"
-    return {"flexible": {"proration_discounts": discounts}, "type": "flexible", "updated_at": sub.created}
+    return {"flexible": {"proration_discounts": discounts}, "type": "flexible", "updated_at": created}
 
 
 def _invoice_settings(terms: dict[str, Any]) -> dict[str, Any]:
@@ -423,7 +424,7 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": sub.billing_cycle_anchor,
         "billing_cycle_anchor_config": _anchor_config(sub.anchor_config),
-        "billing_mode": _billing_mode(sub, terms),
+        "billing_mode": render_billing_mode(terms.get("billing_mode"), sub.created),
         "billing_schedules": [],
         "billing_thresholds": {
             "amount_gte": thresholds.get("amount_gte"),
