@@ -557,3 +557,31 @@ def test_a_schedule_on_real_time_starts_now_or_waits_for_its_start(billing: SdkT
     assert later.status == "not_started" and later.phases[0].start_date == far
     assert client.v1.subscription_schedules.retrieve(later.id).status == "not_started"
     assert client.v1.subscription_schedules.retrieve(now.id).current_phase.end_date == now.phases[0].end_date
+
+
+def test_canceling_the_subscription_on_its_own_cancels_its_schedule(billing: SdkTenant) -> None:
+    story = Story(billing)
+    schedule = story.schedule(phases=[{"items": [{"price": story.basic.id}], "iterations": 2}])
+    story.advance(JAN1 + 3 * DAY)
+    story.client.v1.subscriptions.cancel(schedule.subscription)
+    schedule = story.get(schedule.id)
+    assert (schedule.status, schedule.canceled_at) == ("canceled", JAN1 + 3 * DAY)
+
+
+def test_an_update_mid_phase_keeps_the_cycle_a_phase_start_anchor_resets_only_at_the_boundary(
+    billing: SdkTenant,
+) -> None:
+    story = Story(billing)
+    schedule = story.schedule(
+        phases=[{"items": [{"price": story.basic.id}], "billing_cycle_anchor": "phase_start", "iterations": 2}]
+    )
+    story.advance(JAN1 + 5 * DAY)
+    story.client.v1.subscription_schedules.update(
+        schedule.id,
+        {
+            "phases": [{"items": [{"price": story.basic.id}], "billing_cycle_anchor": "phase_start", "iterations": 2}],
+            "proration_behavior": "none",
+        },
+    )
+    sub = story.client.v1.subscriptions.retrieve(schedule.subscription)
+    assert sub.billing_cycle_anchor == JAN1 and len(story.invoices()) == 1

@@ -501,6 +501,8 @@ def _phase_fields(
     settings = {**(defaults.get("invoice_settings") or {}), **(phase.get("invoice_settings") or {})}
     days = settings.pop("days_until_due", None)
     trial_end = phase.get("trial_end") or (end if phase.get("trial") else None)
+    if trial_end is not None and trial_end <= at:
+        trial_end = None  # a phase applied again after its trial is over: the trial is past
     anchor = phase.get("billing_cycle_anchor") or defaults.get("billing_cycle_anchor")
     behavior = phase.get("proration_behavior") or proration or ProrationBehavior.CREATE_PRORATIONS
     stored: dict[str, Any] = {"invoice_settings": settings} if settings else {}
@@ -542,7 +544,8 @@ def _phase_fields(
         trial_end=trial_end,
         currency=optional["currency"],
         cancel_at=cancel_at,
-        anchor_now=current_items is not None and anchor == "phase_start" and trial_end is None,
+        # The cycle resets where the phase starts, not when the phase is applied again mid-way (an update).
+        anchor_now=current_items is not None and anchor == "phase_start" and trial_end is None and at == start,
         proration_behavior=ProrationBehavior(behavior),
         prorate=behavior != ProrationBehavior.NONE,
         stored=stored,
@@ -697,12 +700,9 @@ def _take_step(
         return sub
     assert schedule.subscription_id is not None
     sub = get_subscription(uow, schedule.subscription_id)
-    if sub.status == SubscriptionStatus.CANCELED:
-        # The subscription was canceled on its own: its schedule ends with it.
-        schedule.status = schedule_transition(schedule.status, ScheduleMove.CANCEL).value
-        schedule.canceled_at = sub.ended_at or step.at
-        told = EventType.SUBSCRIPTION_SCHEDULE_CANCELED
-    elif step.kind == StepKind.NEXT_PHASE:
+    if _ended_with_subscription(uow, schedule):
+        return sub
+    if step.kind == StepKind.NEXT_PHASE:
         _apply_phase(work, schedule, step.phase, step.at, proration=None, preview=preview)
         told = EventType.SUBSCRIPTION_SCHEDULE_UPDATED
     else:
@@ -719,8 +719,26 @@ def _take_step(
     return sub
 
 
+def _ended_with_subscription(uow: UnitOfWork, schedule: SubscriptionSchedule) -> bool:
+    """A schedule whose subscription was canceled on its own (DELETE /v1/subscriptions) is canceled with it."""
+    if schedule.status != ScheduleStatus.ACTIVE or schedule.subscription_id is None:
+        return False
+    sub = get_subscription(uow, schedule.subscription_id)
+    if sub.status != SubscriptionStatus.CANCELED:
+        return False
+    changing(uow, EventObject.SUBSCRIPTION_SCHEDULE, [schedule.id])
+    schedule.status = schedule_transition(schedule.status, ScheduleMove.CANCEL).value
+    schedule.canceled_at = sub.ended_at
+    uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_SCHEDULE_CANCELED, schedule.id)
+    return True
+
+
 def catch_up_schedules(uow: UnitOfWork, schedules: Sequence[SubscriptionSchedule]) -> None:
-    """Schedules on real time do what fell due when they are read (there is no background scheduler)."""
+    """Schedules on real time do what fell due when they are read (there is no background scheduler); a
+    schedule whose subscription was canceled on its own is canceled."""
+    for schedule in schedules:
+        _ended_with_subscription(uow, schedule)
     real_time = [s for s in schedules if s.test_clock_id is None and s.status in LIVE]
     if real_time:
         run_due_with_schedules(uow, _subscriptions(uow, real_time), uow.now, schedules=real_time)
