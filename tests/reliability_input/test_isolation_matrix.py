@@ -76,6 +76,15 @@ def foreign_calls(a: World) -> dict[tuple[str, str], list[tuple[Any, dict[str, s
         ("GET", "/stripe/v1/invoiceitems"): [(None, {"customer": a.first("customer")}), (None, None)],
         ("GET", "/stripe/v1/subscriptions"): [(None, {"customer": a.first("customer")}), (None, None)],
         ("GET", "/stripe/v1/subscription_items"): [(None, {"subscription": a.first("subscription")})],
+        ("POST", "/stripe/v1/subscription_schedules"): [
+            ({"customer": a.first("customer"), "phases": [{"items": [{"price": a.keys["price"][1]}]}]}, None),
+            ({"from_subscription": a.first("subscription")}, None),
+        ],
+        ("GET", "/stripe/v1/subscription_schedules"): [(None, {"customer": a.first("customer")}), (None, None)],
+        ("POST", "/stripe/v1/invoices/create_preview"): [
+            ({"schedule": a.first("subscription_schedule")}, None),
+            ({"customer": "{own}", "schedule_details": {"phases": [{"items": [{"price": a.keys["price"][1]}]}]}}, None),
+        ],
         ("POST", "/stripe/v1/subscription_items"): [
             ({"subscription": a.first("subscription"), "price": a.keys["price"][1]}, None)
         ],

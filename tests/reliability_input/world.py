@@ -40,6 +40,7 @@ KINDS = {
     ("invoiceitems", "item_id"): "invoice_item",
     ("subscriptions", "subscription_id"): "subscription",
     ("subscription_items", "item_id"): "subscription_item",
+    ("subscription_schedules", "schedule_id"): "subscription_schedule",
     ("test_clocks", "clock_id"): "test_clock",
     ("meters", "meter_id"): "meter",
     ("bill-runs", "bill_run_id"): "bill_run",
@@ -133,6 +134,12 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
         "/v1/subscriptions",
         {"customer": clocked["id"], "items": [{"price": recurring["id"]}], "description": m},
     )
+    schedule = stripe.ok(
+        "POST",
+        "/v1/subscription_schedules",
+        {"customer": clocked["id"], "start_date": 1738368000, "phases": [{"items": [{"price": recurring["id"]}]}]},
+    )
+    world.add("subscription_schedule", schedule["id"])
     world.add("customer", customer["id"], clocked["id"])
     tax_ids = stripe.ok("GET", f"/v1/customers/{customer['id']}/tax_ids")["data"]
     world.add("tax_id", *(t["id"] for t in tax_ids))
