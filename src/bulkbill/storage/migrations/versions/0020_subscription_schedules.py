@@ -1,7 +1,7 @@
 """Subscription schedules: phases that drive a subscription; subscriptions name their schedule
 
-Revision ID: 0019_subscription_schedules (alembic_version holds 32 characters)
-Revises: 0018_customer_balance_txns
+Revision ID: 0020_subscription_schedules (alembic_version holds 32 characters)
+Revises: 0019_usage_billing
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ import bulkbill.storage.types
 
 ID = bulkbill.storage.types.IdString
 
-revision: str = "0019_subscription_schedules"
-down_revision: str | tuple[str, ...] | None = "0018_customer_balance_txns"
+revision: str = "0020_subscription_schedules"
+down_revision: str | tuple[str, ...] | None = "0019_usage_billing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
