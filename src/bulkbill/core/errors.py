@@ -3,6 +3,7 @@
 BillingError                 code: an ErrorCode (stable snake-case, never changed once shipped)
 ├─ InvalidInput              .errors: list[FieldError(path, code, message)], every problem of a request
 ├─ NotFound                  .resource, .object_id; .path when the id came from the body
+├─ NoUpcomingInvoice         nothing to preview for a customer (Stripe's invoice_upcoming_none)
 ├─ InvalidStateError         an object is in a state that forbids the operation
 ├─ RuleViolation             a business rule refuses otherwise well-formed input
 ├─ Conflict                  idempotency and concurrency conflicts
@@ -77,6 +78,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_LINES = "too_many_lines"
     # Something referred to does not exist.
     RESOURCE_MISSING = "resource_missing"
+    INVOICE_UPCOMING_NONE = "invoice_upcoming_none"
     # A business rule, given what exists and the state it is in.
     RULE_VIOLATION = "rule_violation"
     CLOSED_PERIOD = "closed_period"
@@ -158,6 +160,16 @@ class NotFound(BillingError):
         self.resource = resource
         self.object_id = object_id
         self.path = path
+
+
+class NoUpcomingInvoice(BillingError):
+    """A customer with no live subscription and no pending invoice item has no upcoming invoice to preview."""
+
+    code = ErrorCode.INVOICE_UPCOMING_NONE
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"No upcoming invoices for customer: {customer_id}")
+        self.customer_id = customer_id
 
 
 class InvalidStateError(BillingError):

@@ -109,3 +109,23 @@ def test_preview_refusals(sdk: SdkTenant) -> None:
     with pytest.raises(stripe.InvalidRequestError) as error:
         sdk.client.v1.invoices.line_items.list("upcoming_cus_missing")
     assert error.value.http_status == 404
+
+
+def test_a_customer_with_nothing_upcoming_is_refused_as_stripe_does(sdk: SdkTenant) -> None:
+    """No live subscription and no pending item: 404 invoice_upcoming_none, as Stripe answers."""
+    customer = sdk.customer()
+    before = _counts(sdk)
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        sdk.client.v1.invoices.create_preview({"customer": customer.id})
+    assert (error.value.http_status, error.value.code) == (404, "invoice_upcoming_none")
+    assert error.value.user_message == f"No upcoming invoices for customer: {customer.id}"
+    assert _counts(sdk) == before
+    # Items given with the call are something to preview; so is an item left pending.
+    given = sdk.client.v1.invoices.create_preview(
+        {"customer": customer.id, "invoice_items": [{"amount": 250, "currency": "usd"}]}
+    )
+    assert [line.amount for line in given.lines.data] == [250]
+    sdk.pending_item(customer.id, 400)
+    assert [line.amount for line in sdk.client.v1.invoices.create_preview({"customer": customer.id}).lines.data] == [
+        400
+    ]

@@ -20,6 +20,7 @@ from bulkbill.core.errors import (
     InvalidTransition,
     InvoiceNotEditable,
     NotFound,
+    NoUpcomingInvoice,
     Path,
     RuleViolation,
     Unauthenticated,
@@ -32,6 +33,7 @@ SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z]+)*$")
 SHIPPED: dict[type[BillingError], str] = {
     InvalidInput: "invalid_input",
     NotFound: "resource_missing",
+    NoUpcomingInvoice: "invoice_upcoming_none",
     InvalidStateError: "invalid_state",
     InvoiceNotEditable: "invoice_not_editable",
     InvalidTransition: "invalid_transition",

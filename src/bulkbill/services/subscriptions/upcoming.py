@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound, NoUpcomingInvoice
 from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
 from bulkbill.core.subscriptions.prorations import ProrationBehavior
 from bulkbill.core.subscriptions.rules import SubscriptionStatus
@@ -149,7 +149,11 @@ def _upcoming(uow: UnitOfWork, request: PreviewRequest) -> Invoice:
     fields = InvoiceFields(
         customer=request.customer, currency=request.currency, pending_invoice_items_behavior="include"
     )
-    return create_invoice(uow, fields)
+    invoice = create_invoice(uow, fields)
+    if invoice.line_count == 0 and not request.items:
+        # As Stripe: no live subscription, no pending item and none given, nothing to preview.
+        raise NoUpcomingInvoice(request.customer)
+    return invoice
 
 
 def _renewal(uow: UnitOfWork, sub: Subscription) -> Invoice:

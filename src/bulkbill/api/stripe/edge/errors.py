@@ -13,6 +13,7 @@ from bulkbill.core.errors import (
     InvalidInput,
     InvalidStateError,
     NotFound,
+    NoUpcomingInvoice,
     Path,
     RuleViolation,
     Unauthenticated,
@@ -78,6 +79,9 @@ def render_error(exc: BillingError) -> tuple[int, dict[str, Any]]:
         status = 404 if exc.path is None else 400
         param = stripe_param(exc.path) if exc.path else None
         return status, error_body(exc.message, code="resource_missing", param=param)
+    if isinstance(exc, NoUpcomingInvoice):
+        # Stripe answers a preview with nothing to preview 404, code invoice_upcoming_none.
+        return 404, error_body(exc.message, code=ErrorCode.INVOICE_UPCOMING_NONE.value)
     if isinstance(exc, IdempotencyKeyReused):
         return 400, error_body(exc.message, type_="idempotency_error")
     if isinstance(exc, IdempotencyKeyInUse):
