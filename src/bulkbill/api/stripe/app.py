@@ -12,7 +12,7 @@ from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
-from bulkbill.api.stripe import search
+from bulkbill.api.stripe import expanders, search
 from bulkbill.api.stripe.catalog import coupons, prices, products, promotion_codes, tax_rates
 from bulkbill.api.stripe.customers import balance_transactions, customers, tax_ids
 from bulkbill.api.stripe.edge.call import API_VERSION
@@ -58,6 +58,7 @@ def create_stripe_app() -> FastAPI:
     ):
         app.include_router(module.router, tags=[module_tag(module)])
     renderers.register()  # events carry objects as this dialect renders them
+    expanders.register()  # what expand[] loads
     app.openapi = lambda: stripe_openapi(app)  # type: ignore[method-assign]
     add_docs(app)
 

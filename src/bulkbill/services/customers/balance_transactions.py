@@ -104,6 +104,14 @@ def get_transaction(
     return row
 
 
+def find_transaction(uow: UnitOfWork, transaction_id: str) -> CustomerBalanceTransaction:
+    """A balance transaction by its id alone (what an expanded reference names)."""
+    row = uow.session.get(CustomerBalanceTransaction, (uow.tenant_id, transaction_id))
+    if row is None:
+        raise NotFound("customer_balance_transaction", transaction_id)
+    return row
+
+
 def update_transaction(
     uow: UnitOfWork,
     customer_id: str,

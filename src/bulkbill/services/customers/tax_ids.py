@@ -78,6 +78,14 @@ def get_tax_id(uow: UnitOfWork, customer_id: str, tax_id: str) -> CustomerTaxId:
     return row
 
 
+def find_tax_id(uow: UnitOfWork, tax_id: str) -> CustomerTaxId:
+    """A tax ID by its id alone (what an expanded reference names)."""
+    row = uow.session.get(CustomerTaxId, (uow.tenant_id, tax_id))
+    if row is None:
+        raise NotFound("tax_id", tax_id)
+    return row
+
+
 def delete_tax_id(uow: UnitOfWork, customer_id: str, tax_id: str) -> CustomerTaxId:
     row = get_tax_id(uow, customer_id, tax_id)
     uow.session.delete(row)

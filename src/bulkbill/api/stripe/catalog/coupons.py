@@ -10,6 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.coupons as service
 from bulkbill.api.stripe.catalog.price_params import CurrencyMap
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.numbers import decimal_number
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
@@ -52,7 +53,7 @@ CREATE = Obj(
         "applies_to": Obj({"products": Array(Str(), max_items=100)}),
     }
 )
-_EXPANDABLE = ("applies_to", "currency_options")
+_EXPANDABLE = allowed("coupon")
 UPDATE = Obj({**_UPDATABLE, "currency_options": _CURRENCY_OPTIONS})
 RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(CREATED_LIST_PARAMS)
@@ -145,7 +146,7 @@ def delete_coupon(coupon_id: str, call: StripeRequest = Depends(stripe_request))
 def list_coupons(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        check_expand(p, ())
+        check_expand(p, listed("coupon"))
         page = service.list_coupons(uow, cursor_from(p))
         return list_object("/v1/coupons", page, lambda c: render_coupon(c, uow.now))
 

@@ -19,6 +19,7 @@ from bulkbill.api.stripe.catalog.price_params import (
 )
 from bulkbill.api.stripe.catalog.products import render_deleted_product, render_product
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
@@ -103,7 +104,7 @@ LIST = Obj(
 )
 
 
-_EXPANDABLE = ("product", "tiers", "currency_options")
+_EXPANDABLE = allowed("price")
 
 
 def _amount_pair(amount: Decimal | None) -> tuple[int | None, str | None]:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.products as service
 from bulkbill.api.stripe.catalog.price_params import PRICE_DATA, price_fields
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, Array, Bool, Dec, Enum, Metadata, Obj, Str, Unsettable, parse
@@ -144,7 +145,7 @@ def _stored(name: str, value: Any) -> Any:
 def create_product(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("product"))
         if "default_price_data" in p:
             price = price_fields(p["default_price_data"])
             made = create_product_with_default_price(uow, product_fields(p), price, product_id=p.get("id"))
@@ -157,7 +158,7 @@ def create_product(call: StripeRequest = Depends(stripe_request)) -> Response:
 @router.get("/v1/products/{product_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_product(product_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(RETRIEVE, params), ())
+        check_expand(parse(RETRIEVE, params), allowed("product"))
         return render_product(service.get_product(uow, product_id))
 
     return execute(call, run)
@@ -167,7 +168,7 @@ def retrieve_product(product_id: str, call: StripeRequest = Depends(stripe_reque
 def update_product(product_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("product"))
         return render_product(service.update_product(uow, product_id, product_fields(p)))
 
     return execute(call, run)
@@ -186,7 +187,7 @@ def delete_product(product_id: str, call: StripeRequest = Depends(stripe_request
 def list_products(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        check_expand(p, ())
+        check_expand(p, listed("product"))
         page = service.list_products(
             uow,
             cursor_from(p),

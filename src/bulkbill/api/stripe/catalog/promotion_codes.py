@@ -10,6 +10,7 @@ from fastapi.responses import Response
 import bulkbill.services.catalog.promotion_codes as service
 from bulkbill.api.stripe.catalog.price_params import CurrencyMap
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
@@ -104,7 +105,7 @@ def _minimums(options: dict[str, dict[str, int]] | None) -> dict[str, int] | Non
 def create_promotion_code(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("promotion_code"))
         r = p.get("restrictions") or {}
         fields = service.PromotionCodeFields(
             coupon=(p.get("promotion") or {}).get("coupon"),
@@ -129,7 +130,7 @@ def create_promotion_code(call: StripeRequest = Depends(stripe_request)) -> Resp
 @router.get("/v1/promotion_codes/{promo_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_promotion_code(promo_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(RETRIEVE, params), ())
+        check_expand(parse(RETRIEVE, params), allowed("promotion_code"))
         return render_promotion_code(service.get_promotion_code(uow, promo_id))
 
     return execute(call, run)
@@ -139,7 +140,7 @@ def retrieve_promotion_code(promo_id: str, call: StripeRequest = Depends(stripe_
 def update_promotion_code(promo_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("promotion_code"))
         promo = service.update_promotion_code(
             uow,
             promo_id,
@@ -156,7 +157,7 @@ def update_promotion_code(promo_id: str, call: StripeRequest = Depends(stripe_re
 def list_promotion_codes(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        check_expand(p, ())
+        check_expand(p, listed("promotion_code"))
         page = service.list_promotion_codes(
             uow,
             cursor_from(p),

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 import bulkbill.services.customers.balance_transactions as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import AMOUNT, EXPAND, Currency, Metadata, Obj, Str, Unsettable, parse
@@ -58,7 +59,7 @@ def render_balance_transaction(t: CustomerBalanceTransaction) -> dict[str, Any]:
 def create_balance_transaction(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("customer_balance_transaction"))
         row = service.create_transaction(
             uow, customer_id, p["amount"], p["currency"], p.get("description"), p.get("metadata")
         )
@@ -72,7 +73,7 @@ def retrieve_balance_transaction(
     customer_id: str, transaction_id: str, call: StripeRequest = Depends(stripe_request)
 ) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(RETRIEVE, params), ())
+        check_expand(parse(RETRIEVE, params), allowed("customer_balance_transaction"))
         return render_balance_transaction(service.get_transaction(uow, customer_id, transaction_id))
 
     return execute(call, run)
@@ -84,7 +85,7 @@ def update_balance_transaction(
 ) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("customer_balance_transaction"))
         description = p.get("description")
         row = service.update_transaction(
             uow,
@@ -103,7 +104,7 @@ def update_balance_transaction(
 def list_balance_transactions(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        check_expand(p, ())
+        check_expand(p, listed("customer_balance_transaction"))
         page = service.list_transactions(uow, customer_id, cursor_from(p), invoice=p.get("invoice"))
         url = f"/v1/customers/{customer_id}/balance_transactions"
         return list_object(url, page, render_balance_transaction)

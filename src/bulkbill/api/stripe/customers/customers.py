@@ -11,6 +11,7 @@ import bulkbill.services.customers.customers as service
 import bulkbill.services.customers.tax_ids as tax_ids_service
 from bulkbill.api.stripe.customers.tax_ids import TAX_ID_DATA, new_tax_ids, tax_id_list
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
@@ -84,7 +85,7 @@ _FIELDS = {
     "validate": Bool(),
     "expand": EXPAND,
 }
-EXPANDABLE = ("tax", "tax_ids")
+EXPANDABLE = allowed("customer")
 CREATE = Obj({**_FIELDS, "test_clock": Str(), "tax_id_data": TAX_ID_DATA})
 UPDATE = Obj(_FIELDS)
 RETRIEVE = Obj({"expand": EXPAND})

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 import bulkbill.services.customers.tax_ids as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Enum, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
@@ -203,7 +204,7 @@ def tax_id_list(customer_id: str, rows: list[CustomerTaxId]) -> dict[str, Any]:
 def create_tax_id(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("tax_id"))
         return render_tax_id(service.create_tax_id(uow, customer_id, service.NewTaxId(p["type"], p["value"])))
 
     return execute(call, run)
@@ -212,7 +213,7 @@ def create_tax_id(customer_id: str, call: StripeRequest = Depends(stripe_request
 @router.get("/v1/customers/{customer_id}/tax_ids/{tax_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_tax_id(customer_id: str, tax_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(RETRIEVE, params), ())
+        check_expand(parse(RETRIEVE, params), allowed("tax_id"))
         return render_tax_id(service.get_tax_id(uow, customer_id, tax_id))
 
     return execute(call, run)
@@ -232,7 +233,7 @@ def delete_tax_id(customer_id: str, tax_id: str, call: StripeRequest = Depends(s
 def list_tax_ids(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        check_expand(p, ())
+        check_expand(p, listed("tax_id"))
         page = service.list_tax_ids(uow, customer_id, cursor_from(p))
         return list_object(f"/v1/customers/{customer_id}/tax_ids", page, render_tax_id)
 

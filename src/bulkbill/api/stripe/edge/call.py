@@ -24,6 +24,7 @@ from bulkbill.api.idempotent import execute_once
 from bulkbill.api.public_links import remember_public_base
 from bulkbill.api.state import AppState
 from bulkbill.api.stripe.edge.errors import internal_error_body, render_error, request_log_url
+from bulkbill.api.stripe.edge.expansion import expand_body
 from bulkbill.api.stripe.edge.forms import decode_form
 from bulkbill.api.stripe.edge.middleware import new_request_id
 from bulkbill.core.errors import BillingError, ErrorCode, FieldError, InvalidInput, Unauthenticated
@@ -142,8 +143,12 @@ def execute(call: StripeRequest, handler: Handler) -> Response:
 
 def _shown(uow: UnitOfWork, body: dict[str, Any], call: StripeRequest) -> dict[str, Any]:
     # A response without expansions renders its object as its events show it: they reuse it.
-    if call.method != "GET" and not call.params.get("expand"):
+    expand = call.params.get("expand")
+    if call.method != "GET" and not expand:
         outbox.rendered(uow, body)
+    if isinstance(expand, list) and expand:
+        # The route checked the paths; ids it left on them become their objects here.
+        expand_body(uow, body, (e for e in expand if isinstance(e, str)))
     return body
 
 

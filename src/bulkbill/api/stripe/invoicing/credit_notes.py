@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 import bulkbill.services.documents.credit_notes as service
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import (
@@ -158,7 +159,7 @@ def _render(uow: UnitOfWork, note: Invoice) -> dict[str, Any]:
 def create_credit_note(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("credit_note"))
         return _render(uow, service.issue_credit_note(uow, _fields(p)))
 
     return execute(call, run)
@@ -168,7 +169,7 @@ def create_credit_note(call: StripeRequest = Depends(stripe_request)) -> Respons
 def preview_credit_note(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(PREVIEW, params)
-        check_expand(p, ())
+        check_expand(p, allowed("credit_note"))
         return service.preview_credit_note(uow, _fields(p), lambda note: _render(uow, note))
 
     return execute(call, run)
@@ -178,7 +179,7 @@ def preview_credit_note(call: StripeRequest = Depends(stripe_request)) -> Respon
 def list_credit_notes(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        check_expand(p, ())
+        check_expand(p, listed("credit_note"))
         page = service.list_credit_notes(uow, cursor_from(p), invoice=p.get("invoice"), customer=p.get("customer"))
         rendered = dict(zip((n.id for n in page.data), render_credit_notes(uow, page.data), strict=True))
         return list_object("/v1/credit_notes", page, lambda note: rendered[note.id])
@@ -189,7 +190,7 @@ def list_credit_notes(call: StripeRequest = Depends(stripe_request)) -> Response
 @router.get("/v1/credit_notes/{credit_note_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(RETRIEVE, params), ())
+        check_expand(parse(RETRIEVE, params), allowed("credit_note"))
         return _render(uow, service.get_credit_note(uow, credit_note_id))
 
     return execute(call, run)
@@ -199,7 +200,7 @@ def retrieve_credit_note(credit_note_id: str, call: StripeRequest = Depends(stri
 def update_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(UPDATE, params)
-        check_expand(p, ())
+        check_expand(p, allowed("credit_note"))
         note = service.update_credit_note(uow, credit_note_id, memo=p.get("memo"), metadata=p.get("metadata"))
         return _render(uow, note)
 
@@ -209,7 +210,7 @@ def update_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe
 @router.post("/v1/credit_notes/{credit_note_id}/void", openapi_extra=body_params(VOID))
 def void_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(VOID, params), ())
+        check_expand(parse(VOID, params), allowed("credit_note"))
         return _render(uow, service.void_credit_note(uow, credit_note_id))
 
     return execute(call, run)

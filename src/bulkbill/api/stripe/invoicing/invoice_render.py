@@ -6,6 +6,7 @@ from typing import Any
 
 from bulkbill.api.public_links import hosted_page_url, pdf_url
 from bulkbill.api.stripe.customers.customers import render_address, render_customer, render_shipping
+from bulkbill.api.stripe.edge.expansion import allowed
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.core.money import truncate
 from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION, PRORATION_DISCOUNTS
@@ -15,24 +16,9 @@ from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceVie
 from bulkbill.services.invoicing.item_rows import ItemFields
 from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
 
-INVOICE_EXPANDABLE = (
-    "customer",
-    "discounts",
-    "lines.data.discounts",
-    "lines.data.pricing.price_details.price",
-    "lines.data.subscription",
-    "total_discount_amounts.discount",
-    "lines.data.discount_amounts.discount",
-    "default_payment_method",
-    "default_source",
-    "test_clock",
-    "account_tax_ids",
-    "on_behalf_of",
-    "latest_revision",
-    "application",
-)
-LINE_EXPANDABLE = ("discounts", "pricing.price_details.price", "discount_amounts.discount", "subscription")
-ITEM_EXPANDABLE = ("customer", "discounts", "invoice", "pricing.price_details.price", "test_clock")
+INVOICE_EXPANDABLE = allowed("invoice")
+LINE_EXPANDABLE = allowed("line_item")
+ITEM_EXPANDABLE = allowed("invoiceitem")
 
 
 def render_discount(d: Discount, related: Related) -> dict[str, Any]:

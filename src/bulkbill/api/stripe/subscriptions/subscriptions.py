@@ -32,6 +32,7 @@ from bulkbill.api.stripe.catalog.prices import render_price
 from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.customers.customers import render_customer
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS, RANGE, bounds
 from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
@@ -82,7 +83,7 @@ from bulkbill.storage.tables_subscriptions import Subscription, SubscriptionItem
 
 router = APIRouter()
 
-EXPANDABLE = ("latest_invoice", "customer", "test_clock")
+EXPANDABLE = allowed("subscription")
 PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
 PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
 STATUSES = (
@@ -818,7 +819,7 @@ def list_subscriptions(call: StripeRequest = Depends(stripe_request)) -> Respons
 def list_subscription_items(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(ITEM_LIST, params)
-        check_expand(p, ())
+        check_expand(p, listed("subscription_item"))
         sub = service.get_subscription(uow, p["subscription"])
         view = service.views(uow, [sub])[0]
         items, ids, limit = view.items, [i.id for i in view.items], p.get("limit") or 10
@@ -851,7 +852,7 @@ def create_subscription_item(call: StripeRequest = Depends(stripe_request)) -> R
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(ITEM_CREATE, params)
         check_pending_item_update(p, create=True)
-        check_expand(p, ())
+        check_expand(p, allowed("subscription_item"))
         item = item_service.create_item(uow, p["subscription"], _item_change(uow, p), _item_proration(p))
         return _render_one_item(uow, item)
 
@@ -863,7 +864,7 @@ def update_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(ITEM_UPDATE, params)
         check_pending_item_update(p, create=False)
-        check_expand(p, ())
+        check_expand(p, allowed("subscription_item"))
         return _render_one_item(uow, item_service.update_item(uow, item_id, _item_change(uow, p), _item_proration(p)))
 
     return execute(call, run)
@@ -882,7 +883,7 @@ def delete_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_
 @router.get("/v1/subscription_items/{item_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_subscription_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        check_expand(parse(RETRIEVE, params), ())
+        check_expand(parse(RETRIEVE, params), allowed("subscription_item"))
         return _render_one_item(uow, service.get_item(uow, item_id))
 
     return execute(call, run)
