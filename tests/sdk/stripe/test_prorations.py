@@ -380,3 +380,60 @@ def test_a_trial_started_or_an_earlier_cancel_at_credits_the_time_they_take_back
     assert [(i.amount, i.description) for i in other.pending()] == [
         (-1100, "Unused time on 1 × Seat after 21 Jan 2025")
     ]
+
+
+def _yearly(sdk: SdkTenant, amount: int) -> stripe.Price:
+    product = sdk.client.v1.products.create({"name": "Seat (yearly)"})
+    return sdk.client.v1.prices.create(
+        {"product": product.id, "currency": "usd", "unit_amount": amount, "recurring": {"interval": "year"}}
+    )
+
+
+def test_moving_every_item_to_another_billing_period_restarts_the_cycle_and_invoices_at_once(
+    billing: SdkTenant,
+) -> None:
+    """Stripe's "changing the billing period": anchor now, unused time credited, the new period charged at once."""
+    story = Story(billing, at(2025, 1, 1), 3100)
+    yearly = _yearly(billing, 36500)
+    story.advance(at(2025, 1, 21))  # 11 of 31 days left: 3100 × 11/31 = 1100 credited
+    first = story.latest().id
+    preview = story.preview(subscription_details={"items": [{"id": story.item, "price": yearly.id}]})
+    assert _amounts(preview) == [-1100, 36500] and preview.total == 35400
+    sub = story.update(items=[{"id": story.item, "price": yearly.id}])
+    assert sub.billing_cycle_anchor == at(2025, 1, 21)
+    item = sub["items"].data[0]
+    assert (item.price.id, item.price.recurring.interval) == (yearly.id, "year")  # type: ignore[union-attr]
+    assert (item.current_period_start, item.current_period_end) == (at(2025, 1, 21), at(2026, 1, 21))
+    invoice = story.latest()
+    assert invoice.id != first and _amounts(invoice) == [-1100, 36500] and invoice.total == 35400
+    assert [line.description for line in _prorations(invoice)] == ["Unused time on 1 × Seat after 21 Jan 2025"]
+    assert story.pending() == []
+    # The next renewal is a year on, at the yearly price.
+    story.advance(at(2026, 1, 21, 2))
+    assert _amounts(story.latest()) == [36500]
+
+
+def test_a_billing_period_change_without_proration_and_mixed_periods_refused(billing: SdkTenant) -> None:
+    story = Story(billing, at(2025, 1, 1), 3100)
+    yearly = _yearly(billing, 36500)
+    story.advance(at(2025, 1, 21))
+    story.update(items=[{"id": story.item, "price": yearly.id}], proration_behavior="none")
+    assert _amounts(story.latest()) == [36500]
+    # Items that would mix periods stay refused, on the update and on its preview; nothing changes.
+    other = Story(billing, at(2025, 1, 1), 3100)
+    yearly_too = _yearly(billing, 12000)
+    before = _rows(billing)
+    for call, param in (
+        (lambda: other.update(items=[{"price": yearly_too.id}]), "items[0][price]"),
+        (
+            lambda: other.preview(subscription_details={"items": [{"price": yearly_too.id}]}),
+            "subscription_details[items][0][price]",
+        ),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as error:
+            call()
+        assert error.value.user_message == (
+            "All prices on a subscription must have the same recurring interval and interval_count."
+        )
+        assert error.value.param == param
+    assert _rows(billing) == before

@@ -326,7 +326,9 @@ def plan_items(
     currency: str | None,
     cadence: Cadence | None = None,
 ) -> ItemsPlan | None:
-    """Items need an active recurring per-unit price, one currency, one cadence, distinct prices, 1 to 20 items."""
+    """Items need an active recurring per-unit price, one currency, one cadence, distinct prices, 1 to 20 items.
+
+    An update may move every item to another cadence at once: the plan then carries the new one."""
     # `currency` and `cadence` are the subscription's (or the customer's currency) once fixed; else the first item's.
     by_id = {i.id: i for i in current}
     # Each item with the path its price came from: existing items keep ("items",) unless a change names a price.
@@ -380,6 +382,7 @@ def plan_items(
         errors.add(("items",), ErrorCode.TOO_MANY_ITEMS, f"A subscription can have at most {MAX_ITEMS} items.")
     plan_currency = currency or entries[0][1].price.currency
     cadence = cadence or entries[0][1].price.cadence
+    cadence = _new_billing_period(cadence, [item for _, item in entries])
     seen: set[str] = set()
     for where, item in entries:
         if not bills_in(item.price, plan_currency):
@@ -405,6 +408,15 @@ def plan_items(
     if cadence is None:
         return None
     return ItemsPlan(tuple(item for _, item in entries), tuple(deleted), plan_currency, cadence)
+
+
+def _new_billing_period(cadence: Cadence | None, items: Sequence[PlannedItem]) -> Cadence | None:
+    """Items that all move to another billing period change the subscription's (Stripe's "changing the billing
+    period": the cycle restarts now); items that would mix periods keep the subscription's, and are refused."""
+    resulting = {item.price.cadence for item in items}
+    if cadence is not None and len(resulting) == 1 and cadence not in resulting:
+        return next(iter(resulting))
+    return cadence
 
 
 def bills_in(price: RecurringPrice, currency: str) -> bool:

@@ -559,6 +559,10 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
         if fields.items
         else None
     )
+    new_period = plan is not None and plan.cadence != cadence
+    if new_period and sub.status == SubscriptionStatus.ACTIVE:
+        # Another billing period restarts the cycle now: unused time credited, the new period invoiced at once.
+        fields = replace(fields, anchor_now=True)
     method = fields.collection_method or sub.collection_method
     if "days_until_due" in fields.given:
         days = fields.days_until_due
@@ -576,6 +580,7 @@ def update_subscription(uow: UnitOfWork, subscription_id: str, fields: Subscript
     period = (sub.current_period_start, sub.current_period_end)
     if plan is not None:
         _write_items(work, sub, plan, {i.id: i for i in current})
+        sub.interval, sub.interval_count = plan.cadence.interval.value, plan.cadence.count
     sub.collection_method = method
     sub.days_until_due = days if method == "send_invoice" else None
     if sub.metadata_ != metadata:

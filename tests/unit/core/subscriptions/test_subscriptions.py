@@ -174,7 +174,12 @@ class TestDiscounts:
 
 class TestItems:
     def plan(
-        self, changes: list[ItemChange], *, current: list[ItemState] | None = None, currency: str | None = None
+        self,
+        changes: list[ItemChange],
+        *,
+        current: list[ItemState] | None = None,
+        currency: str | None = None,
+        cadence: Cadence | None = None,
     ) -> ItemsPlan:
         prices = {
             p.id: p
@@ -190,16 +195,21 @@ class TestItems:
         }
         errors = InputCollector()
         refs = make_refs(tax_rates=[TaxRateInfo("txr_1")])
-        plan = plan_items(current or [], changes, prices, refs, OWNER, errors, currency=currency)
+        plan = plan_items(current or [], changes, prices, refs, OWNER, errors, currency=currency, cadence=cadence)
         errors.raise_if_any()
         assert plan is not None
         return plan
 
     def errors_of(
-        self, changes: list[ItemChange], *, current: list[ItemState] | None = None, currency: str | None = None
+        self,
+        changes: list[ItemChange],
+        *,
+        current: list[ItemState] | None = None,
+        currency: str | None = None,
+        cadence: Cadence | None = None,
     ) -> list[tuple[object, str]]:
         with pytest.raises(InvalidInput) as caught:
-            self.plan(changes, current=current, currency=currency)
+            self.plan(changes, current=current, currency=currency, cadence=cadence)
         return [(e.path, e.code) for e in caught.value.errors]
 
     def test_two_items_one_cadence(self) -> None:
@@ -241,6 +251,17 @@ class TestItems:
         assert self.errors_of([ItemChange(price="price_m"), ItemChange(price="price_m")]) == [
             (("items", 1, "price"), "duplicate_price")
         ]
+
+    def test_every_item_may_move_to_another_billing_period_but_not_some(self) -> None:
+        current = [ItemState("si_1", "price_m", 1, None, ())]
+        plan = self.plan([ItemChange(id="si_1", price="price_y")], current=current, cadence=MONTHLY)
+        assert plan.cadence == Cadence(Interval.YEAR) and [i.price.id for i in plan.items] == ["price_y"]
+        # A new yearly item beside the monthly one would mix periods: refused where it is named.
+        assert self.errors_of([ItemChange(price="price_y")], current=current, cadence=MONTHLY) == [
+            (("items", 0, "price"), "interval_mismatch")
+        ]
+        # Replacing the item keeps the subscription's period when the price has it.
+        assert self.plan([ItemChange(id="si_1", price="price_m2")], current=current, cadence=MONTHLY).cadence == MONTHLY
 
     def test_customer_currency_wins(self) -> None:
         assert self.errors_of([ItemChange(price="price_m")], currency="eur") == [
