@@ -70,6 +70,7 @@ class PriceFields:
     currency: str | None = None
     product: str | None = None
     product_data: products.ProductFields | None = None
+    product_data_id: str | None = None  # the id product_data's product takes (else a new prod_ id)
     unit_amount: int | None = None
     unit_amount_decimal: Decimal | None = None
     recurring: Recurring | None = None
@@ -247,7 +248,9 @@ def _lookup_key_holder(
 
 def _product_id(uow: UnitOfWork, fields: PriceFields) -> str:
     if fields.product_data is not None:
-        return products.create_product(uow, fields.product_data, path=("product_data",)).id
+        return products.create_product(
+            uow, fields.product_data, product_id=fields.product_data_id, path=("product_data",)
+        ).id
     assert fields.product is not None
     try:
         # Held shared: a concurrent delete_product (which counts the product's prices) waits, or wins.

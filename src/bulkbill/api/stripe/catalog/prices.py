@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,12 @@ from bulkbill.api.stripe.catalog.price_params import (
     CurrencyMap,
     price_fields,
 )
-from bulkbill.api.stripe.catalog.products import render_deleted_product, render_product
+from bulkbill.api.stripe.catalog.products import (
+    PRODUCT_DATA_DETAILS,
+    product_data_details,
+    render_deleted_product,
+    render_product,
+)
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.expansion import allowed
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
@@ -59,7 +65,14 @@ _UPDATABLE = {
     "expand": EXPAND,
 }
 _PRODUCT_DATA = Obj(
-    {"name": Str(256), "active": Bool(), "unit_label": Str(12), "metadata": Metadata()},
+    {
+        "name": Str(256),
+        "active": Bool(),
+        "unit_label": Str(12),
+        "metadata": Metadata(),
+        "id": Str(64),
+        **PRODUCT_DATA_DETAILS,
+    },
     required=frozenset({"name"}),
 )
 CREATE = Obj(
@@ -199,12 +212,21 @@ def _render(uow: UnitOfWork, price: Price, expand: set[str]) -> dict[str, Any]:
     return body
 
 
+def _with_product_data(p: dict[str, Any], fields: service.PriceFields) -> service.PriceFields:
+    """product_data's id and details (statement_descriptor, tax_code, tax_details), kept as the product keeps them."""
+    data = p.get("product_data")
+    if data is None or fields.product_data is None:
+        return fields
+    product = replace(fields.product_data, details=product_data_details(data) or None)
+    return replace(fields, product_data=product, product_data_id=data.get("id"))
+
+
 @router.post("/v1/prices", openapi_extra=body_params(CREATE))
 def create_price(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(CREATE, params)
         expand = check_expand(p, _EXPANDABLE)
-        return _render(uow, service.create_price(uow, price_fields(p)), expand)
+        return _render(uow, service.create_price(uow, _with_product_data(p, price_fields(p))), expand)
 
     return execute(call, run)
 

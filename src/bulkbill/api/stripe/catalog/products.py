@@ -128,6 +128,16 @@ def product_fields(p: dict[str, Any]) -> service.ProductFields:
     )
 
 
+# What a price's product_data takes besides name, active, unit_label and metadata (Stripe's
+# PriceCreateParamsProductData): the same details, kept the same way.
+PRODUCT_DATA_DETAILS = {name: _DETAILS[name] for name in ("statement_descriptor", "tax_code", "tax_details")}
+
+
+def product_data_details(data: dict[str, Any]) -> dict[str, Any]:
+    """A price's product_data details, as the product's `details` keeps them."""
+    return {name: _stored(name, data[name]) for name in PRODUCT_DATA_DETAILS if name in data}
+
+
 def _stored(name: str, value: Any) -> Any:
     """A detail as `details` keeps it: decimals as strings, features by name; CLEAR as it is."""
     if isinstance(value, Clear):

@@ -14,6 +14,7 @@ not pause subscriptions on request, previews no resume, and has no flexible bill
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -25,6 +26,7 @@ from bulkbill.api.stripe.customers.tax_ids import TAX_ID_DATA, new_tax_ids
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.openapi import body_params
 from bulkbill.api.stripe.edge.params import (
+    AMOUNT,
     AUTOMATIC_TAX,
     EXPAND,
     Array,
@@ -107,7 +109,11 @@ PREVIEW = Obj(
         "subscription": Str(),
         "currency": Currency(),
         "discounts": DISCOUNTS,
-        "invoice_items": Array(Obj({**ITEM_FIELDS, "invoiceitem": Str()}), max_items=250),
+        # Besides an item's own fields, a preview's items take `price` and `unit_amount` (stripe-python declares
+        # them): the price as a line's `price` (or `pricing[price]`), the amount as `unit_amount_decimal` would.
+        "invoice_items": Array(
+            Obj({**ITEM_FIELDS, "invoiceitem": Str(), "price": Str(), "unit_amount": AMOUNT}), max_items=250
+        ),
         # "next" and "recurring" preview the same invoice here: the next invoice (with any prorations).
         "preview_mode": Enum(("next", "recurring")),
         "subscription_details": SUBSCRIPTION_DETAILS,
@@ -154,7 +160,8 @@ def preview_request(p: dict[str, Any]) -> PreviewRequest:
             else None
         ),
         items=tuple(
-            PreviewItem(item_changes(i), i.get("invoiceitem"), tax_fields(i)) for i in p.get("invoice_items") or []
+            PreviewItem(item_changes(_item(i, k)), i.get("invoiceitem"), tax_fields(i))
+            for k, i in enumerate(p.get("invoice_items") or [])
         ),
         subscription_details=_subscription_details(details, existing=p.get("subscription") is not None)
         if details is not None
@@ -181,6 +188,22 @@ def _schedule_details(details: dict[str, Any], *, existing: bool) -> ScheduleFie
         return replace(schedule_fields(details), start_date=start)
     except InvalidInput as exc:
         raise InvalidInput([FieldError(("schedule_details", *e.path), e.code, e.message) for e in exc.errors]) from exc
+
+
+def _item(item: dict[str, Any], k: int) -> dict[str, Any]:
+    """A preview item's `unit_amount` as its own `unit_amount_decimal` (its `price` is a line's: line_params)."""
+    item = dict(item)
+    if "unit_amount" in item:
+        if "unit_amount_decimal" in item:
+            raise InvalidInput([_exclusive(("invoice_items", k, "unit_amount"), "unit_amount", "unit_amount_decimal")])
+        item["unit_amount_decimal"] = Decimal(item.pop("unit_amount"))
+    return item
+
+
+def _exclusive(path: tuple[str | int, ...], *names: str) -> FieldError:
+    return FieldError(
+        path, ErrorCode.PARAMETERS_EXCLUSIVE, f"You may only specify one of these parameters: {', '.join(names)}."
+    )
 
 
 def _subscription_details(details: dict[str, Any], *, existing: bool) -> SubscriptionFields:

@@ -248,7 +248,11 @@ _ITEM = {
     # A Trial Offer (product_catalog.trial_offer) to apply: bulkbill serves no trial offers, so any id is unknown.
     "current_trial": Obj({"trial_offer": Str()}, required=frozenset({"trial_offer"})),
 }
-_CANCELLATION = Obj({"comment": Unsettable(Str(5000)), "feedback": Unsettable(Enum(FEEDBACK))})
+# feedback_option names one of the customer portal's custom feedback options (a Dashboard object bulkbill does not
+# have): kept and shown as given.
+_CANCELLATION = Obj(
+    {"comment": Unsettable(Str(5000)), "feedback": Unsettable(Enum(FEEDBACK)), "feedback_option": Str(5000)}
+)
 _COMMON = {
     "collection_method": Enum(("charge_automatically", "send_invoice")),
     "days_until_due": Int(0, 3650),
@@ -439,6 +443,7 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "cancellation_details": {
             "comment": details.get("comment"),
             "feedback": details.get("feedback"),
+            "feedback_option": details.get("feedback_option"),
             "reason": details.get("reason"),
         },
         "collection_method": sub.collection_method,
