@@ -83,3 +83,14 @@ def test_a_cancellations_feedback_option_is_kept(billing: SdkTenant) -> None:
         "too_expensive",
         "fbo_456",
     )
+
+
+def test_a_subscriptions_items_take_plan_as_the_prices_older_name(billing: SdkTenant) -> None:
+    customer = billing.customer()
+    price = billing.price(900, recurring={"interval": "month"})
+    other = billing.price(500, recurring={"interval": "month"})
+    sub = billing.client.v1.subscriptions.create({"customer": customer.id, "items": [{"plan": price.id}]})
+    assert sub["items"].data[0].price.id == price.id
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        billing.client.v1.subscriptions.update(sub.id, {"items": [{"plan": other.id, "price": other.id}]})
+    assert error.value.param == "items[0][plan]"

@@ -28,8 +28,8 @@ _ITEM_USAGE = {"items[billing_thresholds]", "items[current_trial]", "items[price
 NOT_YET_NESTED: dict[tuple[str, str], set[str]] = {
     # A subscription's items[] take what subscription items take (above); clear_usage and recurring[meter] are
     # metered usage, not modelled; recurring[trial_period_days] is the legacy plan trial (trial_from_plan).
-    ("post", "/v1/subscriptions"): _ITEM_USAGE | {"items[plan]"},
-    ("post", "/v1/subscriptions/{subscription_exposed_id}"): _ITEM_USAGE | {"items[plan]", "items[clear_usage]"},
+    ("post", "/v1/subscriptions"): _ITEM_USAGE,
+    ("post", "/v1/subscriptions/{subscription_exposed_id}"): _ITEM_USAGE | {"items[clear_usage]"},
     ("post", "/v1/prices"): {"recurring[meter]", "recurring[trial_period_days]"},
     # Manual tax amounts are set on existing lines (update_lines, lines/{id}); on add_lines not yet.
     ("post", "/v1/invoices/{invoice}/add_lines"): {"lines[tax_amounts]"},
