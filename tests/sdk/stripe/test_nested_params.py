@@ -94,3 +94,44 @@ def test_a_subscriptions_items_take_plan_as_the_prices_older_name(billing: SdkTe
     with pytest.raises(stripe.InvalidRequestError) as error:
         billing.client.v1.subscriptions.update(sub.id, {"items": [{"plan": other.id, "price": other.id}]})
     assert error.value.param == "items[0][plan]"
+
+
+def test_lines_added_with_tax_amounts_take_them_all_or_none(sdk: SdkTenant) -> None:
+    customer = sdk.customer()
+    invoice = sdk.client.v1.invoices.add_lines(sdk.invoice(customer.id).id, {"lines": [{"amount": 100}]})
+    vat = {"display_name": "VAT", "inclusive": False, "percentage": 20.0, "country": "FR"}
+    invoice = sdk.client.v1.invoices.add_lines(
+        invoice.id,
+        {
+            "lines": [
+                {"amount": 1000, "tax_amounts": [{"amount": 200, "taxable_amount": 1000, "tax_rate_data": vat}]},
+                {"amount": 500},
+                {"amount": 300, "tax_amounts": [{"amount": 61, "taxable_amount": 300, "tax_rate_data": vat}]},
+            ]
+        },
+    )
+    assert [(line.amount, [t.amount for t in line.taxes or []]) for line in invoice.lines.data] == [
+        (100, []),
+        (1000, [200]),
+        (500, []),
+        (300, [61]),
+    ]
+    assert invoice.total == 1900 + 261
+    # A refused tax amount adds no line at all.
+    rate = sdk.tax_rate(10)
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        sdk.client.v1.invoices.add_lines(
+            invoice.id,
+            {
+                "lines": [
+                    {"amount": 50},
+                    {
+                        "amount": 70,
+                        "tax_rates": [rate.id],
+                        "tax_amounts": [{"amount": 7, "taxable_amount": 70, "tax_rate_data": vat}],
+                    },
+                ]
+            },
+        )
+    assert error.value.param == "lines[1][tax_amounts]"
+    assert len(sdk.client.v1.invoices.retrieve(invoice.id).lines.data) == 4

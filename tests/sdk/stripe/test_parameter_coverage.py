@@ -31,8 +31,6 @@ NOT_YET_NESTED: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/subscriptions"): _ITEM_USAGE,
     ("post", "/v1/subscriptions/{subscription_exposed_id}"): _ITEM_USAGE | {"items[clear_usage]"},
     ("post", "/v1/prices"): {"recurring[meter]", "recurring[trial_period_days]"},
-    # Manual tax amounts are set on existing lines (update_lines, lines/{id}); on add_lines not yet.
-    ("post", "/v1/invoices/{invoice}/add_lines"): {"lines[tax_amounts]"},
 }
 
 

@@ -53,7 +53,6 @@ def _bulk(line_spec: Obj) -> Obj:
     )
 
 
-ADD = _bulk(ADD_LINE)
 REMOVE = _bulk(REMOVE_LINE)
 _REASONS = (
     "customer_exempt",
@@ -101,6 +100,7 @@ TAX_AMOUNTS = Unsettable(
         max_items=10,
     )
 )
+ADD = _bulk(Obj({**ADD_LINE.fields, "tax_amounts": TAX_AMOUNTS}))
 SINGLE_UPDATE = Obj({**LINE_FIELDS, "tax_amounts": TAX_AMOUNTS, "expand": EXPAND})
 UPDATE = _bulk(Obj({**UPDATE_LINE.fields, "tax_amounts": TAX_AMOUNTS}, required=UPDATE_LINE.required))
 LIST = Obj(LIST_PARAMS)
@@ -119,8 +119,15 @@ def _bulk_call(invoice_id: str, call: StripeRequest, spec: Obj, apply: Any) -> R
 @router.post("/v1/invoices/{invoice_id}/add_lines", openapi_extra=body_params(ADD))
 def add_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
+        taxes = _given_taxes(lines)
+        before = {entry.line_id for entry in load_lines(uow, invoice_id)} if taxes else set()
         adds = [AddLine(to_changes(line, ("lines", i)), line.get("invoice_item")) for i, line in enumerate(lines)]
-        return service.add_lines(uow, invoice_id, adds, invoice_metadata=metadata)
+        edited = service.add_lines(uow, invoice_id, adds, invoice_metadata=metadata)
+        if taxes:
+            # The new lines, in the order they were given (each add is one line, placed after the others).
+            added = [e.line_id for e in load_lines(uow, invoice_id) if e.line_id not in before]
+            set_lines_manual_taxes(uow, invoice_id, {added[i]: given for i, given in taxes.items()})
+        return edited
 
     return _bulk_call(invoice_id, call, ADD, apply)
 
@@ -128,11 +135,7 @@ def add_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) ->
 @router.post("/v1/invoices/{invoice_id}/update_lines", openapi_extra=body_params(UPDATE))
 def update_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def apply(uow: UnitOfWork, lines: list[dict[str, Any]], metadata: Any) -> Any:
-        taxes = {
-            line["id"]: (("lines", i, "tax_amounts"), _manual_taxes(line.pop("tax_amounts")))
-            for i, line in enumerate(lines)
-            if line.get("tax_amounts") is not None
-        }
+        taxes = {lines[i]["id"]: given for i, given in _given_taxes(lines).items()}
         updates = [UpdateLine(line["id"], to_changes(line, ("lines", i))) for i, line in enumerate(lines)]
         edited = service.update_lines(uow, invoice_id, updates, invoice_metadata=metadata)
         if taxes:
@@ -176,6 +179,15 @@ def update_line(invoice_id: str, line_id: str, call: StripeRequest = Depends(str
         return body
 
     return execute(call, run)
+
+
+def _given_taxes(lines: list[dict[str, Any]]) -> dict[int, tuple[tuple[str | int, ...], list[ManualTax] | None]]:
+    """Each line's `tax_amounts` (taken out of its other changes), by its index, with the path it came from."""
+    return {
+        i: (("lines", i, "tax_amounts"), _manual_taxes(line.pop("tax_amounts")))
+        for i, line in enumerate(lines)
+        if line.get("tax_amounts") is not None
+    }
 
 
 def _manual_taxes(value: list[dict[str, Any]] | Clear) -> list[ManualTax] | None:
