@@ -248,26 +248,25 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def summary(rows: Sequence[Coverage]) -> str:
     """The figures: recognised share of the declared parameters, and with those refused by design."""
-    declared = sum(len(r.declared) for r in rows)
-    recognised = sum(len(r.recognised) for r in rows)
-    refused = sum(len(r.refused) for r in rows)
-    share = 100 * recognised / declared if declared else 100.0
-    accounted = 100 * (recognised + refused) / declared if declared else 100.0
-    return (
-        f"operations={len(rows)} declared={declared} recognised={recognised} refused_by_design={refused} "
-        f"coverage={share:.1f}% recognised_or_refused={accounted:.1f}%"
+    figures = _figures(
+        sum(len(r.declared) for r in rows), sum(len(r.recognised) for r in rows), sum(len(r.refused) for r in rows)
     )
+    return f"operations={len(rows)} {figures}"
 
 
 def nested_summary(rows: Sequence[Coverage]) -> str:
     """The same figures for the first nested level (`parent[key]`)."""
     declared = sum(len(r.nested_declared) for r in rows)
-    recognised = sum(len(r.nested_recognised) for r in rows)
-    refused = sum(len(r.nested_refused) for r in rows)
+    return "nested: " + _figures(
+        declared, sum(len(r.nested_recognised) for r in rows), sum(len(r.nested_refused) for r in rows)
+    )
+
+
+def _figures(declared: int, recognised: int, refused: int) -> str:
     share = 100 * recognised / declared if declared else 100.0
     accounted = 100 * (recognised + refused) / declared if declared else 100.0
     return (
-        f"nested: declared={declared} recognised={recognised} refused_by_design={refused} "
+        f"declared={declared} recognised={recognised} refused_by_design={refused} "
         f"coverage={share:.1f}% recognised_or_refused={accounted:.1f}%"
     )
 

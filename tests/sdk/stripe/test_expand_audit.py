@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -124,16 +124,7 @@ def validate(node: Any, where: str = "$") -> None:
 class ExpandHTTPClient(SubscriptionsHTTPClient):
     """The validating client, with every object checked by its own type (validate above)."""
 
-    def request(
-        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
-    ) -> tuple[bytes, int, Mapping[str, str]]:
-        content, status, response_headers = stripe.RequestsClient.request(self, method, url, headers, post_data)
-        body = json.loads(content)
-        if status >= 400:
-            assert_stripe_schema(body, "error")
-        else:
-            validate(body, f"{method.upper()} {url}")
-        return content, status, response_headers
+    check = staticmethod(validate)
 
 
 @pytest.fixture

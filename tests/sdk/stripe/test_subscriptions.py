@@ -98,6 +98,8 @@ def validate(node: Any, where: str = "$") -> None:
 class SubscriptionsHTTPClient(ValidatingHTTPClient):
     """The shared validating client, with the validation extended to subscriptions and test clocks."""
 
+    check = staticmethod(validate)  # what a successful response's body is checked with
+
     def request(
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
     ) -> tuple[bytes, int, Mapping[str, str]]:
@@ -112,7 +114,7 @@ class SubscriptionsHTTPClient(ValidatingHTTPClient):
         elif body.get("deleted") is True and body.get("object") in DELETED_SCHEMAS:
             assert_stripe_schema(body, f"deleted_{body['object']}")
         else:
-            validate(body, what)
+            self.check(body, what)
         self.seen.append((method.upper(), url, status, lowered))
         return content, status, response_headers
 
