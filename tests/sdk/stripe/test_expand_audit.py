@@ -398,3 +398,24 @@ def test_what_is_not_expandable_stays_refused(sdk: SdkTenant, url: str, path: st
     status, body = _get(sdk, url.format(sub=sub.id, invoice=sub.latest_invoice, customer=customer.id), [path])
     assert status == 400 and body["error"]["param"] == "expand"
     assert body["error"]["message"] == f"This property cannot be expanded ({path})."
+
+
+def test_a_preview_expands_what_it_made_before_rolling_it_back(sdk: SdkTenant) -> None:
+    customer = sdk.customer()
+    price = sdk.price(900, recurring={"interval": "month"})
+    preview = sdk.client.v1.invoices.create_preview(
+        {
+            "customer": customer.id,
+            "subscription_details": {"items": [{"price": price.id}]},
+            "expand": ["customer", "lines.data.subscription.latest_invoice", "lines.data.pricing.price_details.price"],
+        }
+    )
+    assert isinstance(preview.customer, stripe.Customer) and preview.customer.id == customer.id
+    line = preview.lines.data[0]
+    assert line.pricing is not None and line.pricing.price_details is not None
+    assert isinstance(line.pricing.price_details.price, stripe.Price)
+    subscription = line.subscription
+    assert isinstance(subscription, stripe.Subscription)
+    # The new subscription and its first invoice exist only in the preview's savepoint: expanded in it.
+    assert isinstance(subscription.latest_invoice, stripe.Invoice)
+    assert sdk.client.v1.subscriptions.list({"customer": customer.id}).data == []

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
+from bulkbill.core.errors import NotFound
 from bulkbill.services.platform.uow import UnitOfWork
 
 Loader = Callable[[UnitOfWork, str], dict[str, Any]]
@@ -225,5 +226,16 @@ def _resolved(uow: UnitOfWork, target: str, value: Any) -> Any:
     if loader is None:
         return value
     if isinstance(value, list):
-        return [loader(uow, x) if isinstance(x, str) else x for x in value]
-    return loader(uow, value) if isinstance(value, str) else value
+        return [_loaded(uow, loader, x) for x in value]
+    return _loaded(uow, loader, value)
+
+
+def _loaded(uow: UnitOfWork, loader: Loader, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return loader(uow, value)
+    except NotFound:
+        # An id of nothing that exists now (a preview's objects are rolled back before the answer is
+        # expanded): shown as the id, rather than failing the whole response.
+        return value

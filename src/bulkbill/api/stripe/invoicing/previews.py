@@ -24,6 +24,7 @@ from bulkbill.api.stripe.customers.customers import UPDATE as CUSTOMER_UPDATE
 from bulkbill.api.stripe.customers.customers import customer_fields
 from bulkbill.api.stripe.customers.tax_ids import TAX_ID_DATA, new_tax_ids
 from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
+from bulkbill.api.stripe.edge.expansion import expand_body
 from bulkbill.api.stripe.edge.openapi import body_params
 from bulkbill.api.stripe.edge.params import (
     AMOUNT,
@@ -138,11 +139,18 @@ def create_preview(call: StripeRequest = Depends(stripe_request)) -> Response:
         try:
             if details.get("items") is not None:
                 details["items"] = inline_items(uow, details["items"], ("subscription_details", "items"))
-            return preview_upcoming(uow, preview_request(p), lambda invoice: preview_body(uow, invoice, expand))
+            return preview_upcoming(uow, preview_request(p), lambda invoice: _expanded(uow, invoice, expand))
         finally:
             inlined.rollback()
 
     return execute(call, run)
+
+
+def _expanded(uow: UnitOfWork, invoice: Any, expand: set[str]) -> dict[str, Any]:
+    """The preview with every expansion made before its savepoint is rolled back (what it made is gone after)."""
+    body = preview_body(uow, invoice, expand)
+    expand_body(uow, body, expand)
+    return body
 
 
 def preview_request(p: dict[str, Any]) -> PreviewRequest:
