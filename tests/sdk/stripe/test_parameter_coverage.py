@@ -23,14 +23,10 @@ NOT_YET: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/subscriptions/{subscription_exposed_id}"): {"billing_schedules"},
 }
 
-_ITEM_USAGE = {"items[billing_thresholds]", "items[current_trial]", "items[price_data]"}
-# The same for the first nested level (`parent[key]`), under the top-level parameters bulkbill recognises.
+# The same for the first nested level (`parent[key]`), under the top-level parameters bulkbill recognises:
+# recurring[trial_period_days] is the legacy plan trial (a price's default trial for trial_from_plan).
 NOT_YET_NESTED: dict[tuple[str, str], set[str]] = {
-    # A subscription's items[] take what subscription items take (above); clear_usage and recurring[meter] are
-    # metered usage, not modelled; recurring[trial_period_days] is the legacy plan trial (trial_from_plan).
-    ("post", "/v1/subscriptions"): _ITEM_USAGE,
-    ("post", "/v1/subscriptions/{subscription_exposed_id}"): _ITEM_USAGE | {"items[clear_usage]"},
-    ("post", "/v1/prices"): {"recurring[meter]", "recurring[trial_period_days]"},
+    ("post", "/v1/prices"): {"recurring[trial_period_days]"},
 }
 
 
