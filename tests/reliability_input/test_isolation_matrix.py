@@ -55,6 +55,14 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/zuora/v1/fulfillment-items/{item_id}"): {"description": "x"},
     ("PUT", "/zuora/v1/order-line-items/{item_id}"): {"description": "x"},
 }
+# Queries that are valid for the object's owner, for GET routes with required parameters.
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/stripe/v1/billing/meters/{meter_id}/event_summaries"): {
+        "customer": "cus_x",
+        "start_time": "1735689600",
+        "end_time": "1735693200",
+    },
+}
 
 
 def foreign_calls(a: World) -> dict[tuple[str, str], list[tuple[Any, dict[str, str] | None]]]:
@@ -233,12 +241,13 @@ def test_every_route_with_another_tenants_ids_is_not_found(
             values = {name: a.keys[kind][min(variant_index, len(a.keys[kind]) - 1)] for name, kind in kinds.items()}
             body = _body(template, a) if template is not None else ({} if method in ("POST", "PUT") else None)
             url = filled(path, values)
-            response = b.call(method, url, body)
+            query = QUERIES.get((method, path))
+            response = b.call(method, url, body, query)
             assert_not_found(url, response)
             assert_no_leak(a, url + json.dumps(body), response)
             # Exactly what an id that exists nowhere gets: no existence oracle.
             fake = {name: lookalike(v) for name, v in values.items()}
-            other = b.call(method, filled(path, fake), body)
+            other = b.call(method, filled(path, fake), body, query)
             assert other.status_code == response.status_code
             assert shape(other.text, *fake.values()) == shape(response.text, *values.values()), (url, other.text)
             tried += 2
@@ -246,7 +255,7 @@ def test_every_route_with_another_tenants_ids_is_not_found(
             if len(params) == 1:
                 url = filled(path, {params[0][1]: key})
                 body = _body(template, a) if template is not None else ({} if method in ("POST", "PUT") else None)
-                response = b.call(method, url, body)
+                response = b.call(method, url, body, QUERIES.get((method, path)))
                 assert_not_found(url, response)
                 assert_no_leak(a, url + json.dumps(body), response)
                 tried += 1

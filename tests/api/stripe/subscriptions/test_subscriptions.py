@@ -186,7 +186,7 @@ class TestCreateRefusals:
             ("customer_currency", "items[0][price]"),
             ("unknown_customer", "customer"),
             ("trial", "trial_period_days"),
-            ("price_data", "items[0][price_data]"),
+            ("price_data_without_product", "items[0][price_data][product]"),
             ("days_on_charge_automatically", "days_until_due"),
             ("unknown_tax_rate", "default_tax_rates[0]"),
             ("unknown_coupon", "discounts[0][coupon]"),
@@ -217,7 +217,7 @@ class TestCreateRefusals:
             params["customer"] = "cus_nope"
         elif case == "trial":
             params["trial_period_days"] = 731  # beyond Stripe's two years
-        elif case == "price_data":
+        elif case == "price_data_without_product":
             params["items"] = [{"price_data": {"currency": "usd"}}]
         elif case == "days_on_charge_automatically":
             params["days_until_due"] = 30

@@ -184,8 +184,8 @@ def list_event_summaries(meter_id: str, call: StripeRequest = Depends(stripe_req
     """
 
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
-        meter = service.get_meter(uow, meter_id)  # first: another tenant's meter is not found, whatever the query
-        p = parse(SUMMARIES, params)
+        p = parse(SUMMARIES, params)  # first, as on every route: an unknown parameter is a 400 before any lookup
+        meter = service.get_meter(uow, meter_id)
         check_expand(p, ())
         customer = get_customer(uow, p["customer"])
         start, end = p["start_time"], p["end_time"]
