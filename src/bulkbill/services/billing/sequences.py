@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,17 +60,19 @@ def _ensure_row(uow: UnitOfWork, name: str) -> None:
 
 
 def _take_values(uow: UnitOfWork, name: str, count: int) -> range:
-    """The next `count` values of a counter, in two statements whatever the count.
+    """The next `count` values of a counter, in one statement whatever the count.
 
-    The UPDATE takes the row lock (PostgreSQL) inside the write transaction (SQLite: BEGIN
-    IMMEDIATE), and rolls back with it, so no value is skipped or given twice.
+    An upsert: the counter's first use creates its row, every later one moves it on. The update
+    takes the row lock (PostgreSQL) inside the write transaction (SQLite: BEGIN IMMEDIATE), and
+    rolls back with it, so no value is skipped or given twice.
     """
-    _ensure_row(uow, name)
+    insert = pg_insert if uow.is_postgres else sqlite_insert
+    statement = insert(SequenceRow).values(tenant_id=uow.tenant_id, name=name, next_value=1 + count)
     after = uow.session.scalar(
-        update(SequenceRow)
-        .where(SequenceRow.tenant_id == uow.tenant_id, SequenceRow.name == name)
-        .values(next_value=SequenceRow.next_value + count)
-        .returning(SequenceRow.next_value)
+        statement.on_conflict_do_update(
+            index_elements=[SequenceRow.tenant_id, SequenceRow.name],
+            set_={"next_value": SequenceRow.next_value + count},
+        ).returning(SequenceRow.next_value)
     )
     assert after is not None
     return range(int(after) - count, int(after))

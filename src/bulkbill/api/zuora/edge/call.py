@@ -287,7 +287,11 @@ class _Edge:
         return key if self.authenticated else None
 
     def authenticate(self, uow: UnitOfWork) -> None:
-        if self.authenticated:
+        if self.authenticated and self.call.tenant is not None:
+            # Authenticated earlier in this call (the read-only look for a stored response, SQLite):
+            # the token and the tenant are not read again.
+            uow.tenant_id = self.call.tenant.id
+        elif self.authenticated:
             _authenticate(uow, self.call)
         if self.call.problem is not None:
             raise self.call.problem
