@@ -134,6 +134,9 @@ def profile(args: argparse.Namespace, url: str) -> int:
 
     run_inline()
     app = create_app(Settings(database_url=url, rate_limit="off"))
+    from bulkbill.cli.serve import tune_collector
+
+    tune_collector()  # as `bulkbill serve` does once the application is built (profile_hot_path.py does too)
     state = app.state.bulkbill
     loop = asyncio.new_event_loop()
     lifespan = app.router.lifespan_context(app)
