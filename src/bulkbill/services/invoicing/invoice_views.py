@@ -91,7 +91,7 @@ def invoice_view(
     return InvoiceView(invoice, lines, load_related(uow, [invoice], [e.item for e in lines], with_prices=with_prices))
 
 
-def _shown_lines() -> Select[tuple[InvoiceItem]]:
+def _shown_lines() -> Select[InvoiceItem]:
     """The first lines of some invoices (each shows EMBEDDED_LINES; `has_more` comes from its line count):
     the lines are ranked per invoice in the database, so only those shown are read."""
     ranked = (

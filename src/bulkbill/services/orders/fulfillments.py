@@ -157,7 +157,8 @@ def create_fulfillments(
     uow.session.flush()
     for row, items in rows:
         created.items[row.id] = [_new_item(uow, row.id, item) for item in items]
-    settle_lines(uow, lines.values())
+    # `taken` holds every fulfillment of these lines now (those read, then the call's): nothing to read again.
+    settle_lines(uow, lines.values(), known=taken)
     uow.session.flush()
     if billing is not None:
         created.documents = bill_fulfillments(uow, created.fulfillments, billing)
@@ -212,12 +213,17 @@ def _new_item(uow: UnitOfWork, fulfillment_id: str, item: ItemFields) -> Fulfill
     return row
 
 
-def settle_lines(uow: UnitOfWork, lines: Any) -> None:
-    """Lines whose fulfillments are all done and nothing is pending complete themselves (Booked → Complete)."""
+def settle_lines(uow: UnitOfWork, lines: Any, *, known: Mapping[str, list[tuple[str, Decimal]]] | None = None) -> None:
+    """Lines whose fulfillments are all done and nothing is pending complete themselves (Booked → Complete).
+
+    `known`: every fulfillment of these lines as (state, quantity) by line id, when the caller has them.
+    """
     line_list = list(lines)
-    done = fulfillments_of(uow, [ln.id for ln in line_list])
+    if known is None:
+        done = fulfillments_of(uow, [ln.id for ln in line_list])
+        known = {line_id: [(f.state, f.quantity) for f in rows] for line_id, rows in done.items()}
     for line in line_list:
-        pairs = [(f.state, f.quantity) for f in done.get(line.id, [])]
+        pairs = known.get(line.id, [])
         if should_auto_complete(BillingRule(line.billing_rule), ItemState(line.item_state), line.quantity, pairs):
             line.item_state = ItemState.COMPLETE.value
             line.updated = uow.now
