@@ -40,6 +40,7 @@ from bulkbill.services.billing.sequences import FULFILLMENTS, take_numbers
 from bulkbill.services.orders.line_locks import lock_lines
 from bulkbill.services.orders.order_fields import BillingRequest, iso
 from bulkbill.services.orders.order_views import fulfillments_of, items_of
+from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, OrderLineItem, new_zuora_id
@@ -168,8 +169,7 @@ def create_fulfillments(
 def _accounts(uow: UnitOfWork, ids: set[str]) -> dict[str, Customer]:
     if not ids:
         return {}
-    rows = uow.session.scalars(select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(ids)))
-    return {c.id: c for c in rows}
+    return rows_by_id(uow, Customer, ids)
 
 
 def _in_scope(accounts: dict[str, Customer], line: OrderLineItem, orgs: frozenset[str] | None) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
@@ -35,11 +35,13 @@ def with_originals(uow: UnitOfWork, ids: Iterable[str]) -> set[str]:
     wanted = set(ids)
     if not wanted:
         return wanted
-    originals = uow.session.scalars(
-        select(OrderLineItem.original_line_item_id).where(
-            OrderLineItem.tenant_id == uow.tenant_id,
-            OrderLineItem.id.in_(wanted),
-            OrderLineItem.original_line_item_id.is_not(None),
-        )
-    )
+    originals = uow.session.scalars(_ORIGINALS, {"tenant_id": uow.tenant_id, "ids": list(wanted)})
     return wanted | {o for o in originals if o is not None}
+
+
+# Built once (bound by tenant and ids): every bulk line call runs it.
+_ORIGINALS = select(OrderLineItem.original_line_item_id).where(
+    OrderLineItem.tenant_id == bindparam("tenant_id"),
+    OrderLineItem.id.in_(bindparam("ids", expanding=True)),
+    OrderLineItem.original_line_item_id.is_not(None),
+)

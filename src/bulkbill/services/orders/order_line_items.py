@@ -49,6 +49,7 @@ from bulkbill.services.orders.order_views import (
     returned_quantities,
 )
 from bulkbill.services.orders.orders import bill_now
+from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import OrderLineItem
@@ -133,8 +134,7 @@ def _accounts(uow: UnitOfWork, lines: Any) -> dict[str, Customer]:
     ids = {ln.account_id for ln in lines}
     if not ids:
         return {}
-    rows = uow.session.scalars(select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(ids)))
-    return {c.id: c for c in rows}
+    return rows_by_id(uow, Customer, ids)
 
 
 def stored_line(line: OrderLineItem) -> StoredLine:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bulkbill.core.orders.line_items import (
     BOOKED_OR_LATER,
@@ -21,6 +21,7 @@ from bulkbill.core.orders.line_items import (
     Quantities,
     line_quantities,
 )
+from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, Order, OrderLineItem
@@ -38,6 +39,23 @@ class LineView:
     fulfillments: list[Fulfillment] = field(default_factory=list)
 
 
+# Built once (bound by tenant and ids): building a statement costs more than running it on these paths.
+_RETURN_LINES = select(
+    OrderLineItem.id, OrderLineItem.original_line_item_id, OrderLineItem.item_state, OrderLineItem.quantity
+).where(
+    OrderLineItem.tenant_id == bindparam("tenant_id"),
+    OrderLineItem.original_line_item_id.in_(bindparam("ids", expanding=True)),
+)
+_FULFILLMENTS_OF = (
+    select(Fulfillment)
+    .where(
+        Fulfillment.tenant_id == bindparam("tenant_id"),
+        Fulfillment.order_line_item_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(Fulfillment.created, Fulfillment.id)
+)
+
+
 def returned_quantities(
     uow: UnitOfWork, original_ids: Iterable[str], *, exclude: Iterable[str] = ()
 ) -> dict[str, Decimal]:
@@ -45,11 +63,7 @@ def returned_quantities(
     ids, skip = set(original_ids), set(exclude)
     if not ids:
         return {}
-    rows = uow.session.execute(
-        select(
-            OrderLineItem.id, OrderLineItem.original_line_item_id, OrderLineItem.item_state, OrderLineItem.quantity
-        ).where(OrderLineItem.tenant_id == uow.tenant_id, OrderLineItem.original_line_item_id.in_(ids))
-    )
+    rows = uow.session.execute(_RETURN_LINES, {"tenant_id": uow.tenant_id, "ids": list(ids)})
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for line_id, original_id, state, quantity in rows:
         if line_id not in skip and state in BOOKED_OR_LATER and original_id is not None:
@@ -62,11 +76,7 @@ def fulfillments_of(uow: UnitOfWork, line_ids: Iterable[str]) -> dict[str, list[
     ids = set(line_ids)
     if not ids:
         return {}
-    rows = uow.session.scalars(
-        select(Fulfillment)
-        .where(Fulfillment.tenant_id == uow.tenant_id, Fulfillment.order_line_item_id.in_(ids))
-        .order_by(Fulfillment.created, Fulfillment.id)
-    )
+    rows = uow.session.scalars(_FULFILLMENTS_OF, {"tenant_id": uow.tenant_id, "ids": list(ids)})
     out: dict[str, list[Fulfillment]] = defaultdict(list)
     for f in rows:
         out[f.order_line_item_id].append(f)
@@ -104,18 +114,11 @@ def quantities_for(
 
 
 def _lines_by_id(uow: UnitOfWork, ids: set[str]) -> dict[str, OrderLineItem]:
-    if not ids:
-        return {}
-    query = select(OrderLineItem).where(OrderLineItem.tenant_id == uow.tenant_id, OrderLineItem.id.in_(ids))
-    return {r.id: r for r in uow.session.scalars(query)}
+    return rows_by_id(uow, OrderLineItem, ids) if ids else {}
 
 
 def _orders_by_id(uow: UnitOfWork, ids: set[str]) -> dict[str, Order]:
-    if not ids:
-        return {}
-    return {
-        r.id: r for r in uow.session.scalars(select(Order).where(Order.tenant_id == uow.tenant_id, Order.id.in_(ids)))
-    }
+    return rows_by_id(uow, Order, ids) if ids else {}
 
 
 def load_views(
@@ -131,12 +134,7 @@ def load_views(
     known = dict(orders or {})
     known.update(_orders_by_id(uow, order_ids - set(known)))
     account_ids = {ln.account_id for ln in lines} | {ln.owner_account_id for ln in lines}
-    accounts = {
-        c.id: c
-        for c in uow.session.scalars(
-            select(Customer).where(Customer.tenant_id == uow.tenant_id, Customer.id.in_(account_ids))
-        )
-    }
+    accounts = rows_by_id(uow, Customer, account_ids)  # those the call loaded cost no statement
     fulfillments = fulfillments_of(uow, [ln.id for ln in lines])
     returned = returned_quantities(uow, [ln.id for ln in lines if ln.item_category == ItemCategory.SALES])
     views = []
