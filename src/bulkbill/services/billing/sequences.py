@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -66,25 +66,42 @@ def _take_values(uow: UnitOfWork, name: str, count: int) -> range:
     takes the row lock (PostgreSQL) inside the write transaction (SQLite: BEGIN IMMEDIATE), and
     rolls back with it, so no value is skipped or given twice.
     """
-    insert = pg_insert if uow.is_postgres else sqlite_insert
-    statement = insert(SequenceRow).values(tenant_id=uow.tenant_id, name=name, next_value=1 + count)
-    after = uow.session.scalar(
-        statement.on_conflict_do_update(
-            index_elements=[SequenceRow.tenant_id, SequenceRow.name],
-            set_={"next_value": SequenceRow.next_value + count},
-        ).returning(SequenceRow.next_value)
-    )
+    statement = _TAKE_VALUES["postgresql" if uow.is_postgres else "sqlite"]
+    values = {"tenant_id": uow.tenant_id, "name": name, "first": 1 + count, "count": count}
+    after = uow.session.scalar(statement, values)
     assert after is not None
     return range(int(after) - count, int(after))
 
 
+def _take_values_statement(insert: Any) -> Any:
+    return (
+        insert(SequenceRow)
+        .values(tenant_id=bindparam("tenant_id"), name=bindparam("name"), next_value=bindparam("first"))
+        .on_conflict_do_update(
+            index_elements=[SequenceRow.tenant_id, SequenceRow.name],
+            set_={"next_value": SequenceRow.next_value + bindparam("count")},
+        )
+        .returning(SequenceRow.next_value)
+    )
+
+
+# Built once per database (statements cost more to build than to run on the numbering paths).
+_TAKE_VALUES = {"postgresql": _take_values_statement(pg_insert), "sqlite": _take_values_statement(sqlite_insert)}
+_TAKEN: dict[Any, Any] = {}
+
+
 def taken_numbers(uow: UnitOfWork, column: Any, numbers: Sequence[str]) -> set[str]:
     """Which of `numbers` this tenant already uses in `column` (one indexed query per 500)."""
-    table = column.class_
+    statement = _TAKEN.get(column)
+    if statement is None:
+        table = column.class_
+        statement = _TAKEN[column] = select(column).where(
+            table.tenant_id == bindparam("tenant_id"), column.in_(bindparam("numbers", expanding=True))
+        )
     found: set[str] = set()
     for i in range(0, len(numbers), _CHECK_CHUNK):
-        chunk = numbers[i : i + _CHECK_CHUNK]
-        found.update(uow.session.scalars(select(column).where(table.tenant_id == uow.tenant_id, column.in_(chunk))))
+        chunk = list(numbers[i : i + _CHECK_CHUNK])
+        found.update(uow.session.scalars(statement, {"tenant_id": uow.tenant_id, "numbers": chunk}))
     return found
 
 
