@@ -435,7 +435,7 @@ class InvoiceItem(Base):
         UniqueConstraint("tenant_id", "invoice_id", "position"),
         CheckConstraint(LINE_COLUMNS_RULE, name="line_columns"),
         Index("ix_invoice_items_pending", "tenant_id", "customer_id", "invoice_id"),
-        # Room in each page for a draft's edited items to update in place (HOT): migration 0019.
+        # Room in each page for a draft's edited items to update in place (HOT): migration 0020.
         {"postgresql_with": {"fillfactor": 70}},
     )
 
