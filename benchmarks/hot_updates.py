@@ -4,7 +4,7 @@ Copies `invoice_items` (its columns and indexes, at head) into a table per fillf
 100,000 items (5,000 invoices of 20, in invoice order, as a bill run writes them), then times the
 benchmark's UPDATE ... FROM unnest of 1,000 items (50 invoices x 20) several times: with room on the
 page the new row versions are heap-only (HOT: no new index entries). docs/performance.md ("Round 5")
-holds a run; migration 0020_invoice_items_fillfactor is the decision.
+holds a run; migration 0021_invoice_items_fillfactor is the decision.
 
     .venv/bin/python benchmarks/hot_updates.py --fillfactors 100,70,100,70
 """

@@ -6,16 +6,16 @@ entry in each of the table's indexes again; with room left on the page PostgreSQ
 heap-only tuple (HOT) instead: no index entry, and the old version is pruned on the page.
 SQLite has no such setting: nothing to do there.
 
-Revision ID: 0020_invoice_items_fillfactor (alembic_version holds 32 characters)
-Revises: 0019_usage_billing
+Revision ID: 0021_invoice_items_fillfactor (alembic_version holds 32 characters)
+Revises: 0020_subscription_schedules
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0020_invoice_items_fillfactor"
-down_revision: str | tuple[str, ...] | None = "0019_usage_billing"
+revision: str = "0021_invoice_items_fillfactor"
+down_revision: str | tuple[str, ...] | None = "0020_subscription_schedules"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
