@@ -43,6 +43,14 @@ CHOSEN_KEYS: dict[UniqueKey, tuple[Path, str]] = {
         ("identifier",),
         "A meter event with that identifier already exists.",
     ),
+    UniqueKey.of("entitlement_features", "lookup_key"): (
+        ("lookup_key",),
+        "A feature with this lookup_key already exists.",
+    ),
+    UniqueKey.of("product_features", "product_id", "feature_id"): (
+        ("entitlement_feature",),
+        "This feature is already attached to the product.",
+    ),
     UniqueKey.of("order_line_items", "order_id", "item_number"): (
         ("itemNumber",),
         "An order line item with that item number already exists on the order.",
@@ -65,6 +73,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "discounts",
                 "events",
                 "document_files",
+                "entitlement_features",
                 "fulfillment_items",
                 "fulfillments",
                 "invoice_items",
@@ -72,6 +81,7 @@ SERVER_MADE_KEYS: frozenset[UniqueKey] = frozenset(
                 "order_line_items",
                 "orders",
                 "prices",
+                "product_features",
                 "promotion_codes",
                 "subscription_items",
                 "subscription_schedules",

@@ -96,12 +96,13 @@ def sdk_operations() -> Iterator[Operation]:
 def _params_class(params: str) -> Any:
     import stripe.params
     import stripe.params.billing
+    import stripe.params.entitlements
     import stripe.params.test_helpers
 
     return next(
         (
             found
-            for module in (stripe.params, stripe.params.test_helpers, stripe.params.billing)
+            for module in (stripe.params, stripe.params.test_helpers, stripe.params.billing, stripe.params.entitlements)
             if (found := getattr(module, params, None)) is not None
         ),
         None,

@@ -122,12 +122,16 @@ class Customer(Base):
 
 
 class CustomerTaxId(Base):
-    """A customer's tax ID (Stripe's tax_id object): shown on the customer and its invoices."""
+    """A tax ID (Stripe's tax_id object): a customer's (shown on the customer and its invoices), the tenant's
+    own (`owner[type]=self`) or a connected account's as given (`account`); core.customers.tax_ids.TaxIdOwner."""
 
     __tablename__ = "customer_tax_ids"
     tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     id: Mapped[str] = mapped_column(IdString, primary_key=True)
-    customer_id: Mapped[str] = mapped_column(IdString)
+    owner_type: Mapped[str] = mapped_column(String(16), default="customer", server_default="customer")
+    # Set when owner_type is "customer"; owner_account when it is "account" (an id as given: no accounts here).
+    customer_id: Mapped[str | None] = mapped_column(IdString)
+    owner_account: Mapped[str | None] = mapped_column(IdString)
     type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(256))
     country: Mapped[str | None] = mapped_column(String(2))
@@ -135,6 +139,7 @@ class CustomerTaxId(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
         Index("ix_customer_tax_ids_customer", "tenant_id", "customer_id", "created"),
+        Index("ix_customer_tax_ids_owner", "tenant_id", "owner_type", "created"),
     )
 
 
@@ -477,6 +482,7 @@ class OAuthToken(Base):
 # Models kept in their own modules register on the same metadata when this module is imported.
 from bulkbill.storage import tables_accounting as _accounting  # noqa: E402,F401
 from bulkbill.storage import tables_documents as _documents  # noqa: E402,F401
+from bulkbill.storage import tables_entitlements as _entitlements  # noqa: E402,F401
 from bulkbill.storage import tables_events as _events  # noqa: E402,F401
 from bulkbill.storage import tables_orders as _orders  # noqa: E402,F401
 from bulkbill.storage import tables_subscriptions as _subscriptions  # noqa: E402,F401

@@ -91,7 +91,7 @@ def register() -> None:
     register_loader("invoice", lambda uow, i: invoice_response(uow, get_invoice(uow, i), set()))
     register_loader("subscription", _subscription)
     register_loader("test_clock", lambda uow, i: render_clock(get_clock(uow, i)))
-    register_loader("tax_id", lambda uow, i: render_tax_id(tax_ids_service.find_tax_id(uow, i)))
+    register_loader("tax_id", lambda uow, i: render_tax_id(tax_ids_service.get_any_tax_id(uow, i)))
     register_loader("tax_rate", lambda uow, i: render_tax_rate(get_tax_rate(uow, i)))
     register_loader("price", lambda uow, i: render_price(get_price(uow, i)))
     register_loader("product", _product)

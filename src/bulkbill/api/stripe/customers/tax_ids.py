@@ -1,4 +1,5 @@
-"""Stripe /v1/customers/{customer}/tax_ids: a customer's tax IDs (create, retrieve, list, delete)."""
+"""Stripe tax IDs: /v1/customers/{customer}/tax_ids (a customer's) and /v1/tax_ids (any owner: the tenant itself,
+a customer, a connected account named by id), create, retrieve, list, delete; one table behind both."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bulkbill.api.stripe.edge.expansion import allowed, listed
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import EXPAND, LIST_PARAMS, Array, Enum, Obj, Str, parse
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.core.customers.tax_ids import TaxIdOwner
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import CustomerTaxId
 
@@ -164,6 +166,15 @@ RETRIEVE = Obj({"expand": EXPAND})
 LIST = Obj(LIST_PARAMS)
 
 
+# `owner` on /v1/tax_ids (create and list): Stripe's default is the account itself (`self`).
+OWNER = Obj(
+    {"type": Enum(tuple(o.value for o in TaxIdOwner)), "customer": Str(), "account": Str()},
+    required=frozenset({"type"}),
+)
+CREATE_OWNED = Obj({**CREATE.fields, "owner": OWNER}, required=TAX_ID.required)
+LIST_OWNED = Obj({**LIST_PARAMS, "owner": OWNER})
+
+
 def render_tax_id(t: CustomerTaxId) -> dict[str, Any]:
     return {
         "id": t.id,
@@ -174,8 +185,8 @@ def render_tax_id(t: CustomerTaxId) -> dict[str, Any]:
         "customer_account": None,
         "livemode": False,
         "owner": {
-            "type": "customer",
-            "account": None,
+            "type": t.owner_type,
+            "account": t.owner_account,
             "application": None,
             "customer": t.customer_id,
             "customer_account": None,
@@ -184,6 +195,12 @@ def render_tax_id(t: CustomerTaxId) -> dict[str, Any]:
         "value": t.value,
         "verification": None,
     }
+
+
+def _owner(given: dict[str, Any] | None) -> service.Owner:
+    if given is None:
+        return service.Owner()
+    return service.Owner(TaxIdOwner(given["type"]), customer=given.get("customer"), account=given.get("account"))
 
 
 def new_tax_ids(data: list[dict[str, Any]] | None) -> list[service.NewTaxId]:
@@ -236,5 +253,47 @@ def list_tax_ids(customer_id: str, call: StripeRequest = Depends(stripe_request)
         check_expand(p, listed("tax_id"))
         page = service.list_tax_ids(uow, customer_id, cursor_from(p))
         return list_object(f"/v1/customers/{customer_id}/tax_ids", page, render_tax_id)
+
+    return execute(call, run)
+
+
+@router.post("/v1/tax_ids", openapi_extra=body_params(CREATE_OWNED))
+def create_owned_tax_id(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(CREATE_OWNED, params)
+        check_expand(p, ())
+        new = service.NewTaxId(p["type"], p["value"])
+        return render_tax_id(service.create_owned_tax_id(uow, _owner(p.get("owner")), new))
+
+    return execute(call, run)
+
+
+@router.get("/v1/tax_ids/{tax_id}", openapi_extra=query_params(RETRIEVE))
+def retrieve_owned_tax_id(tax_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        check_expand(parse(RETRIEVE, params), ())
+        return render_tax_id(service.get_any_tax_id(uow, tax_id))
+
+    return execute(call, run)
+
+
+@router.delete("/v1/tax_ids/{tax_id}")
+def delete_owned_tax_id(tax_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        parse(Obj({}), params)
+        row = service.delete_any_tax_id(uow, tax_id)
+        return {"id": row.id, "object": "tax_id", "deleted": True}
+
+    return execute(call, run)
+
+
+@router.get("/v1/tax_ids", openapi_extra=query_params(LIST_OWNED))
+def list_owned_tax_ids(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(LIST_OWNED, params)
+        check_expand(p, ())
+        return list_object(
+            "/v1/tax_ids", service.list_owned_tax_ids(uow, _owner(p.get("owner")), cursor_from(p)), render_tax_id
+        )
 
     return execute(call, run)
