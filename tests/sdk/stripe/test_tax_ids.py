@@ -8,6 +8,8 @@ import stripe
 
 from tests.helpers.sdk import SdkTenant
 
+pytestmark = pytest.mark.sdk
+
 
 def test_own_tax_ids_are_the_default_owner_and_listed_apart_from_customers(sdk: SdkTenant) -> None:
     tax_ids = sdk.client.v1.tax_ids

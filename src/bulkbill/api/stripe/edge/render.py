@@ -16,6 +16,22 @@ def list_object(url: str, page: Page[T], render: Callable[[T], dict[str, Any]]) 
     return {"object": "list", "data": [render(x) for x in page.data], "has_more": page.has_more, "url": url}
 
 
+def list_of_rendered(url: str, data: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's list of objects already rendered in order (a preview's lines), paged by their ids in `params`
+    (`starting_after`, `ending_before`, `limit`): for lists that are made, not read, in one go."""
+    ids = [item["id"] for item in data]
+    for name in ("starting_after", "ending_before"):
+        anchor = params.get(name)
+        if anchor is not None and anchor not in ids:  # as paginate(): a cursor names an object of the list
+            raise InvalidInput([FieldError((name,), ErrorCode.RESOURCE_MISSING, f"No such object: '{anchor}'")])
+    start = ids.index(params["starting_after"]) + 1 if params.get("starting_after") else 0
+    end = ids.index(params["ending_before"]) if params.get("ending_before") else len(data)
+    limit = params.get("limit") or 10
+    window = data[start:end]
+    page = window[-limit:] if params.get("ending_before") and not params.get("starting_after") else window[:limit]
+    return {"object": "list", "data": page, "has_more": len(window) > len(page), "url": url}
+
+
 def cursor_from(params: dict[str, Any]) -> Cursor:
     return Cursor(
         limit=params.get("limit") or 10,

@@ -30,7 +30,7 @@ from bulkbill.api.stripe.edge.params import (
     Zero,
     parse,
 )
-from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object, list_of_rendered
 from bulkbill.api.stripe.invoicing.credit_note_render import (
     line_tax_rates,
     render_credit_note_line,
@@ -95,6 +95,8 @@ RETRIEVE = Obj({"expand": EXPAND})
 VOID = Obj({"expand": EXPAND})
 LIST = Obj({**CREATED_LIST_PARAMS, "invoice": Str(), "customer": Str()})
 LINES = Obj(LIST_PARAMS)
+PREVIEW_LINES = Obj({**_FIELDS, **LIST_PARAMS}, required=frozenset({"invoice"}))
+PREVIEW_LINES_URL = "/v1/credit_notes/preview/lines"
 
 
 def _given(value: Any, convert: Callable[[list[Any]], T]) -> T | None:
@@ -165,12 +167,45 @@ def create_credit_note(call: StripeRequest = Depends(stripe_request)) -> Respons
     return execute(call, run)
 
 
+def _rendered_lines(uow: UnitOfWork, note: Invoice) -> list[dict[str, Any]]:
+    """All of a credit note's lines, rendered in order."""
+    entries = load_lines(uow, note.id)
+    rates = line_tax_rates(uow, entries)
+    return [render_credit_note_line(e, rates) for e in entries]
+
+
+def _preview_line_ids(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A preview's lines have temporary ids, their place on the preview, so a page's cursor names the same
+    line when the preview is made again (nothing of a preview is stored)."""
+    for k, line in enumerate(lines):
+        line["id"] = f"cnli_tmp_{k:04d}"
+    return lines
+
+
 @router.get("/v1/credit_notes/preview", openapi_extra=query_params(PREVIEW))
 def preview_credit_note(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(PREVIEW, params)
         check_expand(p, allowed("credit_note"))
-        return service.preview_credit_note(uow, _fields(p), lambda note: _render(uow, note))
+
+        def render(note: Invoice) -> dict[str, Any]:
+            body = _render(uow, note)
+            _preview_line_ids(body["lines"]["data"])
+            body["lines"]["url"] = PREVIEW_LINES_URL
+            return body
+
+        return service.preview_credit_note(uow, _fields(p), render)
+
+    return execute(call, run)
+
+
+@router.get(PREVIEW_LINES_URL, openapi_extra=query_params(PREVIEW_LINES))
+def preview_credit_note_lines(call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(PREVIEW_LINES, params)
+        check_expand(p, ())
+        lines = service.preview_credit_note(uow, _fields(p), lambda note: _preview_line_ids(_rendered_lines(uow, note)))
+        return list_of_rendered(PREVIEW_LINES_URL, lines, p)
 
     return execute(call, run)
 
@@ -220,20 +255,8 @@ def void_credit_note(credit_note_id: str, call: StripeRequest = Depends(stripe_r
 def list_credit_note_lines(credit_note_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LINES, params)
+        check_expand(p, ())
         note = service.get_credit_note(uow, credit_note_id)
-        entries = load_lines(uow, note.id)
-        limit = p.get("limit") or 10
-        after = p.get("starting_after")
-        if after is not None:
-            ids = [e.line_id for e in entries]
-            entries = entries[ids.index(after) + 1 :] if after in ids else []
-        page = entries[:limit]
-        rates = line_tax_rates(uow, page)
-        return {
-            "object": "list",
-            "data": [render_credit_note_line(e, rates) for e in page],
-            "has_more": len(entries) > limit,
-            "url": f"/v1/credit_notes/{credit_note_id}/lines",
-        }
+        return list_of_rendered(f"/v1/credit_notes/{credit_note_id}/lines", _rendered_lines(uow, note), p)
 
     return execute(call, run)

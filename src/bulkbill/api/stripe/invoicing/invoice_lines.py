@@ -25,7 +25,7 @@ from bulkbill.api.stripe.edge.params import (
     Unsettable,
     parse,
 )
-from bulkbill.api.stripe.edge.render import check_expand
+from bulkbill.api.stripe.edge.render import check_expand, list_of_rendered
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
 from bulkbill.api.stripe.invoicing.invoices import invoice_response, preview_line
@@ -270,18 +270,4 @@ def _preview_lines(uow: UnitOfWork, preview_id: str, p: dict[str, Any], expand: 
         data = preview_upcoming(uow, request, lines)
     except (NotFound, InvalidInput) as exc:
         raise NotFound("invoice", preview_id) from exc
-    ids = [line["id"] for line in data]
-    start, end = 0, len(data)
-    if p.get("starting_after") in ids:
-        start = ids.index(p["starting_after"]) + 1
-    if p.get("ending_before") in ids:
-        end = ids.index(p["ending_before"])
-    limit = p.get("limit") or 10
-    window = data[start:end]
-    page = window[-limit:] if p.get("ending_before") and not p.get("starting_after") else window[:limit]
-    return {
-        "object": "list",
-        "data": page,
-        "has_more": len(window) > len(page),
-        "url": f"/v1/invoices/{preview_id}/lines",
-    }
+    return list_of_rendered(f"/v1/invoices/{preview_id}/lines", data, p)
