@@ -59,6 +59,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_SCHEDULE_CANCELED = "subscription_schedule.canceled"
     SUBSCRIPTION_SCHEDULE_RELEASED = "subscription_schedule.released"
     SUBSCRIPTION_SCHEDULE_COMPLETED = "subscription_schedule.completed"
+    SUBSCRIPTION_PAUSED = "customer.subscription.paused"
     TEST_CLOCK_CREATED = "test_helpers.test_clock.created"
     TEST_CLOCK_ADVANCING = "test_helpers.test_clock.advancing"
     TEST_CLOCK_READY = "test_helpers.test_clock.ready"

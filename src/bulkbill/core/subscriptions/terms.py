@@ -39,6 +39,7 @@ class Move(StrEnum):
     PAUSE = "pause"  # the trial is over, no payment method, end behavior `pause`
     CANCEL = "cancel"  # now, at cancel_at, at period end, or at trial end with end behavior `cancel`
     RESUME = "resume"  # POST /v1/subscriptions/{id}/resume: a paused subscription bills again
+    PAUSE_REQUEST = "pause_request"  # POST /v1/subscriptions/{id}/pause (flexible billing mode): no invoices
 
 
 _S = SubscriptionStatus
@@ -51,6 +52,7 @@ TRANSITIONS: dict[tuple[SubscriptionStatus, Move], SubscriptionStatus] = {
     (_S.ACTIVE, Move.CANCEL): _S.CANCELED,
     (_S.PAUSED, Move.CANCEL): _S.CANCELED,
     (_S.PAUSED, Move.RESUME): _S.ACTIVE,
+    (_S.ACTIVE, Move.PAUSE_REQUEST): _S.PAUSED,
 }
 
 
@@ -62,6 +64,8 @@ def transition(status: str, move: Move) -> SubscriptionStatus:
             raise InvalidTransition("This subscription has already been canceled.")
         if move == Move.RESUME:
             raise InvalidTransition(f"Only a paused subscription can be resumed; this subscription is {status}.")
+        if move == Move.PAUSE_REQUEST:
+            raise InvalidTransition(f"Only an active subscription can be paused; this subscription is {status}.")
         raise InvalidTransition(f"A {status} subscription cannot {move.value.replace('_', ' ')}.")
     return target
 

@@ -24,6 +24,7 @@ from bulkbill.core.invoicing.commands import DiscountRef, LineChanges
 from bulkbill.core.invoicing.items import ItemOwner, References, check_discounts, check_tax_rates, evolve
 from bulkbill.core.invoicing.lifecycle import check_collection
 from bulkbill.core.metadata import CLEAR, Clear, MetadataUpdate, check_metadata, merge_metadata
+from bulkbill.core.subscriptions.billing_mode import BillingMode, UnusedTimeFrom, check_pausable, credit_from, migrated
 from bulkbill.core.subscriptions.prorations import ProrationBehavior
 from bulkbill.core.subscriptions.rules import (
     LINE_SOURCE_TYPE,
@@ -771,6 +772,7 @@ def resume_subscription(
     catch_up(uow, [sub])
     changing(uow, EventObject.SUBSCRIPTION, [sub.id])
     sub.status = transition(sub.status, Move.RESUME).value
+    sub.terms = {k: v for k, v in (sub.terms or {}).items() if k != PAUSED_TERM}
     now = now_for(uow, sub.test_clock_id)
     work = at_time(uow, now)
     cadence = Cadence(Interval(sub.interval), sub.interval_count)
@@ -803,6 +805,66 @@ def _prorate_resume(uow: UnitOfWork, sub: Subscription, at: int) -> None:
     check_proration_date(at, *period, errors)
     errors.raise_if_any()
     add_prorations(uow, sub, [], billed_items(uow, sub, items_of(uow, [sub.id])[sub.id]), at, period)
+
+
+# sub.terms[PAUSED_TERM]: why and when a subscription paused on request ({"reason", "transitioned_at"}).
+PAUSED_TERM = "paused"
+
+
+def billing_mode_of(sub: Subscription) -> BillingMode:
+    return BillingMode(((sub.terms or {}).get("billing_mode") or {}).get("type") or BillingMode.CLASSIC)
+
+
+def migrate_billing_mode(uow: UnitOfWork, subscription_id: str, *, proration_discounts: str | None) -> Subscription:
+    """POST /v1/subscriptions/{id}/migrate: classic becomes flexible billing mode, for good (core.billing_mode)."""
+    sub = get_subscription(uow, subscription_id, for_update=True)
+    catch_up(uow, [sub])
+    if sub.status == SubscriptionStatus.CANCELED:
+        transition(sub.status, Move.CANCEL)  # says it is canceled already
+    mode = migrated(billing_mode_of(sub))
+    changing(uow, EventObject.SUBSCRIPTION, [sub.id])
+    flexible = {"proration_discounts": proration_discounts} if proration_discounts else {}
+    stored = {"type": mode.value, "flexible": flexible, "updated_at": now_for(uow, sub.test_clock_id)}
+    sub.terms = {**(sub.terms or {}), "billing_mode": stored}
+    uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
+    return sub
+
+
+@dataclass(frozen=True)
+class Pause:
+    """POST /v1/subscriptions/{id}/pause: from when the current period's unused time is credited, and whether
+    what is pending is invoiced at once (`invoicing_behavior=invoice`) or left for the next invoice."""
+
+    unused_time_from: UnusedTimeFrom = UnusedTimeFrom.NOW
+    invoice_now: bool = False
+
+
+def pause_subscription(uow: UnitOfWork, subscription_id: str, pause: Pause) -> Subscription:
+    """An active subscription in flexible billing mode becomes `paused`: no invoices until it is resumed.
+
+    The current period was billed in advance, so its unused time (from now, or the whole period) is credited
+    to the customer as proration items of the subscription, exactly as a cancel with `prorate` credits it.
+    """
+    sub = get_subscription(uow, subscription_id, for_update=True)
+    catch_up(uow, [sub])
+    paused = transition(sub.status, Move.PAUSE_REQUEST)
+    check_pausable(billing_mode_of(sub))
+    changing(uow, EventObject.SUBSCRIPTION, [sub.id])
+    now = now_for(uow, sub.test_clock_id)
+    work = at_time(uow, now)
+    start = credit_from(pause.unused_time_from, now, sub.current_period_start)
+    if start is not None:
+        before = billed_items(work, sub, items_of(work, [sub.id])[sub.id])
+        add_prorations(work, sub, before, [], start, (sub.current_period_start, sub.current_period_end))
+    sub.status = paused.value
+    sub.terms = {**(sub.terms or {}), PAUSED_TERM: {"reason": "pause_requested", "transitioned_at": now}}
+    if pause.invoice_now and has_pending_items(work, sub):
+        _invoice_now(work, sub)
+    uow.session.flush()
+    emit(uow, EventType.SUBSCRIPTION_PAUSED, sub.id)
+    emit(uow, EventType.SUBSCRIPTION_UPDATED, sub.id)
+    return sub
 
 
 def _end(sub: Subscription, at: int, details: dict[str, Any]) -> None:

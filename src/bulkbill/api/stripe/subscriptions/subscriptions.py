@@ -69,6 +69,7 @@ from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound, 
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
 from bulkbill.core.money import MAX_AMOUNT, MAX_QUANTITY
+from bulkbill.core.subscriptions.billing_mode import UnusedTimeFrom
 from bulkbill.core.subscriptions.prorations import ProrationBehavior
 from bulkbill.core.subscriptions.rules import ItemChange, refuse_unsupported
 from bulkbill.core.subscriptions.terms import MAX_TRIAL_DAYS, AnchorConfig, MissingPaymentMethod, PauseBehavior
@@ -294,6 +295,28 @@ RESUME = Obj(
         "expand": EXPAND,
     }
 )
+_FLEXIBLE = Obj({"proration_discounts": Enum(("included", "itemized"))})
+MIGRATE = Obj(
+    {
+        "billing_mode": Obj({"type": Enum(("flexible",)), "flexible": _FLEXIBLE}, required=frozenset({"type"})),
+        "expand": EXPAND,
+    },
+    required=frozenset({"billing_mode"}),
+)
+PAUSE = Obj(
+    {
+        "type": Enum(("subscription",)),
+        "invoicing_behavior": Enum(("invoice", "pending_invoice_item")),
+        "bill_for": Obj(
+            {
+                "unused_time_from": Obj({"type": Enum(tuple(UnusedTimeFrom))}, required=frozenset({"type"})),
+                # Metered usage is what this bills: bulkbill's prices are licensed, so there is none to bill.
+                "outstanding_usage_through": Obj({"type": Enum(("none", "now"))}, required=frozenset({"type"})),
+            }
+        ),
+        "expand": EXPAND,
+    }
+)
 LIST = Obj(
     {
         **CREATED_LIST_PARAMS,
@@ -397,7 +420,25 @@ def render_billing_mode(mode: dict[str, Any] | None, created: int) -> dict[str, 
     if mode.get("type") != "flexible":
         return {"flexible": None, "type": "classic", "updated_at": None}
     discounts = (mode.get("flexible") or {}).get("proration_discounts") or "included"
-    return {"flexible": {"proration_discounts": discounts}, "type": "flexible", "updated_at": created}
+    updated_at = mode.get("updated_at", created)  # migrated then; else flexible since creation
+    return {"flexible": {"proration_discounts": discounts}, "type": "flexible", "updated_at": updated_at}
+
+
+def _status_details(sub: Subscription, terms: dict[str, Any]) -> dict[str, Any] | None:
+    """Why and since when a paused subscription is paused: on request, or its trial ended without a payment method."""
+    if sub.status != "paused":
+        return None
+    paused = terms.get(service.PAUSED_TERM) or {
+        "reason": "trial_end_without_payment_method",
+        "transitioned_at": sub.trial_end,
+    }
+    return {
+        "paused": {
+            "subscription": {"type": paused["reason"]},
+            "transitioned_at": paused["transitioned_at"],
+            "type": "subscription",
+        }
+    }
 
 
 def _invoice_settings(terms: dict[str, Any]) -> dict[str, Any]:
@@ -490,7 +531,7 @@ def render_subscription(view: service.SubscriptionView) -> dict[str, Any]:
         "schedule": sub.schedule_id,
         "start_date": sub.start_date,
         "status": sub.status,
-        "status_details": None,
+        "status_details": _status_details(sub, terms),
         "test_clock": sub.test_clock_id,
         "transfer_data": None,
         "trial_end": sub.trial_end,
@@ -789,6 +830,30 @@ def resume_subscription(subscription_id: str, call: StripeRequest = Depends(stri
             proration_date=p.get("proration_date"),
         )
         return _one(uow, resumed, expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/migrate", openapi_extra=body_params(MIGRATE))
+def migrate_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(MIGRATE, params)
+        expand = check_expand(p, EXPANDABLE)
+        discounts = (p["billing_mode"].get("flexible") or {}).get("proration_discounts")
+        sub = service.migrate_billing_mode(uow, subscription_id, proration_discounts=discounts)
+        return _one(uow, sub, expand)
+
+    return execute(call, run)
+
+
+@router.post("/v1/subscriptions/{subscription_id}/pause", openapi_extra=body_params(PAUSE))
+def pause_subscription(subscription_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
+    def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        p = parse(PAUSE, params)
+        expand = check_expand(p, EXPANDABLE)
+        unused = ((p.get("bill_for") or {}).get("unused_time_from") or {}).get("type", UnusedTimeFrom.NOW)
+        pause = service.Pause(UnusedTimeFrom(unused), invoice_now=p.get("invoicing_behavior") == "invoice")
+        return _one(uow, service.pause_subscription(uow, subscription_id, pause), expand)
 
     return execute(call, run)
 
