@@ -34,13 +34,16 @@ OBJECT_SCHEMAS = frozenset(
         "tax_id",
         "search_result",
         "test_helpers.test_clock",
+        "entitlements.feature",
+        "entitlements.active_entitlement",
+        "product_feature",
     }
 )
 
 
 # `{"deleted": true}` stubs Stripe publishes a schema for; the others get a shape check.
 DELETED_SCHEMAS = frozenset(
-    {"invoice", "invoiceitem", "customer", "product", "discount", "tax_id", "subscription_item"}
+    {"invoice", "invoiceitem", "customer", "product", "discount", "tax_id", "subscription_item", "product_feature"}
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -312,13 +313,18 @@ def test_huge_headers(setup: Setup, probe: Prober) -> None:
     ids=lambda k: k[:12],
 )
 def test_every_route_with_hostile_ids(setup: Setup, probe: Prober, key: str) -> None:
-    for method, path in app_routes(setup.client.app):
+    routes = app_routes(setup.client.app)
+    for method, path in routes:
         if "{" not in path:
             continue
         url = re.sub(r"\{\w+\}", quote(key, safe="%") if "%" in key else quote(key, safe=""), path)
         headers = setup.stripe_headers if path.startswith("/stripe/") else setup.zuora_headers
         content = b"" if path.startswith("/stripe/") else b"{}"
         r = probe(method, url, headers=headers, content=content if method in ("POST", "PUT") else None)
+        if (method, posixpath.normpath(url)) in routes and posixpath.normpath(url) != url:
+            # ".." walks onto another route (/v1/customers/../tax_ids is /v1/tax_ids): that route answers.
+            assert r.status_code < 500, (url[:100], r.status_code, r.text[:200])
+            continue
         assert 400 <= r.status_code < 500, (url[:100], r.status_code, r.text[:200])
 
 

@@ -49,6 +49,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/stripe/v1/invoices/{invoice_id}/pay"): {"paid_out_of_band": "true"},
     ("POST", "/stripe/v1/customers/{customer_id}/tax_ids"): {"type": "eu_vat", "value": "DE1"},
     ("POST", "/stripe/v1/customers/{customer_id}/balance_transactions"): {"amount": -100, "currency": "usd"},
+    ("POST", "/stripe/v1/entitlements/features/{feature_id}"): {"name": "x"},
+    ("POST", "/stripe/v1/subscriptions/{subscription_id}/migrate"): {"billing_mode": {"type": "flexible"}},
+    ("POST", "/stripe/v1/products/{product_id}/features"): {"entitlement_feature": "{feature}"},
     ("POST", "/stripe/v1/test_helpers/test_clocks/{clock_id}/advance"): {"frozen_time": 1735693200},
     ("PUT", "/zuora/v1/invoices/{invoice_key}"): {"comments": "x"},
     ("PUT", "/zuora/v1/fulfillments/{key}"): {"description": "x"},
@@ -109,6 +112,15 @@ def foreign_calls(a: World) -> dict[tuple[str, str], list[tuple[Any, dict[str, s
             ({"promotion": {"type": "coupon", "coupon": a.first("coupon")}}, None)
         ],
         ("GET", "/stripe/v1/promotion_codes"): [(None, {"coupon": a.first("coupon")}), (None, None)],
+        ("POST", "/stripe/v1/tax_ids"): [
+            ({"type": "eu_vat", "value": "DE1", "owner": {"type": "customer", "customer": a.first("customer")}}, None)
+        ],
+        ("GET", "/stripe/v1/tax_ids"): [
+            (None, {"owner[type]": "customer", "owner[customer]": a.first("customer")}),
+            (None, None),
+        ],
+        ("GET", "/stripe/v1/entitlements/active_entitlements"): [(None, {"customer": a.keys["customer"][1]})],
+        ("GET", "/stripe/v1/entitlements/features"): [(None, {"lookup_key": a.marker}), (None, None)],
         # Search: A's marker, ids and metadata named in B's queries find nothing of A's.
         ("GET", "/stripe/v1/customers/search"): [
             (None, {"query": f'email~"{a.marker}"'}),
@@ -297,6 +309,7 @@ def refused(response: httpx.Response) -> bool:
 
 def _body(template: Any, a: World) -> Any:
     text = json.dumps(template).replace('"{line}"', json.dumps(a.first("line")))
+    text = text.replace('"{feature}"', json.dumps(a.first("feature")))
     return json.loads(text)
 
 

@@ -63,6 +63,9 @@ KINDS = {
     ("credit_notes", "credit_note_id"): "credit_note",
     ("promotion_codes", "promo_id"): "promotion_code",
     ("balance_transactions", "transaction_id"): "balance_transaction",
+    ("features", "feature_id"): "feature",
+    ("features", "attachment_id"): "product_feature",
+    ("active_entitlements", "entitlement_id"): "active_entitlement",
 }
 
 
@@ -170,6 +173,14 @@ def _stripe_objects(stripe: StripeClient, world: World) -> None:
     world.add("event", *(e["id"] for e in stripe.ok("GET", "/v1/events", {"limit": 3})["data"]))
     world.add("credit_note", note["id"])
     world.add("promotion_code", promo["id"])
+    own_tax_id = stripe.ok("POST", "/v1/tax_ids", {"type": "eu_vat", "value": f"DE{m}"})
+    world.add("tax_id", own_tax_id["id"])
+    feature = stripe.ok("POST", "/v1/entitlements/features", {"lookup_key": m, "name": m})
+    attached = stripe.ok("POST", f"/v1/products/{product['id']}/features", {"entitlement_feature": feature["id"]})
+    world.add("feature", feature["id"])
+    world.add("product_feature", attached["id"])
+    held = stripe.ok("GET", "/v1/entitlements/active_entitlements", {"customer": clocked["id"]})["data"]
+    world.add("active_entitlement", *(e["id"] for e in held))
 
 
 def _zuora_objects(zuora: ZuoraClient, world: World) -> None:

@@ -13,7 +13,7 @@ from starlette.types import Scope
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.stripe import expanders, search
-from bulkbill.api.stripe.catalog import coupons, prices, products, promotion_codes, tax_rates
+from bulkbill.api.stripe.catalog import coupons, features, prices, products, promotion_codes, tax_rates
 from bulkbill.api.stripe.customers import balance_transactions, customers, tax_ids
 from bulkbill.api.stripe.edge.call import API_VERSION
 from bulkbill.api.stripe.edge.errors import error_body, render_error, request_log_url
@@ -21,7 +21,7 @@ from bulkbill.api.stripe.edge.middleware import StripeEnvelope
 from bulkbill.api.stripe.edge.openapi import stripe_openapi
 from bulkbill.api.stripe.events import events, renderers, webhook_endpoints
 from bulkbill.api.stripe.invoicing import credit_notes, invoice_items, invoice_lines, invoices, previews
-from bulkbill.api.stripe.subscriptions import meters, schedules, subscriptions, test_clocks
+from bulkbill.api.stripe.subscriptions import entitlements, meters, schedules, subscriptions, test_clocks
 from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.core.errors import InvalidInput
 
@@ -55,6 +55,8 @@ def create_stripe_app() -> FastAPI:
         webhook_endpoints,
         tax_ids,
         balance_transactions,
+        features,
+        entitlements,
     ):
         app.include_router(module.router, tags=[module_tag(module)])
     renderers.register()  # events carry objects as this dialect renders them
