@@ -87,12 +87,14 @@ def _attachable(uow: UnitOfWork, customer_id: str) -> Customer:
     return customer
 
 
-def get_clock(uow: UnitOfWork, clock_id: str, *, for_update: bool = False) -> BillingClock:
+def get_clock(
+    uow: UnitOfWork, clock_id: str, *, for_update: bool = False, include_deleted: bool = False
+) -> BillingClock:
     query = select(BillingClock).where(BillingClock.tenant_id == uow.tenant_id, BillingClock.id == clock_id)
     if for_update and uow.is_postgres:
         query = query.with_for_update()
     clock = uow.session.scalar(query)
-    if clock is None or clock.deleted:
+    if clock is None or (clock.deleted and not include_deleted):
         raise NotFound("test_clock", clock_id)
     return clock
 
@@ -136,7 +138,26 @@ def advance_clock(uow: UnitOfWork, clock_id: str, frozen_time: int) -> BillingCl
 def delete_clock(uow: UnitOfWork, clock_id: str) -> BillingClock:
     """Deleting a clock deletes its customers and ends their subscriptions and schedules (invoices stay, as for
     any customer)."""
-    clock = get_clock(uow, clock_id, for_update=True)
+    return _delete(uow, get_clock(uow, clock_id, for_update=True))
+
+
+def delete_expired_clocks(uow: UnitOfWork) -> None:
+    """Stripe deletes a clock once its `deletes_after` has passed; bulkbill, with no scheduler, does it when the
+    tenant's clocks are next used (every /v1/test_helpers/test_clocks call), as a DELETE would."""
+    expired = uow.session.scalars(
+        select(BillingClock.id).where(
+            BillingClock.tenant_id == uow.tenant_id,
+            BillingClock.deleted.is_(False),
+            BillingClock.deletes_after <= uow.now,
+        )
+    ).all()
+    for clock_id in expired:
+        clock = get_clock(uow, clock_id, for_update=True, include_deleted=True)
+        if not clock.deleted:  # another request may have deleted it meanwhile
+            _delete(uow, clock)
+
+
+def _delete(uow: UnitOfWork, clock: BillingClock) -> BillingClock:
     changing(uow, EventObject.TEST_CLOCK, [clock.id])
     for sub in _subscriptions(uow, clock.id):
         if sub.status != SubscriptionStatus.CANCELED:

@@ -30,6 +30,7 @@ from bulkbill.api.stripe.edge.params import (
     parse,
 )
 from bulkbill.api.stripe.edge.render import check_expand, cursor_from, list_object
+from bulkbill.api.stripe.subscriptions.test_clocks import expanded_clock
 from bulkbill.core.documents.display import AmountTaxDisplay
 from bulkbill.core.invoicing.totals import TaxExempt
 from bulkbill.core.metadata import Clear
@@ -155,13 +156,15 @@ def _rendering_options(r: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def customer_response(uow: UnitOfWork, c: Customer, expand: set[str]) -> dict[str, Any]:
-    """The customer with `tax` and `tax_ids` when expanded."""
+    """The customer with `tax`, `tax_ids` and `test_clock` when expanded."""
     body = render_customer(c)
     if "tax" in expand:
         ip = ((c.details or {}).get("tax") or {}).get("ip_address")
         body["tax"] = {"automatic_tax": "not_collecting", "ip_address": ip, "location": None, "provider": "stripe"}
     if "tax_ids" in expand:
         body["tax_ids"] = tax_id_list(c.id, tax_ids_service.tax_ids_of(uow, c.id))
+    if "test_clock" in expand and c.test_clock_id:
+        body["test_clock"] = expanded_clock(uow, c.test_clock_id)
     return body
 
 

@@ -16,6 +16,7 @@ from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_item_invoice
 from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
 from bulkbill.api.stripe.invoicing.line_params import LINE_FIELDS, to_changes
+from bulkbill.api.stripe.subscriptions.test_clocks import expanded_clock
 from bulkbill.core.errors import NotFound
 from bulkbill.core.invoicing.commands import PriceData
 from bulkbill.services.invoicing.invoice_views import load_related
@@ -111,6 +112,10 @@ def _rendered(uow: UnitOfWork, items: list[InvoiceItem], expand: set[str]) -> li
     if "invoice" in expand:
         for body in bodies:
             expand_item_invoice(uow, body)
+    if "test_clock" in expand:
+        for body in bodies:
+            if body["test_clock"]:
+                body["test_clock"] = expanded_clock(uow, body["test_clock"])
     return bodies
 
 

@@ -34,6 +34,7 @@ from bulkbill.api.stripe.edge.render import check_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
+from bulkbill.api.stripe.subscriptions.test_clocks import expanded_clock
 from bulkbill.core.documents.display import AmountTaxDisplay, PageSize, RenderingChange
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput
 from bulkbill.core.invoicing.commands import DiscountRef
@@ -200,6 +201,8 @@ def invoice_response(
 def _expanded(uow: UnitOfWork, body: dict[str, Any], expand: set[str]) -> dict[str, Any]:
     if "lines.data.subscription" in expand:
         expand_line_subscriptions(uow, body["lines"]["data"])
+    if "test_clock" in expand and body["test_clock"]:
+        body["test_clock"] = expanded_clock(uow, body["test_clock"])
     return body
 
 

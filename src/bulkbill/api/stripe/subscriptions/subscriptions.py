@@ -64,7 +64,7 @@ from bulkbill.api.stripe.subscriptions.pending_updates import (
     check_pending_item_update,
     check_pending_update,
 )
-from bulkbill.api.stripe.subscriptions.test_clocks import render_clock
+from bulkbill.api.stripe.subscriptions.test_clocks import expanded_clock
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, NotFound, Path
 from bulkbill.core.invoicing.commands import DiscountRef
 from bulkbill.core.metadata import Clear
@@ -78,7 +78,6 @@ from bulkbill.services.customers.customers import get_customer
 from bulkbill.services.invoicing.invoices import get_invoice
 from bulkbill.services.platform.pagination import Page
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.services.subscriptions.test_clocks import get_clock
 from bulkbill.storage.tables import Price
 from bulkbill.storage.tables_subscriptions import Subscription, SubscriptionItem
 
@@ -548,7 +547,7 @@ def _render(uow: UnitOfWork, subs: list[Subscription], expand: set[str]) -> list
         if "customer" in expand:
             body["customer"] = render_customer(get_customer(uow, body["customer"], include_deleted=True))
         if "test_clock" in expand and body["test_clock"]:
-            body["test_clock"] = render_clock(get_clock(uow, body["test_clock"]))
+            body["test_clock"] = expanded_clock(uow, body["test_clock"])
     return bodies
 
 

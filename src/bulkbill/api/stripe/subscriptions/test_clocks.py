@@ -46,9 +46,17 @@ def render_clock(c: BillingClock) -> dict[str, Any]:
     }
 
 
+def expanded_clock(uow: UnitOfWork, clock_id: str) -> dict[str, Any] | str:
+    """`expand[]=test_clock` on a customer, invoice, invoice item or subscription: the clock; a clock deleted
+    since (its customers' invoices stay) is left as its id, since Stripe's schemas allow no deleted stub there."""
+    clock = service.get_clock(uow, clock_id, include_deleted=True)
+    return clock.id if clock.deleted else render_clock(clock)
+
+
 @router.post("/v1/test_helpers/test_clocks", openapi_extra=body_params(CREATE))
 def create_clock(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        service.delete_expired_clocks(uow)
         p = parse(CREATE, params)
         check_expand(p, ())
         return render_clock(service.create_clock(uow, p["frozen_time"], p.get("name"), customer=p.get("customer")))
@@ -59,6 +67,7 @@ def create_clock(call: StripeRequest = Depends(stripe_request)) -> Response:
 @router.get("/v1/test_helpers/test_clocks/{clock_id}", openapi_extra=query_params(RETRIEVE))
 def retrieve_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        service.delete_expired_clocks(uow)
         check_expand(parse(RETRIEVE, params), ())
         return render_clock(service.get_clock(uow, clock_id))
 
@@ -68,6 +77,7 @@ def retrieve_clock(clock_id: str, call: StripeRequest = Depends(stripe_request))
 @router.get("/v1/test_helpers/test_clocks", openapi_extra=query_params(LIST))
 def list_clocks(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        service.delete_expired_clocks(uow)
         p = parse(LIST, params)
         check_expand(p, ())
         return list_object("/v1/test_helpers/test_clocks", service.list_clocks(uow, cursor_from(p)), render_clock)
@@ -78,6 +88,7 @@ def list_clocks(call: StripeRequest = Depends(stripe_request)) -> Response:
 @router.delete("/v1/test_helpers/test_clocks/{clock_id}")
 def delete_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        service.delete_expired_clocks(uow)
         parse(Obj({}), params)
         clock = service.delete_clock(uow, clock_id)
         return {"id": clock.id, "object": OBJECT, "deleted": True}
@@ -88,6 +99,7 @@ def delete_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -
 @router.post("/v1/test_helpers/test_clocks/{clock_id}/advance", openapi_extra=body_params(ADVANCE))
 def advance_clock(clock_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
+        service.delete_expired_clocks(uow)
         p = parse(ADVANCE, params)
         check_expand(p, ())
         return render_clock(service.advance_clock(uow, clock_id, p["frozen_time"]))
