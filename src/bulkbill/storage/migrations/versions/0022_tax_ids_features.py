@@ -1,7 +1,7 @@
 """Top-level tax IDs (owner self/account beside customer, in the customers' table) and entitlement features
 
-Revision ID: 0019_tax_ids_features (alembic_version holds 32 characters)
-Revises: 0018_customer_balance_txns
+Revision ID: 0022_tax_ids_features (alembic_version holds 32 characters)
+Revises: 0021_invoice_items_fillfactor
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ import bulkbill.storage.types
 
 ID = bulkbill.storage.types.IdString
 
-revision: str = "0019_tax_ids_features"
-down_revision: str | tuple[str, ...] | None = "0018_customer_balance_txns"
+revision: str = "0022_tax_ids_features"
+down_revision: str | tuple[str, ...] | None = "0021_invoice_items_fillfactor"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
