@@ -437,3 +437,22 @@ def test_a_billing_period_change_without_proration_and_mixed_periods_refused(bil
         )
         assert error.value.param == param
     assert _rows(billing) == before
+
+
+def test_a_billing_period_change_in_the_subscriptions_first_second_bills_both_periods(billing: SdkTenant) -> None:
+    """The new period starts at the instant the first one did: both are billed, each once (no 409)."""
+    story = Story(billing, at(2025, 1, 1), 3100)  # the clock stays at the subscription's start
+    first = story.latest().id
+    yearly = _yearly(billing, 36500)
+    preview = story.preview(subscription_details={"items": [{"id": story.item, "price": yearly.id}]})
+    assert _amounts(preview) == [-3100, 36500]
+    sub = story.update(items=[{"id": story.item, "price": yearly.id}])
+    item = sub["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (at(2025, 1, 1), at(2026, 1, 1))
+    invoice = story.latest()
+    assert invoice.id != first and _amounts(invoice) == [-3100, 36500] and invoice.total == 33400
+    # Resetting the anchor again in that same second bills the yearly period once more, credited in full.
+    story.update(billing_cycle_anchor="now")
+    assert _amounts(story.latest()) == [-36500, 36500]
+    story.advance(at(2026, 1, 1, 2))
+    assert _amounts(story.latest()) == [36500]

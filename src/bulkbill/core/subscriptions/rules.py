@@ -578,10 +578,16 @@ def _item_amount(price: RecurringPrice, quantity: Decimal) -> int:
 LINE_SOURCE_TYPE = "subscription_item"
 
 
-def source_id(subscription_item_id: str, period_start: int, *, trial: bool = False) -> str:
+def source_id(subscription_item_id: str, period_start: int, *, trial: bool = False, restart: int | None = None) -> str:
     """What a subscription line bills, unique per item and period: the database refuses a second bill.
 
     A trial's 0 line is its own source: a trial ended at once (trial_end=now) and the paid period
-    that follows start at the same instant.
+    that follows start at the same instant. So is a period that restarts the cycle at the instant the
+    period it replaces began (a reset or a change of billing period in the subscription's first second):
+    `restart` is the subscription's period index then, which no other period of it takes.
     """
-    return f"{subscription_item_id}:{period_start}" + (":trial" if trial else "")
+    return (
+        f"{subscription_item_id}:{period_start}"
+        + (":trial" if trial else "")
+        + (f":restart{restart}" if restart is not None else "")
+    )

@@ -1029,7 +1029,17 @@ def _renew(uow: UnitOfWork, sub: Subscription) -> None:
     sub.current_period_start, sub.current_period_end = bills.start, bills.end
     # Usage in arrears: the period that just ended, unless it was a trial (a trial's usage is free).
     usage_period = previous if sub.trial_end is None or previous[1] > sub.trial_end else None
-    _bill_period(uow, sub, BillingReason.CYCLE, bills=bills, invoice_period=previous, usage_period=usage_period)
+    # A cycle reset in the very second the ended period began bills a second period from that instant.
+    restart = sub.period_index if previous[0] == bills.start else None
+    _bill_period(
+        uow,
+        sub,
+        BillingReason.CYCLE,
+        bills=bills,
+        invoice_period=previous,
+        usage_period=usage_period,
+        restart=restart,
+    )
 
 
 def _bill_period(
@@ -1042,6 +1052,7 @@ def _bill_period(
     trial: bool = False,
     prorate: bool = True,
     usage_period: tuple[int, int] | None = None,
+    restart: int | None = None,
 ) -> Invoice:
     """One invoice for one period: the customer's pending items first, then a line per item (Stripe's order).
 
@@ -1086,7 +1097,7 @@ def _bill_period(
             subscription_id=sub.id,
             subscription_item_id=si.id,
             source_type=SOURCE_TYPE,
-            source_id=source_id(si.id, bills.start, trial=trial),
+            source_id=source_id(si.id, bills.start, trial=trial, restart=restart),
         )
         attach_item(uow, invoice, row)
         if list(item_split.kept) != si.discounts:
