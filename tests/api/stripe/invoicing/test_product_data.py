@@ -15,6 +15,7 @@ PRODUCT_DATA = {
     "images": ["https://example.com/w.png"],
     "metadata": {"sku": "W-1", "gone": ""},
     "tax_code": "txcd_10000000",
+    "tax_details": {"tax_code": "txcd_10000000", "performance_location": "Berlin"},
     "unit_label": "seat",
 }
 
@@ -72,10 +73,19 @@ class TestProductData:
         assert product["metadata"] == {"sku": "W-1"}  # an empty value sets no key, as on POST /v1/products
         assert product["unit_label"] == "seat"
         assert product["active"] is True
-        # Accepted but not stored: the products table has no column for images or tax_code.
-        assert (product["images"], product["tax_code"]) == ([], None)
+        # Accepted but not carried: Stripe Tax's inputs and images bill nothing here.
+        assert (product["images"], product["tax_code"], product["tax_details"]) == ([], None, None)
         [line] = [ln for ln in all_lines(stripe, invoice["id"]) if ln["amount"] == 250]
         assert line["pricing"]["unit_amount_decimal"] == "250"
+
+    @pytest.mark.parametrize("way", ["add_lines", "update_lines"])
+    def test_tax_details_are_checked_as_a_products(self, stripe: StripeClient, way: str) -> None:
+        invoice = setup_invoice(stripe)
+        before = _products(stripe)
+        response = WAYS[way][0](stripe, invoice, {"name": "W", "tax_details": {"tax_code": "x" * 65}})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["param"] == f"{WAYS[way][1]}[product_data][tax_details][tax_code]"
+        assert _products(stripe) == before
 
     def test_metadata_at_the_limits_is_accepted(self, stripe: StripeClient) -> None:
         invoice = setup_invoice(stripe)
@@ -109,14 +119,3 @@ class TestProductData:
         assert [ln["amount"] for ln in all_lines(stripe, invoice["id"])] == kept
         assert [i["amount"] for i in customer_items(stripe, invoice["customer"])] == kept
         assert stripe.ok("GET", f"/v1/invoices/{invoice['id']}")["total"] == sum(kept)
-
-    def test_tax_details_is_not_a_parameter(self, stripe: StripeClient) -> None:
-        invoice = setup_invoice(stripe)
-        response = _add_line(stripe, invoice, {"name": "Taxed", "tax_details": {"tax_code": "txcd_10000000"}})
-        assert response.status_code == 400, response.text
-        error = response.json()["error"]
-        assert (error["code"], error["param"]) == (
-            "parameter_unknown",
-            "lines[0][price_data][product_data][tax_details]",
-        )
-        assert _products(stripe) == [] and all_lines(stripe, invoice["id"]) == []

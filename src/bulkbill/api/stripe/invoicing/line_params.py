@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from bulkbill.api.stripe.catalog.products import PRODUCT_DATA_DETAILS
 from bulkbill.api.stripe.edge.params import (
     AMOUNT,
     AMOUNT_DECIMAL,
@@ -46,14 +47,15 @@ class NewMetadata(Metadata):
 DISCOUNTS = Unsettable(Array(Obj({"coupon": Str(), "discount": Str(), "promotion_code": Str()}), max_items=20))
 TAX_RATES = Unsettable(Array(Str(), max_items=10))
 PERIOD = Obj({"start": Time(), "end": Time()}, required=frozenset({"start", "end"}))
-# images and tax_code are accepted but not stored: the product table has no column for them.
-# (tax_details is not in the spec, so it stays an unknown parameter.)
+# images, tax_code and tax_details (Stripe Tax's inputs) are checked as a product's and not carried: the
+# line's new product bills nothing by them (tax comes from tax rates).
 PRODUCT_DATA = Obj(
     {
         "name": Str(256),
         "description": Str(40000),
         "metadata": NewMetadata(),
         "tax_code": Str(),
+        "tax_details": PRODUCT_DATA_DETAILS["tax_details"],
         "unit_label": Str(12),
         "images": Array(Str(), max_items=8),
     },
