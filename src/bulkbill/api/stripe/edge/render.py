@@ -51,3 +51,8 @@ def check_expand(params: dict[str, Any], allowed: Iterable[str]) -> set[str]:
                 [FieldError(("expand",), ErrorCode.INVALID_EXPAND, f"This property cannot be expanded ({name}).")]
             )
     return wanted
+
+
+def check_list_expand(params: dict[str, Any], allowed: Iterable[str]) -> set[str]:
+    """A list's `expand[]` names its objects' fields as `data.X`: checked as X against the object's allowed set."""
+    return check_expand({"expand": [e.removeprefix("data.") for e in params.get("expand") or []]}, allowed)

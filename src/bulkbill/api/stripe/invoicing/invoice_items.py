@@ -12,7 +12,7 @@ from bulkbill.api.stripe.edge.call import StripeRequest, execute, stripe_request
 from bulkbill.api.stripe.edge.filters import CREATED_LIST_PARAMS
 from bulkbill.api.stripe.edge.openapi import body_params, query_params
 from bulkbill.api.stripe.edge.params import AMOUNT_DECIMAL, EXPAND, Bool, Enum, Obj, Str, Unsettable, parse
-from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.edge.render import check_expand, check_list_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_item_invoice
 from bulkbill.api.stripe.invoicing.invoice_render import ITEM_EXPANDABLE, render_item
 from bulkbill.api.stripe.invoicing.line_params import LINE_FIELDS, to_changes
@@ -168,8 +168,7 @@ def delete_item(item_id: str, call: StripeRequest = Depends(stripe_request)) -> 
 def list_items(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
-        check_expand({"expand": list(expand)}, ITEM_EXPANDABLE)
+        expand = check_list_expand(p, ITEM_EXPANDABLE)
         page = service.list_items(
             uow, cursor_from(p), customer=p.get("customer"), invoice=p.get("invoice"), pending=p.get("pending")
         )

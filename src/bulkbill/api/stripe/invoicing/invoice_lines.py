@@ -25,7 +25,7 @@ from bulkbill.api.stripe.edge.params import (
     Unsettable,
     parse,
 )
-from bulkbill.api.stripe.edge.render import check_expand, list_of_rendered
+from bulkbill.api.stripe.edge.render import check_expand, check_list_expand, list_of_rendered
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, LINE_EXPANDABLE, render_line
 from bulkbill.api.stripe.invoicing.invoices import invoice_response, preview_line
@@ -220,8 +220,7 @@ def _unprefixed(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
 def list_lines(invoice_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
-        check_expand({"expand": list(expand)}, LINE_EXPANDABLE)
+        expand = check_list_expand(p, LINE_EXPANDABLE)
         if invoice_id.startswith(PREVIEW_PREFIX):
             return _preview_lines(uow, invoice_id, p, expand)
         page = service.list_lines(

@@ -30,7 +30,7 @@ from bulkbill.api.stripe.edge.params import (
     Unsettable,
     parse,
 )
-from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.edge.render import check_expand, check_list_expand, cursor_from
 from bulkbill.api.stripe.invoicing.expansions import expand_line_subscriptions
 from bulkbill.api.stripe.invoicing.invoice_render import INVOICE_EXPANDABLE, render_invoice
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
@@ -278,8 +278,7 @@ def delete_invoice(invoice_id: str, call: StripeRequest = Depends(stripe_request
 def list_invoices(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
-        check_expand({"expand": list(expand)}, INVOICE_EXPANDABLE)
+        expand = check_list_expand(p, INVOICE_EXPANDABLE)
         page = service.list_invoices(
             uow,
             cursor_from(p),

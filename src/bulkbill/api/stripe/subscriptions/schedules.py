@@ -44,7 +44,7 @@ from bulkbill.api.stripe.edge.params import (
     Unsettable,
     parse,
 )
-from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.edge.render import check_expand, check_list_expand, cursor_from
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES
 from bulkbill.api.stripe.subscriptions.subscriptions import (
     _INVOICE_SETTINGS,
@@ -499,8 +499,7 @@ def release_schedule(schedule_id: str, call: StripeRequest = Depends(stripe_requ
 def list_schedules(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
-        check_expand({"expand": list(expand)}, EXPANDABLE)
+        expand = check_list_expand(p, EXPANDABLE)
         page = service.list_schedules(
             uow,
             cursor_from(p),

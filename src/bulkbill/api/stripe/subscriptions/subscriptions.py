@@ -56,7 +56,7 @@ from bulkbill.api.stripe.edge.params import (
     Unsettable,
     parse,
 )
-from bulkbill.api.stripe.edge.render import check_expand, cursor_from
+from bulkbill.api.stripe.edge.render import check_expand, check_list_expand, cursor_from
 from bulkbill.api.stripe.invoicing.invoices import invoice_response
 from bulkbill.api.stripe.invoicing.line_params import DISCOUNTS, TAX_RATES, to_changes
 from bulkbill.api.stripe.subscriptions.pending_updates import (
@@ -861,8 +861,7 @@ def pause_subscription(subscription_id: str, call: StripeRequest = Depends(strip
 def list_subscriptions(call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         p = parse(LIST, params)
-        expand = {e.removeprefix("data.") for e in p.get("expand") or []}
-        check_expand({"expand": list(expand)}, EXPANDABLE)
+        expand = check_list_expand(p, EXPANDABLE)
         page: Page[Subscription] = service.list_subscriptions(
             uow,
             cursor_from(p),
