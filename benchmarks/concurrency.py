@@ -346,6 +346,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def measure(args: argparse.Namespace) -> list[Row]:
+    """Every scenario on every server `args.servers` names, rows printed as they are known (BenchError: aborted)."""
+    rows: list[Row] = []
+    wants_pg = any(SERVERS[s].backend == "postgres" for s in args.servers)
+    with postgres(wants_pg, args.pg_url) as cluster:
+        for backend in ("sqlite", "postgres"):
+            setups = [SERVERS[key] for key in args.servers if SERVERS[key].backend == backend]
+            with contextlib.ExitStack() as stack:
+                servers = []
+                for number, setup in enumerate(setups):
+                    url = args.pg_url
+                    if cluster is not None and backend == "postgres":
+                        url = cluster.create_database(f"bulkbill_concurrency_{number}")
+                    servers.append(stack.enter_context(served(setup, url)))
+                rows.extend(bench_group(servers, args))
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     print(
@@ -355,23 +373,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"start: {load_average()}")
     print(HEADER)
     print("-" * len(HEADER))
-    rows: list[Row] = []
-    wants_pg = any(SERVERS[s].backend == "postgres" for s in args.servers)
-    with postgres(wants_pg, args.pg_url) as cluster:
-        for backend in ("sqlite", "postgres"):
-            setups = [SERVERS[key] for key in args.servers if SERVERS[key].backend == backend]
-            try:
-                with contextlib.ExitStack() as stack:
-                    servers = []
-                    for number, setup in enumerate(setups):
-                        url = args.pg_url
-                        if cluster is not None and backend == "postgres":
-                            url = cluster.create_database(f"bulkbill_concurrency_{number}")
-                        servers.append(stack.enter_context(served(setup, url)))
-                    rows.extend(bench_group(servers, args))
-            except BenchError as exc:
-                print(f"\nABORTED ({backend}): {exc}", file=sys.stderr)
-                return 2
+    try:
+        rows = measure(args)
+    except BenchError as exc:
+        print(f"\nABORTED: {exc}", file=sys.stderr)
+        return 2
     print(f"end: {load_average()}")
     print()
     for line in ratios(rows):
