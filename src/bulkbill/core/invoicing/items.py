@@ -36,6 +36,8 @@ from bulkbill.core.money import (
 # Subscription lines accept only these changes (seed 002; spec Decision 6 adds metadata).
 SUBSCRIPTION_EDITABLE = frozenset({"tax_rates", "discounts", "metadata"})
 PRICING_FIELDS = ("amount", "price", "pricing", "price_data")
+_PRICING_FIELD_SET = frozenset(PRICING_FIELDS)
+_ONE = Decimal(1)
 
 
 def amount_field(changes: LineChanges) -> str:
@@ -213,16 +215,18 @@ def build_new_item(
     owner: ItemOwner, changes: LineChanges, refs: References, path: Path, errors: InputCollector, *, now: int
 ) -> ItemValues:
     """A new item is priced by exactly one of amount, a price id or price_data."""
-    if not any(f in changes.given for f in PRICING_FIELDS):
+    if changes.given.isdisjoint(_PRICING_FIELD_SET):
         errors.add(
             (*path, "amount"),
             ErrorCode.PARAMETER_MISSING,
             "You must specify one of amount, pricing[price] or price_data for a new line.",
         )
-    values = apply_changes(blank_item(owner, now=now), owner, changes, refs, path, errors)
+    blank = blank_item(owner, now=now)
+    # Every change, the default discountable included, lands in one evolve: this runs for every new line.
+    updates = _item_updates(blank, owner, changes, refs, path, errors)
     if "discountable" not in changes.given:
-        values = evolve(values, discountable=values.amount >= 0)
-    return values
+        updates["discountable"] = updates.get("amount", blank.amount) >= 0
+    return evolve(blank, **updates)
 
 
 def apply_changes(
@@ -236,15 +240,31 @@ def apply_changes(
     """Apply one line's changes to an item; invoice-item lines take every field, subscription lines three."""
     if base.kind == ItemKind.SUBSCRIPTION:
         return _apply_subscription_changes(base, changes, refs, owner, path, errors)
-    values = _apply_pricing(base, owner, changes, refs, path, errors)
+    updates = _item_updates(base, owner, changes, refs, path, errors)
+    return evolve(base, **updates) if updates else base
+
+
+def _item_updates(
+    base: ItemValues,
+    owner: ItemOwner,
+    changes: LineChanges,
+    refs: References,
+    path: Path,
+    errors: InputCollector,
+) -> dict[str, Any]:
+    """An invoice-item line's changes as the ItemValues fields they set, checked (apply_changes' rule).
+
+    Collected as one dict, applied by the caller in one evolve: this runs for every line of a bulk call.
+    """
+    updates = _apply_pricing(base, owner, changes, refs, path, errors)
     if changes.currency is not None and changes.currency.lower() != owner.currency:
         errors.add(
             (*path, "currency"),
             ErrorCode.CURRENCY_MISMATCH,
             f"The currency {changes.currency.lower()} does not match the invoice currency {owner.currency}.",
         )
-    # Collected and applied in one replace(): this runs for every line of a bulk call.
-    updates: dict[str, Any] = _discount_and_tax_updates(changes, refs, owner, path, errors)
+    if changes.discounts is not None or changes.tax_rates is not None:
+        updates.update(_discount_and_tax_updates(changes, refs, owner, path, errors))
     if changes.description is not None:
         updates["description"] = changes.description
     if changes.discountable is not None:
@@ -261,7 +281,7 @@ def apply_changes(
     if changes.metadata is not None:
         check_metadata(changes.metadata, (*path, "metadata"), errors)
         updates["metadata"] = merge_metadata(base.metadata, changes.metadata, (*path, "metadata"), errors)
-    return evolve(values, **updates) if updates else values
+    return updates
 
 
 def _apply_subscription_changes(
@@ -292,8 +312,12 @@ def _apply_pricing(
     refs: References,
     path: Path,
     errors: InputCollector,
-) -> ItemValues:
-    definers: list[str] = [f for f in ("amount", "price_data") if f in changes.given]
+) -> dict[str, Any]:
+    """The pricing fields a line's changes set (none when its price does not change)."""
+    given = changes.given
+    definers: list[str] = ["amount"] if "amount" in given else []
+    if "price_data" in given:
+        definers.append("price_data")
     named = refs.prices.get(changes.price) if changes.price is not None else None
     custom = named is not None and named.is_custom(owner.currency)
     if changes.price is not None and not custom:
@@ -304,11 +328,11 @@ def _apply_pricing(
             ErrorCode.PARAMETERS_EXCLUSIVE,
             f"You may only specify one of these parameters: {', '.join(definers)}.",
         )
-        return base
+        return {}
     if custom:
-        return _priced_custom(base, owner, changes, refs, path, errors)
+        return _priced_custom(owner, changes, refs, path, errors)
     if not definers and changes.quantity is None:
-        return base  # nothing about the price changes
+        return {}  # nothing about the price changes
     quantity = base.quantity
     if changes.quantity is not None and _quantity_ok(changes.quantity, (*path, changes.quantity_field), errors):
         quantity = changes.quantity  # a refused quantity is reported, and priced as before meanwhile
@@ -321,23 +345,25 @@ def _apply_pricing(
             )
         if abs(changes.amount) > MAX_AMOUNT:
             errors.add((*path, "amount"), AMOUNT_TOO_LARGE, amount_limit_message())
-        return evolve(
-            base,
-            unit_amount_decimal=Decimal(changes.amount),
-            quantity=Decimal(1),
-            amount=changes.amount,
-            price_id=None,
-            product_id=None,
-            amount_defined=True,
-        )
-    values = base
+        return {
+            "unit_amount_decimal": Decimal(changes.amount),
+            "quantity": _ONE,
+            "amount": changes.amount,
+            "price_id": None,
+            "product_id": None,
+            "amount_defined": True,
+        }
+    priced: dict[str, Any] = {}
     if changes.price is not None:
-        values = _priced_by_id(base, owner, changes, refs, path, errors)
+        priced = _priced_by_id(owner, changes, refs, path, errors)
     elif changes.price_data is not None:
-        values = _priced_inline(base, owner, changes.price_data, refs, (*path, "price_data"), errors)
-    price_info = refs.prices.get(values.price_id) if values.price_id is not None else None
+        priced = _priced_inline(owner, changes.price_data, refs, (*path, "price_data"), errors)
+    # The item as priced so far: what `priced` sets, else the base's.
+    price_id = priced.get("price_id", base.price_id)
+    price_info = refs.prices.get(price_id) if price_id is not None else None
     scheme = price_info.scheme if price_info is not None else None
-    unit, amount = priced_line(scheme, owner.currency, values.unit_amount_decimal, quantity)
+    unit_before = priced.get("unit_amount_decimal", base.unit_amount_decimal)
+    unit, amount = priced_line(scheme, owner.currency, unit_before, quantity)
     if abs(amount) > MAX_AMOUNT:
         errors.add(
             (*path, changes.quantity_field),
@@ -345,22 +371,22 @@ def _apply_pricing(
             f"The line amount (unit amount × quantity) would be {amount}, past the limit of {MAX_AMOUNT} minor units.",
         )
         amount = 0
-    # One replace for the unit price and what follows from it (this runs for every line of a bulk call).
-    if values.amount_defined and changes.quantity is None:
-        return evolve(values, unit_amount_decimal=unit, quantity=quantity)
-    return evolve(values, unit_amount_decimal=unit, quantity=quantity, amount=amount, amount_defined=False)
+    priced["unit_amount_decimal"], priced["quantity"] = unit, quantity
+    amount_defined = priced.get("amount_defined", base.amount_defined)
+    if not (amount_defined and changes.quantity is None):
+        priced["amount"], priced["amount_defined"] = amount, False
+    return priced
 
 
 def _priced_custom(
-    base: ItemValues,
     owner: ItemOwner,
     changes: LineChanges,
     refs: References,
     path: Path,
     errors: InputCollector,
-) -> ItemValues:
+) -> dict[str, Any]:
     """A custom_unit_amount price: the line's `amount` (else the price's preset) is the amount chosen."""
-    values = _priced_by_id(base, owner, changes, refs, path, errors)
+    priced = _priced_by_id(owner, changes, refs, path, errors)
     assert changes.price is not None
     scheme = refs.prices[changes.price].scheme
     pricing = scheme.in_currency(owner.currency) if scheme is not None else None
@@ -387,7 +413,8 @@ def _priced_custom(
             f"The amount must be between the price's custom_unit_amount minimum ({custom.minimum}) "
             f"and maximum ({custom.maximum}).",
         )
-    return evolve(values, unit_amount_decimal=Decimal(chosen), quantity=Decimal(1), amount=chosen, amount_defined=False)
+    priced.update(unit_amount_decimal=Decimal(chosen), quantity=_ONE, amount=chosen, amount_defined=False)
+    return priced
 
 
 def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
@@ -403,19 +430,19 @@ def _quantity_ok(quantity: Decimal, path: Path, errors: InputCollector) -> bool:
 
 
 def _priced_by_id(
-    base: ItemValues,
     owner: ItemOwner,
     changes: LineChanges,
     refs: References,
     path: Path,
     errors: InputCollector,
-) -> ItemValues:
+) -> dict[str, Any]:
+    """The fields a price named by id sets (none when it cannot price the line)."""
     assert changes.price is not None
     price_path = (*path, *changes.price_path)
     price = refs.prices.get(changes.price)
     if price is None:
         errors.not_found(price_path, "price", changes.price)
-        return base
+        return {}
     if not price.priced_in(owner.currency):
         errors.add(
             price_path,
@@ -433,27 +460,26 @@ def _priced_by_id(
         errors.add(price_path, ErrorCode.PRICE_INACTIVE, "The price specified is inactive.")
     if price.scheme is None and price.unit_amount_decimal is None:
         errors.add(price_path, ErrorCode.PRICE_UNSUPPORTED, "The price has neither a unit amount nor tiers.")
-        return base
+        return {}
     pricing = price.scheme.in_currency(owner.currency) if price.scheme is not None else None
     unit = pricing.unit_amount if pricing is not None else price.unit_amount_decimal
-    return evolve(
-        base,
-        unit_amount_decimal=unit if unit is not None else Decimal(0),
-        price_id=price.id,
-        product_id=price.product_id,
-        new_product=None,
-        amount_defined=False,
-    )
+    return {
+        "unit_amount_decimal": unit if unit is not None else Decimal(0),
+        "price_id": price.id,
+        "product_id": price.product_id,
+        "new_product": None,
+        "amount_defined": False,
+    }
 
 
 def _priced_inline(
-    base: ItemValues,
     owner: ItemOwner,
     data: PriceData,
     refs: References,
     path: Path,
     errors: InputCollector,
-) -> ItemValues:
+) -> dict[str, Any]:
+    """The fields inline price_data sets."""
     if data.currency is None:
         if data.product_required:
             errors.missing((*path, "currency"))
@@ -491,14 +517,13 @@ def _priced_inline(
     elif abs(unit) > MAX_AMOUNT:
         errors.add((*path, "unit_amount"), AMOUNT_TOO_LARGE, amount_limit_message())
         unit = Decimal(0)
-    return evolve(
-        base,
-        unit_amount_decimal=unit,
-        price_id=None,
-        product_id=data.product,
-        new_product=data.new_product,
-        amount_defined=False,
-    )
+    return {
+        "unit_amount_decimal": unit,
+        "price_id": None,
+        "product_id": data.product,
+        "new_product": data.new_product,
+        "amount_defined": False,
+    }
 
 
 def _discount_and_tax_updates(

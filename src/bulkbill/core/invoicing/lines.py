@@ -96,14 +96,15 @@ def plan_add_lines(
         )
     planned: list[PlannedAdd] = []
     assigned: set[str] = set()
+    owner = invoice.owner
     for i, add in enumerate(adds):
         path: Path = ("lines", i)
         if add.invoice_item is None:
-            planned.append(PlannedAdd(build_new_item(invoice.owner, add.changes, refs, path, errors, now=now)))
+            planned.append(PlannedAdd(build_new_item(owner, add.changes, refs, path, errors, now=now)))
             continue
         item = _assignable_item(invoice, add.invoice_item, items, assigned, (*path, "invoice_item"), errors)
         if item is not None:
-            values = apply_changes(item.values, invoice.owner, add.changes, refs, path, errors)
+            values = apply_changes(item.values, owner, add.changes, refs, path, errors)
             planned.append(PlannedAdd(values, existing_item_id=item.id))
     errors.raise_if_any()
     return planned
@@ -159,13 +160,14 @@ def plan_update_lines(
     errors.raise_if_any()
     result: dict[str, ItemValues] = {}
     last: dict[str, tuple[Path, UpdateLine]] = {}  # each discount line's last update, where its amount is named
+    owner = invoice.owner
     for i, update in enumerate(updates):
         path: Path = ("lines", i)
         line = _line_on_invoice(update.id, lines, (*path, "id"), errors)
         if line is None:
             continue
         current = result.get(line.id, line.values)
-        result[line.id] = apply_changes(current, invoice.owner, update.changes, refs, path, errors)
+        result[line.id] = apply_changes(current, owner, update.changes, refs, path, errors)
         if applied_to and line.item_id in applied_to:
             last[line.id] = (path, update)
     for line_id, (path, update) in last.items():
