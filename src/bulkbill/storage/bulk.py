@@ -70,7 +70,8 @@ def update_rows(
 def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """A prebuilt SELECT's rows as the driver returns them, in the session's transaction: no result
     processing, so only for columns the driver already returns as wanted (text, integers; SQLite
-    returns booleans as 0 / 1). Compiled once per dialect; `params` name its bound parameters."""
+    returns booleans as 0 / 1; storage.rows.driver_decoder says how to read the others). Compiled once per
+    dialect; `params` name its bound parameters (an expanding one takes a list)."""
     if session.autoflush:
         session.flush()  # what the session's own execute would do first: the rows include pending changes
     connection = session.connection()
@@ -82,8 +83,13 @@ def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str,
             cast(SQLCompiler, statement.compile(dialect=dialect)),
         )
     compiled = held[1]
-    values: Any = compiled.construct_params(dict(params))
-    arguments: Any = values if compiled.positiontup is None else [values[name] for name in compiled.positiontup]
+    text = compiled.string
+    if compiled.post_compile_params:  # an expanding IN: its markers are rendered for this call's list
+        expanded = compiled.construct_expanded_state(dict(params))
+        text, values, names = expanded.statement, expanded.parameters, expanded.positiontup
+    else:
+        values, names = compiled.construct_params(dict(params)), compiled.positiontup
+    arguments: Any = values if names is None else [values[name] for name in names]
     raw: Any = connection.connection.driver_connection
     driver: Any = dialect.loaded_dbapi
     rows: list[tuple[Any, ...]] = []
@@ -91,12 +97,12 @@ def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str,
     def read() -> None:
         cursor = raw.cursor()
         try:
-            cursor.execute(compiled.string, arguments)
+            cursor.execute(text, arguments)
             rows.extend(cursor.fetchall())
         finally:
             cursor.close()
 
-    _run(driver, compiled.string, read)
+    _run(driver, text, read)
     return rows
 
 

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, inspect
+from sqlalchemy import JSON, Boolean, Text, cast, inspect
 
+from bulkbill.storage import json_codec
 from bulkbill.storage.types import DecimalText
 
 T = TypeVar("T")
@@ -41,6 +42,44 @@ def json_text(value: Any) -> str | None:
 def decimal_text(value: Decimal | None) -> str | None:
     """An exact decimal as stored: its plain notation, never an exponent."""
     return None if value is None else format(value, "f")
+
+
+def stored_json(value: str | None) -> Any:
+    """A JSON column's value from its stored text (read with cast(…, Text)); None for SQL NULL."""
+    # Most rows carry "[]", "{}" or null here: skip the JSON parser for them.
+    if value is None or value == "null":
+        return None
+    if value == "[]":
+        return []
+    return {} if value == "{}" else json_codec.loads(value)
+
+
+def stored_decimal(value: Any) -> Decimal | None:
+    """An exact decimal as the driver returns it (text on SQLite, a Decimal on PostgreSQL), as DecimalText reads it."""
+    if value is None:
+        return None
+    return value if value.__class__ is Decimal else Decimal(value)
+
+
+def as_read(column: Any) -> Any:
+    """A column as a driver-level SELECT reads it (storage.bulk.driver_rows): JSON as its stored text."""
+    return cast(column, Text) if isinstance(column.type, JSON) else column
+
+
+def driver_decoder(column: Any) -> Callable[[Any], Any] | None:
+    """How the driver's value of a column selected with as_read becomes what the ORM would read (None: as is)."""
+    column_type = column.type
+    if isinstance(column_type, JSON):
+        return stored_json
+    if isinstance(column_type, DecimalText):
+        return stored_decimal
+    if isinstance(column_type, Boolean):
+        return _stored_bool
+    return None
+
+
+def _stored_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def _encoder(column_type: Any) -> Callable[[Any], Any] | None:
@@ -80,4 +119,14 @@ def new_object(model: Callable[..., T], row: Mapping[str, Any]) -> T:
     return model(**{key: value for key, value in row.items() if value is not None})
 
 
-__all__ = ["JsonText", "RowLayout", "decimal_text", "json_text", "new_object"]
+__all__ = [
+    "JsonText",
+    "RowLayout",
+    "as_read",
+    "decimal_text",
+    "driver_decoder",
+    "json_text",
+    "new_object",
+    "stored_decimal",
+    "stored_json",
+]

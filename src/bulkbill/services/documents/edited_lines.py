@@ -13,31 +13,25 @@ from collections.abc import Mapping
 from typing import Any
 from typing import cast as cast_type
 
-from sqlalchemy import JSON, Table, Text, cast, inspect, select
+from sqlalchemy import JSON, Table, inspect, select
 
 from bulkbill.core.invoicing.items import ItemValues
-from bulkbill.services.invoicing.invoice_totals import LINE_ID, FigureRow, stored_json
+from bulkbill.services.invoicing.invoice_totals import LINE_ID, FigureRow
 from bulkbill.services.invoicing.item_rows import VALUE_COLUMNS, values_from_columns
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import update_rows
-from bulkbill.storage.rows import decimal_text, json_text
+from bulkbill.storage.rows import as_read, decimal_text, json_text, stored_json
 from bulkbill.storage.tables import InvoiceItem
 from bulkbill.storage.types import DecimalText
-
-
-def _as_read(column: Any) -> Any:
-    """A JSON column is read as its stored text (decoded only where a rule needs it)."""
-    return cast(column, Text) if isinstance(column.type, JSON) else column
-
 
 _COLUMNS = (
     InvoiceItem.id,
     InvoiceItem.invoice_id,
     LINE_ID,
-    *map(_as_read, VALUE_COLUMNS),  # values_from_columns' order
+    *map(as_read, VALUE_COLUMNS),  # values_from_columns' order
     # what the edit merges into, and the line's figures (compared as text by the totals)
     *map(
-        _as_read,
+        as_read,
         (
             InvoiceItem.extras,
             InvoiceItem.custom_fields,

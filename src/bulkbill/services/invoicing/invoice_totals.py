@@ -20,8 +20,8 @@ from bulkbill.core.invoicing.totals import LineTerms, TaxAmount, TaxExempt, TaxR
 from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage import json_codec
 from bulkbill.storage.bulk import driver_rows
+from bulkbill.storage.rows import stored_json
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem, TaxRate
 from bulkbill.storage.types import IdString
 
@@ -124,16 +124,6 @@ def load_lines_by_id(uow: UnitOfWork, invoice_id: str, line_ids: set[str]) -> di
         )
     )
     return {entry.line_id: entry for entry in map(LoadedLine, items)}
-
-
-def stored_json(value: str | None) -> Any:
-    """A JSON column's value from its stored text (read with cast(…, Text)); None for SQL NULL."""
-    # Most rows carry "[]", "{}" or null here: skip the JSON parser for them.
-    if value is None or value == "null":
-        return None
-    if value == "[]":
-        return []
-    return {} if value == "{}" else json_codec.loads(value)
 
 
 def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:

@@ -101,12 +101,12 @@ class HeldItem:
     extras: dict[str, Any]
 
 
-_HELD_FIELDS = tuple(HeldItem.__dataclass_fields__)
+HELD_FIELDS = tuple(HeldItem.__dataclass_fields__)
 
 
 def held_item(row: Mapping[str, Any], discount_amounts: list[dict[str, Any]] | str) -> HeldItem:
     """A HeldItem from a new item's row (new_item_columns) and its line's discount amounts after the totals."""
-    fields = {name: row[name] for name in _HELD_FIELDS}
+    fields = {name: row[name] for name in HELD_FIELDS}
     # Unchanged by the totals, a new line's figures are still the stored text ("[]").
     if isinstance(discount_amounts, str):
         discount_amounts = [] if discount_amounts == "[]" else json.loads(discount_amounts)
