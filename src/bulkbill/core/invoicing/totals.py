@@ -124,6 +124,8 @@ def discount_for(terms: CouponTerms, base: int) -> int:
 
 def taxes_for(base: int, rates: Sequence[TaxRateTerms], exempt: TaxExempt = TaxExempt.NONE) -> tuple[TaxAmount, ...]:
     """Exclusive tax is base × r; inclusive tax is the part of base above base / (1 + Σr); none when exempt."""
+    if not rates:
+        return ()
     if exempt is not TaxExempt.NONE:  # each rate still shows, at 0 and with the reason (Stripe)
         return tuple(TaxAmount(r.tax_rate_id, r.inclusive, 0, base, exempt) for r in rates)
     out: list[TaxAmount] = []
@@ -175,10 +177,11 @@ def compute_invoice(
             invoice_discount_total += off
 
     figures: list[LineFigures] = []
-    for i, line in enumerate(lines):
-        rates = line.tax_rates if line.tax_rates is not None else tuple(default_tax_rates)
-        taxes = line.manual_taxes if line.manual_taxes is not None else taxes_for(remaining[i], rates, tax_exempt)
-        figures.append(LineFigures(line.amount, tuple(applied[i]), taxes))
+    defaults = tuple(default_tax_rates)
+    for line, left, discounts in zip(lines, remaining, applied, strict=True):
+        rates = line.tax_rates if line.tax_rates is not None else defaults
+        taxes = line.manual_taxes if line.manual_taxes is not None else taxes_for(left, rates, tax_exempt)
+        figures.append(LineFigures(line.amount, tuple(discounts) if discounts else (), taxes))
 
     all_taxes = [t for f in figures for t in f.taxes]
     exclusive_tax = sum(t.amount for t in all_taxes if not t.inclusive)

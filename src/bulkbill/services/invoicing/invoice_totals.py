@@ -280,22 +280,22 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
         rate_ids.update(row.tax_rates or ())
     coupons = coupon_terms(uow, discount_ids, invoice.currency)
     rates = tax_terms(uow, rate_ids)
-    # Most lines of a bulk call carry no discounts, rates or manual taxes: no generator for those.
-    terms = [
-        LineTerms(
-            amount=r.amount,
-            discountable=r.discountable,
-            discounts=tuple([coupons[d] for d in r.discounts if d in coupons]) if r.discounts else (),
-            tax_rates=(
-                (tuple([rates[t] for t in r.tax_rates if t in rates]) if r.tax_rates else ())
-                if r.tax_rates is not None
-                else None
-            ),
-            product_id=r.product_id,
-            manual_taxes=stored_taxes(r.manual_taxes) if r.manual_taxes is not None else None,
-        )
-        for r in rows
-    ]
+    # Most lines of a bulk call carry no discounts, rates or manual taxes: no comprehension for those.
+    terms: list[LineTerms] = []
+    for r in rows:
+        if r.discounts or r.tax_rates or r.manual_taxes is not None:
+            terms.append(
+                LineTerms(
+                    r.amount,
+                    r.discountable,
+                    tuple([coupons[d] for d in r.discounts if d in coupons]),
+                    None if r.tax_rates is None else tuple([rates[t] for t in r.tax_rates if t in rates]),
+                    r.product_id,
+                    stored_taxes(r.manual_taxes),
+                )
+            )
+        else:
+            terms.append(LineTerms(r.amount, r.discountable, (), None if r.tax_rates is None else (), r.product_id))
     figures = compute_invoice(
         terms,
         invoice_discounts=[coupons[d] for d in invoice.discounts if d in coupons],
@@ -304,6 +304,8 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
     )
     changed: list[FigureRow] = []
     for row, fig in zip(rows, figures.lines, strict=True):
+        if not fig.discount_amounts and not fig.taxes and row.discount_amounts in _NONE and row.taxes in _NONE:
+            continue  # no figures, as before (most lines): nothing to build or compare
         discount_amounts = discount_amounts_column(fig.discount_amounts)
         taxes = taxes_column(fig.taxes)
         if not (_same(row.discount_amounts, discount_amounts) and _same(row.taxes, taxes)):
@@ -313,6 +315,9 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
     for name, value in columns.items():
         setattr(invoice, name, value)
     return changed
+
+
+_NONE: tuple[str, list[Any]] = ("[]", [])  # a line's empty figures, as stored text or as a list
 
 
 def stored_taxes(stored: list[dict[str, Any]] | None) -> tuple[TaxAmount, ...] | None:
