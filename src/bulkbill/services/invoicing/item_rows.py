@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -104,14 +105,18 @@ class HeldItem:
 HELD_FIELDS = tuple(HeldItem.__dataclass_fields__)
 
 
+_HELD_VALUES = operator.itemgetter(*HELD_FIELDS)
+_HELD_DISCOUNT_AMOUNTS = HELD_FIELDS.index("discount_amounts")
+
+
 def held_item(row: Mapping[str, Any], discount_amounts: list[dict[str, Any]] | str) -> HeldItem:
     """A HeldItem from a new item's row (new_item_columns) and its line's discount amounts after the totals."""
-    fields = {name: row[name] for name in HELD_FIELDS}
+    fields = list(_HELD_VALUES(row))
     # Unchanged by the totals, a new line's figures are still the stored text ("[]").
     if isinstance(discount_amounts, str):
         discount_amounts = [] if discount_amounts == "[]" else json.loads(discount_amounts)
-    fields["discount_amounts"] = discount_amounts
-    return HeldItem(**fields)
+    fields[_HELD_DISCOUNT_AMOUNTS] = discount_amounts
+    return HeldItem(*fields)
 
 
 # The item columns the core's ItemValues is made of (read as plain rows on hot paths).
