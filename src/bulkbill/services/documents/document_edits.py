@@ -39,10 +39,10 @@ from bulkbill.core.metadata import merge_fields
 from bulkbill.services.accounting.periods import check_open_period, closed_periods
 from bulkbill.services.customers.org_scope import resolve_orgs
 from bulkbill.services.documents.documents import NewItem, add_item_row, inherit_dates, plan_new_item
-from bulkbill.services.documents.edited_lines import EditedLine, load_edited_lines, write_line_changes
+from bulkbill.services.documents.edited_lines import EditedLine, load_edited_lines
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.invoicing.invoice_totals import FigureRow, load_figure_rows, recalculate_rows_many
-from bulkbill.services.invoicing.item_rows import changed_columns
+from bulkbill.services.invoicing.item_rows import changed_columns, write_item_changes
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 
@@ -157,7 +157,7 @@ def update_documents(uow: UnitOfWork, edits: Sequence[DocumentEdit], org_ids: li
     edited = [plan for plan in plans if _apply(uow, plan, updates)]
     # Every item update in one statement per set of changed columns; then every invoice's totals,
     # from the rows in hand (re-read only where items were added or deleted), written together.
-    write_line_changes(uow, updates)
+    write_item_changes(uow, updates)
     if any(p.reshaped for p in edited):
         uow.session.flush()
     recalculate_rows_many(uow, [(p.invoice, _figure_rows(uow, p)) for p in edited])

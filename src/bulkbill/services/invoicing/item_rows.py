@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -246,48 +246,64 @@ def changed_columns(
 
 
 def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, ItemValues]]) -> dict[str, dict[str, Any]]:
-    """Store planned values for many items in one executemany: item id → (customer, before, after).
+    """Store planned values for many items: item id → (customer, before, after).
 
-    Only the columns that changed are written (rows with the same changed columns share one
-    executemany). Returns every item's stored column values, for the totals that follow.
+    Only the columns that changed are written (write_item_changes). Returns every item's stored column
+    values, for the totals that follow.
     """
     stored: dict[str, dict[str, Any]] = {}
-    rows: list[dict[str, Any]] = []
+    changes: dict[str, dict[str, Any]] = {}
     for item_id, (customer, before, after) in planned.items():
         columns, changed = changed_columns(uow, before, after, customer_id=customer, item_id=item_id)
         stored[item_id] = columns
         if changed:
-            rows.append({"tenant_id": uow.tenant_id, "id": item_id, **changed})
-    if rows:
+            changes[item_id] = changed
+    if changes:
         uow.session.flush()  # discounts and products created above exist before the items point at them
-        # Rows changing the same columns share one statement: UPDATE ... FROM unnest on PostgreSQL (one
-        # round trip, not one per row), an executemany on SQLite; no ORM bulk machinery either way.
-        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for row in rows:
-            names = tuple(k for k in row if k not in ("tenant_id", "id"))
-            by_columns.setdefault(names, []).append(
-                (row["tenant_id"], row["id"], *(_stored_value(k, row[k]) for k in names))
-            )
-        for names, group in by_columns.items():
-            update_rows(uow.session, _ITEM_TABLE, ("tenant_id", "id"), [_ITEM_COLUMNS[k].name for k in names], group)
+        write_item_changes(uow, changes)
     return stored
 
 
+def write_item_changes(uow: UnitOfWork, changes: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write each item's changed attributes (item id → attribute → value): one statement per set of names.
+
+    Rows changing the same columns share one statement: UPDATE … FROM unnest on PostgreSQL (one round
+    trip, not one per row), an executemany on SQLite; no ORM bulk machinery either way.
+    """
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for item_id, changed in changes.items():
+        if changed:
+            names = tuple(sorted(changed))
+            groups.setdefault(names, []).append((uow.tenant_id, item_id, *(changed[n] for n in names)))
+    for names, rows in groups.items():
+        encoders = [(i, encode) for i, n in enumerate(names, start=2) if (encode := _STORED[n][1]) is not None]
+        encoded: list[Sequence[Any]] = list(rows)
+        if encoders:
+            for k, row in enumerate(rows):
+                values = list(row)
+                for i, encode in encoders:
+                    values[i] = encode(values[i])
+                encoded[k] = values
+        update_rows(uow.session, _ITEM_TABLE, ("tenant_id", "id"), [_STORED[n][0] for n in names], encoded)
+
+
+def _stored_as(column: Any) -> Callable[[Any], Any] | None:
+    """How a bulk write stores a column's value (storage.bulk takes values as stored)."""
+    type_ = column.type
+    if isinstance(type_, JSON):
+        # None is JSON null in a JSON column, SQL NULL where none_as_null says so (as the ORM writes it).
+        null = None if type_.none_as_null else "null"
+        return lambda value: null if value is None else json_text(value)
+    if isinstance(type_, DecimalText):
+        return decimal_text
+    return None
+
+
 _ITEM_TABLE: Table = InvoiceItem.__table__  # type: ignore[assignment]
-_ITEM_COLUMNS = {attr.key: attr.columns[0] for attr in InvoiceItem.__mapper__.column_attrs}
-
-
-def _stored_value(key: str, value: Any) -> Any:
-    """An item attribute's value as the ORM writes it: JSON as its text (JSON null where the column does not
-    store SQL NULL for None), exact decimals as text."""
-    column_type = _ITEM_COLUMNS[key].type
-    if isinstance(column_type, JSON):
-        if value is None:
-            return None if column_type.none_as_null else "null"
-        return json_text(value)
-    if isinstance(column_type, DecimalText):
-        return decimal_text(value)
-    return value
+# Attribute name → (column name, its encoder or None).
+_STORED = {
+    prop.key: (prop.columns[0].name, _stored_as(prop.columns[0])) for prop in InvoiceItem.__mapper__.column_attrs
+}
 
 
 def new_item_columns(
