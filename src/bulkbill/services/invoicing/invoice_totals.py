@@ -56,7 +56,7 @@ class LoadedLine:
         return self.item.taxes or []
 
 
-@dataclass
+@dataclass(slots=True)
 class FigureRow:
     """One line's inputs to the invoice arithmetic, and the figures it shows now."""
 

@@ -139,6 +139,9 @@ VALUE_COLUMNS = (
 )
 
 
+_KINDS = {kind.value: kind for kind in ItemKind}  # a stored kind's enum member, without the enum's call
+
+
 def values_from_columns(row: Sequence[Any]) -> ItemValues:
     """ItemValues from a row of VALUE_COLUMNS, in that order."""
     (
@@ -159,7 +162,7 @@ def values_from_columns(row: Sequence[Any]) -> ItemValues:
         amount_defined,
     ) = row
     return ItemValues(
-        kind=ItemKind(kind),
+        kind=_KINDS[kind],
         currency=currency,
         unit_amount_decimal=unit,
         quantity=quantity,
