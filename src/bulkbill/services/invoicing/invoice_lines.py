@@ -195,11 +195,16 @@ class Target:
     item_id: str
     customer_id: str
     values: ItemValues
-    item: HeldItem
+    stored: Sequence[Any]  # the row as read and decoded (_KEYS' order)
 
     @property
     def state(self) -> LineState:
         return LineState(self.line_id, self.item_id, self.values)
+
+    @property
+    def item(self) -> HeldItem:
+        """The item as rendering reads it: made only when a removal's events need it."""
+        return HeldItem(*self.stored[1:_HELD_END])
 
 
 def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str, Target]:
@@ -217,9 +222,8 @@ def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str,
         for i, decode in _DECODERS:
             stored[i] = decode(stored[i])
         stored[_DISCOUNT_AMOUNTS] = stored[_DISCOUNT_AMOUNTS] or []
-        item = HeldItem(*stored[1:_HELD_END])
         values = values_from_columns([stored[i] for i in _VALUE_AT])
-        targets[stored[0]] = Target(stored[0], item.id, item.customer_id, values, item)
+        targets[stored[0]] = Target(stored[0], stored[_ITEM_ID], stored[_CUSTOMER_ID], values, stored)
     return targets
 
 
@@ -231,7 +235,7 @@ _TARGET_COLUMNS = (LINE_ID, *_HELD_COLUMNS, *_EXTRA_COLUMNS)
 _KEYS = ("line_id", *HELD_FIELDS, *(c.key for c in _EXTRA_COLUMNS))
 _HELD_END = 1 + len(HELD_FIELDS)
 _VALUE_AT = tuple(_KEYS.index(c.key) for c in VALUE_COLUMNS)  # values_from_columns' order
-_DISCOUNT_AMOUNTS = _KEYS.index("discount_amounts")
+_DISCOUNT_AMOUNTS, _ITEM_ID, _CUSTOMER_ID = (_KEYS.index(k) for k in ("discount_amounts", "id", "customer_id"))
 _DECODERS = tuple((i, d) for i, c in enumerate(_TARGET_COLUMNS) if (d := driver_decoder(c)) is not None)
 # Built once (every update and removal reads its targets): building it cost more than running it.
 _TARGETS = select(*map(as_read, _TARGET_COLUMNS)).where(
