@@ -53,7 +53,7 @@ from bulkbill.services.invoicing.item_rows import (
 )
 from bulkbill.services.invoicing.new_items import ITEMS
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
-from bulkbill.services.platform.session_rows import row_by_id
+from bulkbill.services.platform.session_rows import forget_rows, row_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import driver_rows, insert_rows
 from bulkbill.storage.ids import new_ids
@@ -303,7 +303,8 @@ def remove_lines(
     # A line is its item: deleted with it, or gone when the item becomes pending again.
     unassigned = {s.item_id for s, r in planned if r.behavior == RemoveBehavior.UNASSIGN}
     if deleted:
-        uow.session.execute(delete(InvoiceItem).where(InvoiceItem.tenant_id == t, InvoiceItem.id.in_(deleted)))
+        uow.session.execute(_DELETE_ITEMS, {"tenant_id": t, "ids": sorted(deleted)})
+        forget_rows(uow, InvoiceItem, deleted)
     if unassigned:
         uow.session.execute(
             update(InvoiceItem)
@@ -316,6 +317,16 @@ def remove_lines(
     emit(uow, EventType.INVOICEITEM_DELETED, sorted(deleted))
     gone(uow, EventObject.INVOICEITEM, sorted(deleted))
     return EditedInvoice(invoice, draft.customer)
+
+
+# Built once, and without the ORM's evaluation of its WHERE against every object the session holds
+# (synchronize_session="evaluate" needs a literal IN list, so the statement was built per call):
+# forget_rows drops the deleted items the session holds instead.
+_DELETE_ITEMS = (
+    delete(InvoiceItem)
+    .where(InvoiceItem.tenant_id == bindparam("tenant_id"), InvoiceItem.id.in_(bindparam("ids", expanding=True)))
+    .execution_options(synchronize_session=False)
+)
 
 
 def update_line(uow: UnitOfWork, invoice_id: str, update: UpdateLine) -> LoadedLine:

@@ -51,6 +51,16 @@ def row_by_id(uow: UnitOfWork, model: type[Row], row_id: str, *, lock: Lock | No
     return session.scalars(statement, {"tenant_id": uow.tenant_id, "ids": row_id}).first()
 
 
+def forget_rows(uow: UnitOfWork, model: type[Any], ids: Iterable[str]) -> None:
+    """Drop from the session the rows of `model` with these ids that it holds: a bulk DELETE without the ORM's
+    synchronization has just removed them (what synchronize_session="evaluate" would do, by id, not by WHERE)."""
+    session, tenant_id = uow.session, uow.tenant_id
+    for row_id in ids:
+        held = session.identity_map.get(identity_key(model, (tenant_id, row_id)))
+        if held is not None:
+            session.expunge(held)
+
+
 Lock = Literal["update", "share"]
 # Per model: (one row by id, rows by ids). Built once: building a statement costs more than running it.
 _STATEMENTS: dict[type[Any], tuple[Select[Any], Select[Any]]] = {}
