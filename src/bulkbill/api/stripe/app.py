@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
+from bulkbill.api.route_index import IndexedFastAPI
 from bulkbill.api.stripe import expanders, search
 from bulkbill.api.stripe.catalog import coupons, features, prices, products, promotion_codes, tax_rates
 from bulkbill.api.stripe.customers import balance_transactions, customers, tax_ids
@@ -26,8 +27,8 @@ from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.core.errors import InvalidInput
 
 
-def create_stripe_app() -> FastAPI:
-    app = FastAPI(
+def create_stripe_app() -> IndexedFastAPI:
+    app = IndexedFastAPI(
         title="bulkbill Stripe-compatible API",
         version=API_VERSION,
         docs_url=None,

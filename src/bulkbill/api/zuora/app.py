@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +14,7 @@ from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
 from bulkbill.api.ratelimit import RateLimit
+from bulkbill.api.route_index import IndexedFastAPI
 from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.api.zuora.accounts import accounting_periods, accounts
 from bulkbill.api.zuora.billing import bill_runs
@@ -44,8 +45,8 @@ ROUTERS = (
 )
 
 
-def create_zuora_app() -> FastAPI:
-    app = FastAPI(
+def create_zuora_app() -> IndexedFastAPI:
+    app = IndexedFastAPI(
         title="bulkbill Zuora-compatible API",
         version="2025-08-12",
         docs_url=None,
