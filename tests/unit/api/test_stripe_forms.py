@@ -41,3 +41,23 @@ def test_the_parameter_cap_counts_fields_as_parse_qsl_does() -> None:
     assert len(decode_form("&".join(f"a{i}=1" for i in range(MAX_PARAMETERS)))) == MAX_PARAMETERS
     with pytest.raises(InvalidInput, match="Max number of fields exceeded"):
         decode_form("&".join(f"a{i}=1" for i in range(MAX_PARAMETERS + 1)))
+
+
+def test_a_key_seen_before_decodes_as_the_first_time() -> None:
+    # Keys are remembered from one body to the next; what a body decodes to depends on that body only.
+    first = "lines[0][id]=a&lines[1][id]=b&tags[]=x&tags[]=y"
+    assert decode_form(first) == {"lines": [{"id": "a"}, {"id": "b"}], "tags": ["x", "y"]}
+    assert decode_form(first) == decode_form(first)
+    assert decode_form("lines[1][id]=c&tags[]=z") == {"lines": [{"id": "c"}], "tags": ["z"]}
+    with pytest.raises(InvalidInput, match="both as a value and as a hash"):
+        decode_form("lines=1&lines[0][id]=a")
+
+
+@pytest.mark.parametrize("index", ["1" + "0" * 5000, "9" * 60, "10000"])
+def test_an_index_of_any_length_over_the_cap_is_refused(index: str) -> None:
+    with pytest.raises(InvalidInput, match="Array index too large"):
+        decode_form(f"a[{index}]=1")
+
+
+def test_leading_zeros_do_not_make_an_index_large() -> None:
+    assert decode_form("a[" + "0" * 40 + "1]=x&a[0]=y") == {"a": ["y", "x"]}

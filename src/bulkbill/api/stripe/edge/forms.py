@@ -57,14 +57,61 @@ class _Node(dict[str, Any]):
     indexed = True  # every key so far is an index
 
 
-def _insert(root: _Node, segments: list[str], value: str) -> None:
+# A key as _insert walks it: its segments, and each one's array index (None: a hash key).
+_Path = tuple[tuple[str, ...], tuple[int | None, ...]]
+# Keys repeat from one request to the next (lines[7][description]): each one's decoding and parsing is
+# kept, for keys up to _CACHED_KEY_LENGTH characters and at most _CACHED_KEYS of them (then forgotten).
+_CACHED_KEY_LENGTH = 160
+_CACHED_KEYS = 8192
+_names: dict[str, str] = {}
+_paths: dict[str, _Path] = {}
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    if len(key) <= _CACHED_KEY_LENGTH:
+        if len(cache) >= _CACHED_KEYS:
+            cache.clear()
+        cache[key] = value
+
+
+def _name(raw: str) -> str:
+    """A key percent-decoded (_unquoted), from the cache when seen before."""
+    name = _names.get(raw)
+    if name is None:
+        name = _unquoted(raw)
+        _remember(_names, raw, name)
+    return name
+
+
+def _path(key: str) -> _Path:
+    """A decoded key's segments and their indexes, from the cache when seen before."""
+    path = _paths.get(key)
+    if path is None:
+        segments = tuple(_segments(key))
+        indexes = tuple(_index(s) for s in segments)
+        path = (segments, indexes)
+        _remember(_paths, key, path)
+    return path
+
+
+def _index(segment: str) -> int | None:
+    """An array index (any number of digits: a long one is merely too large, not refused by int()), or None."""
+    if not (segment.isdigit() and segment.isascii()):
+        return None
+    digits = segment.lstrip("0")
+    return int(digits or "0") if len(digits) <= len(str(MAX_INDEX)) else MAX_INDEX + 1
+
+
+def _insert(root: _Node, path: _Path, value: str) -> None:
+    segments, indexes = path
     node = root
     last = len(segments) - 1
     for depth, segment in enumerate(segments):
+        index = indexes[depth]
         if segment == "":
-            segment = f"{node.next_auto}"
-        if segment.isdigit() and segment.isascii():
-            index = int(segment)
+            index = node.next_auto
+            segment = f"{index}"
+        if index is not None:
             if index > MAX_INDEX:
                 raise _refuse(f"Array index too large in {''.join(segments)[:80]}")
             if index >= node.next_auto:
@@ -111,7 +158,7 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     for part in text.split("&"):
         if part:
             name, _, value = part.partition("=")
-            pairs.append((_unquoted(name), _unquoted(value)))
+            pairs.append((_name(name), _unquoted(value)))
     return pairs
 
 
@@ -126,7 +173,7 @@ def decode_form(raw: bytes | str) -> dict[str, Any]:
         raise _refuse(f"Invalid request body: {exc}") from exc
     root = _Node()
     for key, value in pairs:
-        _insert(root, _segments(key), value)
+        _insert(root, _path(key), value)
     result = _finish(root)
     assert isinstance(result, dict)
     if NUL in text or "%00" in text:  # a NUL can only come from one of these
