@@ -29,7 +29,7 @@ from bulkbill.api.envelope import log_unhandled
 from bulkbill.api.state import AppState
 from bulkbill.core.errors import BillingError, Conflict, Unauthenticated, Unavailable
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.db import read_only
+from bulkbill.storage.db import read_only_engine
 
 Work = Callable[[UnitOfWork], dict[str, Any]]
 
@@ -145,9 +145,10 @@ class _Call:
             self.held_in_process = True
 
     def _look(self, key: str) -> idempotency.StoredResponse | None:
-        """Without the write lock (SQLite): the stored response to replay, or None; holds the key in process."""
-        with self.state.sessions() as session, session.begin():
-            read_only(session)
+        """Without the write lock (SQLite): the stored response to replay, or None; holds the key in process.
+
+        The session begins a transaction only if authenticating reads (a key not cached): then a read-only one."""
+        with self.state.sessions(bind=read_only_engine(self.state.engine)) as session:
             uow = self._authenticated(UnitOfWork(session, self.state.settings))
             self.fingerprint = self.fingerprint or self.edge.fingerprint()
             stored = idempotency.look(uow, dialect=self.edge.dialect, key=key, fingerprint=self.fingerprint)

@@ -15,7 +15,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Dialect, Table
+from sqlalchemy import ClauseElement, Dialect, Engine, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -75,7 +75,21 @@ def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str,
     if session.autoflush:
         session.flush()  # what the session's own execute would do first: the rows include pending changes
     connection = session.connection()
-    dialect = connection.dialect
+    return _read(connection.connection.driver_connection, connection.dialect, statement, params)
+
+
+def pooled_driver_rows(engine: Engine, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """driver_rows on a connection of the engine's pool, outside any transaction: the SELECT is its own
+    (on SQLite a read, without the write lock or a BEGIN and COMMIT around it). For one statement whose
+    rows need no snapshot shared with another."""
+    pooled = engine.raw_connection()
+    try:
+        return _read(pooled.driver_connection, engine.dialect, statement, params)
+    finally:
+        pooled.close()  # back to the pool
+
+
+def _read(raw: Any, dialect: Dialect, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     held = _COMPILED.get((id(statement), dialect.name))
     if held is None:  # the statement is held with its compiled form: its id stays its own
         held = _COMPILED[(id(statement), dialect.name)] = (
@@ -90,7 +104,6 @@ def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str,
     else:
         values, names = compiled.construct_params(dict(params)), compiled.positiontup
     arguments: Any = values if names is None else [values[name] for name in names]
-    raw: Any = connection.connection.driver_connection
     driver: Any = dialect.loaded_dbapi
     rows: list[tuple[Any, ...]] = []
 
@@ -138,4 +151,4 @@ def _run(driver: Any, statement: str, write: Callable[[], object]) -> None:
         raise DBAPIError.instance(statement, None, exc, driver.Error, hide_parameters=True) from exc
 
 
-__all__ = ["driver_rows", "insert_rows", "update_rows"]
+__all__ = ["driver_rows", "insert_rows", "pooled_driver_rows", "update_rows"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, Select, create_engine, event
@@ -103,6 +104,18 @@ def read_only(session: Session) -> None:
     """Begin the session's transaction as one that only reads: on SQLite without the write lock
     (it neither waits for nor blocks writers); on PostgreSQL an ordinary transaction."""
     session.connection(execution_options={READ_ONLY: True})
+
+
+_READ_ONLY_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The engine (same pool) whose transactions begin as `read_only` ones: a session bound to it begins
+    one only once it reads, and then without SQLite's write lock."""
+    ro = _READ_ONLY_ENGINES.get(engine)
+    if ro is None:
+        ro = _READ_ONLY_ENGINES[engine] = engine.execution_options(**{READ_ONLY: True})
+    return ro
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -21,12 +21,13 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol, cast
+from typing import Any, NamedTuple, NoReturn, Protocol, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, select, text, update
+from sqlalchemy import ColumnElement, Engine, Table, bindparam, delete, select, text, update
 
 from bulkbill.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import driver_rows, pooled_driver_rows
 from bulkbill.storage.tables import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
@@ -40,6 +41,23 @@ _READ_KEY = select(*_KEYS.c).where(
     _KEYS.c.key == bindparam("key"),
 )
 _INSERT_KEY = _KEYS.insert()
+# What `look` reads, straight from the driver (every column text or an integer): the fields of StoredKey.
+_LOOK_KEY = select(
+    _KEYS.c.request_hash, _KEYS.c.state, _KEYS.c.status_code, _KEYS.c.body, _KEYS.c.request_id, _KEYS.c.created
+).where(
+    _KEYS.c.tenant_id == bindparam("tenant_id"),
+    _KEYS.c.dialect == bindparam("dialect"),
+    _KEYS.c.key == bindparam("key"),
+)
+
+
+class _LookedKey(NamedTuple):
+    request_hash: str
+    state: str
+    status_code: int | None
+    body: str | None
+    request_id: str | None
+    created: int
 
 
 class StoredKey(Protocol):
@@ -146,9 +164,18 @@ def look(uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str) -> Stored
     """What `claim` would answer without claiming: a stored response, None for a free key, or the same errors.
 
     It only reads, so on SQLite it runs without the write lock: a request meeting its key in flight
-    answers at once instead of queueing behind the very work it duplicates.
+    answers at once instead of queueing behind the very work it duplicates. The row is read on a
+    pooled connection outside the session's transaction (one statement: no BEGIN and COMMIT around it).
     """
-    row = _stored_key(uow, dialect, key)
+    params = {"tenant_id": uow.tenant_id, "dialect": dialect, "key": key}
+    bind = uow.session.get_bind()
+    # A session bound to a connection (a test's) reads in the transaction that connection holds.
+    found = (
+        pooled_driver_rows(bind, _LOOK_KEY, params)
+        if isinstance(bind, Engine)
+        else driver_rows(uow.session, _LOOK_KEY, params)
+    )
+    row = _LookedKey(*found[0]) if found else None
     if row is None or _lapsed(uow, row):
         return None
     return _answer(row, key, fingerprint)
