@@ -1,5 +1,8 @@
-"""Shared by both dialects: stamp a request id on every response, and turn anything unhandled into
-the dialect's own error envelope instead of a bare 500 (the dialect supplies id, header and body)."""
+"""Shared by both dialects, as one ASGI layer in front of each dialect's routes: stamp a request id on
+every response, refuse before any work a request over its key's rate (429 with Retry-After) or with a
+NUL in its URL (400), and turn anything unhandled into the dialect's own error envelope instead of a
+bare 500 (the dialect supplies id, header and bodies). One layer rather than three: each layer's
+frame and `send` wrapper is paid by every request (docs/performance.md, "Round 6")."""
 
 from __future__ import annotations
 
@@ -11,8 +14,16 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bulkbill.api.access_log import note_request_id
+from bulkbill.api.ratelimit import over_rate
+from bulkbill.api.text_input import nul_refusal, url_nul
+from bulkbill.core.errors import InvalidInput
 
 log = logging.getLogger("bulkbill")
+
+# (seconds to wait) -> (HTTP status, JSON body) in the dialect's envelope.
+RateRefusal = Callable[[int], tuple[int, dict[str, Any]]]
+# (the refusal naming where the NUL is, the request's scope) -> (HTTP status, JSON body).
+NulRefusal = Callable[[InvalidInput, Scope], tuple[int, dict[str, Any]]]
 
 
 class RequestEnvelope:
@@ -23,12 +34,16 @@ class RequestEnvelope:
         header: str,
         new_id: Callable[[], str],
         internal_error: Callable[[], tuple[int, dict[str, Any]]],
+        refuse_rate: RateRefusal,
+        refuse_nul: NulRefusal,
         content_type: str = "application/json",
     ) -> None:
         self.app = app
         self.header = header.lower().encode()
         self.new_id = new_id
         self.internal_error = internal_error
+        self.refuse_rate = refuse_rate
+        self.refuse_nul = refuse_nul
         self.content_type = content_type.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -51,6 +66,16 @@ class RequestEnvelope:
             await send(message)
 
         try:
+            retry_after = await over_rate(scope)
+            if retry_after is not None:
+                status, body = self.refuse_rate(retry_after)
+                await self._refuse(send_with_id, status, body, [(b"retry-after", str(retry_after).encode())])
+                return
+            nul = url_nul(scope)
+            if nul is not None:
+                status, body = self.refuse_nul(nul_refusal(nul), scope)
+                await self._refuse(send_with_id, status, body, [])
+                return
             await self.app(scope, receive, send_with_id)
         except Exception:
             log_unhandled(log, scope.get("method", ""), scope.get("path", ""), request_id)
@@ -61,6 +86,12 @@ class RequestEnvelope:
                 {"type": "http.response.start", "status": status, "headers": [(b"content-type", self.content_type)]}
             )
             await send_with_id({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+    async def _refuse(self, send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+        """A refusal made before routing, in the dialect's envelope."""
+        headers = [(b"content-type", self.content_type), *headers]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": json.dumps(body, separators=(",", ":")).encode()})
 
 
 def log_unhandled(logger: logging.Logger, method: str, path: str, request_id: str) -> None:

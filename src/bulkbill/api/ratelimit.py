@@ -4,7 +4,7 @@ A request is counted against the credential it carries (a Stripe secret key, a Z
 identified by its SHA-256 hash; a request without one (Zuora's POST /oauth/token) is counted against
 its client address. The rate comes from `settings.rate_limit` ("100/second"; "" or "off" disables
 it) and the windows live in `settings.rate_limit_storage_uri` (this process's memory by default).
-Each dialect answers a refused request in its own envelope, with a Retry-After header.
+Each dialect answers a refused request in its own envelope, with a Retry-After header (api/envelope.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from bulkbill.config import Settings
 
@@ -77,27 +76,12 @@ def identity(scope: Scope) -> str:
     return "addr:" + (str(client[0]) if client else "unknown")
 
 
-class RateLimit:
-    """ASGI middleware of a dialect's sub-app: refuses a request over its key's rate before any work."""
-
-    def __init__(self, app: ASGIApp, *, refuse: Refusal, content_type: str = "application/json") -> None:
-        self.app = app
-        self.refuse = refuse
-        self.content_type = content_type.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = scope.get("bulkbill_state")
-        limiter: RateLimiter | None = getattr(state, "limiter", None)
-        if scope["type"] != "http" or limiter is None:
-            await self.app(scope, receive, send)
-            return
-        who = identity(scope)
-        wait = limiter.hit(who) if limiter.in_memory else await run_in_threadpool(limiter.hit, who)
-        if wait is None:
-            await self.app(scope, receive, send)
-            return
-        retry_after = max(1, math.ceil(wait))
-        status, body = self.refuse(retry_after)
-        headers = [(b"content-type", self.content_type), (b"retry-after", str(retry_after).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": json.dumps(body, separators=(",", ":")).encode()})
+async def over_rate(scope: Scope) -> int | None:
+    """Count an HTTP request against its key's rate (settings.rate_limit); None when it may go on, else the
+    whole seconds to wait (its Retry-After). Done by each dialect's envelope (api/envelope.py) before any work."""
+    limiter: RateLimiter | None = getattr(scope.get("bulkbill_state"), "limiter", None)
+    if limiter is None:
+        return None
+    who = identity(scope)
+    wait = limiter.hit(who) if limiter.in_memory else await run_in_threadpool(limiter.hit, who)
+    return None if wait is None else max(1, math.ceil(wait))

@@ -3,18 +3,16 @@
 PostgreSQL cannot store NUL in text while SQLite keeps it, so without this one rule the same request
 would be stored on one database and refused on the other (with a misleading "out of range"). No Stripe
 or Zuora field has a use for it. Bodies are checked by each dialect's decoder (Stripe forms, Zuora
-JSON and forms) with `refuse_nul`; URLs (path and query string) by `RefuseNulInUrl`, before routing,
-for every route of a dialect at once.
+JSON and forms) with `refuse_nul`; URLs (path and query string) with `url_nul`, before routing,
+for every route of a dialect at once (by its envelope, api/envelope.py).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from bulkbill.core.errors import ErrorCode, FieldError, InvalidInput, Path
 
@@ -52,10 +50,9 @@ def refuse_nul(value: Any, root: Path = ()) -> None:
         raise nul_refusal(path)
 
 
-Refusal = Callable[[InvalidInput, Scope], tuple[int, dict[str, Any]]]
-
-
-def _url_nul(scope: Scope) -> Path | None:
+def url_nul(scope: Scope) -> Path | None:
+    """Where a NUL is in the request's URL: () in the path, (name,) in a query parameter; None without one.
+    Checked by each dialect's envelope (api/envelope.py) before routing."""
     if NUL in scope.get("path", ""):
         return ()
     query = scope.get("query_string", b"")
@@ -65,21 +62,3 @@ def _url_nul(scope: Scope) -> Path | None:
         if NUL in key or NUL in value:
             return (key,)
     return ()
-
-
-class RefuseNulInUrl:
-    """ASGI middleware of a dialect's sub-app: a path or query string holding a NUL is refused (400)."""
-
-    def __init__(self, app: ASGIApp, *, refuse: Refusal, content_type: str = "application/json") -> None:
-        self.app = app
-        self.refuse = refuse
-        self.content_type = content_type.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = _url_nul(scope) if scope["type"] == "http" else None
-        if path is None:
-            await self.app(scope, receive, send)
-            return
-        status, body = self.refuse(nul_refusal(path), scope)
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", self.content_type)]})
-        await send({"type": "http.response.body", "body": json.dumps(body, separators=(",", ":")).encode()})

@@ -11,7 +11,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
-from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.route_index import IndexedFastAPI
 from bulkbill.api.stripe import expanders, search
 from bulkbill.api.stripe.catalog import coupons, features, prices, products, promotion_codes, tax_rates
@@ -23,7 +22,6 @@ from bulkbill.api.stripe.edge.openapi import stripe_openapi
 from bulkbill.api.stripe.events import events, renderers, webhook_endpoints
 from bulkbill.api.stripe.invoicing import credit_notes, invoice_items, invoice_lines, invoices, previews
 from bulkbill.api.stripe.subscriptions import entitlements, meters, schedules, subscriptions, test_clocks
-from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.core.errors import InvalidInput
 
 
@@ -79,9 +77,8 @@ def create_stripe_app() -> IndexedFastAPI:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body("Invalid request."), status_code=400)
 
-    app.add_middleware(RefuseNulInUrl, refuse=_nul_refused)
-    app.add_middleware(RateLimit, refuse=_rate_limited)
-    app.add_middleware(StripeEnvelope)
+    # One layer: the request id, then refusals over the key's rate and of a NUL in the URL, before routing.
+    app.add_middleware(StripeEnvelope, refuse_rate=_rate_limited, refuse_nul=_nul_refused)
     return app
 
 

@@ -13,9 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
 from bulkbill.api.docs import add_docs, module_tag
-from bulkbill.api.ratelimit import RateLimit
 from bulkbill.api.route_index import IndexedFastAPI
-from bulkbill.api.text_input import RefuseNulInUrl
 from bulkbill.api.zuora.accounts import accounting_periods, accounts
 from bulkbill.api.zuora.billing import bill_runs
 from bulkbill.api.zuora.documents import credit_memos, files, invoices, object_query
@@ -80,11 +78,10 @@ def create_zuora_app() -> IndexedFastAPI:
     # gateway's answer, given before the request is read, like an authentication failure's 401).
     # A NUL in the path or query string: category 20, HTTP 400 at every Zuora-Version (refused before
     # the request is read, like a body over the size cap).
-    app.add_middleware(RefuseNulInUrl, refuse=_nul_refused, content_type="application/json; charset=utf-8")
-    app.add_middleware(RateLimit, refuse=_rate_limited, content_type="application/json; charset=utf-8")
+    # Both refused by the envelope, before routing (their bodies are too small to compress).
     # Zuora compresses responses over 1,000 bytes when the client accepts gzip (§1.8).
     app.add_middleware(GZipMiddleware, minimum_size=1001)
-    app.add_middleware(ZuoraEnvelope)
+    app.add_middleware(ZuoraEnvelope, refuse_rate=_rate_limited, refuse_nul=_nul_refused)
     return app
 
 

@@ -1,4 +1,5 @@
-"""Every Stripe-dialect response carries a Request-Id, and nothing escapes as a bare 500."""
+"""Every Stripe-dialect response carries a Request-Id, refusals before routing are Stripe errors, and nothing
+escapes as a bare 500."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import string
 
 from starlette.types import ASGIApp
 
-from bulkbill.api.envelope import RequestEnvelope
+from bulkbill.api.envelope import NulRefusal, RateRefusal, RequestEnvelope
 from bulkbill.api.stripe.edge.errors import internal_error_body
 
 _ALNUM = string.ascii_letters + string.digits
@@ -24,7 +25,12 @@ def new_request_id() -> str:
     return "req_" + "".join(chars)
 
 
-def StripeEnvelope(app: ASGIApp) -> RequestEnvelope:  # noqa: N802 - used as a middleware class
+def StripeEnvelope(app: ASGIApp, *, refuse_rate: RateRefusal, refuse_nul: NulRefusal) -> RequestEnvelope:  # noqa: N802 - used as a middleware class
     return RequestEnvelope(
-        app, header="Request-Id", new_id=new_request_id, internal_error=lambda: (500, internal_error_body())
+        app,
+        header="Request-Id",
+        new_id=new_request_id,
+        internal_error=lambda: (500, internal_error_body()),
+        refuse_rate=refuse_rate,
+        refuse_nul=refuse_nul,
     )
