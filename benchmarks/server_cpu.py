@@ -88,7 +88,8 @@ def bench(backend: str, args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"bulkbill-server-cpu-{backend}-"))
     with database(backend, workdir, args.pg_url) as url:
         key = create_tenant(url)
-        server = start_server(url, workdir / "server.log")
+        # One process: its CPU is read from /proc (several workers would be child processes).
+        server = start_server(url, workdir / "server.log", serve_args=("--workers", "1"))
         api = StripeHttp(server.port, key)
         try:
             pid = server.process.pid
