@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Integer, Select, Table, Text, bindparam, cast, func, select
 
 from bulkbill.services.catalog.discounts import get_discounts
 from bulkbill.services.customers.customers import get_customers
-from bulkbill.services.invoicing.invoice_totals import LoadedLine, load_lines
+from bulkbill.services.invoicing.invoice_totals import stored_json
 from bulkbill.services.invoicing.item_rows import ItemFields
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import driver_rows
 from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, TaxRate
 
 
@@ -32,10 +34,60 @@ class Related:
 EMBEDDED_LINES = 10
 
 
+class ShownLine(Protocol):
+    """An invoice line as rendering reads it: a LoadedLine (an ORM item), or a LineRow (a plain row)."""
+
+    @property
+    def line_id(self) -> str: ...
+    @property
+    def invoice_id(self) -> str: ...
+    @property
+    def discount_amounts(self) -> list[dict[str, Any]]: ...
+    @property
+    def taxes(self) -> list[dict[str, Any]]: ...
+    @property
+    def item(self) -> ItemFields: ...
+
+
+@dataclass(slots=True)
+class LineRow:
+    """An invoice line read as a plain row: its item's columns that rendering reads (ItemFields), its line's
+    id and figures, decoded as the ORM decodes them. A line is its item's row, so it is its own `item`."""
+
+    id: str
+    customer_id: str
+    invoice_id: str
+    line_id: str
+    kind: str
+    currency: str
+    unit_amount_decimal: Decimal
+    quantity_decimal: Decimal
+    amount: int
+    description: str | None
+    discountable: bool
+    discounts: list[str]
+    tax_rates: list[str] | None
+    period_start: int
+    period_end: int
+    metadata_: dict[str, str]
+    price_id: str | None
+    product_id: str | None
+    subscription_id: str | None
+    subscription_item_id: str | None
+    created: int
+    discount_amounts: list[dict[str, Any]]
+    taxes: list[dict[str, Any]]
+    extras: dict[str, Any]
+
+    @property
+    def item(self) -> LineRow:
+        return self
+
+
 @dataclass
 class InvoiceView:
     invoice: Invoice
-    lines: list[LoadedLine]
+    lines: Sequence[ShownLine]
     related: Related
 
 
@@ -84,44 +136,163 @@ def load_related(
 
 
 def invoice_view(
-    uow: UnitOfWork, invoice: Invoice, *, lines: list[LoadedLine] | None = None, with_prices: bool = False
+    uow: UnitOfWork, invoice: Invoice, *, lines: Sequence[ShownLine] | None = None, with_prices: bool = False
 ) -> InvoiceView:
     # Only the embedded first page of lines is shown; `has_more` comes from the invoice's line count.
-    lines = lines if lines is not None else load_lines(uow, invoice.id, limit=EMBEDDED_LINES)
+    lines = lines if lines is not None else first_lines(uow, invoice.id)
     return InvoiceView(invoice, lines, load_related(uow, [invoice], [e.item for e in lines], with_prices=with_prices))
 
 
-def _shown_lines() -> Select[InvoiceItem]:
+# What a LineRow is read from, in its fields' order: JSON columns as their stored text (decoded below
+# only when not "[]", "{}" or null), so that no SQLAlchemy result processing runs on them.
+_ROW_COLUMNS = (
+    "id",
+    "customer_id",
+    "invoice_id",
+    "line_id",
+    "kind",
+    "currency",
+    "unit_amount_decimal",
+    "quantity_decimal",
+    "amount",
+    "description",
+    "discountable",
+    "discounts",
+    "tax_rates",
+    "period_start",
+    "period_end",
+    "metadata",
+    "price_id",
+    "product_id",
+    "subscription_id",
+    "subscription_item_id",
+    "created",
+    "discount_amounts",
+    "taxes",
+    "extras",
+)
+_ITEMS: Table = InvoiceItem.__table__  # type: ignore[assignment]
+_JSON_COLUMNS = {"discounts", "tax_rates", "metadata", "discount_amounts", "taxes", "extras"}
+
+
+def _selected(table: Table) -> list[ColumnElement[Any]]:
+    return [
+        cast(table.c[name], Text).label(name) if name in _JSON_COLUMNS else table.c[name] for name in _ROW_COLUMNS
+    ]
+
+
+def _decimal(value: Any) -> Decimal:
+    # Text on SQLite (DecimalText), a Decimal from PostgreSQL's NUMERIC: as DecimalText reads it.
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def line_row(row: Sequence[Any]) -> LineRow:
+    """A LineRow from a row of _ROW_COLUMNS (JSON as text), decoded as the ORM's column types decode it."""
+    (
+        item_id,
+        customer_id,
+        invoice_id,
+        line_id,
+        kind,
+        currency,
+        unit,
+        quantity,
+        amount,
+        description,
+        discountable,
+        discounts,
+        tax_rates,
+        start,
+        end,
+        metadata,
+        price_id,
+        product_id,
+        subscription_id,
+        subscription_item_id,
+        created,
+        discount_amounts,
+        taxes,
+        extras,
+    ) = row
+    return LineRow(
+        item_id,
+        customer_id,
+        invoice_id,
+        line_id,
+        kind,
+        currency,
+        _decimal(unit),
+        _decimal(quantity),
+        amount,
+        description,
+        bool(discountable),  # SQLite returns 0 / 1
+        stored_json(discounts),
+        stored_json(tax_rates),
+        start,
+        end,
+        stored_json(metadata),
+        price_id,
+        product_id,
+        subscription_id,
+        subscription_item_id,
+        created,
+        stored_json(discount_amounts) or [],  # as LoadedLine shows a line's figures
+        stored_json(taxes) or [],
+        stored_json(extras),
+    )
+
+
+# Built once: the first lines of one invoice, in display order (one index range), read from the driver.
+_FIRST_LINES = (
+    select(*_selected(_ITEMS))
+    .where(_ITEMS.c.tenant_id == bindparam("tenant_id"), _ITEMS.c.invoice_id == bindparam("invoice_id"))
+    .order_by(_ITEMS.c.position)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def first_lines(uow: UnitOfWork, invoice_id: str, limit: int = EMBEDDED_LINES) -> list[LineRow]:
+    """The invoice's first lines as plain rows (what its response embeds), in one statement."""
+    params = {"tenant_id": uow.tenant_id, "invoice_id": invoice_id, "limit": limit}
+    return [line_row(row) for row in driver_rows(uow.session, _FIRST_LINES, params)]
+
+
+def _shown_lines() -> Select[Any]:
     """The first lines of some invoices (each shows EMBEDDED_LINES; `has_more` comes from its line count):
     the lines are ranked per invoice in the database, so only those shown are read."""
     ranked = (
         select(
-            InvoiceItem,
-            func.row_number().over(partition_by=InvoiceItem.invoice_id, order_by=InvoiceItem.position).label("rank"),
+            *_selected(_ITEMS),
+            _ITEMS.c.position,
+            func.row_number().over(partition_by=_ITEMS.c.invoice_id, order_by=_ITEMS.c.position).label("rank"),
         )
         .where(
-            InvoiceItem.tenant_id == bindparam("tenant_id"),
-            InvoiceItem.invoice_id.in_(bindparam("invoice_ids", expanding=True)),
+            _ITEMS.c.tenant_id == bindparam("tenant_id"),
+            _ITEMS.c.invoice_id.in_(bindparam("invoice_ids", expanding=True)),
         )
         .subquery()
     )
-    shown = aliased(InvoiceItem, ranked)
-    return select(shown).where(ranked.c.rank <= bindparam("shown")).order_by(shown.invoice_id, shown.position)
+    return (
+        select(*(ranked.c[name] for name in _ROW_COLUMNS))
+        .where(ranked.c.rank <= bindparam("shown"))
+        .order_by(ranked.c.invoice_id, ranked.c.position)
+    )
 
 
-# Built once: making the ranked subquery's 30-odd column proxies cost ~2-3 ms on every call (events
-# render invoices through this at every commit that changes one).
+# Built once: making the ranked subquery cost ~2-3 ms on every call (events render invoices through
+# this at every commit that changes one).
 _SHOWN_LINES = _shown_lines()
 
 
 def invoice_views(uow: UnitOfWork, invoices: Sequence[Invoice], *, with_prices: bool = False) -> list[InvoiceView]:
-    """Views for a page of invoices: the lines they show and related objects in a fixed number of queries."""
+    """Views for a page of invoices: the lines they show (plain rows) and related objects in a fixed number
+    of queries."""
     if not invoices:
         return []
     ids = [inv.id for inv in invoices]
-    items = uow.session.scalars(_SHOWN_LINES, {"tenant_id": uow.tenant_id, "invoice_ids": ids, "shown": EMBEDDED_LINES})
-    by_invoice: dict[str, list[LoadedLine]] = {i: [] for i in ids}
-    for entry in map(LoadedLine, items):
+    params = {"tenant_id": uow.tenant_id, "invoice_ids": ids, "shown": EMBEDDED_LINES}
+    by_invoice: dict[str, list[LineRow]] = {i: [] for i in ids}
+    for entry in map(line_row, uow.session.execute(_SHOWN_LINES, params)):
         by_invoice[entry.invoice_id].append(entry)
-    related = load_related(uow, invoices, [e.item for ls in by_invoice.values() for e in ls], with_prices=with_prices)
+    related = load_related(uow, invoices, [e for ls in by_invoice.values() for e in ls], with_prices=with_prices)
     return [InvoiceView(inv, by_invoice[inv.id], related) for inv in invoices]

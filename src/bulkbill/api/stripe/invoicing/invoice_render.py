@@ -11,10 +11,9 @@ from bulkbill.api.stripe.edge.numbers import decimal_string
 from bulkbill.core.money import truncate
 from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION, PRORATION_DISCOUNTS
 from bulkbill.core.subscriptions.rules import auto_finalizes, finalizes_at
-from bulkbill.services.invoicing.invoice_totals import LoadedLine
-from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceView, Related
+from bulkbill.services.invoicing.invoice_views import EMBEDDED_LINES, InvoiceView, Related, ShownLine
 from bulkbill.services.invoicing.item_rows import ItemFields
-from bulkbill.storage.tables import Discount, Invoice, InvoiceItem
+from bulkbill.storage.tables import Discount, Invoice
 
 INVOICE_EXPANDABLE = allowed("invoice")
 LINE_EXPANDABLE = allowed("line_item")
@@ -84,7 +83,7 @@ def _netted_discounts(item: ItemFields) -> list[dict[str, Any]]:
     return list(extras.get(PRORATION_DISCOUNTS) or [])
 
 
-def _parent(item: InvoiceItem) -> dict[str, Any]:
+def _parent(item: ItemFields) -> dict[str, Any]:
     proration, credited = _proration(item)
     if item.kind == "subscription" or proration:
         # A proration is an invoice item of a subscription item: Stripe shows it as that item's line.
@@ -125,7 +124,7 @@ def _invoice_parent(inv: Invoice) -> dict[str, Any] | None:
     }
 
 
-def render_line(entry: LoadedLine, related: Related, expand: set[str], prefix: str = "") -> dict[str, Any]:
+def render_line(entry: ShownLine, related: Related, expand: set[str], prefix: str = "") -> dict[str, Any]:
     item = entry.item
     exp_discounts = f"{prefix}discounts" in expand
     exp_amounts = f"{prefix}discount_amounts.discount" in expand
