@@ -176,9 +176,7 @@ _JSON_COLUMNS = {"discounts", "tax_rates", "metadata", "discount_amounts", "taxe
 
 
 def _selected(table: Table) -> list[ColumnElement[Any]]:
-    return [
-        cast(table.c[name], Text).label(name) if name in _JSON_COLUMNS else table.c[name] for name in _ROW_COLUMNS
-    ]
+    return [cast(table.c[name], Text).label(name) if name in _JSON_COLUMNS else table.c[name] for name in _ROW_COLUMNS]
 
 
 def _decimal(value: Any) -> Decimal:

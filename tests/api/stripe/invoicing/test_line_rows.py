@@ -48,9 +48,8 @@ def _invoices(stripe: StripeClient, zuora: ZuoraClient) -> None:
     tenth, fixed = coupon(stripe, percent_off=10), coupon(stripe, amount_off=150, currency="usd")
     customer = stripe.ok("POST", "/v1/customers", {"name": "Zoë", "address": {"city": "Köln", "country": "DE"}})["id"]
     widget = price(stripe, 1234)
-    draft = stripe.ok(
-        "POST", "/v1/invoices", {"customer": customer, "discounts": [{"coupon": tenth}], "metadata": {"b": "2", "a": "1"}}
-    )["id"]
+    fields = {"customer": customer, "discounts": [{"coupon": tenth}], "metadata": {"b": "2", "a": "1"}}
+    draft = stripe.ok("POST", "/v1/invoices", fields)["id"]
     lines: list[dict[str, Any]] = [
         {"amount": 1000, "description": "plain"},
         {"amount": 2500, "tax_rates": [vat], "metadata": {"zz": "last", "aa": "first", "ü": "ß"}},
