@@ -8,6 +8,7 @@ as `profile_hot_path.py` (its --timing-only run), and prints each phase's CPU mi
 whose function a tree does not have are left out.
 
     .venv/bin/python benchmarks/phase_cpu.py --iterations 30 [--only add_lines]
+    .venv/bin/python benchmarks/phase_cpu.py --iterations 10 --zuora invoices_put_50x20   (profile_zuora_bulk's calls)
 """
 
 from __future__ import annotations
@@ -42,8 +43,13 @@ PHASES = [
     ("  totals (recalculate_rows)", "bulkbill.services.invoicing.invoice_totals", "recalculate_rows"),
     ("response rendering", "bulkbill.api.stripe.invoicing.invoices", "invoice_response"),
     ("  its 10 lines (ORM load)", "bulkbill.services.invoicing.invoice_totals", "load_lines"),
+    ("  its 10 lines (plain rows)", "bulkbill.services.invoicing.invoice_views", "first_lines"),
+    ("Zuora PUT: service (update_documents)", "bulkbill.services.documents.document_edits", "update_documents"),
     ("events: before the change", "bulkbill.services.events.outbox", "changing"),
     ("events: written at commit", "bulkbill.services.events.outbox", "_write"),
+    ("  invoices with their lines (invoice_views)", "bulkbill.services.invoicing.invoice_views", "invoice_views"),
+    ("  invoices rendered (render_invoice)", "bulkbill.api.stripe.invoicing.invoice_render", "render_invoice"),
+    ("  items rendered (render_item)", "bulkbill.api.stripe.invoicing.invoice_render", "render_item"),
     ("commit (incl. events written)", "sqlalchemy.orm.session", "SessionTransaction.commit"),
     ("Session.execute (all)", "sqlalchemy.orm.session", "Session.execute"),
     ("Session.get (all)", "sqlalchemy.orm.session", "Session.get"),
@@ -117,12 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--only", default=None, help="only the calls whose label contains this text")
+    parser.add_argument("--zuora", default=None, help="instead: this call of profile_zuora_bulk (invoices_put_50x20)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     importlib.import_module("bulkbill.api.app")  # every module the phases name, imported before wrapping
 
     labels = [label for label, module, path in PHASES if _wrap(label, module, path)]
-    from benchmarks import profile_hot_path
+    from benchmarks import profile_hot_path, profile_zuora_bulk
 
     class _Stats:  # the profiled run prints nothing of its own here
         stats: dict[Any, Any] = {}
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     profile_hot_path.cProfile.Profile = _Switch  # type: ignore[assignment, misc]
     profile_hot_path.pstats.Stats = _Stats  # type: ignore[assignment, misc]
+    driven: Any = profile_zuora_bulk if args.zuora else profile_hot_path
     real_print = print
     n = args.iterations
 
@@ -155,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
             _seconds.clear()
             _calls.clear()
 
-    profile_hot_path.print = report  # type: ignore[attr-defined]
+    driven.print = report
+    if args.zuora:  # its profiled run (the switch on) is the timed call, once per iteration
+        return int(profile_zuora_bulk.main(["--iterations", str(n), "--calls", args.zuora]))
     only = ["--only", args.only] if args.only else []
     return profile_hot_path.main(["--iterations", str(n), *only])
 
