@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulkbill.api.public_links import hosted_page_url, pdf_url
+from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
 from bulkbill.api.stripe.customers.customers import render_address, render_customer, render_shipping
 from bulkbill.api.stripe.edge.expansion import allowed
 from bulkbill.api.stripe.edge.numbers import decimal_string
@@ -126,8 +127,10 @@ def _invoice_parent(inv: Invoice) -> dict[str, Any] | None:
 
 def render_line(entry: ShownLine, related: Related, expand: set[str], prefix: str = "") -> dict[str, Any]:
     item = entry.item
-    exp_discounts = f"{prefix}discounts" in expand
-    exp_amounts = f"{prefix}discount_amounts.discount" in expand
+    # Without expansions (every event, most responses) no path is spelled out per line.
+    exp_discounts = bool(expand) and f"{prefix}discounts" in expand
+    exp_amounts = bool(expand) and f"{prefix}discount_amounts.discount" in expand
+    exp_price = bool(expand) and f"{prefix}pricing.price_details.price" in expand
     return {
         "id": entry.line_id,
         "object": "line_item",
@@ -154,7 +157,7 @@ def render_line(entry: ShownLine, related: Related, expand: set[str], prefix: st
             {"amount": d["amount"], "credit_balance_transaction": None, "discount": d["discount"], "type": "discount"}
             for d in entry.discount_amounts
         ],
-        "pricing": _pricing(item, related, f"{prefix}pricing.price_details.price" in expand),
+        "pricing": _pricing(item, related, exp_price),
         "quantity": truncate(item.quantity_decimal),
         "quantity_decimal": decimal_string(item.quantity_decimal),
         "subscription": item.subscription_id,
@@ -181,8 +184,6 @@ def _shipping_cost(inv: Invoice) -> dict[str, Any] | None:
 
 
 def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
-    from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
-
     inv, related = view.invoice, view.related
     customer = related.customers.get(inv.customer_id)
     details = (customer.details if customer else None) or {}
@@ -304,9 +305,8 @@ def render_item(
     expand: set[str] = frozenset(),  # type: ignore[assignment]
     invoice: Invoice | None = None,
 ) -> dict[str, Any]:
-    from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
-
     customer = related.customers.get(item.customer_id)
+    proration, credited = _proration(item)
     return {
         "id": item.id,
         "object": "invoiceitem",
@@ -339,9 +339,9 @@ def render_item(
         ),
         "period": {"end": item.period_end, "start": item.period_start},
         "pricing": _pricing(item, related, "pricing.price_details.price" in expand),
-        "proration": _proration(item)[0],
+        "proration": proration,
         "proration_details": {
-            "credited_items": _credited_item(item),
+            "credited_items": _credited_item(credited),
             # What the discounts took off when the proration was made (netted into `amount`).
             "discount_amounts": [
                 {"amount": d["amount"], "discount": _discount_ref(d["discount"], related, False)}
@@ -359,9 +359,8 @@ def render_item(
     }
 
 
-def _credited_item(item: ItemFields) -> dict[str, Any] | None:
-    """An invoice item's proration_details.credited_items: the invoice line its credit credits."""
-    credited = _proration(item)[1]
+def _credited_item(credited: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An invoice item's proration_details.credited_items: the invoice line its credit credits (_proration's)."""
     if credited is None:
         return None
     return {"type": "invoice_line_items", "invoice_line_item_details": credited}
