@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -28,7 +28,8 @@ from bulkbill.core.events.retries import DeliveryStatus
 from bulkbill.core.events.types import EventObject, EventType, wants
 from bulkbill.services.platform import compact_json
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.bulk import insert_rows
+from bulkbill.storage import json_codec
+from bulkbill.storage.bulk import driver_rows, insert_rows
 from bulkbill.storage.ids import new_ids
 from bulkbill.storage.tables_events import WebhookEndpoint
 
@@ -281,8 +282,9 @@ def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> Non
         box.queued_deliveries += len(delivery_rows)
 
 
-# Built once (every commit with events reads it): building the statement cost more than running it.
-_ENABLED_ENDPOINTS = select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+# Built once and read from the driver (every commit with events reads it): building the statement, and
+# SQLAlchemy's handling of its result, cost more than running it. The JSON list is read as its text.
+_ENABLED_ENDPOINTS = select(WebhookEndpoint.id, cast(WebhookEndpoint.enabled_events, Text)).where(
     WebhookEndpoint.tenant_id == bindparam("tenant_id"),
     WebhookEndpoint.status == "enabled",
     WebhookEndpoint.deleted.is_(False),
@@ -291,8 +293,8 @@ _ENABLED_ENDPOINTS = select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).
 
 def _endpoints(uow: UnitOfWork) -> list[tuple[str, list[str]]]:
     """The tenant's enabled endpoints and the events each wants (one small indexed read per commit)."""
-    rows = uow.session.execute(_ENABLED_ENDPOINTS, {"tenant_id": uow.tenant_id})
-    return [(endpoint_id, list(enabled)) for endpoint_id, enabled in rows]
+    rows = driver_rows(uow.session, _ENABLED_ENDPOINTS, {"tenant_id": uow.tenant_id})
+    return [(endpoint_id, list(json_codec.loads(enabled))) for endpoint_id, enabled in rows]
 
 
 @orm_event.listens_for(Session, "before_commit")
