@@ -143,9 +143,9 @@ def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str], *, h
         missing = [i for i in missing if i not in bodies]
     if missing:
         bodies |= (rendering.before or rendering.render)(uow, missing)
-    for object_id, body in bodies.items():
-        # A copy: the rendered body may share a dict (metadata) with the row about to change.
-        box.before[(uow.tenant_id, kind, object_id)] = compact_json.detached(body)
+    # A copy (of them all at once): a rendered body may share a dict (metadata) with the row about to change.
+    for object_id, body in compact_json.detached(bodies).items():
+        box.before[(uow.tenant_id, kind, object_id)] = body
 
 
 def emit(uow: UnitOfWork, event_type: EventType, object_ids: Sequence[str] | str) -> None:
