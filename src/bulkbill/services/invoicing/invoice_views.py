@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Integer, Select, Table, Text, bindparam, c
 from bulkbill.services.catalog.discounts import get_discounts
 from bulkbill.services.customers.customers import get_customers
 from bulkbill.services.invoicing.invoice_totals import stored_json
-from bulkbill.services.invoicing.item_rows import ItemFields
+from bulkbill.services.invoicing.item_rows import HeldItem, ItemFields
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import driver_rows
 from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, TaxRate
@@ -50,39 +50,16 @@ class ShownLine(Protocol):
     def item(self) -> ItemFields: ...
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LineRow:
-    """An invoice line read as a plain row: its item's columns that rendering reads (ItemFields), its line's
-    id and figures, decoded as the ORM decodes them. A line is its item's row, so it is its own `item`."""
+    """An invoice line read as a plain row: its item's columns that rendering reads, decoded as the ORM
+    decodes them (a HeldItem), and its line's id and figures; no ORM object."""
 
-    id: str
-    customer_id: str
-    invoice_id: str
+    item: HeldItem
     line_id: str
-    kind: str
-    currency: str
-    unit_amount_decimal: Decimal
-    quantity_decimal: Decimal
-    amount: int
-    description: str | None
-    discountable: bool
-    discounts: list[str]
-    tax_rates: list[str] | None
-    period_start: int
-    period_end: int
-    metadata_: dict[str, str]
-    price_id: str | None
-    product_id: str | None
-    subscription_id: str | None
-    subscription_item_id: str | None
-    created: int
+    invoice_id: str
     discount_amounts: list[dict[str, Any]]
     taxes: list[dict[str, Any]]
-    extras: dict[str, Any]
-
-    @property
-    def item(self) -> LineRow:
-        return self
 
 
 @dataclass
@@ -144,35 +121,17 @@ def invoice_view(
     return InvoiceView(invoice, lines, load_related(uow, [invoice], [e.item for e in lines], with_prices=with_prices))
 
 
-# What a LineRow is read from, in its fields' order: JSON columns as their stored text (decoded below
-# only when not "[]", "{}" or null), so that no SQLAlchemy result processing runs on them.
-_ROW_COLUMNS = (
-    "id",
-    "customer_id",
-    "invoice_id",
-    "line_id",
-    "kind",
-    "currency",
-    "unit_amount_decimal",
-    "quantity_decimal",
-    "amount",
-    "description",
-    "discountable",
-    "discounts",
-    "tax_rates",
-    "period_start",
-    "period_end",
-    "metadata",
-    "price_id",
-    "product_id",
-    "subscription_id",
-    "subscription_item_id",
-    "created",
-    "discount_amounts",
-    "taxes",
-    "extras",
-)
 _ITEMS: Table = InvoiceItem.__table__  # type: ignore[assignment]
+# HeldItem's field → its column's name, where they differ.
+_COLUMN_OF = {"metadata_": "metadata"}
+# What a LineRow is read from: a HeldItem's fields in their order, then the line's id and taxes. JSON
+# columns come as their stored text (decoded below only when not "[]", "{}" or null), so that no
+# SQLAlchemy result processing runs on them.
+_ROW_COLUMNS = (
+    *(_COLUMN_OF.get(name, name) for name in HeldItem.__dataclass_fields__),
+    "line_id",
+    "taxes",
+)
 _JSON_COLUMNS = {"discounts", "tax_rates", "metadata", "discount_amounts", "taxes", "extras"}
 
 
@@ -191,7 +150,6 @@ def line_row(row: Sequence[Any]) -> LineRow:
         item_id,
         customer_id,
         invoice_id,
-        line_id,
         kind,
         currency,
         unit,
@@ -210,14 +168,15 @@ def line_row(row: Sequence[Any]) -> LineRow:
         subscription_item_id,
         created,
         discount_amounts,
-        taxes,
         extras,
+        line_id,
+        taxes,
     ) = row
-    return LineRow(
+    figures = stored_json(discount_amounts)
+    item = HeldItem(
         item_id,
         customer_id,
         invoice_id,
-        line_id,
         kind,
         currency,
         _decimal(unit),
@@ -235,10 +194,11 @@ def line_row(row: Sequence[Any]) -> LineRow:
         subscription_id,
         subscription_item_id,
         created,
-        stored_json(discount_amounts) or [],  # as LoadedLine shows a line's figures
-        stored_json(taxes) or [],
+        figures,
         stored_json(extras),
     )
+    # A line's figures as LoadedLine shows them (never null on a line: the table's CHECK).
+    return LineRow(item, line_id, invoice_id, figures or [], stored_json(taxes) or [])
 
 
 # Built once: the first lines of one invoice, in display order (one index range), read from the driver.
@@ -306,5 +266,5 @@ def invoice_views(uow: UnitOfWork, invoices: Sequence[Invoice], *, with_prices: 
     by_invoice: dict[str, list[LineRow]] = {i: [] for i in ids}
     for entry in map(line_row, _shown_rows(uow, ids)):
         by_invoice[entry.invoice_id].append(entry)
-    related = load_related(uow, invoices, [e for ls in by_invoice.values() for e in ls], with_prices=with_prices)
+    related = load_related(uow, invoices, [e.item for ls in by_invoice.values() for e in ls], with_prices=with_prices)
     return [InvoiceView(inv, by_invoice[inv.id], related) for inv in invoices]

@@ -103,9 +103,9 @@ def test_invoices_render_the_same_from_rows_as_from_orm_objects(
             for entry, row in zip(loaded, rows, strict=True):
                 _same(render_line(entry, old.related, EXPANSIONS), render_line(row, new.related, EXPANSIONS))
                 related = load_related(uow, [], [entry.item], with_item_discounts=True, with_customers=False)
-                _same(render_item(entry.item, related), render_item(row, related))
-                prorations += bool(row.extras.get(PRORATION))
-                credited += row.extras.get(CREDITED) is not None
+                _same(render_item(entry.item, related), render_item(row.item, related))
+                prorations += bool(row.item.extras.get(PRORATION))
+                credited += row.item.extras.get(CREDITED) is not None
             has_more = render_invoice(new)["lines"]["has_more"]
             assert has_more == (inv.line_count > EMBEDDED_LINES)
         # The scenario covers what it claims: prorations, one crediting a line, an invoice with more lines.
