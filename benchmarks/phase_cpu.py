@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--only", default=None, help="only the calls whose label contains this text")
     parser.add_argument("--zuora", default=None, help="instead: this call of profile_zuora_bulk (invoices_put_50x20)")
+    parser.add_argument("--postgres", action="store_true", help="with --zuora: on a throw-away PostgreSQL cluster")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     importlib.import_module("bulkbill.api.app")  # every module the phases name, imported before wrapping
@@ -165,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 
     driven.print = report
     if args.zuora:  # its profiled run (the switch on) is the timed call, once per iteration
-        return int(profile_zuora_bulk.main(["--iterations", str(n), "--calls", args.zuora]))
+        on_postgres = ["--postgres"] if args.postgres else []
+        return int(profile_zuora_bulk.main(["--iterations", str(n), "--calls", args.zuora, *on_postgres]))
     only = ["--only", args.only] if args.only else []
     return profile_hot_path.main(["--iterations", str(n), *only])
 
