@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Integer, Select, Table, Text, bindparam, cast, func, select
+from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func, select
 
 from bulkbill.services.catalog.discounts import get_discounts
 from bulkbill.services.customers.customers import get_customers
-from bulkbill.services.invoicing.invoice_totals import stored_json
 from bulkbill.services.invoicing.item_rows import HeldItem, ItemFields
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import driver_rows
+from bulkbill.storage.rows import as_read, stored_json
 from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, TaxRate
 
 
@@ -132,11 +132,10 @@ _ROW_COLUMNS = (
     "line_id",
     "taxes",
 )
-_JSON_COLUMNS = {"discounts", "tax_rates", "metadata", "discount_amounts", "taxes", "extras"}
 
 
 def _selected(table: Table) -> list[ColumnElement[Any]]:
-    return [cast(table.c[name], Text).label(name) if name in _JSON_COLUMNS else table.c[name] for name in _ROW_COLUMNS]
+    return [as_read(table.c[name]).label(name) for name in _ROW_COLUMNS]
 
 
 def _decimal(value: Any) -> Decimal:
