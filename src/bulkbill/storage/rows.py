@@ -51,6 +51,19 @@ def _encoder(column_type: Any) -> Callable[[Any], Any] | None:
     return None
 
 
+def stored_as(column: Any) -> Callable[[Any], Any] | None:
+    """How a bulk write stores a column's value as the ORM would write it (None: as it is).
+
+    Unlike a new row's encoder, None in a JSON column is JSON null unless the type says
+    none_as_null, as the ORM writes it.
+    """
+    type_ = column.type
+    if isinstance(type_, JSON):
+        null = None if type_.none_as_null else "null"
+        return lambda value: null if value is None else json_text(value)
+    return _encoder(type_)
+
+
 class RowLayout:
     """One table's rows in bulk: its columns in table order, and the attribute each is read from."""
 
@@ -80,4 +93,4 @@ def new_object(model: Callable[..., T], row: Mapping[str, Any]) -> T:
     return model(**{key: value for key, value in row.items() if value is not None})
 
 
-__all__ = ["JsonText", "RowLayout", "decimal_text", "json_text", "new_object"]
+__all__ = ["JsonText", "RowLayout", "decimal_text", "json_text", "new_object", "stored_as"]

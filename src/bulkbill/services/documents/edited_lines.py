@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from typing import cast as cast_type
 
-from sqlalchemy import JSON, Table, Text, cast, inspect, select
+from sqlalchemy import JSON, Text, cast, select
 
 from bulkbill.core.invoicing.items import ItemValues
 from bulkbill.services.invoicing.invoice_totals import LINE_ID, FigureRow, stored_json
 from bulkbill.services.invoicing.item_rows import VALUE_COLUMNS, values_from_columns
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.bulk import update_rows
-from bulkbill.storage.rows import decimal_text, json_text
+from bulkbill.storage.bulk import write_changes
 from bulkbill.storage.tables import InvoiceItem
-from bulkbill.storage.types import DecimalText
 
 
 def _as_read(column: Any) -> Any:
@@ -165,35 +162,6 @@ def load_edited_lines(uow: UnitOfWork, invoice_ids: set[str]) -> dict[str, list[
     return by_invoice
 
 
-def _stored_as(column: Any) -> Any:
-    """How a bulk write stores a column's value (storage.bulk takes values as stored)."""
-    type_ = column.type
-    if isinstance(type_, JSON):
-        # None is JSON null in a JSON column, SQL NULL where none_as_null says so (as the ORM writes it).
-        null = None if type_.none_as_null else "null"
-        return lambda value: null if value is None else json_text(value)
-    if isinstance(type_, DecimalText):
-        return decimal_text
-    return None
-
-
-_TABLE = cast_type(Table, InvoiceItem.__table__)
-# Attribute name → (column name, its encoder or None).
-_STORED = {prop.key: (prop.columns[0].name, _stored_as(prop.columns[0])) for prop in inspect(InvoiceItem).column_attrs}
-
-
 def write_line_changes(uow: UnitOfWork, changes: Mapping[str, Mapping[str, Any]]) -> None:
     """Write each item's changed attributes (item id → attribute → value): one statement per set of names."""
-    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    for item_id, changed in changes.items():
-        if changed:
-            names = tuple(sorted(changed))
-            groups.setdefault(names, []).append((uow.tenant_id, item_id, *(changed[n] for n in names)))
-    for names, rows in groups.items():
-        encoders = [_STORED[n][1] for n in names]
-        encoded = [
-            (tenant, item_id, *(v if enc is None else enc(v) for enc, v in zip(encoders, values, strict=True)))
-            for tenant, item_id, *values in rows
-        ]
-        columns = [_STORED[n][0] for n in names]
-        update_rows(uow.session, _TABLE, ("tenant_id", "id"), columns, encoded)
+    write_changes(uow.session, InvoiceItem, uow.tenant_id, changes)

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path
@@ -43,7 +44,7 @@ from bulkbill.services.orders.line_locks import lock_lines, with_originals
 from bulkbill.services.orders.order_fields import BillingRequest, find_account, parse_iso
 from bulkbill.services.orders.order_views import (
     LineView,
-    fulfillments_of,
+    fulfilled_pairs,
     load_views,
     quantities_for,
     returned_quantities,
@@ -51,6 +52,7 @@ from bulkbill.services.orders.order_views import (
 from bulkbill.services.orders.orders import bill_now
 from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import write_changes
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import OrderLineItem
 
@@ -121,9 +123,7 @@ def update_line_items(
         planned.append((line, plan))
     _check_returns(uow, planned, errors)
     errors.raise_if_any()
-    for line, plan in planned:
-        _apply(uow, line, plan)
-    uow.session.flush()
+    _write(uow, planned)
     result = UpdateResult([line for line, _ in planned])
     if billing is not None:
         result.documents = bill_now(uow, result.lines, billing)
@@ -203,7 +203,7 @@ def _check_returns(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]
         )
     }
     returned = returned_quantities(uow, original_ids, exclude=[line.id for line, _ in affected])
-    fulfilled = fulfillments_of(uow, original_ids)
+    fulfilled = fulfilled_pairs(uow, original_ids)
     for line, plan in affected:
         original = originals[line.original_line_item_id or ""]
         already = returned.get(original.id, Decimal(0))
@@ -215,21 +215,37 @@ def _check_returns(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]
             returned[original.id] = already + quantity
 
 
-def _apply(uow: UnitOfWork, line: OrderLineItem, plan: LinePlan) -> None:
-    """Write a plan: the columns of the fields that changed (a LineField's attribute is its column), attributes, owner.
+def _write(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]]) -> None:
+    """Write the plans set-based (one UPDATE per set of changed columns, storage.bulk.write_changes), not
+    through the unit of work: the loaded lines take the written values as their stored state, so what
+    reads them next (the response, runBilling's flush) sees the update and has nothing left to flush."""
+    session = uow.session
+    session.flush()  # nothing of the call is pending before the lines are written behind the session
+    changes: dict[str, dict[str, Any]] = {}
+    for line, plan in planned:
+        changed = _changes(uow, line, plan)
+        changes[line.id] = changed
+        for name, value in changed.items():
+            set_committed_value(line, name, value)
+    write_changes(session, OrderLineItem, uow.tenant_id, changes)
+
+
+def _changes(uow: UnitOfWork, line: OrderLineItem, plan: LinePlan) -> dict[str, Any]:
+    """What a plan writes: the columns of the fields that changed (a LineField's attribute is its column),
+    attributes, owner, when it went to billing, and when it was updated.
 
     A price or transaction date a client cleared is left for the database to refuse, as it always was.
     """
     after = plan.after
-    for name in plan.changed:
-        setattr(line, name.attribute, _column_value(getattr(after, name.attribute)))
+    changed = {name.attribute: _column_value(getattr(after, name.attribute)) for name in plan.changed}
     if after.attrs != (line.attrs or {}):
-        line.attrs = dict(after.attrs)
+        changed["attrs"] = dict(after.attrs)
     if plan.owner_account_id is not None:
-        line.owner_account_id = plan.owner_account_id
+        changed["owner_account_id"] = plan.owner_account_id
     if plan.sends_to_billing and line.sent_to_billing_at is None:
-        line.sent_to_billing_at = uow.now
-    line.updated = uow.now
+        changed["sent_to_billing_at"] = uow.now
+    changed["updated"] = uow.now
+    return changed
 
 
 def _column_value(value: Any) -> Any:

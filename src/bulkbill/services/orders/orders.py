@@ -39,7 +39,7 @@ from bulkbill.services.orders.order_fields import (
 )
 from bulkbill.services.orders.order_views import (
     LineView,
-    fulfillments_of,
+    fulfilled_pairs,
     load_views,
     quantities_for,
     returned_quantities,
@@ -119,7 +119,7 @@ def create_order(
     # What each original may still have returned is read under its row lock (line_locks).
     lock_lines(uow, {o.id for o in originals.values()})
     returned = returned_quantities(uow, [o.id for o in originals.values()])
-    fulfilled = fulfillments_of(uow, [o.id for o in originals.values()])
+    fulfilled = fulfilled_pairs(uow, [o.id for o in originals.values()])
     ctx = _Context(
         order_id=new_zuora_id(),
         order_date=new.order_date,

@@ -28,7 +28,7 @@ def render_line(
     original, original_order = view.original, view.original_order
     body: dict[str, Any] = {
         "id": ln.id,
-        "orderId": view.order.id,
+        "orderId": ln.order_id,
         "itemNumber": ln.item_number,
         "itemName": ln.item_name,
         "itemType": ln.item_type,
