@@ -13,8 +13,9 @@ lock from its start (BEGIN IMMEDIATE), which serializes the same checks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union
 
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
@@ -26,22 +27,34 @@ def lock_lines(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, OrderLineItem]:
     return lock_rows(uow, OrderLineItem, ids)
 
 
-def with_originals(uow: UnitOfWork, ids: Iterable[str]) -> set[str]:
-    """The lines `ids` and the sales lines those of them that are returns return.
+def lock_with_originals(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, OrderLineItem]:
+    """lock_lines of the lines `ids` and of the sales lines those of them that are returns return.
 
-    Locking both in one statement (lock_lines) keeps the lock order the same for every request.
-    A return's original never changes, so reading it before the lock is safe.
+    One statement locks both (in id order), so the lock order is the same for every request; a
+    return's original never changes, so the subquery that names it needs no lock of its own.
     """
-    wanted = set(ids)
+    wanted = list(set(ids))
     if not wanted:
-        return wanted
-    originals = uow.session.scalars(_ORIGINALS, {"tenant_id": uow.tenant_id, "ids": list(wanted)})
-    return wanted | {o for o in originals if o is not None}
+        return {}
+    statement = _WITH_ORIGINALS["postgresql" if uow.is_postgres else "sqlite"]
+    rows = uow.session.scalars(statement, {"tenant_id": uow.tenant_id, "ids": wanted})
+    return {row.id: row for row in rows}
 
 
-# Built once (bound by tenant and ids): every bulk line call runs it.
-_ORIGINALS = select(OrderLineItem.original_line_item_id).where(
-    OrderLineItem.tenant_id == bindparam("tenant_id"),
-    OrderLineItem.id.in_(bindparam("ids", expanding=True)),
-    OrderLineItem.original_line_item_id.is_not(None),
-)
+def _with_originals() -> Any:
+    of_tenant = OrderLineItem.tenant_id == bindparam("tenant_id")
+    named = OrderLineItem.id.in_(bindparam("ids", expanding=True))
+    originals = select(OrderLineItem.original_line_item_id).where(
+        of_tenant, named, OrderLineItem.original_line_item_id.is_not(None)
+    )
+    # A union rather than `id IN (...) OR id IN (subquery)`: both sides stay primary-key probes.
+    wanted = union(select(OrderLineItem.id).where(of_tenant, named), originals).subquery()
+    return select(OrderLineItem).where(of_tenant, OrderLineItem.id.in_(select(wanted.c.id)))
+
+
+# Built once per database (bound by tenant and ids): every bulk line call runs it. On SQLite the
+# write transaction's database lock stands for the row locks.
+_WITH_ORIGINALS = {
+    "sqlite": _with_originals(),
+    "postgresql": _with_originals().order_by(OrderLineItem.id).with_for_update(),
+}

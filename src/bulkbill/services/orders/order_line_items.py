@@ -40,7 +40,7 @@ from bulkbill.core.orders.line_updates import (
     ToMinor,
     plan_line_update,
 )
-from bulkbill.services.orders.line_locks import lock_lines, with_originals
+from bulkbill.services.orders.line_locks import lock_with_originals
 from bulkbill.services.orders.order_fields import BillingRequest, find_account, parse_iso
 from bulkbill.services.orders.order_views import (
     LineView,
@@ -102,7 +102,7 @@ def update_line_items(
         )
         errors.raise_if_any()
     # A return's check reads its sales line's figures: lock that line too (line_locks).
-    lines = lock_lines(uow, with_originals(uow, {u.id for u in updates}))
+    lines = lock_with_originals(uow, {u.id for u in updates})
     accounts = _accounts(uow, lines.values())
     seen: set[str] = set()
     planned: list[tuple[OrderLineItem, LinePlan]] = []
