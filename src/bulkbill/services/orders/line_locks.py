@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, union
 
+from bulkbill.services.orders.order_views import LINE_COLUMNS, LineRow
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.tables_orders import OrderLineItem
@@ -27,8 +28,8 @@ def lock_lines(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, OrderLineItem]:
     return lock_rows(uow, OrderLineItem, ids)
 
 
-def lock_with_originals(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, OrderLineItem]:
-    """lock_lines of the lines `ids` and of the sales lines those of them that are returns return.
+def lock_with_originals(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, LineRow]:
+    """lock_lines of the lines `ids` and of the sales lines those of them that are returns return, as plain rows.
 
     One statement locks both (in id order), so the lock order is the same for every request; a
     return's original never changes, so the subquery that names it needs no lock of its own.
@@ -37,8 +38,8 @@ def lock_with_originals(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, OrderL
     if not wanted:
         return {}
     statement = _WITH_ORIGINALS["postgresql" if uow.is_postgres else "sqlite"]
-    rows = uow.session.scalars(statement, {"tenant_id": uow.tenant_id, "ids": wanted})
-    return {row.id: row for row in rows}
+    rows = uow.session.execute(statement, {"tenant_id": uow.tenant_id, "ids": wanted})
+    return {row[1]: LineRow(*row) for row in rows}
 
 
 def _with_originals() -> Any:
@@ -49,7 +50,7 @@ def _with_originals() -> Any:
     )
     # A union rather than `id IN (...) OR id IN (subquery)`: both sides stay primary-key probes.
     wanted = union(select(OrderLineItem.id).where(of_tenant, named), originals).subquery()
-    return select(OrderLineItem).where(of_tenant, OrderLineItem.id.in_(select(wanted.c.id)))
+    return select(*LINE_COLUMNS).where(of_tenant, OrderLineItem.id.in_(select(wanted.c.id)))
 
 
 # Built once per database (bound by tenant and ids): every bulk line call runs it. On SQLite the

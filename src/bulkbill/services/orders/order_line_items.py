@@ -17,7 +17,6 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bulkbill.core.customers.org_scope import in_scope
 from bulkbill.core.errors import ErrorCode, InputCollector, NotFound, Path
@@ -43,6 +42,8 @@ from bulkbill.core.orders.line_updates import (
 from bulkbill.services.orders.line_locks import lock_with_originals
 from bulkbill.services.orders.order_fields import BillingRequest, find_account, parse_iso
 from bulkbill.services.orders.order_views import (
+    Line,
+    LineRow,
     LineView,
     fulfilled_pairs,
     load_views,
@@ -67,7 +68,7 @@ class LineUpdate:
 
 @dataclass
 class UpdateResult:
-    lines: list[OrderLineItem]
+    lines: list[LineRow]
     documents: list[Invoice] = field(default_factory=list)
 
 
@@ -105,7 +106,7 @@ def update_line_items(
     lines = lock_with_originals(uow, {u.id for u in updates})
     accounts = _accounts(uow, lines.values())
     seen: set[str] = set()
-    planned: list[tuple[OrderLineItem, LinePlan]] = []
+    planned: list[tuple[LineRow, LinePlan]] = []
     for i, update in enumerate(updates):
         where = (*path, i) if indexed else path
         line = lines.get(update.id)
@@ -137,7 +138,7 @@ def _accounts(uow: UnitOfWork, lines: Any) -> dict[str, Customer]:
     return rows_by_id(uow, Customer, ids)
 
 
-def stored_line(line: OrderLineItem) -> StoredLine:
+def stored_line(line: Line) -> StoredLine:
     """A loaded line as the update planner sees it."""
     kind = line.inline_discount_type
     values = LineValues(
@@ -169,7 +170,7 @@ _DISCOUNTS = {d.value: d for d in DiscountType}
 _CATEGORIES = {c.value: c for c in ItemCategory}
 
 
-def _owner(uow: UnitOfWork, line: OrderLineItem, sent: LineFields, orgs: frozenset[str] | None) -> OwnerLookup | None:
+def _owner(uow: UnitOfWork, line: LineRow, sent: LineFields, orgs: frozenset[str] | None) -> OwnerLookup | None:
     """A sent ownerAccountNumber resolved: the line's owner's number now, and the account named (in the call's orgs)."""
     number = sent.owner_account_number
     if LineField.OWNER_ACCOUNT_NUMBER not in sent.given or number is None:
@@ -184,7 +185,7 @@ def _owner(uow: UnitOfWork, line: OrderLineItem, sent: LineFields, orgs: frozens
         return OwnerLookup(current, None)
 
 
-def _check_returns(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]], errors: InputCollector) -> None:
+def _check_returns(uow: UnitOfWork, planned: list[tuple[LineRow, LinePlan]], errors: InputCollector) -> None:
     """A return line's quantity fits what its original may still have returned, once it counts (Booked or later)."""
     affected = [
         (line, plan)
@@ -215,22 +216,18 @@ def _check_returns(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]
             returned[original.id] = already + quantity
 
 
-def _write(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]]) -> None:
-    """Write the plans set-based (one UPDATE per set of changed columns, storage.bulk.write_changes), not
-    through the unit of work: the loaded lines take the written values as their stored state, so what
-    reads them next (the response, runBilling's flush) sees the update and has nothing left to flush."""
-    session = uow.session
-    session.flush()  # nothing of the call is pending before the lines are written behind the session
+def _write(uow: UnitOfWork, planned: list[tuple[LineRow, LinePlan]]) -> None:
+    """Write the plans set-based: one UPDATE per set of changed columns (storage.bulk.write_changes),
+    no ORM object or unit-of-work flush; each row then holds what was written, for what reads it next."""
     changes: dict[str, dict[str, Any]] = {}
     for line, plan in planned:
-        changed = _changes(uow, line, plan)
-        changes[line.id] = changed
+        changed = changes[line.id] = _changes(uow, line, plan)
         for name, value in changed.items():
-            set_committed_value(line, name, value)
-    write_changes(session, OrderLineItem, uow.tenant_id, changes)
+            setattr(line, name, value)
+    write_changes(uow.session, OrderLineItem, uow.tenant_id, changes)
 
 
-def _changes(uow: UnitOfWork, line: OrderLineItem, plan: LinePlan) -> dict[str, Any]:
+def _changes(uow: UnitOfWork, line: LineRow, plan: LinePlan) -> dict[str, Any]:
     """What a plan writes: the columns of the fields that changed (a LineField's attribute is its column),
     attributes, owner, when it went to billing, and when it was updated.
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -27,9 +28,52 @@ from bulkbill.storage.tables import Customer
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, Order, OrderLineItem
 
 
+@dataclass(slots=True)
+class LineRow:
+    """An order line item's stored values as a plain object, in column order (no ORM state to keep):
+    what a bulk update reads, changes in place once written, and shows."""
+
+    tenant_id: str
+    id: str
+    order_id: str
+    item_number: str
+    account_id: str
+    owner_account_id: str
+    item_state: str
+    item_category: str
+    billing_rule: str
+    item_type: str | None
+    item_name: str | None
+    description: str | None
+    currency: str
+    quantity: Decimal
+    list_price_per_unit: Decimal
+    amount_per_unit: Decimal
+    inline_discount_type: str | None
+    inline_discount_per_unit: Decimal | None
+    bill_target_date: str | None
+    transaction_start_date: str
+    transaction_end_date: str
+    uom: str | None
+    product_code: str | None
+    original_line_item_id: str | None
+    sent_to_billing_at: int | None
+    attrs: dict[str, Any]
+    custom_fields: dict[str, Any]
+    created: int
+    updated: int
+
+
+# The table's columns, in LineRow's order (a row of this select is a LineRow's arguments).
+LINE_COLUMNS = tuple(OrderLineItem.__table__.columns)
+assert tuple(c.key for c in LINE_COLUMNS) == tuple(f.name for f in fields(LineRow))
+# A line as either: the ORM object (single reads) or its plain row (bulk updates).
+Line = OrderLineItem | LineRow
+
+
 @dataclass
 class LineView:
-    line: OrderLineItem
+    line: Line
     account: Customer
     owner: Customer
     quantities: Quantities
@@ -125,7 +169,7 @@ def items_of(uow: UnitOfWork, fulfillment_ids: Iterable[str]) -> dict[str, list[
 
 
 def quantities_for(
-    line: OrderLineItem, fulfillments: Sequence[tuple[str, Decimal]], returned: Decimal = Decimal(0)
+    line: Line, fulfillments: Sequence[tuple[str, Decimal]], returned: Decimal = Decimal(0)
 ) -> Quantities:
     """The §2.8 figures of one line, from its fulfillments' (state, quantity)."""
     return line_quantities(
@@ -148,7 +192,7 @@ def _orders_by_id(uow: UnitOfWork, ids: set[str]) -> dict[str, Order]:
 
 def load_views(
     uow: UnitOfWork,
-    lines: Sequence[OrderLineItem],
+    lines: Sequence[Line],
     *,
     orders: dict[str, Order] | None = None,
     with_fulfillments: bool = False,
@@ -190,6 +234,6 @@ def load_views(
     return views
 
 
-def _counts_fulfillments(line: OrderLineItem) -> bool:
+def _counts_fulfillments(line: Line) -> bool:
     """The line's figures add up its fulfillments (line_quantities): rule B, Booked or later."""
     return line.billing_rule != BillingRule.WITHOUT_FULFILLMENT and line.item_state in BOOKED_OR_LATER

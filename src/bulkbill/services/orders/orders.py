@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,7 @@ from bulkbill.services.orders.order_fields import (
     iso,
 )
 from bulkbill.services.orders.order_views import (
+    Line,
     LineView,
     fulfilled_pairs,
     load_views,
@@ -85,7 +86,7 @@ class _Context:
     orgs: frozenset[str] | None = None  # the call's scope: owners outside it do not exist
 
 
-def bill_now(uow: UnitOfWork, lines: list[OrderLineItem], billing: BillingRequest) -> list[Invoice]:
+def bill_now(uow: UnitOfWork, lines: Sequence[Line], billing: BillingRequest) -> list[Invoice]:
     """runBilling (Decision 3): bill the call's lines that end it SentToBilling and are not yet billed."""
     return run_billing(uow, [(SourceType.ORDER_LINE_ITEM, line.id) for line in lines], billing)
 
