@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, select, union
+from sqlalchemy import any_, bindparam, func, select, union
 
 from bulkbill.services.orders.order_views import LINE_COLUMNS, LineRow
 from bulkbill.services.platform.locks import lock_rows
@@ -42,20 +42,22 @@ def lock_with_originals(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, LineRo
     return {row[1]: LineRow(*row) for row in rows}
 
 
-def _with_originals() -> Any:
+def _with_originals(*, postgres: bool) -> Any:
     of_tenant = OrderLineItem.tenant_id == bindparam("tenant_id")
     named = OrderLineItem.id.in_(bindparam("ids", expanding=True))
     originals = select(OrderLineItem.original_line_item_id).where(
         of_tenant, named, OrderLineItem.original_line_item_id.is_not(None)
     )
-    # A union rather than `id IN (...) OR id IN (subquery)`: both sides stay primary-key probes.
-    wanted = union(select(OrderLineItem.id).where(of_tenant, named), originals).subquery()
-    return select(*LINE_COLUMNS).where(of_tenant, OrderLineItem.id.in_(select(wanted.c.id)))
+    # The ids as one set (a union, not `id IN (...) OR id IN (subquery)`), so the lines are read by primary key.
+    wanted = union(select(OrderLineItem.id).where(of_tenant, named), originals)
+    if not postgres:
+        return select(*LINE_COLUMNS).where(of_tenant, OrderLineItem.id.in_(wanted.subquery().select()))
+    # PostgreSQL: `id = ANY(ARRAY(...))` evaluates the set once and probes the primary key with it,
+    # whatever the table's statistics say (a fresh table's made the IN form a scan of the tenant).
+    found = OrderLineItem.id == any_(func.array(wanted.scalar_subquery()))
+    return select(*LINE_COLUMNS).where(of_tenant, found).order_by(OrderLineItem.id).with_for_update()
 
 
 # Built once per database (bound by tenant and ids): every bulk line call runs it. On SQLite the
 # write transaction's database lock stands for the row locks.
-_WITH_ORIGINALS = {
-    "sqlite": _with_originals(),
-    "postgresql": _with_originals().order_by(OrderLineItem.id).with_for_update(),
-}
+_WITH_ORIGINALS = {"sqlite": _with_originals(postgres=False), "postgresql": _with_originals(postgres=True)}
