@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import any_, bindparam, func, select, union
+from sqlalchemy import CompoundSelect, any_, bindparam, func, select, union
 
 from bulkbill.services.orders.order_views import LINE_COLUMNS, LineRow
 from bulkbill.services.platform.locks import lock_rows
@@ -49,7 +49,7 @@ def _with_originals(*, postgres: bool) -> Any:
         of_tenant, named, OrderLineItem.original_line_item_id.is_not(None)
     )
     # The ids as one set (a union, not `id IN (...) OR id IN (subquery)`), so the lines are read by primary key.
-    wanted = union(select(OrderLineItem.id).where(of_tenant, named), originals)
+    wanted: CompoundSelect[Any] = union(select(OrderLineItem.id).where(of_tenant, named), originals)
     if not postgres:
         return select(*LINE_COLUMNS).where(of_tenant, OrderLineItem.id.in_(wanted.subquery().select()))
     # PostgreSQL: `id = ANY(ARRAY(...))` evaluates the set once and probes the primary key with it,
