@@ -15,11 +15,13 @@ import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Dialect, Engine, Table
+from sqlalchemy import ClauseElement, Dialect, Engine, Table, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
+
+from bulkbill.storage.rows import stored_as
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -65,6 +67,43 @@ def update_rows(
         statement = f"UPDATE {table.name} SET {sets} WHERE {matches}"
         width = len(keys)
         _run(driver, statement, lambda: raw.executemany(statement, [(*r[width:], *r[:width]) for r in rows]))
+
+
+def write_changes(session: Session, model: Any, tenant_id: str, changes: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write each row's changed attributes (row id → attribute → value, as the ORM holds them) with
+    update_rows: one statement per set of attribute names, whatever the number of rows."""
+    table, stored = _attributes(model)
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row_id, changed in changes.items():
+        if changed:
+            names = tuple(sorted(changed))
+            groups.setdefault(names, []).append((tenant_id, row_id, *(changed[n] for n in names)))
+    for names, rows in groups.items():
+        # Only the columns stored otherwise than held (JSON, decimals) are encoded: most changes need none.
+        encoders = [(i, encode) for i, n in enumerate(names, start=2) if (encode := stored[n][1]) is not None]
+        encoded: list[Sequence[Any]] = list(rows)
+        if encoders:
+            for k, row in enumerate(rows):
+                values = list(row)
+                for i, encode in encoders:
+                    values[i] = encode(values[i])
+                encoded[k] = values
+        update_rows(session, table, ("tenant_id", "id"), [stored[n][0] for n in names], encoded)
+
+
+# Per model: its table, and attribute name → (column name, how its value is stored).
+_ATTRIBUTES: dict[Any, tuple[Table, dict[str, tuple[str, Callable[[Any], Any] | None]]]] = {}
+
+
+def _attributes(model: Any) -> tuple[Table, dict[str, tuple[str, Callable[[Any], Any] | None]]]:
+    held = _ATTRIBUTES.get(model)
+    if held is None:
+        props = inspect(model).column_attrs
+        held = _ATTRIBUTES[model] = (
+            cast(Table, model.__table__),
+            {p.key: (p.columns[0].name, stored_as(p.columns[0])) for p in props},
+        )
+    return held
 
 
 def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -151,4 +190,4 @@ def _run(driver: Any, statement: str, write: Callable[[], object]) -> None:
         raise DBAPIError.instance(statement, None, exc, driver.Error, hide_parameters=True) from exc
 
 
-__all__ = ["driver_rows", "insert_rows", "pooled_driver_rows", "update_rows"]
+__all__ = ["driver_rows", "insert_rows", "pooled_driver_rows", "update_rows", "write_changes"]

@@ -91,6 +91,19 @@ def _encoder(column_type: Any) -> Callable[[Any], Any] | None:
     return None
 
 
+def stored_as(column: Any) -> Callable[[Any], Any] | None:
+    """How a bulk write stores a column's value as the ORM would write it (None: as it is).
+
+    Unlike a new row's encoder, None in a JSON column is JSON null unless the type says
+    none_as_null, as the ORM writes it.
+    """
+    type_ = column.type
+    if isinstance(type_, JSON):
+        null = None if type_.none_as_null else "null"
+        return lambda value: null if value is None else json_text(value)
+    return _encoder(type_)
+
+
 class RowLayout:
     """One table's rows in bulk: its columns in table order, and the attribute each is read from."""
 
@@ -134,6 +147,7 @@ __all__ = [
     "driver_decoder",
     "json_text",
     "new_object",
+    "stored_as",
     "stored_decimal",
     "stored_json",
 ]

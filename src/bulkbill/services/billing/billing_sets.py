@@ -24,7 +24,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from bulkbill.core.billing.plan import (
     AccountSummary,
@@ -265,7 +279,7 @@ class Selection:
         return [source_id for source_kind, source_id in self.sources if source_kind == kind]
 
 
-def _unbilled(uow: UnitOfWork, kind: SourceType, column: Any, *, after_join: Any = None) -> ColumnElement[bool]:
+def _unbilled(tenant: Any, kind: SourceType, column: Any, *, after_join: Any = None) -> ColumnElement[bool]:
     """No invoice item bills this source: one probe of the unique (tenant, source_type, source_id) index per row.
 
     Written as a scalar subquery with LIMIT 1 rather than NOT EXISTS on purpose: PostgreSQL turns
@@ -277,7 +291,7 @@ def _unbilled(uow: UnitOfWork, kind: SourceType, column: Any, *, after_join: Any
     row of the table scanned first.
     """
     conditions = [
-        InvoiceItem.tenant_id == uow.tenant_id,
+        InvoiceItem.tenant_id == tenant,
         InvoiceItem.source_type == kind.value,
         InvoiceItem.source_id == column,
     ]
@@ -287,9 +301,12 @@ def _unbilled(uow: UnitOfWork, kind: SourceType, column: Any, *, after_join: Any
 
 
 def _restrict(
-    uow: UnitOfWork, query: Select[Any], selection: Selection, kind: SourceType, id_column: Any
+    uow: UnitOfWork, query: Select[Any], selection: Selection, kind: SourceType, id_column: Any, tenant: Any
 ) -> Select[Any]:
-    """The SQL side of the selection; the core predicate (Selection.is_due) has the last word."""
+    """The SQL side of the selection; the core predicate (Selection.is_due) has the last word.
+
+    `tenant` is the tenant's id, or its bound parameter in a statement built once (_named_sources).
+    """
     account = OrderLineItem.account_id
     conditions: list[ColumnElement[bool]] = []
     if selection.target_date is not None:
@@ -301,36 +318,47 @@ def _restrict(
         conditions.append(account <= selection.last_account)
     conditions += selection.scope.conditions(uow, account)
     ids = selection.ids(kind)
-    if ids is not None:
+    if tenant is _TENANT:
+        conditions.append(id_column.in_(_IDS))
+    elif ids is not None:
         conditions.append(id_column.in_(ids))
     if selection.frozen_run_id is not None:
         frozen = BillRunItem
         query = query.join(
             frozen,
             and_(
-                frozen.tenant_id == uow.tenant_id,
+                frozen.tenant_id == tenant,
                 frozen.bill_run_id == selection.frozen_run_id,
                 frozen.source_type == kind.value,
                 frozen.source_id == id_column,
             ),
         )
     after_join = OrderLineItem.tenant_id if kind == SourceType.FULFILLMENT else None
-    return query.where(*conditions, _unbilled(uow, kind, id_column, after_join=after_join))
+    return query.where(*conditions, _unbilled(tenant, kind, id_column, after_join=after_join))
 
 
-def line_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
+# The bound parameters of the statements built once for named sources (a runBilling call).
+_TENANT: BindParameter[str] = bindparam("tenant_id")
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+
+
+def line_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any], *, tenant: Any = None) -> Select[Any]:
     """Rule-A lines that went to billing and are unbilled (and due by the target date, when there is one)."""
+    tenant = uow.tenant_id if tenant is None else tenant
     query = select(*columns).where(
-        OrderLineItem.tenant_id == uow.tenant_id,
+        OrderLineItem.tenant_id == tenant,
         OrderLineItem.billing_rule == BillingRule.WITHOUT_FULFILLMENT.value,
         OrderLineItem.item_state.in_(BILLABLE_STATE_VALUES),
         OrderLineItem.sent_to_billing_at.is_not(None),
     )
-    return _restrict(uow, query, selection, SourceType.ORDER_LINE_ITEM, OrderLineItem.id)
+    return _restrict(uow, query, selection, SourceType.ORDER_LINE_ITEM, OrderLineItem.id, tenant)
 
 
-def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[Any]) -> Select[Any]:
+def fulfillment_query(
+    uow: UnitOfWork, selection: Selection, columns: Sequence[Any], *, tenant: Any = None
+) -> Select[Any]:
     """Fulfillments that went to billing and are unbilled (and due by the target date, when there is one)."""
+    tenant = uow.tenant_id if tenant is None else tenant
     query = (
         select(*columns)
         .select_from(Fulfillment)
@@ -339,12 +367,26 @@ def fulfillment_query(uow: UnitOfWork, selection: Selection, columns: Sequence[A
             (OrderLineItem.tenant_id == Fulfillment.tenant_id) & (OrderLineItem.id == Fulfillment.order_line_item_id),
         )
         .where(
-            Fulfillment.tenant_id == uow.tenant_id,
+            Fulfillment.tenant_id == tenant,
             Fulfillment.state.in_(BILLABLE_STATE_VALUES),
             Fulfillment.sent_to_billing_at.is_not(None),
         )
     )
-    return _restrict(uow, query, selection, SourceType.FULFILLMENT, Fulfillment.id)
+    return _restrict(uow, query, selection, SourceType.FULFILLMENT, Fulfillment.id, tenant)
+
+
+def _named_sources(uow: UnitOfWork, kind: SourceType) -> Select[Any]:
+    """The query of select_records for sources named by id (a runBilling call), built once per kind:
+    bound by tenant_id and ids (building the statement cost more than running it)."""
+    statement = _NAMED.get(kind)
+    if statement is None:
+        query, columns, id_column = _QUERIES[kind]
+        built = query(uow, Selection(sources=()), columns, tenant=_TENANT)
+        statement = _NAMED[kind] = built.order_by(OrderLineItem.account_id, id_column)
+    return statement
+
+
+_NAMED: dict[SourceType, Select[Any]] = {}
 
 
 _LINE_COLUMNS = (
@@ -384,6 +426,10 @@ _FULFILLMENT_COLUMNS = (
     cast(OrderLineItem.attrs, Text),
     OrderLineItem.id,
 )
+_QUERIES: dict[SourceType, tuple[Any, tuple[Any, ...], Any]] = {
+    SourceType.ORDER_LINE_ITEM: (line_query, _LINE_COLUMNS, OrderLineItem.id),
+    SourceType.FULFILLMENT: (fulfillment_query, _FULFILLMENT_COLUMNS, Fulfillment.id),
+}
 _NO_ATTRS: Mapping[str, Any] = {}
 _CATEGORIES = {c.value: c for c in ItemCategory}
 
@@ -405,16 +451,17 @@ def select_records(uow: UnitOfWork, selection: Selection) -> list[SourceRecord]:
     dates: dict[str, dt.date] = {}
     by_account: dict[str, list[SourceRecord]] = {}
     connection = uow.session.connection()  # plain rows: Core, not the ORM
-    queries = (
-        (SourceType.ORDER_LINE_ITEM, line_query, _LINE_COLUMNS, OrderLineItem.id),
-        (SourceType.FULFILLMENT, fulfillment_query, _FULFILLMENT_COLUMNS, Fulfillment.id),
-    )
-    for kind, query, columns, id_column in queries:
-        if selection.ids(kind) == []:
+    named = selection.sources is not None and selection == Selection(sources=selection.sources)
+    for kind, (query, columns, id_column) in _QUERIES.items():
+        ids = selection.ids(kind)
+        if ids == []:
             continue  # the call names none of this kind
-        rows = connection.execute(
-            query(uow, selection, columns).order_by(OrderLineItem.account_id, id_column)
-        ).fetchall()
+        if named:
+            rows = connection.execute(_named_sources(uow, kind), {"tenant_id": uow.tenant_id, "ids": ids}).fetchall()
+        else:
+            rows = connection.execute(
+                query(uow, selection, columns).order_by(OrderLineItem.account_id, id_column)
+            ).fetchall()
         is_fulfillment = kind == SourceType.FULFILLMENT
         for row in rows:
             source_id, account, currency, category, state, quantity, unit, target, sent_at = row[:9]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Table, bindparam, select
+from sqlalchemy import bindparam, select
 
 from bulkbill.core.invoicing.commands import DiscountRef, ItemKind
 from bulkbill.core.invoicing.items import ItemValues
@@ -17,11 +17,10 @@ from bulkbill.services.catalog.discounts import apply_discounts
 from bulkbill.services.invoicing.invoice_rows import NO_LINE
 from bulkbill.services.platform.locks import lock_rows
 from bulkbill.services.platform.uow import UnitOfWork
-from bulkbill.storage.bulk import update_rows
+from bulkbill.storage.bulk import write_changes
 from bulkbill.storage.ids import new_id
-from bulkbill.storage.rows import decimal_text, json_text, new_object
+from bulkbill.storage.rows import new_object
 from bulkbill.storage.tables import InvoiceItem, Product
-from bulkbill.storage.types import DecimalText
 
 
 class ItemFields(Protocol):
@@ -268,45 +267,9 @@ def write_many(uow: UnitOfWork, planned: Mapping[str, tuple[str, ItemValues, Ite
 
 
 def write_item_changes(uow: UnitOfWork, changes: Mapping[str, Mapping[str, Any]]) -> None:
-    """Write each item's changed attributes (item id → attribute → value): one statement per set of names.
-
-    Rows changing the same columns share one statement: UPDATE … FROM unnest on PostgreSQL (one round
-    trip, not one per row), an executemany on SQLite; no ORM bulk machinery either way.
-    """
-    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    for item_id, changed in changes.items():
-        if changed:
-            names = tuple(sorted(changed))
-            groups.setdefault(names, []).append((uow.tenant_id, item_id, *(changed[n] for n in names)))
-    for names, rows in groups.items():
-        encoders = [(i, encode) for i, n in enumerate(names, start=2) if (encode := _STORED[n][1]) is not None]
-        encoded: list[Sequence[Any]] = list(rows)
-        if encoders:
-            for k, row in enumerate(rows):
-                values = list(row)
-                for i, encode in encoders:
-                    values[i] = encode(values[i])
-                encoded[k] = values
-        update_rows(uow.session, _ITEM_TABLE, ("tenant_id", "id"), [_STORED[n][0] for n in names], encoded)
-
-
-def _stored_as(column: Any) -> Callable[[Any], Any] | None:
-    """How a bulk write stores a column's value (storage.bulk takes values as stored)."""
-    type_ = column.type
-    if isinstance(type_, JSON):
-        # None is JSON null in a JSON column, SQL NULL where none_as_null says so (as the ORM writes it).
-        null = None if type_.none_as_null else "null"
-        return lambda value: null if value is None else json_text(value)
-    if isinstance(type_, DecimalText):
-        return decimal_text
-    return None
-
-
-_ITEM_TABLE: Table = InvoiceItem.__table__  # type: ignore[assignment]
-# Attribute name → (column name, its encoder or None).
-_STORED = {
-    prop.key: (prop.columns[0].name, _stored_as(prop.columns[0])) for prop in InvoiceItem.__mapper__.column_attrs
-}
+    """Write each item's changed attributes (item id → attribute → value): one statement per set of names
+    (storage.bulk.write_changes: UPDATE … FROM unnest on PostgreSQL, an executemany on SQLite)."""
+    write_changes(uow.session, InvoiceItem, uow.tenant_id, changes)
 
 
 def new_item_columns(

@@ -39,9 +39,11 @@ from bulkbill.services.billing.run_billing import run_billing
 from bulkbill.services.billing.sequences import FULFILLMENTS, take_numbers
 from bulkbill.services.orders.line_locks import lock_lines
 from bulkbill.services.orders.order_fields import BillingRequest, iso
-from bulkbill.services.orders.order_views import fulfillments_of, items_of
+from bulkbill.services.orders.order_views import fulfilled_pairs, items_of
 from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import insert_rows
+from bulkbill.storage.rows import RowLayout
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import Fulfillment, FulfillmentItem, OrderLineItem, new_zuora_id
 
@@ -86,9 +88,17 @@ class FulfillmentFields:
     items: tuple[ItemFields, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class NewFulfillment:
+    """A fulfillment the call wrote, as its response shows it."""
+
+    id: str
+    fulfillment_number: str
+
+
 @dataclass
 class CreatedFulfillments:
-    fulfillments: list[Fulfillment]
+    fulfillments: list[NewFulfillment]
     items: dict[str, list[FulfillmentItem]]
     documents: list[Invoice] = field(default_factory=list)
 
@@ -109,8 +119,8 @@ def create_fulfillments(
     errors = InputCollector()
     lines = lock_lines(uow, {f.order_line_item_id for f in new if f.order_line_item_id})
     owners = _accounts(uow, {ln.account_id for ln in lines.values()})
-    taken = {k: [(x.state, x.quantity) for x in v] for k, v in fulfillments_of(uow, lines).items()}
-    rows: list[tuple[Fulfillment, tuple[ItemFields, ...]]] = []
+    taken = fulfilled_pairs(uow, lines)
+    rows: list[tuple[dict[str, Any], tuple[ItemFields, ...]]] = []
     for i, f in enumerate(new):
         path: Path = ("fulfillments", i)
         for name, value in (
@@ -152,12 +162,12 @@ def create_fulfillments(
     created = CreatedFulfillments([], {})
     numbers = take_numbers(uow, FULFILLMENTS, len(rows))
     for (row, _), number in zip(rows, numbers, strict=True):
-        row.fulfillment_number = number
-        uow.session.add(row)
-        created.fulfillments.append(row)
-    uow.session.flush()
+        row["fulfillment_number"] = number
+        created.fulfillments.append(NewFulfillment(row["id"], number))
+    # Plain rows in one COPY / executemany (storage.bulk), not an ORM object and a flush per fulfillment.
+    insert_rows(uow.session, _LAYOUT.table, _LAYOUT.columns, [_LAYOUT.encode(row) for row, _ in rows])
     for row, items in rows:
-        created.items[row.id] = [_new_item(uow, row.id, item) for item in items]
+        created.items[row["id"]] = [_new_item(uow, row["id"], item) for item in items]
     # `taken` holds every fulfillment of these lines now (those read, then the call's): nothing to read again.
     settle_lines(uow, lines.values(), known=taken)
     uow.session.flush()
@@ -176,26 +186,30 @@ def _in_scope(accounts: dict[str, Customer], line: OrderLineItem, orgs: frozense
     return in_scope(accounts[line.account_id].org_label, orgs)
 
 
+_LAYOUT = RowLayout(Fulfillment)
+
+
 def _new_row(
     uow: UnitOfWork, f: FulfillmentFields, line: OrderLineItem, state: FulfillmentState, kind: FulfillmentType
-) -> Fulfillment:
-    row = Fulfillment(
-        tenant_id=uow.tenant_id,
-        id=new_zuora_id(),
-        fulfillment_number="",
-        order_line_item_id=line.id,
-        state=state.value,
-        fulfillment_type=kind.value,
-        quantity=f.quantity,
-        fulfillment_date=iso(f.fulfillment_date),
-        bill_target_date=iso(f.bill_target_date),
-        sent_to_billing_at=uow.now if state == FulfillmentState.SENT_TO_BILLING else None,
-        custom_fields=dict(f.custom_fields),
-        created=uow.now,
-        updated=uow.now,
-    )
+) -> dict[str, Any]:
+    """A new fulfillment's row (numbered once every check passed), every attribute named."""
+    row: dict[str, Any] = {
+        "tenant_id": uow.tenant_id,
+        "id": new_zuora_id(),
+        "fulfillment_number": "",
+        "order_line_item_id": line.id,
+        "state": state.value,
+        "fulfillment_type": kind.value,
+        "quantity": f.quantity,
+        "fulfillment_date": iso(f.fulfillment_date),
+        "bill_target_date": iso(f.bill_target_date),
+        "sent_to_billing_at": uow.now if state == FulfillmentState.SENT_TO_BILLING else None,
+        "custom_fields": dict(f.custom_fields),
+        "created": uow.now,
+        "updated": uow.now,
+    }
     for name, column in TEXT_FIELDS.items():
-        setattr(row, column, f.text.get(name))
+        row[column] = f.text.get(name)
     return row
 
 
@@ -220,8 +234,7 @@ def settle_lines(uow: UnitOfWork, lines: Any, *, known: Mapping[str, list[tuple[
     """
     line_list = list(lines)
     if known is None:
-        done = fulfillments_of(uow, [ln.id for ln in line_list])
-        known = {line_id: [(f.state, f.quantity) for f in rows] for line_id, rows in done.items()}
+        known = fulfilled_pairs(uow, [ln.id for ln in line_list])
     for line in line_list:
         pairs = known.get(line.id, [])
         if should_auto_complete(BillingRule(line.billing_rule), ItemState(line.item_state), line.quantity, pairs):
@@ -229,7 +242,7 @@ def settle_lines(uow: UnitOfWork, lines: Any, *, known: Mapping[str, list[tuple[
             line.updated = uow.now
 
 
-def bill_fulfillments(uow: UnitOfWork, fulfillments: list[Fulfillment], billing: BillingRequest) -> list[Invoice]:
+def bill_fulfillments(uow: UnitOfWork, fulfillments: list[NewFulfillment], billing: BillingRequest) -> list[Invoice]:
     """runBilling (Decision 3): bill the call's fulfillments that end it SentToBilling and are not yet billed."""
     return run_billing(uow, [(SourceType.FULFILLMENT, f.id) for f in fulfillments], billing)
 
@@ -288,7 +301,7 @@ def update_fulfillment(
         if name in changes and changes[name] is None:
             errors.add((name,), ErrorCode.INVALID_VALUE, f"{label}: {name} cannot be null.")
     if changes.get("quantity") is not None:
-        others = [(x.state, x.quantity) for x in fulfillments_of(uow, [line.id]).get(line.id, []) if x.id != row.id]
+        others = fulfilled_pairs(uow, [line.id], exclude=row.id).get(line.id, [])
         if problem := quantity_error(changes["quantity"], remaining_quantity(line.quantity, others)):
             errors.add(("quantity",), ErrorCode.RULE_VIOLATION, f"{label}: {problem}")
     target = f.state

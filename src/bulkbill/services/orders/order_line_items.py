@@ -39,11 +39,13 @@ from bulkbill.core.orders.line_updates import (
     ToMinor,
     plan_line_update,
 )
-from bulkbill.services.orders.line_locks import lock_lines, with_originals
+from bulkbill.services.orders.line_locks import lock_with_originals
 from bulkbill.services.orders.order_fields import BillingRequest, find_account, parse_iso
 from bulkbill.services.orders.order_views import (
+    Line,
+    LineRow,
     LineView,
-    fulfillments_of,
+    fulfilled_pairs,
     load_views,
     quantities_for,
     returned_quantities,
@@ -51,6 +53,7 @@ from bulkbill.services.orders.order_views import (
 from bulkbill.services.orders.orders import bill_now
 from bulkbill.services.platform.session_rows import rows_by_id
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import write_changes
 from bulkbill.storage.tables import Customer, Invoice
 from bulkbill.storage.tables_orders import OrderLineItem
 
@@ -65,7 +68,7 @@ class LineUpdate:
 
 @dataclass
 class UpdateResult:
-    lines: list[OrderLineItem]
+    lines: list[LineRow]
     documents: list[Invoice] = field(default_factory=list)
 
 
@@ -100,10 +103,10 @@ def update_line_items(
         )
         errors.raise_if_any()
     # A return's check reads its sales line's figures: lock that line too (line_locks).
-    lines = lock_lines(uow, with_originals(uow, {u.id for u in updates}))
+    lines = lock_with_originals(uow, {u.id for u in updates})
     accounts = _accounts(uow, lines.values())
     seen: set[str] = set()
-    planned: list[tuple[OrderLineItem, LinePlan]] = []
+    planned: list[tuple[LineRow, LinePlan]] = []
     for i, update in enumerate(updates):
         where = (*path, i) if indexed else path
         line = lines.get(update.id)
@@ -121,9 +124,7 @@ def update_line_items(
         planned.append((line, plan))
     _check_returns(uow, planned, errors)
     errors.raise_if_any()
-    for line, plan in planned:
-        _apply(uow, line, plan)
-    uow.session.flush()
+    _write(uow, planned)
     result = UpdateResult([line for line, _ in planned])
     if billing is not None:
         result.documents = bill_now(uow, result.lines, billing)
@@ -137,7 +138,7 @@ def _accounts(uow: UnitOfWork, lines: Any) -> dict[str, Customer]:
     return rows_by_id(uow, Customer, ids)
 
 
-def stored_line(line: OrderLineItem) -> StoredLine:
+def stored_line(line: Line) -> StoredLine:
     """A loaded line as the update planner sees it."""
     kind = line.inline_discount_type
     values = LineValues(
@@ -169,7 +170,7 @@ _DISCOUNTS = {d.value: d for d in DiscountType}
 _CATEGORIES = {c.value: c for c in ItemCategory}
 
 
-def _owner(uow: UnitOfWork, line: OrderLineItem, sent: LineFields, orgs: frozenset[str] | None) -> OwnerLookup | None:
+def _owner(uow: UnitOfWork, line: LineRow, sent: LineFields, orgs: frozenset[str] | None) -> OwnerLookup | None:
     """A sent ownerAccountNumber resolved: the line's owner's number now, and the account named (in the call's orgs)."""
     number = sent.owner_account_number
     if LineField.OWNER_ACCOUNT_NUMBER not in sent.given or number is None:
@@ -184,7 +185,7 @@ def _owner(uow: UnitOfWork, line: OrderLineItem, sent: LineFields, orgs: frozens
         return OwnerLookup(current, None)
 
 
-def _check_returns(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]], errors: InputCollector) -> None:
+def _check_returns(uow: UnitOfWork, planned: list[tuple[LineRow, LinePlan]], errors: InputCollector) -> None:
     """A return line's quantity fits what its original may still have returned, once it counts (Booked or later)."""
     affected = [
         (line, plan)
@@ -203,7 +204,7 @@ def _check_returns(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]
         )
     }
     returned = returned_quantities(uow, original_ids, exclude=[line.id for line, _ in affected])
-    fulfilled = fulfillments_of(uow, original_ids)
+    fulfilled = fulfilled_pairs(uow, original_ids)
     for line, plan in affected:
         original = originals[line.original_line_item_id or ""]
         already = returned.get(original.id, Decimal(0))
@@ -215,21 +216,33 @@ def _check_returns(uow: UnitOfWork, planned: list[tuple[OrderLineItem, LinePlan]
             returned[original.id] = already + quantity
 
 
-def _apply(uow: UnitOfWork, line: OrderLineItem, plan: LinePlan) -> None:
-    """Write a plan: the columns of the fields that changed (a LineField's attribute is its column), attributes, owner.
+def _write(uow: UnitOfWork, planned: list[tuple[LineRow, LinePlan]]) -> None:
+    """Write the plans set-based: one UPDATE per set of changed columns (storage.bulk.write_changes),
+    no ORM object or unit-of-work flush; each row then holds what was written, for what reads it next."""
+    changes: dict[str, dict[str, Any]] = {}
+    for line, plan in planned:
+        changed = changes[line.id] = _changes(uow, line, plan)
+        for name, value in changed.items():
+            setattr(line, name, value)
+    write_changes(uow.session, OrderLineItem, uow.tenant_id, changes)
+
+
+def _changes(uow: UnitOfWork, line: LineRow, plan: LinePlan) -> dict[str, Any]:
+    """What a plan writes: the columns of the fields that changed (a LineField's attribute is its column),
+    attributes, owner, when it went to billing, and when it was updated.
 
     A price or transaction date a client cleared is left for the database to refuse, as it always was.
     """
     after = plan.after
-    for name in plan.changed:
-        setattr(line, name.attribute, _column_value(getattr(after, name.attribute)))
+    changed = {name.attribute: _column_value(getattr(after, name.attribute)) for name in plan.changed}
     if after.attrs != (line.attrs or {}):
-        line.attrs = dict(after.attrs)
+        changed["attrs"] = dict(after.attrs)
     if plan.owner_account_id is not None:
-        line.owner_account_id = plan.owner_account_id
+        changed["owner_account_id"] = plan.owner_account_id
     if plan.sends_to_billing and line.sent_to_billing_at is None:
-        line.sent_to_billing_at = uow.now
-    line.updated = uow.now
+        changed["sent_to_billing_at"] = uow.now
+    changed["updated"] = uow.now
+    return changed
 
 
 def _column_value(value: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -38,8 +38,9 @@ from bulkbill.services.orders.order_fields import (
     iso,
 )
 from bulkbill.services.orders.order_views import (
+    Line,
     LineView,
-    fulfillments_of,
+    fulfilled_pairs,
     load_views,
     quantities_for,
     returned_quantities,
@@ -85,7 +86,7 @@ class _Context:
     orgs: frozenset[str] | None = None  # the call's scope: owners outside it do not exist
 
 
-def bill_now(uow: UnitOfWork, lines: list[OrderLineItem], billing: BillingRequest) -> list[Invoice]:
+def bill_now(uow: UnitOfWork, lines: Sequence[Line], billing: BillingRequest) -> list[Invoice]:
     """runBilling (Decision 3): bill the call's lines that end it SentToBilling and are not yet billed."""
     return run_billing(uow, [(SourceType.ORDER_LINE_ITEM, line.id) for line in lines], billing)
 
@@ -119,7 +120,7 @@ def create_order(
     # What each original may still have returned is read under its row lock (line_locks).
     lock_lines(uow, {o.id for o in originals.values()})
     returned = returned_quantities(uow, [o.id for o in originals.values()])
-    fulfilled = fulfillments_of(uow, [o.id for o in originals.values()])
+    fulfilled = fulfilled_pairs(uow, [o.id for o in originals.values()])
     ctx = _Context(
         order_id=new_zuora_id(),
         order_date=new.order_date,

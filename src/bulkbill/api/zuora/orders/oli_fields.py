@@ -76,7 +76,8 @@ OPTIONAL_ATTRS = (
     "numberOfValidityPeriods",
 )
 ATTR_FIELDS = STANDARD_ATTRS + OPTIONAL_ATTRS
-LINE_FIELDS = frozenset(f.value for f in LineField)  # the typed ones: a wire name is a LineField value
+# The typed ones: a wire name is a LineField value (looked up here: an enum call per name costs more).
+LINE_FIELDS = {f.value: f for f in LineField}
 NUMERIC_ATTRS = frozenset({"prepaidQuantity"})
 
 
@@ -175,16 +176,18 @@ def _json_ready(value: Any) -> Any:
 def line_fields(model: OliCommon, path: tuple[str | int, ...], errors: InputCollector) -> LineFields:
     """The client's fields for one line, typed once here: the fields sent, and wire-only fields kept as attrs."""
     data = model.sent()
-    attrs = {name: _json_ready(data[name]) for name in ATTR_FIELDS if name in data}
+    attrs = {name: _json_ready(data[name]) for name in ATTR_FIELDS if name in data} if data else {}
     custom = check_custom_fields(model.custom, path, errors)
+    # Only a create carries these (read directly: a missing attribute costs pydantic an exception).
+    create = model if isinstance(model, OliCreate) else None
     return LineFields(
-        given=frozenset(LineField(name) for name in model.given() if name in LINE_FIELDS),
+        given=frozenset(LINE_FIELDS[name] for name in data if name in LINE_FIELDS),
         item_state=model.item_state,
-        item_category=getattr(model, "item_category", None),
+        item_category=create.item_category if create else None,
         billing_rule=model.billing_rule,
         item_type=model.item_type,
         item_name=model.item_name,
-        item_number=getattr(model, "item_number", None),
+        item_number=create.item_number if create else None,
         description=model.description,
         quantity=model.quantity,
         list_price_per_unit=model.list_price_per_unit,
@@ -194,12 +197,12 @@ def line_fields(model: OliCommon, path: tuple[str | int, ...], errors: InputColl
         bill_target_date=model.bill_target_date,
         transaction_start_date=model.transaction_start_date,
         transaction_end_date=model.transaction_end_date,
-        currency=getattr(model, "currency", None),
+        currency=create.currency if create else None,
         uom=model.uom,
         product_code=model.product_code,
         owner_account_number=model.owner_account_number,
-        original_order_number=getattr(model, "original_order_number", None),
-        original_order_line_item_number=getattr(model, "original_order_line_item_number", None),
+        original_order_number=create.original_order_number if create else None,
+        original_order_line_item_number=create.original_order_line_item_number if create else None,
         attrs=attrs,
         custom_fields=custom,
     )

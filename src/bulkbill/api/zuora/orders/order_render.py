@@ -25,10 +25,11 @@ def render_line(
     if discount_per_unit is not None and ln.inline_discount_type == DiscountType.FIXED_AMOUNT:
         discount_per_unit = major(discount_per_unit, cur)
     attrs = ln.attrs or {}
+    amount_major = major(amount, cur)
     original, original_order = view.original, view.original_order
     body: dict[str, Any] = {
         "id": ln.id,
-        "orderId": view.order.id,
+        "orderId": ln.order_id,
         "itemNumber": ln.item_number,
         "itemName": ln.item_name,
         "itemType": ln.item_type,
@@ -47,8 +48,8 @@ def render_line(
         "inlineDiscountType": ln.inline_discount_type,
         "inlineDiscountPerUnit": discount_per_unit,
         "listPrice": major(list_price, cur),
-        "amount": major(amount, cur),
-        "amountWithoutTax": major(amount, cur),
+        "amount": amount_major,
+        "amountWithoutTax": amount_major,
         "discount": major(list_price - amount, cur),
         "billTargetDate": ln.bill_target_date,
         "transactionStartDate": ln.transaction_start_date,
