@@ -93,7 +93,7 @@ def fixed_costs(database_url: str, calls: int) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="bulkbill-targets-"))
     server = None
     try:
-        key = create_tenant(database_url)
+        key = create_tenant(database_url, name="targets-fixed-costs")  # beside the hot path's tenant
         server = start_server(database_url, workdir / "server.log")
         api = StripeHttp(server.port, key)
         try:
