@@ -240,6 +240,14 @@ def load_postgres(dsn: str, tenant_id: str, lines: int, accounts: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def _set_items_fillfactor(dsn: str, fillfactor: int) -> None:
+    """invoice_items' fillfactor for this benchmark's database (migration 0021 makes it 70)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE invoice_items SET (fillfactor = {int(fillfactor)})")
+
+
 def load_sqlite(path: Path, tenant_id: str, lines: int, accounts: int) -> None:
     tenant_id = tenant_id
     conn = sqlite3.connect(path)
@@ -569,6 +577,8 @@ def bench_postgres(args: argparse.Namespace) -> PgResults:
         log(f"[postgres] loading {args.lines:,} lines for {args.accounts:,} accounts ...")
         started = time.perf_counter()
         tenant_id = prepare_schema(url)
+        if args.items_fillfactor is not None:  # an A/B of the page room left for in-place updates
+            _set_items_fillfactor(libpq(url), args.items_fillfactor)
         load_postgres(libpq(url), tenant_id, args.lines, args.accounts)
         log(f"[postgres] loaded in {time.perf_counter() - started:.1f} s")
         try:
@@ -683,6 +693,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--chunk-lines", type=int, default=None, help="BULKBILL_BILL_RUN_CHUNK_LINES for the runs")
     parser.add_argument(
+        "--items-fillfactor",
+        type=int,
+        default=None,
+        help="PostgreSQL: set invoice_items' fillfactor (10-100) before loading (default: the schema's, 70)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="run bulkbill and the baseline alternately N times; keep each's best"
     )
     args = parser.parse_args(argv)
@@ -693,6 +709,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if any(lines < 1 or not 1 <= accounts <= lines for lines, accounts in args.sizes):
         parser.error("need 1 <= accounts <= lines")
     args.workers = [count for count in args.workers if count > 0]
+    if args.items_fillfactor is not None and not 10 <= args.items_fillfactor <= 100:
+        parser.error("--items-fillfactor takes 10 to 100")
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
     args.env = {"BULKBILL_BILL_RUN_CHUNK_LINES": str(args.chunk_lines)} if args.chunk_lines else {}
