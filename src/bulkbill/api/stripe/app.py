@@ -33,6 +33,8 @@ def create_stripe_app() -> IndexedFastAPI:
         redoc_url=None,
         servers=[{"url": "/stripe"}],
     )
+    # Stripe answers a path it does not serve (a trailing slash included) with its 404, not a redirect.
+    app.router.redirect_slashes = False
     for module in (
         search,  # before the routers whose /{id} would take "search" for an id
         customers,

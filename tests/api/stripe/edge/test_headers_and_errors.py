@@ -28,6 +28,14 @@ class TestHeadersAndErrors:
         error = response.json()["error"]
         assert error["request_log_url"] == "https://dashboard.stripe.com/test/logs/" + response.headers["Request-Id"]
 
+    def test_a_trailing_slash_is_an_unrecognized_url_not_a_redirect(self, stripe: StripeClient) -> None:
+        for method, path in (("GET", "/v1/customers/"), ("POST", "/v1/invoices/"), ("GET", "/v1/invoices/in_1/")):
+            response = stripe.get(path) if method == "GET" else stripe.post(path)
+            assert response.status_code == 404, (method, path)
+            message = response.json()["error"]["message"]
+            assert message == f"Unrecognized request URL ({method}: {path}).", message
+        assert stripe.get("/v1/customers").status_code == 200  # the path without the slash is served
+
     def test_a_missing_key_gets_stripes_message_verbatim(self, client: TestClient) -> None:
         response = client.get("/stripe/v1/customers")
         assert response.status_code == 401
