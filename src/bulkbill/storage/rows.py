@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -83,6 +83,22 @@ def _stored_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+Decoders = tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+def row_decoders(columns: Iterable[Any]) -> Decoders:
+    """Where a driver-level row of `columns` (selected with as_read) needs decoding, and how (driver_decoder)."""
+    return tuple((i, decode) for i, column in enumerate(columns) if (decode := driver_decoder(column)) is not None)
+
+
+def decoded(row: Iterable[Any], decoders: Decoders) -> list[Any]:
+    """A driver-level row's values as the ORM would read them: each place row_decoders names, decoded."""
+    values = list(row)
+    for i, decode in decoders:
+        values[i] = decode(values[i])
+    return values
+
+
 def _encoder(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, JSON):
         return json_text
@@ -140,13 +156,16 @@ def new_object(model: Callable[..., T], row: Mapping[str, Any]) -> T:
 
 
 __all__ = [
+    "Decoders",
     "JsonText",
     "RowLayout",
     "as_read",
     "decimal_text",
+    "decoded",
     "driver_decoder",
     "json_text",
     "new_object",
+    "row_decoders",
     "stored_as",
     "stored_decimal",
     "stored_json",

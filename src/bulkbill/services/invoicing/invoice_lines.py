@@ -57,7 +57,7 @@ from bulkbill.services.platform.session_rows import forget_rows, row_by_id
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import driver_rows, insert_rows
 from bulkbill.storage.ids import new_ids
-from bulkbill.storage.rows import as_read, driver_decoder
+from bulkbill.storage.rows import as_read, decoded, row_decoders
 from bulkbill.storage.tables import Customer, Invoice, InvoiceItem
 
 
@@ -218,9 +218,7 @@ def _targets(uow: UnitOfWork, invoice: Invoice, line_ids: set[str]) -> dict[str,
     )
     targets = {}
     for row in rows:
-        stored = list(row)
-        for i, decode in _DECODERS:
-            stored[i] = decode(stored[i])
+        stored = decoded(row, _DECODERS)
         stored[_DISCOUNT_AMOUNTS] = stored[_DISCOUNT_AMOUNTS] or []
         values = values_from_columns([stored[i] for i in _VALUE_AT])
         targets[stored[0]] = Target(stored[0], stored[_ITEM_ID], stored[_CUSTOMER_ID], values, stored)
@@ -236,7 +234,7 @@ _KEYS = ("line_id", *HELD_FIELDS, *(c.key for c in _EXTRA_COLUMNS))
 _HELD_END = 1 + len(HELD_FIELDS)
 _VALUE_AT = tuple(_KEYS.index(c.key) for c in VALUE_COLUMNS)  # values_from_columns' order
 _DISCOUNT_AMOUNTS, _ITEM_ID, _CUSTOMER_ID = (_KEYS.index(k) for k in ("discount_amounts", "id", "customer_id"))
-_DECODERS = tuple((i, d) for i, c in enumerate(_TARGET_COLUMNS) if (d := driver_decoder(c)) is not None)
+_DECODERS = row_decoders(_TARGET_COLUMNS)
 # Built once (every update and removal reads its targets): building it cost more than running it.
 _TARGETS = select(*map(as_read, _TARGET_COLUMNS)).where(
     InvoiceItem.tenant_id == bindparam("tenant_id"),

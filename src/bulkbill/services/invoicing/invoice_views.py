@@ -5,17 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func, select
 
 from bulkbill.services.catalog.discounts import get_discounts
 from bulkbill.services.customers.customers import get_customers
-from bulkbill.services.invoicing.item_rows import HeldItem, ItemFields
+from bulkbill.services.invoicing.item_rows import HELD_FIELDS, HeldItem, ItemFields
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import driver_rows
-from bulkbill.storage.rows import as_read, stored_json
+from bulkbill.storage.rows import as_read, decoded, row_decoders
 from bulkbill.storage.tables import Coupon, Customer, Discount, Invoice, InvoiceItem, Price, TaxRate
 
 
@@ -128,7 +127,7 @@ _COLUMN_OF = {"metadata_": "metadata"}
 # columns come as their stored text (decoded below only when not "[]", "{}" or null), so that no
 # SQLAlchemy result processing runs on them.
 _ROW_COLUMNS = (
-    *(_COLUMN_OF.get(name, name) for name in HeldItem.__dataclass_fields__),
+    *(_COLUMN_OF.get(name, name) for name in HELD_FIELDS),
     "line_id",
     "taxes",
 )
@@ -138,66 +137,16 @@ def _selected(table: Table) -> list[ColumnElement[Any]]:
     return [as_read(table.c[name]).label(name) for name in _ROW_COLUMNS]
 
 
-def _decimal(value: Any) -> Decimal:
-    # Text on SQLite (DecimalText), a Decimal from PostgreSQL's NUMERIC: as DecimalText reads it.
-    return value if isinstance(value, Decimal) else Decimal(value)
+# How each of them is read from the driver's row (JSON text, decimal text or NUMERIC, SQLite's 0 / 1).
+_ROW_DECODERS = row_decoders(_ITEMS.c[name] for name in _ROW_COLUMNS)
 
 
 def line_row(row: Sequence[Any]) -> LineRow:
     """A LineRow from a row of _ROW_COLUMNS (JSON as text), decoded as the ORM's column types decode it."""
-    (
-        item_id,
-        customer_id,
-        invoice_id,
-        kind,
-        currency,
-        unit,
-        quantity,
-        amount,
-        description,
-        discountable,
-        discounts,
-        tax_rates,
-        start,
-        end,
-        metadata,
-        price_id,
-        product_id,
-        subscription_id,
-        subscription_item_id,
-        created,
-        discount_amounts,
-        extras,
-        line_id,
-        taxes,
-    ) = row
-    figures = stored_json(discount_amounts)
-    item = HeldItem(
-        item_id,
-        customer_id,
-        invoice_id,
-        kind,
-        currency,
-        _decimal(unit),
-        _decimal(quantity),
-        amount,
-        description,
-        bool(discountable),  # SQLite returns 0 / 1
-        stored_json(discounts),
-        stored_json(tax_rates),
-        start,
-        end,
-        stored_json(metadata),
-        price_id,
-        product_id,
-        subscription_id,
-        subscription_item_id,
-        created,
-        figures,
-        stored_json(extras),
-    )
+    *held, line_id, taxes = decoded(row, _ROW_DECODERS)
+    item = HeldItem(*held)
     # A line's figures as LoadedLine shows them (never null on a line: the table's CHECK).
-    return LineRow(item, line_id, invoice_id, figures or [], stored_json(taxes) or [])
+    return LineRow(item, line_id, cast(str, item.invoice_id), item.discount_amounts or [], taxes or [])
 
 
 # Built once: the first lines of one invoice, in display order (one index range), read from the driver.
