@@ -91,3 +91,41 @@ def test_a_write_transaction_holds_its_turn_until_it_ends(tmp_path: Path) -> Non
         queue.release()
     finally:
         engine.dispose()
+
+
+def test_more_writers_than_a_default_pool_still_queue_in_the_order_they_asked(tmp_path: Path) -> None:
+    # 30 threads (the server runs up to 40 requests at once) each write once. Behind a bounded pool
+    # (SQLAlchemy's default 5 + 10) the 16th would wait for a connection outside the queue, in no order.
+    writers = 30
+    engine = create_db_engine(f"sqlite:///{tmp_path}/p.db")
+    queue = queue_for(str(tmp_path / "p.db"))
+    order: list[int] = []
+    threads: list[threading.Thread] = []
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        with engine.begin() as holder:  # every writer below queues behind this transaction
+            holder.execute(text("INSERT INTO t VALUES (-1)"))
+            for n in range(writers):
+
+                def write(n: int = n) -> None:
+                    with engine.begin() as conn:
+                        order.append(n)
+                        conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+
+                thread = threading.Thread(target=write, daemon=True)
+                thread.start()
+                threads.append(thread)
+                deadline = threading.Event()
+                for _ in range(int(WAIT / 0.001)):
+                    if queue.waiting > n:
+                        break
+                    deadline.wait(0.001)
+                assert queue.waiting == n + 1, f"writer {n} never reached the queue"
+        for thread in threads:
+            thread.join(WAIT)
+        assert order == list(range(writers))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == writers + 1
+    finally:
+        engine.dispose()
