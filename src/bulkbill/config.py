@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         "the database lock. Off: they poll for the lock (SQLite's busy handler) and the unlucky ones wait "
         "longest; kept to measure the difference (benchmarks/concurrency.py).",
     )
+    request_threads: int = Field(
+        0,
+        ge=0,
+        description="Requests one serving process works on at once; the others wait their turn in arrival order. "
+        "0: 2 on SQLite (one writer works at a time, and more threads only take Python's interpreter lock from "
+        "it: docs/performance.md, \"Request threads on SQLite\"), 40 on PostgreSQL (anyio's default: threads "
+        "waiting for the database server let others run).",
+    )
     bill_run_workers: bool = Field(
         False,
         description="PostgreSQL only, with `bulkbill worker` processes running: a bill run with more due lines "

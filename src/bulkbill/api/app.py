@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.routing import Mount
@@ -32,6 +33,22 @@ class DialectMount(Mount):
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
+# Requests worked on at once when BULKBILL_REQUEST_THREADS is 0. On SQLite one write transaction runs at
+# a time and Python one thread: a third thread only takes the interpreter lock from the writer whose
+# turn it is, stretching every turn, while requests waiting for a thread queue in arrival order (anyio's
+# limiter is first come, first served). Measured at 16 clients (docs/performance.md, "Request threads
+# on SQLite"). On PostgreSQL a thread mostly waits for the database server: anyio's default 40.
+SQLITE_REQUEST_THREADS = 2
+POSTGRES_REQUEST_THREADS = 40
+
+
+def request_threads(state: AppState) -> int:
+    """How many requests this process works on at once: the setting, or its database's default."""
+    if state.settings.request_threads:
+        return state.settings.request_threads
+    return SQLITE_REQUEST_THREADS if state.engine.dialect.name == "sqlite" else POSTGRES_REQUEST_THREADS
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     """Build the application; with `migrate`, the database is brought up to date at start."""
     settings = settings or Settings()
@@ -45,6 +62,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # collector's scans, so full collections during requests stay short.
         gc.collect()
         gc.freeze()
+        anyio.to_thread.current_default_thread_limiter().total_tokens = request_threads(state)
         async with pruning_idempotency_keys(state):
             yield
         state.engine.dispose()
