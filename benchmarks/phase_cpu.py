@@ -55,6 +55,7 @@ PHASES = [
     ("  PUT: write items", "bulkbill.services.invoicing.item_rows", "write_item_changes"),
     ("  PUT: totals (recalculate_rows_many)", "bulkbill.services.invoicing.invoice_totals", "recalculate_rows_many"),
     ("events: before the change", "bulkbill.services.events.outbox", "changing"),
+    ("events: emitted (outbox.emit)", "bulkbill.services.events.outbox", "emit"),
     ("events: written at commit", "bulkbill.services.events.outbox", "_write"),
     ("  invoices with their lines (invoice_views)", "bulkbill.services.invoicing.invoice_views", "invoice_views"),
     ("  invoices rendered (render_invoice)", "bulkbill.api.stripe.invoicing.invoice_render", "render_invoice"),
@@ -62,6 +63,7 @@ PHASES = [
     ("commit (incl. events written)", "sqlalchemy.orm.session", "SessionTransaction.commit"),
     ("Session.execute (all)", "sqlalchemy.orm.session", "Session.execute"),
     ("Session.get (all)", "sqlalchemy.orm.session", "Session.get"),
+    ("Session.flush (all, outside commit)", "sqlalchemy.orm.session", "Session.flush"),
 ]
 
 _active = [False]

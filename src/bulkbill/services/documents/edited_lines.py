@@ -44,7 +44,9 @@ _COLUMNS = (
 # the ORM's column types decode them (storage.rows.driver_decoder); JSON stays text (below).
 _LINES = (
     select(*_COLUMNS)
-    .where(InvoiceItem.tenant_id == bindparam("tenant_id"), InvoiceItem.invoice_id.in_(bindparam("ids", expanding=True)))
+    .where(
+        InvoiceItem.tenant_id == bindparam("tenant_id"), InvoiceItem.invoice_id.in_(bindparam("ids", expanding=True))
+    )
     .order_by(InvoiceItem.invoice_id, InvoiceItem.position)
 )
 _DECODERS = row_decoders(_COLUMNS)  # the JSON columns are read as text (as_read): no decoder for them

@@ -31,6 +31,8 @@ RevRecTrigger = Literal[
 ]
 TransferStatus = Literal["No", "Processing", "Yes", "Error", "Ignore"]
 ADD_ONLY = ("bookingReference", "productRatePlanChargeId", "taxItems")
+_ADD_ONLY = frozenset(ADD_ONLY)
+_NONE_SENT: frozenset[str] = frozenset()
 HEADER = ("autoPay", "comments", "dueDate", "invoiceDate", "templateId", "transferredToAccounting")
 CLEARABLE = frozenset({"comments", "templateId"})
 # Wire field → the item's stored detail (extras) name.
@@ -200,7 +202,8 @@ def item_edit(item: InvoiceItemIn | DiscountItemIn, currency: str, path: Path, e
             item_edit(d, currency, (*path, "discountItems", k), errors) for k, d in enumerate(item.discount_items)
         )
     sent = item.sent()
-    given = {n for n, v in sent.items() if v is not None}
+    # The add-only fields sent with a value (most entries send none of them: no set built).
+    add_only = _NONE_SENT if _ADD_ONLY.isdisjoint(sent) else frozenset(n for n in ADD_ONLY if sent.get(n) is not None)
     return ItemEdit(
         id=item.id,
         pricing=ItemPricing(
@@ -214,7 +217,7 @@ def item_edit(item: InvoiceItemIn | DiscountItemIn, currency: str, path: Path, e
         service_end=item.service_end_date if isinstance(item, InvoiceItemIn) else None,
         details=details(item, sent),
         custom_fields=custom_values(item, path, errors) if item.model_extra else {},
-        add_only=frozenset(given & set(ADD_ONLY)),
+        add_only=add_only,
         discounts=discounts,
     )
 
