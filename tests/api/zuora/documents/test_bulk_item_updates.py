@@ -82,3 +82,35 @@ def test_item_details_custom_fields_and_dates_merge_into_what_is_stored(zuora: Z
     )
     assert Decimal(str(third["chargeAmount"])) == 30
     assert Decimal(str(get(zuora, invoice["id"])["amount"])) == 10 + 25 + 30
+
+
+def test_stored_fractions_and_negative_items_are_read_back_exactly(zuora: ZuoraClient) -> None:
+    # The edited lines are read as plain driver rows: a stored fractional quantity and unit price come
+    # back as the exact decimals they are (an amount re-prices the unit over that quantity), and an
+    # item left alone or given only a description keeps its figures.
+    invoice = standalone(
+        zuora,
+        items=[
+            item(3, quantity=1.5, unitPrice=2),
+            item(7.5, quantity=3, unitPrice=2.5),
+            item(-4, description="credit"),
+        ],
+    )
+    first, second, third = items_of(zuora, invoice["id"])
+    body = {
+        "id": invoice["id"],
+        "invoiceItems": [
+            {"id": first["id"], "amount": 4.5},
+            {"id": second["id"], "description": "same price"},
+            {"id": third["id"], "description": "still a credit"},
+        ],
+    }
+    zuora.ok("PUT", "/v1/invoices", {"invoices": [body]})
+    first, second, third = items_of(zuora, invoice["id"])
+    figures = [
+        (Decimal(str(i["quantity"])), Decimal(str(i["unitPrice"])), Decimal(str(i["chargeAmount"])))
+        for i in (first, second)
+    ]
+    assert figures == [(Decimal("1.5"), Decimal(3), Decimal("4.5")), (Decimal(3), Decimal("2.5"), Decimal("7.5"))]
+    assert (Decimal(str(third["chargeAmount"])), third["description"]) == (-4, "still a credit")
+    assert Decimal(str(get(zuora, invoice["id"])["amount"])) == Decimal(8)
