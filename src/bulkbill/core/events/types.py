@@ -71,17 +71,23 @@ class EventType(StrEnum):
     @property
     def object(self) -> EventObject:
         """The kind of object the event carries: its type without the last part (`customer.subscription`)."""
-        return _OBJECT_OF_PREFIX[self.value.rsplit(".", 1)[0]]
+        # Looked up by the plain value (`_value_`): the outbox asks this of every event at every commit.
+        return _OBJECT_OF_TYPE[self._value_]
 
     @property
     def is_update(self) -> bool:
         """An update carries `previous_attributes`: the changed fields' values before the change."""
-        return self.value.endswith(".updated")
+        return self._value_.endswith(".updated")
+
+    @property
+    def is_creation(self) -> bool:
+        """A creation: no `*.updated` of the same object is told beside it in one transaction."""
+        return self._value_.endswith(".created")
 
     @property
     def is_deletion(self) -> bool:
         """A deletion carries the object as it is left, or as it was just before when it is gone."""
-        return self.value.endswith(".deleted")
+        return self._value_.endswith(".deleted")
 
 
 _OBJECT_OF_PREFIX = {
@@ -97,6 +103,8 @@ _OBJECT_OF_PREFIX = {
     "test_helpers.test_clock": EventObject.TEST_CLOCK,
     "credit_note": EventObject.CREDIT_NOTE,
 }
+
+_OBJECT_OF_TYPE: dict[str, EventObject] = {t.value: _OBJECT_OF_PREFIX[t.value.rsplit(".", 1)[0]] for t in EventType}
 
 ALL_EVENTS = "*"
 

@@ -83,11 +83,15 @@ def on_deliveries_queued(callback: Callable[[], None]) -> Callable[[], None]:
     return lambda: _registry.on_queued.remove(callback) if callback in _registry.on_queued else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     tenant_id: str
     type: EventType
     object_id: str
+    # Of `type`, asked of every event several times at commit: looked up once, when it is emitted.
+    kind: EventObject
+    is_creation: bool
+    is_update: bool
 
 
 @dataclass
@@ -131,7 +135,7 @@ def changing(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str], *, h
         return
     box = _outbox(uow)
     # An object created in this transaction needs no "before": its updates are not told beside its creation.
-    created = {p.object_id for p in box.pending if p.type.object == kind and p.type.value.endswith(".created")}
+    created = {p.object_id for p in box.pending if p.kind == kind and p.is_creation}
     missing = [i for i in object_ids if (uow.tenant_id, kind, i) not in box.before and i not in created]
     rendering = _registry.renderers.get(kind)
     if not missing or rendering is None:
@@ -154,10 +158,11 @@ def emit(uow: UnitOfWork, event_type: EventType, object_ids: Sequence[str] | str
         return
     box = _outbox(uow)
     ids = [object_ids] if isinstance(object_ids, str) else object_ids
-    box.pending.extend(_Pending(uow.tenant_id, event_type, i) for i in ids)
+    kind, creation, update = event_type.object, event_type.is_creation, event_type.is_update
+    box.pending.extend(_Pending(uow.tenant_id, event_type, i, kind, creation, update) for i in ids)
     if box.held:  # changed again since a service handed its values over: read at commit instead
         for i in ids:
-            box.held.pop((uow.tenant_id, event_type.object, i), None)
+            box.held.pop((uow.tenant_id, kind, i), None)
 
 
 def gone(uow: UnitOfWork, kind: EventObject, object_ids: Sequence[str]) -> None:
@@ -190,18 +195,18 @@ def rendered(uow: UnitOfWork, body: dict[str, Any]) -> None:
     except ValueError:
         return
     object_id = body.get("id")
-    if any(p.type.object == kind and p.object_id == object_id for p in box.pending):
+    if any(p.kind == kind and p.object_id == object_id for p in box.pending):
         box.after[(uow.tenant_id, kind, str(object_id))] = body
 
 
 def _coalesced(pending: list[_Pending]) -> list[_Pending]:
     """One event per (type, object); an object created in this transaction gets no `*.updated` beside it."""
-    created = {(p.tenant_id, p.type.object, p.object_id) for p in pending if p.type.value.endswith(".created")}
+    created = {(p.tenant_id, p.kind, p.object_id) for p in pending if p.is_creation}
     seen: set[tuple[str, EventType, str]] = set()
     out = []
     for p in pending:
         key = (p.tenant_id, p.type, p.object_id)
-        if key in seen or (p.type.is_update and (p.tenant_id, p.type.object, p.object_id) in created):
+        if key in seen or (p.is_update and (p.tenant_id, p.kind, p.object_id) in created):
             continue
         seen.add(key)
         out.append(p)
@@ -219,9 +224,12 @@ def _write(session: Session, box: _Outbox) -> None:
 
 def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> None:
     after: dict[EventObject, dict[str, dict[str, Any]]] = {}
-    for kind in {p.type.object for p in pending}:
+    ids_of_kind: dict[EventObject, set[str]] = {}
+    for p in pending:
+        ids_of_kind.setdefault(p.kind, set()).add(p.object_id)
+    for kind, kind_ids in ids_of_kind.items():
         rendering = _registry.renderers.get(kind)
-        ids = sorted({p.object_id for p in pending if p.type.object == kind})
+        ids = sorted(kind_ids)
         shown = {i: box.after[(uow.tenant_id, kind, i)] for i in ids if (uow.tenant_id, kind, i) in box.after}
         if rendering is not None and rendering.held is not None and box.held:
             held = [box.held[(uow.tenant_id, kind, i)] for i in ids if (uow.tenant_id, kind, i) in box.held]
@@ -233,21 +241,22 @@ def _write_tenant(uow: UnitOfWork, box: _Outbox, pending: list[_Pending]) -> Non
     endpoints = _endpoints(uow)
     events: list[tuple[str, str, dict[str, Any], list[str]]] = []  # type, data, endpoint ids
     for p in pending:
-        kind = p.type.object
+        kind = p.kind
         before = box.before.get((uow.tenant_id, kind, p.object_id))
         # A deletion shows the object as it is left (a canceled subscription), or as it was when it is gone.
         obj = after[kind].get(p.object_id) or (before if p.type.is_deletion else None)
         if obj is None:
             continue  # not an object the API shows (a Zuora credit memo under an invoice renderer, say)
         data: dict[str, Any] = {"object": obj}
-        if p.type.is_update:
+        if p.is_update:
             rendering = _registry.renderers.get(kind)
             undiffed = rendering.undiffed if rendering is not None else frozenset()
             changed = previous_attributes(before, obj, undiffed) if before is not None else {}
             if before is not None and not changed:
                 continue  # nothing the API shows changed
             data["previous_attributes"] = changed
-        events.append((p.type.value, "", data, [e for e, enabled in endpoints if wants(enabled, p.type.value)]))
+        name = p.type.value
+        events.append((name, "", data, [e for e, enabled in endpoints if wants(enabled, name)] if endpoints else []))
     if not events:
         return
     ids = new_ids("evt_", len(events))
