@@ -119,11 +119,20 @@ def driver_rows(session: Session, statement: ClauseElement, params: Mapping[str,
 
 def pooled_driver_rows(engine: Engine, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """driver_rows on a connection of the engine's pool, outside any transaction: the SELECT is its own
-    (on SQLite a read, without the write lock or a BEGIN and COMMIT around it). For one statement whose
-    rows need no snapshot shared with another."""
+    (on SQLite a read, without the write lock or a BEGIN and COMMIT around it; on PostgreSQL in autocommit,
+    without the BEGIN the driver would send first and the ROLLBACK the pool sends when it is returned). For
+    one statement whose rows need no snapshot shared with another."""
     pooled = engine.raw_connection()
+    raw: Any = pooled.driver_connection
     try:
-        return _read(pooled.driver_connection, engine.dialect, statement, params)
+        if engine.dialect.name != "postgresql":
+            return _read(raw, engine.dialect, statement, params)
+        raw.autocommit = True
+        try:
+            return _read(raw, engine.dialect, statement, params)
+        finally:
+            if not raw.closed:
+                raw.autocommit = False
     finally:
         pooled.close()  # back to the pool
 

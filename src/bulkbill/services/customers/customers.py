@@ -16,7 +16,7 @@ from bulkbill.core.metadata import MetadataUpdate, check_metadata, merge_metadat
 from bulkbill.services.events.outbox import changing, emit
 from bulkbill.services.platform.locks import get_row
 from bulkbill.services.platform.pagination import Cursor, Page, paginate
-from bulkbill.services.platform.session_rows import rows_by_id
+from bulkbill.services.platform.session_rows import rows_by_id, shown_row
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.ids import new_id
 from bulkbill.storage.tables import Customer
@@ -98,6 +98,15 @@ def get_customer(
     """A customer; with lock="update", held until the transaction ends (updates merge into what they read)."""
     customer = get_row(uow, Customer, customer_id, lock=lock)
     if customer is None or (customer.deleted and not include_deleted):
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+def shown_customer(uow: UnitOfWork, customer_id: str) -> Customer:
+    """A customer to show, deleted ones too (a GET's): its values as read (session_rows.shown_row), not a
+    row to change."""
+    customer: Customer | None = shown_row(uow, Customer, customer_id)
+    if customer is None:
         raise NotFound("customer", customer_id)
     return customer
 

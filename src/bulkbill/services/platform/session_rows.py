@@ -7,13 +7,17 @@ trip; only the ids it does not hold are read, in one statement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import namedtuple
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Engine, Select, bindparam, inspect, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import pooled_driver_rows
+from bulkbill.storage.rows import as_read, decoded, row_decoders
 
 Row = TypeVar("Row")
 
@@ -49,6 +53,54 @@ def row_by_id(uow: UnitOfWork, model: type[Row], row_id: str, *, lock: Lock | No
         return session.get(model, key)  # from the identity map (refreshed if expired)
     statement = _locked(model, lock if uow.is_postgres else None) if lock is not None else _statements(model)[0]
     return session.scalars(statement, {"tenant_id": uow.tenant_id, "ids": row_id}).first()
+
+
+def shown_row(uow: UnitOfWork, model: type[Any], row_id: str) -> Any | None:
+    """The tenant's row `row_id` of `model` to show (a GET's): read-only values under the model's attribute
+    names, decoded as the ORM reads them, or None.
+
+    While the session has begun nothing (a GET before its first read), the row is one statement of its
+    own on a pooled connection: no BEGIN and COMMIT around it, nor the ORM's loading (one round trip on
+    PostgreSQL instead of three). Otherwise, the session's own row (row_by_id): it may hold changes.
+    For models whose columns storage.rows.driver_decoder reads as the ORM does (text, integers, JSON,
+    decimals, booleans).
+    """
+    session = uow.session
+    bind = session.get_bind()
+    if _has_connection(session) or session.new or session.dirty or session.deleted or not isinstance(bind, Engine):
+        return row_by_id(uow, model, row_id)
+    shape = _SHOWN.get(model)
+    if shape is None:
+        shape = _SHOWN[model] = _shown_shape(model)
+    statement, make = shape
+    found = pooled_driver_rows(bind, statement, {"tenant_id": uow.tenant_id, "id": row_id})
+    return make(found[0]) if found else None
+
+
+_SHOWN: dict[type[Any], tuple[Select[Any], Callable[[Any], Any]]] = {}
+
+
+def _has_connection(session: Session) -> bool:
+    """Whether the session's transaction took a connection (it read or wrote), without taking one."""
+    transaction: Any = session.get_transaction()
+    if transaction is None:
+        return False
+    # SessionTransaction.connections is public from SQLAlchemy 2.1.7; before, the same is `_connections`.
+    held = getattr(transaction, "connections", None)
+    return bool(held if held is not None else transaction._connections)
+
+
+def _shown_shape(model: type[Any]) -> tuple[Select[Any], Callable[[Any], Any]]:
+    """shown_row's statement for `model` (its columns, JSON as text) and how a driver row becomes its values."""
+    table: Any = model.__table__
+    mapper = inspect(model)
+    columns = list(table.columns)
+    values = namedtuple(f"Shown{model.__name__}", [mapper.get_property_by_column(c).key for c in columns])  # type: ignore[misc]
+    decoders = row_decoders(columns)
+    statement = select(*(as_read(c) for c in columns)).where(
+        table.c.tenant_id == bindparam("tenant_id"), table.c.id == bindparam("id")
+    )
+    return statement, lambda row: values(*decoded(row, decoders))
 
 
 def forget_rows(uow: UnitOfWork, model: type[Any], ids: Iterable[str]) -> None:

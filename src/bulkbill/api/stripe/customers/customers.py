@@ -223,7 +223,7 @@ def create_customer(call: StripeRequest = Depends(stripe_request)) -> Response:
 def retrieve_customer(customer_id: str, call: StripeRequest = Depends(stripe_request)) -> Response:
     def run(uow: UnitOfWork, params: dict[str, Any]) -> dict[str, Any]:
         expand = check_expand(parse(RETRIEVE, params), EXPANDABLE)
-        customer = service.get_customer(uow, customer_id, include_deleted=True)
+        customer = service.shown_customer(uow, customer_id)
         if customer.deleted:
             return {"id": customer.id, "object": "customer", "deleted": True}
         return customer_response(uow, customer, expand)
