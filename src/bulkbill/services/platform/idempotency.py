@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, NamedTuple, NoReturn, Protocol, cast
 
-from sqlalchemy import ColumnElement, Engine, Table, bindparam, delete, select, text, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, delete, func, literal_column, select, update
 
 from bulkbill.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bulkbill.services.platform.uow import UnitOfWork
@@ -41,6 +41,24 @@ _READ_KEY = select(*_KEYS.c).where(
     _KEYS.c.key == bindparam("key"),
 )
 _INSERT_KEY = _KEYS.insert()
+# PostgreSQL: the key's advisory lock taken and its row read in one statement (one round trip, not two).
+# The row comes from the statement's snapshot, taken just before the lock: a request in another process
+# that held the lock and committed the key in between is not seen, and this one runs the work again; its
+# own row then clashes with that one at `finish` (the key is unique) and the edge replays the stored
+# response (api.idempotent), the work undone with its transaction.
+_ONE = select(literal_column("1").label("one")).subquery("one")
+_LOCK_AND_READ_KEY = select(
+    func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock"), 0)).label("taken"), *_KEYS.c
+).select_from(
+    _ONE.outerjoin(
+        _KEYS,
+        and_(
+            _KEYS.c.tenant_id == bindparam("tenant_id"),
+            _KEYS.c.dialect == bindparam("dialect"),
+            _KEYS.c.key == bindparam("key"),
+        ),
+    )
+)
 # What `look` reads, straight from the driver (every column text or an integer): the fields of StoredKey.
 _LOOK_KEY = select(
     _KEYS.c.request_hash, _KEYS.c.state, _KEYS.c.status_code, _KEYS.c.body, _KEYS.c.request_id, _KEYS.c.created
@@ -141,13 +159,14 @@ def claim(uow: UnitOfWork, *, dialect: str, key: str, fingerprint: str, owner: s
     another request with it is running (in another process, on PostgreSQL: its advisory lock).
     """
     if uow.is_postgres:
-        taken = uow.session.execute(
-            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:lock, 0))"),
-            {"lock": f"idempotency\x1f{uow.tenant_id}\x1f{dialect}\x1f{key}"},
-        ).scalar()
-        if not taken:
+        params = {"tenant_id": uow.tenant_id, "dialect": dialect, "key": key}
+        lock = f"idempotency\x1f{uow.tenant_id}\x1f{dialect}\x1f{key}"
+        found = uow.session.execute(_LOCK_AND_READ_KEY, {**params, "lock": lock}).one()
+        if not found.taken:
             raise _in_use(key)
-    row = _stored_key(uow, dialect, key)
+        row = cast(StoredKey, found) if found.state is not None else None
+    else:
+        row = _stored_key(uow, dialect, key)
     new = Claim(uow.tenant_id, dialect, key, fingerprint, owner)
     if row is None:
         return new
