@@ -8,6 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
+from bulkbill.api.stripe.customers.customers import render_customer
+from bulkbill.services.platform.compact_json import dumps
 from bulkbill.services.platform.session_rows import shown_row
 from bulkbill.services.platform.tenants import NewTenant
 from bulkbill.services.platform.uow import UnitOfWork
@@ -21,7 +23,7 @@ def _customer(stripe: StripeClient) -> str:
         "/v1/customers",
         {
             "name": "Ada",
-            "metadata": {"plan": "gold", "seats": "3"},
+            "metadata": {"plan": "gold", "seats": "3", "città": "Zürich", "a": "last"},
             "address": {"city": "Paris", "country": "FR"},
             "preferred_locales": ["fr"],
         },
@@ -45,6 +47,7 @@ def test_the_row_read_on_its_own_holds_every_attribute_as_the_orm_reads_it(
         row = session.get(Customer, (tenant.id, customer_id))
         for attribute in inspect(Customer).column_attrs:
             assert getattr(shown, attribute.key) == getattr(row, attribute.key), attribute.key
+        assert dumps(render_customer(shown)) == dumps(render_customer(row))  # the same body, byte for byte
         assert shown_row(_uow(client, session, tenant), Customer, "cus_missing") is None
 
 
