@@ -146,11 +146,15 @@ def _read(raw: Any, dialect: Dialect, statement: ClauseElement, params: Mapping[
         )
     compiled = held[1]
     text = compiled.string
+    processors: Mapping[str, Any] = compiled._bind_processors
     if compiled.post_compile_params:  # an expanding IN: its markers are rendered for this call's list
         expanded = compiled.construct_expanded_state(dict(params))
         text, values, names = expanded.statement, expanded.parameters, expanded.positiontup
+        processors = expanded.processors
     else:
         values, names = compiled.construct_params(dict(params)), compiled.positiontup
+    if processors:  # values the statement carries in a stored form (a JSON path on SQLite: '$."key"')
+        values = {k: v if (p := processors.get(k)) is None or v is None else p(v) for k, v in values.items()}
     arguments: Any = values if names is None else [values[name] for name in names]
     driver: Any = dialect.loaded_dbapi
     rows: list[tuple[Any, ...]] = []

@@ -75,15 +75,19 @@ def _pricing(data: dict[str, Any]) -> CurrencyPricing:
 
 def scheme_of(price: Price) -> PriceScheme:
     """The price's full pricing definition, read from its row."""
-    data = price.pricing
+    return scheme_from(price.currency, price.unit_amount_decimal, price.pricing)
+
+
+def scheme_from(currency: str, unit_amount_decimal: Decimal | None, data: dict[str, Any] | None) -> PriceScheme:
+    """A price's full pricing definition from its currency, base unit amount and pricing column (a plain row's)."""
     if not data:
-        return PriceScheme(price.currency, base=CurrencyPricing(price.unit_amount_decimal))
+        return PriceScheme(currency, base=CurrencyPricing(unit_amount_decimal))
     transform = data.get("transform_quantity")
     return PriceScheme(
-        currency=price.currency,
+        currency=currency,
         billing_scheme=BillingScheme(data["billing_scheme"]),
         base=CurrencyPricing(
-            price.unit_amount_decimal,
+            unit_amount_decimal,
             tuple(_tier(t) for t in data.get("tiers") or ()),
             _custom(data.get("custom_unit_amount")),
         ),

@@ -32,6 +32,7 @@ from bulkbill.services.invoicing.invoice_totals import (
     LoadedLine,
     figure_row,
     load_figure_rows,
+    load_figures_and_applied_to,
     load_lines,
     load_lines_by_id,
     recalculate_rows,
@@ -41,7 +42,6 @@ from bulkbill.services.invoicing.item_rows import (
     HELD_FIELDS,
     VALUE_COLUMNS,
     HeldItem,
-    applied_to_of,
     held_item,
     item_values,
     lock_items,
@@ -249,7 +249,7 @@ def update_lines(
     """Update up to 50 lines in request order; changes reach the items behind them."""
     draft = _open_draft(uow, invoice_id, invoice_metadata)
     invoice = draft.invoice
-    figures = load_figure_rows(uow, invoice.id)
+    figures, applied_to = load_figures_and_applied_to(uow, invoice.id)
     targets = _targets(uow, invoice, {u.id for u in updates})
     ids = ReferencedIds()
     for change in updates:
@@ -264,7 +264,7 @@ def update_lines(
         states,
         refs,
         limits=_limits(uow),
-        applied_to=applied_to_of(uow, invoice.id),
+        applied_to=applied_to,
     )
     stored = write_many(
         uow, {targets[i].item_id: (targets[i].customer_id, targets[i].values, v) for i, v in planned.items()}
@@ -285,10 +285,9 @@ def remove_lines(
     """Remove up to 50 lines: `delete` deletes the item behind a line, `unassign` makes it pending again."""
     draft = _open_draft(uow, invoice_id, invoice_metadata)
     invoice = draft.invoice
-    figures = load_figure_rows(uow, invoice.id)
+    figures, applied_to = load_figures_and_applied_to(uow, invoice.id)
     targets = _targets(uow, invoice, {r.id for r in removes})
     states = {line_id: t.state for line_id, t in targets.items()}
-    applied_to = applied_to_of(uow, invoice.id)
     planned = plan_remove_lines(
         _context(invoice, len(figures)), removes, states, limits=_limits(uow), applied_to=applied_to
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm.util import identity_key
 from bulkbill.core.invoicing.totals import LineTerms, TaxAmount, TaxExempt, TaxRateTerms, compute_invoice
 from bulkbill.services.catalog.discounts import coupon_terms
 from bulkbill.services.invoicing.invoice_rows import discount_amounts_column, figure_columns, taxes_column
+from bulkbill.services.invoicing.item_rows import APPLIED_TO
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import driver_rows
 from bulkbill.storage.rows import stored_json
@@ -134,7 +135,18 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
     """
     # Straight from the driver: every column is text or an integer (discountable made a bool below), and
     # SQLAlchemy's result processing of 200 rows cost as much as the driver's reading them.
-    rows = driver_rows(uow.session, _FIGURES, {"tenant_id": uow.tenant_id, "invoice_id": invoice_id})
+    return _figure_rows(driver_rows(uow.session, _FIGURES, {"tenant_id": uow.tenant_id, "invoice_id": invoice_id}))
+
+
+def load_figures_and_applied_to(uow: UnitOfWork, invoice_id: str) -> tuple[list[FigureRow], dict[str, str]]:
+    """load_figure_rows, and the invoice's discount items each with the item it applies to (what
+    item_rows.applied_to_of reads), in one query: every item on an invoice is one of its lines."""
+    rows = driver_rows(uow.session, _FIGURES_APPLIED_TO, {"tenant_id": uow.tenant_id, "invoice_id": invoice_id})
+    applied_to = {row[1]: row[-1] for row in rows if row[-1] is not None}
+    return _figure_rows(rows), applied_to
+
+
+def _figure_rows(rows: list[tuple[Any, ...]]) -> list[FigureRow]:
     return [
         FigureRow(
             line_id,
@@ -161,27 +173,26 @@ def load_figure_rows(uow: UnitOfWork, invoice_id: str) -> list[FigureRow]:
             taxes,
             product,
             manual,
+            *_,  # what else a query reads (_FIGURES_APPLIED_TO)
         ) in rows
     ]
 
 
-_FIGURES = (
-    select(
-        LINE_ID,
-        InvoiceItem.id,
-        InvoiceItem.kind,
-        InvoiceItem.amount,
-        InvoiceItem.discountable,
-        cast(InvoiceItem.discounts, Text),
-        cast(InvoiceItem.tax_rates, Text),
-        cast(InvoiceItem.discount_amounts, Text),
-        cast(InvoiceItem.taxes, Text),
-        InvoiceItem.product_id,
-        cast(InvoiceItem.manual_taxes, Text),
-    )
-    .where(_THE_INVOICE)
-    .order_by(InvoiceItem.position)
+_FIGURE_COLUMNS = (
+    LINE_ID,
+    InvoiceItem.id,
+    InvoiceItem.kind,
+    InvoiceItem.amount,
+    InvoiceItem.discountable,
+    cast(InvoiceItem.discounts, Text),
+    cast(InvoiceItem.tax_rates, Text),
+    cast(InvoiceItem.discount_amounts, Text),
+    cast(InvoiceItem.taxes, Text),
+    InvoiceItem.product_id,
+    cast(InvoiceItem.manual_taxes, Text),
 )
+_FIGURES = select(*_FIGURE_COLUMNS).where(_THE_INVOICE).order_by(InvoiceItem.position)
+_FIGURES_APPLIED_TO = select(*_FIGURE_COLUMNS, APPLIED_TO).where(_THE_INVOICE).order_by(InvoiceItem.position)
 
 
 def figure_row(entry: LoadedLine) -> FigureRow:

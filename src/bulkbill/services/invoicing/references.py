@@ -20,9 +20,11 @@ from bulkbill.core.invoicing.items import (
 from bulkbill.core.invoicing.lifecycle import InvoiceStatus
 from bulkbill.core.metadata import Clear
 from bulkbill.services.catalog.coupons import coupon_is_valid, lock_coupons
-from bulkbill.services.catalog.price_schemes import scheme_of
+from bulkbill.services.catalog.price_schemes import scheme_from
 from bulkbill.services.catalog.promotion_codes import lock_promotion_codes
 from bulkbill.services.platform.uow import UnitOfWork
+from bulkbill.storage.bulk import driver_rows
+from bulkbill.storage.rows import as_read, decoded, row_decoders
 from bulkbill.storage.tables import Discount, Invoice, Price, Product, TaxRate
 
 
@@ -61,24 +63,42 @@ class ReferencedIds:
 
 
 # Built once: nearly every line edit names a price, and building the statement cost more than running it.
-_PRICES = select(Price).where(Price.tenant_id == bindparam("tenant_id"), Price.id.in_(bindparam("ids", expanding=True)))
+# Read as plain rows from the driver (storage.bulk.driver_rows): an ORM Price per call cost more than the query.
+_PRICE_COLUMNS = (
+    Price.id,
+    Price.currency,
+    Price.unit_amount_decimal,
+    Price.product_id,
+    Price.type,
+    Price.active,
+    Price.pricing,
+)
+_PRICE_DECODERS = row_decoders(_PRICE_COLUMNS)
+_PRICES = select(*map(as_read, _PRICE_COLUMNS)).where(
+    Price.tenant_id == bindparam("tenant_id"), Price.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _price_infos(uow: UnitOfWork, ids: set[str]) -> dict[str, PriceInfo]:
+    prices = {}
+    for row in driver_rows(uow.session, _PRICES, {"tenant_id": uow.tenant_id, "ids": sorted(ids)}):
+        price_id, currency, unit_amount, product_id, price_type, active, pricing = decoded(row, _PRICE_DECODERS)
+        prices[price_id] = PriceInfo(
+            price_id,
+            currency,
+            unit_amount,
+            product_id,
+            recurring=price_type == "recurring",
+            active=active,
+            scheme=scheme_from(currency, unit_amount, pricing) if pricing else None,
+        )
+    return prices
 
 
 def load_references(uow: UnitOfWork, ids: ReferencedIds) -> References:
     """One query per kind of object, whatever the number of lines."""
     t = uow.tenant_id
-    prices = {}
-    if ids.prices:
-        for p in uow.session.scalars(_PRICES, {"tenant_id": t, "ids": sorted(ids.prices)}):
-            prices[p.id] = PriceInfo(
-                p.id,
-                p.currency,
-                p.unit_amount_decimal,
-                p.product_id,
-                recurring=p.type == "recurring",
-                active=p.active,
-                scheme=scheme_of(p) if p.pricing else None,
-            )
+    prices = _price_infos(uow, ids.prices) if ids.prices else {}
     discounts = {}
     if ids.discounts:
         for d in uow.session.scalars(select(Discount).where(Discount.tenant_id == t, Discount.id.in_(ids.discounts))):
