@@ -37,7 +37,7 @@ from bulkbill.services.invoicing.invoice_totals import (
     load_lines_by_id,
     recalculate_rows,
 )
-from bulkbill.services.invoicing.invoices import attach_item, get_invoice
+from bulkbill.services.invoicing.invoices import attach_item, get_invoice, get_invoice_and_customer
 from bulkbill.services.invoicing.item_rows import (
     HELD_FIELDS,
     VALUE_COLUMNS,
@@ -53,7 +53,7 @@ from bulkbill.services.invoicing.item_rows import (
 )
 from bulkbill.services.invoicing.new_items import ITEMS
 from bulkbill.services.invoicing.references import ReferencedIds, load_references
-from bulkbill.services.platform.session_rows import forget_rows, row_by_id
+from bulkbill.services.platform.session_rows import forget_rows
 from bulkbill.services.platform.uow import UnitOfWork
 from bulkbill.storage.bulk import driver_rows, insert_rows
 from bulkbill.storage.ids import new_ids
@@ -96,9 +96,8 @@ class _Draft:
 def _open_draft(uow: UnitOfWork, invoice_id: str, invoice_metadata: MetadataUpdate | None) -> _Draft:
     """Lock the invoice, insist on a draft, and check invoice_metadata before any line is touched."""
     # Lines are edited on invoices only: a credit memo is not found here (Stripe does not show them).
-    invoice = get_invoice(uow, invoice_id, for_update=True, document_type="invoice")
+    invoice, customer = get_invoice_and_customer(uow, invoice_id, for_update=True, document_type="invoice")
     ensure_editable(invoice.status)
-    customer = row_by_id(uow, Customer, invoice.customer_id)
     changing(uow, EventObject.INVOICE, [invoice.id])
     errors = InputCollector()
     check_metadata(invoice_metadata, ("invoice_metadata",), errors)

@@ -127,6 +127,32 @@ def get_invoice(
     return invoice
 
 
+# The invoice and its customer in one statement (a bulk line call holds both: its totals read the customer's
+# tax exemption, its response renders it). Locked on PostgreSQL: the invoice's row only (FOR UPDATE OF).
+_WITH_CUSTOMER = (
+    select(Invoice, Customer)
+    .outerjoin(Customer, (Customer.tenant_id == Invoice.tenant_id) & (Customer.id == Invoice.customer_id))
+    .where(
+        Invoice.tenant_id == bindparam("tenant_id"),
+        Invoice.id == bindparam("invoice_id"),
+        Invoice.document_type == bindparam("document_type"),
+    )
+)
+_WITH_CUSTOMER_LOCKED = _WITH_CUSTOMER.with_for_update(of=Invoice)
+
+
+def get_invoice_and_customer(
+    uow: UnitOfWork, invoice_id: str, *, for_update: bool = False, document_type: str = "invoice"
+) -> tuple[Invoice, Customer | None]:
+    """get_invoice, and the invoice's customer, in one statement."""
+    query = _WITH_CUSTOMER_LOCKED if for_update and uow.is_postgres else _WITH_CUSTOMER
+    params = {"tenant_id": uow.tenant_id, "invoice_id": invoice_id, "document_type": document_type}
+    row = uow.session.execute(query, params).first()
+    if row is None:
+        raise NotFound("invoice", invoice_id)
+    return row[0], row[1]
+
+
 def _check_refs(uow: UnitOfWork, fields: InvoiceFields, owner: ItemOwner, errors: InputCollector) -> None:
     ids = ReferencedIds()
     if isinstance(fields.default_tax_rates, tuple):
