@@ -33,9 +33,10 @@ def json_text(value: Any) -> str | None:
     """A JSON column's stored text (None stays SQL NULL)."""
     if value is None:
         return None
-    if value.__class__ is JsonText:
+    kind = value.__class__
+    if kind is JsonText:
         return str(value)
-    if not value and isinstance(value, list | tuple | dict):
+    if not value and (kind is dict or kind is list or isinstance(value, list | tuple | dict)):
         return "{}" if isinstance(value, dict) else "[]"  # the common case, without the encoder
     return json.dumps(value)
 

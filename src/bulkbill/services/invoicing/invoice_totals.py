@@ -147,34 +147,23 @@ def load_figures_and_applied_to(uow: UnitOfWork, invoice_id: str) -> tuple[list[
 
 
 def _figure_rows(rows: list[tuple[Any, ...]]) -> list[FigureRow]:
+    # By position (a query may read more columns after these: _FIGURES_APPLIED_TO), and the stored JSON
+    # most lines carry ("[]", null) without a call: this runs for every line of the invoice.
     return [
         FigureRow(
-            line_id,
-            item_id,
-            kind,
-            amount,
-            bool(discountable),
-            stored_json(discounts) or [],
-            stored_json(rates),
-            stored_discounts or "[]",
-            taxes or "[]",
-            product,
-            stored_json(manual),
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            bool(r[4]),
+            [] if r[5] == "[]" else stored_json(r[5]) or [],
+            None if r[6] is None or r[6] == "null" else stored_json(r[6]),
+            r[7] or "[]",
+            r[8] or "[]",
+            r[9],
+            None if r[10] is None or r[10] == "null" else stored_json(r[10]),
         )
-        for (
-            line_id,
-            item_id,
-            kind,
-            amount,
-            discountable,
-            discounts,
-            rates,
-            stored_discounts,
-            taxes,
-            product,
-            manual,
-            *_,  # what else a query reads (_FIGURES_APPLIED_TO)
-        ) in rows
+        for r in rows
     ]
 
 
@@ -287,8 +276,10 @@ def _compute(uow: UnitOfWork, invoice: Invoice, rows: list[FigureRow]) -> list[F
     discount_ids = set(invoice.discounts)
     rate_ids = set(invoice.default_tax_rates)
     for row in rows:
-        discount_ids.update(row.discounts)
-        rate_ids.update(row.tax_rates or ())
+        if row.discounts:  # most lines carry none: no call for them
+            discount_ids.update(row.discounts)
+        if row.tax_rates:
+            rate_ids.update(row.tax_rates)
     coupons = coupon_terms(uow, discount_ids, invoice.currency)
     rates = tax_terms(uow, rate_ids)
     # Most lines of a bulk call carry no discounts, rates or manual taxes: no comprehension for those.
