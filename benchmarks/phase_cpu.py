@@ -38,6 +38,12 @@ PHASES = [
     ("  open the draft (invoice, customer)", "bulkbill.services.invoicing.invoice_lines", "_open_draft"),
     ("  references (prices, ...)", "bulkbill.services.invoicing.references", "load_references"),
     ("  figure rows of every line", "bulkbill.services.invoicing.invoice_totals", "load_figure_rows"),
+    (
+        "  figure rows + discount items (applied_to)",
+        "bulkbill.services.invoicing.invoice_totals",
+        "load_figures_and_applied_to",
+    ),
+    ("  discount items (applied_to_of)", "bulkbill.services.invoicing.item_rows", "applied_to_of"),
     ("  core planning (add)", "bulkbill.core.invoicing.lines", "plan_add_lines"),
     ("  core planning (update)", "bulkbill.core.invoicing.lines", "plan_update_lines"),
     ("  totals (recalculate_rows)", "bulkbill.services.invoicing.invoice_totals", "recalculate_rows"),
