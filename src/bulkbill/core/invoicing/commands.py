@@ -44,9 +44,10 @@ class NewProduct:
     unit_label: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PriceData:
-    """An inline one-time price."""
+    """An inline one-time price (never changed once built; not frozen: a frozen dataclass's __init__
+    sets each field through object.__setattr__, ~3x the cost, and one is built for every priced line)."""
 
     currency: str | None = None
     product: str | None = None
@@ -59,9 +60,12 @@ class PriceData:
     product_required: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineChanges:
-    """The fields a client sent for one line; `given` holds their wire names."""
+    """The fields a client sent for one line; `given` holds their wire names.
+
+    Never changed once built; not frozen for the cost of a frozen __init__ (see PriceData).
+    """
 
     given: frozenset[str] = frozenset()
     amount: int | None = None

@@ -17,18 +17,23 @@ an amount that disagrees with unit price × quantity is refused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 
 from bulkbill.core.errors import ErrorCode, InputCollector, Path
 from bulkbill.core.invoicing.commands import LineChanges, PriceData
 from bulkbill.core.invoicing.items import ItemOwner, ItemValues, References, apply_changes, build_new_item, evolve
-from bulkbill.core.money import MAX_UNIT_PRICE_PLACES, places
+from bulkbill.core.money import MAX_UNIT_PRICE_PLACES
 
 NO_REFERENCES = References(prices={}, coupons={}, discounts={}, tax_rates={}, products=set())
 TRANSFER_STATUSES = ("Processing", "Yes", "Error", "Ignore")
+# An amount over a quantity is divided at 60 digits, then kept to 12 places (unit_for_amount).
+_DIVISION = Context(prec=60)
+_UNIT_STEP = Decimal(1).scaleb(-MAX_UNIT_PRICE_PLACES)
+_UNIT_GIVEN = frozenset({"unit_amount_decimal"})
 
 
 class DocumentStatus(StrEnum):
@@ -154,12 +159,21 @@ def check_item_entry(
 
 def unit_for_amount(amount: Decimal, quantity: Decimal) -> Decimal:
     """The unit price that makes `amount` over `quantity` (12 decimal places at most)."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        unit = amount / quantity
-        if places(unit) > MAX_UNIT_PRICE_PLACES:
-            unit = unit.quantize(Decimal(1).scaleb(-MAX_UNIT_PRICE_PLACES), rounding=ROUND_HALF_UP)
-        return unit
+    unit = _DIVISION.divide(amount, quantity)
+    exponent = unit.as_tuple().exponent
+    # Past 12 places only when its exponent is (normalize() only raises it): most units skip the normalize.
+    if isinstance(exponent, int) and exponent < -MAX_UNIT_PRICE_PLACES:
+        normalized = unit.normalize(_DIVISION).as_tuple().exponent
+        if isinstance(normalized, int) and -normalized > MAX_UNIT_PRICE_PLACES:
+            unit = unit.quantize(_UNIT_STEP, rounding=ROUND_HALF_UP, context=_DIVISION)
+    return unit
+
+
+@functools.cache
+def _given(quantity: bool, description: bool, period: bool, unit: bool) -> frozenset[str]:
+    """The wire names a priced item's LineChanges carries (16 sets, built once)."""
+    flags = (("quantity", quantity), ("description", description), ("period", period), ("price_data", unit))
+    return frozenset(name for name, sent in flags if sent)
 
 
 def price_item(
@@ -190,14 +204,11 @@ def price_item(
             unit = base.unit_amount_decimal if base is not None else Decimal(0)
         else:
             unit = unit_for_amount(amount, q)
-    given = {n for n, v in (("quantity", quantity), ("description", description), ("period", period)) if v is not None}
     data = None
     if unit is not None:
-        data = PriceData(unit_amount_decimal=unit, given=frozenset({"unit_amount_decimal"}), product_required=False)
-        given.add("price_data")
-    changes = LineChanges(
-        given=frozenset(given), price_data=data, quantity=quantity, description=description, period=period
-    )
+        data = PriceData(unit_amount_decimal=unit, given=_UNIT_GIVEN, product_required=False)
+    given = _given(quantity is not None, description is not None, period is not None, unit is not None)
+    changes = LineChanges(given=given, price_data=data, quantity=quantity, description=description, period=period)
     local = InputCollector()
     if base is None:
         values = build_new_item(owner, changes, NO_REFERENCES, path, local, now=now)
