@@ -9,7 +9,6 @@ honour are refused, never ignored: taxItems (no Zuora tax engine) and productRat
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
@@ -40,6 +39,13 @@ _DETAIL_NAMES = {"uom": "unitOfMeasure"}
 _NOT_DETAILS = frozenset(
     {"id", "amount", "unitPrice", "quantity", "description", "delete", "serviceStartDate", "serviceEndDate"}
     | {"discountItems", "taxItems", "productRatePlanChargeId"}
+)
+
+
+# The fields (python names) an entry may send without any stored detail or add-only field among them.
+_PLAIN_FIELDS = frozenset(
+    {"id", "amount", "unit_price", "quantity", "description", "delete", "service_start_date", "service_end_date"}
+    | {"discount_items"}
 )
 
 
@@ -189,33 +195,43 @@ def unsupported(item: ItemDetailsIn, path: Path, errors: list[FieldError]) -> No
         )
 
 
-def _minor(value: Decimal | None, currency: str) -> Decimal | None:
-    return to_minor(value, currency) if value is not None else None
-
-
 def item_edit(item: InvoiceItemIn | DiscountItemIn, currency: str, path: Path, errors: list[FieldError]) -> ItemEdit:
-    unsupported(item, path, errors)
-    quantity = item.quantity if isinstance(item, InvoiceItemIn) else None
+    if item.id is None:
+        unsupported(item, path, errors)
     discounts: tuple[ItemEdit, ...] = ()
-    if isinstance(item, InvoiceItemIn) and item.discount_items:
-        discounts = tuple(
-            item_edit(d, currency, (*path, "discountItems", k), errors) for k, d in enumerate(item.discount_items)
+    unit_price = item.unit_price
+    if isinstance(item, InvoiceItemIn):
+        quantity, delete, start, end = item.quantity, bool(item.delete), item.service_start_date, item.service_end_date
+        if item.discount_items:
+            discounts = tuple(
+                item_edit(d, currency, (*path, "discountItems", k), errors) for k, d in enumerate(item.discount_items)
+            )
+    else:  # a discount item: its unit price is shown (a detail), not charged
+        quantity, delete, start, end, unit_price = None, False, None, None, None
+    if item.model_fields_set <= _PLAIN_FIELDS:
+        # Only core fields sent (most entries of a bulk call): no stored detail and no add-only field.
+        item_details = details(item, {}) if isinstance(item, DiscountItemIn) else {}
+        add_only = _NONE_SENT
+    else:
+        sent = item.sent()
+        item_details = details(item, sent)
+        # The add-only fields sent with a value.
+        add_only = (
+            _NONE_SENT if _ADD_ONLY.isdisjoint(sent) else frozenset(n for n in ADD_ONLY if sent.get(n) is not None)
         )
-    sent = item.sent()
-    # The add-only fields sent with a value (most entries send none of them: no set built).
-    add_only = _NONE_SENT if _ADD_ONLY.isdisjoint(sent) else frozenset(n for n in ADD_ONLY if sent.get(n) is not None)
+    amount = item.amount
     return ItemEdit(
         id=item.id,
         pricing=ItemPricing(
-            unit_price=None if isinstance(item, DiscountItemIn) else _minor(item.unit_price, currency),
+            unit_price=to_minor(unit_price, currency) if unit_price is not None else None,
             quantity=quantity,
-            amount=_minor(item.amount, currency),
+            amount=to_minor(amount, currency) if amount is not None else None,
         ),
-        delete=bool(getattr(item, "delete", False)),
+        delete=delete,
         description=item.description,
-        service_start=item.service_start_date if isinstance(item, InvoiceItemIn) else None,
-        service_end=item.service_end_date if isinstance(item, InvoiceItemIn) else None,
-        details=details(item, sent),
+        service_start=start,
+        service_end=end,
+        details=item_details,
         custom_fields=custom_values(item, path, errors) if item.model_extra else {},
         add_only=add_only,
         discounts=discounts,
