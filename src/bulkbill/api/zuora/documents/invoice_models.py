@@ -207,7 +207,9 @@ def item_edit(item: InvoiceItemIn | DiscountItemIn, currency: str, path: Path, e
                 item_edit(d, currency, (*path, "discountItems", k), errors) for k, d in enumerate(item.discount_items)
             )
     else:  # a discount item: its unit price is shown (a detail), not charged
-        quantity, delete, start, end, unit_price = None, False, None, None, None
+        quantity, start, end, unit_price = None, None, None, None
+        # `delete` is no field of a discount item, but one sent (an extra) still asks for a deletion.
+        delete = bool(getattr(item, "delete", False))
     if item.model_fields_set <= _PLAIN_FIELDS:
         # Only core fields sent (most entries of a bulk call): no stored detail and no add-only field.
         item_details = details(item, {}) if isinstance(item, DiscountItemIn) else {}
