@@ -49,7 +49,7 @@ class ShownLine(Protocol):
     def item(self) -> ItemFields: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every line shown (as HeldItem); nothing changes one
 class LineRow:
     """An invoice line read as a plain row: its item's columns that rendering reads, decoded as the ORM
     decodes them (a HeldItem), and its line's id and figures; no ORM object."""
