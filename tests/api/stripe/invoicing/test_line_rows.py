@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bulkbill.api.stripe.invoicing.invoice_render import render_invoice, render_item, render_line
+from bulkbill.api.stripe.invoicing.invoice_render import _loaded_columns, render_invoice, render_item, render_line
 from bulkbill.config import Settings
 from bulkbill.core.subscriptions.prorations import CREDITED, PRORATION
 from bulkbill.services.invoicing.invoice_totals import load_lines
@@ -110,4 +110,28 @@ def test_invoices_render_the_same_from_rows_as_from_orm_objects(
             assert has_more == (inv.line_count > EMBEDDED_LINES)
         # The scenario covers what it claims: prorations, one crediting a line, an invoice with more lines.
         assert prorations and credited and any(inv.line_count > EMBEDDED_LINES for inv in invoices)
+        session.rollback()
+
+
+def test_invoices_render_the_same_from_their_loaded_columns_and_lines_inline(
+    stripe: StripeClient, zuora: ZuoraClient, tenant: NewTenant, settings: Settings
+) -> None:
+    """render_invoice reads a fully loaded invoice's columns as plain values, and render_line builds a line
+    without expansions inline: both show what the ORM's attributes and the general path show."""
+    _invoices(stripe, zuora)
+    state = stripe.client.app.state.bulkbill  # type: ignore[attr-defined]
+    with state.sessions.begin() as session:
+        uow = UnitOfWork(session, settings, tenant_id=tenant.id)
+        invoices = list(session.scalars(select(Invoice).where(Invoice.tenant_id == tenant.id).order_by(Invoice.id)))
+        for inv in invoices:
+            view = invoice_view(uow, inv, with_prices=True)
+            assert _loaded_columns(inv) is not inv  # every column loaded: the plain values
+            bodies = [render_invoice(view, expand) for expand in (set(), EXPANSIONS)]
+            session.expire(inv, ["footer"])
+            assert _loaded_columns(inv) is inv  # one expired: through the ORM, which reloads it
+            for expand, body in zip((set(), EXPANSIONS), bodies, strict=True):
+                _same(render_invoice(view, expand), body)
+            for row in view.lines:
+                # An expansion of nothing a line shows takes the general path (_pricing) for every field.
+                _same(render_line(row, view.related, {"customer"}), render_line(row, view.related, set()))
         session.rollback()

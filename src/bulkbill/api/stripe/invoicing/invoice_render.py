@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
+
+from sqlalchemy import inspect as sa_inspect
 
 from bulkbill.api.public_links import hosted_page_url, pdf_url
 from bulkbill.api.stripe.catalog.tax_rates import render_tax_rate
@@ -209,8 +212,20 @@ def _shipping_cost(inv: Invoice) -> dict[str, Any] | None:
     return {"amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "shipping_rate": None, "taxes": []}
 
 
+# Every column attribute of an invoice: when all are loaded, rendering reads them as plain values.
+_INVOICE_COLUMNS = frozenset(column.key for column in sa_inspect(Invoice).column_attrs)
+
+
+def _loaded_columns(inv: Invoice) -> Any:
+    """The invoice's column values as plain attributes (~30 ns a read, against ~300 ns through the ORM's
+    instrumented attribute: an invoice body reads ~55 of them), or the ORM object itself when any is not
+    loaded (expired, or a new row's default not yet written), so that the ORM supplies it as before."""
+    loaded = inv.__dict__
+    return SimpleNamespace(**loaded) if loaded.keys() >= _INVOICE_COLUMNS else inv
+
+
 def render_invoice(view: InvoiceView, expand: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
-    inv, related = view.invoice, view.related
+    inv, related = _loaded_columns(view.invoice), view.related
     customer = related.customers.get(inv.customer_id)
     details = (customer.details if customer else None) or {}
     lines = view.lines[:EMBEDDED_LINES]
