@@ -3,6 +3,8 @@ and more threads only compete with it for the interpreter lock), 40 on PostgreSQ
 
 from __future__ import annotations
 
+import threading
+
 import anyio.to_thread
 from fastapi.testclient import TestClient
 
@@ -26,3 +28,22 @@ def test_a_server_works_on_as_many_requests_at_once_as_its_database_gains_from(s
 def test_the_setting_chooses_the_number(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"request_threads": 5}))) as client:
         assert _threads(client) == 5
+
+
+def test_health_answers_while_every_request_thread_is_busy(settings: Settings) -> None:
+    release = threading.Event()
+    with TestClient(create_app(settings.model_copy(update={"request_threads": 1}))) as client:
+        assert client.portal is not None
+        busy = client.portal.start_task_soon(anyio.to_thread.run_sync, release.wait)
+        try:
+            limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+            while client.portal.call(lambda: limiter.borrowed_tokens) < 1:
+                release.wait(0.001)
+            answers: list[int] = []
+            asker = threading.Thread(target=lambda: answers.append(client.get("/healthz").status_code), daemon=True)
+            asker.start()
+            asker.join(10)  # a bound on a hung request only
+            assert answers == [200]
+        finally:
+            release.set()
+            busy.result(10)

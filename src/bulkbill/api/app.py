@@ -70,8 +70,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app = FastAPI(title="bulkbill", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.bulkbill = state
 
+    # On the event loop, not in a request thread: it answers while every request thread is busy (a
+    # bill run inside its request, say), so a health check does not mistake a busy server for a dead one.
     @app.get("/healthz")
-    def healthz() -> JSONResponse:
+    async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     app.include_router(public_documents.router)
