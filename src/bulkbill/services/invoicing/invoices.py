@@ -130,13 +130,9 @@ def get_invoice(
 # The invoice and its customer in one statement (a bulk line call holds both: its totals read the customer's
 # tax exemption, its response renders it). Locked on PostgreSQL: the invoice's row only (FOR UPDATE OF).
 _WITH_CUSTOMER = (
-    select(Invoice, Customer)
+    _invoice_query(of_type=True, locked=False)
+    .add_columns(Customer)
     .outerjoin(Customer, (Customer.tenant_id == Invoice.tenant_id) & (Customer.id == Invoice.customer_id))
-    .where(
-        Invoice.tenant_id == bindparam("tenant_id"),
-        Invoice.id == bindparam("invoice_id"),
-        Invoice.document_type == bindparam("document_type"),
-    )
 )
 _WITH_CUSTOMER_LOCKED = _WITH_CUSTOMER.with_for_update(of=Invoice)
 

@@ -35,11 +35,13 @@ MAX_KEY_LENGTH = 255
 # Built once: every keyed POST reads and writes its key, and building a statement costs more than
 # running it on SQLite. The row read is a plain row (no ORM object): nothing here needs one.
 _KEYS: Table = IdempotencyKey.__table__  # type: ignore[assignment]
-_READ_KEY = select(*_KEYS.c).where(
+# The tenant's key of one dialect, by bound parameters (tenant_id, dialect, key).
+_THE_KEY = and_(
     _KEYS.c.tenant_id == bindparam("tenant_id"),
     _KEYS.c.dialect == bindparam("dialect"),
     _KEYS.c.key == bindparam("key"),
 )
+_READ_KEY = select(*_KEYS.c).where(_THE_KEY)
 _INSERT_KEY = _KEYS.insert()
 # PostgreSQL: the key's advisory lock taken and its row read in one statement (one round trip, not two).
 # The row comes from the statement's snapshot, taken just before the lock: a request in another process
@@ -49,24 +51,11 @@ _INSERT_KEY = _KEYS.insert()
 _ONE = select(literal_column("1").label("one")).subquery("one")
 _LOCK_AND_READ_KEY = select(
     func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock"), 0)).label("taken"), *_KEYS.c
-).select_from(
-    _ONE.outerjoin(
-        _KEYS,
-        and_(
-            _KEYS.c.tenant_id == bindparam("tenant_id"),
-            _KEYS.c.dialect == bindparam("dialect"),
-            _KEYS.c.key == bindparam("key"),
-        ),
-    )
-)
+).select_from(_ONE.outerjoin(_KEYS, _THE_KEY))
 # What `look` reads, straight from the driver (every column text or an integer): the fields of StoredKey.
 _LOOK_KEY = select(
     _KEYS.c.request_hash, _KEYS.c.state, _KEYS.c.status_code, _KEYS.c.body, _KEYS.c.request_id, _KEYS.c.created
-).where(
-    _KEYS.c.tenant_id == bindparam("tenant_id"),
-    _KEYS.c.dialect == bindparam("dialect"),
-    _KEYS.c.key == bindparam("key"),
-)
+).where(_THE_KEY)
 
 
 class _LookedKey(NamedTuple):
