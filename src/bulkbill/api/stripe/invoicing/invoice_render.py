@@ -124,12 +124,10 @@ def render_line(entry: ShownLine, related: Related, expand: set[str], prefix: st
         # Without expansions (every event, most responses) no path is spelled out per line.
         exp_discounts = f"{prefix}discounts" in expand
         exp_amounts = f"{prefix}discount_amounts.discount" in expand
-        pricing = _pricing(item, related, f"{prefix}pricing.price_details.price" in expand)
+        exp_price = f"{prefix}pricing.price_details.price" in expand
     else:
-        exp_discounts = exp_amounts = False
-        pricing = {"type": "price_details", "unit_amount_decimal": _unit_text(item.unit_amount_decimal)}
-        if item.price_id is not None:  # as _pricing: no price, no price_details key
-            pricing["price_details"] = {"price": item.price_id, "product": item.product_id}
+        exp_discounts = exp_amounts = exp_price = False
+    pricing = _pricing(item, related, exp_price)
     if item.kind == "subscription" or proration:
         # A proration is an invoice item of a subscription item: Stripe shows it as that item's line.
         parent: dict[str, Any] = {

@@ -196,8 +196,7 @@ def unsupported(item: ItemDetailsIn, path: Path, errors: list[FieldError]) -> No
 
 
 def item_edit(item: InvoiceItemIn | DiscountItemIn, currency: str, path: Path, errors: list[FieldError]) -> ItemEdit:
-    if item.id is None:
-        unsupported(item, path, errors)
+    unsupported(item, path, errors)
     discounts: tuple[ItemEdit, ...] = ()
     unit_price = item.unit_price
     if isinstance(item, InvoiceItemIn):
